@@ -1,0 +1,32 @@
+# The two commands of the README, and a few more. Each target first installs
+# missing Debian packages (scripts/install-deps.sh does nothing when all are
+# there), configures meson in $(BUILD) once, and builds incrementally.
+BUILD      ?= build
+MESONFLAGS ?= -Dwerror=true
+RANKLAB     = $(BUILD)/tools/ranklab
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build demo test bench fuzz docs clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) $(MESONFLAGS)
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) | grep -v '^ninja: no work to do' || true
+	@test -x $(RANKLAB)
+
+demo: build
+	$(RANKLAB) demo
+
+test: build
+	@meson test -C $(BUILD) --no-rebuild --print-errorlogs >$(BUILD)/meson-test.out 2>&1; \
+	  status=$$?; tail -n 12 $(BUILD)/meson-test.out; \
+	  scripts/count-tests.py $(BUILD) && exit $$status
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,20 @@
+/*
+ * ranklab.h — the whole public API in one include.
+ *
+ * Layers (each uses only those above it):
+ *   core/      status codes, allocation, RNG, the row-major matrix
+ *   linalg/    SVD, rank, spectrum metrics, low-rank approximation (double)
+ *   io/        .npy, safetensors and PEFT adapters, IDX datasets
+ *   nn/        MLP, LoRA adapters, training (float32, CBLAS sgemm)
+ *   plot/      gnuplot through a pipe
+ *   analysis/  LoRA ΔW against the truncated SVD of the full delta
+ */
+#ifndef RANKLAB_H
+#define RANKLAB_H
+
+#include "core/alloc.h"
+#include "core/mat.h"
+#include "core/rng.h"
+#include "core/status.h"
+
+#endif

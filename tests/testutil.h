@@ -1,0 +1,54 @@
+/*
+ * testutil.h — what every cmocka test in ranklab shares: cmocka's headers in
+ * the order it needs, paths to fixtures, a temporary directory, an allocator
+ * that fails on demand, and matrix assertions that report the first
+ * differing values and the max difference.
+ */
+#ifndef RK_TESTUTIL_H
+#define RK_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ranklab.h"
+
+/** Path of fixture @p name under tests/data (static buffer, valid until the next call). */
+const char *rk_test_data(const char *name);
+
+/** Directory of ../shared (interop fixtures and peers), or NULL when it is absent. */
+const char *rk_test_shared(void);
+
+/** A fresh temporary directory for this process (made once, removed at exit). */
+const char *rk_test_tmpdir(void);
+
+/** Path of @p name inside rk_test_tmpdir() (static buffer, valid until the next call). */
+const char *rk_test_tmpfile(const char *name);
+
+/**
+ * Make the library's allocator fail on the @p n-th allocation from now
+ * (1 = the next one), and every one after it. n = 0 restores malloc.
+ * rk_test_alloc_count() says how many allocations succeeded since the call.
+ */
+void rk_test_fail_alloc_after(long n);
+long rk_test_alloc_count(void);
+
+/** Machine epsilon of double, 2^-52 (LAPACK's dlamch('P')). */
+#define RK_EPS 2.220446049250313e-16
+
+/** Assert ‖a − b‖_max ≤ tol, printing the first differing entries on failure. */
+#define assert_mat_near(a, b, tol) rk_test_assert_mat_near((a), (b), (tol), __FILE__, __LINE__)
+void rk_test_assert_mat_near(const rk_mat *a, const rk_mat *b, double tol, const char *file, int line);
+
+/** Assert |a − b| ≤ tol · max(|a|, |b|, tiny), printing both on failure. */
+#define assert_rel_near(a, b, tol) rk_test_assert_rel_near((a), (b), (tol), #a, #b, __FILE__, __LINE__)
+void rk_test_assert_rel_near(double a, double b, double tol, const char *an, const char *bn,
+                             const char *file, int line);
+
+/** Assert status @p s equals @p want, naming both by rk_strerror on failure. */
+#define assert_status(s, want) rk_test_assert_status((s), (want), #s, __FILE__, __LINE__)
+void rk_test_assert_status(rk_status s, rk_status want, const char *expr, const char *file, int line);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * ranklab.c — the `ranklab` command: git-style subcommands over lib/.
+ *
+ *   ranklab CMD [options] [args]      run a subcommand
+ *   ranklab help [CMD]                list commands, or CMD's --help
+ *   ranklab --version
+ *
+ * Exit status: 0 success, 1 runtime error (message on stderr naming the file
+ * and the problem), 2 usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ranklab COMMAND [options] [args]\n"
+               "       ranklab help [COMMAND]\n"
+               "       ranklab --version\n\n"
+               "Commands:\n");
+    for (int i = 0; i < rk_command_count; i++)
+        fprintf(f, "  %-10s %s\n", rk_commands[i].name, rk_commands[i].summary);
+    fprintf(f, "\nRun 'ranklab COMMAND --help' for a command's options.\n");
+}
+
+static const rk_command *find(const char *name)
+{
+    for (int i = 0; i < rk_command_count; i++)
+        if (!strcmp(rk_commands[i].name, name))
+            return &rk_commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return RK_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("ranklab %s\n", RK_VERSION);
+        return 0;
+    }
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "help")) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        const rk_command *c = find(argv[2]);
+        if (!c) {
+            fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", argv[2]);
+            return RK_EXIT_USAGE;
+        }
+        char *help_argv[] = { (char *)c->name, "--help", NULL };
+        return c->run(2, help_argv);
+    }
+    const rk_command *c = find(name);
+    if (!c) {
+        fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", name);
+        return RK_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}
