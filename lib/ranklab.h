@@ -16,5 +16,8 @@
 #include "core/mat.h"
 #include "core/rng.h"
 #include "core/status.h"
+#include "io/dtype.h"
+#include "io/file.h"
+#include "linalg/svd.h"
 
 #endif

@@ -1,0 +1,167 @@
+/* file.c — whole-file reads with a size limit, atomic writes via rename. */
+#include "io/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+static rk_status errno_status(rk_err *err, int e, const char *what)
+{
+    return rk_err_set(err, e == ENOENT ? RK_ENOENT : RK_EIO, "%s: %s", what, strerror(e));
+}
+
+rk_status rk_file_size(FILE *f, size_t *size, rk_err *err)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        return errno_status(err, errno, "cannot stat");
+    if (!S_ISREG(st.st_mode))
+        return rk_err_set(err, RK_EIO, "not a regular file");
+    *size = (size_t)st.st_size;
+    return RK_OK;
+}
+
+rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **data,
+                           size_t *size, rk_err *err)
+{
+    *data = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? rk_err_set(err, RK_ENOENT, "no such file")
+                               : errno_status(err, errno, "cannot open");
+    size_t n;
+    rk_status st = rk_file_size(f, &n, err);
+    if (st == RK_OK && n > max_size)
+        st = rk_err_set(err, RK_ETOOBIG, "file is %zu bytes, more than the %zu allowed", n, max_size);
+    unsigned char *buf = NULL;
+    if (st == RK_OK && !(buf = rk_alloc(n)))
+        st = rk_err_set(err, RK_ENOMEM, "cannot allocate %zu bytes", n);
+    if (st == RK_OK && n && fread(buf, 1, n, f) != n)
+        st = ferror(f) ? errno_status(err, errno, "read failed")
+                       : rk_err_set(err, RK_ETRUNC, "file shrank while being read");
+    fclose(f);
+    if (st) {
+        rk_free(buf);
+        return st;
+    }
+    *data = buf;
+    *size = n;
+    return RK_OK;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = rk_alloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err)
+{
+    *af = (rk_atomic_file){ NULL, NULL, NULL };
+    size_t n = strlen(path);
+    af->final_path = dup_str(path);
+    af->tmp_path = rk_alloc(n + sizeof ".tmp-XXXXXX");
+    if (!af->final_path || !af->tmp_path) {
+        rk_atomic_abort(af);
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    }
+    memcpy(af->tmp_path, path, n);
+    memcpy(af->tmp_path + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+    int fd = mkstemp(af->tmp_path);
+    if (fd < 0) {
+        int e = errno;
+        af->tmp_path[0] = '\0';
+        rk_atomic_abort(af);
+        return errno_status(err, e, "cannot create a temporary file beside it");
+    }
+    /* mkstemp makes the file 0600; outputs are ordinary files: 0666 & ~umask. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    af->f = fdopen(fd, "wb");
+    if (!af->f) {
+        int e = errno;
+        close(fd);
+        rk_atomic_abort(af);
+        return errno_status(err, e, "cannot open the temporary file");
+    }
+    return RK_OK;
+}
+
+rk_status rk_atomic_commit(rk_atomic_file *af, rk_err *err)
+{
+    rk_status st = RK_OK;
+    int e = 0;
+    if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0) {
+        e = errno;
+        st = errno_status(err, e, "write failed");
+    }
+    if (fclose(af->f) != 0 && st == RK_OK)
+        st = errno_status(err, errno, "write failed");
+    af->f = NULL;
+    if (st == RK_OK && rename(af->tmp_path, af->final_path) != 0)
+        st = errno_status(err, errno, "cannot rename the temporary file into place");
+    if (st == RK_OK)
+        af->tmp_path[0] = '\0'; /* nothing left to delete */
+    rk_atomic_abort(af);
+    return st;
+}
+
+void rk_atomic_abort(rk_atomic_file *af)
+{
+    if (!af)
+        return;
+    if (af->f)
+        fclose(af->f);
+    if (af->tmp_path && af->tmp_path[0])
+        unlink(af->tmp_path);
+    rk_free(af->tmp_path);
+    rk_free(af->final_path);
+    *af = (rk_atomic_file){ NULL, NULL, NULL };
+}
+
+rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_err *err)
+{
+    rk_atomic_file af;
+    rk_status st = rk_atomic_open(&af, path, err);
+    if (st)
+        return st;
+    if (size && fwrite(data, 1, size, af.f) != size) {
+        int e = errno;
+        rk_atomic_abort(&af);
+        return errno_status(err, e, "write failed");
+    }
+    return rk_atomic_commit(&af, err);
+}
+
+rk_status rk_mkdir_p(const char *path, rk_err *err)
+{
+    size_t n = strlen(path);
+    char *buf = dup_str(path);
+    if (!buf)
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    rk_status st = RK_OK;
+    for (size_t i = 1; i <= n && st == RK_OK; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        struct stat sb;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            st = errno_status(err, errno, "cannot create directory");
+        else if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = rk_err_set(err, RK_EIO, "'%s' exists and is not a directory", buf);
+        buf[i] = c;
+    }
+    rk_free(buf);
+    return st;
+}

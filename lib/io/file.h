@@ -1,0 +1,50 @@
+/*
+ * file.h — file helpers every reader and writer shares: read a whole file
+ * with a size limit checked before allocating, and write a file atomically
+ * (to a temporary name in the same directory, fsync'd, then renamed), so an
+ * interrupted run never leaves a broken output behind.
+ */
+#ifndef RK_IO_FILE_H
+#define RK_IO_FILE_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+#include "core/status.h"
+
+/**
+ * Read all of @p path into a new buffer (*data, *size; free with rk_free).
+ * The file's real size is taken from the open descriptor and checked against
+ * @p max_size before anything is allocated.
+ * @return RK_OK; RK_ENOENT; RK_EIO (with errno's text in err); RK_ETOOBIG;
+ *         RK_ENOMEM. On error *data is NULL.
+ */
+rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **data,
+                           size_t *size, rk_err *err);
+
+/** Size in bytes of the open file @p f (via fstat), or RK_EIO. */
+rk_status rk_file_size(FILE *f, size_t *size, rk_err *err);
+
+/** An output file being written under a temporary name next to its final path. */
+typedef struct rk_atomic_file {
+    FILE *f;            /**< write here */
+    char *final_path;   /**< where it goes on commit */
+    char *tmp_path;     /**< where it is meanwhile: FINAL.tmp-XXXXXX */
+} rk_atomic_file;
+
+/** Open @p path for atomic writing: creates a temporary file beside it. */
+rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err);
+
+/** Flush, fsync, close and rename the temporary file onto the final path. */
+rk_status rk_atomic_commit(rk_atomic_file *af, rk_err *err);
+
+/** Close and delete the temporary file; the final path is untouched. Safe after commit and on NULL. */
+void rk_atomic_abort(rk_atomic_file *af);
+
+/** Write @p size bytes of @p data to @p path atomically. */
+rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_err *err);
+
+/** Create directory @p path (and its parents) if missing; RK_EIO naming the problem otherwise. */
+rk_status rk_mkdir_p(const char *path, rk_err *err);
+
+#endif
