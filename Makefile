@@ -30,3 +30,6 @@ test: build
 
 clean:
 	rm -rf $(BUILD)
+
+docs: build
+	scripts/doxygen.sh $(CURDIR) $(CURDIR)/$(BUILD)/api
