@@ -355,7 +355,7 @@ static void test_alloc_failure(void **state)
                                    p ? RK_SVD_PATH_FALLBACK : RK_SVD_PATH_AUTO);
 }
 
-/* The same injection through the helper every ranklab test uses. */
+/* The same injection through rk_test_fail_alloc_after() from tests/testutil.h. */
 static void test_alloc_failure_testutil(void **state)
 {
     (void)state;
