@@ -18,6 +18,8 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "io/matrix_file.h"
+#include "io/npy.h"
 #include "linalg/svd.h"
 
 #endif
