@@ -113,8 +113,11 @@ static rk_status dst_alloc(const rk_npy_info *info, npy_dst *dst, rk_mat *mat, b
     dst->transpose = info->fortran_order && dst->rows > 1 && dst->cols > 1;
     size_t count = dst->rows * dst->cols; /* checked by the header parser */
     if (want_float) {
+        size_t bytes;
         dst->f = NULL;
-        if (count && !(dst->f = rk_alloc(count * sizeof(float))))
+        if (!rk_size_mul(count, sizeof(float), &bytes))
+            return rk_err_set(err, RK_EOVERFLOW, "%zu floats overflow size_t", count);
+        if (count && !(dst->f = rk_alloc(bytes)))
             return rk_err_set(err, RK_ENOMEM, "cannot allocate %zu floats", count);
         return RK_OK;
     }
