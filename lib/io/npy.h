@@ -34,7 +34,8 @@
 
 /** What a .npy header says about the array that follows it. */
 typedef struct rk_npy_info {
-    int major, minor;          /**< format version: 1.0, 2.0 or 3.0 */
+    int major;                 /**< format version: major number, 1, 2 or 3 */
+    int minor;                 /**< format version: minor number, always 0 */
     rk_dtype dtype;            /**< element type named by descr */
     bool big_endian;           /**< descr starts with '>' (and elements are wider than a byte) */
     bool fortran_order;        /**< elements stored column-major */
