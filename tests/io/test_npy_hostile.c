@@ -106,6 +106,9 @@ static const hostile cases[] = {
       RK_ESHAPE, "0-d array () is not supported; ranklab reads 1-d and 2-d arrays" },
     { "3-d array", NULL, 0, 1, 0, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 4)}", 0, 192,
       0, RK_ESHAPE, "3-d array (2, 3, 4) is not supported" },
+    { "33 dimensions", NULL, 0, 1, 0, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, "
+      "1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)}", 0, 8, 0, RK_ESHAPE,
+      "more than 32 dimensions" },
     { "unterminated string", NULL, 0, 1, 0, "{'descr': '<f8, 'fortran_order': False, 'shape': (1,)}", 0,
       8, 0, RK_EHEADER, "expected ',' or '}' at 'f'" },
     { "string runs to the end", NULL, 0, 1, 0, "{'descr': '<f8", 0, 8, 0, RK_EHEADER, "unterminated" },
@@ -360,6 +363,47 @@ static void test_interrupted_writes(void **state)
     rmdir(dir);
 }
 
+/* Replay the fuzzing seed corpus: each input is accepted consistently or refused with a message. */
+static void test_fuzz_corpus_replays(void **state)
+{
+    (void)state;
+    const char *root = getenv("RK_SOURCE_ROOT");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/npy", root ? root : ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        skip();
+        return;
+    }
+    int files = 0, accepted = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unsigned char *buf;
+        size_t size;
+        assert_status(rk_file_read_all(path, 1 << 20, &buf, &size, NULL), RK_OK);
+        rk_mat m;
+        rk_npy_info info;
+        rk_err err = { RK_OK, "" };
+        rk_status st = rk_npy_read_mem(buf, size, &m, &info, &err);
+        if (st == RK_OK) {
+            assert_int_equal(info.data_offset + rk_npy_data_size(&info), size);
+            accepted++;
+        } else if (!err.msg[0]) {
+            fail_msg("%s: %s without a message", e->d_name, rk_strerror(st));
+        }
+        rk_mat_free(&m);
+        rk_free(buf);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 15);
+    assert_true(accepted >= 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_interrupted_writes),
+        cmocka_unit_test(test_fuzz_corpus_replays),
     };
     return cmocka_run_group_tests_name("npy_hostile", tests, NULL, NULL);
 }
