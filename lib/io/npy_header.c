@@ -299,11 +299,11 @@ static void shape_str(const size_t *dims, int ndim, char *buf, size_t cap)
 
 static rk_status check_shape(const header_fields *h, rk_npy_info *info, rk_err *err)
 {
-    char s[96];
+    char s[128];
     if (h->ndim == 0 || h->ndim > 2) {
-        shape_str(h->dims, h->ndim < 4 ? h->ndim : 3, s, sizeof s);
-        return rk_err_set(err, RK_ESHAPE, "%d-d array %s%s is not supported; ranklab reads 1-d and "
-                          "2-d arrays", h->ndim, s, h->ndim > 3 ? " …" : "");
+        shape_str(h->dims, h->ndim, s, sizeof s); /* cut short if very long */
+        return rk_err_set(err, RK_ESHAPE, "%d-d array %s is not supported; ranklab reads 1-d and "
+                          "2-d arrays", h->ndim, s);
     }
     size_t count = h->dims[0], bytes;
     if (h->ndim == 2 && !rk_size_mul(h->dims[0], h->dims[1], &count)) {
