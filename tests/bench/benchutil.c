@@ -1,0 +1,108 @@
+/*
+ * benchutil.c — clock, medians and BLAS thread control of benchutil.h.
+ */
+#include "benchutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#ifdef RK_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+double bench_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+double bench_cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double bench_min(const double *v, size_t n)
+{
+    double m = n ? v[0] : 0.0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] < m)
+            m = v[i];
+    return m;
+}
+
+bool bench_blas_threads_settable(void)
+{
+#ifdef RK_HAVE_OPENBLAS
+    return true;
+#else
+    return false;
+#endif
+}
+
+int bench_blas_set_threads(int n)
+{
+#ifdef RK_HAVE_OPENBLAS
+    openblas_set_num_threads(n);
+    return openblas_get_num_threads();
+#else
+    (void)n;
+    return 0;
+#endif
+}
+
+const char *bench_blas_core(void)
+{
+#ifdef RK_HAVE_OPENBLAS
+    return openblas_get_corename();
+#else
+    return "unknown (not OpenBLAS)";
+#endif
+}
+
+const char *bench_blas_config(void)
+{
+#ifdef RK_HAVE_OPENBLAS
+    return openblas_get_config();
+#else
+    return "";
+#endif
+}
+
+void bench_settle(void)
+{
+    struct timespec t = { 0, 200000000 };
+    nanosleep(&t, NULL);
+}
+
+void bench_print_load(const char *prefix)
+{
+    double l[3] = { -1, -1, -1 };
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &l[0], &l[1], &l[2]) != 3)
+            l[0] = l[1] = l[2] = -1;
+        fclose(f);
+    }
+    if (l[0] < 0)
+        printf("%sload average: unknown\n", prefix);
+    else
+        printf("%sload average: %.2f, %.2f, %.2f (1, 5, 15 min)\n", prefix, l[0], l[1], l[2]);
+}
