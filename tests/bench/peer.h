@@ -1,0 +1,40 @@
+/*
+ * peer.h — a peer program (numpy, PyTorch) run beside a benchmark as a
+ * co-process speaking one request line → one reply line over pipes, so
+ * ranklab's calls and the peer's can be interleaved call by call in one run
+ * and their times compared as ratios.
+ */
+#ifndef RK_BENCH_PEER_H
+#define RK_BENCH_PEER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/** A running peer; all fields are private to peer.c. */
+typedef struct bench_peer {
+    int pid;
+    FILE *to;     /* its stdin */
+    FILE *from;   /* its stdout */
+} bench_peer;
+
+/**
+ * Start @p argv[0] (an absolute path) with @p argv, after setting each
+ * "NAME=VALUE" of @p env (NULL-terminated, may be NULL) in the child's
+ * environment. Its stderr is the benchmark's. Returns false when it cannot
+ * be started (the reason is printed to stderr).
+ */
+bool bench_peer_start(bench_peer *p, char *const argv[], const char *const env[]);
+
+/**
+ * Send @p request (one line, without '\n') and read one reply line into
+ * @p reply (without '\n'). Returns false when the peer has gone away.
+ */
+bool bench_peer_ask(bench_peer *p, const char *request, char *reply, size_t size);
+
+/** Read one line the peer sent unasked (its greeting). */
+bool bench_peer_read(bench_peer *p, char *reply, size_t size);
+
+/** Send "quit", close the pipes and wait for the peer. Accepts a peer that never started. */
+void bench_peer_stop(bench_peer *p);
+
+#endif
