@@ -28,6 +28,14 @@ test: build
 	  status=$$?; tail -n 12 $(BUILD)/meson-test.out; \
 	  scripts/count-tests.py $(BUILD) && exit $$status
 
+# Benchmarks (tests/bench, meson benchmark()): every table, streamed as it is
+# measured. The peers (numpy, PyTorch, scikit-learn) are Debian packages.
+# `make bench BENCH_SUITE=svd` runs one suite (blas, svd, ...).
+BENCH_SUITE ?=
+bench: build
+	@scripts/install-deps.sh peers
+	meson test -C $(BUILD) --no-rebuild --benchmark --verbose $(if $(BENCH_SUITE),--suite $(BENCH_SUITE))
+
 clean:
 	rm -rf $(BUILD)
 

@@ -4,7 +4,8 @@
  *
  * Measured in one run:
  *   - the FMA peak (fma_peak.h) in fp32 and fp64 on each thread count,
- *     right before the products on that thread count;
+ *     right before the products on that thread count (flops per CPU second
+ *     of each thread: the hardware's rate even when others share the cores);
  *   - sgemm and dgemm C = A·B on n×n row-major matrices for each n and thread
  *     count: one warm-up product, then products until at least 3 are timed
  *     and the per-point budget is spent (at most 15); GFLOP/s = 2n³ / median.
@@ -217,7 +218,8 @@ int main(int argc, char **argv)
     printf("  OPENBLAS_NUM_THREADS=%s OPENBLAS_CORETYPE=%s\n",
            getenv("OPENBLAS_NUM_THREADS") ? getenv("OPENBLAS_NUM_THREADS") : "(unset)",
            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "(unset)");
-    printf("  FMA peak: %s; best of 3 runs of 0.2 s\n", bench_fma_kind());
+    printf("  FMA peak: %s; best of 3 runs of 0.2 s, flops per CPU second of each thread\n",
+           bench_fma_kind());
     printf("  gemm: warm-up, then >= %d timed products and >= %.2f s per point; median\n",
            MIN_REPS, o.budget);
     if (!bench_blas_threads_settable())
@@ -238,12 +240,15 @@ int main(int argc, char **argv)
         for (int ti = 0; ti < o.nthreads; ti++) {
             int th = o.threads[ti];
             bench_settle(); /* idle BLAS workers stop spinning before the FMA loop */
-            double peak_share = 0.0;
-            double peak = bench_fma_peak(prec, th, 0.2, &peak_share);
+            bench_peak pk;
+            if (bench_fma_peak(prec, th, 0.2, &pk) != RK_OK)
+                fprintf(stderr, "bench_blas: cannot start %d threads for the FMA peak\n", th);
+            double peak = pk.gflops, peak_share = pk.cpu_share;
             int seen = bench_blas_set_threads(th);
-            printf("  %s FMA peak on %d thread%s: %.1f GFLOP/s (cpu share %.0f%%); BLAS threads "
-                   "now %d\n", prec == BENCH_F32 ? "fp32" : "fp64", th, th > 1 ? "s" : "", peak,
-                   100.0 * peak_share, seen);
+            printf("  %s FMA peak on %d thread%s: %.1f GFLOP/s per CPU second (%.1f by the wall "
+                   "clock, cpu share %.0f%%); BLAS threads now %d\n",
+                   prec == BENCH_F32 ? "fp32" : "fp64", th, th > 1 ? "s" : "", peak,
+                   pk.wall_gflops, 100.0 * peak_share, seen);
             fflush(stdout);
             for (int si = 0; si < o.nsizes; si++) {
                 point *p = &pts[npts++];
@@ -257,10 +262,13 @@ int main(int argc, char **argv)
         rk_free(c);
     }
     print_table(pts, npts);
-    printf("\nGFLOP/s = 2n^3 / median time; 'of peak' = GFLOP/s / FMA peak on the same threads; "
-           "'scaling' = 1-thread time / this time; rel.err = max |C - A*B| / (|A|*|B|) over %d "
-           "entries;\n'cpu share' = CPU time this process got / (threads x wall time), for the products / for "
-           "the FMA peak: figures are trustworthy when both are near 100%%\n", CHECKS);
+    printf("\nGFLOP/s    2n^3 / median time; best = 2n^3 / fastest time\n"
+           "of peak    GFLOP/s / FMA peak on the same number of threads\n"
+           "scaling    1-thread time / this time\n"
+           "rel.err    max |C - A*B| / (|A|*|B|) over %d entries, against a double dot product\n"
+           "cpu share  CPU time this process got / (threads x wall time), for the products / "
+           "for the FMA peak:\n           the figures are trustworthy when both are near 100%%\n",
+           CHECKS);
     bench_print_load("after: ");
     printf("total %.1f s\n", bench_now() - t_start);
     return 0;

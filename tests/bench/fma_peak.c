@@ -8,6 +8,7 @@
 #include "fma_peak.h"
 
 #include "benchutil.h"
+#include "core/status.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -134,8 +135,16 @@ typedef struct worker {
     start_gate *gate;
     bench_prec prec;
     long iters;
+    double cpu;             /* this thread's CPU seconds for the loop */
     volatile double sink;   /* keeps the loop's result alive */
 } worker;
+
+static double thread_cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static void *worker_main(void *arg)
 {
@@ -144,14 +153,17 @@ static void *worker_main(void *arg)
     while (!w->gate->go)
         pthread_cond_wait(&w->gate->cond, &w->gate->lock);
     pthread_mutex_unlock(&w->gate->lock);
+    double c0 = thread_cpu_seconds();
     w->sink = run_kernel(w->prec, w->iters);
+    w->cpu = thread_cpu_seconds() - c0;
     return NULL;
 }
 
 /* Seconds for @p threads threads to run @p iters iterations each, timed from
  * the common start to the last join; < 0 when a thread cannot be started.
- * *cpu receives the process CPU seconds spent meanwhile. */
-static double timed_run(bench_prec prec, int threads, long iters, double *cpu)
+ * *cpu receives the process CPU seconds spent meanwhile, *rate the sum over
+ * threads of iterations per CPU second of that thread. */
+static double timed_run(bench_prec prec, int threads, long iters, double *cpu, double *rate)
 {
     enum { MAX_THREADS = 256 };
     worker w[MAX_THREADS];
@@ -171,35 +183,40 @@ static double timed_run(bench_prec prec, int threads, long iters, double *cpu)
     gate.go = 1;
     pthread_cond_broadcast(&gate.cond);
     pthread_mutex_unlock(&gate.lock);
-    for (int i = 0; i < started; i++)
+    *rate = 0.0;
+    for (int i = 0; i < started; i++) {
         pthread_join(w[i].tid, NULL);
+        *rate += w[i].cpu > 0 ? (double)iters / w[i].cpu : 0.0;
+    }
     double t = bench_now() - t0;
     *cpu = bench_cpu_seconds() - c0;
     return started == threads ? t : -1.0;
 }
 
-double bench_fma_peak(bench_prec prec, int threads, double seconds, double *cpu_share)
+rk_status bench_fma_peak(bench_prec prec, int threads, double seconds, bench_peak *out)
 {
+    *out = (bench_peak){ 0 };
     /* calibrate on one thread: grow the count until a run takes ≥ 20 ms of
      * CPU time (CPU, not wall, time: a busy machine stretches the latter) */
     long iters = 100000;
-    double t = 0.0, cpu = 0.0;
-    while ((t = timed_run(prec, 1, iters, &cpu)) >= 0.0 && cpu < 0.02)
+    double t = 0.0, cpu = 0.0, rate = 0.0;
+    while ((t = timed_run(prec, 1, iters, &cpu, &rate)) >= 0.0 && cpu < 0.02)
         iters *= 4;
     if (t < 0.0)
-        return 0.0;
+        return RK_ENOMEM;
     iters = (long)((double)iters * seconds / cpu) + 1;
-    double best = 0.0;
     for (int r = 0; r < 3; r++) {
-        t = timed_run(prec, threads, iters, &cpu);
+        t = timed_run(prec, threads, iters, &cpu, &rate);
         if (t <= 0.0)
-            return 0.0;
-        double g = flops_per_iter(prec) * (double)iters * threads / t / 1e9;
-        if (g > best) {
-            best = g;
-            if (cpu_share)
-                *cpu_share = cpu / (t * threads);
+            return RK_ENOMEM;
+        double wall = flops_per_iter(prec) * (double)iters * threads / t / 1e9;
+        if (wall > out->wall_gflops) {
+            out->wall_gflops = wall;
+            out->cpu_share = cpu / (t * threads);
         }
+        double per_cpu = flops_per_iter(prec) * rate / 1e9;
+        if (per_cpu > out->gflops)
+            out->gflops = per_cpu;
     }
-    return best;
+    return RK_OK;
 }

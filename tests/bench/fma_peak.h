@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+#include "core/status.h"
+
 /** Precision of the FMA loop. */
 typedef enum bench_prec { BENCH_F32 = 0, BENCH_F64 } bench_prec;
 
@@ -22,14 +24,23 @@ const char *bench_fma_kind(void);
 /** True when the AVX2+FMA kernel is used (checked at run time). */
 bool bench_fma_have_avx2(void);
 
+/** The FMA-loop peak on a number of threads. */
+typedef struct bench_peak {
+    double gflops;       /**< capability: Σ over threads of flops / that thread's CPU seconds */
+    double wall_gflops;  /**< what the loop got: total flops / wall seconds */
+    double cpu_share;    /**< CPU time got / (threads × wall time) during that run */
+} bench_peak;
+
 /**
- * GFLOP/s of the FMA loop on @p threads pthreads, the best of 3 runs of about
- * @p seconds each (the best, since the peak is a capability and a busy
- * machine only ever slows a run down). @p cpu_share (may be NULL) receives
- * the CPU time the process got during that run over threads × wall time:
- * near 1 when the cores were free, lower when other programs took them.
- * Returns 0 when a thread cannot be started.
+ * Measure the FMA loop on @p threads pthreads: 3 runs of about @p seconds
+ * each, the best of each figure kept (the peak is a capability: a busy
+ * machine only ever slows a run down). gflops counts each thread's flops
+ * against the CPU time it actually ran, so it stays the hardware's rate when
+ * other programs take turns on the cores; wall_gflops and cpu_share say how
+ * much of it this run got.
+ *
+ * @return RK_OK, or RK_ENOMEM when a thread cannot be started.
  */
-double bench_fma_peak(bench_prec prec, int threads, double seconds, double *cpu_share);
+rk_status bench_fma_peak(bench_prec prec, int threads, double seconds, bench_peak *out);
 
 #endif
