@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "io/idx.h"
 #include "linalg/svd.h"
 
 #endif
