@@ -20,5 +20,7 @@
 #include "io/file.h"
 #include "io/idx.h"
 #include "linalg/svd.h"
+#include "nn/data.h"
+#include "nn/metrics.h"
 
 #endif
