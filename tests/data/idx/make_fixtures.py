@@ -82,6 +82,10 @@ def main():
     seeds["short-payload.idx"] = files["u8-5x4x3.idx"][:-1]
     seeds["long-payload.idx"] = files["u8-5.idx"] + b"\0"
     seeds["overflow-dims.idx"] = bytes([0, 0, 8, 3]) + b"\xff\xff\xff\xff" * 3
+    # 'Z' + bytes: the harness gzips the bytes itself (see tests/fuzz/fuzz_idx.c)
+    seeds["Z-u8-5x4x3"] = b"Z" + files["u8-5x4x3.idx"]
+    seeds["Z-f64-2x3"] = b"Z" + files["f64-2x3.idx"]
+    seeds["Z-long-payload"] = b"Z" + files["u8-5.idx"] + b"\0" * 40
     for name, data in seeds.items():
         write(os.path.join(CORPUS, name), data)
 
