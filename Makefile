@@ -34,12 +34,12 @@ include tests/fuzz/fuzz.mk
 
 fuzz:
 	@scripts/install-deps.sh fuzz
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) -s --no-print-directory fuzz-build
 	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
 
 fuzz-replay:
 	@scripts/install-deps.sh fuzz
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) -s --no-print-directory fuzz-build
 	@tests/fuzz/run.sh replay
 
 clean:
