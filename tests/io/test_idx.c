@@ -1,8 +1,8 @@
 /*
  * test_idx.c — the IDX reader: committed fixtures of every element type (raw
  * and gzip), a table of hostile files each refused with its own status and
- * message, allocation bounds against gzip bombs, allocation failures, and the
- * real Fashion-MNIST files when they are installed.
+ * message, allocation bounds against gzip bombs, and allocation failures.
+ * The real Fashion-MNIST files are read in test_idx_fashion_mnist.c.
  */
 #include "testutil.h"
 
@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-
-#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -417,71 +415,6 @@ static void test_allocation_failures(void **state)
     }
 }
 
-/* ---- the real files ---------------------------------------------------- */
-
-/* The whole decompressed file through zlib's gzread: a path independent of ours. */
-static bytes gunzip_file(const char *path)
-{
-    gzFile g = gzopen(path, "rb");
-    assert_non_null(g);
-    bytes b = { NULL, 0 };
-    unsigned char chunk[1 << 16];
-    int got;
-    while ((got = gzread(g, chunk, sizeof chunk)) > 0) {
-        append_fill(&b, 0, (size_t)got);
-        memcpy(b.p + b.n - (size_t)got, chunk, (size_t)got);
-    }
-    assert_int_equal(got, 0);
-    gzclose(g);
-    return b;
-}
-
-/* rk_idx_read of the .gz and of its decompressed copy both equal gzread's bytes. */
-static void check_against_gzread(const char *path, size_t header_len, rk_idx *x)
-{
-    bytes raw = gunzip_file(path);
-    assert_status(rk_idx_read(path, x, NULL), RK_OK);
-    assert_int_equal(raw.n, header_len + x->nbytes);
-    assert_memory_equal(x->data, raw.p + header_len, x->nbytes);
-    const char *copy = rk_test_tmpfile("real-raw.idx");
-    write_file(copy, raw);
-    rk_idx y;
-    assert_status(rk_idx_read(copy, &y, NULL), RK_OK);
-    assert_int_equal(y.nbytes, x->nbytes);
-    assert_memory_equal(y.data, x->data, x->nbytes);
-    rk_idx_free(&y);
-    free(raw.p);
-}
-
-static void test_fashion_mnist_files(void **state)
-{
-    (void)state;
-    FILE *probe = fopen(FMNIST_DIR "/t10k-labels-idx1-ubyte.gz", "rb");
-    if (!probe) {
-        print_message("# " FMNIST_DIR " is absent (Debian package dataset-fashion-mnist)\n");
-        skip();
-    }
-    fclose(probe);
-    rk_idx lab, img;
-    check_against_gzread(FMNIST_DIR "/t10k-labels-idx1-ubyte.gz", 8, &lab);
-    assert_int_equal(lab.type, RK_IDX_U8);
-    assert_int_equal(lab.ndim, 1);
-    assert_int_equal(lab.dims[0], 10000);
-    size_t counts[256] = { 0 };
-    for (size_t i = 0; i < lab.count; i++)
-        counts[lab.data[i]]++;
-    for (int c = 0; c < 10; c++)
-        assert_int_equal(counts[c], 1000);
-    rk_idx_free(&lab);
-    check_against_gzread(FMNIST_DIR "/t10k-images-idx3-ubyte.gz", 16, &img);
-    assert_int_equal(img.ndim, 3);
-    assert_int_equal(img.dims[0], 10000);
-    assert_int_equal(img.dims[1], 28);
-    assert_int_equal(img.dims[2], 28);
-    assert_int_equal(img.nbytes, 7840000);
-    rk_idx_free(&img);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,7 +426,6 @@ int main(void)
         cmocka_unit_test(test_hostile_files),
         cmocka_unit_test(test_gzip_allocation_bounded),
         cmocka_unit_test(test_allocation_failures),
-        cmocka_unit_test(test_fashion_mnist_files),
     };
     return cmocka_run_group_tests_name("idx", tests, NULL, NULL);
 }

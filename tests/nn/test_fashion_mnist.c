@@ -2,7 +2,8 @@
  * test_fashion_mnist.c — the real Fashion-MNIST from Debian's
  * dataset-fashion-mnist package: sizes, class balance, and the training
  * pixel statistics against an exact integer computation and against the
- * published figures (mean 0.2860, std 0.3530). Skipped when not installed.
+ * published figures (mean 0.2860, std 0.3530). When the dataset is not
+ * installed the executable reports a TAP skip.
  */
 #include "testutil.h"
 
@@ -16,13 +17,6 @@
 static void test_fashion_mnist(void **state)
 {
     (void)state;
-    FILE *probe = fopen(DIR_ "/train-images-idx3-ubyte.gz", "rb");
-    if (!probe) {
-        print_message("# " DIR_ " is absent: install the Debian package dataset-fashion-mnist\n");
-        skip();
-    }
-    fclose(probe);
-
     /* exact pixel sums from the IDX bytes: Σp and Σp² fit in 64 bits */
     rk_idx img;
     assert_status(rk_idx_read(DIR_ "/train-images-idx3-ubyte.gz", &img, NULL), RK_OK);
@@ -74,6 +68,13 @@ static void test_fashion_mnist(void **state)
 
 int main(void)
 {
+    FILE *probe = fopen(DIR_ "/train-images-idx3-ubyte.gz", "rb");
+    if (!probe) {
+        /* a TAP plan of zero tests with a reason: meson reports the executable as skipped */
+        printf("1..0 # SKIP " DIR_ " is absent: install the Debian package dataset-fashion-mnist\n");
+        return 0;
+    }
+    fclose(probe);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fashion_mnist),
     };
