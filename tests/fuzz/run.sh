@@ -9,7 +9,7 @@
 #
 # Harness fuzz_NAME (tests/fuzz/fuzz_NAME.c) uses tests/fuzz/corpus/NAME/;
 # a harness without a corpus starts from nothing (fuzz) or is skipped
-# (replay). FUZZ_DIR (default build-fuzz) holds the binaries, the working
+# (replay); a libFuzzer dictionary tests/fuzz/NAME.dict is used when present. FUZZ_DIR (default build-fuzz) holds the binaries, the working
 # corpora (FUZZ_DIR/corpus/NAME), logs and crash artifacts.
 set -u
 cd "$(dirname "$0")/../.."
@@ -30,6 +30,8 @@ for src in tests/fuzz/fuzz_*.c; do
     short=${name#fuzz_}
     bin=$dir/$name
     seeds=tests/fuzz/corpus/$short
+    dict=
+    [ -f "tests/fuzz/$short.dict" ] && dict=-dict=tests/fuzz/$short.dict
     if [ ! -x "$bin" ]; then
         echo "$name: not built (run make fuzz-build)"; failed=1; continue
     fi
@@ -41,7 +43,8 @@ for src in tests/fuzz/fuzz_*.c; do
         rm -rf "$work"; mkdir -p "$work"
         [ -d "$seeds" ] && cp "$seeds"/* "$work"/ 2>/dev/null
         before=$(ls "$work" | wc -l)
-        "$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+        # shellcheck disable=SC2086
+        "$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 $dict \
             -rss_limit_mb=2048 -artifact_prefix="$dir/artifacts/$short/" "$work" >"$log" 2>&1
         rc=$?
         after=$(ls "$work" | wc -l)
