@@ -19,5 +19,10 @@
 #include "io/dtype.h"
 #include "io/file.h"
 #include "linalg/svd.h"
+#include "nn/layers.h"
+#include "nn/lora.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "nn/train.h"
 
 #endif
