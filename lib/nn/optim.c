@@ -62,7 +62,7 @@ void rk_optim_free(rk_optim *opt)
     memset(opt, 0, sizeof *opt);
 }
 
-static void adam_step(rk_optim *opt, float *p, const float *g)
+static void adam_step(rk_optim *opt, float *restrict p, const float *restrict g)
 {
     long t = opt->step;
     // the scalar factors in double, as PyTorch computes them in Python floats
@@ -71,7 +71,7 @@ static void adam_step(rk_optim *opt, float *p, const float *g)
     float step_size = (float)(opt->cfg.lr / bc1);
     float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
     float b1 = (float)opt->cfg.beta1, b2 = (float)opt->cfg.beta2, eps = (float)opt->cfg.eps;
-    float *m = opt->m, *v = opt->v;
+    float *restrict m = opt->m, *restrict v = opt->v;
     for (size_t i = 0; i < opt->n; i++) {
         m[i] = b1 * m[i] + (1.0f - b1) * g[i];            // m ← β1·m + (1−β1)·g
         v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];     // v ← β2·v + (1−β2)·g²
@@ -80,10 +80,10 @@ static void adam_step(rk_optim *opt, float *p, const float *g)
     }
 }
 
-static void sgd_step(rk_optim *opt, float *p, const float *g)
+static void sgd_step(rk_optim *opt, float *restrict p, const float *restrict g)
 {
     float lr = (float)opt->cfg.lr, mu = (float)opt->cfg.momentum;
-    float *buf = opt->m;
+    float *restrict buf = opt->m;
     if (mu == 0.0f) {
         for (size_t i = 0; i < opt->n; i++)
             p[i] -= lr * g[i];                            // p ← p − lr·g
