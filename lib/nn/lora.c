@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "nn/lora_pissa.h"
 
 rk_lora_config rk_lora_config_default(void)
 {
@@ -158,7 +159,7 @@ rk_status rk_lora_create(rk_lora *lo, rk_mlp *net, const rk_lora_config *cfg, rk
         lo->du[l] = s;  s += net->max_batch * cfg->rank;    // (B, R)
     }
     if (cfg->init == RK_LORA_INIT_PISSA) {
-        st = RK_EINVAL;   // PiSSA arrives with lib/linalg's SVD
+        st = rk_lora_pissa_init(lo, net);
         if (st != RK_OK) {
             rk_lora_free(lo);
             return st;
