@@ -1,6 +1,7 @@
 /* train.c — the training step (full or LoRA) and a seeded loop over array data. */
 #include "nn/train.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -89,6 +90,44 @@ static void gather(float *xb, unsigned char *yb, const float *x, const unsigned 
     }
 }
 
+/* The stream of row indices: passes over idx[0..m), reshuffled at every new pass. */
+typedef struct cursor {
+    size_t *idx;      // (m) the current pass's order
+    size_t m, pos;    // rows in a pass, next position
+    size_t epoch;     // passes started (1-based)
+    int shuffle;      // reshuffle at every pass
+    rk_rng rng;       // seeded shuffling stream
+} cursor;
+
+static void cursor_new_pass(cursor *c)
+{
+    c->pos = 0;
+    c->epoch++;
+    if (c->shuffle)
+        rk_rng_shuffle(&c->rng, c->idx, c->m);
+}
+
+/*
+ * Fill bidx with the next batch and return its size. wrap: full batches that
+ * may straddle two passes (steps mode); otherwise a pass ends a batch, so the
+ * last batch of a pass may be short (epochs mode).
+ */
+static size_t cursor_next(cursor *c, size_t *bidx, size_t batch, bool wrap)
+{
+    size_t b = 0;
+    if (!wrap && c->pos == c->m)
+        cursor_new_pass(c);
+    while (b < batch) {
+        if (c->pos == c->m) {
+            if (!wrap)
+                break;
+            cursor_new_pass(c);
+        }
+        bidx[b++] = c->idx[c->pos++];
+    }
+    return b;
+}
+
 rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
                        const unsigned char *y, size_t n, size_t dim, const size_t *order,
                        size_t n_order, const rk_train_opts *opts, rk_train_result *res)
@@ -98,61 +137,39 @@ rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x
         return st;
     size_t m = order ? n_order : n, B = opts->batch;
     size_t total = rk_train_total_steps(m, opts);
-    size_t *idx = rk_calloc(m, sizeof(size_t));          // (m) the current pass's order
+    cursor cur = { .idx = rk_calloc(m, sizeof(size_t)), .m = m, .shuffle = opts->shuffle };
     size_t *bidx = rk_calloc(B, sizeof(size_t));         // (B) rows of this batch
     float *xb = rk_calloc(B * dim, sizeof(float));       // (B, dim) staging
     unsigned char *yb = rk_calloc(B, 1);                 // (B)
-    if (!idx || !bidx || !xb || !yb || total == 0) {
+    if (!cur.idx || !bidx || !xb || !yb || total == 0) {
         st = total == 0 ? RK_EOVERFLOW : RK_ENOMEM;
         goto done;
     }
     for (size_t i = 0; i < m; i++)
-        idx[i] = order ? order[i] : i;
-    rk_rng rng;
-    rk_rng_seed(&rng, opts->seed);
-    if (opts->shuffle)
-        rk_rng_shuffle(&rng, idx, m);
-    size_t pos = 0, epoch = 1, since = 0;
+        cur.idx[i] = order ? order[i] : i;
+    rk_rng_seed(&cur.rng, opts->seed);
+    cursor_new_pass(&cur);
     double t0 = now_seconds(), loss_sum = 0.0;
-    size_t samples = 0;
+    size_t samples = 0, since = 0;
     rk_train_result r = { 0 };
     for (size_t s = 0; s < total; s++) {
-        size_t b = 0;
-        if (!opts->steps && pos == m) {         // epochs: a new pass starts a new batch
-            pos = 0;
-            epoch++;
-            if (opts->shuffle)
-                rk_rng_shuffle(&rng, idx, m);
-        }
-        while (b < B) {
-            if (pos == m) {
-                if (!opts->steps)
-                    break;                      // epochs: the last batch may be short
-                pos = 0;
-                epoch++;
-                if (opts->shuffle)
-                    rk_rng_shuffle(&rng, idx, m);
-            }
-            bidx[b++] = idx[pos++];
-        }
+        size_t b = cursor_next(&cur, bidx, B, opts->steps > 0);
         gather(xb, yb, x, y, bidx, b, dim);
         float loss;
         if ((st = rk_train_step(net, lora, opt, xb, yb, b, &loss)) != RK_OK)
             goto done;
         if (opts->losses)
             opts->losses[s] = loss;
-        if (s == 0)
-            r.loss_first = loss;
+        r.loss_first = s == 0 ? loss : r.loss_first;
         r.loss_last = loss;
         r.steps = s + 1;
         samples += b;
         loss_sum += loss;
         since++;
-        bool report = opts->callback && opts->report_every &&
-                      ((s + 1) % opts->report_every == 0 || s + 1 == total);
-        if (report) {
+        if (opts->callback && opts->report_every &&
+            ((s + 1) % opts->report_every == 0 || s + 1 == total)) {
             double el = now_seconds() - t0;
-            rk_train_progress p = { s + 1, total, epoch, loss, loss_sum / (double)since,
+            rk_train_progress p = { s + 1, total, cur.epoch, loss, loss_sum / (double)since,
                                     el > 0 ? (double)samples / el : 0.0, el };
             loss_sum = 0.0;
             since = 0;
@@ -164,7 +181,7 @@ rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x
     if (res)
         *res = r;
 done:
-    rk_free(idx);
+    rk_free(cur.idx);
     rk_free(bidx);
     rk_free(xb);
     rk_free(yb);
