@@ -18,6 +18,9 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "linalg/lowrank.h"
+#include "linalg/rank.h"
+#include "linalg/spectrum.h"
 #include "linalg/svd.h"
 
 #endif
