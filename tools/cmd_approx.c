@@ -21,8 +21,9 @@
 static const char approx_usage[] =
     "usage: ranklab approx FILE -k K [-o OUT.npy] [--factors PREFIX] [--balanced] [--json]\n"
     "\n"
-    "Best rank-K approximation A_k = U_k S_k V_k^T of the matrix A in FILE (a 2-d\n"
-    ".npy of float64 or float32), with its errors from the spectrum:\n"
+    "Best rank-K approximation A_k = U_k S_k V_k^T of the matrix A in FILE (a .npy\n"
+    "array: 2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64),\n"
+    "with its errors from the spectrum:\n"
     "  ||A - A_k||_F = sqrt(sum_{i>K} sigma_i^2),  ||A - A_k||_2 = sigma_{K+1},\n"
     "the relative error ||A - A_k||_F / ||A||_F, and the parameter counts m*n of A\n"
     "against K*(m+n) of the factors B (m x K) and A (K x n).\n"
@@ -119,28 +120,45 @@ static int write_outputs(const char *cmd, approx_report *r, const rk_svd *svd)
 
 static void print_text(const approx_report *r)
 {
-    double full = (double)r->m * (double)r->n, fact = (double)r->k * ((double)r->m + (double)r->n);
-    printf("matrix            %s (%zu x %zu), k = %zu\n", r->file, r->m, r->n, r->k);
-    printf("||A - A_k||_F     %.10g   (sqrt(sum_{i>k} sigma_i^2))\n", r->fro);
-    printf("||A - A_k||_2     %.10g   (sigma_{k+1})\n", r->spectral);
-    printf("relative error    %.10g   (||A - A_k||_F / ||A||_F)\n", r->rel);
-    printf("energy kept       %.10f   (sum_{i<=k} sigma_i^2 / sum sigma^2)\n", r->kept);
-    printf("parameters        m*n = %.0f   k*(m+n) = %.0f   ratio %.4g\n", full, fact,
-           full > 0 ? fact / full : 0.0);
-    if (r->out)
-        printf("wrote             %s (A_k, %zu x %zu)\n", r->out, r->m, r->n);
+    char v[64], note[128];
+    size_t full = r->m * r->n;  /* fits: the matrix was in memory */
+    size_t fact = rk_lowrank_param_count(r->m, r->n, r->k);
+    printf("matrix            %s\n", r->file);
+    snprintf(v, sizeof v, "%zu x %zu", r->m, r->n);
+    cli_print_row("shape", v, NULL);
+    snprintf(v, sizeof v, "%zu", r->k);
+    cli_print_row("k", v, NULL);
+    snprintf(v, sizeof v, "%.10g", r->fro);
+    cli_print_row("||A - A_k||_F", v, "(sqrt(sum_{i>k} sigma_i^2))");
+    snprintf(v, sizeof v, "%.10g", r->spectral);
+    cli_print_row("||A - A_k||_2", v, "(sigma_{k+1})");
+    snprintf(v, sizeof v, "%.10g", r->rel);
+    cli_print_row("relative error", v, "(||A - A_k||_F / ||A||_F)");
+    snprintf(v, sizeof v, "%.10f", r->kept);
+    cli_print_row("energy kept", v, "(sum_{i<=k} sigma_i^2 / sum sigma_i^2)");
+    snprintf(v, sizeof v, "%zu", full);
+    cli_print_row("parameters m*n", v, "(A as a full matrix)");
+    snprintf(v, sizeof v, "%zu", fact);
+    snprintf(note, sizeof note, "(the factors B: %zu x %zu and A: %zu x %zu)", r->m, r->k, r->k, r->n);
+    cli_print_row("parameters k(m+n)", v, note);
+    snprintf(v, sizeof v, "%.4g", full > 0 ? (double)fact / (double)full : 0.0);
+    cli_print_row("ratio", v, "(k*(m+n) / (m*n))");
+    if (r->out) {
+        snprintf(note, sizeof note, "(A_k, %zu x %zu)", r->m, r->n);
+        cli_print_row("wrote", r->out, note);
+    }
     if (r->prefix) {
-        printf("wrote             %s (B = %s, %zu x %zu)\n", r->path_b,
-               r->balanced ? "U_k sqrt(S_k)" : "U_k S_k", r->m, r->k);
-        printf("wrote             %s (A = %s, %zu x %zu)\n", r->path_a,
-               r->balanced ? "sqrt(S_k) V_k^T" : "V_k^T", r->k, r->n);
+        snprintf(note, sizeof note, "(B = %s, %zu x %zu)", r->balanced ? "U_k sqrt(S_k)" : "U_k S_k", r->m, r->k);
+        cli_print_row("wrote", r->path_b, note);
+        snprintf(note, sizeof note, "(A = %s, %zu x %zu)", r->balanced ? "sqrt(S_k) V_k^T" : "V_k^T", r->k, r->n);
+        cli_print_row("wrote", r->path_a, note);
     }
 }
 
 static json_t *build_json(const approx_report *r)
 {
-    json_int_t full = (json_int_t)r->m * (json_int_t)r->n;
-    json_int_t fact = (json_int_t)r->k * ((json_int_t)r->m + (json_int_t)r->n);
+    json_int_t full = (json_int_t)(r->m * r->n);
+    json_int_t fact = (json_int_t)rk_lowrank_param_count(r->m, r->n, r->k);
     json_t *o = json_object();
     json_t *shape = json_array();
     int bad = !o || !shape;

@@ -12,8 +12,9 @@
 static const char rank_usage[] =
     "usage: ranklab rank FILE [--tol T | --rtol R] [--json]\n"
     "\n"
-    "Numerical rank of the matrix in FILE (a 2-d .npy of float64 or float32):\n"
-    "the number of singular values sigma_i > tol, and the tol used.\n"
+    "Numerical rank of the matrix in FILE: the number of singular values\n"
+    "sigma_i > tol, and the tol used. FILE is a .npy array (2-d, or 1-d read as\n"
+    "1 x n; any numeric dtype, computed in float64).\n"
     "\n"
     "Options:\n"
     "  --tol T     absolute tolerance: rank = number of sigma_i > T (T >= 0)\n"

@@ -22,11 +22,11 @@
 static const char svd_usage[] =
     "usage: ranklab svd FILE [--top K] [--tol T | --rtol R] [--json]\n"
     "\n"
-    "Singular values of the matrix in FILE (a 2-d .npy of float64 or float32)\n"
-    "and the numbers they determine: numerical rank with its tolerance, the\n"
-    "energy table (k, sigma_k, cumulative energy sum_{i<=k} sigma_i^2 / sum sigma^2),\n"
-    "stable rank, effective rank, condition number, spectral, nuclear and\n"
-    "Frobenius norms.\n"
+    "Singular values of the matrix in FILE and the numbers they determine:\n"
+    "numerical rank with its tolerance, the energy table (k, sigma_k, cumulative\n"
+    "energy sum_{i<=k} sigma_i^2 / sum sigma_i^2), stable rank, effective rank,\n"
+    "condition number, spectral, nuclear and Frobenius norms. FILE is a .npy\n"
+    "array (2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64).\n"
     "\n"
     "Options:\n"
     "  --top K     show only the first K rows of the energy table (default: all;\n"
@@ -61,35 +61,49 @@ typedef struct svd_report {
 
 static void print_text(const svd_report *r, size_t top)
 {
-    printf("matrix            %s (%zu x %zu, min(m, n) = %zu)\n", r->file, r->m, r->n, r->k);
-    printf("rank              %zu   (sigma_i > tol = %.6g; ", r->rank, r->tol);
+    char v[64], note[128];
+    snprintf(v, sizeof v, "%zu x %zu", r->m, r->n);
+    printf("matrix            %s\n", r->file);
+    snprintf(note, sizeof note, "(min(m, n) = %zu)", r->k);
+    cli_print_row("shape", v, note);
+    snprintf(v, sizeof v, "%zu", r->rank);
+    snprintf(note, sizeof note, "(sigma_i > tol)");
+    cli_print_row("rank", v, note);
+    snprintf(v, sizeof v, "%.6g", r->tol);
+    printf("%-18s%-20s(", "tol", v);
     cli_tol_print_rule(stdout, &r->opts);
     printf(")\n");
     if (top > r->k)
         top = r->k;
     if (top > 0) {
-        printf("\n   k           sigma_k    energy(<=k)\n");
+        printf("\n   k           sigma_k   energy(<=k)\n");
         for (size_t i = 0; i < top; i++) {
             if (i == r->rank)
                 printf("  ---- tol %.6g: the values below are not counted in the rank ----\n", r->tol);
-            printf("%4zu  %16.10g   %.10f\n", i + 1, r->s[i], rk_spectrum_energy(r->s, r->k, i + 1));
+            printf("%4zu  %16.10g  %.10f\n", i + 1, r->s[i], rk_spectrum_energy(r->s, r->k, i + 1));
         }
         if (top < r->k)
             printf("  ... %zu more (use --top to show them)\n", r->k - top);
         printf("\n");
     }
-    printf("stable rank       %.6g   (||A||_F^2 / sigma_1^2)\n", rk_spectrum_stable_rank(r->s, r->k));
-    printf("effective rank    %.6g   (exp(-sum p log p), p = sigma / sum sigma)\n",
-           rk_spectrum_effective_rank(r->s, r->k));
-    double cond = rk_spectrum_condition(r->s, r->k);
-    if (r->k == 0)
-        printf("condition number  -   (empty matrix)\n");
-    else
-        printf("condition number  %.6g   (sigma_1 / sigma_%zu)\n", cond, r->k);
-    printf("spectral norm     %.10g   (sigma_1)\n", rk_spectrum_spectral(r->s, r->k));
-    printf("nuclear norm      %.10g   (sum sigma)\n", rk_spectrum_nuclear(r->s, r->k));
-    printf("Frobenius norm    %.10g   (sqrt(sum sigma^2))\n", rk_spectrum_fro(r->s, r->k));
-    printf("energy reached    ");
+    snprintf(v, sizeof v, "%.6g", rk_spectrum_stable_rank(r->s, r->k));
+    cli_print_row("stable rank", v, "(||A||_F^2 / sigma_1^2)");
+    snprintf(v, sizeof v, "%.6g", rk_spectrum_effective_rank(r->s, r->k));
+    cli_print_row("effective rank", v, "(exp(-sum p_i log p_i), p = sigma / sum sigma)");
+    if (r->k == 0) {
+        cli_print_row("condition number", "-", "(empty matrix)");
+    } else {
+        snprintf(v, sizeof v, "%.6g", rk_spectrum_condition(r->s, r->k));
+        snprintf(note, sizeof note, "(sigma_1 / sigma_%zu)", r->k);
+        cli_print_row("condition number", v, note);
+    }
+    snprintf(v, sizeof v, "%.10g", rk_spectrum_spectral(r->s, r->k));
+    cli_print_row("spectral norm", v, "(sigma_1)");
+    snprintf(v, sizeof v, "%.10g", rk_spectrum_nuclear(r->s, r->k));
+    cli_print_row("nuclear norm", v, "(sum sigma_i)");
+    snprintf(v, sizeof v, "%.10g", rk_spectrum_fro(r->s, r->k));
+    cli_print_row("Frobenius norm", v, "(sqrt(sum sigma_i^2))");
+    printf("%-18s", "energy reached");
     for (size_t i = 0; i < N_ENERGY_LEVELS; i++)
         printf("%s%g%% at k = %zu", i ? ", " : "", 100 * energy_levels[i],
                rk_spectrum_rank_for_energy(r->s, r->k, energy_levels[i]));
@@ -124,8 +138,9 @@ static json_t *build_json(const svd_report *r)
     bad |= cli_tol_json(o, &r->opts, r->tol);
     bad |= json_object_set_new(o, "stable_rank", json_real(rk_spectrum_stable_rank(r->s, r->k)));
     bad |= json_object_set_new(o, "effective_rank", json_real(rk_spectrum_effective_rank(r->s, r->k)));
+    /* σ₁/σ_k; null when infinite (σ_k = 0) or undefined (empty matrix). */
     bad |= json_object_set_new(o, "condition_number",
-                               cli_json_real_or_null(rk_spectrum_condition(r->s, r->k)));
+                               r->k ? cli_json_real_or_null(rk_spectrum_condition(r->s, r->k)) : json_null());
     bad |= json_object_set_new(o, "spectral_norm", json_real(rk_spectrum_spectral(r->s, r->k)));
     bad |= json_object_set_new(o, "nuclear_norm", json_real(rk_spectrum_nuclear(r->s, r->k)));
     bad |= json_object_set_new(o, "frobenius_norm", json_real(rk_spectrum_fro(r->s, r->k)));
