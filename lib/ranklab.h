@@ -21,6 +21,8 @@
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
+#include "io/matrix_file.h"
+#include "io/npy.h"
 #include "linalg/svd.h"
 
 #endif
