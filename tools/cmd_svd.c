@@ -160,9 +160,9 @@ int cmd_svd(int argc, char **argv)
         { "rtol", required_argument, NULL, CLI_OPT_RTOL },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
-        /* --plot FILE.png: the place for the singular-value plot (lib/plot).
-         * Add { "plot", required_argument, NULL, OPT_PLOT } here, store the
-         * path in the switch below and draw after the report is printed. */
+        /* PLOT HOOK (1/3) — --plot FILE.png, the singular-value plot (lib/plot):
+         * add { "plot", required_argument, NULL, OPT_PLOT } here (OPT_PLOT in
+         * the enum above), "[--plot FILE.png]" to svd_usage and docs/tools/svd.md. */
         { NULL, 0, NULL, 0 },
     };
     const char *cmd = "svd";
@@ -188,6 +188,7 @@ int cmd_svd(int argc, char **argv)
         case OPT_JSON:
             json = true;
             break;
+        /* PLOT HOOK (2/3) — case OPT_PLOT: remember optarg as the PNG path. */
         default:
             return cli_getopt_error(cmd, c, argv);
         }
@@ -213,7 +214,9 @@ int cmd_svd(int argc, char **argv)
         print_text(&r, top);
         rc = RK_EXIT_OK;
     }
-    /* --plot goes here: plot r.s[0..k) (log scale) and the tol line to the PNG. */
+    /* PLOT HOOK (3/3) — when --plot was given and rc is RK_EXIT_OK: draw
+     * r.s[0..k) on a log scale with the line at r.tol into the PNG; a plot
+     * failure is a runtime error naming the PNG (cli_fail(cmd, png, s, &err)). */
     rk_svd_free(&svd);
     return rc;
 }
