@@ -24,5 +24,10 @@
 #include "io/matrix_file.h"
 #include "io/npy.h"
 #include "linalg/svd.h"
+#include "nn/layers.h"
+#include "nn/lora.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "nn/train.h"
 
 #endif
