@@ -131,7 +131,7 @@ json_t *cli_json_real_or_null(double x)
 void cli_print_row(const char *label, const char *value, const char *note)
 {
     if (note && *note)
-        printf("%-18s%-20s%s\n", label, value, note);
+        printf("%-18s%-19s %s\n", label, value, note);
     else
         printf("%-18s%s\n", label, value);
 }
