@@ -27,5 +27,10 @@
 #include "linalg/svd.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
+#include "nn/layers.h"
+#include "nn/lora.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "nn/train.h"
 
 #endif
