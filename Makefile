@@ -6,7 +6,7 @@ MESONFLAGS ?= -Dwerror=true
 RANKLAB     = $(BUILD)/tools/ranklab
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test bench fuzz docs clean
+.PHONY: all deps build demo test bench fuzz fuzz-replay docs clean
 
 all: build
 
@@ -35,6 +35,20 @@ BENCH_SUITE ?=
 bench: build
 	@scripts/install-deps.sh peers
 	meson test -C $(BUILD) --no-rebuild --benchmark --verbose $(if $(BENCH_SUITE),--suite $(BENCH_SUITE))
+
+# libFuzzer harnesses (tests/fuzz/README.md): `make fuzz FUZZ_SECONDS=N` fuzzes
+# each reader for N seconds; `make fuzz-replay` reruns the committed corpora.
+include tests/fuzz/fuzz.mk
+
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@$(MAKE) -s --no-print-directory fuzz-build
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-replay:
+	@scripts/install-deps.sh fuzz
+	@$(MAKE) -s --no-print-directory fuzz-build
+	@tests/fuzz/run.sh replay
 
 clean:
 	rm -rf $(BUILD)
