@@ -60,8 +60,8 @@ static int parse_list(const char *s, long *out)
     char *end;
     while (*s && n < MAX_LIST) {
         long v = strtol(s, &end, 10);
-        if (end == s || v <= 0 || (*end && *end != ','))
-            return -1;
+        if (end == s || v <= 0 || v > 32768 || (*end && *end != ','))
+            return -1; /* also keeps n·n and the thread count far from overflow */
         out[n++] = v;
         s = *end ? end + 1 : end;
     }

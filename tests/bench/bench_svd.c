@@ -89,8 +89,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->nsizes = 0;
             while (*s && o->nsizes < MAX_SIZES) {
                 long v = strtol(s, &end, 10);
-                if (end == s || v <= 0 || (*end && *end != ','))
-                    return -1;
+                if (end == s || v <= 0 || v > 32768 || (*end && *end != ','))
+                    return -1; /* 32768² doubles = 8 GiB: far beyond a benchmark */
                 o->sizes[o->nsizes++] = (size_t)v;
                 s = *end ? end + 1 : end;
             }
@@ -134,23 +134,30 @@ typedef struct raw_gesdd {
     lapack_int *iwork, lwork;
 } raw_gesdd;
 
+/* rk_alloc of count × size bytes, overflow-checked; NULL on failure. */
+static void *alloc_array(size_t count, size_t size)
+{
+    size_t bytes;
+    return rk_size_mul(count, size, &bytes) ? rk_alloc(bytes) : NULL;
+}
+
 static void raw_setup(raw_gesdd *r, size_t n)
 {
     lapack_int ni = (lapack_int)n;
     double query = 0.0;
     *r = (raw_gesdd){ .n = n };
-    r->at = rk_alloc(n * n * sizeof(double));
-    r->u = rk_alloc(n * n * sizeof(double));
-    r->vt = rk_alloc(n * n * sizeof(double));
-    r->s = rk_alloc(n * sizeof(double));
-    r->iwork = rk_alloc(8 * n * sizeof(lapack_int));
+    r->at = alloc_array(n * n, sizeof(double));
+    r->u = alloc_array(n * n, sizeof(double));
+    r->vt = alloc_array(n * n, sizeof(double));
+    r->s = alloc_array(n, sizeof(double));
+    r->iwork = alloc_array(8 * n, sizeof(lapack_int));
     if (!r->at || !r->u || !r->vt || !r->s || !r->iwork)
         die("raw gesdd buffers", RK_ENOMEM);
     /* the larger of the two workspaces ('S' needs more than 'N') */
     LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'S', ni, ni, r->at, ni, r->s, r->u, ni, r->vt, ni,
                         &query, -1, r->iwork);
     r->lwork = (lapack_int)query + 1;
-    if (!(r->work = rk_alloc((size_t)r->lwork * sizeof(double))))
+    if (!(r->work = alloc_array((size_t)r->lwork, sizeof(double))))
         die("raw gesdd workspace", RK_ENOMEM);
 }
 
