@@ -248,7 +248,7 @@ static void print_table(const point *pts, int npts, bool breakdown)
     printf("\n%5s %-5s %4s %11s %10s %8s %10s %10s %9s %11s", "n", "mode", "reps", "ranklab ms",
            "numpy ms", "ratio", "pair ratio", "best ratio", "cpu ratio", "sum(s) diff");
     if (breakdown)
-        printf(" %12s %10s", "raw gesdd ms", "rk/raw");
+        printf(" %12s %7s %10s", "raw gesdd ms", "rk/raw", "rk/raw cpu");
     printf("\n");
     for (int i = 0; i < npts; i++) {
         const point *p = &pts[i];
@@ -269,7 +269,9 @@ static void print_table(const point *pts, int npts, bool breakdown)
         }
         if (breakdown) {
             double raw = med(p->wall[SIDE_RAW], p->reps[SIDE_RAW]);
-            printf(" %12.2f %10.3f", 1e3 * raw, rk / raw);
+            double craw = med(p->cpu[SIDE_RAW], p->reps[SIDE_RAW]);
+            printf(" %12.2f %7.3f %10.3f", 1e3 * raw, rk / raw,
+                   craw > 0 ? med(p->cpu[SIDE_RK], p->reps[SIDE_RK]) / craw : 0.0);
         }
         printf("\n");
     }
