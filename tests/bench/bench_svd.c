@@ -314,7 +314,7 @@ static void make_matrix(rk_mat *a, size_t n, const char *dir, bench_peer *peer, 
     rk_err err;
     if ((st = rk_npy_write(path, a, RK_DT_F64, &err)))
         die(rk_err_message(&err, st), st);
-    char req[4200], reply[256];
+    char req[4200], reply[256] = "";
     snprintf(req, sizeof req, "load %s", path);
     if (peer && (!bench_peer_ask(peer, req, reply, sizeof reply) || strncmp(reply, "ok ", 3))) {
         fprintf(stderr, "bench_svd: numpy peer could not load %s: %s\n", path, reply);
