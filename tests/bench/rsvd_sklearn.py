@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""rsvd_sklearn.py DIR — scikit-learn's randomized_svd on the matrices bench_rsvd saved.
+
+bench_rsvd --save DIR writes DIR/lowrank_N.f64 (raw float64, row-major N×N)
+and DIR/lowrank_N.txt (lines: k, optimal relative error, ranklab's best time,
+ranklab's relative error). For each (N, k) this times
+sklearn.utils.extmath.randomized_svd with its defaults (n_oversamples=10,
+n_iter='auto', power_iteration_normalizer='auto' = LU) and with the QR
+normalizer ranklab uses, best of 3, and prints the time ratio ranklab/sklearn
+(below 1: ranklab is faster) and both relative errors against the optimum.
+Run with Debian's /usr/bin/python3 (python3-sklearn).
+"""
+import glob
+import os
+import re
+import sys
+import time
+
+import numpy as np
+
+try:
+    from sklearn.utils.extmath import randomized_svd
+except ImportError:
+    print("# SKIP: scikit-learn is not installed (Debian: python3-sklearn)")
+    sys.exit(0)
+
+REPEATS = 3
+
+
+def best_time(m, k, normalizer):
+    best, err = float("inf"), None
+    for rep in range(REPEATS):
+        t0 = time.perf_counter()
+        u, s, vt = randomized_svd(m, k, random_state=rep, power_iteration_normalizer=normalizer)
+        best = min(best, time.perf_counter() - t0)
+        if err is None:
+            err = np.linalg.norm(m - (u * s) @ vt) / np.linalg.norm(m)
+    return best, err
+
+
+def main():
+    d = sys.argv[1] if len(sys.argv) > 1 else "bench-data"
+    files = sorted(glob.glob(os.path.join(d, "lowrank_*.txt")),
+                   key=lambda p: int(re.search(r"(\d+)\.txt$", p).group(1)))
+    if not files:
+        print(f"# SKIP: no lowrank_N.txt in {d}: run bench_rsvd --save {d} first")
+        return 0
+    print("# scikit-learn randomized_svd (n_oversamples=10, n_iter='auto') on bench_rsvd's matrices")
+    print(f"{'n':>5} {'k':>4} {'normalizer':>10} {'sklearn[s]':>10} {'ranklab[s]':>10} "
+          f"{'rk/skl':>7} {'skl err/opt':>11} {'rk err/opt':>10}")
+    for txt in files:
+        n = int(re.search(r"(\d+)\.txt$", txt).group(1))
+        m = np.fromfile(txt[:-4] + ".f64", dtype="<f8").reshape(n, n)
+        with open(txt) as f:
+            rows = [l.split() for l in f if l.strip()]
+        for k, opt, rk_time, rk_err in rows:
+            k, opt, rk_time, rk_err = int(k), float(opt), float(rk_time), float(rk_err)
+            for normalizer in ("auto", "QR"):
+                t, err = best_time(m, k, normalizer)
+                print(f"{n:5d} {k:4d} {normalizer:>10} {t:10.4f} {rk_time:10.4f} "
+                      f"{rk_time / t:7.3f} {err / opt:11.5f} {rk_err / opt:10.5f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
