@@ -24,6 +24,7 @@
 
 #include "core/mat.h"
 #include "core/status.h"
+#include "linalg/svd.h"
 
 /** Which singular vectors of a matrix span the compared subspace. */
 typedef enum rk_side {
@@ -62,12 +63,23 @@ rk_status rk_subspace_phi_table(rk_mat *phi, const rk_mat *u1, const rk_mat *u2,
 rk_status rk_subspace_cosines(double **cos, size_t *count, const rk_mat *u1, const rk_mat *u2);
 
 /**
+ * The φ table of two decompositions already computed (rk_svd_decomp thin or
+ * full, or rk_rsvd): compares the top singular vectors of @p s1 and @p s2 on
+ * @p side — the columns of u (left) or the rows of vt (right) — without
+ * copying them. Allocates @p phi (ni×nj); ni, nj ≤ the number of vectors held.
+ *
+ * @return as rk_subspace_phi_table() (RK_EINVAL also for a bad @p side).
+ */
+rk_status rk_subspace_phi_svd(rk_mat *phi, const rk_svd *s1, const rk_svd *s2, rk_side side,
+                              size_t ni, size_t nj);
+
+/**
  * The φ table of two matrices: computes thin SVDs of @p a1 and @p a2 and
  * compares their top singular vectors on @p side (left: a1, a2 need the same
- * row count; right: the same column count). Allocates @p phi (ni×nj),
- * ni ≤ min(shape of a1), nj ≤ min(shape of a2). Singular vectors beyond a
- * matrix's rank are an arbitrary basis of the null space: keep ni, nj within
- * the ranks for a meaningful table.
+ * row count; right: the same column count) through rk_subspace_phi_svd().
+ * Allocates @p phi (ni×nj), ni ≤ min(shape of a1), nj ≤ min(shape of a2).
+ * Singular vectors beyond a matrix's rank are an arbitrary basis of the null
+ * space: keep ni, nj within the ranks for a meaningful table.
  *
  * @return as rk_subspace_phi_table(), plus the SVD's errors.
  */

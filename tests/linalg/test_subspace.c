@@ -178,6 +178,54 @@ static void test_phi_of_matrices(void **state)
     rk_mat_free(&q);
 }
 
+/* From decompositions: the table from rk_svd structs equals the one from
+ * explicit vectors (V = Vtᵀ on the right), and a randomized SVD of a matrix
+ * with a spectral gap finds the same top subspaces as the exact one. */
+static void test_phi_of_decompositions(void **state)
+{
+    (void)state;
+    double s[30];
+    for (size_t i = 0; i < 30; i++)
+        s[i] = i < 5 ? 10.0 - (double)i : 1e-3 / (1.0 + (double)i);
+    rk_mat a = { 0 }, b = { 0 }, v1 = { 0 }, v2 = { 0 }, t1 = { 0 }, t2 = { 0 };
+    testmat_with_spectrum(&a, 40, 30, s, 21);
+    testmat_with_spectrum(&b, 40, 30, s, 22);
+    rk_svd sa = { 0 }, sb = { 0 }, fa = { 0 };
+    assert_status(rk_svd_decomp(&sa, &a, RK_SVD_THIN), RK_OK);
+    assert_status(rk_svd_decomp(&sb, &b, RK_SVD_THIN), RK_OK);
+    assert_status(rk_subspace_phi_svd(&t1, &sa, &sb, RK_SIDE_RIGHT, 6, 4), RK_OK);
+    assert_status(rk_mat_transpose(&v1, &sa.vt), RK_OK);
+    assert_status(rk_mat_transpose(&v2, &sb.vt), RK_OK);
+    assert_status(rk_subspace_phi_table(&t2, &v1, &v2, 6, 4), RK_OK);
+    assert_mat_near(&t1, &t2, 1e-15);
+    rk_mat_free(&t1);
+    rk_mat_free(&t2);
+    assert_status(rk_subspace_phi_svd(&t1, &sa, &sb, RK_SIDE_LEFT, 6, 4), RK_OK);
+    assert_status(rk_subspace_phi_matrices(&t2, &a, &b, RK_SIDE_LEFT, 6, 4), RK_OK);
+    assert_mat_near(&t1, &t2, 1e-15);
+    rk_mat_free(&t1);
+    rk_mat_free(&t2);
+
+    rk_rsvd_opts o = rk_rsvd_opts_default(5);
+    assert_status(rk_rsvd(&fa, &a, &o), RK_OK);
+    for (int side = RK_SIDE_LEFT; side <= RK_SIDE_RIGHT; side++) {
+        assert_status(rk_subspace_phi_svd(&t1, &sa, &fa, (rk_side)side, 5, 5), RK_OK);
+        for (size_t i = 0; i < 5; i++)
+            assert_true(fabs(RK_AT(&t1, i, i) - 1.0) <= 1e-12);
+        rk_mat_free(&t1);
+    }
+    assert_status(rk_subspace_phi_svd(&t1, &sa, &fa, RK_SIDE_RIGHT, 6, 6), RK_ERANGE);
+    assert_status(rk_subspace_phi_svd(&t1, &sa, &fa, (rk_side)3, 1, 1), RK_EINVAL);
+    assert_status(rk_subspace_phi_svd(&t1, &sa, NULL, RK_SIDE_LEFT, 1, 1), RK_EINVAL);
+    rk_svd_free(&sa);
+    rk_svd_free(&sb);
+    rk_svd_free(&fa);
+    rk_mat_free(&a);
+    rk_mat_free(&b);
+    rk_mat_free(&v1);
+    rk_mat_free(&v2);
+}
+
 static void test_phi_argument_checks(void **state)
 {
     (void)state;
@@ -258,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_phi_known_angle),
         cmocka_unit_test(test_phi_table_equals_direct),
         cmocka_unit_test(test_phi_of_matrices),
+        cmocka_unit_test(test_phi_of_decompositions),
         cmocka_unit_test(test_phi_argument_checks),
         cmocka_unit_test(test_phi_allocation_failures),
     };
