@@ -1,6 +1,7 @@
 /* rsvd.c — randomized SVD by a Gaussian range finder with power iterations (HMT 2011). */
 #include "linalg/rsvd.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -9,7 +10,8 @@
 
 rk_rsvd_opts rk_rsvd_opts_default(size_t k)
 {
-    return (rk_rsvd_opts){ .k = k, .oversample = 10, .power_iters = RK_RSVD_AUTO_ITERS, .seed = 0 };
+    return (rk_rsvd_opts){ .k = k, .oversample = 10, .power_iters = RK_RSVD_AUTO_ITERS, .seed = 0,
+                           .tol = 0.0 };
 }
 
 int rk_rsvd_power_iters(const rk_rsvd_opts *opts, size_t m, size_t n)
@@ -58,65 +60,110 @@ static rk_status apply_and_orthonormalise(rk_mat *q, bool trans_a, const rk_mat 
     return RK_OK;
 }
 
-/* Q (m×l, orthonormal) whose span approximates the top-l left singular
- * subspace of A: Q = qr((A·Aᵀ)^q·A·Ω), re-orthonormalised after every product. */
-static rk_status range_finder(rk_mat *q, const rk_mat *a, size_t l, int iters, uint64_t seed)
+/* out = the top k of A ≈ Q·B, B = Zᵀ, from the thin SVD of Z = Aᵀ·Q (n×l):
+ *   Z = Uz·diag(s)·Wᵀ  ⇒  B = W·diag(s)·Uzᵀ,  so  U = Q·W[:, :k],  Vᵀ = Uz[:, :k]ᵀ.
+ * zs->vt holds Wᵀ (l×l) and zs->u holds Uz (n×l). */
+static rk_status lift(rk_svd *out, const rk_mat *q, const rk_svd *zs, size_t k)
 {
-    rk_mat omega = { 0 };
-    rk_status st = rk_mat_create(&omega, a->cols, l); /* Ω (n, l) */
+    out->s = rk_alloc(k * sizeof(double));
+    if (!out->s)
+        return RK_ENOMEM;
+    memcpy(out->s, zs->s, k * sizeof(double));
+    rk_mat ub = rk_mat_view_rows(&zs->vt, 0, k);     /* Ũ[:, :k]ᵀ (k, l) */
+    rk_status st = rk_mat_create(&out->u, q->rows, k);
+    if (st == RK_OK)
+        st = rk_mat_gemm(false, true, 1.0, q, &ub, 0.0, &out->u); /* U = Q·Ũ[:, :k] (m, k) */
+    if (st == RK_OK) {
+        rk_mat vk = rk_mat_view_cols(&zs->u, 0, k);  /* V[:, :k] (n, k) */
+        st = rk_mat_transpose(&out->vt, &vk);       /* Vᵀ (k, n) */
+    }
+    return st;
+}
+
+/* max_{j<k} |s_j − prev_j| ≤ tol·s_0: the top-k estimates have settled. */
+static bool settled(const double *s, const double *prev, size_t k, double tol)
+{
+    for (size_t j = 0; j < k; j++)
+        if (!(fabs(s[j] - prev[j]) <= tol * s[0]))
+            return false;
+    return true;
+}
+
+/*
+ * The range finder and the projection in one loop. Q = qr(A·Ω); then each
+ * round computes Z = Aᵀ·Q, which is Bᵀ = (Qᵀ·A)ᵀ for the current Q, and either
+ * stops there (iterations done, or with tol > 0 the singular values of Z
+ * settled) or continues the power iteration with Q = qr(A·qr(Z)). So B costs
+ * no product of its own: 2q + 2 products of A in all (fewer when it stops early).
+ */
+static rk_status rsvd_core(rk_svd *out, const rk_mat *a, size_t k, size_t l, int iters,
+                           double tol, uint64_t seed, rk_rsvd_stats *stats)
+{
+    rk_mat q = { 0 }, z = { 0 };
+    rk_svd zs = { 0 };
+    double *prev = NULL;
+    rk_status st = rk_mat_create(&q, a->cols, l); /* Ω (n, l) */
     if (st)
         return st;
     rk_rng rng;
     rk_rng_seed(&rng, seed);
-    rk_mat_fill_normal(&omega, &rng);
-    *q = omega;
-    st = apply_and_orthonormalise(q, false, a); /* Q = qr(A·Ω) */
-    for (int i = 0; st == RK_OK && i < iters; i++) {
-        st = apply_and_orthonormalise(q, true, a); /* Q = qr(Aᵀ·Q), (n, l) */
-        if (st == RK_OK)
-            st = apply_and_orthonormalise(q, false, a); /* Q = qr(A·Q), (m, l) */
-    }
-    if (st)
-        rk_mat_free(q);
-    return st;
-}
-
-/* out = top k of Q·(SVD of B), B = Qᵀ·A. */
-static rk_status project_and_decompose(rk_svd *out, const rk_mat *a, const rk_mat *q, size_t k)
-{
-    rk_mat b = { 0 };
-    rk_svd small = { 0 };
-    rk_status st = product(&b, true, q, a); /* B = Qᵀ·A (l, n) */
-    if (st)
-        return st;
-    st = rk_svd_decomp(&small, &b, RK_SVD_THIN); /* B = Ũ·diag(s)·Vᵀ, Ũ (l, l) */
-    rk_mat_free(&b);
-    if (st)
-        return st;
-
-    out->s = rk_alloc(k * sizeof(double));
-    if (!out->s) {
+    rk_mat_fill_normal(&q, &rng);
+    st = apply_and_orthonormalise(&q, false, a); /* Q = qr(A·Ω) (m, l) */
+    stats->products = 1;
+    if (st == RK_OK && tol > 0.0 && !(prev = rk_alloc(k * sizeof(double))))
         st = RK_ENOMEM;
-        goto done;
+    for (int i = 0; st == RK_OK; i++) {
+        st = product(&z, true, a, &q); /* Z = Aᵀ·Q = Bᵀ (n, l) */
+        if (st)
+            break;
+        stats->products++;
+        stats->power_iters = i;
+        bool last = i == iters;
+        if (last || tol > 0.0) {
+            st = rk_svd_decomp(&zs, &z, RK_SVD_THIN);
+            if (st)
+                break;
+            if (last || (i > 0 && settled(zs.s, prev, k, tol))) {
+                st = lift(out, &q, &zs, k);
+                break;
+            }
+            memcpy(prev, zs.s, k * sizeof(double));
+            rk_svd_free(&zs);
+        }
+        rk_mat next = { 0 };
+        st = rk_qr_orthonormal(&next, &z); /* qr(Aᵀ·Q) (n, l) */
+        rk_mat_free(&z);
+        if (st)
+            break;
+        rk_mat_free(&q);
+        q = next;
+        st = apply_and_orthonormalise(&q, false, a); /* Q = qr(A·Q) (m, l) */
+        stats->products++;
     }
-    memcpy(out->s, small.s, k * sizeof(double));
-    rk_mat uk = rk_mat_view_cols(&small.u, 0, k); /* Ũ[:, :k] (l, k) */
-    st = product(&out->u, false, q, &uk);         /* U = Q·Ũ[:, :k] (m, k) */
-    if (st)
-        goto done;
-    rk_mat vk = rk_mat_view_rows(&small.vt, 0, k); /* Vᵀ[:k, :] (k, n) */
-    st = rk_mat_dup(&out->vt, &vk);
-done:
-    rk_svd_free(&small);
+    rk_free(prev);
+    rk_svd_free(&zs);
+    rk_mat_free(&z);
+    rk_mat_free(&q);
     return st;
 }
 
 rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
 {
+    return rk_rsvd_with_stats(out, a, opts, NULL);
+}
+
+rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts,
+                             rk_rsvd_stats *stats)
+{
+    rk_rsvd_stats ignored;
+    if (!stats)
+        stats = &ignored;
+    *stats = (rk_rsvd_stats){ 0, 0 };
     if (!out)
         return RK_EINVAL;
     memset(out, 0, sizeof *out);
-    if (!a || !opts || opts->power_iters < RK_RSVD_AUTO_ITERS || opts->power_iters > 1000)
+    if (!a || !opts || opts->power_iters < RK_RSVD_AUTO_ITERS || opts->power_iters > 1000 ||
+        !(opts->tol >= 0.0))
         return RK_EINVAL;
     size_t m = a->rows, n = a->cols, mn = m < n ? m : n, k = opts->k;
     if (k > mn)
@@ -136,14 +183,12 @@ rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
     }
     size_t l = opts->oversample > mn - k ? mn : k + opts->oversample;
 
-    rk_mat q = { 0 };
-    rk_status st = range_finder(&q, a, l, rk_rsvd_power_iters(opts, m, n), opts->seed);
-    if (st == RK_OK)
-        st = project_and_decompose(out, a, &q, k);
-    rk_mat_free(&q);
+    rk_status st = rsvd_core(out, a, k, l, rk_rsvd_power_iters(opts, m, n), opts->tol, opts->seed,
+                             stats);
     if (st) {
         rk_svd_free(out);
         memset(out, 0, sizeof *out);
+        *stats = (rk_rsvd_stats){ 0, 0 };
     }
     return st;
 }

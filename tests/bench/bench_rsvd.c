@@ -6,14 +6,16 @@
  * Gaussian G1, G2 (n×64), d_i = 100·0.9^i and noise σ = 0.01, then times in
  * the same run:
  *   - the exact SVD, values only and with (thin) vectors (rk_svd_decomp),
- *   - rk_rsvd for k = 8 and 32 (defaults: p = 10, q = 7), best of 3,
+ *   - rk_rsvd for k = 8 and 32 (defaults: p = 10, q = 7), best of 3, once
+ *     with the fixed q and once stopping early at tol = 1e-6,
  * and reports the ratio exact/randomized and the relative Frobenius error
  * ‖A − U_k·S_k·V_kᵀ‖_F/‖A‖_F next to the optimal (Eckart–Young) one.
  *
  * usage: bench_rsvd [--save DIR] [N ...]
  *   --save DIR   also write DIR/lowrank_N.f64 (raw little-endian float64,
- *                row-major N×N) and DIR/lowrank_N.txt (k, optimal error,
- *                ranklab time per line) for tests/bench/rsvd_sklearn.py.
+ *                row-major N×N) and DIR/lowrank_N.txt (per line: k, optimal
+ *                error, ranklab's time, its error, mode, power iterations)
+ *                for tests/bench/rsvd_sklearn.py.
  */
 #include <errno.h>
 #include <math.h>
@@ -30,6 +32,7 @@
 #endif
 
 enum { SIGNAL_RANK = 64, REPEATS = 3 };
+#define TOL 1e-6 /* early-stop tolerance of the second mode */
 static const size_t ks[] = { 8, 32 };
 
 static double now(void)
@@ -137,30 +140,37 @@ static void bench_size(size_t n, const char *save_dir)
     }
     for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
         size_t k = ks[t];
-        rk_rsvd_opts o = rk_rsvd_opts_default(k);
-        double best = INFINITY, err = 0.0;
-        for (int rep = 0; rep < REPEATS; rep++) {
-            rk_svd f = { 0 };
-            t0 = now();
-            st = rk_rsvd(&f, &a, &o);
-            double dt = now() - t0;
-            if (st)
-                die("randomized SVD", st);
-            best = fmin(best, dt);
-            if (rep == 0)
-                err = recon_error(&a, &f, k) / fro;
-            rk_svd_free(&f);
-        }
         double opt = 0.0;
         for (size_t i = k; i < vals.k; i++)
             opt += (vals.s[i] / fro) * (vals.s[i] / fro);
         opt = sqrt(opt);
-        printf("%5zu %4zu %2d %10.3f %10.3f %10.4f %8.1fx %8.1fx %12.6e %12.6e %9.5f\n", n, k,
-               rk_rsvd_power_iters(&o, n, n), t_vals, t_full, best, t_vals / best, t_full / best,
-               err, opt, err / opt);
-        fflush(stdout);
-        if (txt)
-            fprintf(txt, "%zu %.17g %.9g %.17g\n", k, opt, best, err);
+        /* mode 0: q by scikit-learn's rule (its defaults); mode 1: the same
+         * maximum with the early stop at tol = TOL */
+        for (int mode = 0; mode < 2; mode++) {
+            rk_rsvd_opts o = rk_rsvd_opts_default(k);
+            o.tol = mode ? TOL : 0.0;
+            rk_rsvd_stats stats = { 0, 0 };
+            double best = INFINITY, err = 0.0;
+            for (int rep = 0; rep < REPEATS; rep++) {
+                rk_svd f = { 0 };
+                t0 = now();
+                st = rk_rsvd_with_stats(&f, &a, &o, &stats);
+                double dt = now() - t0;
+                if (st)
+                    die("randomized SVD", st);
+                best = fmin(best, dt);
+                if (rep == 0)
+                    err = recon_error(&a, &f, k) / fro;
+                rk_svd_free(&f);
+            }
+            printf("%5zu %4zu %-8s %2d %9.3f %9.3f %9.4f %8.1fx %8.1fx %12.6e %12.6e %9.1e\n", n, k,
+                   mode ? "tol" : "fixed", stats.power_iters, t_vals, t_full, best, t_vals / best,
+                   t_full / best, err, opt, err / opt - 1.0);
+            fflush(stdout);
+            if (txt)
+                fprintf(txt, "%zu %.17g %.9g %.17g %s %d\n", k, opt, best, err, mode ? "tol" : "fixed",
+                        stats.power_iters);
+        }
     }
     if (txt && fclose(txt) != 0) {
         fprintf(stderr, "bench_rsvd: writing %s/lowrank_%zu.txt failed\n", save_dir, n);
@@ -196,11 +206,13 @@ int main(int argc, char **argv)
 #ifdef RK_HAVE_OPENBLAS
     printf("# BLAS: OpenBLAS, core %s, %d threads\n", openblas_get_corename(), openblas_get_num_threads());
 #endif
-    printf("# randomized SVD (p = 10, q = sklearn's rule, best of %d) vs exact SVD (gesdd), same run\n",
+    printf("# randomized SVD (p = 10, best of %d) vs exact SVD (gesdd, one run each), same process\n",
            REPEATS);
+    printf("# fixed: q by scikit-learn's rule (7 for these k); tol: same maximum, early stop at %.0e\n",
+           TOL);
     printf("# A = low rank (64, σ_i ∝ 0.9^i) + 0.01·noise; err = ‖A − A_k‖_F/‖A‖_F, opt = Eckart–Young\n");
-    printf("%5s %4s %2s %10s %10s %10s %9s %9s %12s %12s %9s\n", "n", "k", "q", "vals[s]",
-           "usv[s]", "rsvd[s]", "vs_vals", "vs_usv", "err", "opt", "err/opt");
+    printf("%5s %4s %-8s %2s %9s %9s %9s %9s %9s %12s %12s %9s\n", "n", "k", "mode", "q", "vals[s]",
+           "usv[s]", "rsvd[s]", "vs_vals", "vs_usv", "err", "opt", "err/opt-1");
     for (size_t i = 0; i < nsizes; i++)
         bench_size(sizes[i], save_dir);
     return 0;

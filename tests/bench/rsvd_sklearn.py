@@ -3,11 +3,12 @@
 
 bench_rsvd --save DIR writes DIR/lowrank_N.f64 (raw float64, row-major N×N)
 and DIR/lowrank_N.txt (lines: k, optimal relative error, ranklab's best time,
-ranklab's relative error). For each (N, k) this times
+ranklab's relative error, mode "fixed" or "tol", power iterations). For each (N, k) this times
 sklearn.utils.extmath.randomized_svd with its defaults (n_oversamples=10,
 n_iter='auto', power_iteration_normalizer='auto' = LU) and with the QR
-normalizer ranklab uses, best of 3, and prints the time ratio ranklab/sklearn
-(below 1: ranklab is faster) and both relative errors against the optimum.
+normalizer ranklab uses, best of 3, and prints for each ranklab mode the time
+ratio ranklab/sklearn (below 1: ranklab is faster) and how far each relative
+error lies above the optimum (err/opt − 1).
 Run with Debian's /usr/bin/python3 (python3-sklearn).
 """
 import glob
@@ -46,19 +47,24 @@ def main():
         print(f"# SKIP: no lowrank_N.txt in {d}: run bench_rsvd --save {d} first")
         return 0
     print("# scikit-learn randomized_svd (n_oversamples=10, n_iter='auto') on bench_rsvd's matrices")
-    print(f"{'n':>5} {'k':>4} {'normalizer':>10} {'sklearn[s]':>10} {'ranklab[s]':>10} "
-          f"{'rk/skl':>7} {'skl err/opt':>11} {'rk err/opt':>10}")
+    print(f"{'n':>5} {'k':>4} {'sklearn':>10} {'skl[s]':>8} {'skl err/opt-1':>13} "
+          f"{'ranklab':>7} {'q':>2} {'rk[s]':>8} {'rk err/opt-1':>12} {'rk/skl':>7}")
     for txt in files:
         n = int(re.search(r"(\d+)\.txt$", txt).group(1))
         m = np.fromfile(txt[:-4] + ".f64", dtype="<f8").reshape(n, n)
+        rows = {}
         with open(txt) as f:
-            rows = [l.split() for l in f if l.strip()]
-        for k, opt, rk_time, rk_err in rows:
-            k, opt, rk_time, rk_err = int(k), float(opt), float(rk_time), float(rk_err)
+            for line in f:
+                if line.strip():
+                    k, opt, t, err, mode, q = line.split()
+                    rows.setdefault(int(k), []).append((float(opt), float(t), float(err), mode, int(q)))
+        for k, modes in rows.items():
             for normalizer in ("auto", "QR"):
-                t, err = best_time(m, k, normalizer)
-                print(f"{n:5d} {k:4d} {normalizer:>10} {t:10.4f} {rk_time:10.4f} "
-                      f"{rk_time / t:7.3f} {err / opt:11.5f} {rk_err / opt:10.5f}", flush=True)
+                t_skl, err_skl = best_time(m, k, normalizer)
+                for opt, t_rk, err_rk, mode, q in modes:
+                    print(f"{n:5d} {k:4d} {normalizer:>10} {t_skl:8.4f} {err_skl / opt - 1:13.1e} "
+                          f"{mode:>7} {q:2d} {t_rk:8.4f} {err_rk / opt - 1:12.1e} {t_rk / t_skl:7.3f}",
+                          flush=True)
     return 0
 
 

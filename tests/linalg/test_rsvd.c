@@ -134,6 +134,60 @@ static void test_rsvd_hmt_expected_error_bound(void **state)
     rk_mat_free(&a);
 }
 
+/* tol > 0 stops the power iterations once the top-k values settle: on a
+ * fast-decaying spectrum that is well before q, with the same accuracy;
+ * tol = 0 runs exactly q. Products are always 2·iterations + 2. */
+static void test_rsvd_early_stop(void **state)
+{
+    (void)state;
+    double s[100], t[100];
+    testmat_low_rank_profile(s, 100, 5.0, 0.0);
+    testmat_low_rank_profile(t, 100, 5.0, 0.5);
+    for (int heavy = 0; heavy <= 1; heavy++) {
+        rk_mat a = { 0 };
+        testmat_with_spectrum(&a, 100, 500, heavy ? t : s, 2011);
+        rk_svd exact = { 0 }, f0 = { 0 }, f1 = { 0 };
+        assert_status(rk_svd_decomp(&exact, &a, RK_SVD_VALUES), RK_OK);
+        rk_rsvd_opts o = rk_rsvd_opts_default(10);
+        rk_rsvd_stats st0, st1;
+        assert_status(rk_rsvd_with_stats(&f0, &a, &o, &st0), RK_OK);
+        o.tol = 1e-10;
+        assert_status(rk_rsvd_with_stats(&f1, &a, &o, &st1), RK_OK);
+        assert_int_equal(st0.power_iters, 4); /* k = 10 is not < 0.1·100 */
+        assert_int_equal(st0.products, 10);
+        assert_int_equal(st1.products, 2 * st1.power_iters + 2);
+        assert_true(st1.power_iters >= 1 && st1.power_iters <= 4);
+        double opt = 0.0;
+        for (size_t i = 10; i < exact.k; i++)
+            opt += exact.s[i] * exact.s[i];
+        opt = sqrt(opt);
+        double e0 = testmat_recon_error(&a, &f0, 10), e1 = testmat_recon_error(&a, &f1, 10);
+        print_message("# %s tail: q=4 err/opt %.8f; tol 1e-10 stopped after %d: err/opt %.8f\n",
+                      heavy ? "heavy" : "no", e0 / opt, st1.power_iters, e1 / opt);
+        if (!heavy) {
+            assert_true(st1.power_iters < 4);
+            for (size_t i = 0; i < 10; i++)
+                assert_true(fabs(f1.s[i] - exact.s[i]) < 1e-7);
+        }
+        assert_true(e1 <= 1.01 * opt);
+        rk_svd_free(&exact);
+        rk_svd_free(&f0);
+        rk_svd_free(&f1);
+        rk_mat_free(&a);
+    }
+    rk_mat a = { 0 };
+    assert_status(rk_mat_create(&a, 5, 5), RK_OK);
+    rk_rsvd_opts o = rk_rsvd_opts_default(2);
+    o.tol = -1.0;
+    rk_svd f = { 0 };
+    rk_rsvd_stats st = { 3, 3 };
+    assert_status(rk_rsvd_with_stats(&f, &a, &o, &st), RK_EINVAL);
+    assert_int_equal(st.products, 0);
+    o.tol = NAN;
+    assert_status(rk_rsvd(&f, &a, &o), RK_EINVAL);
+    rk_mat_free(&a);
+}
+
 static void test_rsvd_deterministic_with_seed(void **state)
 {
     (void)state;
@@ -293,6 +347,7 @@ static void test_rsvd_allocation_failures(void **state)
     testmat_with_spectrum(&a, 30, 45, s, 12);
     rk_rsvd_opts o = rk_rsvd_opts_default(4);
     o.power_iters = 2;
+    o.tol = 1e-300; /* exercise the early-stop bookkeeping too */
     rk_svd f = { 0 };
     int failures = 0;
     for (long n = 1;; n++) {
@@ -319,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_rsvd_matches_exact_low_rank),
         cmocka_unit_test(test_rsvd_reconstruction_near_optimal),
         cmocka_unit_test(test_rsvd_hmt_expected_error_bound),
+        cmocka_unit_test(test_rsvd_early_stop),
         cmocka_unit_test(test_rsvd_deterministic_with_seed),
         cmocka_unit_test(test_rsvd_factors_orthonormal),
         cmocka_unit_test(test_rsvd_full_sketch_is_exact),
