@@ -1,10 +1,10 @@
 /* delta.c — relative error of a learned update, the Eckart–Young optimum, rank and Frobenius cosine. */
 #include "analysis/delta.h"
 
-#include <float.h>
 #include <math.h>
 
-#include "linalg/svd.h"
+#include "linalg/rank.h"
+#include "linalg/spectrum.h"
 
 rk_status rk_delta_rel_err(double *out, const rk_mat *lora, const rk_mat *full)
 {
@@ -27,38 +27,17 @@ rk_status rk_delta_rel_err(double *out, const rk_mat *lora, const rk_mat *full)
 
 double rk_delta_eckart_young_rel_err(const double *s, size_t k, size_t r)
 {
-    if (!s || k == 0 || s[0] == 0.0 || r >= k)
-        return 0.0; /* a zero matrix, or nothing truncated */
-    if (r == 0)
-        return 1.0;
-    /* Divide by σ₁ first: (σ_i/σ₁)² ≤ 1, so neither sum overflows. */
-    double tail = 0.0, total = 0.0;
-    for (size_t i = 0; i < k; i++) {
-        double x = s[i] / s[0];
-        total += x * x;
-        if (i >= r)
-            tail += x * x;
-    }
-    return sqrt(tail / total);
+    if (!s || k == 0)
+        return 0.0;
+    double total = rk_spectrum_fro(s, k); /* ‖ΔW‖_F from the spectrum */
+    return total > 0.0 ? rk_spectrum_tail_fro(s, k, r) / total : 0.0;
 }
 
 rk_status rk_delta_rank(size_t *rank, const rk_mat *a)
 {
     if (!rank || !a)
         return RK_EINVAL;
-    rk_svd svd = { 0 };
-    rk_status st = rk_svd_decomp(&svd, a, RK_SVD_VALUES);
-    if (st)
-        return st;
-    size_t big = a->rows > a->cols ? a->rows : a->cols, count = 0;
-    if (svd.k) {
-        double tol = svd.s[0] * (double)big * DBL_EPSILON; /* numpy.linalg.matrix_rank */
-        while (count < svd.k && svd.s[count] > tol)
-            count++;
-    }
-    rk_svd_free(&svd);
-    *rank = count;
-    return RK_OK;
+    return rk_rank(a, NULL, rank, NULL); /* numpy's rule: σ > σ₁·max(m, n)·ε */
 }
 
 rk_status rk_delta_cosine(double *out, const rk_mat *a, const rk_mat *b)

@@ -31,15 +31,14 @@ rk_status rk_delta_rel_err(double *out, const rk_mat *lora, const rk_mat *full);
  * The Eckart–Young relative error of the best rank-@p r approximation from
  * the singular values @p s[0..k) (non-increasing) of the matrix:
  * √(Σ_{i≥r} s_i²) / √(Σ_i s_i²) (0-based i; 0 when r ≥ k or all s are 0,
- * 1 when r = 0). Computed with scaling by s[0], so it neither overflows nor
- * underflows.
+ * 1 when r = 0), through rk_spectrum_tail_fro() / rk_spectrum_fro().
  */
 double rk_delta_eckart_young_rel_err(const double *s, size_t k, size_t r);
 
 /**
  * Numerical rank of @p a by numpy's rule (tol = σ₁·max(m, n)·ε, count
- * σ > tol) from a values-only SVD: rank(ΔW_lora) ≤ r is the check that an
- * adapter of rank r really is one.
+ * σ > tol; rk_rank() with default options): rank(ΔW_lora) ≤ r is the check
+ * that an adapter of rank r really is one.
  * @return RK_OK; RK_EINVAL; RK_ENONFINITE; RK_ENOMEM; the SVD's errors.
  */
 rk_status rk_delta_rank(size_t *rank, const rk_mat *a);

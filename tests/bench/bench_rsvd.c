@@ -12,10 +12,10 @@
  * ‖A − U_k·S_k·V_kᵀ‖_F/‖A‖_F next to the optimal (Eckart–Young) one.
  *
  * usage: bench_rsvd [--save DIR] [N ...]
- *   --save DIR   also write DIR/lowrank_N.f64 (raw little-endian float64,
- *                row-major N×N) and DIR/lowrank_N.txt (per line: k, optimal
- *                error, ranklab's time, its error, mode, power iterations)
- *                for tests/bench/rsvd_sklearn.py.
+ *   --save DIR   also write DIR/lowrank_N.npy (float64, N×N) and
+ *                DIR/lowrank_N.txt (per line: k, optimal error, ranklab's
+ *                time, its error, mode, power iterations) for
+ *                tests/bench/rsvd_sklearn.py.
  */
 #include <errno.h>
 #include <math.h>
@@ -97,13 +97,14 @@ static double recon_error(const rk_mat *a, const rk_svd *f, size_t k)
     return e;
 }
 
-static void save_raw(const char *dir, size_t n, const rk_mat *a)
+static void save_npy(const char *dir, size_t n, const rk_mat *a)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/lowrank_%zu.f64", dir, n);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(a->data, sizeof(double), n * n, f) != n * n || fclose(f) != 0) {
-        fprintf(stderr, "bench_rsvd: %s: %s\n", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/lowrank_%zu.npy", dir, n);
+    rk_err err;
+    rk_status st = rk_npy_write(path, a, RK_DT_F64, &err);
+    if (st) {
+        fprintf(stderr, "bench_rsvd: %s: %s\n", path, rk_err_message(&err, st));
         exit(1);
     }
 }
@@ -129,7 +130,7 @@ static void bench_size(size_t n, const char *save_dir)
 
     FILE *txt = NULL;
     if (save_dir) {
-        save_raw(save_dir, n, &a);
+        save_npy(save_dir, n, &a);
         char path[4096];
         snprintf(path, sizeof path, "%s/lowrank_%zu.txt", save_dir, n);
         txt = fopen(path, "w");

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """rsvd_sklearn.py DIR — scikit-learn's randomized_svd on the matrices bench_rsvd saved.
 
-bench_rsvd --save DIR writes DIR/lowrank_N.f64 (raw float64, row-major N×N)
-and DIR/lowrank_N.txt (lines: k, optimal relative error, ranklab's best time,
-ranklab's relative error, mode "fixed" or "tol", power iterations). For each (N, k) this times
+bench_rsvd --save DIR writes DIR/lowrank_N.npy (float64, N×N, with
+ranklab's .npy writer) and DIR/lowrank_N.txt (lines: k, optimal relative
+error, ranklab's best time, ranklab's relative error, mode "fixed" or "tol",
+power iterations). For each (N, k) this times
 sklearn.utils.extmath.randomized_svd with its defaults (n_oversamples=10,
 n_iter='auto', power_iteration_normalizer='auto' = LU) and with the QR
 normalizer ranklab uses, best of 3, and prints for each ranklab mode the time
@@ -51,7 +52,8 @@ def main():
           f"{'ranklab':>7} {'q':>2} {'rk[s]':>8} {'rk err/opt-1':>12} {'rk/skl':>7}")
     for txt in files:
         n = int(re.search(r"(\d+)\.txt$", txt).group(1))
-        m = np.fromfile(txt[:-4] + ".f64", dtype="<f8").reshape(n, n)
+        m = np.load(txt[:-4] + ".npy")
+        assert m.shape == (n, n) and m.dtype == np.float64
         rows = {}
         with open(txt) as f:
             for line in f:
