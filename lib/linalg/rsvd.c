@@ -69,12 +69,12 @@ static rk_status lift(rk_svd *out, const rk_mat *q, const rk_svd *zs, size_t k)
     if (!out->s)
         return RK_ENOMEM;
     memcpy(out->s, zs->s, k * sizeof(double));
-    rk_mat ub = rk_mat_view_rows(&zs->vt, 0, k);     /* Ũ[:, :k]ᵀ (k, l) */
+    rk_mat ub = rk_mat_view_rows(&zs->vt, 0, k);     /* W[:, :k]ᵀ (k, l) */
     rk_status st = rk_mat_create(&out->u, q->rows, k);
     if (st == RK_OK)
-        st = rk_mat_gemm(false, true, 1.0, q, &ub, 0.0, &out->u); /* U = Q·Ũ[:, :k] (m, k) */
+        st = rk_mat_gemm(false, true, 1.0, q, &ub, 0.0, &out->u); /* U = Q·W[:, :k] (m, k) */
     if (st == RK_OK) {
-        rk_mat vk = rk_mat_view_cols(&zs->u, 0, k);  /* V[:, :k] (n, k) */
+        rk_mat vk = rk_mat_view_cols(&zs->u, 0, k);  /* Uz[:, :k] = V[:, :k] (n, k) */
         st = rk_mat_transpose(&out->vt, &vk);       /* Vᵀ (k, n) */
     }
     return st;

@@ -22,8 +22,8 @@
  * every iteration for the price of a small SVD; the iterations stop once the
  * top k change by at most tol·s_1 from one iteration to the next (q is then
  * the maximum). Singular values converge like the square of the subspace
- * angle, so tol = 1e-6 leaves the reconstruction within ~1e-6 relative of
- * what more iterations would give.
+ * angle, so settled values mean a nearly settled subspace — a heuristic, not
+ * a bound (docs/concepts/rsvd.md has measurements).
  *
  * Cost: 2q + 2 products of A with an n×l or m×l block, ≈ 4(q+1)·m·n·l flops,
  * plus QRs of m×l and n×l blocks — against ≈ (8/3)·n³ (values) to ~10·n³
