@@ -35,6 +35,27 @@ static void test_phi_in_unit_interval_and_symmetric(void **state)
     rk_mat_free(&u2);
 }
 
+/* Chance level: for independent uniformly random subspaces E‖U1ᵀU2‖_F² =
+ * i·j/d (each squared inner product has mean 1/d), so E φ(i, j) = max(i, j)/d.
+ * The mean of 200 draws has a standard error well under 5% of it. */
+static void test_phi_of_random_subspaces_is_chance_level(void **state)
+{
+    (void)state;
+    enum { D = 100, I = 4, J = 8, DRAWS = 200 };
+    double mean = 0.0;
+    for (uint64_t seed = 0; seed < DRAWS; seed++) {
+        rk_mat u1 = { 0 }, u2 = { 0 };
+        random_pair(&u1, &u2, D, I, J, 1000 + seed);
+        double p;
+        assert_status(rk_subspace_phi(&p, &u1, &u2, I, J), RK_OK);
+        mean += p / DRAWS;
+        rk_mat_free(&u1);
+        rk_mat_free(&u2);
+    }
+    print_message("# mean φ(%d, %d) in R^%d: %.4f, expected %.4f\n", I, J, D, mean, (double)J / D);
+    assert_true(fabs(mean - (double)J / D) <= 0.15 * (double)J / D);
+}
+
 static void test_phi_of_a_subspace_with_itself_is_one(void **state)
 {
     (void)state;
@@ -301,6 +322,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phi_in_unit_interval_and_symmetric),
+        cmocka_unit_test(test_phi_of_random_subspaces_is_chance_level),
         cmocka_unit_test(test_phi_of_a_subspace_with_itself_is_one),
         cmocka_unit_test(test_phi_of_orthogonal_subspaces_is_zero),
         cmocka_unit_test(test_phi_known_angle),
