@@ -22,6 +22,7 @@
 #include "linalg/qr.h"
 #include "linalg/rsvd.h"
 #include "linalg/subspace.h"
+#include "io/idx.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
@@ -30,5 +31,12 @@
 #include "linalg/svd.h"
 #include "analysis/amplify.h"
 #include "analysis/delta.h"
+#include "nn/data.h"
+#include "nn/metrics.h"
+#include "nn/layers.h"
+#include "nn/lora.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "nn/train.h"
 
 #endif
