@@ -18,6 +18,9 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "io/peft.h"
+#include "io/safetensors.h"
+#include "linalg/factored.h"
 #include "linalg/svd.h"
 
 #endif
