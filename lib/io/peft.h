@@ -96,7 +96,8 @@ double rk_peft_scale(double alpha, size_t r, bool rslora);
 typedef struct rk_peft_module {
     char *name;            /**< module path without "base_model.model.", e.g. "transformer.h.0.attn.c_attn" */
     size_t r;              /**< rank (rows of A, columns of B) */
-    size_t in, out;        /**< ΔW is (out, in) */
+    size_t in;             /**< columns of ΔW (input features) */
+    size_t out;            /**< rows of ΔW (output features): ΔW is (out, in) */
     double alpha;          /**< alpha used for this module */
     double scale;          /**< s */
     bool fan_in_fan_out;   /**< base weight stored (in, out): the update there is ΔWᵀ */
@@ -143,7 +144,9 @@ void rk_peft_free(rk_peft_adapter *ad);
 /** One module to write: ΔW = s·B·A with A (r, In) and B (Out, r), row-major floats. */
 typedef struct rk_peft_lora {
     const char *module;   /**< module path in the base model, e.g. "linear1" */
-    size_t r, in, out;    /**< shapes */
+    size_t r;             /**< rank */
+    size_t in;            /**< columns of ΔW (input features) */
+    size_t out;           /**< rows of ΔW (output features) */
     const float *a;       /**< (r, In) */
     const float *b;       /**< (Out, r) */
 } rk_peft_lora;

@@ -52,7 +52,8 @@ typedef struct rk_st_tensor {
     char *dtype_name;    /**< the dtype as written in the file, e.g. "F8_E4M3" (owned) */
     int ndim;            /**< number of dimensions, 0 for a scalar */
     size_t *shape;       /**< (ndim) dimensions; NULL when ndim = 0 */
-    size_t begin, end;   /**< bytes [begin, end) of the data buffer */
+    size_t begin;        /**< first byte in the data buffer */
+    size_t end;          /**< one past the last byte: the data is buffer[begin, end) */
 } rk_st_tensor;
 
 /** A parsed safetensors file; the whole file stays in memory. */
