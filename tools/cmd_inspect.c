@@ -79,6 +79,41 @@ static void base_shape(const rk_peft_module *m, size_t *rows, size_t *cols)
     *cols = m->fan_in_fan_out ? m->out : m->in;
 }
 
+/* Figures across modules. */
+typedef struct summary {
+    double fro_min, fro_max, eff_mean;
+    size_t r90_min, r90_max, r99_min, r99_max;
+} summary;
+
+static summary summarize(const rk_peft_adapter *ad, const report *rep)
+{
+    summary sm = { INFINITY, 0, 0, SIZE_MAX, 0, SIZE_MAX, 0 };
+    for (size_t i = 0; i < ad->n_modules; i++) {
+        sm.fro_min = fmin(sm.fro_min, rep[i].fro);
+        sm.fro_max = fmax(sm.fro_max, rep[i].fro);
+        sm.eff_mean += rep[i].eff / (double)ad->n_modules;
+        sm.r90_min = rep[i].r90 < sm.r90_min ? rep[i].r90 : sm.r90_min;
+        sm.r90_max = rep[i].r90 > sm.r90_max ? rep[i].r90 : sm.r90_max;
+        sm.r99_min = rep[i].r99 < sm.r99_min ? rep[i].r99 : sm.r99_min;
+        sm.r99_max = rep[i].r99 > sm.r99_max ? rep[i].r99 : sm.r99_max;
+    }
+    return sm;
+}
+
+/* Print s padded to |width| display columns (UTF-8 aware): right-aligned
+ * when width > 0, left-aligned when width < 0. */
+static void put_padded(const char *s, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xC0) != 0x80;
+    int pad = abs(width) - cols;
+    if (width > 0)
+        printf("%*s%s", pad > 0 ? pad : 0, "", s);
+    else
+        printf("%s%*s", s, pad > 0 ? pad : 0, "");
+}
+
 static void print_text(const char *path, const rk_peft_adapter *ad, const report *rep)
 {
     const rk_peft_config *c = &ad->config;
@@ -93,15 +128,21 @@ static void print_text(const char *path, const rk_peft_adapter *ad, const report
     for (size_t i = 0; i < ad->n_modules; i++)
         if (strlen(ad->modules[i].name) > w)
             w = strlen(ad->modules[i].name);
-    printf("%-*s  %-12s %4s %8s %11s %11s %8s %4s %4s\n", (int)w, "module", "ΔW shape", "r", "scale",
-           "‖ΔW‖_F", "σ₁", "eff.rank", "r90", "r99");
+    printf("%-*s  ", (int)w, "module");
+    put_padded("ΔW shape", -12);
+    static const struct { const char *title; int width; } cols[] = {
+        { "r", 5 }, { "scale", 9 }, { "‖ΔW‖_F", 12 }, { "σ₁", 12 }, { "eff.rank", 9 }, { "r90", 5 }, { "r99", 5 },
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        put_padded(cols[i].title, cols[i].width);
+    printf("\n");
     for (size_t i = 0; i < ad->n_modules; i++) {
         const report *p = &rep[i];
         size_t rows, cols;
         base_shape(p->m, &rows, &cols);
         char shape[64];
         snprintf(shape, sizeof shape, "%zux%zu", rows, cols);
-        printf("%-*s  %-12s %4zu %8.4g %11.5g %11.5g %8.3f %4zu %4zu\n", (int)w, p->m->name, shape,
+        printf("%-*s  %-12s%5zu%9.4g%12.5g%12.5g%9.3f%5zu%5zu\n", (int)w, p->m->name, shape,
                p->m->r, p->m->scale, p->fro, p->svd.k ? p->svd.s[0] : 0.0, p->eff, p->r90, p->r99);
     }
     printf("\nsingular values of ΔW:\n");
@@ -118,20 +159,11 @@ static void print_text(const char *path, const rk_peft_adapter *ad, const report
             printf("%s%zu", d ? ", " : "", t->shape[d]);
         printf(")\n");
     }
-    double fmin = INFINITY, fmax = 0, eff = 0;
-    size_t r90min = SIZE_MAX, r90max = 0, r99min = SIZE_MAX, r99max = 0;
-    for (size_t i = 0; i < ad->n_modules; i++) {
-        fmin = fmin < rep[i].fro ? fmin : rep[i].fro;
-        fmax = fmax > rep[i].fro ? fmax : rep[i].fro;
-        eff += rep[i].eff / (double)ad->n_modules;
-        r90min = r90min < rep[i].r90 ? r90min : rep[i].r90;
-        r90max = r90max > rep[i].r90 ? r90max : rep[i].r90;
-        r99min = r99min < rep[i].r99 ? r99min : rep[i].r99;
-        r99max = r99max > rep[i].r99 ? r99max : rep[i].r99;
-    }
-    printf("\nsummary: %zu modules; ‖ΔW‖_F from %.5g to %.5g; mean effective rank %.3f of r; "
+    summary sm = summarize(ad, rep);
+    printf("\nsummary: %zu modules; ‖ΔW‖_F from %.5g to %.5g; mean effective rank %.3f; "
            "rank for 90%% energy %zu–%zu, for 99%% %zu–%zu\n",
-           ad->n_modules, fmin, fmax, eff, r90min, r90max, r99min, r99max);
+           ad->n_modules, sm.fro_min, sm.fro_max, sm.eff_mean, sm.r90_min, sm.r90_max, sm.r99_min,
+           sm.r99_max);
 }
 
 static json_t *module_json(const report *p)
@@ -164,10 +196,16 @@ static int print_json(const char *path, const rk_peft_adapter *ad, const report 
         json_array_append_new(full, json_pack("{s:s, s:s, s:o}", "name", t->name, "dtype",
                                               t->dtype_name, "shape", shape));
     }
-    json_t *root = json_pack("{s:s, s:I, s:f, s:b, s:b, s:s, s:o, s:o}", "adapter", path, "r",
+    summary sm = summarize(ad, rep);
+    json_t *sum = json_pack("{s:I, s:f, s:f, s:f, s:[I,I], s:[I,I]}", "modules",
+                            (json_int_t)ad->n_modules, "fro_norm_min", sm.fro_min, "fro_norm_max",
+                            sm.fro_max, "effective_rank_mean", sm.eff_mean, "rank_90_range",
+                            (json_int_t)sm.r90_min, (json_int_t)sm.r90_max, "rank_99_range",
+                            (json_int_t)sm.r99_min, (json_int_t)sm.r99_max);
+    json_t *root = json_pack("{s:s, s:I, s:f, s:b, s:b, s:s, s:o, s:o, s:o}", "adapter", path, "r",
                              (json_int_t)c->r, "lora_alpha", c->lora_alpha, "use_rslora",
                              c->use_rslora, "fan_in_fan_out", c->fan_in_fan_out, "bias", c->bias,
-                             "modules", mods, "full_tensors", full);
+                             "modules", mods, "full_tensors", full, "summary", sum);
     char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
     json_decref(root);
     if (!text) {
