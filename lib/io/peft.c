@@ -92,9 +92,38 @@ static const char *factor_module(const char *name, char *which, size_t *mlen)
     return mod;
 }
 
+/* Natural order: runs of digits compare as numbers, so h.2 comes before h.10. */
+static int natural_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t na = strspn(a, "0123456789"), nb = strspn(b, "0123456789");
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            int c = strncmp(a, b, na);
+            if (c)
+                return c;
+            a += na;
+            b += nb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
 static int cmp_modules(const void *a, const void *b)
 {
-    return strcmp(((const rk_peft_module *)a)->name, ((const rk_peft_module *)b)->name);
+    const char *x = ((const rk_peft_module *)a)->name, *y = ((const rk_peft_module *)b)->name;
+    int c = natural_cmp(x, y);
+    return c ? c : strcmp(x, y); /* "h.01" and "h.1" still get a fixed order */
 }
 
 /* Find or add the module called mod[0..mlen). */

@@ -112,7 +112,7 @@ typedef struct rk_peft_adapter {
     rk_peft_config config;          /**< the parsed adapter_config.json */
     rk_st_file file;                /**< the parsed adapter_model.safetensors */
     size_t n_modules;               /**< adapted modules */
-    rk_peft_module *modules;        /**< (n_modules), sorted by name */
+    rk_peft_module *modules;        /**< (n_modules), sorted by name, numbers in numeric order (h.2 before h.10) */
     size_t n_full;                  /**< tensors that are not LoRA factors */
     const rk_st_tensor **full;      /**< (n_full) pointers into file, sorted by name */
 } rk_peft_adapter;

@@ -258,6 +258,7 @@ static void test_gpt2_fixture(void **state)
     rk_err err;
     assert_status(rk_peft_read(&ad, dir, &err), RK_OK);
     assert_int_equal(ad.n_modules, 12);
+    assert_string_equal(ad.modules[10].name, "transformer.h.10.attn.c_attn"); /* numeric order */
     assert_int_equal(ad.config.r, 8);
     assert_true(ad.config.fan_in_fan_out);
     assert_int_equal(ad.n_full, 1);
