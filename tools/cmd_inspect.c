@@ -2,7 +2,8 @@
  * cmd_inspect.c — `ranklab inspect ADAPTER`: the spectrum of every LoRA update
  * ΔW = s·B·A in a PEFT adapter, computed from the small factors
  * (lib/linalg/factored.h, rk_factored_svd) without forming ΔW; the adapter is
- * read by lib/io/peft.h (rk_peft_read).
+ * read by lib/io/peft.h (rk_peft_read); the measures of each spectrum come
+ * from lib/linalg/spectrum.h.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -25,43 +26,6 @@ static void usage(FILE *f)
                "then a summary across modules.\n\n"
                "  --json       print one JSON object instead of text\n"
                "  -h, --help   show this help\n");
-}
-
-/* Spectrum measures of s[0..k), non-increasing. */
-static double fro(const double *s, size_t k)
-{
-    double e = 0;
-    for (size_t i = 0; i < k; i++)
-        e += s[i] * s[i];
-    return sqrt(e);
-}
-
-static double effective_rank(const double *s, size_t k)
-{
-    double sum = 0, h = 0;
-    for (size_t i = 0; i < k; i++)
-        sum += s[i];
-    if (sum <= 0)
-        return 0;
-    for (size_t i = 0; i < k; i++)
-        if (s[i] > 0)
-            h -= s[i] / sum * log(s[i] / sum);
-    return exp(h);
-}
-
-static size_t rank_for_energy(const double *s, size_t k, double frac)
-{
-    double total = 0, acc = 0;
-    for (size_t i = 0; i < k; i++)
-        total += s[i] * s[i];
-    if (total <= 0)
-        return 0;
-    for (size_t i = 0; i < k; i++) {
-        acc += s[i] * s[i];
-        if (acc >= frac * total)
-            return i + 1;
-    }
-    return k;
 }
 
 /* One module's figures. */
@@ -237,10 +201,11 @@ static int inspect(const char *path, bool as_json)
             rk_err_set(&err, st, "module '%s': %s", p->m->name, rk_strerror(st));
             break;
         }
-        p->fro = fro(p->svd.s, p->svd.k);
-        p->eff = effective_rank(p->svd.s, p->svd.k);
-        p->r90 = rank_for_energy(p->svd.s, p->svd.k, 0.90);
-        p->r99 = rank_for_energy(p->svd.s, p->svd.k, 0.99);
+        /* lib/linalg/spectrum.h: √Σσ², exp(−Σ p log p), smallest r with energy ≥ frac */
+        p->fro = rk_spectrum_fro(p->svd.s, p->svd.k);
+        p->eff = rk_spectrum_effective_rank(p->svd.s, p->svd.k);
+        p->r90 = rk_spectrum_rank_for_energy(p->svd.s, p->svd.k, 0.90);
+        p->r99 = rk_spectrum_rank_for_energy(p->svd.s, p->svd.k, 0.99);
     }
     int rc = st ? cli_fail("inspect", path, st, &err)
                 : as_json ? print_json(path, &ad, rep) : (print_text(path, &ad, rep), RK_EXIT_OK);

@@ -1,7 +1,7 @@
 /*
  * cmd_ls.c — `ranklab ls FILE`: the tensors of a safetensors file (name,
- * dtype, shape, bytes) and its __metadata__. Thin over lib/io/safetensors.h
- * (rk_st_open).
+ * dtype, shape, bytes) and its __metadata__ (lib/io/safetensors.h,
+ * rk_st_open), or the header of a .npy file (lib/io/npy.h, rk_npy_read).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,10 +11,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ranklab ls FILE.safetensors\n\n"
-               "List the tensors of FILE: name, dtype, shape and size in bytes, then the\n"
-               "file's __metadata__. The file is checked completely first: a malformed\n"
-               "file is refused with the reason.\n\n"
+    fprintf(f, "usage: ranklab ls FILE.safetensors|FILE.npy\n\n"
+               "List the tensors of a safetensors file: name, dtype, shape and size in\n"
+               "bytes, then the file's __metadata__. For a .npy file: its version,\n"
+               "dtype, shape and memory order. The file is checked completely first: a\n"
+               "malformed file is refused with the reason.\n\n"
                "  -h, --help   show this help\n");
 }
 
@@ -60,6 +61,50 @@ static int list_safetensors(const char *path)
     return RK_EXIT_OK;
 }
 
+static bool is_npy(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 4 && !strcmp(path + n - 4, ".npy"))
+        return true;
+    FILE *f = fopen(path, "rb");
+    unsigned char b[6];
+    bool yes = f && fread(b, 1, 6, f) == 6 && !memcmp(b, "\x93NUMPY", 6);
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+/* numpy's descr of a dtype: '<f8', '|u1', '>i4', ... */
+static void npy_descr(const rk_npy_info *info, char *buf, size_t cap)
+{
+    const char *name = rk_dtype_name(info->dtype);
+    char kind = name[0] == 'F' ? 'f' : name[0] == 'I' ? 'i' : name[0] == 'U' ? 'u' : 'b';
+    size_t size = rk_dtype_size(info->dtype);
+    snprintf(buf, cap, "%c%c%zu", size == 1 ? '|' : info->big_endian ? '>' : '<', kind, size);
+}
+
+static int list_npy(const char *path)
+{
+    rk_mat m;
+    rk_npy_info info;
+    rk_err err;
+    rk_status st = rk_npy_read(path, &m, &info, &err);
+    if (st)
+        return cli_fail("ls", path, st, &err);
+    char descr[16], shape[64];
+    npy_descr(&info, descr, sizeof descr);
+    if (info.ndim == 1)
+        snprintf(shape, sizeof shape, "(%zu,)", info.shape[0]);
+    else
+        snprintf(shape, sizeof shape, "(%zu, %zu)", info.shape[0], info.shape[1]);
+    printf("%s: .npy version %d.%d, data at byte %zu, %zu bytes\n", path, info.major, info.minor,
+           info.data_offset, rk_npy_data_size(&info));
+    printf("dtype    %s (%s)\nshape    %s\norder    %s\n", descr, rk_dtype_name(info.dtype), shape,
+           info.fortran_order ? "Fortran (column-major)" : "C (row-major)");
+    rk_mat_free(&m);
+    return RK_EXIT_OK;
+}
+
 int cmd_ls(int argc, char **argv)
 {
     static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
@@ -74,5 +119,5 @@ int cmd_ls(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("ls", optind == argc ? "missing FILE" : "one FILE at a time");
-    return list_safetensors(argv[optind]);
+    return is_npy(argv[optind]) ? list_npy(argv[optind]) : list_safetensors(argv[optind]);
 }

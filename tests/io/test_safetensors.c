@@ -377,6 +377,47 @@ static void test_writer_empty_and_scalar(void **state)
     rk_st_close(&f);
 }
 
+/* rk_matrix_load: "FILE.safetensors:TENSOR", and a file's only tensor. */
+static void test_matrix_load_spec(void **state)
+{
+    (void)state;
+    const float v[4] = { 1, 2, 3, 4 };
+    const size_t s22[2] = { 2, 2 }, s4[1] = { 4 };
+    rk_st_writer *w;
+    rk_err err;
+    char two[4096], one[4096], spec[4200];
+    snprintf(two, sizeof two, "%s", rk_test_tmpfile("two.safetensors"));
+    snprintf(one, sizeof one, "%s", rk_test_tmpfile("one.safetensors"));
+    assert_status(rk_st_writer_new(&w), RK_OK);
+    assert_status(rk_st_writer_add_f32(w, "w:0", v, 2, s22), RK_OK);
+    assert_status(rk_st_writer_add_f32(w, "v", v, 1, s4), RK_OK);
+    assert_status(rk_st_writer_save(w, two, &err), RK_OK);
+    rk_st_writer_free(w);
+    assert_status(rk_st_writer_new(&w), RK_OK);
+    assert_status(rk_st_writer_add_f32(w, "only", v, 2, s22), RK_OK);
+    assert_status(rk_st_writer_save(w, one, &err), RK_OK);
+    rk_st_writer_free(w);
+    rk_mat m;
+    snprintf(spec, sizeof spec, "%s:w:0", two); /* a tensor name with a colon */
+    assert_status(rk_matrix_load(spec, &m, &err), RK_OK);
+    assert_true(m.rows == 2 && m.cols == 2 && RK_AT(&m, 1, 0) == 3.0);
+    rk_mat_free(&m);
+    snprintf(spec, sizeof spec, "%s:v", two);
+    assert_status(rk_matrix_load(spec, &m, &err), RK_OK);
+    assert_true(m.rows == 1 && m.cols == 4);
+    rk_mat_free(&m);
+    snprintf(spec, sizeof spec, "%s:nope", two);
+    assert_status(rk_matrix_load(spec, &m, &err), RK_ENOTFOUND);
+    assert_string_equal(err.msg, "no tensor named 'nope'");
+    assert_status(rk_matrix_load(two, &m, &err), RK_EINVAL);
+    assert_non_null(strstr(err.msg, "has 2 tensors"));
+    assert_status(rk_matrix_load(one, &m, &err), RK_OK);
+    assert_true(m.rows == 2 && RK_AT(&m, 0, 1) == 2.0);
+    rk_mat_free(&m);
+    snprintf(spec, sizeof spec, "%s:x", rk_test_tmpfile("absent.safetensors"));
+    assert_status(rk_matrix_load(spec, &m, &err), RK_ENOENT);
+}
+
 /* Every allocation made while parsing fails in turn: ENOMEM, no leak. */
 static void test_parse_allocation_failures(void **state)
 {
@@ -404,7 +445,7 @@ static void test_parse_allocation_failures(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[N_HOSTILE + 7] = {
+    struct CMUnitTest tests[N_HOSTILE + 8] = {
 
         cmocka_unit_test(test_short_files),
         cmocka_unit_test(test_truncated_at_every_byte),
@@ -413,9 +454,10 @@ int main(void)
         cmocka_unit_test(test_writer_round_trip),
         cmocka_unit_test(test_writer_empty_and_scalar),
         cmocka_unit_test(test_parse_allocation_failures),
+        cmocka_unit_test(test_matrix_load_spec),
     };
     for (size_t i = 0; i < N_HOSTILE; i++)
-        tests[7 + i] = (struct CMUnitTest){ hostiles[i].what, test_hostile, NULL, NULL,
+        tests[8 + i] = (struct CMUnitTest){ hostiles[i].what, test_hostile, NULL, NULL,
                                             (void *)&hostiles[i] };
-    return _cmocka_run_group_tests("safetensors", tests, N_HOSTILE + 7, NULL, NULL);
+    return _cmocka_run_group_tests("safetensors", tests, N_HOSTILE + 8, NULL, NULL);
 }

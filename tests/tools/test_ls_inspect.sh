@@ -24,7 +24,7 @@ has() { if grep -q -- "$2" "$tmp/$1"; then ok "$3"; else no "$3: no '$2' in $1";
 one_line() { if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "$1" "$tmp/err"; then ok "$2";
              else no "$2: stderr is not one line naming '$1'"; fi; }
 
-echo "1..29"
+echo "1..34"
 run 0 "ls lists the fixture" "$rk" ls "$small/adapter_model.safetensors"
 has out "base_model.model.layers.0.proj.lora_A.weight  F32      (4, 6)" "ls shows name, dtype and shape"
 has out "format: pt" "ls shows the metadata"
@@ -38,6 +38,13 @@ run 1 "ls on a malformed file" "$rk" ls "$tmp/bad.safetensors"
 one_line "ranklab ls: $tmp/bad.safetensors: header length" "ls names the file and the problem"
 run 1 "ls on a missing file" "$rk" ls "$tmp/none.safetensors"
 one_line "$tmp/none.safetensors: no such file" "ls names the missing file"
+
+run 0 "ls a .npy file" "$rk" ls "$data/npy/gauss_30x20.npy"
+has out "dtype    <f8 (F64)" "ls shows the .npy dtype"
+has out "shape    (30, 20)" "ls shows the .npy shape"
+printf '\223NUMPY\001\000' >"$tmp/cut.npy"
+run 1 "ls a truncated .npy file" "$rk" ls "$tmp/cut.npy"
+one_line "ranklab ls: $tmp/cut.npy:" "ls names the .npy file and the problem"
 
 run 0 "inspect the fixture" "$rk" inspect "$small"
 has out "layers.0.proj  5x6" "inspect shows the module and ΔW's shape"
