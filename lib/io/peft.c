@@ -254,7 +254,8 @@ rk_status rk_peft_read(rk_peft_adapter *ad, const char *path, rk_err *err)
     } else {
         const char *slash = strrchr(path, '/');
         size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
-        st_path = dup_n(path, strlen(path));
+        /* the weights file itself, or (given the config) the weights beside it */
+        st_path = strcmp(path + dlen, CFG_NAME) ? dup_n(path, strlen(path)) : join(path, dlen, ST_NAME);
         cfg_path = join(path, dlen, CFG_NAME);
     }
     rk_status st = RK_OK;
@@ -262,8 +263,17 @@ rk_status rk_peft_read(rk_peft_adapter *ad, const char *path, rk_err *err)
         st = rk_err_set(err, RK_ENOMEM, "out of memory");
     rk_st_file file = { 0 };
     rk_peft_config cfg = { 0 };
-    if (!st && stat(st_path, &sb) != 0)
-        st = rk_err_set(err, RK_ENOENT, "no " ST_NAME " in the adapter folder");
+    if (!st && stat(st_path, &sb) != 0) {
+        /* PEFT before safetensors saved adapter_model.bin, a pickle: not read */
+        size_t n = strlen(st_path), base = n - strlen(ST_NAME);
+        bool pickle = false;
+        if (n >= strlen(ST_NAME) && !strcmp(st_path + base, ST_NAME)) {
+            memcpy(st_path + base, "adapter_model.bin", sizeof "adapter_model.bin");
+            pickle = stat(st_path, &sb) == 0;
+        }
+        st = rk_err_set(err, RK_ENOENT, "no " ST_NAME " in the adapter folder%s",
+                        pickle ? " (adapter_model.bin is PyTorch's pickle format, which ranklab does not read)" : "");
+    }
     if (!st && stat(cfg_path, &sb) != 0)
         st = rk_err_set(err, RK_ECONFIG, "no " CFG_NAME " beside the adapter weights");
     if (!st && (st = rk_peft_config_read(&cfg, cfg_path, err)) == RK_OK) {

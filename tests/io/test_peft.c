@@ -147,6 +147,23 @@ static void test_hostile(void **state)
     assert_int_equal(ad.n_modules, 0); /* left empty */
 }
 
+/* A folder with only the pickle file of older PEFT versions. */
+static void test_pickle_only(void **state)
+{
+    (void)state;
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s", rk_test_tmpfile("pickle-adapter"));
+    rk_err err;
+    assert_status(rk_mkdir_p(dir, &err), RK_OK);
+    snprintf(path, sizeof path, "%s/adapter_model.bin", dir);
+    assert_status(rk_file_write_all(path, "PK", 2, &err), RK_OK);
+    rk_peft_adapter ad;
+    assert_status(rk_peft_read(&ad, dir, &err), RK_ENOENT);
+    assert_non_null(strstr(err.msg, "pickle"));
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A factor stored with a dtype that is listed but cannot be loaded. */
 static void test_unsupported_factor_dtype(void **state)
 {
@@ -243,6 +260,11 @@ static void test_small_fixture(void **state)
     assert_status(rk_peft_read(&ad, rk_test_data("peft-small/adapter_model.safetensors"), &err), RK_OK);
     assert_int_equal(ad.n_modules, 2);
     rk_peft_free(&ad);
+    /* and so does the config's path */
+    assert_status(rk_peft_read(&ad, rk_test_data("peft-small/adapter_config.json"), &err), RK_OK);
+    assert_int_equal(ad.n_modules, 2);
+    rk_peft_free(&ad);
+    assert_status(rk_peft_read(&ad, rk_test_data("no-such-adapter"), &err), RK_ENOENT);
     rk_peft_free(NULL);
 }
 
@@ -364,15 +386,16 @@ static void test_read_allocation_failures(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[N_HOSTILE + 7] = {
+    struct CMUnitTest tests[N_HOSTILE + 8] = {
         cmocka_unit_test(test_pattern_match),
         cmocka_unit_test(test_small_fixture),
         cmocka_unit_test(test_gpt2_fixture),
         cmocka_unit_test(test_write_then_read),
         cmocka_unit_test(test_unsupported_factor_dtype),
         cmocka_unit_test(test_read_allocation_failures),
+        cmocka_unit_test(test_pickle_only),
     };
-    size_t n = 6;
+    size_t n = 7;
     for (size_t i = 0; i < N_HOSTILE; i++)
         tests[n++] = (struct CMUnitTest){ hostiles[i].what, test_hostile, NULL, NULL,
                                           (void *)&hostiles[i] };
