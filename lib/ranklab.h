@@ -19,5 +19,6 @@
 #include "io/dtype.h"
 #include "io/file.h"
 #include "linalg/svd.h"
+#include "plot/plot.h"
 
 #endif
