@@ -13,6 +13,8 @@
 #define RANKLAB_H
 
 #include "core/alloc.h"
+#include "core/blas.h"
+#include "core/cpu.h"
 #include "core/mat.h"
 #include "core/rng.h"
 #include "core/status.h"
