@@ -229,6 +229,9 @@ static void script_matrix(FILE *f, const rk_plot_spec *spec, const rk_plot_scrip
     fputc('\n', f);
 }
 
+/* Ten shades, low to high; '+' is left out: the dumb terminal draws its tics with it. */
+#define SHADES " .:-=o*#%@"
+
 /*
  * HEATMAP and IMAGE in the dumb terminal, which cannot fill cells: one
  * character per (block of) cells from a ramp of ten shades, low to high.
@@ -256,11 +259,13 @@ static void script_matrix_term(FILE *f, const rk_plot_spec *spec, const rk_plot_
     }
     fprintf(f, "set xrange [%g:%g]\nset yrange [%g:%g]\nunset key\n", b - 0.5,
             b + z->cols - 0.5, b + z->rows - 0.5, b - 0.5);
-    fprintf(f, "lo = %.17g\nhi = %.17g\nramp = ' .:-=+*#%%@'\n", lo, hi);
+    if (spec->kind == RK_PLOT_HEATMAP && ctx->block_rows == 1 && ctx->block_cols == 1)
+        fputs("set xtics 1\nset ytics 1\n", f);  /* one tic per row and column */
+    fprintf(f, "lo = %.17g\nhi = %.17g\nramp = '%s'\n", lo, hi, SHADES);
     fputs("lv(v) = (t = int((v - lo) / (hi - lo) * 10), t < 0 ? 0 : (t > 9 ? 9 : t))\n", f);
     fputs("set label 1 ", f);
     char shades[160];
-    snprintf(shades, sizeof shades, "shades ' .:-=+*#%%@' = %.3g ... %.3g", lo, hi);
+    snprintf(shades, sizeof shades, "shades '%s' = %.3g ... %.3g", SHADES, lo, hi);
     rk_plot_put_quoted(f, shades);
     fputs(" at screen 0.01, screen 0.02 left\n", f);
     double cx = (double)ctx->block_cols, cy = (double)ctx->block_rows;
