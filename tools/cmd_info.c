@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -35,6 +36,7 @@ typedef struct info_report {
     const char *remedy_from;    /* the core OpenBLAS had picked before the re-exec */
     const char *coretype_env;
     bool fake;                  /* RANKLAB_FAKE_GENERIC_CORE=1 (tests) */
+    bool remedy_failed;         /* re-executed, but OpenBLAS ignored OPENBLAS_CORETYPE */
     bool generic;               /* a generic core is in use */
     const char *better_core;    /* what this CPU could run, NULL if nothing better */
     rk_cpu_info cpu;
@@ -59,6 +61,9 @@ static void gather(info_report *r, bool probe, size_t n)
     r->remedy_from = getenv("RANKLAB_BLAS_REMEDY");
     if (r->remedy_from && !*r->remedy_from)
         r->remedy_from = NULL;
+    /* A re-exec that did not change the core (OpenBLAS built without DYNAMIC_ARCH) is no remedy. */
+    r->remedy_failed = r->remedy_from && r->blas.core && env.coretype &&
+                       strcasecmp(r->blas.core, env.coretype) != 0;
     r->core_source = !r->blas.core     ? "none"
                    : r->remedy_from    ? "remedy"
                    : env.coretype      ? "user"
@@ -109,7 +114,11 @@ static void print_text(const info_report *r)
     printf("LAPACK:      %s\n", r->blas.lapack);
     if (r->blas.core) {
         printf("kernel core: %s", r->blas.core);
-        if (!strcmp(r->core_source, "remedy"))
+        if (r->remedy_failed)
+            printf(" (remedy tried: ranklab re-executed itself with OPENBLAS_CORETYPE=%s, but "
+                   "OpenBLAS kept %s: it was built without DYNAMIC_ARCH?)\n", r->coretype_env,
+                   r->blas.core);
+        else if (!strcmp(r->core_source, "remedy"))
             printf(" (remedy applied: OpenBLAS picked %s%s; ranklab re-executed itself "
                    "with OPENBLAS_CORETYPE=%s)\n", r->remedy_from,
                    r->fake ? ", taken as generic by RANKLAB_FAKE_GENERIC_CORE=1" : ", a generic core",
@@ -160,7 +169,8 @@ static json_t *json_report(const info_report *r)
                              r->blas.core, "core_source", r->core_source, "threads",
                              r->blas.threads, "generic_core", r->generic);
     json_t *remedy = json_pack("{s:b, s:s?, s:s?, s:s?}", "applied",
-                               !strcmp(r->core_source, "remedy"), "from", r->remedy_from, "to",
+                               !strcmp(r->core_source, "remedy") && !r->remedy_failed, "from",
+                               r->remedy_from, "to",
                                r->remedy_from ? r->coretype_env : NULL, "cpu_core",
                                r->better_core);
     json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "version", RK_VERSION, "blas", blas, "cpu", cpu,

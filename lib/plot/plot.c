@@ -270,7 +270,9 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
     };
     const char *program = out->gnuplot ? out->gnuplot : rk_plot_gnuplot_program();
     char *dat = NULL, *gp = NULL;
-    if (out->path) {
+    /* "-" (the `--plot -` of the tools) means the terminal and no files. */
+    bool files = out->path && !(term && !strcmp(out->path, "-"));
+    if (files) {
         dat = sibling_path(out->path, ".dat");
         gp = sibling_path(out->path, ".gp");
         if (!dat || !gp) {

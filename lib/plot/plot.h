@@ -120,7 +120,7 @@ enum { RK_PLOT_WIDTH = 800, RK_PLOT_HEIGHT = 500, RK_PLOT_TERM_WIDTH = 79, RK_PL
  * ".gp" name the data and script files beside it.
  * TERM: the drawing goes to @p term (if not NULL) and/or *text (if @p text is
  * not NULL; rk_alloc'd, NUL-terminated, free with rk_free). If path is not
- * NULL its ".dat" file is written too (no script, no picture).
+ * NULL and not "-" its ".dat" file is written too (no script, no picture).
  */
 typedef struct rk_plot_out {
     rk_plot_format format;  /**< PNG, SVG or TERM */

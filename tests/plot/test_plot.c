@@ -134,6 +134,14 @@ static void test_xy_png_svg_term(void **state)
     assert_non_null(strstr(text, "Error against rank"));
     assert_non_null(strstr(text, "LoRA rel_err"));  /* the legend */
     rk_free(text);
+
+    /* "-" names the terminal, not a file: no "-.dat" appears. */
+    char *cwd_dat = "-.dat";
+    text = NULL;
+    out = (rk_plot_out){ .format = RK_PLOT_TERM, .path = "-", .text = &text };
+    assert_status(rk_plot_draw(&spec, &out, &err), RK_OK);
+    assert_false(exists(cwd_dat));
+    rk_free(text);
 }
 
 /* The data file holds every point exactly (%.17g) under a header comment. */

@@ -16,7 +16,7 @@ json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0
 info() { env -u OPENBLAS_CORETYPE -u RANKLAB_NO_REEXEC -u RANKLAB_FAKE_GENERIC_CORE \
              -u RANKLAB_BLAS_REMEDY "$@" "$R" info --no-probe --json >"$T/out" 2>"$T/err"; }
 
-echo "1..14"
+echo "1..15"
 "$R" info --no-probe >"$T/out" 2>"$T/err"
 check "info exits 0" test $? -eq 0
 check "info names the version" grep -q "^ranklab [0-9]" "$T/out"
@@ -40,7 +40,7 @@ check "--json is one JSON object with the version and the BLAS" \
 
 # The remedy needs OpenBLAS and a CPU with AVX2+FMA or AVX-512.
 if ! json "$T/out" "j['blas']['core'] is not None and j['remedy']['cpu_core'] is not None"; then
-    for i in 9 10 11 12 13 14; do n=$((n + 1)); echo "ok $n # SKIP not OpenBLAS, or no AVX2/AVX-512"; done
+    for i in 9 10 11 12 13 14 15; do n=$((n + 1)); echo "ok $n # SKIP not OpenBLAS, or no AVX2/AVX-512"; done
     exit 0
 fi
 cpu_core=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['remedy']['cpu_core'])" "$T/out")
@@ -65,4 +65,7 @@ check "the text report says the remedy was applied" grep -q "^kernel core: .*(re
 info OPENBLAS_CORETYPE=Prescott
 check "a generic core the user chose is warned about, not changed" \
     json "$T/out" "j['blas']['core'] == 'Prescott' and not j['remedy']['applied'] and len(j['warnings']) == 1"
+info RANKLAB_NO_REEXEC=1 RANKLAB_BLAS_REMEDY=Prescott OPENBLAS_CORETYPE=no-such-core
+check "a re-exec that OpenBLAS ignored is not reported as a remedy" \
+    json "$T/out" "not j['remedy']['applied'] and j['remedy']['from'] == 'Prescott'"
 exit $((fails > 0))
