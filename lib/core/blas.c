@@ -2,6 +2,9 @@
 #include "core/blas.h"
 
 #include <cblas.h>
+#ifndef RK_HAVE_OPENBLAS
+#include <dlfcn.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,24 +17,47 @@
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
 int openblas_get_num_threads(void);
-#endif
 
 void rk_blas_query(rk_blas_info *info)
 {
-#ifdef RK_HAVE_OPENBLAS
     info->name = "OpenBLAS";
     info->config = openblas_get_config();
     info->lapack = "OpenBLAS's LAPACK, through LAPACKE";
     info->core = openblas_get_corename();
     info->threads = openblas_get_num_threads();
+}
 #else
+/*
+ * Built against the generic libblas.so.3 — which Debian's alternatives may
+ * point at OpenBLAS. Look its functions up in the running process, so the
+ * report (and the kernel remedy) is about the library actually loaded.
+ */
+void rk_blas_query(rk_blas_info *info)
+{
     info->name = "reference BLAS";
     info->config = "reference BLAS (netlib), no machine-specific kernels";
     info->lapack = "reference LAPACK (netlib), through LAPACKE";
     info->core = NULL;
     info->threads = 1;
-#endif
+    void *self = dlopen(NULL, RTLD_LAZY);
+    if (!self)
+        return;
+    char *(*get_config)(void), *(*get_corename)(void);
+    int (*get_threads)(void);
+    /* POSIX's way to turn dlsym's void * into a function pointer. */
+    *(void **)&get_config = dlsym(self, "openblas_get_config");
+    *(void **)&get_corename = dlsym(self, "openblas_get_corename");
+    *(void **)&get_threads = dlsym(self, "openblas_get_num_threads");
+    if (get_config && get_corename && get_threads) {
+        info->name = "OpenBLAS (as the system's libblas.so.3)";
+        info->config = get_config();
+        info->lapack = "the system's liblapack.so.3, through LAPACKE";
+        info->core = get_corename();
+        info->threads = get_threads();
+    }
+    dlclose(self);
 }
+#endif
 
 bool rk_blas_core_is_generic(const char *core)
 {
