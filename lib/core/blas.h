@@ -30,7 +30,11 @@ typedef struct rk_blas_info {
     int threads;            /**< openblas_get_num_threads(), 1 for the reference BLAS */
 } rk_blas_info;
 
-/** Ask the linked BLAS who it is (build option -Dblas=openblas defines RK_HAVE_OPENBLAS). */
+/**
+ * Ask the linked BLAS who it is. With -Dblas=openblas (RK_HAVE_OPENBLAS) by
+ * direct calls; otherwise the openblas_* functions are looked up with dlsym()
+ * in the running process, since the system libblas.so.3 may be OpenBLAS.
+ */
 void rk_blas_query(rk_blas_info *info);
 
 /**
