@@ -21,7 +21,7 @@ build: deps $(BUILD)/build.ninja
 	@test -x $(RANKLAB)
 
 demo: build
-	$(RANKLAB) demo
+	scripts/walkthrough.sh $(RANKLAB) out/walkthrough
 
 test: build
 	@meson test -C $(BUILD) --no-rebuild --print-errorlogs >$(BUILD)/meson-test.out 2>&1; \
@@ -30,3 +30,6 @@ test: build
 
 clean:
 	rm -rf $(BUILD)
+
+docs: build
+	scripts/doxygen.sh $(CURDIR) $(CURDIR)/$(BUILD)/api

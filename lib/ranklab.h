@@ -20,7 +20,17 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "linalg/lowrank.h"
+#include "linalg/rank.h"
+#include "linalg/spectrum.h"
+#include "io/matrix_file.h"
+#include "io/npy.h"
 #include "linalg/svd.h"
+#include "nn/layers.h"
+#include "nn/lora.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "nn/train.h"
 #include "plot/plot.h"
 
 #endif

@@ -34,7 +34,8 @@ typedef enum rk_svd_mode {
 
 /** The result of rk_svd_decomp(); release with rk_svd_free(). */
 typedef struct rk_svd {
-    size_t m, n;       /**< shape of the decomposed matrix */
+    size_t m;          /**< rows of the decomposed matrix */
+    size_t n;          /**< columns of the decomposed matrix */
     size_t k;          /**< number of singular values, min(m, n) */
     double *s;         /**< (k) singular values, non-increasing, ≥ 0; NULL when k = 0 */
     rk_mat u;          /**< (m, k) thin, (m, m) full, empty for values only */
