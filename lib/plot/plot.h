@@ -98,15 +98,20 @@ typedef struct rk_plot_spec {
     const char *ylabel;             /**< left y axis label (required) */
     const char *y2label;            /**< right y axis label; required when a series or line uses y2 */
     const char *zlabel;             /**< colour bar label (HEATMAP/IMAGE; NULL: "value") */
-    bool logx, logy, logy2;         /**< log scale on x, y, y2 (XY only) */
-    double ymin, ymax;              /**< XY: fixed left y range when ymin < ymax, else automatic */
-    double y2min, y2max;            /**< XY: fixed right y range when y2min < y2max (e.g. [0, 1]) */
+    bool logx;                      /**< log scale on x (XY only) */
+    bool logy;                      /**< log scale on the left y axis (XY only) */
+    bool logy2;                     /**< log scale on the right y axis (XY only) */
+    double ymin;                    /**< XY: fixed left y range [ymin, ymax] when ymin < ymax, else automatic */
+    double ymax;                    /**< see ymin */
+    double y2min;                   /**< XY: fixed right y range [y2min, y2max] when y2min < y2max (e.g. [0, 1]) */
+    double y2max;                   /**< see y2min */
     const rk_plot_series *series;   /**< (n_series) XY series */
     size_t n_series;                /**< number of series */
     const rk_plot_hline *hlines;    /**< (n_hlines) reference lines, may be NULL */
     size_t n_hlines;                /**< number of reference lines */
     const rk_mat *z;                /**< HEATMAP/IMAGE: the matrix, row i, column j; read only */
-    double zmin, zmax;              /**< colour range when zmin < zmax, else automatic */
+    double zmin;                    /**< colour range [zmin, zmax] when zmin < zmax, else the data's */
+    double zmax;                    /**< see zmin */
     size_t index_base;              /**< HEATMAP: number of the first row and column (usually 1) */
 } rk_plot_spec;
 
@@ -127,7 +132,8 @@ typedef struct rk_plot_out {
     const char *path;       /**< output file (PNG/SVG, required) or data base name (TERM, optional) */
     FILE *term;             /**< TERM: write the drawing here */
     char **text;            /**< TERM: receives the drawing */
-    unsigned width, height; /**< 0 → the defaults above */
+    unsigned width;         /**< pixels or characters; 0 → the defaults above */
+    unsigned height;        /**< pixels or characters; 0 → the defaults above */
     const char *gnuplot;    /**< program to run; NULL → $RANKLAB_GNUPLOT, else "gnuplot" on PATH */
 } rk_plot_out;
 

@@ -11,12 +11,14 @@
 
 /** How the script reaches its data and where its picture goes. */
 typedef struct rk_plot_script_ctx {
-    rk_plot_format format;
-    unsigned width, height;     /* resolved sizes (pixels or characters) */
-    const char *output;         /* PNG/SVG: file for `set output` */
-    const char *data_file;      /* data file to read, or NULL: the inline datablock $data */
-    const rk_mat *term_z;       /* TERM HEATMAP/IMAGE: the (maybe block-averaged) matrix drawn */
-    size_t block_rows, block_cols; /* TERM: rows/columns of spec->z per character cell */
+    rk_plot_format format;      /**< PNG, SVG or TERM */
+    unsigned width;             /**< resolved width (pixels or characters) */
+    unsigned height;            /**< resolved height (pixels or characters) */
+    const char *output;         /**< PNG/SVG: file for `set output` */
+    const char *data_file;      /**< data file to read, or NULL: the inline datablock $data */
+    const rk_mat *term_z;       /**< TERM HEATMAP/IMAGE: the (maybe block-averaged) matrix drawn */
+    size_t block_rows;          /**< TERM: rows of spec->z per character cell */
+    size_t block_cols;          /**< TERM: columns of spec->z per character cell */
 } rk_plot_script_ctx;
 
 /** Write @p s as a gnuplot string expression in parentheses: single-quoted pieces, a quote as "'", control characters as spaces. */
