@@ -56,8 +56,8 @@ static rk_status check_xy(const rk_plot_spec *spec, rk_err *err)
         const rk_plot_series *sr = &spec->series[s];
         if (!sr->name || !sr->y || sr->n == 0)
             return rk_err_set(err, RK_EINVAL, "series %zu needs a name and at least one point", s);
-        if ((unsigned)sr->style > RK_PLOT_POINTS)
-            return rk_err_set(err, RK_EINVAL, "series %zu has an unknown style", s);
+        if ((unsigned)sr->style > RK_PLOT_POINTS || sr->color < 0 || sr->color > 64)
+            return rk_err_set(err, RK_EINVAL, "series %zu has an unknown style or colour", s);
         uses_y2 |= sr->y2;
     }
     for (size_t h = 0; h < spec->n_hlines; h++) {

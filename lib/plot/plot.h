@@ -71,6 +71,7 @@ typedef struct rk_plot_series {
     size_t n;               /**< number of points, ≥ 1 */
     rk_plot_style style;    /**< how to draw it */
     bool y2;                /**< against the right-hand y axis (y2label, logy2) */
+    int color;              /**< 0: the next automatic colour; k ≥ 1: gnuplot's k-th colour (to pair series) */
 } rk_plot_series;
 
 /** A horizontal reference line y = value across an RK_PLOT_XY plot, with a legend entry. */
@@ -164,6 +165,28 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
  */
 rk_status rk_plot_scree(const double *s, size_t k, double tol, const char *title,
                         const rk_plot_out *out, rk_err *err);
+
+/** One spectrum of a scree plot. The values are read, never kept. */
+typedef struct rk_plot_spectrum {
+    const char *name;       /**< legend entry, e.g. "ΔW_full" or "ΔW_lora r = 8" (required) */
+    const double *s;        /**< (k) singular values, non-increasing, ≥ 0 */
+    size_t k;               /**< number of values, ≥ 1 */
+} rk_plot_spectrum;
+
+/**
+ * The scree plot of several spectra (ΔW_full, ΔW_lora at several r, W0…):
+ * each σ_k against k on a shared log y axis; with @p energy, each one's
+ * cumulative energy on the right-hand axis (0…1); the rank tolerance as a
+ * horizontal line when @p tol is finite and > 0. A spectrum that is all
+ * zeros (e.g. an untrained LoRA update, B = 0) stays in the data file and is
+ * not drawn.
+ * @param spectra (n) spectra, 1 ≤ n ≤ 16
+ * @param title   plot title (NULL: "Scree plot: singular values")
+ * @return as rk_plot_draw(); RK_EINVAL also for a negative or non-finite σ
+ *         (message names the spectrum) or when every σ of every spectrum is 0.
+ */
+rk_status rk_plot_spectra(const rk_plot_spectrum *spectra, size_t n, bool energy, double tol,
+                          const char *title, const rk_plot_out *out, rk_err *err);
 
 /**
  * Parse a format name: "png", "svg", or "term"/"dumb"/"text".

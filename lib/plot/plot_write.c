@@ -166,14 +166,17 @@ static void script_xy(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ct
         if (s)
             fputs(", \\\n     ", f);
         put_source(f, ctx);
-        fprintf(f, " index %zu using 1:2 with %s lw 2 axes x1y%c title ", s, styles[sr->style],
-                sr->y2 ? '2' : '1');
+        fprintf(f, " index %zu using 1:2 with %s lw 2", s, styles[sr->style]);
+        if (sr->color > 0)
+            fprintf(f, " linecolor %d", sr->color);
+        fprintf(f, " axes x1y%c title ", sr->y2 ? '2' : '1');
         rk_plot_put_quoted(f, sr->name);
     }
     for (size_t h = 0; h < spec->n_hlines; h++) {
         const rk_plot_hline *hl = &spec->hlines[h];
-        fprintf(f, ", \\\n     %.17g with lines dashtype 2 lw 2 axes x1y%c title ", hl->y,
-                hl->y2 ? '2' : '1');
+        /* Reference lines in dark grey, told apart by their dashes, never in a series' colour. */
+        fprintf(f, ", \\\n     %.17g with lines dashtype %zu lw 2 linecolor rgb '#404040' axes x1y%c title ",
+                hl->y, 2 + h % 4, hl->y2 ? '2' : '1');
         rk_plot_put_quoted(f, hl->name);
     }
     fputc('\n', f);

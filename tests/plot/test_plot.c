@@ -217,6 +217,50 @@ static void test_scree(void **state)
     assert_status(rk_plot_scree(sv, 0, 0, NULL, &out, &err), RK_EINVAL);
 }
 
+/* Several spectra in one scree plot, one of them all zeros (not drawn, still in the data). */
+static void test_spectra(void **state)
+{
+    (void)state;
+    NEED_GNUPLOT();
+    double full[16], lora[8], zero[8] = { 0 };
+    for (int i = 0; i < 16; i++)
+        full[i] = 3.0 * pow(0.7, i);
+    for (int i = 0; i < 8; i++)
+        lora[i] = i < 4 ? 2.0 * pow(0.5, i) : 1e-9;
+    rk_plot_spectrum sp[3] = { { "dW_full", full, 16 }, { "dW_lora r = 4", lora, 8 },
+                               { "dW_lora at init", zero, 8 } };
+    rk_err err;
+    rk_plot_out out = { .format = RK_PLOT_PNG, .path = rk_test_tmpfile("spectra.png") };
+    assert_status(rk_plot_spectra(sp, 3, true, 1e-6, "Spectra", &out, &err), RK_OK);
+    assert_png(rk_test_tmpfile("spectra.png"), RK_PLOT_WIDTH, RK_PLOT_HEIGHT);
+    char *text = NULL;
+    out = (rk_plot_out){ .format = RK_PLOT_TERM, .text = &text, .height = 40 };
+    assert_status(rk_plot_spectra(sp, 2, false, 0, "Spectra", &out, &err), RK_OK);
+    assert_non_null(strstr(text, "dW_lora r = 4"));
+    assert_null(strstr(text, "cumulative energy"));  /* energy off: no right-hand axis */
+    rk_free(text);
+    /* The data file: 3 spectra + 3 energy curves. */
+    size_t n;
+    char *d = (char *)slurp(rk_test_tmpfile("spectra.dat"), &n);
+    char *t = rk_alloc(n + 1);
+    memcpy(t, d, n);
+    t[n] = '\0';
+    assert_int_equal(count(t, "# series "), 6);
+    assert_non_null(strstr(t, "# series 2: dW_lora r = 4"));
+    rk_free(t);
+    rk_free(d);
+
+    sp[0].s = zero;
+    sp[1].s = zero;
+    assert_status(rk_plot_spectra(sp, 3, true, 0, NULL, &out, &err), RK_EINVAL);
+    double neg[2] = { 1, -1 };
+    rk_plot_spectrum bad = { "bad", neg, 2 };
+    assert_status(rk_plot_spectra(&bad, 1, true, 0, NULL, &out, &err), RK_EINVAL);
+    assert_non_null(strstr(err.msg, "bad"));
+    assert_status(rk_plot_spectra(sp, 0, true, 0, NULL, &out, &err), RK_EINVAL);
+    assert_status(rk_plot_spectra(sp, 17, true, 0, NULL, &out, &err), RK_EINVAL);
+}
+
 static void test_heatmap(void **state)
 {
     (void)state;
@@ -458,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_xy_png_svg_term),
         cmocka_unit_test(test_data_file),
         cmocka_unit_test(test_scree),
+        cmocka_unit_test(test_spectra),
         cmocka_unit_test(test_heatmap),
         cmocka_unit_test(test_image),
         cmocka_unit_test(test_gnuplot_missing),
