@@ -250,8 +250,8 @@ static void test_spectra(void **state)
     rk_free(t);
     rk_free(d);
 
-    sp[0].s = zero;
-    sp[1].s = zero;
+    sp[0] = (rk_plot_spectrum){ "zeros", zero, 8 };
+    sp[1] = sp[0];
     assert_status(rk_plot_spectra(sp, 3, true, 0, NULL, &out, &err), RK_EINVAL);
     double neg[2] = { 1, -1 };
     rk_plot_spectrum bad = { "bad", neg, 2 };
