@@ -210,7 +210,7 @@ int cmd_info(int argc, char **argv)
     size_t n = 1024;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = true; break;
         case 'P': probe = false; break;
@@ -219,6 +219,7 @@ int cmd_info(int argc, char **argv)
                 return cli_usage_error(CMD, "--size wants a whole number from 16 to 8192, not '%s'", optarg);
             break;
         case 'h': usage(stdout); return RK_EXIT_OK;
+        case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }

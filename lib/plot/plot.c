@@ -81,6 +81,10 @@ static rk_status check(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
         return rk_err_set(err, RK_EINVAL, "a plot needs a title and both axis labels");
     if ((unsigned)out->format > RK_PLOT_TERM)
         return rk_err_set(err, RK_EINVAL, "unknown plot format");
+    unsigned max = out->format == RK_PLOT_TERM ? 1000 : 20000;
+    if (out->width > max || out->height > max)
+        return rk_err_set(err, RK_EINVAL, "a plot of %u x %u is too large (at most %u)", out->width,
+                          out->height, max);
     if (out->format != RK_PLOT_TERM && (!out->path || !*out->path))
         return rk_err_set(err, RK_EINVAL, "a PNG or SVG plot needs an output path");
     if (out->path) {
@@ -179,6 +183,8 @@ static rk_status term_matrix(rk_mat *t, const rk_mat *z, const rk_plot_script_ct
 static rk_status draw_term(const rk_plot_spec *spec, const rk_plot_out *out,
                            rk_plot_script_ctx *ctx, const char *program, rk_err *err)
 {
+    if (out->text)
+        *out->text = NULL;
     rk_mat small = { 0 };
     const rk_mat *drawn = spec->z;
     if (spec->kind != RK_PLOT_XY) {

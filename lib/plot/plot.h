@@ -143,7 +143,8 @@ typedef struct rk_plot_out {
  * and the picture), run gnuplot.
  * @return RK_OK; RK_EINVAL (a required field missing, a length of 0, a
  *         non-positive value on a log axis for a reference line, unknown
- *         enum, PNG/SVG without path); RK_EIO/RK_ENOENT (a file could not be
+ *         enum, PNG/SVG without path, a size over 20000 pixels or 1000
+ *         characters); RK_EIO/RK_ENOENT (a file could not be
  *         written; message says which); RK_ENOMEM; RK_EPLOT (gnuplot missing —
  *         the message names the Debian package gnuplot-nox — or gnuplot
  *         failed: the message carries its first error line). On RK_EPLOT the

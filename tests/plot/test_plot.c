@@ -445,6 +445,9 @@ static void test_invalid(void **state)
     o.path = rk_test_tmpfile("bad.dat");  /* would be overwritten by its own data */
     assert_status(rk_plot_draw(&spec, &o, &err), RK_EINVAL);
     o.path = rk_test_tmpfile("bad.png");
+    o.width = 50000;
+    assert_status(rk_plot_draw(&spec, &o, &err), RK_EINVAL);
+    o.width = 0;
     o.format = (rk_plot_format)5;
     assert_status(rk_plot_draw(&spec, &o, &err), RK_EINVAL);
     assert_false(exists(rk_test_tmpfile("bad.png")));

@@ -16,7 +16,7 @@ json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0
 info() { env -u OPENBLAS_CORETYPE -u RANKLAB_NO_REEXEC -u RANKLAB_FAKE_GENERIC_CORE \
              -u RANKLAB_BLAS_REMEDY "$@" "$R" info --no-probe --json >"$T/out" 2>"$T/err"; }
 
-echo "1..15"
+echo "1..16"
 "$R" info --no-probe >"$T/out" 2>"$T/err"
 check "info exits 0" test $? -eq 0
 check "info names the version" grep -q "^ranklab [0-9]" "$T/out"
@@ -33,6 +33,9 @@ check "--help exits 0 with usage" sh -c "test $? -eq 0 && grep -q '^usage: rankl
 check "an unknown option is a usage error (exit 2)" test $? -eq 2
 "$R" info --size x >"$T/out" 2>"$T/err"
 check "a bad --size is a usage error (exit 2)" test $? -eq 2
+"$R" info --size >"$T/out" 2>"$T/err"
+check "--size without a value is a usage error naming it" \
+    sh -c "test $? -eq 2 && grep -q \"option '--size' needs a value\" '$T/err'"
 
 info
 check "--json is one JSON object with the version and the BLAS" \
