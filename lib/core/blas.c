@@ -116,9 +116,9 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-rk_status rk_blas_sgemm_probe(size_t n, int reps, rk_blas_probe *out)
+rk_status rk_blas_sgemm_probe(size_t n, int reps, double max_seconds, rk_blas_probe *out)
 {
-    if (n == 0 || reps <= 0 || !out || n > (size_t)1 << 20)
+    if (n == 0 || reps <= 0 || !out || n > (size_t)1 << 20 || !(max_seconds >= 0))
         return RK_EINVAL;
     size_t nn, bytes;
     if (!rk_size_mul(n, n, &nn) || !rk_size_mul(nn, sizeof(float), &bytes))
@@ -135,20 +135,25 @@ rk_status rk_blas_sgemm_probe(size_t n, int reps, rk_blas_probe *out)
         a[i] = (float)(i * 7 % 13) / 13.0f - 0.5f;
         b[i] = (float)(i * 5 % 11) / 11.0f - 0.5f;
     }
-    int m = (int)n;
-    double best = 0;
+    int m = (int)n, timed = 0;
+    double best = 0, start = now_seconds();
     for (int r = -1; r < reps; r++) {  /* r = -1: warm-up (threads start, pages fault in) */
         double t0 = now_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a, m, b, m, 0.0f, c, m);
-        double dt = now_seconds() - t0;
-        if (r >= 0 && (best == 0 || dt < best))
-            best = dt;
+        double t1 = now_seconds();
+        if (r < 0)
+            continue;
+        timed++;
+        if (best == 0 || t1 - t0 < best)
+            best = t1 - t0;
+        if (max_seconds > 0 && t1 - start > max_seconds)
+            break;
     }
     rk_free(a);
     rk_free(b);
     rk_free(c);
     double flops = 2.0 * (double)n * (double)n * (double)n;
-    *out = (rk_blas_probe){ .n = n, .reps = reps, .best_seconds = best,
+    *out = (rk_blas_probe){ .n = n, .reps = timed, .best_seconds = best,
                             .gflops = best > 0 ? flops / best * 1e-9 : 0 };
     return RK_OK;
 }

@@ -75,18 +75,21 @@ const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, cons
 /** Result of rk_blas_sgemm_probe(). */
 typedef struct rk_blas_probe {
     size_t n;               /**< matrix size: C (n×n) = A (n×n) · B (n×n) in float32 */
-    int reps;               /**< timed calls (after one untimed warm-up) */
+    int reps;               /**< calls timed (after one untimed warm-up) */
     double best_seconds;    /**< fastest call */
     double gflops;          /**< 2n³ / best_seconds / 10⁹ */
 } rk_blas_probe;
 
 /**
  * Time cblas_sgemm on n×n float32 matrices (deterministic contents): one
- * warm-up call, then @p reps timed calls; the fastest one counts, as the
- * peak the machine reaches when nothing else runs. Threads: the BLAS's own
- * setting (OPENBLAS_NUM_THREADS).
- * @return RK_OK; RK_EINVAL (n or reps 0); RK_EOVERFLOW; RK_ENOMEM.
+ * warm-up call, then up to @p reps timed calls, stopping early once
+ * @p max_seconds have passed (after at least one timed call; 0: no limit),
+ * so a slow generic kernel cannot make a quick probe long. The fastest call
+ * counts, as the peak the machine reaches when nothing else runs; out->reps
+ * is the number of calls timed. Threads: the BLAS's own setting
+ * (OPENBLAS_NUM_THREADS).
+ * @return RK_OK; RK_EINVAL (n or reps 0, max_seconds negative); RK_EOVERFLOW; RK_ENOMEM.
  */
-rk_status rk_blas_sgemm_probe(size_t n, int reps, rk_blas_probe *out);
+rk_status rk_blas_sgemm_probe(size_t n, int reps, double max_seconds, rk_blas_probe *out);
 
 #endif

@@ -205,17 +205,21 @@ static void test_sgemm_probe(void **state)
 {
     (void)state;
     rk_blas_probe p;
-    assert_status(rk_blas_sgemm_probe(64, 2, &p), RK_OK);
+    assert_status(rk_blas_sgemm_probe(64, 2, 0, &p), RK_OK);
     assert_int_equal(p.n, 64);
     assert_int_equal(p.reps, 2);
     assert_true(p.best_seconds > 0);
     assert_rel_near(p.gflops, 2.0 * 64 * 64 * 64 / p.best_seconds * 1e-9, 1e-12);
-    assert_status(rk_blas_sgemm_probe(0, 2, &p), RK_EINVAL);
-    assert_status(rk_blas_sgemm_probe(64, 0, &p), RK_EINVAL);
-    assert_status(rk_blas_sgemm_probe(64, 1, NULL), RK_EINVAL);
+    /* A time budget already spent: exactly one timed call. */
+    assert_status(rk_blas_sgemm_probe(64, 50, 1e-12, &p), RK_OK);
+    assert_int_equal(p.reps, 1);
+    assert_status(rk_blas_sgemm_probe(0, 2, 0, &p), RK_EINVAL);
+    assert_status(rk_blas_sgemm_probe(64, 0, 0, &p), RK_EINVAL);
+    assert_status(rk_blas_sgemm_probe(64, 1, -1, &p), RK_EINVAL);
+    assert_status(rk_blas_sgemm_probe(64, 1, 0, NULL), RK_EINVAL);
     for (long n = 1; n <= 3; n++) {
         rk_test_fail_alloc_after(n);
-        rk_status st = rk_blas_sgemm_probe(32, 1, &p);
+        rk_status st = rk_blas_sgemm_probe(32, 1, 0, &p);
         rk_test_fail_alloc_after(0);
         assert_status(st, RK_ENOMEM);
     }
