@@ -60,10 +60,12 @@ static rk_status check_xy(const rk_plot_spec *spec, rk_err *err)
             return rk_err_set(err, RK_EINVAL, "series %zu has an unknown style or colour", s);
         uses_y2 |= sr->y2;
     }
+    if (spec->n_hlines && !spec->hlines)
+        return rk_err_set(err, RK_EINVAL, "%zu reference lines but no array", spec->n_hlines);
     for (size_t h = 0; h < spec->n_hlines; h++) {
         const rk_plot_hline *hl = &spec->hlines[h];
         bool log = hl->y2 ? spec->logy2 : spec->logy;
-        if (!spec->hlines || !hl->name || !isfinite(hl->y) || (log && hl->y <= 0))
+        if (!hl->name || !isfinite(hl->y) || (log && hl->y <= 0))
             return rk_err_set(err, RK_EINVAL, "reference line %zu needs a name and a finite "
                               "height (> 0 on a log axis)", h);
         uses_y2 |= hl->y2;

@@ -434,6 +434,9 @@ static void test_invalid(void **state)
     b.hlines = &h;
     b.n_hlines = 1;
     assert_status(rk_plot_draw(&b, &out, &err), RK_EINVAL);  /* 0 on a log axis */
+    b.hlines = NULL;
+    assert_status(rk_plot_draw(&b, &out, &err), RK_EINVAL);  /* a count without an array */
+    b.hlines = &h;
     b.kind = RK_PLOT_HEATMAP;                                 /* no matrix */
     assert_status(rk_plot_draw(&b, &out, &err), RK_EINVAL);
     b.kind = (rk_plot_kind)9;
