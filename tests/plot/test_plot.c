@@ -500,6 +500,28 @@ static void test_alloc_failures(void **state)
         assert_status(st, RK_ENOMEM);
     }
     assert_true(n > 3);
+
+    /* The terminal path: a block-averaged image and the captured text. */
+    rk_mat z;
+    assert_status(rk_mat_create(&z, 60, 200), RK_OK);
+    rk_mat_fill(&z, 0.5);
+    RK_AT(&z, 0, 0) = 1;
+    rk_plot_spec spec = { .kind = RK_PLOT_IMAGE, .title = "t", .xlabel = "x", .ylabel = "y", .z = &z };
+    char *text = NULL;
+    out = (rk_plot_out){ .format = RK_PLOT_TERM, .text = &text };
+    for (n = 1;; n++) {
+        rk_test_fail_alloc_after(n);
+        rk_status st = rk_plot_draw(&spec, &out, NULL);
+        rk_test_fail_alloc_after(0);
+        if (st == RK_OK)
+            break;
+        assert_status(st, RK_ENOMEM);
+        assert_null(text);
+    }
+    assert_non_null(text);
+    assert_true(n > 2);
+    rk_free(text);
+    rk_mat_free(&z);
 }
 
 int main(void)
