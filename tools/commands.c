@@ -3,7 +3,9 @@
 
 #include <stddef.h>
 
+int cmd_tutorial(int argc, char **argv);
+
 const rk_command rk_commands[] = {
-    { NULL, NULL, NULL },
+    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
 };
-const int rk_command_count = 0;
+const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]);
