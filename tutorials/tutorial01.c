@@ -140,7 +140,7 @@ static rk_status step_svd(tut_runner *t, void *ctx)
     }
     tut_printf(t, "P (%zu×%zu),  full SVD:  U %zu×%zu   S %zu    Vᵀ %zu×%zu\n", L->m, L->r,
                full.u.rows, full.u.cols, full.k, full.vt.rows, full.vt.cols);
-    tut_printf(t, "            thin SVD:  U %zu×%zu    S %zu    Vᵀ %zu×%zu"
+    tut_printf(t, "           thin SVD:  U %zu×%zu    S %zu    Vᵀ %zu×%zu"
                "   (only the columns S multiplies)\n",
                thin.u.rows, thin.u.cols, thin.k, thin.vt.rows, thin.vt.cols);
     tut_check(t, "thin_u_of_p", "%zux%zu", thin.u.rows, thin.u.cols);
@@ -320,9 +320,12 @@ static rk_status step_params(tut_runner *t, void *ctx)
 {
     lesson1 *L = ctx;
     size_t full = L->m * L->n, low = rk_lowrank_param_count(L->m, L->n, L->rank);
-    tut_printf(t, "W:      m·n     = %zu·%zu       = %zu parameters\n", L->m, L->n, full);
-    tut_printf(t, "B and A: r·(m+n) = %zu·(%zu+%zu) = %zu parameters  (%.0f%% of W)\n", L->rank,
-               L->m, L->n, low, 100.0 * (double)low / (double)full);
+    char lhs[2][64];
+    snprintf(lhs[0], sizeof lhs[0], "%zu·%zu", L->m, L->n);
+    snprintf(lhs[1], sizeof lhs[1], "%zu·(%zu+%zu)", L->rank, L->m, L->n);
+    tut_printf(t, "W:        m·n     = %-12s = %4zu parameters\n", lhs[0], full);
+    tut_printf(t, "B and A:  r·(m+n) = %-12s = %4zu parameters  (%.0f%% of W)\n", lhs[1], low,
+               100.0 * (double)low / (double)full);
     size_t big = 4096, rb = 8, bigf = big * big, bigl = rk_lowrank_param_count(big, big, rb);
     tut_printf(t, "\nAt the size of a large model's layer, %zu×%zu with r = %zu:\n"
                   "  %zu against %zu parameters (%.2f%%)\n",
