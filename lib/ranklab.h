@@ -21,6 +21,13 @@
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
+#include "io/matrix_file.h"
+#include "io/npy.h"
 #include "linalg/svd.h"
+#include "nn/layers.h"
+#include "nn/lora.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "nn/train.h"
 
 #endif

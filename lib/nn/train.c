@@ -1,0 +1,189 @@
+/* train.c — the training step (full or LoRA) and a seeded loop over array data. */
+#include "nn/train.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/rng.h"
+
+rk_train_opts rk_train_opts_default(void)
+{
+    return (rk_train_opts){ .batch = 10, .steps = 0, .epochs = 1, .seed = 0, .shuffle = 1 };
+}
+
+size_t rk_train_total_steps(size_t n, const rk_train_opts *opts)
+{
+    if (!opts || n == 0 || opts->batch == 0)
+        return 0;
+    if (opts->steps)
+        return opts->steps;
+    size_t per = n / opts->batch + (n % opts->batch != 0), total;
+    return rk_size_mul(per, opts->epochs, &total) ? total : 0;
+}
+
+rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
+                        const unsigned char *y, size_t batch, float *loss)
+{
+    if (!net || !opt || !x || !y || batch == 0 || batch > net->max_batch)
+        return RK_EINVAL;
+    if (opt->n != (lora ? lora->n_params : net->n_params))
+        return RK_ESHAPE;
+    if (lora && (!lora->enabled || lora->merged))
+        return RK_ESTATE;
+    rk_status st;
+    if (!lora && (st = rk_mlp_grads_alloc(net)) != RK_OK)
+        return st;
+    float l;
+    if ((st = rk_mlp_forward(net, lora, x, batch)) != RK_OK ||
+        (st = rk_mlp_loss(net, y, &l)) != RK_OK)
+        return st;
+    if (lora)
+        rk_lora_zero_grad(lora);
+    else
+        rk_mlp_zero_grad(net);
+    if ((st = rk_mlp_backward(net, lora, y, NULL)) != RK_OK)
+        return st;
+    // only the trainable buffer moves: the adapters for LoRA, everything for full training
+    if (lora)
+        st = rk_optim_step(opt, lora->params, lora->grads);
+    else
+        st = rk_optim_step(opt, net->params, net->grads);
+    if (st == RK_OK && loss)
+        *loss = l;
+    return st;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static rk_status check_run(const rk_mlp *net, const float *x, const unsigned char *y, size_t n,
+                           size_t dim, const size_t *order, size_t n_order,
+                           const rk_train_opts *o)
+{
+    if (!net || !x || !y || !o || n == 0 || dim != net->cfg.sizes[0])
+        return RK_EINVAL;
+    if (o->batch == 0 || o->batch > net->max_batch || (o->steps == 0 && o->epochs == 0))
+        return RK_EINVAL;
+    if (order) {
+        if (n_order == 0)
+            return RK_EINVAL;
+        for (size_t i = 0; i < n_order; i++)
+            if (order[i] >= n)
+                return RK_EINVAL;
+    }
+    return RK_OK;
+}
+
+/* Copy the rows idx[0..b) of x, y into the contiguous batch xb (b, dim), yb (b). */
+static void gather(float *xb, unsigned char *yb, const float *x, const unsigned char *y,
+                   const size_t *idx, size_t b, size_t dim)
+{
+    for (size_t i = 0; i < b; i++) {
+        memcpy(xb + i * dim, x + idx[i] * dim, dim * sizeof(float));
+        yb[i] = y[idx[i]];
+    }
+}
+
+/* The stream of row indices: passes over idx[0..m), reshuffled at every new pass. */
+typedef struct cursor {
+    size_t *idx;      // (m) the current pass's order
+    size_t m, pos;    // rows in a pass, next position
+    size_t epoch;     // passes started (1-based)
+    int shuffle;      // reshuffle at every pass
+    rk_rng rng;       // seeded shuffling stream
+} cursor;
+
+static void cursor_new_pass(cursor *c)
+{
+    c->pos = 0;
+    c->epoch++;
+    if (c->shuffle)
+        rk_rng_shuffle(&c->rng, c->idx, c->m);
+}
+
+/*
+ * Fill bidx with the next batch and return its size. wrap: full batches that
+ * may straddle two passes (steps mode); otherwise a pass ends a batch, so the
+ * last batch of a pass may be short (epochs mode).
+ */
+static size_t cursor_next(cursor *c, size_t *bidx, size_t batch, bool wrap)
+{
+    size_t b = 0;
+    if (!wrap && c->pos == c->m)
+        cursor_new_pass(c);
+    while (b < batch) {
+        if (c->pos == c->m) {
+            if (!wrap)
+                break;
+            cursor_new_pass(c);
+        }
+        bidx[b++] = c->idx[c->pos++];
+    }
+    return b;
+}
+
+rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
+                       const unsigned char *y, size_t n, size_t dim, const size_t *order,
+                       size_t n_order, const rk_train_opts *opts, rk_train_result *res)
+{
+    rk_status st = check_run(net, x, y, n, dim, order, n_order, opts);
+    if (st != RK_OK)
+        return st;
+    size_t m = order ? n_order : n, B = opts->batch;
+    size_t total = rk_train_total_steps(m, opts);
+    cursor cur = { .idx = rk_calloc(m, sizeof(size_t)), .m = m, .shuffle = opts->shuffle };
+    size_t *bidx = rk_calloc(B, sizeof(size_t));         // (B) rows of this batch
+    float *xb = rk_calloc(B * dim, sizeof(float));       // (B, dim) staging
+    unsigned char *yb = rk_calloc(B, 1);                 // (B)
+    if (!cur.idx || !bidx || !xb || !yb || total == 0) {
+        st = total == 0 ? RK_EOVERFLOW : RK_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < m; i++)
+        cur.idx[i] = order ? order[i] : i;
+    rk_rng_seed(&cur.rng, opts->seed);
+    cursor_new_pass(&cur);
+    double t0 = now_seconds(), loss_sum = 0.0;
+    size_t samples = 0, since = 0;
+    rk_train_result r = { 0 };
+    for (size_t s = 0; s < total; s++) {
+        size_t b = cursor_next(&cur, bidx, B, opts->steps > 0);
+        gather(xb, yb, x, y, bidx, b, dim);
+        float loss;
+        if ((st = rk_train_step(net, lora, opt, xb, yb, b, &loss)) != RK_OK)
+            goto done;
+        if (opts->losses)
+            opts->losses[s] = loss;
+        r.loss_first = s == 0 ? loss : r.loss_first;
+        r.loss_last = loss;
+        r.steps = s + 1;
+        samples += b;
+        loss_sum += loss;
+        since++;
+        if (opts->callback && opts->report_every &&
+            ((s + 1) % opts->report_every == 0 || s + 1 == total)) {
+            double el = now_seconds() - t0;
+            rk_train_progress p = { s + 1, total, cur.epoch, loss, loss_sum / (double)since,
+                                    el > 0 ? (double)samples / el : 0.0, el };
+            loss_sum = 0.0;
+            since = 0;
+            if (opts->callback(&p, opts->callback_ctx))
+                break;
+        }
+    }
+    r.seconds = now_seconds() - t0;
+    if (res)
+        *res = r;
+done:
+    rk_free(cur.idx);
+    rk_free(bidx);
+    rk_free(xb);
+    rk_free(yb);
+    return st;
+}

@@ -1,0 +1,230 @@
+/*
+ * test_nn_train.c — the training step and loop: repeatable with a seed, a
+ * small synthetic problem learned by full training and by LoRA, the step and
+ * epoch arithmetic, the progress callback, and errors.
+ *
+ * The suite runs with OPENBLAS_NUM_THREADS=1 (tests/meson.build), the
+ * condition under which the same seed must give bit-identical losses.
+ */
+#include "nn_testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { N = 300, DIM = 6, CLASSES = 3 };
+
+static float X[N * DIM];
+static unsigned char Y[N];
+
+static int setup(void **state)
+{
+    (void)state;
+    nn_blobs(X, Y, N, DIM, CLASSES, 2024);
+    return 0;
+}
+
+static double mean_of(const float *v, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return s / (double)n;
+}
+
+/* Full training (lora_rank 0) or LoRA on a fresh tiny net; losses of every step. */
+static void run(float *losses, size_t steps, uint64_t seed, size_t lora_rank, double *acc)
+{
+    rk_mlp net;
+    nn_tiny_net(&net, 32, 1);
+    rk_lora lo;
+    rk_lora *lp = NULL;
+    rk_optim opt;
+    rk_optim_config oc = rk_optim_adam_default();
+    oc.lr = 1e-2;
+    if (lora_rank) {
+        rk_lora_config lc = rk_lora_config_default();
+        lc.rank = lora_rank;
+        lc.alpha = (double)lora_rank;
+        rk_rng rng;
+        rk_rng_seed(&rng, seed + 1);
+        assert_status(rk_lora_create(&lo, &net, &lc, &rng), RK_OK);
+        lp = &lo;
+    }
+    assert_status(rk_optim_create(&opt, &oc, lp ? lo.n_params : net.n_params), RK_OK);
+    rk_train_opts to = rk_train_opts_default();
+    to.batch = 16;
+    to.steps = steps;
+    to.seed = seed;
+    to.losses = losses;
+    rk_train_result res;
+    assert_status(rk_train_run(&net, lp, &opt, X, Y, N, DIM, NULL, 0, &to, &res), RK_OK);
+    assert_int_equal(res.steps, steps);
+    assert_true(res.loss_first == losses[0] && res.loss_last == losses[steps - 1]);
+    if (acc) {
+        size_t correct;
+        assert_status(rk_mlp_evaluate(&net, lp, X, Y, N, &correct, NULL), RK_OK);
+        *acc = (double)correct / N;
+    }
+    rk_optim_free(&opt);
+    if (lp)
+        rk_lora_free(&lo);
+    rk_mlp_free(&net);
+}
+
+static void test_same_seed_same_losses(void **state)
+{
+    (void)state;
+    enum { S = 60 };
+    float a[S], b[S], c[S];
+    for (size_t r = 0; r <= 2; r += 2) {   // full training, then LoRA r = 2
+        run(a, S, 7, r, NULL);
+        run(b, S, 7, r, NULL);
+        run(c, S, 8, r, NULL);
+        assert_memory_equal(a, b, sizeof a);        // bit-identical
+        assert_memory_not_equal(a, c, sizeof a);    // and the seed matters
+    }
+}
+
+static void test_full_training_learns(void **state)
+{
+    (void)state;
+    enum { S = 300 };
+    float l[S];
+    double acc;
+    run(l, S, 1, 0, &acc);
+    double first = mean_of(l, 10), last = mean_of(l + S - 30, 30);
+    print_message("# full: loss %.4f → %.4f (÷%.1f), accuracy %.3f\n", first, last, first / last, acc);
+    assert_true(last * 5.0 < first);   // the loss falls at least five-fold
+    assert_true(acc >= 0.9);
+}
+
+static void test_lora_training_learns(void **state)
+{
+    (void)state;
+    enum { S = 300 };
+    float l[S];
+    double acc;
+    run(l, S, 1, 2, &acc);
+    double first = mean_of(l, 10), last = mean_of(l + S - 30, 30);
+    print_message("# lora r=2: loss %.4f → %.4f (÷%.1f), accuracy %.3f\n", first, last,
+                  first / last, acc);
+    assert_true(last * 3.0 < first);   // only 2·(6+5)+2·(5+4)+2·(4+3) = 54 weights train
+    assert_true(acc >= 0.8);
+}
+
+typedef struct seen {
+    size_t calls, last_step, last_total, last_epoch;
+    size_t stop_at;
+} seen;
+
+static int on_progress(const rk_train_progress *p, void *ctx)
+{
+    seen *s = ctx;
+    s->calls++;
+    s->last_step = p->step;
+    s->last_total = p->total_steps;
+    s->last_epoch = p->epoch;
+    assert_true(isfinite(p->loss) && isfinite(p->loss_mean) && p->samples_per_s >= 0.0);
+    return s->stop_at && p->step >= s->stop_at;
+}
+
+static void test_epochs_order_and_callback(void **state)
+{
+    (void)state;
+    rk_mlp net;
+    nn_tiny_net(&net, 32, 3);
+    rk_optim opt;
+    rk_optim_config oc = rk_optim_sgd_default(0.05, 0.9);
+    assert_status(rk_optim_create(&opt, &oc, net.n_params), RK_OK);
+    // 25 rows of class 1 only, batch 10, 2 epochs: ⌈25/10⌉ = 3 steps per epoch
+    size_t order[25], k = 0;
+    for (size_t i = 0; i < N && k < 25; i++)
+        if (Y[i] == 1)
+            order[k++] = i;
+    assert_int_equal(k, 25);
+    rk_train_opts to = rk_train_opts_default();
+    to.batch = 10;
+    to.epochs = 2;
+    to.report_every = 2;
+    seen s = { 0 };
+    to.callback = on_progress;
+    to.callback_ctx = &s;
+    assert_int_equal(rk_train_total_steps(25, &to), 6);
+    rk_train_result res;
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM, order, 25, &to, &res), RK_OK);
+    assert_int_equal(res.steps, 6);
+    assert_int_equal(s.calls, 3);              // steps 2, 4, 6
+    assert_int_equal(s.last_step, 6);
+    assert_int_equal(s.last_total, 6);
+    assert_int_equal(s.last_epoch, 2);
+    // trained on class 1 only: the network now predicts 1 for those rows
+    unsigned char pred[25];
+    float xs[25 * DIM];
+    for (size_t i = 0; i < 25; i++)
+        memcpy(xs + i * DIM, X + order[i] * DIM, DIM * sizeof(float));
+    assert_status(rk_mlp_predict(&net, NULL, xs, 25, pred), RK_OK);
+    for (size_t i = 0; i < 25; i++)
+        assert_int_equal(pred[i], 1);
+    // the callback can stop early
+    s = (seen){ .stop_at = 3 };
+    to.report_every = 1;
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM, order, 25, &to, &res), RK_OK);
+    assert_int_equal(res.steps, 3);
+    // errors: an index out of range, an empty order, a batch above max_batch
+    order[0] = N;
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM, order, 25, &to, NULL), RK_EINVAL);
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM, order, 0, &to, NULL), RK_EINVAL);
+    to.batch = 33;
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM, NULL, 0, &to, NULL), RK_EINVAL);
+    to.batch = 10;
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM + 1, NULL, 0, &to, NULL), RK_EINVAL);
+    rk_test_fail_alloc_after(1);
+    assert_status(rk_train_run(&net, NULL, &opt, X, Y, N, DIM, NULL, 0, &to, NULL), RK_ENOMEM);
+    rk_test_fail_alloc_after(0);
+    rk_optim_free(&opt);
+    rk_mlp_free(&net);
+}
+
+/* The step never allocates: with the allocator failing, steps still succeed once set up. */
+static void test_step_is_allocation_free(void **state)
+{
+    (void)state;
+    rk_mlp net;
+    nn_tiny_net(&net, 16, 4);
+    rk_optim opt;
+    rk_optim_config oc = rk_optim_adam_default();
+    assert_status(rk_optim_create(&opt, &oc, net.n_params), RK_OK);
+    assert_status(rk_mlp_grads_alloc(&net), RK_OK);
+    rk_lora lo;
+    rk_rng rng;
+    rk_rng_seed(&rng, 1);
+    rk_lora_config lc = rk_lora_config_default();
+    assert_status(rk_lora_create(&lo, &net, &lc, &rng), RK_OK);
+    rk_optim lopt;
+    assert_status(rk_optim_create(&lopt, &oc, lo.n_params), RK_OK);
+    rk_test_fail_alloc_after(1);
+    float loss;
+    for (int i = 0; i < 3; i++) {
+        assert_status(rk_train_step(&net, NULL, &opt, X, Y, 16, &loss), RK_OK);
+        assert_status(rk_train_step(&net, &lo, &lopt, X, Y, 16, &loss), RK_OK);
+    }
+    assert_int_equal(rk_test_alloc_count(), 0);
+    rk_test_fail_alloc_after(0);
+    rk_optim_free(&lopt);
+    rk_lora_free(&lo);
+    rk_optim_free(&opt);
+    rk_mlp_free(&net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_same_losses),
+        cmocka_unit_test(test_full_training_learns),
+        cmocka_unit_test(test_lora_training_learns),
+        cmocka_unit_test(test_epochs_order_and_callback),
+        cmocka_unit_test(test_step_is_allocation_free),
+    };
+    return cmocka_run_group_tests_name("nn_train", tests, setup, NULL);
+}
