@@ -16,6 +16,9 @@ Conventions checked (docs/index.md, "For contributors", states them too):
      `lib/linalg/svd.c`) it must be defined in that file; anywhere else it
      must be defined in one of the files the page names. Functions from
      outside ranklab are written without parentheses (numpy's `matrix_rank`).
+   - a bare ranklab name, `rk_name` or `RK_NAME` (also `rk_name(args)`,
+     `rk_type.field`, `rk_x_forward/backward`), appears as a word in lib/:
+     this catches names that were renamed or never existed.
 3. Every relative link [text](path) or ![alt](path) in docs/ and README.md
    resolves to an existing file (the #fragment is ignored).
 
@@ -37,6 +40,8 @@ FUNC_RE = re.compile(r"^([A-Za-z_]\w*)\(\)$")
 POINTER_RE = re.compile(r"\b(lib/[\w./-]+\.[ch]) +([A-Za-z_]\w*)\(\)")
 DOCREF_RE = re.compile(r"\b(docs/[\w./-]+\.md)\b")
 SPAN_RE = re.compile(r"`([^`\n]+)`")
+NAME_RE = re.compile(r"^((?:rk|RK)_\w+)(?:\(.*\)|\.\w+)?$")
+PAIR_RE = re.compile(r"^((?:rk|RK)_\w+)_(\w+)/(\w+)$")
 LINK_RE = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -67,6 +72,30 @@ def defines(root, path, func, cache={}):
         if pat.match(line):
             return True
     return False
+
+
+def lib_words(root, cache={}):
+    """Every identifier that occurs in lib/**/*.[ch]."""
+    if root not in cache:
+        words = set()
+        for d, _, names in os.walk(os.path.join(root, "lib")):
+            for n in names:
+                if n.endswith((".c", ".h")):
+                    with open(os.path.join(d, n), encoding="utf-8", errors="replace") as f:
+                        words.update(re.findall(r"\b[A-Za-z_]\w*\b", f.read()))
+        cache[root] = words
+    return cache[root]
+
+
+def names_in_span(span):
+    """The ranklab names a code span refers to without parentheses ([] if none)."""
+    if FUNC_RE.match(span):
+        return []
+    m = PAIR_RE.match(span)
+    if m:
+        return [m.group(1) + "_" + m.group(2), m.group(1) + "_" + m.group(3)]
+    m = NAME_RE.match(span)
+    return [m.group(1)] if m else []
 
 
 def strip_fences(text):
@@ -132,6 +161,12 @@ def check_markdown(root, rel):
         elif not any(defines(root, f, func) for f in files):
             problems.append("%s: `%s()` is defined in none of the files the page names (%s)"
                             % (rel, func, ", ".join(sorted(set(files))) or "none"))
+    words = lib_words(root)
+    for m in spans:
+        for name in names_in_span(m.group(1).strip()):
+            n_funcs += 1
+            if name not in words:
+                problems.append("%s: `%s`: no such name in lib/" % (rel, name))
     n_links = 0
     for m in LINK_RE.finditer(text):
         target = m.group(1)
@@ -188,7 +223,7 @@ def self_test(tap):
             f.write('"lib/x/a.c rk_a()", "lib/x/a.c rk_b()", "lib/x/z.c rk_a()", "docs/no.md"\n')
         with open(os.path.join(root, "docs/p.md"), "w") as f:
             f.write("`lib/x/a.c` `rk_a()` fine; `lib/x/a.c` `rk_b()` is only called;\n"
-                    "`lib/x/gone.h`; `rk_c()`; [ok](p.md) [bad](nothere.md) [web](https://x)\n"
+                    "`lib/x/gone.h`; `rk_c()`; `rk_a` `rk_zz.f`; [ok](p.md) [bad](nothere.md) [web](https://x)\n"
                     "```\n`lib/x/ignored.c` [in a fence](nowhere.md)\n```\n")
         tp, _ = check_tutorial(root, "tutorials/tutorial09.c")
         want = ["rk_b(): not defined", "z.c: no such file", "docs/no.md: no such file"]
@@ -196,8 +231,8 @@ def self_test(tap):
         tap.case(ok, "checker: reports a tutorial's undefined function, missing file and page", tp)
         mp, *_ = check_markdown(root, "docs/p.md")
         want = ["`rk_b()` is not defined in `lib/x/a.c`", "`lib/x/gone.h`: no such file",
-                "`rk_c()` is defined in none", "link (nothere.md)"]
-        ok = len(mp) == 4 and all(any(w in p for p in mp) for w in want)
+                "`rk_c()` is defined in none", "link (nothere.md)", "`rk_zz`: no such name"]
+        ok = len(mp) == 5 and all(any(w in p for p in mp) for w in want)
         tap.case(ok, "checker: reports a page's bad function, file and link, skips fences", mp)
 
 
@@ -210,7 +245,7 @@ def main():
                  problems or (["no Read alongside pointers found"] if n == 0 else []))
     for rel in pages(root):
         problems, nf, nfn, nl = check_markdown(root, rel)
-        tap.case(not problems, "%s: %d code files, %d functions, %d links resolve"
+        tap.case(not problems, "%s: %d code files, %d names, %d links resolve"
                  % (rel, nf, nfn, nl), problems)
     self_test(tap)
     print("1..%d" % tap.n)
