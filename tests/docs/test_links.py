@@ -16,6 +16,7 @@ Conventions checked (docs/index.md, "For contributors", states them too):
      `lib/linalg/svd.c`) it must be defined in that file; anywhere else it
      must be defined in one of the files the page names. Functions from
      outside ranklab are written without parentheses (numpy's `matrix_rank`).
+   Spans opened with two backticks (examples of the convention) are not checked.
    - a bare ranklab name, `rk_name` or `RK_NAME` (also `rk_name(args)`,
      `rk_type.field`, `rk_x_forward/backward`), appears as a word in lib/:
      this catches names that were renamed or never existed.
@@ -39,7 +40,7 @@ PATH_RE = re.compile(r"^(?:%s)/[\w./-]+\.(?:c|h|py|sh)$" % "|".join(CODE_DIRS))
 FUNC_RE = re.compile(r"^([A-Za-z_]\w*)\(\)$")
 POINTER_RE = re.compile(r"\b(lib/[\w./-]+\.[ch]) +([A-Za-z_]\w*)\(\)")
 DOCREF_RE = re.compile(r"\b(docs/[\w./-]+\.md)\b")
-SPAN_RE = re.compile(r"`([^`\n]+)`")
+SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 NAME_RE = re.compile(r"^((?:rk|RK)_\w+)(?:\(.*\)|\.\w+)?$")
 PAIR_RE = re.compile(r"^((?:rk|RK)_\w+)_(\w+)/(\w+)$")
 LINK_RE = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -135,7 +136,7 @@ def check_markdown(root, rel):
     spans = list(SPAN_RE.finditer(text))
     files = []
     for m in spans:
-        s = m.group(1).strip()
+        s = m.group(2).strip()
         if PATH_RE.match(s):
             if os.path.isfile(os.path.join(root, s)):
                 files.append(s)
@@ -143,7 +144,7 @@ def check_markdown(root, rel):
                 problems.append("%s: `%s`: no such file" % (rel, s))
     n_funcs = 0
     for i, m in enumerate(spans):
-        fm = FUNC_RE.match(m.group(1).strip())
+        fm = FUNC_RE.match(m.group(2).strip())
         if not fm:
             continue
         func = fm.group(1)
@@ -151,10 +152,10 @@ def check_markdown(root, rel):
         pinned = None
         prev = spans[i - 1] if i > 0 else None
         nxt = spans[i + 1] if i + 1 < len(spans) else None
-        if prev and PATH_RE.match(prev.group(1)) and text[prev.end():m.start()].strip() == "":
-            pinned = prev.group(1)
-        elif nxt and PATH_RE.match(nxt.group(1)) and text[m.end():nxt.start()].strip() == "in":
-            pinned = nxt.group(1)
+        if prev and PATH_RE.match(prev.group(2).strip()) and text[prev.end():m.start()].strip() == "":
+            pinned = prev.group(2).strip()
+        elif nxt and PATH_RE.match(nxt.group(2).strip()) and text[m.end():nxt.start()].strip() == "in":
+            pinned = nxt.group(2).strip()
         if pinned:
             if pinned in files and not defines(root, pinned, func):
                 problems.append("%s: `%s()` is not defined in `%s`" % (rel, func, pinned))
@@ -163,7 +164,7 @@ def check_markdown(root, rel):
                             % (rel, func, ", ".join(sorted(set(files))) or "none"))
     words = lib_words(root)
     for m in spans:
-        for name in names_in_span(m.group(1).strip()):
+        for name in names_in_span(m.group(2).strip()):
             n_funcs += 1
             if name not in words:
                 problems.append("%s: `%s`: no such name in lib/" % (rel, name))
