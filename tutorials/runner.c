@@ -268,6 +268,15 @@ static int run_steps(tut_runner *r)
     if (r->first > 1)
         printf("(steps 1-%zu ran first, silently: step %zu uses their results)\n",
                r->first - 1, r->first);
+    if (r->pause && r->first < r->last) {
+        /* In a terminal the first screen is the map of the lesson. */
+        printf("\nSteps:\n");
+        for (size_t i = 0; i < l->n_steps; i++)
+            printf("  %2zu  %s\n", i + 1, l->steps[i].title);
+        printf("\nAfter each step, Enter goes on and q quits (--no-pause runs straight through).\n");
+        if (!wait_enter(r, r->first - 1))
+            return EXIT_OK;
+    }
     for (size_t i = 0; i < r->last; i++) {
         const tut_step *s = &l->steps[i];
         r->quiet = i + 1 < r->first;
