@@ -7,5 +7,6 @@ int cmd_tutorial(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
+    { NULL, NULL, NULL },
 };
-const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]);
+const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;

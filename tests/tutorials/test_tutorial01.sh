@@ -141,5 +141,12 @@ exits 2 "--noise abc" --noise abc
 [ $st -eq 1 ] && grep -q 'ranklab-tutorial-98: not found' "$tmp/err"
 ok $? "ranklab tutorial 98: says it is not found, exit 1"
 
+"$RANKLAB" tutorial --help </dev/null >"$tmp/thelp"; st=$?
+[ $st -eq 0 ] && grep -q '^usage: ranklab tutorial NN' "$tmp/thelp"; ok $? "ranklab tutorial --help: exit 0"
+"$RANKLAB" tutorial 0 </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "ranklab tutorial 0: exit 2"
+"$RANKLAB" tutorial </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "ranklab tutorial (no number): exit 2"
+"$RANKLAB" tutorial 1 --step 9 </dev/null >/dev/null 2>&1; [ $? -eq 2 ]
+ok $? "ranklab tutorial 1 --step 9: the lesson's exit status (2)"
+
 echo "1..$n"
 [ $fails -eq 0 ]
