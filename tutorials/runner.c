@@ -256,7 +256,10 @@ static bool wait_enter(tut_runner *r, size_t next)
         printf("\n");
         return true;
     }
-    return line[0] != 'q' && line[0] != 'Q';
+    bool quit = line[0] == 'q' || line[0] == 'Q';
+    while (!strchr(line, '\n') && fgets(line, sizeof line, stdin))
+        ;   /* drop the rest of a long line, so it does not answer the next pause */
+    return !quit;
 }
 
 static int run_steps(tut_runner *r)
