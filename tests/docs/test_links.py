@@ -10,7 +10,8 @@ Conventions checked (docs/index.md, "For contributors", states them too):
 2. Markdown (docs/**/*.md, README.md), in inline code spans outside fenced
    blocks:
    - a path `lib/...`, `tests/...`, `tools/...`, `tutorials/...` or
-     `scripts/...` ending in .c, .h, .py or .sh names an existing file;
+     `scripts/...` ending in .c, .h, .py or .sh names an existing file
+     (unless a capitalised placeholder stands in it: `tools/cmd_NAME.c`);
    - a function is written `name()`. Right after a path (`lib/linalg/rank.c`
      `rk_rank()`) or right before "in `path`" (`check_input()` in
      `lib/linalg/svd.c`) it must be defined in that file; anywhere else it
@@ -37,6 +38,7 @@ import tempfile
 
 CODE_DIRS = ("lib", "tests", "tools", "tutorials", "scripts")
 PATH_RE = re.compile(r"^(?:%s)/[\w./-]+\.(?:c|h|py|sh)$" % "|".join(CODE_DIRS))
+PLACEHOLDER_RE = re.compile(r"(?<![a-z])[A-Z]{2,}(?![a-z])")   # `tools/cmd_NAME.c`
 FUNC_RE = re.compile(r"^([A-Za-z_]\w*)\(\)$")
 POINTER_RE = re.compile(r"\b(lib/[\w./-]+\.[ch]) +([A-Za-z_]\w*)\(\)")
 DOCREF_RE = re.compile(r"\b(docs/[\w./-]+\.md)\b")
@@ -137,7 +139,7 @@ def check_markdown(root, rel):
     files = []
     for m in spans:
         s = m.group(2).strip()
-        if PATH_RE.match(s):
+        if PATH_RE.match(s) and not PLACEHOLDER_RE.search(s):
             if os.path.isfile(os.path.join(root, s)):
                 files.append(s)
             else:
@@ -224,7 +226,7 @@ def self_test(tap):
             f.write('"lib/x/a.c rk_a()", "lib/x/a.c rk_b()", "lib/x/z.c rk_a()", "docs/no.md"\n')
         with open(os.path.join(root, "docs/p.md"), "w") as f:
             f.write("`lib/x/a.c` `rk_a()` fine; `lib/x/a.c` `rk_b()` is only called;\n"
-                    "`lib/x/gone.h`; `rk_c()`; `rk_a` `rk_zz.f`; [ok](p.md) [bad](nothere.md) [web](https://x)\n"
+                    "`lib/x/gone.h`; `lib/x/cmd_NAME.c`; `rk_c()`; `rk_a` `rk_zz.f`; [ok](p.md) [bad](nothere.md) [web](https://x)\n"
                     "```\n`lib/x/ignored.c` [in a fence](nowhere.md)\n```\n")
         tp, _ = check_tutorial(root, "tutorials/tutorial09.c")
         want = ["rk_b(): not defined", "z.c: no such file", "docs/no.md: no such file"]
