@@ -11,7 +11,8 @@ Conventions checked (docs/index.md, "For contributors", states them too):
    blocks:
    - a path `lib/...`, `tests/...`, `tools/...`, `tutorials/...` or
      `scripts/...` ending in .c, .h, .py or .sh names an existing file
-     (unless a capitalised placeholder stands in it: `tools/cmd_NAME.c`);
+     (unless a capitalised placeholder stands in it: `tools/cmd_NAME.c`,
+     `tutorials/tutorialNN.c`);
    - a function is written `name()`. Right after a path (`lib/linalg/rank.c`
      `rk_rank()`) or right before "in `path`" (`check_input()` in
      `lib/linalg/svd.c`) it must be defined in that file; anywhere else it
@@ -38,7 +39,7 @@ import tempfile
 
 CODE_DIRS = ("lib", "tests", "tools", "tutorials", "scripts")
 PATH_RE = re.compile(r"^(?:%s)/[\w./-]+\.(?:c|h|py|sh)$" % "|".join(CODE_DIRS))
-PLACEHOLDER_RE = re.compile(r"(?<![a-z])[A-Z]{2,}(?![a-z])")   # `tools/cmd_NAME.c`
+PLACEHOLDER_RE = re.compile(r"[A-Z]{2,}(?![a-z])")   # `tools/cmd_NAME.c`
 FUNC_RE = re.compile(r"^([A-Za-z_]\w*)\(\)$")
 POINTER_RE = re.compile(r"\b(lib/[\w./-]+\.[ch]) +([A-Za-z_]\w*)\(\)")
 DOCREF_RE = re.compile(r"\b(docs/[\w./-]+\.md)\b")
