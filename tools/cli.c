@@ -2,10 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err)
 {
@@ -64,4 +66,72 @@ bool cli_parse_u64(const char *s, unsigned long long *out)
         return false;
     *out = v;
     return true;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    /* After an error optind points past the offending word. A long option
+     * ("--tpo", "--json=1") is named as typed; a short one by its letter. */
+    const char *word = optind > 0 ? argv[optind - 1] : NULL;
+    bool is_long = word && word[0] == '-' && word[1] == '-';
+    if (c == ':') {
+        if (is_long)
+            return cli_usage_error(cmd, "option '%s' needs an argument", word);
+        return cli_usage_error(cmd, "option '-%c' needs an argument", optopt);
+    }
+    if (is_long && optopt) {
+        /* A known long option given "=VALUE" it does not take. */
+        int len = (int)strcspn(word, "=");
+        return cli_usage_error(cmd, "option '%.*s' takes no argument", len, word);
+    }
+    if (is_long)
+        return cli_usage_error(cmd, "unknown option '%s'", word);
+    if (optopt)
+        return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cli_usage_error(cmd, "invalid option '%s'", word ? word : "?");
+}
+
+int cli_one_file(const char *cmd, int argc, char **argv, int optind_, const char **file)
+{
+    if (optind_ >= argc)
+        return cli_usage_error(cmd, "missing FILE");
+    if (optind_ + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind_ + 1]);
+    *file = argv[optind_];
+    return RK_EXIT_OK;
+}
+
+int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out)
+{
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_matrix_load(spec, out, &err);
+    if (s != RK_OK)
+        return cli_fail(cmd, spec, s, &err);
+    return RK_EXIT_OK;
+}
+
+int cli_json_print(const char *cmd, json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
+                     : NULL;
+    json_decref(obj);
+    if (!text)
+        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    puts(text);
+    free(text);
+    return RK_EXIT_OK;
+}
+
+json_t *cli_json_real_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+void cli_print_row(const char *label, const char *value, const char *note)
+{
+    if (note && *note)
+        printf("%-18s%-19s %s\n", label, value, note);
+    else
+        printf("%-18s%s\n", label, value);
 }

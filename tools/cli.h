@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "ranklab.h"
 
 enum { RK_EXIT_OK = 0, RK_EXIT_RUNTIME = 1, RK_EXIT_USAGE = 2 };
@@ -30,5 +32,40 @@ bool cli_parse_double(const char *s, double *out);
 
 /** Parse a whole string as an unsigned 64-bit seed. */
 bool cli_parse_u64(const char *s, unsigned long long *out);
+
+/**
+ * Report getopt_long's error return @p c as a usage error and return
+ * RK_EXIT_USAGE. Use with `opterr = 0` and an optstring starting with ':',
+ * so @p c is '?' (unknown option) or ':' (option without its argument).
+ */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/**
+ * Check the positional arguments left after option parsing: exactly one
+ * (FILE) is expected. Stores it in *file and returns RK_EXIT_OK, or prints
+ * a usage error and returns RK_EXIT_USAGE.
+ */
+int cli_one_file(const char *cmd, int argc, char **argv, int optind_, const char **file);
+
+/**
+ * Load the matrix named by @p spec ("FILE.npy", later "FILE.safetensors:T")
+ * through rk_matrix_load. On failure prints "ranklab CMD: SPEC: problem" and
+ * returns RK_EXIT_RUNTIME; RK_EXIT_OK otherwise.
+ */
+int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out);
+
+/**
+ * Print @p obj as one line of compact JSON (reals with 17 significant
+ * digits, keys in insertion order) followed by a newline, then release it.
+ * Returns RK_EXIT_OK, or RK_EXIT_RUNTIME when @p obj is NULL (an allocation
+ * failed while building it) or cannot be printed.
+ */
+int cli_json_print(const char *cmd, json_t *obj);
+
+/** A JSON real with @p x's value, or JSON null when @p x is NaN or ±Inf (JSON has no Infinity). */
+json_t *cli_json_real_or_null(double x);
+
+/** Print one line of a report: @p label, @p value and (when not NULL or empty) @p note, aligned in columns. */
+void cli_print_row(const char *label, const char *value, const char *note);
 
 #endif

@@ -1,0 +1,166 @@
+/*
+ * cmd_random.c — `ranklab random`: test matrices written as .npy.
+ *
+ *   default     A (M×N) with independent N(0, 1) entries (full rank min(M, N)
+ *               with probability 1)
+ *   --rank R    A = L·Rt with L = randn(M, R), Rt = randn(R, N): rank exactly R
+ *               (with probability 1), as the LoRA tutorial builds its W
+ *
+ * Draws come from rk_rng (lib/core/rng.h) seeded with --seed, filled row by
+ * row (rk_mat_fill_normal): first all of L, then all of Rt. The same seed
+ * gives the same matrix on every machine.
+ */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const char random_usage[] =
+    "usage: ranklab random --rows M --cols N [--rank R] [--seed S] [--dtype f8|f4] -o FILE.npy\n"
+    "\n"
+    "Write an M x N random matrix to FILE.npy: independent N(0, 1) entries, or,\n"
+    "with --rank R, the product randn(M, R) * randn(R, N), whose rank is exactly R.\n"
+    "\n"
+    "Options:\n"
+    "  --rows M           number of rows, M >= 0 (required)\n"
+    "  --cols N           number of columns, N >= 0 (required)\n"
+    "  --rank R           make the matrix rank R, 0 <= R <= min(M, N)\n"
+    "  --seed S           seed of the random generator, an unsigned 64-bit\n"
+    "                     integer (default 0); the same seed gives the same matrix\n"
+    "  --dtype f8|f4      element type in the file: f8 = float64 (default),\n"
+    "                     f4 = float32 (rounding to float32 perturbs a rank-R\n"
+    "                     matrix by ~1e-7 relative: its default numerical rank is\n"
+    "                     then min(M, N); use 'ranklab rank --rtol 1e-5')\n"
+    "  -o, --output FILE  the .npy file to write (required; written atomically)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 the file cannot be written (or out of memory), 2 usage error.\n";
+
+enum { OPT_ROWS = 1101, OPT_COLS, OPT_RANK, OPT_SEED, OPT_DTYPE };
+
+typedef struct random_args {
+    size_t m, n, r;
+    bool have_m, have_n, have_r;
+    unsigned long long seed;
+    rk_dtype dtype;
+    const char *out;
+} random_args;
+
+/* Parse the options into @p a; exit status (-1 after --help). */
+static int parse_args(int argc, char **argv, random_args *a)
+{
+    static const struct option longopts[] = {
+        { "rows", required_argument, NULL, OPT_ROWS },
+        { "cols", required_argument, NULL, OPT_COLS },
+        { "rank", required_argument, NULL, OPT_RANK },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "dtype", required_argument, NULL, OPT_DTYPE },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cmd = "random";
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(random_usage, stdout);
+            return -1;
+        case OPT_ROWS:
+            if (!(a->have_m = cli_parse_size(optarg, SIZE_MAX, &a->m)))
+                return cli_usage_error(cmd, "--rows wants an integer >= 0, not '%s'", optarg);
+            break;
+        case OPT_COLS:
+            if (!(a->have_n = cli_parse_size(optarg, SIZE_MAX, &a->n)))
+                return cli_usage_error(cmd, "--cols wants an integer >= 0, not '%s'", optarg);
+            break;
+        case OPT_RANK:
+            if (!(a->have_r = cli_parse_size(optarg, SIZE_MAX, &a->r)))
+                return cli_usage_error(cmd, "--rank wants an integer >= 0, not '%s'", optarg);
+            break;
+        case OPT_SEED:
+            if (!cli_parse_u64(optarg, &a->seed))
+                return cli_usage_error(cmd, "--seed wants an unsigned 64-bit integer, not '%s'", optarg);
+            break;
+        case OPT_DTYPE:
+            if (!strcmp(optarg, "f8") || !strcmp(optarg, "float64"))
+                a->dtype = RK_DT_F64;
+            else if (!strcmp(optarg, "f4") || !strcmp(optarg, "float32"))
+                a->dtype = RK_DT_F32;
+            else
+                return cli_usage_error(cmd, "--dtype is f8 or f4, not '%s'", optarg);
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!a->have_m || !a->have_n)
+        return cli_usage_error(cmd, "missing --rows M or --cols N");
+    if (!a->out || !*a->out)
+        return cli_usage_error(cmd, "missing -o FILE.npy");
+    size_t k = a->m < a->n ? a->m : a->n;
+    if (a->have_r && a->r > k)
+        return cli_usage_error(cmd, "--rank %zu is more than min(M, N) = %zu", a->r, k);
+    return RK_EXIT_OK;
+}
+
+/* Fill @p w (M×N): Gaussian, or randn(M, R)·randn(R, N) when a->have_r. */
+static rk_status make_matrix(rk_mat *w, const random_args *a, rk_rng *rng)
+{
+    if (!a->have_r) {
+        rk_status s = rk_mat_create(w, a->m, a->n);
+        if (s == RK_OK)
+            rk_mat_fill_normal(w, rng);
+        return s;
+    }
+    rk_mat l = { 0 }, rt = { 0 };   /* l: (M, R), rt: (R, N) */
+    rk_status s = rk_mat_create(&l, a->m, a->r);
+    if (s == RK_OK)
+        s = rk_mat_create(&rt, a->r, a->n);
+    if (s == RK_OK) {
+        rk_mat_fill_normal(&l, rng);
+        rk_mat_fill_normal(&rt, rng);
+        s = rk_mat_mul(w, &l, &rt);
+    }
+    rk_mat_free(&l);
+    rk_mat_free(&rt);
+    return s;
+}
+
+int cmd_random(int argc, char **argv)
+{
+    const char *cmd = "random";
+    random_args a = { .dtype = RK_DT_F64 };
+    int rc = parse_args(argc, argv, &a);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
+
+    rk_rng rng;
+    rk_rng_seed(&rng, (uint64_t)a.seed);
+    rk_mat w = { 0 };
+    rk_status s = make_matrix(&w, &a, &rng);
+    if (s != RK_OK)
+        return cli_fail(cmd, a.out, s, NULL);
+    rk_err err;
+    rk_err_clear(&err);
+    s = rk_npy_write(a.out, &w, a.dtype, &err);
+    rk_mat_free(&w);
+    if (s != RK_OK)
+        return cli_fail(cmd, a.out, s, &err);
+    printf("wrote %s: %zu x %zu %s, ", a.out, a.m, a.n, a.dtype == RK_DT_F32 ? "float32" : "float64");
+    if (a.have_r)
+        printf("rank %zu = randn(%zu, %zu) * randn(%zu, %zu)", a.r, a.m, a.r, a.r, a.n);
+    else
+        printf("N(0, 1) entries");
+    printf(", seed %llu\n", a.seed);
+    return RK_EXIT_OK;
+}

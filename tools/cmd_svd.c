@@ -1,0 +1,222 @@
+/*
+ * cmd_svd.c — `ranklab svd FILE`: the singular values of a matrix and what
+ * they say about it.
+ *
+ * For A (m×n, k = min(m, n)) with singular values σ₁ ≥ … ≥ σ_k ≥ 0 it prints
+ * the numerical rank #{σ_i > tol}, the energy table (i, σ_i, Σ_{j≤i}σ_j²/Σσ²),
+ * stable rank ‖A‖_F²/σ₁², effective rank exp(−Σ p log p) with p = σ/Σσ,
+ * condition number σ₁/σ_k and the norms σ₁ (spectral), Σσ (nuclear),
+ * √Σσ² (Frobenius). Only the values are computed (rk_svd_decomp with
+ * RK_SVD_VALUES); the metrics come from lib/linalg/spectrum.h.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "cli_tol.h"
+#include "commands.h"
+
+static const char svd_usage[] =
+    "usage: ranklab svd FILE [--top K] [--tol T | --rtol R] [--json]\n"
+    "\n"
+    "Singular values of the matrix in FILE and the numbers they determine:\n"
+    "numerical rank with its tolerance, the energy table (k, sigma_k, cumulative\n"
+    "energy sum_{i<=k} sigma_i^2 / sum sigma_i^2), stable rank, effective rank,\n"
+    "condition number, spectral, nuclear and Frobenius norms. FILE is a .npy\n"
+    "array (2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64).\n"
+    "\n"
+    "Options:\n"
+    "  --top K     show only the first K rows of the energy table (default: all;\n"
+    "              0 hides the table). JSON output always has every value.\n"
+    "  --tol T     rank = number of sigma_i > T (absolute tolerance, T >= 0)\n"
+    "  --rtol R    rank = number of sigma_i > R * sigma_1 (relative, R >= 0)\n"
+    "              default: sigma_i > sigma_1 * max(m, n) * eps, eps = 2^-52\n"
+    "              (numpy.linalg.matrix_rank's rule); --tol and --rtol exclude\n"
+    "              each other\n"
+    "  --json      print one JSON object instead of text: shape, singular_values,\n"
+    "              cumulative_energy, rank, tol, tol_rule, stable_rank,\n"
+    "              effective_rank, condition_number (null when infinite),\n"
+    "              spectral_norm, nuclear_norm, frobenius_norm, rank_for_energy\n"
+    "  -h, --help  show this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 the file cannot be read or decomposed, 2 usage error.\n";
+
+enum { OPT_TOP = 1101, OPT_JSON };
+
+/* The energy thresholds reported as "rank for energy". */
+static const double energy_levels[] = { 0.9, 0.99, 0.999 };
+#define N_ENERGY_LEVELS (sizeof energy_levels / sizeof energy_levels[0])
+
+typedef struct svd_report {
+    const char *file;
+    size_t m, n, k;
+    const double *s;       /* (k) singular values, non-increasing */
+    size_t rank;
+    double tol;
+    rk_rank_opts opts;
+} svd_report;
+
+static void print_text(const svd_report *r, size_t top)
+{
+    char v[64], note[128];
+    snprintf(v, sizeof v, "%zu x %zu", r->m, r->n);
+    printf("matrix            %s\n", r->file);
+    snprintf(note, sizeof note, "(min(m, n) = %zu)", r->k);
+    cli_print_row("shape", v, note);
+    snprintf(v, sizeof v, "%zu", r->rank);
+    snprintf(note, sizeof note, "(sigma_i > tol)");
+    cli_print_row("rank", v, note);
+    snprintf(v, sizeof v, "%.6g", r->tol);
+    printf("%-18s%-20s(", "tol", v);
+    cli_tol_print_rule(stdout, &r->opts);
+    printf(")\n");
+    if (top > r->k)
+        top = r->k;
+    if (top > 0) {
+        printf("\n   k           sigma_k   energy(<=k)\n");
+        for (size_t i = 0; i < top; i++) {
+            if (i == r->rank)
+                printf("  ---- tol %.6g: the values below are not counted in the rank ----\n", r->tol);
+            printf("%4zu  %16.10g  %.10f\n", i + 1, r->s[i], rk_spectrum_energy(r->s, r->k, i + 1));
+        }
+        if (top < r->k)
+            printf("  ... %zu more (use --top to show them)\n", r->k - top);
+        printf("\n");
+    }
+    snprintf(v, sizeof v, "%.6g", rk_spectrum_stable_rank(r->s, r->k));
+    cli_print_row("stable rank", v, "(||A||_F^2 / sigma_1^2)");
+    snprintf(v, sizeof v, "%.6g", rk_spectrum_effective_rank(r->s, r->k));
+    cli_print_row("effective rank", v, "(exp(-sum p_i log p_i), p = sigma / sum sigma)");
+    if (r->k == 0) {
+        cli_print_row("condition number", "-", "(empty matrix)");
+    } else {
+        snprintf(v, sizeof v, "%.6g", rk_spectrum_condition(r->s, r->k));
+        snprintf(note, sizeof note, "(sigma_1 / sigma_%zu)", r->k);
+        cli_print_row("condition number", v, note);
+    }
+    snprintf(v, sizeof v, "%.10g", rk_spectrum_spectral(r->s, r->k));
+    cli_print_row("spectral norm", v, "(sigma_1)");
+    snprintf(v, sizeof v, "%.10g", rk_spectrum_nuclear(r->s, r->k));
+    cli_print_row("nuclear norm", v, "(sum sigma_i)");
+    snprintf(v, sizeof v, "%.10g", rk_spectrum_fro(r->s, r->k));
+    cli_print_row("Frobenius norm", v, "(sqrt(sum sigma_i^2))");
+    printf("%-18s", "energy reached");
+    for (size_t i = 0; i < N_ENERGY_LEVELS; i++)
+        printf("%s%g%% at k = %zu", i ? ", " : "", 100 * energy_levels[i],
+               rk_spectrum_rank_for_energy(r->s, r->k, energy_levels[i]));
+    printf("\n");
+}
+
+static json_t *build_json(const svd_report *r)
+{
+    json_t *o = json_object();
+    json_t *shape = json_array();
+    json_t *sv = json_array();
+    json_t *energy = json_array();
+    json_t *levels = json_object();
+    int bad = !o || !shape || !sv || !energy || !levels;
+    bad |= json_array_append_new(shape, json_integer((json_int_t)r->m));
+    bad |= json_array_append_new(shape, json_integer((json_int_t)r->n));
+    for (size_t i = 0; i < r->k; i++) {
+        bad |= json_array_append_new(sv, json_real(r->s[i]));
+        bad |= json_array_append_new(energy, json_real(rk_spectrum_energy(r->s, r->k, i + 1)));
+    }
+    for (size_t i = 0; i < N_ENERGY_LEVELS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%g", energy_levels[i]);
+        bad |= json_object_set_new(levels, key, json_integer((json_int_t)rk_spectrum_rank_for_energy(
+                                                    r->s, r->k, energy_levels[i])));
+    }
+    bad |= json_object_set_new(o, "file", json_string(r->file));
+    bad |= json_object_set_new(o, "shape", shape);
+    bad |= json_object_set_new(o, "singular_values", sv);
+    bad |= json_object_set_new(o, "cumulative_energy", energy);
+    bad |= json_object_set_new(o, "rank", json_integer((json_int_t)r->rank));
+    bad |= cli_tol_json(o, &r->opts, r->tol);
+    bad |= json_object_set_new(o, "stable_rank", json_real(rk_spectrum_stable_rank(r->s, r->k)));
+    bad |= json_object_set_new(o, "effective_rank", json_real(rk_spectrum_effective_rank(r->s, r->k)));
+    /* σ₁/σ_k; null when infinite (σ_k = 0) or undefined (empty matrix). */
+    bad |= json_object_set_new(o, "condition_number",
+                               r->k ? cli_json_real_or_null(rk_spectrum_condition(r->s, r->k)) : json_null());
+    bad |= json_object_set_new(o, "spectral_norm", json_real(rk_spectrum_spectral(r->s, r->k)));
+    bad |= json_object_set_new(o, "nuclear_norm", json_real(rk_spectrum_nuclear(r->s, r->k)));
+    bad |= json_object_set_new(o, "frobenius_norm", json_real(rk_spectrum_fro(r->s, r->k)));
+    bad |= json_object_set_new(o, "rank_for_energy", levels);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int cmd_svd(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "top", required_argument, NULL, OPT_TOP },
+        { "tol", required_argument, NULL, CLI_OPT_TOL },
+        { "rtol", required_argument, NULL, CLI_OPT_RTOL },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        /* PLOT HOOK (1/3) — --plot FILE.png, the singular-value plot (lib/plot):
+         * add { "plot", required_argument, NULL, OPT_PLOT } here (OPT_PLOT in
+         * the enum above), "[--plot FILE.png]" to svd_usage and docs/tools/svd.md. */
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cmd = "svd";
+    size_t top = SIZE_MAX;
+    bool json = false;
+    rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
+    int c, rc;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(svd_usage, stdout);
+            return RK_EXIT_OK;
+        case OPT_TOP:
+            if (!cli_parse_size(optarg, SIZE_MAX, &top))
+                return cli_usage_error(cmd, "--top wants an integer >= 0, not '%s'", optarg);
+            break;
+        case CLI_OPT_TOL:
+        case CLI_OPT_RTOL:
+            if ((rc = cli_tol_option(cmd, &opts, c, optarg)) != RK_EXIT_OK)
+                return rc;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        /* PLOT HOOK (2/3) — case OPT_PLOT: remember optarg as the PNG path. */
+        default:
+            return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    const char *file;
+    if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
+        return rc;
+
+    rk_mat a = { 0 };
+    if ((rc = cli_load_matrix(cmd, file, &a)) != RK_EXIT_OK)
+        return rc;
+    rk_svd svd;
+    rk_status s = rk_svd_decomp(&svd, &a, RK_SVD_VALUES);
+    rk_mat_free(&a);
+    if (s != RK_OK)
+        return cli_fail(cmd, file, s, NULL);
+
+    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = opts };
+    r.rank = rk_rank_from_values(svd.s, svd.k, svd.m, svd.n, &opts, &r.tol);
+    if (json)
+        rc = cli_json_print(cmd, build_json(&r));
+    else {
+        print_text(&r, top);
+        rc = RK_EXIT_OK;
+    }
+    /* PLOT HOOK (3/3) — when --plot was given and rc is RK_EXIT_OK: draw
+     * r.s[0..k) on a log scale with the line at r.tol into the PNG; a plot
+     * failure is a runtime error naming the PNG (cli_fail(cmd, png, s, &err)). */
+    rk_svd_free(&svd);
+    return rc;
+}
