@@ -6,7 +6,7 @@ MESONFLAGS ?= -Dwerror=true
 RANKLAB     = $(BUILD)/tools/ranklab
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test bench fuzz docs clean
+.PHONY: all deps build demo test bench fuzz fuzz-replay docs clean
 
 all: build
 
@@ -27,6 +27,20 @@ test: build
 	@meson test -C $(BUILD) --no-rebuild --print-errorlogs >$(BUILD)/meson-test.out 2>&1; \
 	  status=$$?; tail -n 12 $(BUILD)/meson-test.out; \
 	  scripts/count-tests.py $(BUILD) && exit $$status
+
+# libFuzzer harnesses (tests/fuzz/README.md): `make fuzz FUZZ_SECONDS=N` fuzzes
+# each reader for N seconds; `make fuzz-replay` reruns the committed corpora.
+include tests/fuzz/fuzz.mk
+
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@$(MAKE) -s --no-print-directory fuzz-build
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-replay:
+	@scripts/install-deps.sh fuzz
+	@$(MAKE) -s --no-print-directory fuzz-build
+	@tests/fuzz/run.sh replay
 
 clean:
 	rm -rf $(BUILD)

@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "io/idx.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
@@ -29,5 +30,7 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
+#include "nn/data.h"
+#include "nn/metrics.h"
 
 #endif

@@ -4,7 +4,7 @@
 # finds everything and does nothing.
 #
 #   scripts/install-deps.sh            build, test and demo dependencies
-#   scripts/install-deps.sh fuzz       + clang and its sanitizer runtimes
+#   scripts/install-deps.sh fuzz       + clang, its sanitizer runtimes, llvm-symbolizer
 #   scripts/install-deps.sh peers      + python3-torch/numpy/scipy/sklearn (benchmarks)
 set -eu
 
@@ -37,6 +37,8 @@ for extra in "$@"; do
     fuzz)
         need_pkg clang have_cmd clang
         need_pkg libclang-rt-14-dev have_file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+        # llvm-symbolizer: sanitizer reports name functions and lines
+        need_pkg llvm-14 have_file /usr/lib/llvm-14/bin/llvm-symbolizer
         ;;
     peers)
         need_pkg python3-numpy have_py numpy
