@@ -35,5 +35,6 @@
 #include "nn/train.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
+#include "nn/checkpoint.h"
 
 #endif

@@ -9,6 +9,9 @@ int cmd_approx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_finetune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
@@ -17,6 +20,9 @@ const rk_command rk_commands[] = {
     { "random", cmd_random, "write a random (Gaussian or exactly rank-R) matrix" },
     { "ls", cmd_ls, "list the tensors of a safetensors file" },
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
+    { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
+    { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
+    { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;
