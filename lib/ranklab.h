@@ -43,6 +43,7 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
+#include "nn/checkpoint.h"
 #include "plot/plot.h"
 
 #endif

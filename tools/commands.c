@@ -11,6 +11,9 @@ int cmd_ls(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_tutorial(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_finetune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
@@ -21,6 +24,9 @@ const rk_command rk_commands[] = {
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
     { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
+    { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
+    { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
+    { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;
