@@ -36,6 +36,7 @@
 #include "linalg/svd.h"
 #include "analysis/amplify.h"
 #include "analysis/delta.h"
+#include "analysis/experiment.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/layers.h"

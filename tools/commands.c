@@ -14,6 +14,8 @@ int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
@@ -27,6 +29,8 @@ const rk_command rk_commands[] = {
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
     { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
     { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
+    { "demo", cmd_demo, "the main experiment: LoRA against the truncated SVD of full fine-tuning" },
+    { "compare", cmd_compare, "the experiment's analysis of saved runs (base, full delta, adapters)" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;
