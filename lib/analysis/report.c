@@ -130,7 +130,7 @@ static void accuracy_section(const rep *r)
             100 * m->full_eval.target_accuracy, 100 * m->full_eval.accuracy);
     if (b >= 0) {
         const rk_exp_lora_run *run = &m->runs[b];
-        fprintf(r->f, " Among the LoRA ranks, r = %zu does best on the target class: %.1f%% "
+        fprintf(r->f, " Among the LoRA ranks, r = %zu does best (or ties) on the target class: %.1f%% "
                       "(overall %.1f%%) with %zu trainable parameters, %.2f%% of the full "
                       "fine-tune's.",
                 run->rank, 100 * run->eval.target_accuracy, 100 * run->eval.accuracy,
@@ -334,20 +334,21 @@ static void layer_section(const rep *r, const rk_exp_layer *L)
     fprintf(r->f, "## Layer %s (%zu × %zu)\n\n", L->name, L->out, L->in);
     snprintf(base, sizeof base, "error_%s", L->name);
     figure(r, base, "error against rank");
-    int lo = -1;
+    bool above = true, rank_ok = true;
+    size_t n = 0;
+    for (size_t i = 0; i < r->m->n_runs; i++) {
+        above &= L->cmp[i].rel_err >= L->cmp[i].ey_rel_err;
+        rank_ok &= L->cmp[i].numerical_rank <= L->cmp[i].rank;
+    }
+    fprintf(r->f, "%s", above ? "LoRA's error is above the Eckart–Young bound at every r"
+                              : "LoRA's error is NOT above the bound everywhere (rounding?)");
     for (size_t i = 0; i < r->m->n_runs; i++)
-        if (r->m->runs[i].role == RK_EXP_ROLE_RANK) {
-            const rk_exp_cmp *c = &L->cmp[i];
-            if (lo < 0)
-                fprintf(r->f, "LoRA's error stays above the Eckart–Young bound at every r, as the "
-                              "theorem says it must: ");
-            fprintf(r->f, "%sr = %zu: %.3f vs %.3f", lo < 0 ? "" : "; ", c->rank, c->rel_err,
-                    c->ey_rel_err);
-            lo = (int)i;
-        }
-    if (lo >= 0)
-        fprintf(r->f, ". Numerical ranks of ΔW_lora never exceed r (`rk_rank_from_values`, "
-                      "lib/linalg/rank.c).\n\n");
+        if (r->m->runs[i].role == RK_EXP_ROLE_RANK)
+            fprintf(r->f, "%sr = %zu: %.3f vs %.3f", n++ ? "; " : ": ", L->cmp[i].rank,
+                    L->cmp[i].rel_err, L->cmp[i].ey_rel_err);
+    fprintf(r->f, ". The numerical ranks of the learned updates (`rk_rank_from_values`, "
+                  "lib/linalg/rank.c) %s.\n\n",
+            rank_ok ? "are all ≤ r" : "exceed r somewhere — a bug");
     snprintf(base, sizeof base, "spectra_%s", L->name);
     figure(r, base, "spectra");
     spectra_paragraph(r, L);

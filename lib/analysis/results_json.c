@@ -195,7 +195,7 @@ rk_status rk_exp_results_write(const char *path, const rk_exp_config *cfg, const
     json_t *root = rk_exp_results_json(cfg, m, a);
     if (!root)
         return rk_err_set(err, RK_ENOMEM, "building the JSON failed");
-    char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)
         return rk_err_set(err, RK_ENOMEM, "printing the JSON failed");
