@@ -127,6 +127,8 @@ static void derive_config(rk_exp_config *cfg, const rk_exp_models *m)
         if (cfg->ranks[j] == 8)
             cfg->pair_lo = 8;
     cfg->pair_hi = cfg->ranks[cfg->n_ranks - 1];
+    if (cfg->pair_hi <= cfg->pair_lo)
+        cfg->pair_lo = cfg->ranks[0];
     cfg->net.n_layers = m->n_layers;
     for (size_t l = 0; l < m->n_layers; l++) {
         cfg->net.sizes[l] = m->w0[l].cols;
@@ -159,6 +161,9 @@ static rk_status evaluate_all(const cmp_args *a, rk_exp_models *m, rk_mlp *net,
             net->p.w[l][k] = (float)(m->w0[l].data[k] + m->full[l].data[k]);
     if (s == RK_OK)
         s = rk_exp_evaluate(&m->full_eval, net, NULL, test, worst);
+    m->full_cost.trainable_params = 0;   /* the delta file holds the weights only */
+    for (size_t l = 0; l < m->n_layers; l++)
+        m->full_cost.trainable_params += m->w0[l].rows * m->w0[l].cols;
     for (size_t l = 0; l < m->n_layers; l++)
         for (size_t k = 0; k < m->w0[l].rows * m->w0[l].cols; k++)
             net->p.w[l][k] = (float)m->w0[l].data[k];

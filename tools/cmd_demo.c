@@ -29,6 +29,7 @@ static const char demo_usage[] =
     "     fully, and with LoRA on every layer at each rank (A kaiming-uniform,\n"
     "     B = 0, alpha = r so the scale is 1), plus LoRA with A ~ N(0,1) (the\n"
     "     classic tutorial's init) and with another adapter seed, both at r = 8\n"
+    "     (or the middle rank of --ranks when 8 is not among them)\n"
     "  4. per layer, in double: spectra of W0, dW_full and every dW_lora;\n"
     "     rel_err = |dW_lora - dW_full|_F / |dW_full|_F against the Eckart-Young\n"
     "     bound; subspace similarity phi (LoRA paper eq. 4); amplification\n"
@@ -180,6 +181,13 @@ static int parse(demo_args *a, int argc, char **argv)
         return cli_usage_error("demo", "%s", err.msg);
     /* the Figure 3 pair: r = 8 against the largest rank */
     a->cfg.pair_hi = a->cfg.ranks[a->cfg.n_ranks - 1];
+    bool has8 = false;
+    for (size_t i = 0; i < a->cfg.n_ranks; i++)
+        has8 |= a->cfg.ranks[i] == 8;
+    if (!has8)   /* the N(0,1) and second-seed runs sit at a rank that is compared */
+        a->cfg.normal_rank = a->cfg.seed2_rank = a->cfg.pair_lo = a->cfg.ranks[a->cfg.n_ranks / 2];
+    if (a->cfg.pair_hi <= a->cfg.pair_lo)
+        a->cfg.pair_lo = a->cfg.ranks[0];
     return RK_EXIT_OK;
 }
 

@@ -72,7 +72,8 @@ typedef struct rk_exp_config {
     rk_lora_init lora_init;    /**< init of the main LoRA runs (KAIMING, the PEFT default) */
     size_t normal_rank;        /**< rank of the extra run with A ~ N(0,1) (tutorial); 0 = none */
     size_t seed2_rank;         /**< rank of the extra run with another adapter seed; 0 = none */
-    size_t pair_lo, pair_hi;   /**< φ(ΔW_lora(pair_lo), ΔW_lora(pair_hi)) (paper Fig. 3: 8 and 64) */
+    size_t pair_lo;            /**< φ(ΔW_lora(pair_lo), ΔW_lora(pair_hi)) (paper Fig. 3: 8 … */
+    size_t pair_hi;            /**< … and 64) */
     uint64_t seed;             /**< network init and pretraining order */
     uint64_t ft_seed;          /**< fine-tuning batch order, the same for every method */
     uint64_t lora_seed;        /**< adapter initialisation of the main runs */
@@ -159,7 +160,8 @@ typedef struct rk_exp_cmp {
 /** Analysis of one adapted layer. */
 typedef struct rk_exp_layer {
     char name[16];             /**< "linear1", … */
-    size_t out, in;            /**< shape of W0 and ΔW */
+    size_t out;                /**< rows of W0 and ΔW */
+    size_t in;                 /**< columns of W0 and ΔW */
     double *s_w0;              /**< (k) singular values of W0, k = min(Out, In) */
     double *s_full;            /**< (k) singular values of ΔW_full */
     size_t k;                  /**< min(Out, In) */
@@ -180,8 +182,10 @@ typedef struct rk_exp_analysis {
     size_t extracted_rank[RK_EXP_MAX_RANKS];   /**< r of each */
     size_t extracted_params[RK_EXP_MAX_RANKS]; /**< Σ_layers r'·(Out + In), r' = min(r, Out, In) */
     rk_exp_eval extracted_eval[RK_EXP_MAX_RANKS]; /**< accuracy of W0 + [ΔW_full]_r */
-    int pair_run_lo, pair_run_hi;          /**< run indices of the φ pair (−1 absent) */
-    int seed_run_a, seed_run_b;            /**< run indices of the two seeds (−1 absent) */
+    int pair_run_lo;                       /**< run index of the φ pair's smaller rank (−1 absent) */
+    int pair_run_hi;                       /**< run index of the φ pair's larger rank (−1 absent) */
+    int seed_run_a;                        /**< run index of the first seed (−1 absent) */
+    int seed_run_b;                        /**< run index of the second seed (−1 absent) */
     double seconds;                        /**< wall time of the analysis */
 } rk_exp_analysis;
 
@@ -279,7 +283,8 @@ typedef struct rk_exp_plots {
  * SVG (@p format: 0 PNG, 1 SVG, as rk_plot_format): accuracy.EXT (accuracy
  * against r for LoRA and the SVD-extracted adapters), and per layer
  * error_L.EXT (rel_err and the Eckart–Young bound against r), spectra_L.EXT
- * (scree of W0, ΔW_full and every ΔW_lora with cumulative energy),
+ * (scree of W0, ΔW_full and every ΔW_lora), energy_L.EXT (cumulative
+ * energy of W0 and ΔW_full),
  * phi_L_rR_left/right.EXT (φ(i, j) of ΔW_lora(R) vs ΔW_full),
  * phi_L_pair.EXT and phi_L_seeds.EXT. A missing gnuplot is not an error:
  * the data files are written and each plot's status says RK_EPLOT.

@@ -36,7 +36,8 @@ static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec,
     out.path = path;
     rk_err e;
     rk_err_clear(&e);
-    rk_status s = spectra ? rk_plot_spectra(spectra, n_spectra, true, 0.0, spec->title, &out, &e)
+    out.height = spectra ? 700 : 0;
+    rk_status s = spectra ? rk_plot_spectra(spectra, n_spectra, false, 0.0, spec->title, &out, &e)
                           : rk_plot_draw(spec, &out, &e);
     p->status = s;
     pc->plots->n++;
@@ -143,12 +144,57 @@ static rk_status plot_spectra(plot_ctx *pc, const rk_exp_models *m, const rk_exp
         sp[n++] = (rk_plot_spectrum){ names[i], L->cmp[i].s, L->cmp[i].k };
     }
     char title[128], name[64];
-    snprintf(title, sizeof title, "%s: singular values and cumulative energy", L->name);
+    snprintf(title, sizeof title, "%s: singular values of W0, dW_full and dW_lora", L->name);
     snprintf(name, sizeof name, "spectra_%s", L->name);
     rk_plot_spec dummy;
     memset(&dummy, 0, sizeof dummy);
     dummy.title = title;
     return draw(pc, name, &dummy, sp, n, err);
+}
+
+/* Cumulative energy Σ_{i≤k} σ_i² / Σ σ_i² of W0 and ΔW_full against k. */
+static rk_status plot_energy(plot_ctx *pc, const rk_exp_layer *L, rk_err *err)
+{
+    double *x = rk_alloc(3 * L->k * sizeof *x);
+    if (!x)
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    double *ew = x + L->k, *ef = x + 2 * L->k;
+    double tw = 0, tf = 0, aw = 0, af = 0;
+    for (size_t i = 0; i < L->k; i++) {
+        tw += L->s_w0[i] * L->s_w0[i];
+        tf += L->s_full[i] * L->s_full[i];
+    }
+    for (size_t i = 0; i < L->k; i++) {
+        aw += L->s_w0[i] * L->s_w0[i];
+        af += L->s_full[i] * L->s_full[i];
+        x[i] = (double)(i + 1);
+        ew[i] = tw > 0 ? aw / tw : 0;
+        ef[i] = tf > 0 ? af / tf : 0;
+    }
+    rk_plot_series ser[2] = {
+        { "W0", x, ew, L->k, RK_PLOT_LINES, false, 1 },
+        { "dW_full", x, ef, L->k, RK_PLOT_LINES, false, 2 },
+    };
+    rk_plot_hline hl[2] = { { "90%", 0.9, false }, { "99%", 0.99, false } };
+    char title[128], name[64];
+    snprintf(title, sizeof title, "%s: cumulative energy of the singular values", L->name);
+    snprintf(name, sizeof name, "energy_%s", L->name);
+    rk_plot_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = RK_PLOT_XY;
+    sp.title = title;
+    sp.xlabel = "number of singular values k (log scale)";
+    sp.ylabel = "sum of the top-k sigma^2 / sum of all sigma^2";
+    sp.logx = true;
+    sp.ymin = 0;
+    sp.ymax = 1.02;
+    sp.series = ser;
+    sp.n_series = 2;
+    sp.hlines = hl;
+    sp.n_hlines = 2;
+    rk_status s = draw(pc, name, &sp, NULL, 0, err);
+    rk_free(x);
+    return s;
 }
 
 static rk_status plot_heatmap(plot_ctx *pc, const char *name, const char *title,
@@ -238,6 +284,8 @@ rk_status rk_exp_plots_write(const char *dir, int format, const rk_exp_config *c
         s = plot_error(&pc, m, &a->layers[l], err);
         if (s == RK_OK)
             s = plot_spectra(&pc, m, &a->layers[l], err);
+        if (s == RK_OK)
+            s = plot_energy(&pc, &a->layers[l], err);
         if (s == RK_OK)
             s = plot_layer_phi(&pc, cfg, m, a, &a->layers[l], err);
     }

@@ -219,12 +219,15 @@ static void main_table(const rep *r)
         fprintf(r->f, "while the bound is 0; ");
     fprintf(r->f, "at r = %zu it is %.3f against a bound of %.3f. ", ch->rank, ch->rel_err,
             ch->ey_rel_err);
-    fprintf(r->f, "%s\n\n",
-            ch->rel_err < cl->rel_err
-                ? "More rank brings the learned update closer to the full one."
-                : "More rank does not bring the learned update closer to the full one: the gap "
-                  "to the bound is not a matter of rank but of what 100 steps of gradient descent "
-                  "on B·A find.");
+    if (ch->rel_err < cl->rel_err)
+        fprintf(r->f, "More rank brings the learned update closer to the full one (%.3f → %.3f), "
+                      "while the bound falls from %.3f to %.3f.\n\n",
+                cl->rel_err, ch->rel_err, cl->ey_rel_err, ch->ey_rel_err);
+    else
+        fprintf(r->f, "More rank does not bring the learned update closer to the full one here "
+                      "(%.3f → %.3f), while the bound falls from %.3f to %.3f: the learned update "
+                      "does not use the extra rank to approach ΔW_full.\n\n",
+                cl->rel_err, ch->rel_err, cl->ey_rel_err, ch->ey_rel_err);
 }
 
 static void spectra_paragraph(const rep *r, const rk_exp_layer *L)
@@ -261,7 +264,7 @@ static void phi_paragraphs(const rep *r, const rk_exp_layer *L)
         figure(r, base, "phi right");
         fprintf(r->f, "Row i, column j: φ between the top-i singular vectors of ΔW_lora (r = %zu) "
                       "and the top-j of ΔW_full (1 = same subspace, 0 = orthogonal; a random "
-                      "pair gives about j/%zu on the left). φ(1, 1) = %.3f on the left and %.3f on "
+                      "pair gives about max(i, j)/%zu on the left). φ(1, 1) = %.3f on the left and %.3f on "
                       "the right: the top direction of the learned update %s the full update's. "
                       "φ(%zu, %zu) = %.3f (left), %.3f (right).\n\n",
                 c->rank, L->out, RK_AT(&c->phi_left_table, 0, 0),
@@ -351,6 +354,8 @@ static void layer_section(const rep *r, const rk_exp_layer *L)
             rank_ok ? "are all ≤ r" : "exceed r somewhere — a bug");
     snprintf(base, sizeof base, "spectra_%s", L->name);
     figure(r, base, "spectra");
+    snprintf(base, sizeof base, "energy_%s", L->name);
+    figure(r, base, "cumulative energy");
     spectra_paragraph(r, L);
     phi_paragraphs(r, L);
     amp_table(r, L);
