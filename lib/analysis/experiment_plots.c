@@ -216,18 +216,21 @@ static rk_status plot_heatmap(plot_ctx *pc, const char *name, const char *title,
     return draw(pc, name, &sp, NULL, 0, err);
 }
 
-/* The run whose φ tables against ΔW_full are drawn: rank pair_lo, else the middle rank. */
+/* The run whose φ tables against ΔW_full are drawn: rank 8 (the paper's
+ * pick), else the pair's smaller rank, else the first rank. */
 static int heatmap_run(const rk_exp_config *cfg, const rk_exp_models *m)
 {
-    int best = -1;
+    int r8 = -1, lo = -1, first = -1;
     for (size_t i = 0; i < m->n_runs; i++)
         if (m->runs[i].role == RK_EXP_ROLE_RANK) {
-            if (m->runs[i].rank == cfg->pair_lo)
-                return (int)i;
-            if (best < 0 || m->runs[i].rank <= 8)
-                best = (int)i;
+            if (first < 0)
+                first = (int)i;
+            if (m->runs[i].rank == 8 && r8 < 0)
+                r8 = (int)i;
+            if (m->runs[i].rank == cfg->pair_lo && lo < 0)
+                lo = (int)i;
         }
-    return best;
+    return r8 >= 0 ? r8 : lo >= 0 ? lo : first;
 }
 
 static rk_status plot_layer_phi(plot_ctx *pc, const rk_exp_config *cfg, const rk_exp_models *m,
