@@ -16,7 +16,7 @@ json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0
 info() { env -u OPENBLAS_CORETYPE -u RANKLAB_NO_REEXEC -u RANKLAB_FAKE_GENERIC_CORE \
              -u RANKLAB_BLAS_REMEDY "$@" "$R" info --no-probe --json >"$T/out" 2>"$T/err"; }
 
-echo "1..16"
+echo "1..17"
 "$R" info --no-probe >"$T/out" 2>"$T/err"
 check "info exits 0" test $? -eq 0
 check "info names the version" grep -q "^ranklab [0-9]" "$T/out"
@@ -29,6 +29,10 @@ check "the probe reports sgemm GFLOP/s and the FMA peak" \
 
 "$R" info --help >"$T/out" 2>"$T/err"
 check "--help exits 0 with usage" sh -c "test $? -eq 0 && grep -q '^usage: ranklab info' '$T/out'"
+"$R" info --help >"$T/help" 2>&1
+check "docs/tools/info.md shows 'ranklab info --help' as it is" \
+    python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
+        "$T/help" "$RK_SOURCE_ROOT/docs/tools/info.md"
 "$R" info --bogus >"$T/out" 2>"$T/err"
 check "an unknown option is a usage error (exit 2)" test $? -eq 2
 "$R" info --size x >"$T/out" 2>"$T/err"
