@@ -117,7 +117,7 @@ static rk_status draw(const rk_plot_spectrum *spectra, size_t n, const rk_plot_o
     char pattern[256] = "";
     if (pre || suf)
         snprintf(pattern, sizeof pattern, " %.*s*%s", (int)pre, first, first + strlen(first) - suf);
-    char title[320];
+    char title[sizeof pattern + 128];
     rk_status st = RK_ENOMEM;
     if (n <= INSPECT_PLOT_MAX_CURVES) {
         snprintf(title, sizeof title, "Singular values of ΔW = s·B·A: %zu module%s%s", n,
