@@ -14,6 +14,8 @@
 #define RANKLAB_H
 
 #include "core/alloc.h"
+#include "core/blas.h"
+#include "core/cpu.h"
 #include "core/mat.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -23,11 +25,14 @@
 #include "linalg/rsvd.h"
 #include "linalg/subspace.h"
 #include "io/idx.h"
+#include "io/matrix_file.h"
+#include "io/npy.h"
+#include "io/peft.h"
+#include "io/safetensors.h"
+#include "linalg/factored.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
-#include "io/matrix_file.h"
-#include "io/npy.h"
 #include "linalg/svd.h"
 #include "analysis/amplify.h"
 #include "analysis/delta.h"
@@ -38,5 +43,6 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
+#include "plot/plot.h"
 
 #endif
