@@ -53,7 +53,7 @@ void tut_ascii_panels(tut_runner *t, const rk_mat *const *panels, const char *co
     for (size_t p = 0; p < n; p += 2) {
         size_t q = p + 1 < n ? p + 2 : p + 1;
         for (size_t i = p; i < q; i++)
-            tut_printf(t, "   %-*s", (int)side + 4, names[i]);
+            tut_printf(t, "   %-*s", (int)side + 2, names[i]);
         tut_printf(t, "\n");
         for (size_t r = 0; r < side; r += 2) {
             for (size_t i = p; i < q; i++) {

@@ -286,7 +286,8 @@ static const tut_step steps[] = {
     { "A real image: 100 Fashion-MNIST items as one 280×280 matrix",
       "Any grayscale picture is a matrix. This one tiles the first 100 items of\n"
       "the Fashion-MNIST test set in a 10×10 grid: 280×280 pixels in [0, 1].\n"
-      "Clothes share shapes and backgrounds, so its rows are far from independent.",
+      "Clothes share shapes and a black background: a few patterns of rows and\n"
+      "columns make up most of it, which the SVD will measure.",
       step_image,
       { "lib/nn/data.c rk_dataset_load_split()", "lib/io/idx.c rk_idx_read()", NULL },
       DOC ", docs/data.md" },
