@@ -84,7 +84,8 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
 static rk_status step_delta(tut_runner *t, void *ctx)
 {
     lesson3 *L = ctx;
-    tut_printf(t, "layer   ΔW shape     ‖W0‖_F    ‖ΔW‖_F   ‖ΔW‖_F/‖W0‖_F   rank(ΔW)  of   zero rows\n");
+    tut_printf(t, "                                              rank         zero in ΔW\n");
+    tut_printf(t, "layer   ΔW shape     ‖W0‖_F    ‖ΔW‖_F  ‖ΔW‖/‖W0‖   (ΔW)   of   rows  columns\n");
     for (size_t l = 0; l < NL; l++) {
         rk_mat w0 = { 0 };
         rk_status s = rk_mlp_weight_delta(&L->dw[l], &L->ft, &L->nn.base, l);
@@ -107,25 +108,32 @@ static rk_status step_delta(tut_runner *t, void *ctx)
         L->kmax = d->k > L->kmax ? d->k : L->kmax;
         char shape[32];
         snprintf(shape, sizeof shape, "%zu×%zu", L->dw[l].rows, L->dw[l].cols);
-        size_t zero_rows = 0;   /* units whose incoming weights did not move at all */
+        size_t zero_rows = 0, zero_cols = 0;   /* weights of silent units did not move */
         for (size_t i = 0; i < L->dw[l].rows; i++) {
             bool zero = true;
             for (size_t j = 0; j < L->dw[l].cols && zero; j++)
                 zero = RK_AT(&L->dw[l], i, j) == 0.0;
             zero_rows += zero;
         }
-        tut_printf(t, "  %zu     %-10s  %8.3f  %8.4f      %.4f         %4zu   %4zu   %4zu\n", l + 1,
-                   shape, w0f, df, df / w0f, rank, d->k, zero_rows);
+        for (size_t j = 0; j < L->dw[l].cols; j++) {
+            bool zero = true;
+            for (size_t i = 0; i < L->dw[l].rows && zero; i++)
+                zero = RK_AT(&L->dw[l], i, j) == 0.0;
+            zero_cols += zero;
+        }
+        tut_printf(t, "  %zu     %-10s  %8.3f  %8.4f    %.4f     %4zu  %4zu   %4zu  %4zu\n", l + 1,
+                   shape, w0f, df, df / w0f, rank, d->k, zero_rows, zero_cols);
         char key[32];
         snprintf(key, sizeof key, "dw_rank_%zu", l + 1);
         tut_check(t, key, "%zu", rank);
         snprintf(key, sizeof key, "dw_k_%zu", l + 1);
         tut_check(t, key, "%zu", d->k);
     }
-    tut_printf(t, "\nThe update is small next to the weights. Its numerical rank falls short of\n"
-                  "min(Out, In) only by rows that are exactly zero: units that never fired on\n"
-                  "the fine-tuning images get no gradient. Every other direction moved at\n"
-                  "least a little; the spectrum says how unevenly.\n");
+    tut_printf(t, "\nThe update is small next to the weights. Where its rank falls short of\n"
+                  "min(Out, In), rows or columns of ΔW are exactly zero: a unit that never\n"
+                  "fired on the fine-tuning images gets no gradient, neither for the weights\n"
+                  "into it (a row) nor for those reading it in the next layer (a column).\n"
+                  "Everything else moved a little; the spectrum says how unevenly.\n");
     return RK_OK;
 }
 
@@ -203,7 +211,7 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
     tut_printf(t, "      r   accuracy   class %d   (every layer: W0 + [ΔW]_r)\n", w);
     tut_printf(t, "      0    %.4f    %.4f   pretrained W0 (its own biases)\n", L->pre_acc,
                L->pre_target);
-    size_t conf[C * C];
+    size_t conf[C * C], r_close = 0;   /* from r_close on, class w is within 0.01 of W_ft's */
     for (size_t i = 0; i < nr && s == RK_OK; i++) {
         double acc = 0, tacc = 0;
         s = truncated_net(L, &net, rs[i]);
@@ -211,6 +219,10 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
             s = lnn_evaluate(&L->nn, &net, NULL, conf, &acc, &tacc);
         if (s != RK_OK)
             break;
+        if (r_close == 0 && fabs(tacc - L->ft_target) <= 0.01)
+            r_close = rs[i];
+        else if (fabs(tacc - L->ft_target) > 0.01)
+            r_close = 0;
         tut_printf(t, "  %5zu    %.4f    %.4f%s\n", rs[i], acc, tacc,
                    i + 1 == nr ? "   = full rank: ΔW itself" : "");
         char key[32];
@@ -224,18 +236,23 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
         double worst = 0;
         for (size_t l = 0; l < NL; l++) {
             size_t nw = L->nn.cfg.sizes[l] * L->nn.cfg.sizes[l + 1];
+            double diff = 0, scale = 0;
             for (size_t i = 0; i < nw; i++) {
                 double ft = L->ft.p.w[l][i];
-                worst = fmax(worst, fabs((double)net.p.w[l][i] - ft) /
-                                        (fabs(ft) * FLT_EPSILON + FLT_MIN));
+                diff = fmax(diff, fabs((double)net.p.w[l][i] - ft));
+                scale = fmax(scale, fabs(ft));
             }
+            worst = fmax(worst, diff / (FLT_EPSILON * scale));
         }
         tut_printf(t, "      full fine-tune: %.4f    %.4f\n", L->ft_acc, L->ft_target);
-        tut_printf(t, "\nAt full rank every weight equals W_ft to %.2f units of float rounding.\n"
-                      "A few directions of ΔW already buy most of the change in class %d.\n",
-                   worst, w);
+        tut_printf(t, "\nAt full rank every weight equals W_ft to %.2f units of float rounding\n"
+                      "(max |W − W_ft| / (ε·max |W_ft|), layer by layer).\n", worst);
+        if (r_close > 0)
+            tut_printf(t, "Class %d is within 0.01 of the full fine-tune's accuracy from r = %zu on:\n"
+                          "a few directions of ΔW carry the change.\n", w, r_close);
         tut_check(t, "trunc_full_r", "%zu", L->kmax);
         tut_check(t, "trunc_full_weight_ulps", "%.6e", worst);
+        tut_check(t, "trunc_target_close_r", "%zu", r_close);
     }
     rk_mlp_free(&net);
     return s;
@@ -297,8 +314,8 @@ static const tut_step steps[] = {
       DOC ", docs/concepts/rank.md" },
     { "Truncate ΔW to rank r: what accuracy survives",
       "Keep only the top r directions of every layer's delta, W0 + [ΔW]_r, and\n"
-      "evaluate: the accuracy climbs to the full fine-tune's as r grows, and\n"
-      "most of the change is there at a small r.",
+      "evaluate overall and on the target class. As r grows both approach the\n"
+      "full fine-tune's; how small an r already carries the change?",
       step_truncate,
       { "lib/linalg/lowrank.c rk_lowrank_approx()", "lib/nn/mlp.c rk_mlp_evaluate()", NULL },
       DOC ", docs/concepts/lowrank.md" },
