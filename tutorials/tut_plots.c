@@ -163,9 +163,9 @@ void tut_spectra(tut_runner *t, const char *const *names, const double *const *s
     run_job(t, &j, name, true);
 }
 
-void tut_image_png(tut_runner *t, const rk_mat *img, const char *name)
+void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title)
 {
-    plot_job j = { .title = name, .img = img };
+    plot_job j = { .title = title, .img = img };
     run_job(t, &j, name, false);
 }
 
@@ -185,9 +185,9 @@ void tut_spectra(tut_runner *t, const char *const *names, const double *const *s
     tut_printf(t, "(no plot: this build has no lib/plot)\n");
 }
 
-void tut_image_png(tut_runner *t, const rk_mat *img, const char *name)
+void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title)
 {
-    (void)t, (void)img, (void)name;
+    (void)t, (void)img, (void)name, (void)title;
 }
 
 #endif

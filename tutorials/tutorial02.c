@@ -142,7 +142,7 @@ static rk_status step_scree(tut_runner *t, void *ctx)
 /* ---- step 4 ------------------------------------------------------------ */
 
 /* Write A_k into --out as .npy, .pgm and (with lib/plot) .png. */
-static rk_status save_image(tut_runner *t, const rk_mat *img, const char *name)
+static rk_status save_image(tut_runner *t, const rk_mat *img, const char *name, const char *title)
 {
     const char *dir = tut_out_dir(t);
     if (!dir || tut_quiet(t))
@@ -160,7 +160,7 @@ static rk_status save_image(tut_runner *t, const rk_mat *img, const char *name)
         return s;
     }
     tut_printf(t, "  wrote %s/%s.npy and .pgm\n", dir, name);
-    tut_image_png(t, img, name);
+    tut_image_png(t, img, name, title);
     return RK_OK;
 }
 
@@ -177,11 +177,13 @@ static rk_status step_reconstruct(tut_runner *t, void *ctx)
     const rk_mat *panel[N_RANKS + 1] = { &L->a, &L->ak[0], &L->ak[1], &L->ak[2], &L->ak[3] };
     const char *names[N_RANKS + 1] = { "A", "A_1", "A_5", "A_20", "A_50" };
     tut_ascii_panels(t, panel, names, N_RANKS + 1, SIDE);
-    s = save_image(t, &L->a, "original");
+    s = save_image(t, &L->a, "original", "A: 100 Fashion-MNIST test items");
     for (size_t i = 0; i < N_RANKS && s == RK_OK; i++) {
-        char name[32];
+        char name[32], title[64];
         snprintf(name, sizeof name, "rank%03zu", ranks[i]);
-        s = save_image(t, &L->ak[i], name);
+        snprintf(title, sizeof title, "A_%zu = U_%zu S_%zu V_%zu^T (rank %zu)", ranks[i], ranks[i],
+                 ranks[i], ranks[i], ranks[i]);
+        s = save_image(t, &L->ak[i], name, title);
     }
     if (!tut_out_dir(t))
         tut_printf(t, "(--out DIR writes A and every A_k as .npy, .pgm and .png)\n");
