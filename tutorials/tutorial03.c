@@ -71,8 +71,17 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     tut_printf(t, "  pretrained      %.4f    %.4f\n", L->pre_acc, L->pre_target);
     tut_printf(t, "  fine-tuned      %.4f    %.4f\n\n", L->ft_acc, L->ft_target);
     lnn_print_wrong(t, "wrong per class 0-9:", conf);
-    tut_printf(t, "\nClass %d is now rarely missed; the other classes pay for it: the net\n"
-                  "learnt to answer %d more often.\n", n->worst, n->worst);
+    size_t pre_t = rk_class_wrong(n->pre_confusion, C, n->worst), ft_t = rk_class_wrong(conf, C, n->worst);
+    size_t pre_o = 0, ft_o = 0;
+    for (int c = 0; c < C; c++)
+        if (c != n->worst) {
+            pre_o += rk_class_wrong(n->pre_confusion, C, c);
+            ft_o += rk_class_wrong(conf, C, c);
+        }
+    tut_printf(t, "\nwrong: class %d %zu → %zu, the other classes %zu → %zu. Trained on one class\n"
+                  "only, the network learnt to answer %d; what it knew of the others is\n"
+                  "overwritten (catastrophic forgetting).\n", n->worst, pre_t, ft_t, pre_o, ft_o,
+               n->worst);
     tut_check(t, "pre_target_acc", "%.6f", L->pre_target);
     tut_check(t, "ft_acc", "%.6f", L->ft_acc);
     tut_check(t, "ft_target_acc", "%.6f", L->ft_target);
