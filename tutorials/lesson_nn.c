@@ -33,21 +33,32 @@ void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion)
     tut_printf(t, "\n");
 }
 
-/* The first n_train training images and the test images (all, or 2,000 with --quick). */
+/* The first n_train training images and the test images (all, or 2,000 with
+ * --quick), standardised with the mean and std of the whole training set as
+ * rk_dataset_load() does — but only the kept images are rewritten. */
 static rk_status load(tut_runner *t, lesson_nn *n)
 {
     rk_dataset train = { 0 }, test = { 0 };
     rk_err err;
-    rk_status s = rk_dataset_load(&train, &test, n->data_dir, &err);
+    rk_status s = rk_dataset_load_split(&train, n->data_dir, RK_SPLIT_TRAIN, &err);
+    if (s == RK_OK)
+        s = rk_dataset_load_split(&test, n->data_dir, RK_SPLIT_TEST, &err);
     if (s != RK_OK) {
         fprintf(stderr, "%s\n", rk_err_message(&err, s));
+        rk_dataset_free(&train);
         return s;
     }
+    double mean = 0, std = 0;
+    rk_dataset_stats(&train, &mean, &std);
     s = rk_dataset_head(&n->train, &train, n->n_train);
     if (s == RK_OK)
         s = rk_dataset_head(&n->test, &test, n->quick ? 2000 : test.n);
+    if (s == RK_OK)
+        s = rk_dataset_standardize(&n->train, mean, std);
+    if (s == RK_OK)
+        s = rk_dataset_standardize(&n->test, mean, std);
     tut_printf(t, "data: %s (standardised: mean %.4f, std %.4f of the training pixels)\n",
-               n->data_dir ? n->data_dir : rk_dataset_default_dir(), train.mean, train.std);
+               n->data_dir ? n->data_dir : rk_dataset_default_dir(), mean, std);
     rk_dataset_free(&train);
     rk_dataset_free(&test);
     return s;
