@@ -62,6 +62,13 @@ for k in 1 5 20 50; do
     [ $st -eq 0 ] || echo "# ranklab rank $f.npy: $r"
     ok $st "ranklab rank $f.npy = $k"
 done
+if command -v "${RANKLAB_GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    [ -s "$tmp/out/scree.png" ] && [ -s "$tmp/out/rank020.png" ] && [ -s "$tmp/out/scree.dat" ]
+    ok $? "with gnuplot, --out also holds scree.png and rank020.png (with their data)"
+    grep -q 'index k' "$F"; ok $? "with gnuplot, the scree plot is drawn in the output"
+else
+    skip "PNG plots" "gnuplot not installed"
+fi
 r=$("$RANKLAB" rank "$tmp/out/original.npy" --json </dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["rank"])')
 is "$F" rank "$r"
 

@@ -24,8 +24,8 @@ if [ -z "$(fashion_mnist_dir)" ]; then
 fi
 
 F="$tmp/full"
-timeout 120 "$T" --no-pause --check --quick </dev/null >"$F" 2>"$tmp/full.err"
-ok $? "runs straight through with --no-pause --quick"
+timeout 120 "$T" --no-pause --check --quick --out "$tmp/out" </dev/null >"$F" 2>"$tmp/full.err"
+ok $? "runs straight through with --no-pause --quick --out DIR"
 [ ! -s "$tmp/full.err" ]; ok $? "nothing on stderr"
 steps_ok "$F" 5
 
@@ -47,6 +47,12 @@ holds "ΔW needs fewer directions for 90% of its energy than W0 (summed over the
     'a1 + a2 + a3 < b1 + b2 + b3' \
     a1="$(check "$F" dw_r90_1)" a2="$(check "$F" dw_r90_2)" a3="$(check "$F" dw_r90_3)" \
     b1="$(check "$F" w0_r90_1)" b2="$(check "$F" w0_r90_2)" b3="$(check "$F" w0_r90_3)"
+
+if command -v "${RANKLAB_GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    [ -s "$tmp/out/dw_spectra.png" ]; ok $? "with gnuplot, --out holds dw_spectra.png"
+else
+    skip "PNG plot" "gnuplot not installed"
+fi
 
 full=$(check "$F" trunc_full_r)
 is "$F" trunc_full_r 64
@@ -63,8 +69,8 @@ echo "1..$n"
 fi
 
 F="$tmp/full"
-timeout 120 "$T" --no-pause --check --quick </dev/null >"$F" 2>"$tmp/full.err"
-ok $? "runs straight through with --no-pause --quick"
+timeout 120 "$T" --no-pause --check --quick --out "$tmp/out" </dev/null >"$F" 2>"$tmp/full.err"
+ok $? "runs straight through with --no-pause --quick --out DIR"
 [ ! -s "$tmp/full.err" ]; ok $? "nothing on stderr"
 steps_ok "$F" 5
 
@@ -86,6 +92,12 @@ holds "ΔW needs fewer directions for 90% of its energy than W0 (summed over the
     'a1 + a2 + a3 < b1 + b2 + b3' \
     a1="$(check "$F" dw_r90_1)" a2="$(check "$F" dw_r90_2)" a3="$(check "$F" dw_r90_3)" \
     b1="$(check "$F" w0_r90_1)" b2="$(check "$F" w0_r90_2)" b3="$(check "$F" w0_r90_3)"
+
+if command -v "${RANKLAB_GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    [ -s "$tmp/out/dw_spectra.png" ]; ok $? "with gnuplot, --out holds dw_spectra.png"
+else
+    skip "PNG plot" "gnuplot not installed"
+fi
 
 full=$(check "$F" trunc_full_r)
 is "$F" trunc_full_r 64
