@@ -319,6 +319,17 @@ static rk_status step_merge(tut_runner *t, void *ctx)
         s = lnn_evaluate(&L->nn, net, &L->lora, conf, &acc, &tacc);
     if (s == RK_OK)
         s = merged_weight_error(L, &werr);
+    double uerr = 0;   /* after unmerging: max |W − W0| / max |W0| */
+    if (s == RK_OK)
+        s = rk_lora_unmerge(&L->lora, net);                          /* W ← W − s·B·A */
+    if (s == RK_OK) {
+        double num = 0, den = 0;
+        for (size_t i = 0; i < net->n_params; i++) {
+            num = fmax(num, fabs((double)net->params[i] - (double)L->snapshot[i]));
+            den = fmax(den, fabs((double)L->snapshot[i]));
+        }
+        uerr = num / den;
+    }
     if (s != RK_OK)
         return s;
     double rel = den > 0 ? num / den : num;
@@ -333,11 +344,13 @@ static rk_status step_merge(tut_runner *t, void *ctx)
     tut_printf(t, "  adapter, unmerged   %.3f s   (x·Wᵀ plus the side path s·(x·Aᵀ)·Bᵀ)\n", t_side);
     tut_printf(t, "  adapter, merged     %.3f s   (x·W'ᵀ: the same work as no adapter)\n", t_merged);
     tut_printf(t, "\nMerged, the fine-tuned network is a plain network again: no extra\n"
-                  "parameters at inference, no extra time. rk_lora_unmerge() subtracts s·B·A\n"
-                  "again to swap in another adapter.\n");
+                  "parameters at inference, no extra time. Unmerging (W ← W − s·B·A) gives\n"
+                  "back the base to rounding, max |W − W0| / max |W0| = %.2e, to swap in\n"
+                  "another adapter.\n", uerr);
     tut_check(t, "merged_rel_diff", "%.6e", rel);
     tut_check(t, "merged_weight_err", "%.6e", werr);
     tut_check(t, "merged_acc", "%.6f", acc);
+    tut_check(t, "unmerge_err", "%.6e", uerr);
     return RK_OK;
 }
 

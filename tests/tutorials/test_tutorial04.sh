@@ -47,6 +47,7 @@ is "$F" base_unchanged 1
 is "$F" base_grads_after none
 below "$F" merged_rel_diff 1e-5 "merged ≈ unmerged"
 below "$F" merged_weight_err 4.8e-7 "W_merged = W + s·B·A to float rounding (4ε)"
+below "$F" unmerge_err 4.8e-7 "unmerging gives back W0 to float rounding"
 holds "merged accuracy = unmerged accuracy (to 2 of 2,000 images)" '(a - b)^2 <= 0.001^2 + 1e-12' \
     a="$(check "$F" merged_acc)" b="$(check "$F" lora_acc)"
 
@@ -75,6 +76,7 @@ is "$F" base_unchanged 1
 is "$F" base_grads_after none
 below "$F" merged_rel_diff 1e-5 "merged ≈ unmerged"
 below "$F" merged_weight_err 4.8e-7 "W_merged = W + s·B·A to float rounding (4ε)"
+below "$F" unmerge_err 4.8e-7 "unmerging gives back W0 to float rounding"
 holds "merged accuracy = unmerged accuracy (to 2 of 2,000 images)" '(a - b)^2 <= 0.001^2 + 1e-12' \
     a="$(check "$F" merged_acc)" b="$(check "$F" lora_acc)"
 
