@@ -44,7 +44,7 @@ static rk_status load(tut_runner *t, lesson_nn *n)
     if (s == RK_OK)
         s = rk_dataset_load_split(&test, n->data_dir, RK_SPLIT_TEST, &err);
     if (s != RK_OK) {
-        fprintf(stderr, "%s\n", rk_err_message(&err, s));
+        fprintf(stderr, "%s: %s\n", n->prog ? n->prog : "ranklab-tutorial", rk_err_message(&err, s));
         rk_dataset_free(&train);
         return s;
     }

@@ -24,6 +24,7 @@ enum { LNN_FT_STEPS = 100, LNN_BATCH = 10, LNN_EVAL_BATCH = 500 };
 
 /** The data and the pretrained network of a lesson. Zero-initialise. */
 typedef struct lesson_nn {
+    const char *prog;           /**< the lesson's executable name, for messages on stderr */
     const char *data_dir;       /**< --data; NULL: rk_dataset_default_dir() */
     bool quick;                 /**< --quick: the test suite's smaller run */
     rk_mlp_config cfg;          /**< the lesson's network */

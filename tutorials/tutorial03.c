@@ -340,7 +340,7 @@ static const tut_option options[] = {
 
 int main(int argc, char **argv)
 {
-    lesson3 L = { 0 };
+    lesson3 L = { .nn.prog = "ranklab-tutorial-03" };
     const tut_lesson lesson = {
         .prog = "ranklab-tutorial-03",
         .title = "Lesson 3: Weight deltas",

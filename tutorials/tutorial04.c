@@ -444,7 +444,7 @@ static const tut_option options[] = {
 
 int main(int argc, char **argv)
 {
-    lesson4 L = { .rank = 1 };
+    lesson4 L = { .rank = 1, .nn.prog = "ranklab-tutorial-04" };
     const tut_lesson lesson = {
         .prog = "ranklab-tutorial-04",
         .title = "Lesson 4: LoRA",
