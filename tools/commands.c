@@ -7,9 +7,9 @@ int cmd_svd(int argc, char **argv);
 int cmd_rank(int argc, char **argv);
 int cmd_approx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
+int cmd_tutorial(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
-int cmd_tutorial(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
@@ -22,9 +22,9 @@ const rk_command rk_commands[] = {
     { "rank", cmd_rank, "numerical rank of a matrix and the tolerance used" },
     { "approx", cmd_approx, "best rank-k approximation, its factors and errors" },
     { "random", cmd_random, "write a random (Gaussian or exactly rank-R) matrix" },
+    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { "ls", cmd_ls, "list the tensors of a safetensors or .npy file" },
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
-    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
     { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },

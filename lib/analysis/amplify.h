@@ -54,6 +54,9 @@ rk_status rk_amplify_from_svd(rk_amplify *out, const rk_mat *w0, const rk_mat *d
 /**
  * As rk_amplify_from_svd(), computing the exact thin SVDs of @p w0 and
  * @p delta itself. RK_ERANGE when r > min(Out, In); plus the SVD's errors.
+ * Each call decomposes both matrices (O(Out·In·min(Out, In)) each): when one
+ * W0 is compared with several updates or ranks, decompose it once and call
+ * rk_amplify_from_svd().
  */
 rk_status rk_amplify_compute(rk_amplify *out, const rk_mat *w0, const rk_mat *delta, size_t r,
                              uint64_t seed);

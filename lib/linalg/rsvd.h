@@ -91,10 +91,11 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
  *
  * Why: below 512 a dense SVD takes at most tens of milliseconds, so nothing is
  * gained by an approximation. The randomized SVD costs about
- * 4(q+1)·m·n·(k+10) flops (q = 7 for small k) against roughly 12–20·m·n·min(m,n)
- * for gesdd with vectors; at k + p ≈ min(m,n)/8 and q = 4 the two are within a
- * small factor of each other while the randomized result is only approximate,
- * so beyond that the exact SVD is the better deal.
+ * 4(q+1)·m·n·(k+10) flops (q = 7 for small k, 4 from k = min(m,n)/10) against
+ * about (8/3)·n³ for the values of a square dense SVD and ~10·n³ with vectors:
+ * at k + p ≈ min(m,n)/8 and q = 4 that is 2.5·n³, the same order, and the
+ * randomized result is only approximate, so beyond that the exact SVD is the
+ * better deal (docs/concepts/rsvd.md has measurements).
  */
 bool rk_rsvd_worthwhile(size_t m, size_t n, size_t k);
 

@@ -271,6 +271,54 @@ static void test_rsvd_full_sketch_is_exact(void **state)
     rk_mat_free(&a);
 }
 
+/* A rank-deficient input (a LoRA update B·A of rank 3) asked for more
+ * triplets than its rank, and the zero matrix: the sketch then has
+ * dependent columns, which the Householder QR still turns into an
+ * orthonormal basis. The top values are exact, the rest are zero. */
+static void test_rsvd_rank_deficient_and_zero(void **state)
+{
+    (void)state;
+    enum { M = 120, N = 90, R = 3, K = 8 };
+    rk_rng rng;
+    rk_rng_seed(&rng, 31);
+    rk_mat b = { 0 }, a = { 0 }, d = { 0 };
+    assert_status(rk_mat_create(&b, M, R), RK_OK);
+    assert_status(rk_mat_create(&a, R, N), RK_OK);
+    rk_mat_fill_normal(&b, &rng);
+    rk_mat_fill_normal(&a, &rng);
+    assert_status(rk_mat_mul(&d, &b, &a), RK_OK);
+    rk_svd exact = { 0 }, f = { 0 };
+    assert_status(rk_svd_decomp(&exact, &d, RK_SVD_VALUES), RK_OK);
+    for (int tol = 0; tol <= 1; tol++) {
+        rk_rsvd_opts o = rk_rsvd_opts_default(K);
+        o.tol = tol ? 1e-6 : 0.0;
+        assert_status(rk_rsvd(&f, &d, &o), RK_OK);
+        for (size_t i = 0; i < K; i++) {
+            if (i < R)
+                assert_true(fabs(f.s[i] - exact.s[i]) <= 1e-12 * exact.s[0]);
+            else
+                assert_true(f.s[i] <= 100.0 * M * RK_EPS * exact.s[0]);
+        }
+        assert_true(testmat_recon_error(&d, &f, R) <= 100.0 * M * RK_EPS * rk_mat_norm_fro(&d));
+        assert_true(testmat_orth_residual(&f.u) / ((double)K * RK_EPS) < 50.0);
+        rk_svd_free(&f);
+    }
+    rk_mat_fill(&d, 0.0);
+    rk_rsvd_opts o = rk_rsvd_opts_default(K);
+    for (int tol = 0; tol <= 1; tol++) {
+        o.tol = tol ? 1e-6 : 0.0;
+        assert_status(rk_rsvd(&f, &d, &o), RK_OK);
+        for (size_t i = 0; i < K; i++)
+            assert_true(f.s[i] == 0.0);
+        assert_true(rk_mat_is_finite(&f.u) && rk_mat_is_finite(&f.vt));
+        rk_svd_free(&f);
+    }
+    rk_svd_free(&exact);
+    rk_mat_free(&a);
+    rk_mat_free(&b);
+    rk_mat_free(&d);
+}
+
 static void test_rsvd_argument_checks(void **state)
 {
     (void)state;
@@ -378,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_rsvd_deterministic_with_seed),
         cmocka_unit_test(test_rsvd_factors_orthonormal),
         cmocka_unit_test(test_rsvd_full_sketch_is_exact),
+        cmocka_unit_test(test_rsvd_rank_deficient_and_zero),
         cmocka_unit_test(test_rsvd_argument_checks),
         cmocka_unit_test(test_rsvd_defaults_and_worthwhile),
         cmocka_unit_test(test_rsvd_allocation_failures),
