@@ -28,13 +28,13 @@
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
 #include "linalg/svd.h"
+#include "nn/data.h"
+#include "nn/metrics.h"
 #include "nn/layers.h"
 #include "nn/lora.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
-#include "nn/data.h"
-#include "nn/metrics.h"
 #include "nn/checkpoint.h"
 
 #endif

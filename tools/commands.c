@@ -12,6 +12,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_tutorial(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
@@ -23,6 +24,7 @@ const rk_command rk_commands[] = {
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
     { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
     { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
+    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;
