@@ -24,7 +24,7 @@ static void usage(FILE *f)
                "r×r core, never forming ΔW), the effective rank exp(−Σ p log p) with\n"
                "p = σ/Σσ, and the smallest ranks keeping 90%% and 99%% of the energy Σσ²;\n"
                "then a summary across modules.\n\n"
-               "  --json       print one JSON object instead of text\n"
+               "  --json       print one JSON object (one line) instead of text\n"
                "  -h, --help   show this help\n");
 }
 
@@ -170,15 +170,7 @@ static int print_json(const char *path, const rk_peft_adapter *ad, const report 
                              (json_int_t)c->r, "lora_alpha", c->lora_alpha, "use_rslora",
                              c->use_rslora, "fan_in_fan_out", c->fan_in_fan_out, "bias", c->bias,
                              "modules", mods, "full_tensors", full, "summary", sum);
-    char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-    json_decref(root);
-    if (!text) {
-        fprintf(stderr, "ranklab inspect: out of memory\n");
-        return RK_EXIT_RUNTIME;
-    }
-    printf("%s\n", text);
-    free(text);
-    return RK_EXIT_OK;
+    return cli_json_print("inspect", root);
 }
 
 static int inspect(const char *path, bool as_json)
@@ -224,7 +216,7 @@ int cmd_inspect(int argc, char **argv)
     bool as_json = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return RK_EXIT_OK;
@@ -233,9 +225,11 @@ int cmd_inspect(int argc, char **argv)
             as_json = true;
             continue;
         }
-        return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+        return cli_getopt_error("inspect", c, argv);
     }
-    if (optind != argc - 1)
-        return cli_usage_error("inspect", optind == argc ? "missing ADAPTER" : "one ADAPTER at a time");
-    return inspect(argv[optind], as_json);
+    const char *adapter;
+    int rc = cli_one_file("inspect", argc, argv, optind, &adapter);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    return inspect(adapter, as_json);
 }

@@ -110,14 +110,16 @@ int cmd_ls(int argc, char **argv)
     static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return RK_EXIT_OK;
         }
-        return cli_usage_error("ls", "unknown option '%s'", argv[optind - 1]);
+        return cli_getopt_error("ls", c, argv);
     }
-    if (optind != argc - 1)
-        return cli_usage_error("ls", optind == argc ? "missing FILE" : "one FILE at a time");
-    return is_npy(argv[optind]) ? list_npy(argv[optind]) : list_safetensors(argv[optind]);
+    const char *file;
+    int rc = cli_one_file("ls", argc, argv, optind, &file);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    return is_npy(file) ? list_npy(file) : list_safetensors(file);
 }

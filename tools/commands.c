@@ -7,24 +7,24 @@ int cmd_svd(int argc, char **argv);
 int cmd_rank(int argc, char **argv);
 int cmd_approx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
+int cmd_tutorial(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
-int cmd_tutorial(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
     { "rank", cmd_rank, "numerical rank of a matrix and the tolerance used" },
     { "approx", cmd_approx, "best rank-k approximation, its factors and errors" },
     { "random", cmd_random, "write a random (Gaussian or exactly rank-R) matrix" },
-    { "ls", cmd_ls, "list the tensors of a safetensors file" },
+    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
+    { "ls", cmd_ls, "list the tensors of a safetensors or .npy file" },
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
     { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
     { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
-    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;

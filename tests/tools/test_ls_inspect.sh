@@ -24,7 +24,7 @@ has() { if grep -q -- "$2" "$tmp/$1"; then ok "$3"; else no "$3: no '$2' in $1";
 one_line() { if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "$1" "$tmp/err"; then ok "$2";
              else no "$2: stderr is not one line naming '$1'"; fi; }
 
-echo "1..34"
+echo "1..40"
 run 0 "ls lists the fixture" "$rk" ls "$small/adapter_model.safetensors"
 has out "base_model.model.layers.0.proj.lora_A.weight  F32      (4, 6)" "ls shows name, dtype and shape"
 has out "format: pt" "ls shows the metadata"
@@ -64,6 +64,8 @@ for name, w in want.items():
         assert abs(g - e) <= 1e-12 * e, (g, e)
 PY
 then ok "inspect --json has r, lora_alpha and modules matching numpy"; else no "inspect --json content"; fi
+run 0 "inspect with --json after the adapter" "$rk" inspect "$small" --json
+if [ "$(wc -l <"$tmp/out")" -eq 1 ]; then ok "inspect --json prints one line"; else no "inspect --json prints one line"; fi
 run 0 "inspect the .safetensors file" "$rk" inspect "$small/adapter_model.safetensors"
 run 2 "inspect without an adapter" "$rk" inspect
 run 2 "inspect with an unknown option" "$rk" inspect --plot x.png "$small"
@@ -74,6 +76,17 @@ mkdir "$tmp/badr" && cp "$small/adapter_model.safetensors" "$tmp/badr/"
 sed 's/"r": 4/"r": 8/' "$small/adapter_config.json" >"$tmp/badr/adapter_config.json"
 run 1 "inspect with a contradicting r" "$rk" inspect "$tmp/badr"
 one_line "the config says r = 8" "inspect explains the rank mismatch"
+
+for c in ls inspect; do
+    "$rk" "$c" --help >"$tmp/help_opt" 2>&1
+    "$rk" help "$c" >"$tmp/out" 2>"$tmp/err"
+    if cmp -s "$tmp/out" "$tmp/help_opt"; then ok "ranklab help $c says what $c --help says"
+    else no "ranklab help $c differs from $c --help"; fi
+    if /usr/bin/python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
+            "$tmp/help_opt" "$RK_SOURCE_ROOT/docs/tools/$c.md"; then
+        ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
+    else no "docs/tools/$c.md does not show 'ranklab $c --help'"; fi
+done
 
 if [ -d "$gpt2" ]; then
     run 0 "inspect the GPT-2 adapter" "$rk" inspect --json "$gpt2"
