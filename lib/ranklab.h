@@ -13,6 +13,8 @@
 #define RANKLAB_H
 
 #include "core/alloc.h"
+#include "core/blas.h"
+#include "core/cpu.h"
 #include "core/mat.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -35,6 +37,7 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
+#include "plot/plot.h"
 #include "nn/checkpoint.h"
 
 #endif

@@ -10,6 +10,7 @@ int cmd_random(int argc, char **argv);
 int cmd_tutorial(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -22,6 +23,7 @@ const rk_command rk_commands[] = {
     { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { "ls", cmd_ls, "list the tensors of a safetensors or .npy file" },
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
+    { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
     { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
     { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
