@@ -16,7 +16,7 @@
  * number of BLAS threads.
  *
  * usage: bench_step --peer SCRIPT [--python PATH] [--threads T] [--steps K]
- *                   [--rounds N] [--batches 10,64,256] [--quick]
+ *                   [--rounds N] [--batches 10,64,256] [--kinds full,lora] [--quick]
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,13 +37,14 @@ enum { MAX_BATCHES = 8, MAX_ROUNDS = 16, MAX_STEPS = 200, LORA_RANK = 4 };
 typedef struct options {
     size_t batches[MAX_BATCHES];
     int nbatches, threads, steps, rounds;
+    bool full, lora;      /* which kinds to time */
     const char *peer, *python;
 } options;
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){ .batches = { 10, 64, 256 }, .nbatches = 3, .threads = 1, .steps = 20, .rounds = 4,
-                    .python = "/usr/bin/python3" };
+    *o = (options){ .batches = { 10, 64, 256 }, .nbatches = 3, .threads = 1, .steps = 20, 
+                    .rounds = 4, .full = true, .lora = true, .python = "/usr/bin/python3" };
     const char *env = getenv("OPENBLAS_NUM_THREADS");
     if (env && atoi(env) > 0)
         o->threads = atoi(env);
@@ -52,6 +53,10 @@ static int parse_args(int argc, char **argv, options *o)
         if (!strcmp(argv[i], "--quick")) {
             o->steps = 5;
             o->rounds = 2;
+        } else if (!strcmp(argv[i], "--kinds") && arg) {
+            const char *k = argv[++i];
+            o->full = strstr(k, "full") != NULL;
+            o->lora = strstr(k, "lora") != NULL;
         } else if (!strcmp(argv[i], "--peer") && arg) {
             o->peer = argv[++i];
         } else if (!strcmp(argv[i], "--python") && arg) {
@@ -74,7 +79,7 @@ static int parse_args(int argc, char **argv, options *o)
             }
         } else {
             fprintf(stderr, "usage: bench_step --peer SCRIPT [--python PATH] [--threads T] [--steps K] "
-                            "[--rounds N] [--batches 10,64,256] [--quick]\n");
+                            "[--rounds N] [--batches 10,64,256] [--kinds full,lora] [--quick]\n");
             return 2;
         }
     }
@@ -234,7 +239,7 @@ int main(int argc, char **argv)
     printf("  %-9s %5s  %10s  %10s  %7s  %11s\n", "kind", "batch", "ranklab ms", "PyTorch ms", "ratio",
            "pair ratio");
     for (int lora = 0; lora < 2; lora++)
-        for (int b = 0; b < o.nbatches; b++)
+        for (int b = 0; b < o.nbatches && (lora ? o.lora : o.full); b++)
             if (!run_point(&o, lora != 0, o.batches[b], peer))
                 return 1;
     bench_print_load("  after the run: ");
