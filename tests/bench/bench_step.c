@@ -4,7 +4,7 @@
  * PyTorch doing the same step, full training and LoRA r = 4, at batch 10, 64
  * and 256, timed in one run (a benchmark: it prints a table, asserts nothing).
  *
- * PyTorch runs as a co-process (step_torch_peer.py, see peer.h). For every
+ * PyTorch runs as a co-process (step_torch_peer.py, one request line, one reply line). For every
  * (kind, batch) point both sides build the net (seeded, PyTorch's nn.Linear
  * init), a batch of N(0, 1) inputs with random labels and a fresh Adam, take
  * 3 warm-up steps, and then take blocks of K individually timed steps in the
@@ -19,18 +19,156 @@
  *                   [--rounds N] [--batches 10,64,256] [--kinds full,lora] [--quick]
  */
 #include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
 #endif
 
-#include "benchutil.h"
-#include "peer.h"
 #include "ranklab.h"
+
+#ifdef RK_HAVE_OPENBLAS
+void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
+#endif
+
+/* ---- small helpers: clock, median, BLAS threads, load, the co-process ---- */
+
+static double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v); 0 when n = 0. */
+static double bench_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void bench_blas_set_threads(int n)
+{
+#ifdef RK_HAVE_OPENBLAS
+    openblas_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+static const char *bench_blas_core(void)
+{
+#ifdef RK_HAVE_OPENBLAS
+    return openblas_get_corename();
+#else
+    return "not OpenBLAS";
+#endif
+}
+
+static void bench_print_load(const char *prefix)
+{
+    double l1 = 0, l5 = 0, l15 = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        printf("%sload average %.2f, %.2f, %.2f (1, 5, 15 min)\n", prefix, l1, l5, l15);
+    if (f)
+        fclose(f);
+}
+
+/* The PyTorch co-process: one request line, one reply line. */
+typedef struct bench_peer {
+    pid_t pid;
+    FILE *to, *from;
+} bench_peer;
+
+static void bench_peer_stop(bench_peer *p)
+{
+    if (p->to) {
+        fprintf(p->to, "quit\n");
+        fclose(p->to);
+    }
+    if (p->from)
+        fclose(p->from);
+    if (p->pid > 0)
+        waitpid(p->pid, NULL, 0);
+    *p = (bench_peer){ .pid = -1 };
+}
+
+/* Start argv[0] with argv; its environment is ours (set what it needs first). */
+static bool bench_peer_start(bench_peer *p, char *const argv[])
+{
+    int in[2], out[2];
+    *p = (bench_peer){ .pid = -1 };
+    if (pipe(in) != 0)
+        return false;
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return false;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], STDIN_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(out[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    if (pid < 0) {
+        close(in[1]);
+        close(out[0]);
+        return false;
+    }
+    p->pid = pid;
+    p->to = fdopen(in[1], "w");
+    p->from = fdopen(out[0], "r");
+    if (!p->to || !p->from) {
+        bench_peer_stop(p);
+        return false;
+    }
+    return true;
+}
+
+static bool bench_peer_read(bench_peer *p, char *reply, size_t size)
+{
+    if (!p->from || !fgets(reply, (int)size, p->from))
+        return false;
+    reply[strcspn(reply, "\n")] = '\0';
+    return true;
+}
+
+static bool bench_peer_ask(bench_peer *p, const char *request, char *reply, size_t size)
+{
+    if (!p->to || fprintf(p->to, "%s\n", request) < 0 || fflush(p->to) != 0)
+        return false;
+    return bench_peer_read(p, reply, size);
+}
+
+/* ---- the benchmark ---- */
 
 enum { MAX_BATCHES = 8, MAX_ROUNDS = 16, MAX_STEPS = 200, LORA_RANK = 4 };
 
@@ -87,7 +225,7 @@ static int parse_args(int argc, char **argv, options *o)
 }
 
 /* ranklab's side of one point: the net (and adapters), a batch, an optimizer. */
-typedef struct rk_side {
+typedef struct step_side {
     rk_mlp net;
     rk_lora lo;
     bool lora;
@@ -95,9 +233,9 @@ typedef struct rk_side {
     float *x;            /* (B, 784) */
     unsigned char *y;    /* (B) */
     size_t batch;
-} rk_side;
+} step_side;
 
-static rk_status side_setup(rk_side *s, bool lora, size_t batch)
+static rk_status side_setup(step_side *s, bool lora, size_t batch)
 {
     memset(s, 0, sizeof *s);
     s->lora = lora;
@@ -132,7 +270,7 @@ static rk_status side_setup(rk_side *s, bool lora, size_t batch)
     return st;
 }
 
-static void side_free(rk_side *s)
+static void side_free(step_side *s)
 {
     rk_lora_free(&s->lo);
     rk_mlp_free(&s->net);
@@ -142,7 +280,7 @@ static void side_free(rk_side *s)
 }
 
 /* K timed steps; their times (ms) appended to t[*n]; returns the block's median. */
-static double side_block(rk_side *s, int k, double *t, size_t *n)
+static double side_block(step_side *s, int k, double *t, size_t *n)
 {
     double block[MAX_STEPS];
     for (int i = 0; i < k; i++) {
@@ -160,7 +298,7 @@ static bool run_point(const options *o, bool lora, size_t batch, bench_peer *pee
     double pair[MAX_ROUNDS], pymed[MAX_ROUNDS];
     size_t nrk = 0;
     char req[64], reply[256];
-    rk_side s;
+    step_side s;
     if (side_setup(&s, lora, batch) != RK_OK) {
         side_free(&s);
         fprintf(stderr, "bench_step: setup failed\n");
@@ -203,12 +341,13 @@ static bench_peer *start_peer(bench_peer *peer, const options *o)
         printf("  PyTorch peer: not available (--peer SCRIPT, %s): ranklab alone\n", o->python);
         return NULL;
     }
-    char threads[32], env_threads[64], reply[512];
+    char threads[32], reply[512];
     snprintf(threads, sizeof threads, "%d", o->threads);
-    snprintf(env_threads, sizeof env_threads, "OPENBLAS_NUM_THREADS=%d", o->threads);
     char *argv[] = { (char *)o->python, (char *)o->peer, "--threads", threads, "--flush-denormal", NULL };
-    const char *env[] = { env_threads, "OMP_WAIT_POLICY=PASSIVE", NULL };
-    if (!bench_peer_start(peer, argv, env) || !bench_peer_read(peer, reply, sizeof reply) ||
+    // the peer inherits these; our own OpenBLAS has read its settings already
+    setenv("OPENBLAS_NUM_THREADS", threads, 1);
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    if (!bench_peer_start(peer, argv) || !bench_peer_read(peer, reply, sizeof reply) ||
         strncmp(reply, "ready", 5) != 0) {
         printf("  PyTorch peer: did not start: ranklab alone\n");
         bench_peer_stop(peer);
