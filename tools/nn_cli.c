@@ -106,7 +106,7 @@ void nn_cli_print_table(const char *title, const nn_eval *ev)
 {
     char buf[32];
     printf("%s\n", title);
-    printf("  %-16s %9s %8s\n", "class", "correct", "accuracy");
+    printf("  %-16s %11s %8s\n", "class", "correct", "accuracy");
     for (int c = 0; c < ev->k; c++) {
         size_t total = 0;
         for (int p = 0; p < ev->k; p++)
@@ -114,12 +114,12 @@ void nn_cli_print_table(const char *title, const nn_eval *ev)
         size_t right = ev->confusion[(size_t)c * (size_t)ev->k + (size_t)c];
         char counts[48];
         snprintf(counts, sizeof counts, "%zu/%zu", right, total);
-        printf("  %d %-14s %9s %8.4f%s\n", c, nn_cli_class_name(c, ev->k, buf, sizeof buf), counts,
+        printf("  %d %-14s %11s %8.4f%s\n", c, nn_cli_class_name(c, ev->k, buf, sizeof buf), counts,
                ev->per_class[c], c == ev->worst ? "   <- worst" : "");
     }
     char counts[48];
     snprintf(counts, sizeof counts, "%zu/%zu", ev->correct, ev->n);
-    printf("  %-16s %9s %8.4f\n", "overall", counts, ev->accuracy);
+    printf("  %-16s %11s %8.4f\n", "overall", counts, ev->accuracy);
 }
 
 /* o[prefix + key] = value */

@@ -101,7 +101,7 @@ static void write_partial(const char *path, const rk_mlp *net, const char *skip,
 {
     rk_st_writer *w;
     assert_status(rk_st_writer_new(&w), RK_OK);
-    char name[32];
+    char name[48];
     for (size_t l = 0; l < net->cfg.n_layers; l++) {
         size_t shape[2] = { net->cfg.sizes[l + 1], net->cfg.sizes[l] };
         if (l == 1 && bad_in)
