@@ -65,6 +65,21 @@ int cli_json_print(const char *cmd, json_t *obj);
 /** A JSON real with @p x's value, or JSON null when @p x is NaN or ±Inf (JSON has no Infinity). */
 json_t *cli_json_real_or_null(double x);
 
+/**
+ * The memory ranklab allows itself for the matrices of one command: half of
+ * the machine's physical memory (sysconf), so a mistyped size is refused with
+ * a message instead of the process being swapped to death or OOM-killed.
+ * SIZE_MAX when the size of memory is unknown.
+ */
+size_t cli_memory_limit(void);
+
+/**
+ * Check that @p bytes (false @p ok when the count overflowed) fit within
+ * cli_memory_limit(); otherwise print "ranklab CMD: FILE: out of memory:
+ * WHAT needs N GB, ..." and return RK_EXIT_RUNTIME. RK_EXIT_OK when it fits.
+ */
+int cli_check_memory(const char *cmd, const char *file, const char *what, bool ok, size_t bytes);
+
 /** Print one line of a report: @p label, @p value and (when not NULL or empty) @p note, aligned in columns. */
 void cli_print_row(const char *label, const char *value, const char *note);
 

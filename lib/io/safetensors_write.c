@@ -261,7 +261,10 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
             st = rk_err_set(err, RK_EIO, "write failed");
         }
     }
-    free(text);
+    json_malloc_t jmalloc;
+    json_free_t jfree;
+    json_get_alloc_funcs(&jmalloc, &jfree);
+    jfree(text); /* json_dumps allocated it with jansson's allocator */
     rk_free(order);
     return st;
 }
