@@ -60,9 +60,13 @@ bool cli_parse_u64(const char *s, unsigned long long *out)
 {
     if (!s || !*s || *s == '-' || *s == '+')
         return false;
+    /* Decimal, or hexadecimal after 0x; never octal: --seed 010 is ten. */
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (hex && (!s[2] || s[2] == '-' || s[2] == '+'))
+        return false;
     errno = 0;
     char *end;
-    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long v = strtoull(s, &end, hex ? 16 : 10);
     if (errno || *end)
         return false;
     *out = v;

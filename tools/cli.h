@@ -30,7 +30,7 @@ bool cli_parse_size(const char *s, size_t max, size_t *out);
 /** Parse a whole string as a finite double; false on junk. */
 bool cli_parse_double(const char *s, double *out);
 
-/** Parse a whole string as an unsigned 64-bit seed. */
+/** Parse a whole string as an unsigned 64-bit seed: decimal, or hexadecimal after 0x (never octal). */
 bool cli_parse_u64(const char *s, unsigned long long *out);
 
 /**

@@ -213,6 +213,16 @@ run ls rep.npy
 grep -q "shape *(3, 2)" out && ok "the last --rows wins" || { not_ok "the last --rows wins"; diag out; }
 run random --rows 2 --cols 2 -o a.npy -o b.npy
 [ ! -e a.npy ] && [ -e b.npy ] && ok "the last -o wins" || not_ok "the last -o wins"
+"$rk" random --rows 2 --cols 2 --seed 010 -o s010.npy >/dev/null 2>&1
+"$rk" random --rows 2 --cols 2 --seed 10 -o s10.npy >/dev/null 2>&1
+"$rk" random --rows 2 --cols 2 --seed 0xa -o s0xa.npy >/dev/null 2>&1
+if cmp -s s010.npy s10.npy && cmp -s s0xa.npy s10.npy; then
+    ok "--seed 010 is ten, like 10 and 0xa (no octal)"
+else
+    not_ok "--seed 010 is ten, like 10 and 0xa (no octal)"
+fi
+run random --rows 2 --cols 2 --seed 0x -o x.npy
+expect "--seed 0x: usage error" 2 "ranklab random: --seed wants"
 run rank --tol 1 --rtol 0.5 ok.npy
 expect "rank --tol with --rtol: usage error" 2 "ranklab rank: --tol and --rtol exclude each other"
 no_temp "no temporary file left anywhere"
