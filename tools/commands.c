@@ -11,6 +11,7 @@ const rk_command rk_commands[] = {
     { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { "ls", cmd_ls, "list the tensors of a safetensors or .npy file" },
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
+    { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;

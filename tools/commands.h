@@ -19,6 +19,7 @@ int cmd_random(int argc, char **argv);   /**< tools/cmd_random.c */
 int cmd_tutorial(int argc, char **argv); /**< tools/cmd_tutorial.c */
 int cmd_ls(int argc, char **argv);       /**< tools/cmd_ls.c */
 int cmd_inspect(int argc, char **argv);  /**< tools/cmd_inspect.c */
+int cmd_info(int argc, char **argv);     /**< tools/cmd_info.c */
 
 /* The table, in the order `ranklab help` lists it (tools/ranklab.c). */
 extern const rk_command rk_commands[];

@@ -13,10 +13,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "remedy.h"
 
 static void usage(FILE *f)
 {
@@ -40,6 +42,8 @@ static const rk_command *find(const char *name)
 /* Run the command named argv[1]; its exit status. */
 static int run(int argc, char **argv)
 {
+    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (tools/remedy.h). */
+    blas_core_remedy(argv);
     if (argc < 2) {
         usage(stderr);
         return RK_EXIT_USAGE;
