@@ -122,4 +122,16 @@ run compare --base "$tmp/demo/weights/base.safetensors" --full "$tmp/demo/full" 
     --lora "$tmp/nothing" --out "$tmp/cmp2" --quiet
 expect "compare: a missing adapter is a runtime error" 1
 
+# without gnuplot: exit 0, a warning, the data files, and a report without images
+RANKLAB_GNUPLOT="$tmp/no-gnuplot" "$rk" demo --data "$tmp/data" --hidden 8 --threads 1 \
+    --pretrain-batch 10 --steps 5 --ranks 1,2 --quiet --out "$tmp/nognu" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "warning: plots not drawn" "$tmp/err" &&
+    [ -s "$tmp/nognu/error_linear1.dat" ] && ! grep -q '\.png)' "$tmp/nognu/report.md"; then
+    ok "demo without gnuplot: exit 0, warning, data files, no image links"
+else
+    not_ok "demo without gnuplot: exit 0, warning, data files, no image links"
+    diag "$tmp/err"
+fi
+
 echo "1..$n"
