@@ -122,6 +122,37 @@ run compare --base "$tmp/demo/weights/base.safetensors" --full "$tmp/demo/full" 
     --lora "$tmp/nothing" --out "$tmp/cmp2" --quiet
 expect "compare: a missing adapter is a runtime error" 1
 
+# compare on `ranklab train` + `ranklab finetune` outputs (the same formats)
+d="--data $tmp/data --threads 1"
+if "$rk" train $d --hidden 32,16 --out "$tmp/tr" --json >/dev/null 2>&1 &&
+    "$rk" finetune $d --base "$tmp/tr/model.safetensors" --full --steps 10 --out "$tmp/ff" --json >/dev/null 2>&1 &&
+    "$rk" finetune $d --base "$tmp/tr/model.safetensors" --lora-rank 2 --steps 10 --out "$tmp/fl2" --json >/dev/null 2>&1 &&
+    "$rk" finetune $d --base "$tmp/tr/model.safetensors" --lora-rank 4 --steps 10 --out "$tmp/fl4" --json >/dev/null 2>&1; then
+    run compare --base "$tmp/tr/model.safetensors" --full "$tmp/ff/delta.safetensors" \
+        --lora "$tmp/fl2" --lora "$tmp/fl4" --data "$tmp/data" --out "$tmp/cmp3" --quiet --threads 1
+    expect "compare reads ranklab train/finetune outputs" 0
+    py "compare on finetune outputs: rel_err from the delta files, bound holds" "$tmp/cmp3/results.json" "$tmp/fl2/delta.safetensors" "$tmp/ff/delta.safetensors" <<'PY'
+import json, math, struct, sys
+def ST(p):
+    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n]); out = {}
+    for k, v in h.items():
+        if k == '__metadata__': continue
+        s, e = v['data_offsets']; raw = b[8 + n + s:8 + n + e]
+        out[k] = struct.unpack('<%dd' % (len(raw) // 8), raw)
+    return out
+r = json.load(open(sys.argv[1])); lo = ST(sys.argv[2]); fu = ST(sys.argv[3])
+assert [x['rank'] for x in r['lora']] == [2, 4]
+for L in r['lora'][0]['layers']:
+    a = lo[L['name'] + '.weight']; f = fu[L['name'] + '.weight']
+    want = math.sqrt(sum((x - y) ** 2 for x, y in zip(a, f))) / math.sqrt(sum(y * y for y in f))
+    assert abs(L['rel_err'] - want) <= 1e-6 * want, (L['name'], L['rel_err'], want)
+    assert L['rel_err'] >= L['eckart_young_rel_err'] - 1e-12
+assert r['lora'][0]['accuracy'] is not None and 'accuracy' in r['full']
+PY
+else
+    not_ok "ranklab train/finetune for the compare check"
+fi
+
 # without gnuplot: exit 0, a warning, the data files, and a report without images
 RANKLAB_GNUPLOT="$tmp/no-gnuplot" "$rk" demo --data "$tmp/data" --hidden 8 --threads 1 \
     --pretrain-batch 10 --steps 5 --ranks 1,2 --quiet --out "$tmp/nognu" >"$tmp/out" 2>"$tmp/err"
