@@ -425,6 +425,36 @@ static void test_config_errors(void **state)
     rk_exp_analysis_free(NULL);
 }
 
+/* Every allocation failure inside the analysis returns RK_ENOMEM and leaks
+ * nothing (ASan's leak check in the sanitizer build), and a later call with
+ * a working allocator gives the same numbers. */
+static void test_analyze_alloc_failures(void **state)
+{
+    (void)state;
+    rk_exp_config cfg = F.cfg;
+    cfg.progress = NULL;
+    rk_exp_analysis a;
+    rk_test_fail_alloc_after(0);
+    long before = 0;
+    rk_test_fail_alloc_after(1000000);
+    assert_status(rk_exp_analyze(&cfg, &F.m, NULL, NULL, &a, NULL), RK_OK);
+    before = rk_test_alloc_count();
+    rk_exp_analysis_free(&a);
+    rk_test_fail_alloc_after(0);
+    long step = before / 40 > 0 ? before / 40 : 1;
+    for (long n = 1; n <= before; n += step) {
+        rk_test_fail_alloc_after(n);
+        rk_status s = rk_exp_analyze(&cfg, &F.m, NULL, NULL, &a, NULL);
+        rk_test_fail_alloc_after(0);
+        if (s != RK_ENOMEM)
+            fail_msg("allocation %ld failing: status %s, wanted RK_ENOMEM", n, rk_strerror(s));
+        rk_exp_analysis_free(&a);
+    }
+    assert_status(rk_exp_analyze(&cfg, &F.m, NULL, NULL, &a, NULL), RK_OK);
+    assert_true(a.layers[1].cmp[2].rel_err == F.a.layers[1].cmp[2].rel_err);
+    rk_exp_analysis_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_results_json),
         cmocka_unit_test(test_report_and_plots),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_analyze_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
