@@ -21,7 +21,7 @@ int cmd_ls(int argc, char **argv);       /**< tools/cmd_ls.c */
 int cmd_inspect(int argc, char **argv);  /**< tools/cmd_inspect.c */
 int cmd_info(int argc, char **argv);     /**< tools/cmd_info.c */
 int cmd_train(int argc, char **argv);    /**< tools/cmd_train.c */
-int cmd_finetune(int argc, char **argv); /**< tools/cmd_finetune.c */
+int cmd_finetune(int argc, char **argv); /**< tools/cmd_finetune.c, tools/finetune_run.c */
 int cmd_eval(int argc, char **argv);     /**< tools/cmd_eval.c */
 int cmd_demo(int argc, char **argv);     /**< tools/cmd_demo.c */
 int cmd_compare(int argc, char **argv);  /**< tools/cmd_compare.c */

@@ -165,7 +165,7 @@ int ft_save(const ft_args *a, ft_run *r)
         st = rk_checkpoint_save(&r->work, r->paths[0], &err);
     } else {
         rk_lora init = r->lo_init ? lora_view(&r->lo, r->lo_init) : r->lo;
-        st = rk_checkpoint_save_adapter(&r->lo, r->lo_init ? &init : NULL, a->out, a->base, &err);
+        st = rk_checkpoint_save_adapter(&r->lo, r->lo_init ? &init : NULL, a->out, NULL, &err);
     }
     if (st)
         return cli_fail(cmd, r->paths[0], st, &err);

@@ -185,11 +185,11 @@ assert d["base_per_class_accuracy"] == acc
 print("worst class", worst, "accuracy", acc[worst], "->", d["target_accuracy"])
 assert d["target_accuracy"] > acc[worst]
 ' "$tmp/lora.json" "$tmp/eval0.json"
-check "adapter_config.json: PEFT LoRA config (r, lora_alpha, target_modules, use_rslora, task_type null)" '
+check "adapter_config.json: PEFT LoRA config (r, lora_alpha, target_modules, use_rslora, task_type and base_model_name_or_path null)" '
 c = J(sys.argv[1] + "/adapter_config.json")
 assert c["peft_type"] == "LORA" and c["r"] == 2 and c["lora_alpha"] == 2
 assert c["target_modules"] == ["linear1", "linear2", "linear3"], c["target_modules"]
-assert c["use_rslora"] is False and c["task_type"] is None
+assert c["use_rslora"] is False and c["task_type"] is None and c["base_model_name_or_path"] is None
 t = ST(sys.argv[1] + "/adapter_model.safetensors")
 assert t["base_model.model.linear2.lora_A.weight"][1] == [2, 32]
 assert t["base_model.model.linear2.lora_B.weight"][1] == [16, 2]
