@@ -46,15 +46,18 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
         y_lora[k] = e;
         y_ey[k] = b;
     }
-    tut_printf(t, "\nevery layer, rel_err (Eckart–Young):\n   r");
-    for (size_t l = 0; l < L5_LAYERS; l++)
-        tut_printf(t, "   layer %zu (%zu×%zu)   ", l, L->dfull[l].rows, L->dfull[l].cols);
+    tut_printf(t, "\nevery layer: rel_err (Eckart–Young bound)\n   r");
+    for (size_t l = 0; l < L5_LAYERS; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "layer %zu", l);
+        tut_printf(t, "   %-15s", name);
+    }
     tut_printf(t, "\n");
     size_t above = 0;
     for (size_t k = 0; k < L5_RANKS; k++) {
         tut_printf(t, "%4zu", L->ranks[k]);
         for (size_t l = 0; l < L5_LAYERS; l++) {
-            tut_printf(t, "   %7.4f (%7.4f)      ", L->rel_err[k][l], L->ey[k][l]);
+            tut_printf(t, "   %6.4f (%6.4f)", L->rel_err[k][l], L->ey[k][l]);
             above += L->rel_err[k][l] >= L->ey[k][l];
         }
         tut_printf(t, "\n");
