@@ -61,9 +61,10 @@ void l5_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name)
         tut_printf(t, "(no %s: %s)\n", path, rk_err_message(&err, s));
 }
 
-/* Test accuracy overall and on class @p cls, with @p lora (may be NULL). */
+/* Test accuracy overall and on class @p cls, with @p lora (may be NULL);
+ * optionally every class's accuracy and the worst class. */
 static rk_status evaluate(lesson5 *L, rk_mlp *net, rk_lora *lora, int cls, double *acc,
-                          double *cls_acc, double *per_class)
+                          double *cls_acc, double *per_class, int *worst)
 {
     size_t correct = 0, conf[RK_DATASET_CLASSES * RK_DATASET_CLASSES] = { 0 };
     double pc[RK_DATASET_CLASSES];
@@ -74,6 +75,8 @@ static rk_status evaluate(lesson5 *L, rk_mlp *net, rk_lora *lora, int cls, doubl
     rk_per_class_accuracy(conf, RK_DATASET_CLASSES, per_class ? per_class : pc);
     if (cls >= 0)
         *cls_acc = (per_class ? per_class : pc)[cls];
+    if (worst)
+        *worst = rk_worst_class(conf, RK_DATASET_CLASSES);
     return RK_OK;
 }
 
@@ -143,13 +146,9 @@ static rk_status step_pretrain(tut_runner *t, void *ctx)
     if (s != RK_OK)
         return s;
     double pc[RK_DATASET_CLASSES];
-    s = evaluate(L, &L->base, NULL, -1, &L->base_acc, NULL, pc);
+    s = evaluate(L, &L->base, NULL, -1, &L->base_acc, NULL, pc, &L->target);
     if (s != RK_OK)
         return s;
-    L->target = 0;
-    for (int c = 1; c < RK_DATASET_CLASSES; c++)
-        if (pc[c] < pc[L->target])
-            L->target = c;
     L->base_target_acc = pc[L->target];
     tut_printf(t, "net %zu → %zu → %zu → %zu: %zu parameters (the tutorial's: 2,807,010)\n",
                cfg.sizes[0], cfg.sizes[1], cfg.sizes[2], cfg.sizes[3], L->base.n_params);
@@ -192,7 +191,7 @@ static rk_status step_full(tut_runner *t, void *ctx)
                      L->order, L->n_order, &to, &res);
     rk_optim_free(&opt);
     if (s == RK_OK)
-        s = evaluate(L, &L->full, NULL, L->target, &L->full_acc, &L->full_target_acc, NULL);
+        s = evaluate(L, &L->full, NULL, L->target, &L->full_acc, &L->full_target_acc, NULL, NULL);
     if (s != RK_OK)
         return s;
     tut_printf(t, "%zu steps of %d '%s' images (of %zu), Adam lr 1e-3, every parameter trains\n",
@@ -248,7 +247,7 @@ static rk_status lora_run(lesson5 *L, tut_runner *t, size_t r, rk_lora_init init
         rk_optim_free(&opt);
     }
     if (s == RK_OK)
-        s = evaluate(L, &L->base, &lo, L->target, acc, tacc, NULL);
+        s = evaluate(L, &L->base, &lo, L->target, acc, tacc, NULL, NULL);
     for (size_t l = 0; s == RK_OK && l < L5_LAYERS; l++)
         if (delta)
             s = rk_lora_delta(&delta[l], &lo, l);
@@ -352,7 +351,8 @@ static const tut_step steps[] = {
       "wrong most often is computed from the test set, never assumed: that is\n"
       "the class every fine-tune below trains on.",
       step_pretrain,
-      { "lib/nn/train.c rk_train_run()", "lib/nn/metrics.c rk_per_class_accuracy()", NULL },
+      { "lib/nn/train.c rk_train_run()", "lib/nn/metrics.c rk_per_class_accuracy()",
+        "lib/nn/metrics.c rk_worst_class()", NULL },
       DOC5 ", docs/nn.md" },
     { "Full fine-tune: the update to imitate",
       "A copy of the net trains every weight for 100 steps of 10 images of the\n"

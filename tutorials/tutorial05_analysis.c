@@ -50,7 +50,7 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
     for (size_t l = 0; l < L5_LAYERS; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer %zu", l);
-        tut_printf(t, "   %-15s", name);
+        tut_printf(t, l + 1 < L5_LAYERS ? "   %-15s" : "   %s", name);
     }
     tut_printf(t, "\n");
     size_t above = 0;
@@ -245,7 +245,7 @@ rk_status l5_step_amplify(tut_runner *t, void *ctx)
                L->amp_full[0].w0_fro);
     tut_printf(t, "                      LoRA r=%-3zu  full r=%-3zu  LoRA r=%-3zu  full r=%-3zu"
                "   paper r=4\n", col[0]->r, col[1]->r, col[2]->r, col[3]->r);
-    const char *names[5] = { "‖UᵀW0V‖, ΔW's dirs", "‖UᵀW0V‖, W0's dirs", "‖UᵀW0V‖, random  ",
+    const char *names[5] = { "‖UᵀW0V‖, ΔW's dirs", "‖UᵀW0V‖, W0's dirs", "‖UᵀW0V‖, random   ",
                              "‖ΔW‖_F            ", "factor            " };
     const char *paper[5] = { "0.32", "21.67", "0.02", "6.91", "21.5" };
     for (int row = 0; row < 5; row++) {
