@@ -100,10 +100,13 @@ static rk_status step_data(tut_runner *t, void *ctx)
     const char *dir = rk_dataset_default_dir();
     rk_status s = rk_dataset_load(&L->train, &L->test, dir, &err);
     if (s != RK_OK) {
-        fprintf(stderr, "ranklab-tutorial-05: %s: %s\n"
-                "ranklab-tutorial-05: this lesson needs Fashion-MNIST: install the Debian package "
-                "dataset-fashion-mnist, or set RANKLAB_DATA to a directory holding its IDX files\n",
-                dir, rk_err_message(&err, s));
+        /* the library's message suggests --data, which the lessons do not take */
+        if (s == RK_EDATA)
+            fprintf(stderr, "ranklab-tutorial-05: %s: no Fashion-MNIST here: install the Debian "
+                    "package dataset-fashion-mnist, or set RANKLAB_DATA to a directory holding "
+                    "its IDX files\n", dir);
+        else
+            fprintf(stderr, "ranklab-tutorial-05: %s: %s\n", dir, rk_err_message(&err, s));
         return s;
     }
     if (L->n_train > L->train.n)
