@@ -3,28 +3,22 @@
  * learns to the best low-rank approximation of the update a full fine-tune
  * makes, and which directions do they share (docs/tutorials/05-lora-vs-svd.md).
  *
- * Steps 1-4 (this file): load Fashion-MNIST, pretrain a small MLP on a
- * subset, pick its worst class, fine-tune a copy fully and LoRA adapters at
+ * Steps 1-3 (this file): load Fashion-MNIST, pretrain the small MLP of
+ * lessons 3 and 4 (lesson_nn.c) on a subset, pick its worst class, fine-tune a copy fully and LoRA adapters at
  * r = 1, 2, 4, 8, 16 (kaiming init) — all on the same 100 batches of 10
  * images of that class — and an adapter with the classic tutorial's N(0,1)
- * init at r = 4. Steps 5-10 (tutorial05_analysis.c) compare the updates.
+ * init at r = 4. Steps 4-9 (tutorial05_analysis.c) compare the updates.
  *
  * The net is smaller than the tutorial's 784 → 1000 → 2000 → 10 and the
  * pretraining sees a subset, so the lesson runs in well under a minute on two
  * cores; `ranklab demo` runs the full-size experiment.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "tutorial05.h"
 
 static const char *const CLASS_NAMES[RK_DATASET_CLASSES] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
-
-enum { MAX_BATCH = 256, PRETRAIN_BATCH = 32, FT_BATCH = 10 };
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -61,149 +55,48 @@ void l5_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name)
         tut_printf(t, "(no %s: %s)\n", path, rk_err_message(&err, s));
 }
 
-/* Test accuracy overall and on class @p cls, with @p lora (may be NULL);
- * optionally every class's accuracy and the worst class. */
-static rk_status evaluate(lesson5 *L, rk_mlp *net, rk_lora *lora, int cls, double *acc,
-                          double *cls_acc, double *per_class, int *worst)
-{
-    size_t correct = 0, conf[RK_DATASET_CLASSES * RK_DATASET_CLASSES] = { 0 };
-    double pc[RK_DATASET_CLASSES];
-    rk_status s = rk_mlp_evaluate(net, lora, L->test.x, L->test.y, L->test.n, &correct, conf);
-    if (s != RK_OK)
-        return s;
-    *acc = rk_accuracy(conf, RK_DATASET_CLASSES);
-    rk_per_class_accuracy(conf, RK_DATASET_CLASSES, per_class ? per_class : pc);
-    if (cls >= 0)
-        *cls_acc = (per_class ? per_class : pc)[cls];
-    if (worst)
-        *worst = rk_worst_class(conf, RK_DATASET_CLASSES);
-    return RK_OK;
-}
-
-/* The fine-tuning schedule every run shares: ft_steps batches of 10 target
- * images, the same seed, so full FT and every LoRA see the same batches. */
-static rk_train_opts ft_opts(const lesson5 *L, uint64_t seed)
-{
-    rk_train_opts to = rk_train_opts_default();
-    to.batch = FT_BATCH;
-    to.steps = L->ft_steps;
-    to.seed = seed + 17;
-    return to;
-}
-
 /* ---- step 1 ------------------------------------------------------------ */
 
-static rk_status step_data(tut_runner *t, void *ctx)
+static rk_status step_pretrain(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
-    rk_err err;
-    const char *dir = rk_dataset_default_dir();
-    rk_status s = rk_dataset_load(&L->train, &L->test, dir, &err);
-    if (s != RK_OK) {
-        /* the library's message suggests --data, which the lessons do not take */
-        if (s == RK_EDATA)
-            fprintf(stderr, "ranklab-tutorial-05: %s: no Fashion-MNIST here: install the Debian "
-                    "package dataset-fashion-mnist, or set RANKLAB_DATA to a directory holding "
-                    "its IDX files\n", dir);
-        else
-            fprintf(stderr, "ranklab-tutorial-05: %s: %s\n", dir, rk_err_message(&err, s));
+    lnn_configure(&L->nn);
+    rk_status s = lnn_pretrain(t, &L->nn);
+    if (s != RK_OK)
         return s;
-    }
-    if (L->n_train > L->train.n)
-        L->n_train = L->train.n;
-    tut_printf(t, "%s: %zu training and %zu test images of %zu pixels, %d classes\n", dir,
-               L->train.n, L->test.n, L->train.dim, L->train.n_classes);
-    tut_printf(t, "standardised with the training pixels' mean %.4f and std %.4f\n",
-               L->train.mean, L->train.std);
-    tut_printf(t, "pretraining uses the first %zu training images (--train), %zu epoch(s)\n",
-               L->n_train, L->epochs);
-    tut_check(t, "n_train", "%zu", L->n_train);
+    double per[RK_DATASET_CLASSES];
+    L->base_acc = rk_accuracy(L->nn.pre_confusion, RK_DATASET_CLASSES);
+    rk_per_class_accuracy(L->nn.pre_confusion, RK_DATASET_CLASSES, per);
+    L->base_target_acc = per[L->nn.worst];
+    tut_printf(t, "every fine-tune below trains on class %d (%s): %zu of the training images\n",
+               L->nn.worst, CLASS_NAMES[L->nn.worst], L->nn.n_target);
+    tut_check(t, "target_acc", "%.6f", L->base_target_acc);
     return RK_OK;
 }
 
 /* ---- step 2 ------------------------------------------------------------ */
 
-static rk_status step_pretrain(tut_runner *t, void *ctx)
-{
-    lesson5 *L = ctx;
-    rk_mlp_config cfg = { 3, { L->train.dim, L->width, 2 * L->width, RK_DATASET_CLASSES } };
-    rk_status s = rk_mlp_create(&L->base, &cfg, MAX_BATCH);
-    if (s != RK_OK)
-        return s;
-    rk_rng rng;
-    rk_rng_seed(&rng, tut_seed(t));
-    rk_mlp_init(&L->base, &rng);
-    rk_optim opt;
-    rk_optim_config adam = rk_optim_adam_default();
-    s = rk_optim_create(&opt, &adam, L->base.n_params);
-    if (s != RK_OK)
-        return s;
-    rk_train_opts to = rk_train_opts_default();
-    to.batch = PRETRAIN_BATCH;
-    to.epochs = L->epochs;
-    to.seed = tut_seed(t);
-    rk_train_result res;
-    s = rk_train_run(&L->base, NULL, &opt, L->train.x, L->train.y, L->n_train, L->train.dim,
-                     NULL, 0, &to, &res);
-    rk_optim_free(&opt);
-    if (s != RK_OK)
-        return s;
-    double pc[RK_DATASET_CLASSES];
-    s = evaluate(L, &L->base, NULL, -1, &L->base_acc, NULL, pc, &L->target);
-    if (s != RK_OK)
-        return s;
-    L->base_target_acc = pc[L->target];
-    tut_printf(t, "net %zu → %zu → %zu → %zu: %zu parameters (the tutorial's: 2,807,010)\n",
-               cfg.sizes[0], cfg.sizes[1], cfg.sizes[2], cfg.sizes[3], L->base.n_params);
-    tut_printf(t, "Adam lr 1e-3, batches of %d: %zu steps in %.1f s, loss %.3f → %.3f\n",
-               PRETRAIN_BATCH, res.steps, res.seconds, res.loss_first, res.loss_last);
-    tut_printf(t, "test accuracy %.4f; per class:\n", L->base_acc);
-    for (int c = 0; c < RK_DATASET_CLASSES; c++)
-        tut_printf(t, "  %d %-12s %.4f%s\n", c, CLASS_NAMES[c], pc[c],
-                   c == L->target ? "   <- the worst: fine-tune on it" : "");
-    tut_check(t, "pretrain_acc", "%.6f", L->base_acc);
-    tut_check(t, "target", "%d", L->target);
-    tut_check(t, "target_acc", "%.6f", L->base_target_acc);
-    return RK_OK;
-}
-
-/* ---- step 3 ------------------------------------------------------------ */
-
 static rk_status step_full(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
-    L->order = rk_alloc(L->train.n * sizeof *L->order);
-    if (!L->order)
-        return RK_ENOMEM;
-    L->n_order = 0;
-    for (size_t i = 0; i < L->train.n; i++)
-        if (L->train.y[i] == L->target)
-            L->order[L->n_order++] = i;
-    rk_status s = rk_mlp_create(&L->full, &L->base.cfg, MAX_BATCH);
+    size_t conf[RK_DATASET_CLASSES * RK_DATASET_CLASSES];
+    rk_status s = rk_mlp_create(&L->full, &L->nn.base.cfg, L->nn.base.max_batch);
     if (s == RK_OK)
-        s = rk_mlp_copy_params(&L->full, &L->base);
-    rk_optim opt;
-    rk_optim_config adam = rk_optim_adam_default();
+        s = rk_mlp_copy_params(&L->full, &L->nn.base);
+    rk_train_result res = { 0 };
     if (s == RK_OK)
-        s = rk_optim_create(&opt, &adam, L->full.n_params);
+        s = lnn_finetune(&L->nn, &L->full, NULL, tut_seed(t) + L5_SEED_FT, &res);
+    if (s == RK_OK)
+        s = lnn_evaluate(&L->nn, &L->full, NULL, conf, &L->full_acc, &L->full_target_acc);
     if (s != RK_OK)
         return s;
-    rk_train_opts to = ft_opts(L, tut_seed(t));
-    rk_train_result res;
-    s = rk_train_run(&L->full, NULL, &opt, L->train.x, L->train.y, L->train.n, L->train.dim,
-                     L->order, L->n_order, &to, &res);
-    rk_optim_free(&opt);
-    if (s == RK_OK)
-        s = evaluate(L, &L->full, NULL, L->target, &L->full_acc, &L->full_target_acc, NULL, NULL);
-    if (s != RK_OK)
-        return s;
-    tut_printf(t, "%zu steps of %d '%s' images (of %zu), Adam lr 1e-3, every parameter trains\n",
-               res.steps, FT_BATCH, CLASS_NAMES[L->target], L->n_order);
-    tut_printf(t, "class %d accuracy %.4f → %.4f, overall %.4f → %.4f\n\n", L->target,
+    tut_printf(t, "%zu steps of %d '%s' images, Adam lr 1e-3, every parameter trains\n",
+               res.steps, LNN_BATCH, CLASS_NAMES[L->nn.worst]);
+    tut_printf(t, "class %d accuracy %.4f → %.4f, overall %.4f → %.4f\n\n", L->nn.worst,
                L->base_target_acc, L->full_target_acc, L->base_acc, L->full_acc);
     tut_printf(t, "layer  shape      ‖ΔW_full‖_F  rank   energy in top 1 / 4 / 16 directions\n");
     for (size_t l = 0; l < L5_LAYERS; l++) {
-        s = rk_mlp_weight_delta(&L->dfull[l], &L->full, &L->base, l);
+        s = rk_mlp_weight_delta(&L->dfull[l], &L->full, &L->nn.base, l);
         if (s == RK_OK)
             s = rk_svd_decomp(&L->dfull_svd[l], &L->dfull[l], RK_SVD_THIN);
         size_t rank = 0;
@@ -218,13 +111,13 @@ static rk_status step_full(tut_runner *t, void *ctx)
                    rk_spectrum_fro(d->s, d->k), rank, rk_spectrum_energy(d->s, d->k, 1),
                    rk_spectrum_energy(d->s, d->k, 4), rk_spectrum_energy(d->s, d->k, 16));
     }
-    tut_printf(t, "\nΔW_full has full rank but most of its energy in a few directions:\n"
+    tut_printf(t, "\nΔW_full has high rank but most of its energy in a few directions:\n"
                   "that is what lets a rank-r update come close to it.\n");
     tut_check(t, "full_target_acc", "%.6f", L->full_target_acc);
     return RK_OK;
 }
 
-/* ---- step 4 ------------------------------------------------------------ */
+/* ---- step 3 ------------------------------------------------------------ */
 
 /* One LoRA fine-tune at rank @p r with @p init on the shared batches; the
  * update of every layer goes to @p delta[l] (NULL: the main layer to *main). */
@@ -237,20 +130,13 @@ static rk_status lora_run(lesson5 *L, tut_runner *t, size_t r, rk_lora_init init
     rk_lora_config lc = rk_lora_config_default();
     lc.rank = r;
     lc.init = init;
-    rk_status s = rk_lora_create(&lo, &L->base, &lc, &rng);
+    rk_status s = rk_lora_create(&lo, &L->nn.base, &lc, &rng);
     if (s != RK_OK)
         return s;
-    rk_optim opt;
-    rk_optim_config adam = rk_optim_adam_default();
-    s = rk_optim_create(&opt, &adam, lo.n_params);
-    rk_train_opts to = ft_opts(L, tut_seed(t));
-    if (s == RK_OK) {
-        s = rk_train_run(&L->base, &lo, &opt, L->train.x, L->train.y, L->train.n, L->train.dim,
-                         L->order, L->n_order, &to, NULL);
-        rk_optim_free(&opt);
-    }
+    size_t conf[RK_DATASET_CLASSES * RK_DATASET_CLASSES];
+    s = lnn_finetune(&L->nn, &L->nn.base, &lo, tut_seed(t) + L5_SEED_FT, NULL);
     if (s == RK_OK)
-        s = evaluate(L, &L->base, &lo, L->target, acc, tacc, NULL, NULL);
+        s = lnn_evaluate(&L->nn, &L->nn.base, &lo, conf, acc, tacc);
     for (size_t l = 0; s == RK_OK && l < L5_LAYERS; l++)
         if (delta)
             s = rk_lora_delta(&delta[l], &lo, l);
@@ -265,7 +151,7 @@ static rk_status step_lora(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
     tut_printf(t, "   r  trainable  class %d acc  overall   rank(ΔW_lora) per layer (≤ r)\n",
-               L->target);
+               L->nn.worst);
     for (size_t k = 0; k < L5_RANKS; k++) {
         size_t r = L->ranks[k];
         rk_status s = lora_run(L, t, r, RK_LORA_INIT_KAIMING, L->dlora[k], NULL, &L->lora_acc[k],
@@ -305,30 +191,20 @@ static rk_status step_lora(tut_runner *t, void *ctx)
 
 /* ---- the lesson -------------------------------------------------------- */
 
-static bool parse_size(const char *v, size_t lo, size_t hi, size_t *out)
+static bool opt_quick(void *ctx, const char *v)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || end == v || *end || v[0] == '-' || x < lo || x > hi)
-        return false;
-    *out = (size_t)x;
+    (void)v;
+    ((lesson5 *)ctx)->nn.quick = true;
     return true;
 }
 
-static bool opt_width(void *ctx, const char *v) { return parse_size(v, 16, 2048, &((lesson5 *)ctx)->width); }
-static bool opt_train(void *ctx, const char *v) { return parse_size(v, 100, 60000, &((lesson5 *)ctx)->n_train); }
-static bool opt_epochs(void *ctx, const char *v) { return parse_size(v, 1, 100, &((lesson5 *)ctx)->epochs); }
-static bool opt_steps(void *ctx, const char *v) { return parse_size(v, 1, 100000, &((lesson5 *)ctx)->ft_steps); }
+static bool opt_data(void *ctx, const char *v) { return lnn_opt_data(&((lesson5 *)ctx)->nn, v); }
 
 static void cleanup(void *ctx)
 {
     lesson5 *L = ctx;
-    rk_dataset_free(&L->train);
-    rk_dataset_free(&L->test);
-    rk_mlp_free(&L->base);
+    lnn_free(&L->nn);
     rk_mlp_free(&L->full);
-    rk_free(L->order);
     for (size_t l = 0; l < L5_LAYERS; l++) {
         rk_mat_free(&L->dfull[l]);
         rk_svd_free(&L->dfull_svd[l]);
@@ -341,20 +217,14 @@ static void cleanup(void *ctx)
 }
 
 static const tut_step steps[] = {
-    { "Fashion-MNIST",
-      "The data of the LoRA tutorial: 28×28 clothing images in 10 classes,\n"
-      "pixels scaled to [0, 1] and standardised with the training set's mean\n"
-      "and std. Pretraining uses a subset (--train) to keep the lesson short.",
-      step_data,
-      { "lib/nn/data.c rk_dataset_load()", "lib/nn/data.c rk_dataset_standardize()", NULL },
-      DOC5 },
-    { "Pretrain a small net and find its worst class",
-      "A 784 → w → 2w → 10 MLP (w = --width, 256), smaller than the tutorial's\n"
-      "784 → 1000 → 2000 → 10 so the lesson runs in seconds. The class it gets\n"
-      "wrong most often is computed from the test set, never assumed: that is\n"
-      "the class every fine-tune below trains on.",
+    { "Pretrain the lessons' net and find its worst class",
+      "Fashion-MNIST, standardised, and the net of lessons 3 and 4: 784 → 200 →\n"
+      "400 → 10 on the first 12,000 training images, smaller than the LoRA\n"
+      "tutorial's 784 → 1000 → 2000 → 10 so the lesson runs in seconds. The\n"
+      "class it gets wrong most often is computed from the test set, never\n"
+      "assumed: every fine-tune below trains on it.",
       step_pretrain,
-      { "lib/nn/train.c rk_train_run()", "lib/nn/metrics.c rk_per_class_accuracy()",
+      { "lib/nn/data.c rk_dataset_load_split()", "lib/nn/train.c rk_train_run()",
         "lib/nn/metrics.c rk_worst_class()", NULL },
       DOC5 ", docs/nn.md" },
     { "Full fine-tune: the update to imitate",
@@ -417,7 +287,7 @@ static const tut_step steps[] = {
       DOC5 ", docs/concepts/lora.md" },
     { "This run against the LoRA paper",
       "The paper measured GPT-3 (175B parameters, r = 8 vs 64, W_q of layer 48);\n"
-      "this run is a small MLP (step 2). Each line puts this run's number next\n"
+      "this run is a small MLP (step 1). Each line puts this run's number next\n"
       "to the paper's and says, computed from the numbers, whether it agrees.",
       l5_step_paper,
       { "lib/analysis/amplify.c rk_amplify_from_svd()",
@@ -426,17 +296,13 @@ static const tut_step steps[] = {
 };
 
 static const tut_option options[] = {
-    { "width", "W", "hidden widths W and 2W (default 256; the tutorial's net is 1000, 2000)",
-      opt_width },
-    { "train", "N", "pretrain on the first N training images (default 12000)", opt_train },
-    { "epochs", "E", "pretraining epochs (default 1)", opt_epochs },
-    { "steps", "S", "fine-tuning steps of 10 images (default 100, the tutorial's)", opt_steps },
+    { "data", "DIR", "Fashion-MNIST directory (default $RANKLAB_DATA or the Debian one)", opt_data },
+    { "quick", NULL, "a smaller net and data (the test suite's run)", opt_quick },
 };
 
 int main(int argc, char **argv)
 {
-    lesson5 L = { .width = 256, .n_train = 12000, .epochs = 1, .ft_steps = 100,
-                  .ranks = { 1, 2, 4, 8, 16 } };
+    lesson5 L = { .nn.prog = "ranklab-tutorial-05", .ranks = { 1, 2, 4, 8, 16 } };
     const tut_lesson lesson = {
         .prog = "ranklab-tutorial-05",
         .title = "Lesson 5: LoRA vs SVD",

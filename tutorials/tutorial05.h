@@ -3,20 +3,22 @@
  * (tutorial05.c: data, training and the step table; tutorial05_analysis.c:
  * the comparisons of the learned updates). See docs/tutorials/05-lora-vs-svd.md.
  *
- * Shapes: a 784 → w → 2w → 10 MLP (w = --width, default 256), layers
- * l = 0, 1, 2 with weights W_l (Out, In). ΔW matrices are double, (Out, In).
- * The "main layer" (l = 1, 2w × w) gets the full analysis; the error table
- * covers every layer.
+ * Shapes: the MLP of lessons 3 and 4 (lesson_nn.h: 784 → 200 → 400 → 10, or
+ * 784 → 64 → 128 → 10 with --quick), layers l = 0, 1, 2 with weights W_l
+ * (Out, In). ΔW matrices are double, (Out, In). The "main layer" (l = 1,
+ * 400 × 200) gets the full analysis; the error table covers every layer.
  */
 #ifndef RK_TUTORIAL05_H
 #define RK_TUTORIAL05_H
 
+#include "lesson_nn.h"
 #include "runner.h"
 
 #define DOC5 "docs/tutorials/05-lora-vs-svd.md"
 
 enum {
     L5_LAYERS = 3,      /* linear layers of the lesson's net */
+    L5_SEED_FT = 17,    /* added to --seed: the shuffling of every fine-tune's batches */
     L5_MAIN = 1,        /* the layer analysed in depth */
     L5_RANKS = 5,       /* LoRA ranks 1, 2, 4, 8, 16 */
     L5_SMALL = 1,       /* index of r = 2 in the ranks (the paper's r = 8) */
@@ -27,18 +29,8 @@ enum {
 
 /** What steps leave for later steps. */
 typedef struct lesson5 {
-    /* options */
-    size_t width;            /* first hidden width; the second is 2·width */
-    size_t n_train;          /* pretraining examples (the first n of the training set) */
-    size_t epochs;           /* pretraining passes */
-    size_t ft_steps;         /* fine-tuning steps of 10 images */
-    /* data and nets */
-    rk_dataset train, test;
-    rk_mlp base;             /* pretrained, then frozen */
-    rk_mlp full;             /* full fine-tune of a copy of base */
-    int target;              /* the worst class of base (computed) */
-    size_t *order;           /* (n_order) training rows of the target class */
-    size_t n_order;
+    lesson_nn nn;            /* data, the pretrained (then frozen) net, the worst class */
+    rk_mlp full;             /* full fine-tune of a copy of nn.base */
     double base_acc, base_target_acc, full_acc, full_target_acc;
     /* the updates */
     size_t ranks[L5_RANKS];
@@ -60,7 +52,7 @@ typedef struct lesson5 {
     double kaiming_cos, kaiming_ratio;
 } lesson5;
 
-/* tutorial05_analysis.c: steps 5-10 */
+/* tutorial05_analysis.c: steps 4-9 */
 rk_status l5_step_errors(tut_runner *t, void *ctx);
 rk_status l5_step_phi_full(tut_runner *t, void *ctx);
 rk_status l5_step_phi_ranks(tut_runner *t, void *ctx);

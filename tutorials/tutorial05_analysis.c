@@ -1,22 +1,22 @@
 /*
- * tutorial05_analysis.c — steps 5-10 of lesson 5, "LoRA vs SVD": the learned
+ * tutorial05_analysis.c — steps 4-9 of lesson 5, "LoRA vs SVD": the learned
  * updates ΔW_lora(r) against ΔW_full (docs/tutorials/05-lora-vs-svd.md).
  *
- *   step 5   rel_err = ‖ΔW_lora − ΔW_full‖_F/‖ΔW_full‖_F ≥ the Eckart–Young
+ *   step 4   rel_err = ‖ΔW_lora − ΔW_full‖_F/‖ΔW_full‖_F ≥ the Eckart–Young
  *            error ‖ΔW_full − [ΔW_full]_r‖_F/‖ΔW_full‖_F, per layer and r
- *   step 6   φ(i, j) between the left singular vectors of ΔW_lora(r) and ΔW_full
- *   step 7   φ(i, j) between the right singular vectors of ΔW_lora at r = 2
+ *   step 5   φ(i, j) between the left singular vectors of ΔW_lora(r) and ΔW_full
+ *   step 6   φ(i, j) between the right singular vectors of ΔW_lora at r = 2
  *            and r = 16 (the paper's Figure 3 at small scale)
- *   step 8   ‖Uᵀ·W0·V‖_F and the amplification factor (the paper's Table 7)
- *   step 9   N(0,1) against kaiming init: size and direction of ΔW
- *   step 10  this run's numbers next to the paper's
+ *   step 7   ‖Uᵀ·W0·V‖_F and the amplification factor (the paper's Table 7)
+ *   step 8   N(0,1) against kaiming init: size and direction of ΔW
+ *   step 9   this run's numbers next to the paper's
  */
 #include <math.h>
 #include <stdio.h>
 
 #include "tutorial05.h"
 
-/* ---- step 5 ------------------------------------------------------------ */
+/* ---- step 4 ------------------------------------------------------------ */
 
 rk_status l5_step_errors(tut_runner *t, void *ctx)
 {
@@ -76,7 +76,7 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
     return RK_OK;
 }
 
-/* ---- step 6 ------------------------------------------------------------ */
+/* ---- step 5 ------------------------------------------------------------ */
 
 static void print_phi(tut_runner *t, const rk_mat *phi, const char *rows, const char *cols)
 {
@@ -161,7 +161,7 @@ rk_status l5_step_phi_full(tut_runner *t, void *ctx)
     return RK_OK;
 }
 
-/* ---- step 7 ------------------------------------------------------------ */
+/* ---- step 6 ------------------------------------------------------------ */
 
 rk_status l5_step_phi_ranks(tut_runner *t, void *ctx)
 {
@@ -200,7 +200,7 @@ rk_status l5_step_phi_ranks(tut_runner *t, void *ctx)
     return RK_OK;
 }
 
-/* ---- step 8 ------------------------------------------------------------ */
+/* ---- step 7 ------------------------------------------------------------ */
 
 static void amp_check(tut_runner *t, const char *who, const rk_amplify *a)
 {
@@ -222,7 +222,7 @@ rk_status l5_step_amplify(tut_runner *t, void *ctx)
     lesson5 *L = ctx;
     rk_mat w0 = { 0 };
     rk_svd w0_svd = { 0 };
-    rk_status s = l5_weight(&w0, &L->base, L5_MAIN);
+    rk_status s = l5_weight(&w0, &L->nn.base, L5_MAIN);
     if (s == RK_OK)
         s = rk_svd_decomp(&w0_svd, &w0, RK_SVD_THIN);
     const size_t idx[2] = { L5_MID, L5_LARGE };
@@ -268,7 +268,7 @@ rk_status l5_step_amplify(tut_runner *t, void *ctx)
     return RK_OK;
 }
 
-/* ---- step 9 ------------------------------------------------------------ */
+/* ---- step 8 ------------------------------------------------------------ */
 
 rk_status l5_step_init(tut_runner *t, void *ctx)
 {
@@ -289,7 +289,7 @@ rk_status l5_step_init(tut_runner *t, void *ctx)
     L->normal_ratio = rk_mat_norm_fro(&L->dnormal) / ffro;
     size_t r = L->ranks[L5_MID];
     tut_printf(t, "layer %d, r = %zu          ‖ΔW_lora‖/‖ΔW_full‖   cosine   rel_err   "
-               "class %d acc\n", L5_MAIN, r, L->target);
+               "class %d acc\n", L5_MAIN, r, L->nn.worst);
     tut_printf(t, "A kaiming-uniform         %8.3f          %7.3f   %7.3f   %7.4f\n",
                L->kaiming_ratio, L->kaiming_cos, kai_err, L->lora_target_acc[L5_MID]);
     tut_printf(t, "A ~ N(0,1)                %8.3f          %7.3f   %7.3f   %7.4f\n",
@@ -305,14 +305,14 @@ rk_status l5_step_init(tut_runner *t, void *ctx)
     return RK_OK;
 }
 
-/* ---- step 10 ----------------------------------------------------------- */
+/* ---- step 9 ----------------------------------------------------------- */
 
 rk_status l5_step_paper(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
     double p = L->phi11_small_large;
     tut_printf(t, "this run: %zu parameters, layer %d of %zu×%zu; the paper: 175B, W_q 12288×12288\n\n",
-               L->base.n_params, L5_MAIN, L->dfull[L5_MAIN].rows, L->dfull[L5_MAIN].cols);
+               L->nn.base.n_params, L5_MAIN, L->dfull[L5_MAIN].rows, L->dfull[L5_MAIN].cols);
     tut_printf(t, "φ(1,1) between r=2 and r=16: %.2f (paper, GPT-3 r=8 vs r=64: > 0.5): %s\n", p,
                p > 0.5 ? "above 0.5, as in the paper" : "not above 0.5, unlike the paper");
     tut_printf(t, "  mean φ(1, j) over j ≤ 16: %.2f — the top direction of r=2 %s\n",

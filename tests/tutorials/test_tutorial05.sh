@@ -5,11 +5,11 @@
 # every φ in [0, 1] and φ(X, X) = 1, the amplification factor equal to
 # ‖ΔW‖_F / ‖Uᵀ·W0·V‖_F. Also --list, --step, usage errors, `ranklab tutorial 5`,
 # the docs page's output excerpts, and a skip when Fashion-MNIST is absent.
-# The default run takes ~5 s of CPU; --step and --out use a quick
-# configuration (--width 64 --train 3000). TAP output.
+# The default run takes ~5 s of CPU; --step and --out use the quick
+# configuration (--quick, the net and data of lessons 3-4's tests). TAP output.
 T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-05"
 RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
-QUICK="--width 64 --train 3000"
+QUICK="--quick"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -36,19 +36,21 @@ exits() {
 mkdir "$tmp/empty"
 RANKLAB_DATA="$tmp/empty" "$T" --no-pause </dev/null >/dev/null 2>"$tmp/nodata"; st=$?
 [ $st -eq 1 ] && grep -q 'dataset-fashion-mnist' "$tmp/nodata"
-ok $? "no dataset: exit 1, stderr names the package dataset-fashion-mnist"
+ok $? "no dataset (RANKLAB_DATA): exit 1, stderr names the package dataset-fashion-mnist"
+"$T" --no-pause --data "$tmp/empty" </dev/null >/dev/null 2>"$tmp/nodata"; st=$?
+[ $st -eq 1 ] && grep -q 'dataset-fashion-mnist' "$tmp/nodata"
+ok $? "no dataset (--data DIR): exit 1, stderr names the package"
 
 # --- usage, --list, --help (no data needed) ----------------------------------
 "$T" --list </dev/null >"$tmp/list"; st=$?
-lines=$(grep -cE '^ +([1-9]|10)  ' "$tmp/list")
-[ $st -eq 0 ] && [ "$lines" -eq 10 ]; ok $? "--list: exit 0 and 10 steps listed"
+lines=$(grep -cE '^ +[1-9]  ' "$tmp/list")
+[ $st -eq 0 ] && [ "$lines" -eq 9 ]; ok $? "--list: exit 0 and 9 steps listed"
 "$T" --help </dev/null >"$tmp/help"; st=$?
-[ $st -eq 0 ] && grep -q '^usage: ranklab-tutorial-05' "$tmp/help" && grep -q -- '--width' "$tmp/help"
+[ $st -eq 0 ] && grep -q '^usage: ranklab-tutorial-05' "$tmp/help" && grep -q -- '--quick' "$tmp/help"
 ok $? "--help: usage with the lesson's options, exit 0"
-exits 2 "--step 11 (10 steps)" --step 11
-exits 2 "--width 3" --width 3
-exits 2 "--train abc" --train abc
-exits 2 "--steps 0" --steps 0
+exits 2 "--step 10 (9 steps)" --step 10
+exits 2 "--data without a value" --data
+exits 2 "--quick takes no value" --quick=1
 "$RANKLAB" tutorial 5 --list </dev/null >"$tmp/viacmd"; st=$?
 [ $st -eq 0 ] && cmp -s "$tmp/list" "$tmp/viacmd"; ok $? "ranklab tutorial 5 --list runs the lesson"
 
@@ -65,14 +67,14 @@ F="$tmp/full"
 timeout 300 "$T" --no-pause --check --no-plot </dev/null >"$F" 2>"$tmp/full.err"
 ok $? "runs straight through with --no-pause"
 [ ! -s "$tmp/full.err" ]; ok $? "nothing on stderr"
-steps=$(grep -cE '^== Step ([1-9]|10) of 10: ' "$F")
-[ "$steps" -eq 10 ]; ok $? "10 numbered steps (found $steps)"
+steps=$(grep -cE '^== Step [1-9] of 9: ' "$F")
+[ "$steps" -eq 9 ]; ok $? "9 numbered steps (found $steps)"
 reads=$(grep -c '^Read alongside: lib/' "$F")
-[ "$reads" -eq 10 ]; ok $? "every step ends with Read alongside: lib/... (found $reads)"
+[ "$reads" -eq 9 ]; ok $? "every step ends with Read alongside: lib/... (found $reads)"
 docs=$(grep -c '^Docs: docs/tutorials/05-lora-vs-svd.md' "$F")
-[ "$docs" -eq 10 ]; ok $? "every step names its docs page (found $docs)"
+[ "$docs" -eq 9 ]; ok $? "every step names its docs page (found $docs)"
 
-t=$(check "$F" target)
+t=$(check "$F" worst_class)
 case "$t" in [0-9]) st=0 ;; *) st=1 ;; esac
 ok $st "a target class was computed ($t)"
 awk -v a="$(check "$F" full_target_acc)" -v b="$(check "$F" target_acc)" \
@@ -115,7 +117,7 @@ for who in lora_r4 full_r4 lora_r16 full_r16; do
 done
 awk -v a="$(check "$F" amp_lora_r4_fro)" -v b="$(check "$F" amp_full_r4_fro)" \
     -v ka="$(check "$F" kaiming_ratio)" 'BEGIN { d = a / b - ka; exit !(b > 0 && d * d < 1e-10) }'
-ok $? "‖ΔW_lora‖/‖ΔW_full‖ of step 9 agrees with step 8's norms"
+ok $? "‖ΔW_lora‖/‖ΔW_full‖ of step 8 agrees with step 7's norms"
 
 # the init comparison: the N(0,1) rel_err is above the bound too, cosines in [-1, 1]
 awk -v e="$(check "$F" normal_rel_err)" -v b="$(check "$F" ey_r4_l1)" \
@@ -124,22 +126,22 @@ awk -v e="$(check "$F" normal_rel_err)" -v b="$(check "$F" ey_r4_l1)" \
 ok $? "N(0,1) init: rel_err ≥ bound, cosines in [-1, 1]"
 for k in paper_phi_above_half paper_factor_falls; do
     v=$(check "$F" $k)
-    [ "$v" = 0 ] || [ "$v" = 1 ]; ok $? "step 10 compares: $k = $v"
+    [ "$v" = 0 ] || [ "$v" = 1 ]; ok $? "step 9 compares: $k = $v"
 done
 
 # --- --step: one step, its prefix quiet ----------------------------------------
 # shellcheck disable=SC2086
-"$T" --step 7 --check --no-plot $QUICK </dev/null >"$tmp/step7"; st=$?
-[ $st -eq 0 ] && grep -q '^== Step 7 of 10: ' "$tmp/step7" \
+"$T" --step 6 --check --no-plot $QUICK </dev/null >"$tmp/step7"; st=$?
+[ $st -eq 0 ] && grep -q '^== Step 6 of 9: ' "$tmp/step7" \
     && [ "$(grep -c '^== Step' "$tmp/step7")" -eq 1 ]
-ok $? "--step 7 shows step 7 only"
-[ -z "$(check "$tmp/step7" target)" ] && [ -n "$(check "$tmp/step7" phi_r2_r16_11)" ]
-ok $? "--step 7: steps 1-6 ran silently (no check lines of theirs)"
+ok $? "--step 6 shows step 6 only"
+[ -z "$(check "$tmp/step7" worst_class)" ] && [ -n "$(check "$tmp/step7" phi_r2_r16_11)" ]
+ok $? "--step 6: steps 1-5 ran silently (no check lines of theirs)"
 
 # --- --out: PNG files when gnuplot is there ------------------------------------
 if command -v gnuplot >/dev/null 2>&1; then
     # shellcheck disable=SC2086
-    "$T" --step 5 --no-plot --out "$tmp/png" $QUICK </dev/null >"$tmp/step5" 2>&1
+    "$T" --step 4 --no-plot --out "$tmp/png" $QUICK </dev/null >"$tmp/step5" 2>&1
     head -c 8 "$tmp/png/05-error-vs-rank.png" 2>/dev/null | od -An -c | grep -q 'P   N   G'
     ok $? "--out DIR: 05-error-vs-rank.png is a PNG"
     [ -s "$tmp/png/05-error-vs-rank.dat" ]; ok $? "its data file is beside it"
