@@ -68,7 +68,7 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
         { .name = "LoRA rel_err", .x = x, .y = y_lora, .n = L5_RANKS },
         { .name = "Eckart-Young bound", .x = x, .y = y_ey, .n = L5_RANKS },
     };
-    rk_plot_spec spec = { .kind = RK_PLOT_XY, .title = "Lesson 5: error of the rank-r update",
+    rk_plot_spec spec = { .kind = RK_PLOT_XY, .title = "Lesson 5, layer 1: error of the rank-r update",
                           .xlabel = "rank r (log scale)",
                           .ylabel = "relative error in Frobenius norm",
                           .logx = true, .ymin = 0, .ymax = 1.05, .series = ser, .n_series = 2 };
