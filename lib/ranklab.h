@@ -32,5 +32,6 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
+#include "analysis/truncation.h"
 
 #endif
