@@ -17,8 +17,8 @@ $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD) $(MESONFLAGS)
 
 build: deps $(BUILD)/build.ninja
-	@ninja -C $(BUILD) | grep -v '^ninja: no work to do' || true
-	@test -x $(RANKLAB)
+	@ninja -C $(BUILD) >$(BUILD)/ninja.out 2>&1 || { cat $(BUILD)/ninja.out; exit 1; }
+	@grep -v -e '^ninja: no work to do' -e '^ninja: Entering directory' $(BUILD)/ninja.out || true
 
 demo: build
 	scripts/walkthrough.sh $(RANKLAB) out/walkthrough

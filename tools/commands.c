@@ -7,12 +7,14 @@ int cmd_svd(int argc, char **argv);
 int cmd_rank(int argc, char **argv);
 int cmd_approx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
+int cmd_tutorial(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
     { "rank", cmd_rank, "numerical rank of a matrix and the tolerance used" },
     { "approx", cmd_approx, "best rank-k approximation, its factors and errors" },
     { "random", cmd_random, "write a random (Gaussian or exactly rank-R) matrix" },
+    { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;
