@@ -8,6 +8,8 @@ int cmd_rank(int argc, char **argv);
 int cmd_approx(int argc, char **argv);
 int cmd_random(int argc, char **argv);
 int cmd_tutorial(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
@@ -15,6 +17,8 @@ const rk_command rk_commands[] = {
     { "approx", cmd_approx, "best rank-k approximation, its factors and errors" },
     { "random", cmd_random, "write a random (Gaussian or exactly rank-R) matrix" },
     { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
+    { "ls", cmd_ls, "list the tensors of a safetensors or .npy file" },
+    { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;

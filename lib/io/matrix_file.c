@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "io/npy.h"
+#include "io/safetensors.h"
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
 {
@@ -26,6 +28,22 @@ static bool has_npy_magic(const char *path)
     return yes;
 }
 
+/* "FILE.safetensors" without a tensor name: the file's tensor if it has exactly one. */
+static rk_status load_only_tensor(const char *path, rk_mat *out, rk_err *err)
+{
+    rk_st_file f;
+    rk_status st = rk_st_open(&f, path, err);
+    if (st)
+        return st;
+    if (f.n_tensors == 1)
+        st = rk_st_tensor_to_mat(&f, &f.tensors[0], out, err);
+    else
+        st = rk_err_set(err, RK_EINVAL, "the file has %zu tensors: name one as FILE.safetensors:TENSOR",
+                        f.n_tensors);
+    rk_st_close(&f);
+    return st;
+}
+
 rk_status rk_matrix_load(const char *spec, rk_mat *out, rk_err *err)
 {
     if (!out)
@@ -34,15 +52,27 @@ rk_status rk_matrix_load(const char *spec, rk_mat *out, rk_err *err)
     if (!spec || !spec[0])
         return rk_err_set(err, RK_EINVAL, "no file given");
 
-    /* ---- dispatch point: "FILE.safetensors:TENSOR" -------------------------
-     * The safetensors reader hooks in here: split spec at the last
-     * ".safetensors:", open FILE with rk_st_open, find TENSOR with rk_st_find
-     * and convert it with rk_st_tensor_to_mat. Until then such specs fall
-     * through to the unsupported-type error below. */
+    /* "FILE.safetensors:TENSOR": split at the last ".safetensors:" */
+    const char *tag = ".safetensors:", *at = NULL;
+    for (const char *p = strstr(spec, tag); p; p = strstr(p + 1, tag))
+        at = p;
+    if (at) {
+        size_t plen = (size_t)(at - spec) + strlen(tag) - 1;
+        char *path = rk_alloc(plen + 1);
+        if (!path)
+            return rk_err_set(err, RK_ENOMEM, "out of memory");
+        memcpy(path, spec, plen);
+        path[plen] = '\0';
+        rk_status st = rk_st_load_matrix(path, at + strlen(tag), out, err);
+        rk_free(path);
+        return st;
+    }
 
     size_t n = strlen(spec);
     if (ends_with(spec, n, ".npy") || has_npy_magic(spec))
         return rk_npy_read(spec, out, NULL, err);
+    if (ends_with(spec, n, ".safetensors"))
+        return load_only_tensor(spec, out, err);
 
     FILE *f = fopen(spec, "rb");
     if (!f && errno == ENOENT)
