@@ -36,5 +36,6 @@
 #include "nn/optim.h"
 #include "nn/train.h"
 #include "analysis/truncation.h"
+#include "analysis/tensor_pairs.h"
 
 #endif

@@ -35,7 +35,7 @@ static void shape_text(char *buf, size_t size, const rk_st_tensor *t)
 /* Why pair @p q cannot be compared (only called for q->status != RK_PAIR_OK). */
 static void skip_reason(char *buf, size_t size, const rk_tensor_pair *q)
 {
-    char a[64], b[64];
+    char a[48], b[48];
     switch (q->status) {
     case RK_PAIR_ONLY_BASE:
         snprintf(buf, size, "only in BASE");

@@ -23,7 +23,7 @@
 /** A tensor that is not compared, and why. */
 typedef struct cli_skip {
     const char *name;     /**< tensor name (points into the files) */
-    char reason[160];     /**< e.g. "only in BASE", "shapes differ: 4 x 3 and 4 x 5" */
+    char reason[256];     /**< e.g. "only in BASE", "shapes differ: 4 x 3 and 4 x 5" */
 } cli_skip;
 
 /** The pairs to compare. */
