@@ -13,6 +13,8 @@
 #define RANKLAB_H
 
 #include "core/alloc.h"
+#include "core/blas.h"
+#include "core/cpu.h"
 #include "core/mat.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -37,5 +39,6 @@
 #include "nn/train.h"
 #include "analysis/truncation.h"
 #include "analysis/tensor_pairs.h"
+#include "plot/plot.h"
 
 #endif

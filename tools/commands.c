@@ -10,7 +10,9 @@ int cmd_random(int argc, char **argv);
 int cmd_tutorial(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_delta(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
@@ -20,7 +22,9 @@ const rk_command rk_commands[] = {
     { "tutorial", cmd_tutorial, "run a lesson step by step (ranklab-tutorial-NN)" },
     { "ls", cmd_ls, "list the tensors of a safetensors or .npy file" },
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
+    { "delta", cmd_delta, "spectrum, rank and truncation errors of a weight difference" },
     { "extract", cmd_extract, "the rank-R LoRA adapter closest to a weight difference" },
+    { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;
