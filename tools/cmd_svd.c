@@ -14,13 +14,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "cli_plot.h"
 #include "cli_tol.h"
 #include "commands.h"
 
 static const char svd_usage[] =
     "usage: ranklab svd FILE [--top K] [--tol T | --rtol R] [--json]\n"
+    "                   [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
     "\n"
     "Singular values of the matrix in FILE and the numbers they determine:\n"
     "numerical rank with its tolerance, the energy table (k, sigma_k, cumulative\n"
@@ -40,11 +43,19 @@ static const char svd_usage[] =
     "              cumulative_energy, rank, tol, tol_rule, stable_rank,\n"
     "              effective_rank, condition_number (null when infinite),\n"
     "              spectral_norm, nuclear_norm, frobenius_norm, rank_for_energy\n"
+    "  --plot OUT  the scree plot: log sigma_k against k, the cumulative energy on\n"
+    "              a second axis, the rank tolerance as a line; a PNG file (an SVG\n"
+    "              file for OUT.svg), or '-' to draw it in the terminal. OUT.dat\n"
+    "              (the numbers) and OUT.gp (the gnuplot script) are written\n"
+    "              beside it. Without gnuplot: a message, OUT.dat still written,\n"
+    "              exit 0.\n"
+    "  --format F  png or svg, whatever OUT's extension\n"
     "  -h, --help  show this help\n"
     "\n"
-    "Exit status: 0 ok, 1 the file cannot be read or decomposed, 2 usage error.\n";
+    "Exit status: 0 ok (also when gnuplot is missing), 1 the file cannot be read\n"
+    "or decomposed or the plot cannot be written, 2 usage error.\n";
 
-enum { OPT_TOP = 1101, OPT_JSON };
+enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT };
 
 /* The energy thresholds reported as "rank for energy". */
 static const double energy_levels[] = { 0.9, 0.99, 0.999 };
@@ -152,6 +163,25 @@ static json_t *build_json(const svd_report *r)
     return o;
 }
 
+/* The scree plot of r->s with the tolerance line (lib/plot: rk_plot_scree); exit status. */
+static int draw(const svd_report *r, const rk_plot_out *out, bool quiet)
+{
+    if (r->k == 0 || rk_spectrum_spectral(r->s, r->k) == 0.0) {
+        fprintf(stderr, "ranklab svd: %s: no plot: every singular value is 0 (nothing to draw on a log axis)\n",
+                r->file);
+        return RK_EXIT_RUNTIME;
+    }
+    if (!quiet && out->format == RK_PLOT_TERM)
+        printf("\n");
+    fflush(stdout);
+    char title[512];
+    snprintf(title, sizeof title, "Scree plot: singular values of %s", r->file);
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_plot_scree(r->s, r->k, r->tol, title, out, &err);
+    return cli_plot_finish("svd", out, s, &err, quiet);
+}
+
 int cmd_svd(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -160,14 +190,15 @@ int cmd_svd(int argc, char **argv)
         { "rtol", required_argument, NULL, CLI_OPT_RTOL },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
-        /* PLOT HOOK (1/3) — --plot FILE.png, the singular-value plot (lib/plot):
-         * add { "plot", required_argument, NULL, OPT_PLOT } here (OPT_PLOT in
-         * the enum above), "[--plot FILE.png]" to svd_usage and docs/tools/svd.md. */
+        { "plot", required_argument, NULL, OPT_PLOT },
+        { "format", required_argument, NULL, OPT_FORMAT },
         { NULL, 0, NULL, 0 },
     };
     const char *cmd = "svd";
     size_t top = SIZE_MAX;
     bool json = false;
+    const char *plot = NULL, *format = NULL;
+    rk_plot_out out;
     rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
     int c, rc;
     opterr = 0;
@@ -188,13 +219,24 @@ int cmd_svd(int argc, char **argv)
         case OPT_JSON:
             json = true;
             break;
-        /* PLOT HOOK (2/3) — case OPT_PLOT: remember optarg as the PNG path. */
+        case OPT_PLOT:
+            plot = optarg;
+            break;
+        case OPT_FORMAT:
+            format = optarg;
+            break;
         default:
             return cli_getopt_error(cmd, c, argv);
         }
     }
     const char *file;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
+        return rc;
+    if (format && !plot)
+        return cli_usage_error(cmd, "--format only applies to --plot");
+    if (plot && json && !strcmp(plot, "-"))
+        return cli_usage_error(cmd, "--plot - and --json both write to standard output");
+    if (plot && (rc = cli_plot_prepare(cmd, plot, format, &out)) != RK_EXIT_OK)
         return rc;
 
     rk_mat a = { 0 };
@@ -214,9 +256,8 @@ int cmd_svd(int argc, char **argv)
         print_text(&r, top);
         rc = RK_EXIT_OK;
     }
-    /* PLOT HOOK (3/3) — when --plot was given and rc is RK_EXIT_OK: draw
-     * r.s[0..k) on a log scale with the line at r.tol into the PNG; a plot
-     * failure is a runtime error naming the PNG (cli_fail(cmd, png, s, &err)). */
+    if (plot && rc == RK_EXIT_OK)
+        rc = draw(&r, &out, json);
     rk_svd_free(&svd);
     return rc;
 }
