@@ -28,6 +28,11 @@ test: build
 	  status=$$?; tail -n 12 $(BUILD)/meson-test.out; \
 	  scripts/count-tests.py $(BUILD) && exit $$status
 
+# Benchmarks (tests/bench/, meson benchmark()): figures printed side by side,
+# never part of `make test`. Heavy: minutes on 2 cores.
+bench: build
+	meson test -C $(BUILD) --no-rebuild --benchmark --verbose
+
 # libFuzzer harnesses (tests/fuzz/README.md): `make fuzz FUZZ_SECONDS=N` fuzzes
 # each reader for N seconds; `make fuzz-replay` reruns the committed corpora.
 include tests/fuzz/fuzz.mk

@@ -3,7 +3,8 @@
  *
  * Layers (each uses only those above it):
  *   core/      status codes, allocation, RNG, the row-major matrix
- *   linalg/    SVD, rank, spectrum metrics, low-rank approximation (double)
+ *   linalg/    SVD, QR, randomized SVD, rank, spectrum metrics, low-rank
+ *              approximation, subspace similarity (double)
  *   io/        .npy, safetensors and PEFT adapters, IDX datasets
  *   nn/        MLP, LoRA adapters, training (float32, CBLAS sgemm)
  *   plot/      gnuplot through a pipe
@@ -20,6 +21,9 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "linalg/qr.h"
+#include "linalg/rsvd.h"
+#include "linalg/subspace.h"
 #include "io/idx.h"
 #include "io/matrix_file.h"
 #include "io/npy.h"
@@ -30,6 +34,8 @@
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
 #include "linalg/svd.h"
+#include "analysis/amplify.h"
+#include "analysis/delta.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/layers.h"

@@ -13,10 +13,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "inspect_plot.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ranklab inspect [--json] ADAPTER\n\n"
+    fprintf(f, "usage: ranklab inspect [--json] [--plot FILE.png|FILE.svg|-] ADAPTER\n\n"
                "ADAPTER is a PEFT LoRA adapter folder (adapter_config.json +\n"
                "adapter_model.safetensors) or its .safetensors file. For each adapted\n"
                "module: the shape of ΔW in the base weight's layout, r, the scale s,\n"
@@ -25,6 +26,10 @@ static void usage(FILE *f)
                "p = σ/Σσ, and the smallest ranks keeping 90%% and 99%% of the energy Σσ²;\n"
                "then a summary across modules.\n\n"
                "  --json       print one JSON object (one line) instead of text\n"
+               "  --plot FILE  draw the singular values of every module's ΔW on a log\n"
+               "               scale into FILE.png or FILE.svg, with FILE.dat (the numbers)\n"
+               "               and FILE.gp (the gnuplot script) beside it; - draws in the\n"
+               "               terminal, after the report\n"
                "  -h, --help   show this help\n");
 }
 
@@ -173,7 +178,22 @@ static int print_json(const char *path, const rk_peft_adapter *ad, const report 
     return cli_json_print("inspect", root);
 }
 
-static int inspect(const char *path, bool as_json)
+/* --plot: one spectrum per module that has singular values, named by the module. */
+static int plot(const char *arg, const rk_peft_adapter *ad, const report *rep, bool announce)
+{
+    rk_plot_spectrum *sp = calloc(ad->n_modules ? ad->n_modules : 1, sizeof *sp);
+    if (!sp)
+        return cli_fail("inspect", arg, RK_ENOMEM, NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < ad->n_modules; i++)
+        if (rep[i].svd.k)
+            sp[n++] = (rk_plot_spectrum){ .name = rep[i].m->name, .s = rep[i].svd.s, .k = rep[i].svd.k };
+    int rc = inspect_plot(arg, sp, n, announce);
+    free(sp);
+    return rc;
+}
+
+static int inspect(const char *path, bool as_json, const char *plot_arg)
 {
     rk_peft_adapter ad;
     rk_err err;
@@ -201,6 +221,8 @@ static int inspect(const char *path, bool as_json)
     }
     int rc = st ? cli_fail("inspect", path, st, &err)
                 : as_json ? print_json(path, &ad, rep) : (print_text(path, &ad, rep), RK_EXIT_OK);
+    if (rc == RK_EXIT_OK && plot_arg)
+        rc = plot(plot_arg, &ad, rep, !as_json);
     for (size_t i = 0; i < ad.n_modules; i++)
         rk_svd_free(&rep[i].svd);
     free(rep);
@@ -211,9 +233,11 @@ static int inspect(const char *path, bool as_json)
 int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                          { "plot", required_argument, NULL, 'p' },
                                           { "help", no_argument, NULL, 'h' },
                                           { NULL, 0, NULL, 0 } };
     bool as_json = false;
+    const char *plot_arg = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -225,11 +249,20 @@ int cmd_inspect(int argc, char **argv)
             as_json = true;
             continue;
         }
+        if (c == 'p') {
+            plot_arg = optarg;
+            continue;
+        }
         return cli_getopt_error("inspect", c, argv);
     }
     const char *adapter;
     int rc = cli_one_file("inspect", argc, argv, optind, &adapter);
     if (rc != RK_EXIT_OK)
         return rc;
-    return inspect(adapter, as_json);
+    if (plot_arg && !*plot_arg)
+        return cli_usage_error("inspect", "--plot wants FILE.png, FILE.svg or -");
+    if (plot_arg && as_json && !strcmp(plot_arg, "-"))
+        return cli_usage_error("inspect", "--plot - draws on standard output, which --json uses: "
+                                          "give --plot FILE.png");
+    return inspect(adapter, as_json, plot_arg);
 }

@@ -11,40 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
-
-/*
- * The OpenBLAS kernel remedy (lib/core/blas.h). When OpenBLAS did not
- * recognise the CPU and loaded a generic core (e.g. Prescott on a CPU with
- * AVX2 or AVX-512), run this same program again with OPENBLAS_CORETYPE set to
- * the core the CPU can run: OpenBLAS reads the variable only when it is
- * loaded. Never when the user set OPENBLAS_CORETYPE or RANKLAB_NO_REEXEC, and
- * never twice: the new process gets RANKLAB_NO_REEXEC=1. RANKLAB_BLAS_REMEDY
- * records the core OpenBLAS had picked, for `ranklab info`. If exec fails,
- * carry on with the generic kernels.
- */
-static void blas_core_remedy(char **argv)
-{
-    rk_blas_info blas;
-    rk_blas_query(&blas);
-    if (!blas.core)
-        return;
-    rk_blas_env env;
-    rk_blas_env_get(&env);
-    rk_cpu_features cpu;
-    rk_cpu_features_detect(&cpu);
-    const char *core = rk_blas_remedy_core(blas.core, &cpu, &env);
-    if (!core)
-        return;
-    if (setenv("OPENBLAS_CORETYPE", core, 1) == 0 && setenv("RANKLAB_NO_REEXEC", "1", 1) == 0 &&
-        setenv("RANKLAB_BLAS_REMEDY", blas.core, 1) == 0)
-        execv("/proc/self/exe", argv);
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv("RANKLAB_BLAS_REMEDY");
-}
+#include "remedy.h"
 
 static void usage(FILE *f)
 {
@@ -67,6 +37,7 @@ static const rk_command *find(const char *name)
 
 int main(int argc, char **argv)
 {
+    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (tools/remedy.h). */
     blas_core_remedy(argv);
     if (argc < 2) {
         usage(stderr);

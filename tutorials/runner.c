@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "remedy.h"
+
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { MAX_LESSON_OPTIONS = 16 };
 
@@ -28,7 +30,7 @@ struct tut_runner {
 
 /* Common long options; lesson options get the values 1000 + index. */
 enum { OPT_NO_PAUSE = 256, OPT_LIST, OPT_STEP, OPT_FROM, OPT_SEED, OPT_OUT, OPT_CHECK,
-       OPT_NO_PLOT, OPT_HELP, OPT_LESSON = 1000 };
+       OPT_NO_PLOT, OPT_HELP, OPT_VERSION, OPT_LESSON = 1000 };
 
 static const struct option common_options[] = {
     { "no-pause", no_argument, NULL, OPT_NO_PAUSE },
@@ -40,6 +42,7 @@ static const struct option common_options[] = {
     { "check", no_argument, NULL, OPT_CHECK },
     { "no-plot", no_argument, NULL, OPT_NO_PLOT },
     { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
 };
 enum { N_COMMON = sizeof common_options / sizeof common_options[0] };
 
@@ -112,7 +115,8 @@ static void usage(const tut_lesson *l, FILE *f)
         snprintf(left, sizeof left, "--%s %s", l->options[i].name, l->options[i].metavar);
         fprintf(f, "  %-13s %s\n", left, l->options[i].help);
     }
-    fprintf(f, "  --help        this help\n\n"
+    fprintf(f, "  --version     ranklab's version and the BLAS kernel core in use\n"
+               "  --help        this help\n\n"
                "Between steps it waits for Enter when stdin is a terminal (q quits).\n"
                "Exit status: 0 success, 1 a step failed, 2 usage error.\n");
 }
@@ -201,6 +205,10 @@ static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
         case OPT_CHECK: r->check = true; break;
         case OPT_NO_PLOT: r->no_plot = true; break;
         case OPT_HELP: usage(l, stdout); return EXIT_OK;
+        case OPT_VERSION:
+            printf("%s (ranklab %s)\n", l->prog, RK_VERSION);
+            blas_core_print(stdout);
+            return EXIT_OK;
         case ':': return usage_error(l, "option '%s' needs a value", argv[optind - 1]);
         case '?': return usage_error(l, "unknown option '%s'", argv[optind - 1]);
         default: {
@@ -306,6 +314,8 @@ static int run_steps(tut_runner *r)
 
 int tut_main(const tut_lesson *lesson, int argc, char **argv)
 {
+    /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
+    blas_core_remedy(argv);
     tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
     int status = parse_args(&r, lesson, argc, argv);
     if (status < 0 && r.out_dir) {

@@ -9,8 +9,9 @@
  * generic core (Prescott: SSE3, 128-bit vectors, no FMA), several times
  * slower than the kernels the CPU can run. The core can be forced with the
  * environment variable OPENBLAS_CORETYPE, which OpenBLAS reads only at load
- * time: ranklab's main() therefore re-executes itself with the variable set
- * (tools/ranklab.c), deciding with rk_blas_remedy_core().
+ * time: ranklab's main() and the tutorials' tut_main() therefore re-execute
+ * the program with the variable set (tools/remedy.c), deciding with
+ * rk_blas_remedy_core().
  */
 #ifndef RK_CORE_BLAS_H
 #define RK_CORE_BLAS_H

@@ -3,6 +3,7 @@
 # remedy (forced with RANKLAB_FAKE_GENERIC_CORE=1, since this machine's
 # OpenBLAS may well pick the right core itself). TAP output.
 R="$RK_BUILD_ROOT/tools/ranklab"
+TUT="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-01"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ranklab-info-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 n=0
@@ -16,7 +17,11 @@ json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0
 info() { env -u OPENBLAS_CORETYPE -u RANKLAB_NO_REEXEC -u RANKLAB_FAKE_GENERIC_CORE \
              -u RANKLAB_BLAS_REMEDY "$@" "$R" info --no-probe --json >"$T/out" 2>"$T/err"; }
 
-echo "1..17"
+# Run the tutorial lesson 1 with --version, with the same clean environment.
+tut() { env -u OPENBLAS_CORETYPE -u RANKLAB_NO_REEXEC -u RANKLAB_FAKE_GENERIC_CORE \
+            -u RANKLAB_BLAS_REMEDY "$@" "$TUT" --version </dev/null >"$T/out" 2>"$T/err"; }
+
+echo "1..20"
 "$R" info --no-probe >"$T/out" 2>"$T/err"
 check "info exits 0" test $? -eq 0
 check "info names the version" grep -q "^ranklab [0-9]" "$T/out"
@@ -45,9 +50,14 @@ info
 check "--json is one JSON object with the version and the BLAS" \
     json "$T/out" "j['version'] and j['blas']['threads'] >= 1 and 'features' in j['cpu']"
 
+tut
+check "a tutorial's --version names the lesson, ranklab's version and the kernel core" \
+    sh -c "grep -q '^ranklab-tutorial-01 (ranklab [0-9]' '$T/out' && grep -q '^BLAS kernel core: ' '$T/out'"
+info
+
 # The remedy needs OpenBLAS and a CPU with AVX2+FMA or AVX-512.
 if ! json "$T/out" "j['blas']['core'] is not None and j['remedy']['cpu_core'] is not None"; then
-    for i in 9 10 11 12 13 14 15; do n=$((n + 1)); echo "ok $n # SKIP not OpenBLAS, or no AVX2/AVX-512"; done
+    for i in 1 2 3 4 5 6 7 8 9; do n=$((n + 1)); echo "ok $n # SKIP not OpenBLAS, or no AVX2/AVX-512"; done
     exit 0
 fi
 cpu_core=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['remedy']['cpu_core'])" "$T/out")
@@ -65,6 +75,13 @@ check "RANKLAB_NO_REEXEC=1 keeps the generic core, and info warns" \
 info RANKLAB_FAKE_GENERIC_CORE=1 OPENBLAS_CORETYPE=Haswell
 check "the user's OPENBLAS_CORETYPE is never overridden" \
     json "$T/out" "not j['remedy']['applied'] and j['blas']['core_source'] == 'user' and j['blas']['core'] == 'Haswell'"
+
+# The tutorials re-execute themselves the same way (tools/remedy.c, called first by tut_main).
+tut RANKLAB_FAKE_GENERIC_CORE=1
+check "a generic core makes a tutorial re-execute with OPENBLAS_CORETYPE=$cpu_core too" \
+    grep -qi "^BLAS kernel core: $cpu_core (remedy applied: OpenBLAS picked [A-Za-z0-9()]*; re-executed with OPENBLAS_CORETYPE=$cpu_core)\$" "$T/out"
+tut RANKLAB_FAKE_GENERIC_CORE=1 RANKLAB_NO_REEXEC=1
+check "RANKLAB_NO_REEXEC=1 keeps a tutorial on the core it has" grep -q "(chosen by OpenBLAS)\$" "$T/out"
 
 env -u OPENBLAS_CORETYPE -u RANKLAB_NO_REEXEC RANKLAB_FAKE_GENERIC_CORE=1 "$R" info --no-probe >"$T/out" 2>"$T/err"
 check "the text report says the remedy was applied" grep -q "^kernel core: .*(remedy applied: " "$T/out"
