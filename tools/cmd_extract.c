@@ -27,7 +27,7 @@
 
 static const char extract_usage[] =
     "usage: ranklab extract --rank R BASE FINETUNED -o ADAPTER_DIR [--tensor NAME]\n"
-    "                       [--alpha A] [--module NAME] [--json]\n"
+    "                       [--alpha A] [--module NAME] [--exact] [--json]\n"
     "\n"
     "The rank-R LoRA adapter that best approximates the weight difference\n"
     "dW = FINETUNED - BASE, written in Hugging Face PEFT's layout\n"
@@ -50,8 +50,12 @@ static const char extract_usage[] =
     "  --alpha A           lora_alpha, A > 0 (default R, so the scale A/R is 1)\n"
     "  --module NAME       the module name for two .npy files (default: the\n"
     "                      FINETUNED file's name without directory and extension)\n"
+    "  --exact             always use the dense SVD. By default a large difference\n"
+    "                      (min(m, n) >= 512, R <= min(m, n)/8) is decomposed by\n"
+    "                      the randomized SVD, top R only; its error is then\n"
+    "                      ||dW - B A||_F formed from the factors (double)\n"
     "  --json              print one JSON object: base, finetuned, output, rank,\n"
-    "                      lora_alpha, scale, modules (name, tensor, shape,\n"
+    "                      lora_alpha, scale, modules (name, tensor, shape, method,\n"
     "                      frobenius_norm, frobenius_error, relative_error,\n"
     "                      energy_kept, written_error, params), skipped\n"
     "  -h, --help          show this help\n"
@@ -60,13 +64,13 @@ static const char extract_usage[] =
     "(two .npy files or --tensor), no tensor can be extracted, or the adapter\n"
     "cannot be written; 2 usage error (also R < 1, A <= 0).\n";
 
-enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON };
+enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_EXACT };
 
 typedef struct extract_opts {
     const char *base, *ft, *out, *tensor, *module;
     size_t r;
     double alpha;
-    bool have_alpha, json;
+    bool have_alpha, json, exact;
 } extract_opts;
 
 /* One module's factors and errors. */
@@ -78,6 +82,7 @@ typedef struct extract_item {
     rk_trunc_row row;        /* errors from the spectrum */
     double norm;             /* ‖ΔW‖_F */
     double written_err;      /* ‖ΔW − s·B32·A32‖_F */
+    bool randomized;         /* top R by rk_rsvd */
 } extract_item;
 
 static int parse_rank(const char *cmd, const char *arg, size_t *r)
@@ -102,6 +107,7 @@ static int parse_args(int argc, char **argv, extract_opts *o)
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "module", required_argument, NULL, OPT_MODULE },
         { "json", no_argument, NULL, OPT_JSON },
+        { "exact", no_argument, NULL, OPT_EXACT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -135,6 +141,9 @@ static int parse_args(int argc, char **argv, extract_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_EXACT:
+            o->exact = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -213,7 +222,10 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     it->m = d.rows;
     it->n = d.cols;
     it->norm = rk_mat_norm_fro(&d);
-    rk_status s = rk_trunc_lora(&b, &a, &d, o->r, &it->row);
+    /* Only the top R are needed: the randomized SVD when it pays (lib/linalg/rsvd.h). */
+    it->randomized = !o->exact && rk_rsvd_worthwhile(d.rows, d.cols, o->r);
+    rk_trunc_lora_opts lo = { .randomized = it->randomized, .seed = 0 };
+    rk_status s = rk_trunc_lora(&b, &a, &d, o->r, &lo, &it->row);
     double scale = o->alpha / (double)o->r; /* PEFT: s = lora_alpha / r */
     if (s == RK_OK) {
         it->module = o->module && !p->safetensors ? rk_alloc(strlen(o->module) + 1)
@@ -265,14 +277,19 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
         snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
         snprintf(note, sizeof note, "(B: %zu x %zu, A: %zu x %zu)", it->m, o->r, o->r, it->n);
         cli_print_row("shape of dW", v, note);
+        if (it->randomized)
+            printf("%-18srandomized SVD (Halko–Martinsson–Tropp), top %zu of min(m,n) = %zu; "
+                   "--exact to force the full SVD\n", "method", o->r, it->m < it->n ? it->m : it->n);
         snprintf(v, sizeof v, "%.10g", it->norm);
         cli_print_row("||dW||_F", v, NULL);
         snprintf(v, sizeof v, "%.10g", it->row.fro_err);
-        cli_print_row("error left", v, "(||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2))");
+        cli_print_row("error left", v, it->randomized ? "(||dW - B*A||_F, formed in double)"
+                                                      : "(||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2))");
         snprintf(v, sizeof v, "%.6g", it->row.rel_err);
         cli_print_row("relative error", v, "(error left / ||dW||_F)");
         snprintf(v, sizeof v, "%.10f", it->row.energy);
-        cli_print_row("energy kept", v, "(sum_{i<=R} sigma_i^2 / sum sigma_i^2)");
+        cli_print_row("energy kept", v, it->randomized ? "(sum_{i<=R} sigma_i^2 / ||dW||_F^2)"
+                                                       : "(sum_{i<=R} sigma_i^2 / sum sigma_i^2)");
         snprintf(v, sizeof v, "%.6g", it->written_err);
         cli_print_row("written error", v, "(||dW - s*B*A||_F with the float32 factors)");
         snprintf(v, sizeof v, "%zu", it->row.params);
@@ -302,6 +319,7 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
         bad |= json_array_append_new(shape, json_integer((json_int_t)it->m));
         bad |= json_array_append_new(shape, json_integer((json_int_t)it->n));
         bad |= json_object_set_new(m, "shape", shape);
+        bad |= json_object_set_new(m, "method", json_string(it->randomized ? "randomized" : "exact"));
         bad |= json_object_set_new(m, "frobenius_norm", json_real(it->norm));
         bad |= json_object_set_new(m, "frobenius_error", json_real(it->row.fro_err));
         bad |= json_object_set_new(m, "relative_error", json_real(it->row.rel_err));

@@ -20,9 +20,10 @@
 #include "cli_plot.h"
 #include "cli_tol.h"
 #include "commands.h"
+#include "svd_top.h"
 
 static const char svd_usage[] =
-    "usage: ranklab svd FILE [--top K] [--tol T | --rtol R] [--json]\n"
+    "usage: ranklab svd FILE [--top K] [--exact] [--tol T | --rtol R] [--json]\n"
     "                   [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
     "\n"
     "Singular values of the matrix in FILE and the numbers they determine:\n"
@@ -34,6 +35,13 @@ static const char svd_usage[] =
     "Options:\n"
     "  --top K     show only the first K rows of the energy table (default: all;\n"
     "              0 hides the table). JSON output always has every value.\n"
+    "              On a large matrix (min(m, n) >= 512, K <= min(m, n)/8) only the\n"
+    "              top K values are computed, by the randomized SVD; figures that\n"
+    "              need every value (effective rank, condition number, nuclear\n"
+    "              norm) are then left out, the energy is measured against\n"
+    "              ||A||_F^2 computed from the entries, and the rank is known\n"
+    "              only when it is below K\n"
+    "  --exact     always compute every singular value (dense SVD)\n"
     "  --tol T     rank = number of sigma_i > T (absolute tolerance, T >= 0)\n"
     "  --rtol R    rank = number of sigma_i > R * sigma_1 (relative, R >= 0)\n"
     "              default: sigma_i > sigma_1 * max(m, n) * eps, eps = 2^-52\n"
@@ -55,7 +63,7 @@ static const char svd_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing), 1 the file cannot be read\n"
     "or decomposed or the plot cannot be written, 2 usage error.\n";
 
-enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT };
+enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT, OPT_EXACT };
 
 /* The energy thresholds reported as "rank for energy". */
 static const double energy_levels[] = { 0.9, 0.99, 0.999 };
@@ -142,6 +150,7 @@ static json_t *build_json(const svd_report *r)
                                                     r->s, r->k, energy_levels[i])));
     }
     bad |= json_object_set_new(o, "file", json_string(r->file));
+    bad |= json_object_set_new(o, "method", json_string("exact"));
     bad |= json_object_set_new(o, "shape", shape);
     bad |= json_object_set_new(o, "singular_values", sv);
     bad |= json_object_set_new(o, "cumulative_energy", energy);
@@ -192,12 +201,14 @@ int cmd_svd(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
+        { "exact", no_argument, NULL, OPT_EXACT },
         { NULL, 0, NULL, 0 },
     };
     const char *cmd = "svd";
     size_t top = SIZE_MAX;
     bool json = false;
     const char *plot = NULL, *format = NULL;
+    bool exact = false;
     rk_plot_out out;
     rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
     int c, rc;
@@ -225,6 +236,9 @@ int cmd_svd(int argc, char **argv)
         case OPT_FORMAT:
             format = optarg;
             break;
+        case OPT_EXACT:
+            exact = true;
+            break;
         default:
             return cli_getopt_error(cmd, c, argv);
         }
@@ -242,6 +256,13 @@ int cmd_svd(int argc, char **argv)
     rk_mat a = { 0 };
     if ((rc = cli_load_matrix(cmd, file, &a)) != RK_EXIT_OK)
         return rc;
+    /* Only the top K asked for, of a large matrix: the randomized SVD (svd_top.c). */
+    size_t kfull = a.rows < a.cols ? a.rows : a.cols;
+    if (!exact && top != SIZE_MAX && top >= 1 && top < kfull && rk_rsvd_worthwhile(a.rows, a.cols, top)) {
+        rc = svd_top_run(file, &a, top, &opts, json, plot ? &out : NULL);
+        rk_mat_free(&a);
+        return rc;
+    }
     rk_svd svd;
     rk_status s = rk_svd_decomp(&svd, &a, RK_SVD_VALUES);
     rk_mat_free(&a);

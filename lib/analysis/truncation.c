@@ -4,9 +4,11 @@
  */
 #include "analysis/truncation.h"
 
+#include <math.h>
 #include <stdint.h>
 
 #include "linalg/lowrank.h"
+#include "linalg/rsvd.h"
 #include "linalg/spectrum.h"
 #include "linalg/svd.h"
 
@@ -66,7 +68,33 @@ rk_status rk_trunc_summarize(const double *s, size_t k, size_t m, size_t n,
     return RK_OK;
 }
 
-rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r, rk_trunc_row *row)
+/* The errors of b·a as an approximation of d, formed (randomized case, see truncation.h). */
+static rk_status formed_row(const rk_mat *d, const rk_mat *b, const rk_mat *a, const rk_svd *svd,
+                            rk_trunc_row *row)
+{
+    rk_mat res;
+    rk_status s = rk_mat_dup(&res, d);
+    if (s != RK_OK)
+        return s;
+    if (b->cols > 0 && (s = rk_mat_gemm(false, false, -1.0, b, a, 1.0, &res)) != RK_OK) {
+        rk_mat_free(&res);
+        return s;
+    }
+    double norm = rk_mat_norm_fro(d), acc = 0.0;
+    for (size_t i = 0; i < svd->k && norm > 0; i++)
+        acc += (svd->s[i] / norm) * (svd->s[i] / norm);
+    row->r = svd->k;
+    row->fro_err = rk_mat_norm_fro(&res);
+    row->spectral_err = NAN;
+    row->rel_err = norm > 0 ? row->fro_err / norm : 0.0;
+    row->energy = acc < 1.0 ? acc : 1.0;
+    row->params = rk_lowrank_param_count(d->rows, d->cols, svd->k);
+    rk_mat_free(&res);
+    return RK_OK;
+}
+
+rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r,
+                        const rk_trunc_lora_opts *opts, rk_trunc_row *row)
 {
     if (!b || !a || !delta)
         return RK_EINVAL;
@@ -75,14 +103,23 @@ rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r, rk_
     size_t k = delta->rows < delta->cols ? delta->rows : delta->cols;
     if (r > k)
         return RK_ERANGE;
+    bool randomized = opts && opts->randomized;
     rk_svd svd;
-    rk_status s = rk_svd_decomp(&svd, delta, RK_SVD_THIN);
+    rk_status s;
+    if (randomized) {
+        rk_rsvd_opts ro = rk_rsvd_opts_default(r);
+        ro.seed = opts->seed;
+        s = rk_rsvd(&svd, delta, &ro);
+    } else {
+        s = rk_svd_decomp(&svd, delta, RK_SVD_THIN);
+    }
     if (s != RK_OK)
         return s;
     /* B = U_r·S_r (m×r), A = V_rᵀ (r×n): B·A = U_r·S_r·V_rᵀ = [ΔW]_r. */
     s = rk_lowrank_factors(b, a, &svd, r, RK_SPLIT_US);
     if (s == RK_OK && row)
-        s = rk_trunc_table(svd.s, svd.k, svd.m, svd.n, &r, 1, row);
+        s = randomized ? formed_row(delta, b, a, &svd, row)
+                       : rk_trunc_table(svd.s, svd.k, svd.m, svd.n, &r, 1, row);
     rk_svd_free(&svd);
     if (s != RK_OK) {
         rk_mat_free(b);

@@ -21,7 +21,9 @@
 #ifndef RK_ANALYSIS_TRUNCATION_H
 #define RK_ANALYSIS_TRUNCATION_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/mat.h"
 #include "core/status.h"
@@ -77,16 +79,32 @@ typedef struct rk_trunc_summary {
 rk_status rk_trunc_summarize(const double *s, size_t k, size_t m, size_t n,
                              const rk_rank_opts *opts, rk_trunc_summary *out);
 
+/** How rk_trunc_lora() decomposes ΔW; a NULL pointer means the dense SVD. */
+typedef struct rk_trunc_lora_opts {
+    bool randomized;   /**< only the top r triplets, by rk_rsvd() (lib/linalg/rsvd.h) */
+    uint64_t seed;     /**< seed of the randomized SVD's Gaussian sketch */
+} rk_trunc_lora_opts;
+
 /**
  * The rank-@p r LoRA factors of @p delta (m×n): @p b = U_r·S_r (m×r) and
- * @p a = V_rᵀ (r×n) from its thin SVD, so b·a = [ΔW]_r, the closest matrix of
- * rank ≤ r in the Frobenius and spectral norms. With the PEFT scale
- * s = lora_alpha / r = 1 (lora_alpha = r) the adapter adds exactly [ΔW]_r.
- * When @p row is not NULL it receives the errors of that truncation (from
- * the spectrum, as rk_trunc_table). On error @p b and @p a are left empty.
+ * @p a = V_rᵀ (r×n), so b·a = [ΔW]_r, the closest matrix of rank ≤ r in the
+ * Frobenius and spectral norms. With the PEFT scale s = lora_alpha / r = 1
+ * (lora_alpha = r) the adapter adds exactly [ΔW]_r.
+ *
+ * Dense SVD (@p opts NULL or not randomized): the thin SVD of ΔW; @p row
+ * (when not NULL) receives the errors from the spectrum, as rk_trunc_table.
+ * Randomized: the top r triplets by rk_rsvd() with its default options and
+ * opts->seed — b·a is then within rounding of [ΔW]_r when σ_r > σ_{r+1}
+ * clearly, and @p row holds what can be known without the rest of the
+ * spectrum: fro_err = ‖ΔW − b·a‖_F formed from the factors, rel_err =
+ * fro_err/‖ΔW‖_F, energy = Σ_{i≤r} σ_i² / ‖ΔW‖_F² (‖ΔW‖_F from the entries),
+ * spectral_err = NaN (σ_{r+1} not computed), params.
+ *
+ * On error @p b and @p a are left empty.
  * @return RK_OK; RK_EINVAL (NULL); RK_ERANGE (r > min(m, n));
- *         the errors of rk_svd_decomp() (RK_ENONFINITE, RK_ENOMEM, …).
+ *         the errors of rk_svd_decomp() / rk_rsvd() (RK_ENONFINITE, RK_ENOMEM, …).
  */
-rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r, rk_trunc_row *row);
+rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r,
+                        const rk_trunc_lora_opts *opts, rk_trunc_row *row);
 
 #endif

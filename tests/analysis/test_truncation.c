@@ -158,7 +158,7 @@ static void test_lora_exact_rank(void **state)
     rk_trunc_row row;
     double norm = rk_mat_norm_fro(&delta);
     for (size_t r = 0; r <= 5; r++) {
-        assert_status(rk_trunc_lora(&b, &a, &delta, r, &row), RK_OK);
+        assert_status(rk_trunc_lora(&b, &a, &delta, r, NULL, &row), RK_OK);
         assert_int_equal(b.rows, m);
         assert_int_equal(b.cols, r);
         assert_int_equal(a.rows, r);
@@ -176,15 +176,50 @@ static void test_lora_exact_rank(void **state)
         rk_mat_free(&b);
         rk_mat_free(&a);
     }
-    assert_status(rk_trunc_lora(&b, &a, &delta, 14, &row), RK_ERANGE);
+    assert_status(rk_trunc_lora(&b, &a, &delta, 14, NULL, &row), RK_ERANGE);
     assert_null(b.data);
-    assert_status(rk_trunc_lora(&b, &a, NULL, 1, &row), RK_EINVAL);
+    assert_status(rk_trunc_lora(&b, &a, NULL, 1, NULL, &row), RK_EINVAL);
     delta.data[3] = NAN;
-    assert_status(rk_trunc_lora(&b, &a, &delta, 1, NULL), RK_ENONFINITE);
+    assert_status(rk_trunc_lora(&b, &a, &delta, 1, NULL, NULL), RK_ENONFINITE);
     rk_mat_free(&base);
     rk_mat_free(&upd);
     rk_mat_free(&ft);
     rk_mat_free(&delta);
+}
+
+/* The randomized path agrees with the dense one on a clear gap (σ_3 ≫ σ_4). */
+static void test_lora_randomized(void **state)
+{
+    (void)state;
+    size_t m = 60, n = 40, r = 3;
+    rk_mat d, noise, b, a, b2, a2, x, y;
+    rank_r_mat(&d, m, n, r, 21);
+    random_mat(&noise, m, n, 22);
+    assert_status(rk_mat_axpy(&d, 1e-6, &noise), RK_OK);
+    rk_trunc_row exact, rnd;
+    rk_trunc_lora_opts ro = { .randomized = true, .seed = 5 };
+    assert_status(rk_trunc_lora(&b, &a, &d, r, NULL, &exact), RK_OK);
+    assert_status(rk_trunc_lora(&b2, &a2, &d, r, &ro, &rnd), RK_OK);
+    assert_status(rk_mat_mul(&x, &b, &a), RK_OK);
+    assert_status(rk_mat_mul(&y, &b2, &a2), RK_OK);
+    /* Both are [ΔW]_3 up to the noise's pull on the subspace: tiny against ‖ΔW‖. */
+    double diff = rk_mat_max_abs_diff(&x, &y), norm = rk_mat_norm_fro(&d);
+    if (!(diff <= 1e-9 * norm))
+        fail_msg("randomized vs dense [dW]_3: max diff %.3g, ||dW||_F %.3g", diff, norm);
+    assert_int_equal(rnd.r, r);
+    assert_true(isnan(rnd.spectral_err));
+    /* formed error against the spectrum's √(Σ_{i>3} σ²) */
+    assert_rel_near(rnd.fro_err, exact.fro_err, 1e-6);
+    assert_rel_near(rnd.rel_err, exact.rel_err, 1e-6);
+    assert_true(fabs(rnd.energy - exact.energy) <= 1e-12);
+    assert_int_equal(rnd.params, exact.params);
+    /* same seed, same factors */
+    rk_mat b3, a3;
+    assert_status(rk_trunc_lora(&b3, &a3, &d, r, &ro, NULL), RK_OK);
+    assert_true(rk_mat_max_abs_diff(&b2, &b3) == 0.0 && rk_mat_max_abs_diff(&a2, &a3) == 0.0);
+    rk_mat *all[] = { &d, &noise, &b, &a, &b2, &a2, &b3, &a3, &x, &y };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        rk_mat_free(all[i]);
 }
 
 static void test_lora_alloc_failures(void **state)
@@ -192,23 +227,27 @@ static void test_lora_alloc_failures(void **state)
     (void)state;
     rk_mat d, b, a;
     random_mat(&d, 9, 6, 5);
-    int failed = 0, done = 0;
-    for (long i = 1; i < 100 && !done; i++) {
-        rk_test_fail_alloc_after(i);
-        rk_status s = rk_trunc_lora(&b, &a, &d, 2, NULL);
-        rk_test_fail_alloc_after(0);
-        if (s == RK_OK) {
-            done = 1;
-            rk_mat_free(&b);
-            rk_mat_free(&a);
-        } else {
-            assert_status(s, RK_ENOMEM);
-            assert_null(b.data);
-            assert_null(a.data);
-            failed++;
+    for (int mode = 0; mode < 2; mode++) {
+        rk_trunc_lora_opts ro = { .randomized = mode == 1, .seed = 1 };
+        int failed = 0, done = 0;
+        for (long i = 1; i < 200 && !done; i++) {
+            rk_trunc_row row;
+            rk_test_fail_alloc_after(i);
+            rk_status s = rk_trunc_lora(&b, &a, &d, 2, &ro, &row);
+            rk_test_fail_alloc_after(0);
+            if (s == RK_OK) {
+                done = 1;
+                rk_mat_free(&b);
+                rk_mat_free(&a);
+            } else {
+                assert_status(s, RK_ENOMEM);
+                assert_null(b.data);
+                assert_null(a.data);
+                failed++;
+            }
         }
+        assert_true(done && failed > 0);
     }
-    assert_true(done && failed > 0);
     rk_mat_free(&d);
 }
 
@@ -220,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_default_ranks),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_lora_exact_rank),
+        cmocka_unit_test(test_lora_randomized),
         cmocka_unit_test(test_lora_alloc_failures),
     };
     return cmocka_run_group_tests_name("truncation", tests, NULL, NULL);

@@ -11,6 +11,8 @@
  *         linear1.bias    16 (1-d: skipped, not a matrix)
  *         shape.weight     5×6 in base, 6×5 in ft (skipped: shapes differ)
  *         only_base.weight 4×4, only_ft.weight 4×4 (skipped: in one file)
+ *       DIR/bigbase.npy  600×520 Gaussian, DIR/bigft.npy = bigbase + a rank-4
+ *                        update: large enough for the randomized SVD
  *
  *   delta_helper check ADAPTER BASE FT R [TENSOR]
  *       Read ADAPTER with lib/io/peft.h, find the module of TENSOR (or the
@@ -101,6 +103,12 @@ static int fixtures(const char *dir)
     rk_mat_free(&base);
     rk_mat_free(&ft);
     rk_mat_free(&wide);
+    gauss(&base, 600, 520, 4);
+    plus_rank(&ft, &base, 4, 5);
+    save_npy(dir, "bigbase.npy", &base);
+    save_npy(dir, "bigft.npy", &ft);
+    rk_mat_free(&base);
+    rk_mat_free(&ft);
 
     rk_mat l1, l1f, l2, l2f, bias, biasf, sh, shf, ob, of;
     gauss(&l1, 16, 12, 10);

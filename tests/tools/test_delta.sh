@@ -284,6 +284,65 @@ expect "extract of a missing file: exit 1" 1 "ranklab extract: $tmp/missing.npy:
 run extract -r 2 "$tmp/base.npy" "$tmp/ft.npy" -o "$tmp/bad" --alpha 0
 expect "extract --alpha 0: exit 2" 2 "ranklab extract: --alpha wants a number > 0"
 
+# ---- the randomized SVD when only the top K are wanted ------------------------
+run svd "$tmp/bigft.npy" --top 8 --json
+cp "$tmp/out" "$tmp/rnd.json"
+run svd "$tmp/bigft.npy" --top 8 --exact --json
+cat "$tmp/rnd.json" >>"$tmp/out"
+py "svd --top 8 of 600 x 520: randomized; the 4 values above the gap as the dense SVD's (1e-10), the rest below them; figures needing all values null" '
+import json, sys
+e, r = [json.loads(l) for l in sys.stdin.read().splitlines()]
+assert e["method"] == "exact" and r["method"] == "randomized" and r["top"] == 8
+s, t = e["singular_values"], r["singular_values"]
+assert len(t) == 8 and len(s) == 520
+# sigma_1..4 (the rank-4 update) stand far above the Gaussian bulk: the sketch finds them
+assert all(abs(a - b) <= 1e-10 * s[0] for a, b in zip(s[:4], t[:4])), (s[:4], t[:4])
+# inside the bulk the randomized values are Ritz values: at most the true ones, and close
+assert all(b <= a * (1 + 1e-12) and b >= 0.9 * a for a, b in zip(s[4:8], t[4:8])), (s[4:8], t[4:8])
+assert r["rank"] is None and r["rank_at_least"] == 8      # full rank: not known from 8 values
+assert r["effective_rank"] is None and r["nuclear_norm"] is None and r["condition_number"] is None
+assert abs(r["frobenius_norm"] - e["frobenius_norm"]) <= 1e-12 * e["frobenius_norm"]
+assert abs(r["stable_rank"] - e["stable_rank"]) <= 1e-9 * e["stable_rank"]
+assert all(abs(a - b) <= 1e-10 for a, b in zip(e["cumulative_energy"][:4], r["cumulative_energy"][:4]))
+assert all(b <= a + 1e-12 for a, b in zip(e["cumulative_energy"], r["cumulative_energy"]))
+'
+run svd "$tmp/bigft.npy" --top 8
+grep -q '^method            randomized SVD (Halko–Martinsson–Tropp), top 8 of min(m,n) = 520; --exact to force the full SVD$' "$tmp/out"
+check "svd --top 8 says it used the randomized SVD and how to avoid it" $?
+run svd "$tmp/bigft.npy" --top 100
+! grep -q randomized "$tmp/out" && [ "$rc" -eq 0 ]
+check "svd --top 100 (> min(m, n)/8): the dense SVD" $?
+run approx "$tmp/bigft.npy" -k 4 --json
+cp "$tmp/out" "$tmp/rnd.json"
+run approx "$tmp/bigft.npy" -k 4 --json --exact
+cat "$tmp/rnd.json" >>"$tmp/out"
+py "approx -k 4: randomized error formed from A_k agrees with sqrt(sum_{i>4} sigma_i^2); spectral_error null" '
+import json, sys
+e, r = [json.loads(l) for l in sys.stdin.read().splitlines()]
+assert e["method"] == "exact" and r["method"] == "randomized"
+assert r["spectral_error"] is None
+assert abs(r["frobenius_error"] - e["frobenius_error"]) <= 1e-8 * e["frobenius_error"], (r, e)
+assert abs(r["energy_kept"] - e["energy_kept"]) <= 1e-12
+'
+run delta "$tmp/bigbase.npy" "$tmp/bigft.npy" --json --ranks 4
+py "delta of the 600 x 520 pair: rank 4 (delta always uses the dense SVD)" '
+import json, sys
+t = json.load(sys.stdin)["tensors"][0]
+assert t["rank"] == 4 and len(t["singular_values"]) == 520
+'
+run extract -r 4 "$tmp/bigbase.npy" "$tmp/bigft.npy" -o "$tmp/adbig" --json
+py "extract -r 4 of the 600 x 520 pair: randomized, error at rounding level" '
+import json, sys
+(m,) = json.load(sys.stdin)["modules"]
+assert m["method"] == "randomized"
+assert m["frobenius_error"] <= 1e-10 * m["frobenius_norm"], m
+'
+"$helper" check "$tmp/adbig" "$tmp/bigbase.npy" "$tmp/bigft.npy" 4 >"$tmp/out" 2>&1
+check "extract (randomized): W0 + s*B*A equals W0 + [dW]_4 of the dense SVD" $?
+diag "$tmp/out"
+run extract -r 4 "$tmp/bigbase.npy" "$tmp/bigft.npy" -o "$tmp/adbig2" --exact --json
+py "extract --exact: the dense SVD" 'import json, sys; assert json.load(sys.stdin)["modules"][0]["method"] == "exact"'
+
 # ---- plots -------------------------------------------------------------------
 if command -v gnuplot >/dev/null 2>&1; then
     run svd "$tmp/ft.npy" --plot "$tmp/scree.png"
