@@ -112,7 +112,8 @@ static void usage(const tut_lesson *l, FILE *f)
             l->prog, l->title, (unsigned long long)l->default_seed);
     for (size_t i = 0; i < l->n_options; i++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", l->options[i].name, l->options[i].metavar);
+        snprintf(left, sizeof left, "--%s%s%s", l->options[i].name,
+                 l->options[i].metavar ? " " : "", l->options[i].metavar ? l->options[i].metavar : "");
         fprintf(f, "  %-13s %s\n", left, l->options[i].help);
     }
     fprintf(f, "  --version     ranklab's version and the BLAS kernel core in use\n"
@@ -176,8 +177,10 @@ static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
         return usage_error(l, "%s", "too many lesson options");
     memcpy(longopts, common_options, sizeof common_options);
     for (size_t i = 0; i < l->n_options; i++)
-        longopts[N_COMMON + i] = (struct option){ l->options[i].name, required_argument, NULL,
-                                                  OPT_LESSON + (int)i };
+        longopts[N_COMMON + i] = (struct option){ l->options[i].name,
+                                                  l->options[i].metavar ? required_argument
+                                                                        : no_argument,
+                                                  NULL, OPT_LESSON + (int)i };
     longopts[N_COMMON + l->n_options] = (struct option){ NULL, 0, NULL, 0 };
 
     bool list = false, have_step = false, have_from = false, no_pause = false;
@@ -213,8 +216,8 @@ static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
         case '?': return usage_error(l, "unknown option '%s'", argv[optind - 1]);
         default: {
             const tut_option *o = &l->options[c - OPT_LESSON];
-            if (!o->parse(l->ctx, optarg))
-                return usage_error(l, "bad value for --%s: '%s'", o->name, optarg);
+            if (!o->parse(l->ctx, o->metavar ? optarg : NULL))
+                return usage_error(l, "bad value for --%s: '%s'", o->name, optarg ? optarg : "");
         }
         }
     }

@@ -61,11 +61,12 @@ typedef struct tut_step {
 
 /**
  * A lesson-specific option `--NAME VALUE`: @p parse stores the value in the
- * context and returns false when it is not acceptable (a usage error).
+ * context and returns false when it is not acceptable (a usage error). With
+ * metavar NULL the option is a flag `--NAME` and parse gets value NULL.
  */
 typedef struct tut_option {
     const char *name;     /**< without the dashes */
-    const char *metavar;  /**< shown in --help, e.g. "E" */
+    const char *metavar;  /**< shown in --help, e.g. "E"; NULL: a flag without a value */
     const char *help;     /**< one line */
     bool (*parse)(void *ctx, const char *value);
 } tut_option;

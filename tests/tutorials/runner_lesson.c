@@ -9,7 +9,7 @@
 
 #include "runner.h"
 
-typedef struct demo { bool fail; int steps_run; } demo;
+typedef struct demo { bool fail; bool twice; int steps_run; } demo;
 
 static rk_status draw_ok(FILE *out, void *arg)
 {
@@ -47,7 +47,7 @@ static rk_status step_plot(tut_runner *r, void *ctx)
 static rk_status step_last(tut_runner *r, void *ctx)
 {
     demo *d = ctx;
-    d->steps_run++;
+    d->steps_run += d->twice ? 2 : 1;
     tut_check(r, "steps_run", "%d", d->steps_run);
     return d->fail ? RK_EIO : RK_OK;
 }
@@ -67,8 +67,17 @@ static const tut_step steps[] = {
     { "Last", "Fails when --fail yes.", step_last, { NULL }, NULL },
 };
 
+static bool opt_twice(void *ctx, const char *v)
+{
+    if (v)   /* a flag: the runner passes no value */
+        return false;
+    ((demo *)ctx)->twice = true;
+    return true;
+}
+
 static const tut_option options[] = {
     { "fail", "yes|no", "make the last step fail", opt_fail },
+    { "twice", NULL, "a flag: the last step counts twice", opt_twice },
 };
 
 int main(int argc, char **argv)
@@ -76,7 +85,7 @@ int main(int argc, char **argv)
     demo d = { 0 };
     const tut_lesson lesson = {
         .prog = "runner-lesson", .title = "Runner test lesson", .intro = "Three steps.\n",
-        .steps = steps, .n_steps = 3, .options = options, .n_options = 1,
+        .steps = steps, .n_steps = 3, .options = options, .n_options = 2,
         .default_seed = 42, .ctx = &d,
     };
     return tut_main(&lesson, argc, argv);

@@ -52,5 +52,13 @@ run --step
 run --help
 [ "$(rc)" -eq 0 ] && has '^  --fail yes|no ' ; ok $? "--help lists the lesson's own options"
 
+run --no-pause --check --twice
+[ "$(rc)" -eq 0 ] && has '^check: steps_run=4$'; ok $? "a flag option (no value) reaches the lesson"
+run --no-pause --twice=yes
+[ "$(rc)" -eq 2 ] && grep -q "doesn't allow an argument\|unknown option\|bad value" "$tmp/err"
+ok $? "a flag option given a value: exit 2"
+run --help
+has '^  --twice  ' && ! has '^  --twice (null)'; ok $? "--help shows a flag option without a value"
+
 echo "1..$n"
 [ $fails -eq 0 ]
