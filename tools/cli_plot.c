@@ -25,6 +25,18 @@ int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_pl
     return RK_EXIT_OK;
 }
 
+int cli_plot_options(const char *cmd, const char *plot, const char *format, bool json,
+                     rk_plot_out *out)
+{
+    if (format && !plot)
+        return cli_usage_error(cmd, "--format only applies to --plot");
+    if (!plot)
+        return RK_EXIT_OK;
+    if (json && !strcmp(plot, "-"))
+        return cli_usage_error(cmd, "--plot - and --json both write to standard output");
+    return cli_plot_prepare(cmd, plot, format, out);
+}
+
 /* PATH with its extension replaced by @p ext, into @p buf. */
 static void sibling(char *buf, size_t size, const char *path, const char *ext)
 {

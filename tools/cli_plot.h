@@ -22,6 +22,14 @@
 int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_plot_out *out);
 
 /**
+ * Check a command's --plot/--format/--json combination and prepare @p out:
+ * --format without --plot, and `--plot -` with --json (both on stdout), are
+ * usage errors; then as cli_plot_prepare(). With @p plot NULL nothing is done.
+ */
+int cli_plot_options(const char *cmd, const char *plot, const char *format, bool json,
+                     rk_plot_out *out);
+
+/**
  * Report the outcome @p s of drawing to @p out: RK_OK → RK_EXIT_OK, nothing
  * printed (with @p quiet false, a line "plot  FILE (data FILE.dat, script
  * FILE.gp)" goes to stdout for files); RK_EPLOT → the message and the data

@@ -82,6 +82,7 @@ typedef struct delta_opts {
     size_t top;
     bool json;
     rk_rank_opts tol;
+    rk_plot_out out;      /* where --plot draws */
 } delta_opts;
 
 /* The result for one tensor. */
@@ -180,10 +181,8 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
     o->base = argv[optind];
     o->ft = argv[optind + 1];
-    if (o->format && !o->plot)
-        return cli_usage_error(cmd, "--format only applies to --plot");
-    if (o->plot && o->json && !strcmp(o->plot, "-"))
-        return cli_usage_error(cmd, "--plot - and --json both write to standard output");
+    if ((rc = cli_plot_options(cmd, o->plot, o->format, o->json, &o->out)) != RK_EXIT_OK)
+        return rc;
     if (o->tensor && !*o->tensor)
         return cli_usage_error(cmd, "--tensor wants a tensor name");
     return RK_EXIT_OK;
@@ -366,10 +365,6 @@ static json_t *build_json(const delta_opts *o, const cli_pairs *p, const delta_i
 static int draw(const delta_opts *o, const delta_item *items, size_t n)
 {
     const char *cmd = "delta";
-    rk_plot_out out;
-    int rc = cli_plot_prepare(cmd, o->plot, o->format, &out);
-    if (rc != RK_EXIT_OK)
-        return rc;
     if (n > 16) {
         fprintf(stderr, "ranklab delta: %s: %zu tensors are too many for one plot (at most 16); "
                         "choose one with --tensor\n", o->plot, n);
@@ -382,14 +377,14 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
         char title[512];
         snprintf(title, sizeof title, "Singular values of dW = finetuned - base%s%s",
                  items[0].name ? ": " : "", items[0].name ? items[0].name : "");
-        s = rk_plot_scree(items[0].s, items[0].k, items[0].sum.tol, title, &out, &err);
+        s = rk_plot_scree(items[0].s, items[0].k, items[0].sum.tol, title, &o->out, &err);
     } else {
         rk_plot_spectrum sp[16];
         for (size_t i = 0; i < n; i++)
             sp[i] = (rk_plot_spectrum){ items[i].name, items[i].s, items[i].k };
-        s = rk_plot_spectra(sp, n, false, NAN, "Singular values of dW = finetuned - base", &out, &err);
+        s = rk_plot_spectra(sp, n, false, NAN, "Singular values of dW = finetuned - base", &o->out, &err);
     }
-    return cli_plot_finish(cmd, &out, s, &err, o->json);
+    return cli_plot_finish(cmd, &o->out, s, &err, o->json);
 }
 
 int cmd_delta(int argc, char **argv)

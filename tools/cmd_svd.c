@@ -191,6 +191,27 @@ static int draw(const svd_report *r, const rk_plot_out *out, bool quiet)
     return cli_plot_finish("svd", out, s, &err, quiet);
 }
 
+/* The report from every singular value (dense SVD, values only); exit status. */
+static int run_exact(const char *file, const rk_mat *a, size_t top, const rk_rank_opts *opts,
+                     bool json, const rk_plot_out *plot)
+{
+    rk_svd svd;
+    rk_status s = rk_svd_decomp(&svd, a, RK_SVD_VALUES);
+    if (s != RK_OK)
+        return cli_fail("svd", file, s, NULL);
+    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = *opts };
+    r.rank = rk_rank_from_values(svd.s, svd.k, svd.m, svd.n, opts, &r.tol);
+    int rc = RK_EXIT_OK;
+    if (json)
+        rc = cli_json_print("svd", build_json(&r));
+    else
+        print_text(&r, top);
+    if (plot && rc == RK_EXIT_OK)
+        rc = draw(&r, plot, json);
+    rk_svd_free(&svd);
+    return rc;
+}
+
 int cmd_svd(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -246,39 +267,17 @@ int cmd_svd(int argc, char **argv)
     const char *file;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
         return rc;
-    if (format && !plot)
-        return cli_usage_error(cmd, "--format only applies to --plot");
-    if (plot && json && !strcmp(plot, "-"))
-        return cli_usage_error(cmd, "--plot - and --json both write to standard output");
-    if (plot && (rc = cli_plot_prepare(cmd, plot, format, &out)) != RK_EXIT_OK)
+    if ((rc = cli_plot_options(cmd, plot, format, json, &out)) != RK_EXIT_OK)
         return rc;
 
     rk_mat a = { 0 };
     if ((rc = cli_load_matrix(cmd, file, &a)) != RK_EXIT_OK)
         return rc;
     /* Only the top K asked for, of a large matrix: the randomized SVD (svd_top.c). */
-    size_t kfull = a.rows < a.cols ? a.rows : a.cols;
-    if (!exact && top != SIZE_MAX && top >= 1 && top < kfull && rk_rsvd_worthwhile(a.rows, a.cols, top)) {
+    if (!exact && top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, top))
         rc = svd_top_run(file, &a, top, &opts, json, plot ? &out : NULL);
-        rk_mat_free(&a);
-        return rc;
-    }
-    rk_svd svd;
-    rk_status s = rk_svd_decomp(&svd, &a, RK_SVD_VALUES);
+    else
+        rc = run_exact(file, &a, top, &opts, json, plot ? &out : NULL);
     rk_mat_free(&a);
-    if (s != RK_OK)
-        return cli_fail(cmd, file, s, NULL);
-
-    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = opts };
-    r.rank = rk_rank_from_values(svd.s, svd.k, svd.m, svd.n, &opts, &r.tol);
-    if (json)
-        rc = cli_json_print(cmd, build_json(&r));
-    else {
-        print_text(&r, top);
-        rc = RK_EXIT_OK;
-    }
-    if (plot && rc == RK_EXIT_OK)
-        rc = draw(&r, &out, json);
-    rk_svd_free(&svd);
     return rc;
 }
