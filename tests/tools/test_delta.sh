@@ -7,11 +7,11 @@
 # plots of `svd --plot` and `delta --plot`, with and without gnuplot; bad
 # inputs. Speaks TAP; JSON is read with python3's json module only.
 #
-# Usage: test_delta.sh DELTA_HELPER (tests/tools/delta_helper.c: fixtures, adapter check)
+# Usage: test_delta.sh DELTA_CHECK (tests/tools/delta_check.c: fixtures, adapter check)
 # Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT, RK_TEST_DATA.
 set -u
 rk="$RK_BUILD_ROOT/tools/ranklab"
-helper=$1
+dcheck=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -51,7 +51,7 @@ py() {
 
 is_png() { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
 
-"$helper" fixtures "$tmp" || { echo "Bail out! fixtures could not be written"; exit 1; }
+"$dcheck" fixtures "$tmp" || { echo "Bail out! fixtures could not be written"; exit 1; }
 
 # ---- help ------------------------------------------------------------------
 for c in delta extract; do
@@ -215,12 +215,12 @@ assert row["rank"] == 2
 assert abs(row["frobenius_error"] - mod["frobenius_error"]) <= 1e-12 * mod["frobenius_norm"]
 assert abs(row["relative_error"] - mod["relative_error"]) <= 1e-12
 '
-"$helper" check "$tmp/ad2" "$tmp/base.npy" "$tmp/ft.npy" 2 >"$tmp/out" 2>&1
+"$dcheck" check "$tmp/ad2" "$tmp/base.npy" "$tmp/ft.npy" 2 >"$tmp/out" 2>&1
 check "extract -r 2: W0 + s*B*A read by lib/io/peft.h equals W0 + [dW]_2 (float32 eps-scaled)" $?
 diag "$tmp/out"
 run extract -r 3 "$tmp/base.npy" "$tmp/ft.npy" -o "$tmp/ad3" --alpha 12 --module fc1
 if [ "$rc" -eq 0 ] && grep -q '^module            fc1' "$tmp/out"; then ok "extract --module names the module"; else not_ok "extract --module names the module"; diag "$tmp/err"; fi
-"$helper" check "$tmp/ad3" "$tmp/base.npy" "$tmp/ft.npy" 3 >"$tmp/out" 2>&1
+"$dcheck" check "$tmp/ad3" "$tmp/base.npy" "$tmp/ft.npy" 3 >"$tmp/out" 2>&1
 check "extract -r 3 --alpha 12 (scale 4): W0 + s*B*A equals W0 + dW, the whole rank-3 update" $?
 diag "$tmp/out"
 run inspect --json "$tmp/ad3"
@@ -250,7 +250,7 @@ assert l1["frobenius_error"] <= 10 * l1["frobenius_norm"] * 16 * 2.0 ** -52  # r
 '
 bad=0
 for t in linear1.weight linear2.weight; do
-    "$helper" check "$tmp/adst" "$tmp/base.safetensors" "$tmp/ft.safetensors" 2 $t >>"$tmp/chk" 2>&1 || bad=1
+    "$dcheck" check "$tmp/adst" "$tmp/base.safetensors" "$tmp/ft.safetensors" 2 $t >>"$tmp/chk" 2>&1 || bad=1
 done
 check "extract of safetensors: each module reproduces W0 + [dW]_2" $bad
 diag "$tmp/chk"
@@ -337,7 +337,7 @@ import json, sys
 assert m["method"] == "randomized"
 assert m["frobenius_error"] <= 1e-10 * m["frobenius_norm"], m
 '
-"$helper" check "$tmp/adbig" "$tmp/bigbase.npy" "$tmp/bigft.npy" 4 >"$tmp/out" 2>&1
+"$dcheck" check "$tmp/adbig" "$tmp/bigbase.npy" "$tmp/bigft.npy" 4 >"$tmp/out" 2>&1
 check "extract (randomized): W0 + s*B*A equals W0 + [dW]_4 of the dense SVD" $?
 diag "$tmp/out"
 run extract -r 4 "$tmp/bigbase.npy" "$tmp/bigft.npy" -o "$tmp/adbig2" --exact --json

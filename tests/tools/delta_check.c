@@ -1,7 +1,7 @@
 /*
- * delta_helper.c — fixtures and checks for tests/tools/test_delta.sh.
+ * delta_check.c — fixtures and checks for tests/tools/test_delta.sh.
  *
- *   delta_helper fixtures DIR
+ *   delta_check fixtures DIR
  *       DIR/base.npy     20×13 Gaussian (seed 1)
  *       DIR/ft.npy       base + an exactly rank-3 update (U·V, U 20×3, V 3×13)
  *       DIR/wide.npy     20×14 Gaussian (a shape that does not fit)
@@ -14,7 +14,7 @@
  *       DIR/bigbase.npy  600×520 Gaussian, DIR/bigft.npy = bigbase + a rank-4
  *                        update: large enough for the randomized SVD
  *
- *   delta_helper check ADAPTER BASE FT R [TENSOR]
+ *   delta_check check ADAPTER BASE FT R [TENSOR]
  *       Read ADAPTER with lib/io/peft.h, find the module of TENSOR (or the
  *       only module), and compare W0 + s·B·A with W0 + [ΔW]_R, ΔW = FT − BASE
  *       ([ΔW]_R from the SVD in double). Prints the max abs difference and its
@@ -31,7 +31,7 @@
 
 static int die(const char *what, rk_status s, const rk_err *err)
 {
-    fprintf(stderr, "delta_helper: %s: %s\n", what, rk_err_message(err, s));
+    fprintf(stderr, "delta_check: %s: %s\n", what, rk_err_message(err, s));
     exit(2);
 }
 
@@ -182,7 +182,7 @@ static int check(const char *adapter, const char *base, const char *ft, size_t r
         die(adapter, s, &err);
     const rk_peft_module *mod = find_module(&ad, tensor);
     if (!mod || mod->r != r) {
-        fprintf(stderr, "delta_helper: no module of rank %zu for %s\n", r, tensor ? tensor : "the pair");
+        fprintf(stderr, "delta_check: no module of rank %zu for %s\n", r, tensor ? tensor : "the pair");
         return 1;
     }
     rk_mat w0, w1, d, dr, got, want;
@@ -218,6 +218,6 @@ int main(int argc, char **argv)
         return fixtures(argv[2]);
     if ((argc == 6 || argc == 7) && !strcmp(argv[1], "check"))
         return check(argv[2], argv[3], argv[4], (size_t)strtoul(argv[5], NULL, 10), argc == 7 ? argv[6] : NULL);
-    fprintf(stderr, "usage: delta_helper fixtures DIR | check ADAPTER BASE FT R [TENSOR]\n");
+    fprintf(stderr, "usage: delta_check fixtures DIR | check ADAPTER BASE FT R [TENSOR]\n");
     return 2;
 }
