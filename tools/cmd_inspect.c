@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "inspect_plot.h"
 
 static void usage(FILE *f)
@@ -107,10 +108,10 @@ static void print_text(const char *path, const rk_peft_adapter *ad, const report
     printf("\n");
     for (size_t i = 0; i < ad->n_modules; i++) {
         const report *p = &rep[i];
-        size_t rows, cols;
-        base_shape(p->m, &rows, &cols);
+        size_t rows, ncols; /* not `cols`: the column titles above */
+        base_shape(p->m, &rows, &ncols);
         char shape[64];
-        snprintf(shape, sizeof shape, "%zux%zu", rows, cols);
+        snprintf(shape, sizeof shape, "%zux%zu", rows, ncols);
         printf("%-*s  %-12s%5zu%9.4g%12.5g%12.5g%9.3f%5zu%5zu\n", (int)w, p->m->name, shape,
                p->m->r, p->m->scale, p->fro, p->svd.k ? p->svd.s[0] : 0.0, p->eff, p->r90, p->r99);
     }
@@ -197,6 +198,7 @@ static int inspect(const char *path, bool as_json, const char *plot_arg)
 {
     rk_peft_adapter ad;
     rk_err err;
+    rk_err_clear(&err);
     rk_status st = rk_peft_read(&ad, path, &err);
     if (st)
         return cli_fail("inspect", path, st, &err);

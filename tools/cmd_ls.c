@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 
 static void usage(FILE *f)
 {
@@ -35,6 +36,7 @@ static int list_safetensors(const char *path)
 {
     rk_st_file f;
     rk_err err;
+    rk_err_clear(&err);
     rk_status st = rk_st_open(&f, path, &err);
     if (st)
         return cli_fail("ls", path, st, &err);
@@ -66,11 +68,14 @@ static bool is_npy(const char *path)
     size_t n = strlen(path);
     if (n >= 4 && !strcmp(path + n - 4, ".npy"))
         return true;
-    FILE *f = fopen(path, "rb");
+    /* A FIFO or device is neither waited on nor consumed here: the reader
+     * chosen below refuses it with the reason. */
+    FILE *f;
+    if (rk_file_open_regular(path, &f, NULL, NULL) != RK_OK)
+        return false;
     unsigned char b[6];
-    bool yes = f && fread(b, 1, 6, f) == 6 && !memcmp(b, "\x93NUMPY", 6);
-    if (f)
-        fclose(f);
+    bool yes = fread(b, 1, 6, f) == 6 && !memcmp(b, "\x93NUMPY", 6);
+    (void)fclose(f);
     return yes;
 }
 
@@ -88,6 +93,7 @@ static int list_npy(const char *path)
     rk_mat m;
     rk_npy_info info;
     rk_err err;
+    rk_err_clear(&err);
     rk_status st = rk_npy_read(path, &m, &info, &err);
     if (st)
         return cli_fail("ls", path, st, &err);

@@ -3,17 +3,6 @@
 
 #include <stddef.h>
 
-int cmd_svd(int argc, char **argv);
-int cmd_rank(int argc, char **argv);
-int cmd_approx(int argc, char **argv);
-int cmd_random(int argc, char **argv);
-int cmd_tutorial(int argc, char **argv);
-int cmd_ls(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_delta(int argc, char **argv);
-int cmd_extract(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-
 const rk_command rk_commands[] = {
     { "svd", cmd_svd, "singular values, rank, energy, norms of a matrix" },
     { "rank", cmd_rank, "numerical rank of a matrix and the tolerance used" },

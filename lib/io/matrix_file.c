@@ -1,12 +1,12 @@
 /* matrix_file.c — dispatch a "FILE.npy" / "FILE.safetensors:TENSOR" spec to its reader. */
 #include "io/matrix_file.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "io/file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 
@@ -16,15 +16,16 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
     return n >= k && !memcmp(s + n - k, suffix, k);
 }
 
-/* true when the file at @p path starts with the .npy magic (false if unreadable). */
+/* true when the regular file at @p path starts with the .npy magic (false if
+ * unreadable, or not a regular file: a FIFO is neither waited on nor consumed). */
 static bool has_npy_magic(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    FILE *f;
+    if (rk_file_open_regular(path, &f, NULL, NULL) != RK_OK)
         return false;
     unsigned char b[6];
     bool yes = fread(b, 1, 6, f) == 6 && !memcmp(b, "\x93NUMPY", 6);
-    fclose(f);
+    (void)fclose(f); /* read-only */
     return yes;
 }
 
@@ -74,10 +75,11 @@ rk_status rk_matrix_load(const char *spec, rk_mat *out, rk_err *err)
     if (ends_with(spec, n, ".safetensors"))
         return load_only_tensor(spec, out, err);
 
-    FILE *f = fopen(spec, "rb");
-    if (!f && errno == ENOENT)
-        return rk_err_set(err, RK_ENOENT, "no such file");
-    if (f)
-        fclose(f);
+    /* Say why a missing, unreadable or non-regular file cannot be read. */
+    FILE *f;
+    rk_status st = rk_file_open_regular(spec, &f, NULL, err);
+    if (st != RK_OK)
+        return st;
+    (void)fclose(f);
     return rk_err_set(err, RK_EFORMAT, "unsupported file type; expected .npy or .safetensors:TENSOR");
 }

@@ -258,9 +258,12 @@ rk_status rk_peft_read(rk_peft_adapter *ad, const char *path, rk_err *err)
         st_path = strcmp(path + dlen, CFG_NAME) ? dup_n(path, strlen(path)) : join(path, dlen, ST_NAME);
         cfg_path = join(path, dlen, CFG_NAME);
     }
+    if (!st_path || !cfg_path) {
+        rk_free(st_path);
+        rk_free(cfg_path);
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    }
     rk_status st = RK_OK;
-    if (!st_path || !cfg_path)
-        st = rk_err_set(err, RK_ENOMEM, "out of memory");
     rk_st_file file = { 0 };
     rk_peft_config cfg = { 0 };
     if (!st && stat(st_path, &sb) != 0) {

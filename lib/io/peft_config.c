@@ -179,6 +179,8 @@ rk_status rk_peft_config_parse(rk_peft_config *cfg, const char *text, size_t len
     if (!root) {
         if (json_error_code(&jerr) == json_error_duplicate_key)
             return rk_err_set(err, RK_EDUPKEY, "adapter_config.json has a duplicate key: %s", jerr.text);
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return rk_err_set(err, RK_ENOMEM, "out of memory parsing adapter_config.json");
         return rk_err_set(err, RK_EJSON, "adapter_config.json is not valid JSON: %s (line %d)",
                           jerr.text, jerr.line);
     }

@@ -128,7 +128,10 @@ rk_status rk_peft_write(const char *dir, const rk_peft_write_opts *opts, const r
         st = write_weights(st_path, mods, n, err);
     if (!st)
         st = rk_file_write_all(cfg_path, text, strlen(text), err);
-    free(text);
+    json_malloc_t jmalloc;
+    json_free_t jfree;
+    json_get_alloc_funcs(&jmalloc, &jfree);
+    jfree(text); /* json_dumps allocated it with jansson's allocator */
     rk_free(st_path);
     rk_free(cfg_path);
     return st;

@@ -283,6 +283,8 @@ rk_status rk_st_parse(rk_st_file *f, unsigned char *buf, size_t size, rk_err *er
     if (!root) {
         if (json_error_code(&jerr) == json_error_duplicate_key)
             return rk_err_set(err, RK_EDUPKEY, "header has a duplicate key: %s", jerr.text);
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return rk_err_set(err, RK_ENOMEM, "out of memory parsing the header");
         return rk_err_set(err, RK_EJSON, "header is not valid JSON: %s (column %d)", jerr.text,
                           jerr.column);
     }

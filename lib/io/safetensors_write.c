@@ -1,4 +1,5 @@
 /* safetensors_write.c — the safetensors writer: F32/F64 tensors sorted by name, padded header, atomic. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -257,11 +258,15 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
         if (ok)
             st = rk_atomic_commit(&af, err);
         else {
+            int e = errno;
             rk_atomic_abort(&af);
-            st = rk_err_set(err, RK_EIO, "write failed");
+            st = rk_err_set(err, RK_EIO, "write failed: %s", strerror(e));
         }
     }
-    free(text);
+    json_malloc_t jmalloc;
+    json_free_t jfree;
+    json_get_alloc_funcs(&jmalloc, &jfree);
+    jfree(text); /* json_dumps allocated it with jansson's allocator */
     rk_free(order);
     return st;
 }

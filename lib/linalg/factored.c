@@ -9,32 +9,60 @@
 
 static rk_status lapack_status(lapack_int info)
 {
-    if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
-        return RK_ENOMEM;
     return info ? RK_ELAPACK : RK_OK;
 }
 
-/* A thin QR of the compact m×r matrix x (overwritten by dgeqrf's output):
- * R (p×r, p = min(m, r)) is copied out upper-triangular; when want_q, x's
- * first p columns are turned into Q (m×p) by dorgqr. tau has room for p. */
+/* A workspace of the size LAPACK asked for in @p query (lwork = −1), from rk_alloc. */
+static rk_status alloc_work(double query, double **work, lapack_int *lwork)
+{
+    if (!(query <= (double)INT_MAX))
+        return RK_EOVERFLOW;
+    lapack_int w = (lapack_int)query;
+    if ((double)w < query)
+        w++;
+    *lwork = w < 1 ? 1 : w;
+    *work = rk_calloc((size_t)*lwork, sizeof(double));
+    return *work ? RK_OK : RK_ENOMEM;
+}
+
+/*
+ * A thin QR of the compact m×r row-major matrix x (overwritten): R (p×r,
+ * p = min(m, r)) is copied out upper-triangular; when want_q, x's first p
+ * columns are turned into Q (m×p). tau has room for p.
+ *
+ * The transpose trick of svd.c: row-major X is column-major Xᵀ (r×m, ld r).
+ * Its LQ factorisation Xᵀ = L·Q (dgelqf; L r×p lower, Q p×m orthonormal rows)
+ * is X = Qᵀ·Lᵀ, a QR of X. Read row-major, L's lower triangle is Lᵀ's upper
+ * one, so R = Lᵀ is the upper triangle of x as it stands, and the Q that
+ * dorglq forms (p×m column-major) is Qᵀ (m×p) in x's first p columns. The
+ * _work functions with rk_alloc'd workspaces are used (not LAPACKE's
+ * high-level ones, which would malloc a workspace and a transposed copy).
+ */
 static rk_status thin_qr(rk_mat *x, rk_mat *rmat, double *tau, bool want_q)
 {
     size_t m = x->rows, r = x->cols, p = m < r ? m : r;
     rk_status st = rk_mat_create(rmat, p, r);
     if (st || p == 0)
         return st;
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)r, x->data,
-                                     (lapack_int)x->stride, tau);
-    if ((st = lapack_status(info)))
+    lapack_int lr = (lapack_int)r, lm = (lapack_int)m, lp = (lapack_int)p, ld = (lapack_int)x->stride;
+    double query = 0.0, *work = NULL;
+    lapack_int lwork = 0;
+    lapack_int info = LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, lr, lm, x->data, ld, tau, &query, -1);
+    if (!(st = lapack_status(info)) && !(st = alloc_work(query, &work, &lwork)))
+        st = lapack_status(LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, lr, lm, x->data, ld, tau, work, lwork));
+    rk_free(work);
+    work = NULL;
+    if (st)
         return st;
     for (size_t i = 0; i < p; i++)
         for (size_t j = i; j < r; j++)
             RK_AT(rmat, i, j) = RK_AT(x, i, j);
-    if (want_q) {
-        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)p, (lapack_int)p, x->data,
-                              (lapack_int)x->stride, tau);
-        st = lapack_status(info);
-    }
+    if (!want_q)
+        return RK_OK;
+    info = LAPACKE_dorglq_work(LAPACK_COL_MAJOR, lp, lm, lp, x->data, ld, tau, &query, -1);
+    if (!(st = lapack_status(info)) && !(st = alloc_work(query, &work, &lwork)))
+        st = lapack_status(LAPACKE_dorglq_work(LAPACK_COL_MAJOR, lp, lm, lp, x->data, ld, tau, work, lwork));
+    rk_free(work);
     return st;
 }
 

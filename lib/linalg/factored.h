@@ -31,7 +31,8 @@
  * k largest singular values of ΔW, non-increasing, ≥ 0 (all others are 0).
  * Mode RK_SVD_THIN also gives out->u (m×k) and out->vt (k×n) with
  * ΔW = U·diag(S)·Vt; RK_SVD_VALUES only the values. The inputs are not
- * modified (copies are factored with LAPACKE dgeqrf/dorgqr).
+ * modified (copies are factored with LAPACK dgelqf/dorglq on their
+ * transposes, i.e. a QR of each; every workspace comes from rk_alloc).
  *
  * @return RK_OK; RK_EINVAL (NULL, RK_SVD_FULL, non-finite scale); RK_ESHAPE
  *         (b's columns ≠ a's rows); RK_ENONFINITE (NaN/Inf in a or b);
