@@ -6,7 +6,7 @@ MESONFLAGS ?= -Dwerror=true
 RANKLAB     = $(BUILD)/tools/ranklab
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test bench fuzz fuzz-replay docs clean
+.PHONY: all deps build demo walkthrough test bench fuzz fuzz-replay docs clean
 
 all: build
 
@@ -20,7 +20,12 @@ build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) >$(BUILD)/ninja.out 2>&1 || { cat $(BUILD)/ninja.out; exit 1; }
 	@grep -v -e '^ninja: no work to do' -e '^ninja: Entering directory' $(BUILD)/ninja.out || true
 
+# The main experiment (docs/experiment.md): out/demo/report.md and friends.
 demo: build
+	$(RANKLAB) demo --out out/demo
+
+# A tour of the smaller commands on small matrices.
+walkthrough: build
 	scripts/walkthrough.sh $(RANKLAB) out/walkthrough
 
 test: build

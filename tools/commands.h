@@ -22,6 +22,11 @@ int cmd_inspect(int argc, char **argv);  /**< tools/cmd_inspect.c */
 int cmd_delta(int argc, char **argv);    /**< tools/cmd_delta.c */
 int cmd_extract(int argc, char **argv);  /**< tools/cmd_extract.c */
 int cmd_info(int argc, char **argv);     /**< tools/cmd_info.c */
+int cmd_train(int argc, char **argv);    /**< tools/cmd_train.c */
+int cmd_finetune(int argc, char **argv); /**< tools/cmd_finetune.c */
+int cmd_eval(int argc, char **argv);     /**< tools/cmd_eval.c */
+int cmd_demo(int argc, char **argv);     /**< tools/cmd_demo.c */
+int cmd_compare(int argc, char **argv);  /**< tools/cmd_compare.c */
 
 /* The table, in the order `ranklab help` lists it (tools/ranklab.c). */
 extern const rk_command rk_commands[];
