@@ -45,6 +45,8 @@
 #include "nn/optim.h"
 #include "nn/train.h"
 #include "nn/checkpoint.h"
+#include "analysis/truncation.h"
+#include "analysis/tensor_pairs.h"
 #include "plot/plot.h"
 
 #endif
