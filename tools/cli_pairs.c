@@ -1,10 +1,32 @@
 /* cli_pairs.c — BASE FINETUNED → the weight matrices to subtract (see cli_pairs.h). */
 #include "cli_pairs.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, const char **ft)
+{
+    if (optind + 2 > argc)
+        return cli_usage_error(cmd, optind == argc ? "missing BASE and FINETUNED" : "missing FINETUNED");
+    if (optind + 2 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
+    *base = argv[optind];
+    *ft = argv[optind + 1];
+    return RK_EXIT_OK;
+}
+
+int cli_skip_append_json(json_t *arr, const cli_skip *s)
+{
+    json_t *e = json_object();
+    int bad = !e;
+    bad |= json_object_set_new(e, "name", json_string(s->name));
+    bad |= json_object_set_new(e, "reason", json_string(s->reason));
+    bad |= json_array_append_new(arr, e);
+    return bad;
+}
 
 static bool ends_with(const char *s, const char *suffix)
 {

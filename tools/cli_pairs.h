@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "ranklab.h"
 
 /** A tensor that is not compared, and why. */
@@ -37,6 +39,20 @@ typedef struct cli_pairs {
     cli_skip *skipped;      /**< (n_skipped) */
     void *priv;             /**< the open files (safetensors) */
 } cli_pairs;
+
+/**
+ * The two positional arguments BASE FINETUNED left after getopt_long (from
+ * optind): stores them in *@p base and *@p ft. Returns RK_EXIT_OK, or prints
+ * the usage error of @p cmd ("missing BASE and FINETUNED", "missing
+ * FINETUNED", "unexpected argument") and returns RK_EXIT_USAGE.
+ */
+int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, const char **ft);
+
+/**
+ * One skipped tensor as JSON, {"name": ..., "reason": ...}, appended to the
+ * array @p arr. Returns nonzero when out of memory (jansson's convention).
+ */
+int cli_skip_append_json(json_t *arr, const cli_skip *s);
 
 /**
  * Open BASE and FINETUNED and decide the pairs. @p tensor (may be NULL)

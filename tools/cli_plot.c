@@ -37,6 +37,20 @@ int cli_plot_options(const char *cmd, const char *plot, const char *format, bool
     return cli_plot_prepare(cmd, plot, format, out);
 }
 
+int cli_plot_scree_begin(const char *cmd, const char *file, double sigma1, const rk_plot_out *out,
+                         bool quiet)
+{
+    if (sigma1 == 0.0) {
+        fprintf(stderr, "ranklab %s: %s: no plot: every singular value is 0 (nothing to draw on a log axis)\n",
+                cmd, file);
+        return RK_EXIT_RUNTIME;
+    }
+    if (!quiet && out->format == RK_PLOT_TERM)
+        printf("\n");
+    fflush(stdout);
+    return RK_EXIT_OK;
+}
+
 /* PATH with its extension replaced by @p ext, into @p buf. */
 static void sibling(char *buf, size_t size, const char *path, const char *ext)
 {

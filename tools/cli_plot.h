@@ -30,6 +30,16 @@ int cli_plot_options(const char *cmd, const char *plot, const char *format, bool
                      rk_plot_out *out);
 
 /**
+ * Before a scree plot of FILE @p file's singular values, the largest being
+ * @p sigma1: when it is 0 there is nothing to draw on a log axis, so say so
+ * ("ranklab CMD: FILE: no plot: ...") and return RK_EXIT_RUNTIME; otherwise
+ * put an empty line before a terminal plot that follows text (@p quiet false),
+ * flush stdout and return RK_EXIT_OK.
+ */
+int cli_plot_scree_begin(const char *cmd, const char *file, double sigma1, const rk_plot_out *out,
+                         bool quiet);
+
+/**
  * Report the outcome @p s of drawing to @p out: RK_OK → RK_EXIT_OK, nothing
  * printed (with @p quiet false, a line "plot  FILE (data FILE.dat, script
  * FILE.gp)" goes to stdout for files); RK_EPLOT → the message and the data

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -181,10 +180,7 @@ int cmd_compare(int argc, char **argv)
     const char *cmd = "compare";
     int threads = nn_cli_set_threads(a.threads);
     exp_progress prog;
-    memset(&prog, 0, sizeof prog);
-    prog.quiet = a.quiet;
-    prog.tty = isatty(STDERR_FILENO);
-    prog.t0 = t0;
+    exp_progress_start(&prog, a.quiet, t0);
     rk_exp_models m;
     rk_exp_analysis an;
     rk_mlp net;
@@ -218,16 +214,10 @@ int cmd_compare(int argc, char **argv)
         rc = cli_fail(cmd, a.full, s, &err);
         goto done;
     }
-    exp_progress_cb("plots and report", NULL, &prog);
-    if (!a.quiet)
-        fputc('\n', stderr);
     rk_exp_report_info info = { exp_command_line(argc, argv), a.data, 0, threads, false };
-    info.total_seconds = nn_cli_now() - t0;
-    rc = exp_write_outputs(cmd, a.out, a.format, &cfg, &m, &an, &info);
-    if (rc == RK_EXIT_OK) {
-        exp_print_summary(&m, &an);
+    rc = exp_finish(cmd, &prog, a.out, a.format, &cfg, &m, &an, &info);
+    if (rc == RK_EXIT_OK)
         printf("report: %s/report.md\n", a.out);
-    }
 done:
     rk_exp_analysis_free(&an);
     rk_exp_models_free(&m);

@@ -175,12 +175,8 @@ static int parse_args(int argc, char **argv, delta_opts *o)
             return cli_getopt_error(cmd, c, argv);
         }
     }
-    if (optind + 2 > argc)
-        return cli_usage_error(cmd, optind == argc ? "missing BASE and FINETUNED" : "missing FINETUNED");
-    if (optind + 2 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
-    o->base = argv[optind];
-    o->ft = argv[optind + 1];
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+        return rc;
     if ((rc = cli_plot_options(cmd, o->plot, o->format, o->json, &o->out)) != RK_EXIT_OK)
         return rc;
     if (o->tensor && !*o->tensor)
@@ -344,13 +340,8 @@ static json_t *build_json(const delta_opts *o, const cli_pairs *p, const delta_i
         json_t *t = item_json(o, &items[i]);
         bad |= !t || json_array_append_new(ts, t);
     }
-    for (size_t i = 0; i < p->n_skipped; i++) {
-        json_t *e = json_object();
-        bad |= !e;
-        bad |= json_object_set_new(e, "name", json_string(p->skipped[i].name));
-        bad |= json_object_set_new(e, "reason", json_string(p->skipped[i].reason));
-        bad |= json_array_append_new(sk, e);
-    }
+    for (size_t i = 0; i < p->n_skipped; i++)
+        bad |= cli_skip_append_json(sk, &p->skipped[i]);
     bad |= json_object_set_new(obj, "tensors", ts);
     bad |= json_object_set_new(obj, "skipped", sk);
     bad |= json_object_set_new(obj, "plot", o->plot ? json_string(o->plot) : json_null());

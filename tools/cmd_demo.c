@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -203,10 +202,7 @@ int cmd_demo(int argc, char **argv)
     int threads = nn_cli_set_threads(a.threads);
     bool ftz = nn_cli_enable_ftz();
     exp_progress prog;
-    memset(&prog, 0, sizeof prog);
-    prog.quiet = a.quiet;
-    prog.tty = isatty(STDERR_FILENO);
-    prog.t0 = t0;
+    exp_progress_start(&prog, a.quiet, t0);
     a.cfg.progress = exp_progress_cb;
     a.cfg.progress_ctx = &prog;
     exp_progress_cb("load data", NULL, &prog);
@@ -238,17 +234,11 @@ int cmd_demo(int argc, char **argv)
             fputc('\n', stderr);
         rc = cli_fail(cmd, a.out, s, &err);
     } else {
-        exp_progress_cb("plots and report", NULL, &prog);
-        if (!a.quiet)
-            fputc('\n', stderr);
         rk_exp_report_info info = { exp_command_line(argc, argv),
                                     a.data ? a.data : rk_dataset_default_dir(), 0, threads, ftz };
-        info.total_seconds = nn_cli_now() - t0;
-        rc = exp_write_outputs(cmd, a.out, a.format, &a.cfg, &m, &an, &info);
-        if (rc == RK_EXIT_OK) {
-            exp_print_summary(&m, &an);
+        rc = exp_finish(cmd, &prog, a.out, a.format, &a.cfg, &m, &an, &info);
+        if (rc == RK_EXIT_OK)
             printf("report: %s/report.md (%.1f s)\n", a.out, nn_cli_now() - t0);
-        }
     }
     rk_exp_analysis_free(&an);
     rk_exp_models_free(&m);

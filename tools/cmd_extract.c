@@ -149,12 +149,8 @@ static int parse_args(int argc, char **argv, extract_opts *o)
             return cli_getopt_error(cmd, c, argv);
         }
     }
-    if (optind + 2 > argc)
-        return cli_usage_error(cmd, optind == argc ? "missing BASE and FINETUNED" : "missing FINETUNED");
-    if (optind + 2 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
-    o->base = argv[optind];
-    o->ft = argv[optind + 1];
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+        return rc;
     if (!have_r)
         return cli_usage_error(cmd, "missing --rank R (the rank of the adapter)");
     if (!o->out || !*o->out)
@@ -330,11 +326,7 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
     }
     for (size_t i = 0; i < p->n_skipped + n_sk; i++) {
         const cli_skip *s = i < p->n_skipped ? &p->skipped[i] : &sk[i - p->n_skipped];
-        json_t *e = json_object();
-        bad |= !e;
-        bad |= json_object_set_new(e, "name", json_string(s->name));
-        bad |= json_object_set_new(e, "reason", json_string(s->reason));
-        bad |= json_array_append_new(skipped, e);
+        bad |= cli_skip_append_json(skipped, s);
     }
     bad |= json_object_set_new(obj, "modules", mods);
     bad |= json_object_set_new(obj, "skipped", skipped);

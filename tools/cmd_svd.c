@@ -175,14 +175,9 @@ static json_t *build_json(const svd_report *r)
 /* The scree plot of r->s with the tolerance line (lib/plot: rk_plot_scree); exit status. */
 static int draw(const svd_report *r, const rk_plot_out *out, bool quiet)
 {
-    if (r->k == 0 || rk_spectrum_spectral(r->s, r->k) == 0.0) {
-        fprintf(stderr, "ranklab svd: %s: no plot: every singular value is 0 (nothing to draw on a log axis)\n",
-                r->file);
-        return RK_EXIT_RUNTIME;
-    }
-    if (!quiet && out->format == RK_PLOT_TERM)
-        printf("\n");
-    fflush(stdout);
+    int rc = cli_plot_scree_begin("svd", r->file, rk_spectrum_spectral(r->s, r->k), out, quiet);
+    if (rc != RK_EXIT_OK)
+        return rc;
     char title[512];
     snprintf(title, sizeof title, "Scree plot: singular values of %s", r->file);
     rk_err err;

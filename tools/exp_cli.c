@@ -8,6 +8,14 @@
 #include "cli.h"
 #include "nn_cli.h"
 
+void exp_progress_start(exp_progress *p, bool quiet, double t0)
+{
+    memset(p, 0, sizeof *p);
+    p->quiet = quiet;
+    p->tty = isatty(STDERR_FILENO);
+    p->t0 = t0;
+}
+
 int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx)
 {
     exp_progress *p = ctx;
@@ -112,4 +120,18 @@ const char *exp_command_line(int argc, char **argv)
         n += (size_t)w;
     }
     return buf;
+}
+
+int exp_finish(const char *cmd, exp_progress *prog, const char *out, int format,
+               const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
+               rk_exp_report_info *info)
+{
+    exp_progress_cb("plots and report", NULL, prog);
+    if (!prog->quiet)
+        fputc('\n', stderr);
+    info->total_seconds = nn_cli_now() - prog->t0;
+    int rc = exp_write_outputs(cmd, out, format, cfg, m, a, info);
+    if (rc == RK_EXIT_OK)
+        exp_print_summary(m, a);
+    return rc;
 }

@@ -18,6 +18,9 @@ typedef struct exp_progress {
     char phase[64];        /**< current phase */
 } exp_progress;
 
+/** Start @p p for a run begun at @p t0 (nn_cli_now()): quiet or not, stderr a terminal or not. */
+void exp_progress_start(exp_progress *p, bool quiet, double t0);
+
 /** The rk_exp_progress_fn that prints to stderr; ctx is an exp_progress. */
 int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx);
 
@@ -30,6 +33,17 @@ int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx);
 int exp_write_outputs(const char *cmd, const char *out, int format, const rk_exp_config *cfg,
                       const rk_exp_models *m, const rk_exp_analysis *a,
                       const rk_exp_report_info *info);
+
+/**
+ * The last phase of demo and compare: "plots and report" on the progress
+ * line @p prog (ended with a newline unless quiet), info->total_seconds set
+ * from prog->t0, the outputs written by exp_write_outputs() and, when that
+ * worked, the summary table on stdout (exp_print_summary). Returns the exit
+ * status of exp_write_outputs().
+ */
+int exp_finish(const char *cmd, exp_progress *prog, const char *out, int format,
+               const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
+               rk_exp_report_info *info);
 
 /** Print the main table (per rank: accuracy, target accuracy, rel_err vs EY per layer) to stdout. */
 void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a);

@@ -138,14 +138,9 @@ static json_t *build_json(const top_report *r)
 /* σ_k on a log axis, the energy (against ‖A‖_F²) on the right, the tolerance line. */
 static int draw(const top_report *r, const rk_plot_out *out, bool quiet)
 {
-    if (r->s[0] == 0.0) {
-        fprintf(stderr, "ranklab svd: %s: no plot: every singular value is 0 (nothing to draw on a log axis)\n",
-                r->file);
-        return RK_EXIT_RUNTIME;
-    }
-    if (!quiet && out->format == RK_PLOT_TERM)
-        printf("\n");
-    fflush(stdout);
+    int rc = cli_plot_scree_begin("svd", r->file, r->s[0], out, quiet);
+    if (rc != RK_EXIT_OK)
+        return rc;
     char title[512];
     snprintf(title, sizeof title, "Scree plot: top %zu singular values of %s (randomized SVD)", r->k, r->file);
     rk_plot_series ser[2] = {

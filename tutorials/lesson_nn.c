@@ -143,6 +143,15 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
     return RK_OK;
 }
 
+rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *target_acc)
+{
+    lnn_configure(n);
+    rk_status s = lnn_pretrain(t, n);
+    if (s != RK_OK)
+        return s;
+    return lnn_evaluate(n, &n->base, NULL, (size_t[C * C]){ 0 }, acc, target_acc);
+}
+
 rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
                        rk_train_result *res)
 {

@@ -51,6 +51,13 @@ void lnn_configure(lesson_nn *n);
 rk_status lnn_pretrain(tut_runner *t, lesson_nn *n);
 
 /**
+ * A lesson's pretraining step: lnn_configure(), lnn_pretrain(), then the
+ * pretrained network's test accuracy into *acc and its accuracy on class
+ * n->worst into *target_acc (either may be NULL).
+ */
+rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *target_acc);
+
+/**
  * Test-set confusion counts of @p net (with @p lora, may be NULL) into
  * @p confusion (10×10, zeroed here); *acc = accuracy, *target_acc = accuracy
  * on class n->worst (either may be NULL).

@@ -38,12 +38,7 @@ typedef struct lesson3 {
 static rk_status step_pretrain(tut_runner *t, void *ctx)
 {
     lesson3 *L = ctx;
-    lnn_configure(&L->nn);
-    rk_status s = lnn_pretrain(t, &L->nn);
-    if (s != RK_OK)
-        return s;
-    return lnn_evaluate(&L->nn, &L->nn.base, NULL, (size_t[C * C]){ 0 }, &L->pre_acc,
-                        &L->pre_target);
+    return lnn_pretrain_step(t, &L->nn, &L->pre_acc, &L->pre_target);
 }
 
 /* ---- step 2 ------------------------------------------------------------ */

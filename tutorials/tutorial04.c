@@ -120,12 +120,7 @@ static rk_status step_counts(tut_runner *t, void *ctx)
 static rk_status step_pretrain(tut_runner *t, void *ctx)
 {
     lesson4 *L = ctx;
-    lnn_configure(&L->nn);
-    rk_status s = lnn_pretrain(t, &L->nn);
-    if (s != RK_OK)
-        return s;
-    return lnn_evaluate(&L->nn, &L->nn.base, NULL, (size_t[C * C]){ 0 }, &L->pre_acc,
-                        &L->pre_target);
+    return lnn_pretrain_step(t, &L->nn, &L->pre_acc, &L->pre_target);
 }
 
 /* ---- step 3 ------------------------------------------------------------ */

@@ -51,6 +51,23 @@ static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec,
     return RK_OK;
 }
 
+/* An XY plot against the rank or index on a log-scaled x axis, of @p n_series
+ * series; the other fields (y range, reference lines) are left zero. */
+static rk_plot_spec logx_spec(const char *title, const char *xlabel, const char *ylabel,
+                              const rk_plot_series *series, size_t n_series)
+{
+    rk_plot_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = RK_PLOT_XY;
+    sp.title = title;
+    sp.xlabel = xlabel;
+    sp.ylabel = ylabel;
+    sp.logx = true;
+    sp.series = series;
+    sp.n_series = n_series;
+    return sp;
+}
+
 static rk_status plot_accuracy(plot_ctx *pc, const rk_exp_models *m, const rk_exp_analysis *a,
                                rk_err *err)
 {
@@ -81,17 +98,10 @@ static rk_status plot_accuracy(plot_ctx *pc, const rk_exp_models *m, const rk_ex
         { "full fine-tune: target class", m->full_eval.target_accuracy, false },
         { "pretrained: all classes", m->pretrain_eval.accuracy, false },
     };
-    rk_plot_spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.kind = RK_PLOT_XY;
-    sp.title = "Test accuracy after fine-tuning on the target class";
-    sp.xlabel = "rank r (log scale)";
-    sp.ylabel = "accuracy (fraction correct)";
-    sp.logx = true;
+    rk_plot_spec sp = logx_spec("Test accuracy after fine-tuning on the target class",
+                                "rank r (log scale)", "accuracy (fraction correct)", ser, ne ? 4 : 2);
     sp.ymin = 0;
     sp.ymax = 1.05;
-    sp.series = ser;
-    sp.n_series = ne ? 4 : 2;
     sp.hlines = hl;
     sp.n_hlines = 3;
     return draw(pc, "accuracy", &sp, NULL, 0, err);
@@ -117,15 +127,7 @@ static rk_status plot_error(plot_ctx *pc, const rk_exp_models *m, const rk_exp_l
     char title[128], name[64];
     snprintf(title, sizeof title, "%s: LoRA's error against the best rank-r update", L->name);
     snprintf(name, sizeof name, "error_%s", L->name);
-    rk_plot_spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.kind = RK_PLOT_XY;
-    sp.title = title;
-    sp.xlabel = "rank r (log scale)";
-    sp.ylabel = "relative Frobenius error";
-    sp.logx = true;
-    sp.series = ser;
-    sp.n_series = 2;
+    rk_plot_spec sp = logx_spec(title, "rank r (log scale)", "relative Frobenius error", ser, 2);
     return draw(pc, name, &sp, NULL, 0, err);
 }
 
@@ -179,17 +181,10 @@ static rk_status plot_energy(plot_ctx *pc, const rk_exp_layer *L, rk_err *err)
     char title[128], name[64];
     snprintf(title, sizeof title, "%s: cumulative energy of the singular values", L->name);
     snprintf(name, sizeof name, "energy_%s", L->name);
-    rk_plot_spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.kind = RK_PLOT_XY;
-    sp.title = title;
-    sp.xlabel = "number of singular values k (log scale)";
-    sp.ylabel = "sum of the top-k sigma^2 / sum of all sigma^2";
-    sp.logx = true;
+    rk_plot_spec sp = logx_spec(title, "number of singular values k (log scale)",
+                                "sum of the top-k sigma^2 / sum of all sigma^2", ser, 2);
     sp.ymin = 0;
     sp.ymax = 1.02;
-    sp.series = ser;
-    sp.n_series = 2;
     sp.hlines = hl;
     sp.n_hlines = 2;
     rk_status s = draw(pc, name, &sp, NULL, 0, err);

@@ -47,6 +47,9 @@ void *rk_calloc(size_t count, size_t size);
 /** Free memory from rk_alloc/rk_calloc; NULL is accepted. */
 void rk_free(void *ptr);
 
+/** A copy of the string @p s in rk_alloc'd memory (free with rk_free), or NULL when out of memory. */
+char *rk_strdup(const char *s);
+
 /** *out = a × b; false (and *out untouched) when the product overflows size_t. */
 bool rk_size_mul(size_t a, size_t b, size_t *out);
 

@@ -88,15 +88,6 @@ rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **da
     return RK_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = rk_alloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* Largest N tried for FINAL.tmp-PID-N before giving up. */
 enum { TMP_ATTEMPTS = 1000 };
 
@@ -105,7 +96,7 @@ rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err)
     *af = (rk_atomic_file){ NULL, NULL, NULL };
     /* ".tmp-" + pid (≤ 20 digits) + "-" + N (≤ 20 digits) + NUL */
     size_t n = strlen(path), cap = n + 48;
-    af->final_path = dup_str(path);
+    af->final_path = rk_strdup(path);
     af->tmp_path = n < SIZE_MAX - 48 ? rk_alloc(cap) : NULL;
     if (!af->final_path || !af->tmp_path) {
         rk_atomic_abort(af);
@@ -188,7 +179,7 @@ rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_
 rk_status rk_mkdir_p(const char *path, rk_err *err)
 {
     size_t n = strlen(path);
-    char *buf = dup_str(path);
+    char *buf = rk_strdup(path);
     if (!buf)
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     rk_status st = RK_OK;

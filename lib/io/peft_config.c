@@ -7,15 +7,6 @@
 #include "io/file.h"
 #include "io/peft.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = rk_alloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 void rk_peft_config_free(rk_peft_config *cfg)
 {
     if (!cfg)
@@ -68,7 +59,7 @@ static rk_status get_strings(const json_t *v, const char *key, char ***list, siz
         const json_t *s = json_array_get(v, i);
         if (!json_is_string(s))
             return rk_err_set(err, RK_ECONFIG, "\"%s\" must be a list of module names", key);
-        if (!((*list)[i] = dup_str(json_string_value(s))))
+        if (!((*list)[i] = rk_strdup(json_string_value(s))))
             return rk_err_set(err, RK_ENOMEM, "out of memory");
         *n = i + 1;
     }
@@ -95,7 +86,7 @@ static rk_status get_patterns(const json_t *root, const char *key, bool integer,
                               integer ? "a positive integer" : "a number");
         rk_peft_pattern *p = &(*out)[(*n)++];
         p->value = json_number_value(x);
-        if (!(p->key = dup_str(k)))
+        if (!(p->key = rk_strdup(k)))
             return rk_err_set(err, RK_ENOMEM, "out of memory");
     }
     return RK_OK;
@@ -108,7 +99,7 @@ static rk_status get_string(const json_t *root, const char *key, char **out, rk_
         return RK_OK;
     if (!json_is_string(v))
         return rk_err_set(err, RK_ECONFIG, "\"%s\" must be a string", key);
-    if (!(*out = dup_str(json_string_value(v))))
+    if (!(*out = rk_strdup(json_string_value(v))))
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     return RK_OK;
 }
@@ -152,7 +143,7 @@ static rk_status parse_fields(rk_peft_config *cfg, const json_t *root, rk_err *e
         return rk_err_set(err, RK_ECONFIG, "\"bias\" must be \"none\", \"all\" or \"lora_only\"");
     const json_t *tm = get(root, "target_modules");
     if (json_is_string(tm)) {
-        if (!(cfg->target_modules_regex = dup_str(json_string_value(tm))))
+        if (!(cfg->target_modules_regex = rk_strdup(json_string_value(tm))))
             return rk_err_set(err, RK_ENOMEM, "out of memory");
     } else if (tm && (st = get_strings(tm, "target_modules", &cfg->target_modules,
                                        &cfg->n_target_modules, err)))
@@ -164,7 +155,7 @@ static rk_status parse_fields(rk_peft_config *cfg, const json_t *root, rk_err *e
     if ((st = get_patterns(root, "rank_pattern", true, &cfg->rank_pattern, &cfg->n_rank_pattern, err)) ||
         (st = get_patterns(root, "alpha_pattern", false, &cfg->alpha_pattern, &cfg->n_alpha_pattern, err)))
         return st;
-    if (!cfg->bias && !(cfg->bias = dup_str("none")))
+    if (!cfg->bias && !(cfg->bias = rk_strdup("none")))
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     return RK_OK;
 }

@@ -26,15 +26,6 @@ static const struct {
     { "F6_E2M3", RK_DT_UNKNOWN, 6 }, { "F6_E3M2", RK_DT_UNKNOWN, 6 }, { "F4", RK_DT_UNKNOWN, 4 },
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = rk_alloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* Index of the first byte that breaks UTF-8 (overlong forms, surrogates and
  * code points above U+10FFFF included), or n when all of s[0..n) is valid. */
 static size_t utf8_invalid_at(const unsigned char *s, size_t n)
@@ -118,8 +109,8 @@ static rk_status parse_metadata(rk_st_file *f, const json_t *meta, rk_err *err)
     json_object_foreach((json_t *)meta, key, value) {
         if (!json_is_string(value))
             return rk_err_set(err, RK_EHEADER, "__metadata__ value of \"%s\" is not a string", key);
-        f->meta_keys[f->n_meta] = dup_str(key);
-        f->meta_values[f->n_meta] = dup_str(json_string_value(value));
+        f->meta_keys[f->n_meta] = rk_strdup(key);
+        f->meta_values[f->n_meta] = rk_strdup(json_string_value(value));
         f->n_meta++;
         if (!f->meta_keys[f->n_meta - 1] || !f->meta_values[f->n_meta - 1])
             return rk_err_set(err, RK_ENOMEM, "out of memory");
@@ -157,7 +148,7 @@ static rk_status parse_entry(rk_st_tensor *t, const char *name, const json_t *e,
     if (!bits)
         return rk_err_set(err, RK_EDTYPE, "tensor '%s': unknown dtype \"%s\"", name,
                           json_string_value(dtype));
-    if (!(t->name = dup_str(name)) || !(t->dtype_name = dup_str(json_string_value(dtype))))
+    if (!(t->name = rk_strdup(name)) || !(t->dtype_name = rk_strdup(json_string_value(dtype))))
         return rk_err_set(err, RK_ENOMEM, "out of memory");
 
     if (!json_is_array(shape))

@@ -25,15 +25,6 @@ struct rk_st_writer {
     size_t n_meta, cap_meta;
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = rk_alloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* Grow *arr (of elem_size items, capacity *cap) to hold at least need. */
 static bool grow(void **arr, size_t *cap, size_t need, size_t elem_size)
 {
@@ -123,7 +114,7 @@ static rk_status add(rk_st_writer *w, const char *name, rk_dtype dtype, const vo
         return RK_EINVAL;
     if (!grow((void **)&w->items, &w->cap, w->n + 1, sizeof *w->items))
         return RK_ENOMEM;
-    st_item it = { dup_str(name), dtype, ndim, ndim ? rk_calloc((size_t)ndim, sizeof(size_t)) : NULL,
+    st_item it = { rk_strdup(name), dtype, ndim, ndim ? rk_calloc((size_t)ndim, sizeof(size_t)) : NULL,
                    rk_alloc(nbytes), nbytes };
     if (!it.name || (ndim && !it.shape) || !it.bytes) {
         rk_free(it.name);
@@ -165,7 +156,7 @@ rk_status rk_st_writer_add_meta(rk_st_writer *w, const char *key, const char *va
     if (!grow((void **)&w->meta_values, &cap, w->n_meta + 1, sizeof(char *)))
         return RK_ENOMEM;
     w->cap_meta = cap;
-    char *k = dup_str(key), *v = dup_str(value);
+    char *k = rk_strdup(key), *v = rk_strdup(value);
     if (!k || !v) {
         rk_free(k);
         rk_free(v);
