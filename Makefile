@@ -6,7 +6,7 @@ MESONFLAGS ?= -Dwerror=true
 RANKLAB     = $(BUILD)/tools/ranklab
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test bench fuzz fuzz-replay docs clean
+.PHONY: all deps build demo walkthrough test bench fuzz fuzz-replay docs clean
 
 all: build
 
@@ -17,10 +17,15 @@ $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD) $(MESONFLAGS)
 
 build: deps $(BUILD)/build.ninja
-	@ninja -C $(BUILD) | grep -v '^ninja: no work to do' || true
-	@test -x $(RANKLAB)
+	@ninja -C $(BUILD) >$(BUILD)/ninja.out 2>&1 || { cat $(BUILD)/ninja.out; exit 1; }
+	@grep -v -e '^ninja: no work to do' -e '^ninja: Entering directory' $(BUILD)/ninja.out || true
 
+# The main experiment (docs/experiment.md): out/demo/report.md and friends.
 demo: build
+	$(RANKLAB) demo --out out/demo
+
+# A tour of the smaller commands on small matrices.
+walkthrough: build
 	scripts/walkthrough.sh $(RANKLAB) out/walkthrough
 
 test: build
@@ -29,7 +34,8 @@ test: build
 	  scripts/count-tests.py $(BUILD) && exit $$status
 
 # Benchmarks (tests/bench, meson benchmark()): every table, streamed as it is
-# measured. The peers (numpy, PyTorch, scikit-learn) are Debian packages.
+# measured; never part of `make test`. Heavy: minutes on 2 cores. The peers
+# (numpy, PyTorch, scikit-learn) are Debian packages.
 # `make bench BENCH_SUITE=svd` runs one suite (blas, svd, ...).
 BENCH_SUITE ?=
 bench: build

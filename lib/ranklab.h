@@ -3,7 +3,8 @@
  *
  * Layers (each uses only those above it):
  *   core/      status codes, allocation, RNG, the row-major matrix
- *   linalg/    SVD, rank, spectrum metrics, low-rank approximation (double)
+ *   linalg/    SVD, QR, randomized SVD, rank, spectrum metrics, low-rank
+ *              approximation, subspace similarity (double)
  *   io/        .npy, safetensors and PEFT adapters, IDX datasets
  *   nn/        MLP, LoRA adapters, training (float32, CBLAS sgemm)
  *   plot/      gnuplot through a pipe
@@ -13,18 +14,29 @@
 #define RANKLAB_H
 
 #include "core/alloc.h"
+#include "core/blas.h"
+#include "core/cpu.h"
 #include "core/mat.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "linalg/qr.h"
+#include "linalg/rsvd.h"
+#include "linalg/subspace.h"
 #include "io/idx.h"
+#include "io/matrix_file.h"
+#include "io/npy.h"
+#include "io/peft.h"
+#include "io/safetensors.h"
+#include "linalg/factored.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/spectrum.h"
-#include "io/matrix_file.h"
-#include "io/npy.h"
 #include "linalg/svd.h"
+#include "analysis/amplify.h"
+#include "analysis/delta.h"
+#include "analysis/experiment.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/layers.h"
@@ -32,5 +44,9 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "nn/train.h"
+#include "nn/checkpoint.h"
+#include "analysis/truncation.h"
+#include "analysis/tensor_pairs.h"
+#include "plot/plot.h"
 
 #endif

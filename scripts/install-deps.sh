@@ -4,6 +4,10 @@
 # finds everything and does nothing.
 #
 #   scripts/install-deps.sh            build, test and demo dependencies
+#                                      (meson.build's dependency() calls, cmocka,
+#                                      python3 + numpy, gnuplot, doxygen, the
+#                                      Fashion-MNIST data; coreutils' timeout,
+#                                      mkfifo and stat are Essential)
 #   scripts/install-deps.sh fuzz       + clang, its sanitizer runtimes, llvm-symbolizer
 #   scripts/install-deps.sh peers      + python3-torch/numpy/scipy/sklearn (benchmarks)
 set -eu
@@ -28,6 +32,10 @@ need_pkg libopenblas-dev have_pc openblas
 need_pkg libcmocka-dev have_pc cmocka
 need_pkg libjansson-dev have_pc jansson
 need_pkg zlib1g-dev have_pc zlib
+# tests: script tests and count-tests.py run /usr/bin/python3 (standard
+# library only); numpy lets the .npy interop tests run instead of skipping
+need_pkg python3 have_file /usr/bin/python3
+need_pkg python3-numpy have_py numpy
 need_pkg gnuplot-nox have_cmd gnuplot
 need_pkg doxygen have_cmd doxygen
 need_pkg dataset-fashion-mnist have_file /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err)
 {
@@ -59,9 +60,13 @@ bool cli_parse_u64(const char *s, unsigned long long *out)
 {
     if (!s || !*s || *s == '-' || *s == '+')
         return false;
+    /* Decimal, or hexadecimal after 0x; never octal: --seed 010 is ten. */
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (hex && (!s[2] || s[2] == '-' || s[2] == '+'))
+        return false;
     errno = 0;
     char *end;
-    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long v = strtoull(s, &end, hex ? 16 : 10);
     if (errno || *end)
         return false;
     *out = v;
@@ -134,4 +139,29 @@ void cli_print_row(const char *label, const char *value, const char *note)
         printf("%-18s%-19s %s\n", label, value, note);
     else
         printf("%-18s%s\n", label, value);
+}
+
+size_t cli_memory_limit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    size_t total;
+    if (pages <= 0 || page <= 0 || !rk_size_mul((size_t)pages, (size_t)page, &total))
+        return SIZE_MAX;
+    return total / 2;
+}
+
+int cli_check_memory(const char *cmd, const char *file, const char *what, bool ok, size_t bytes)
+{
+    size_t limit = cli_memory_limit();
+    if (ok && bytes <= limit)
+        return RK_EXIT_OK;
+    const double gb = 1e9;
+    if (!ok)
+        fprintf(stderr, "ranklab %s: %s: out of memory: %s needs more bytes than size_t can count\n",
+                cmd, file, what);
+    else
+        fprintf(stderr, "ranklab %s: %s: out of memory: %s needs %.3g GB, more than the %.3g GB "
+                "(half of this machine's memory) ranklab allows itself\n",
+                cmd, file, what, (double)bytes / gb, (double)limit / gb);
+    return RK_EXIT_RUNTIME;
 }

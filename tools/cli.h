@@ -30,7 +30,7 @@ bool cli_parse_size(const char *s, size_t max, size_t *out);
 /** Parse a whole string as a finite double; false on junk. */
 bool cli_parse_double(const char *s, double *out);
 
-/** Parse a whole string as an unsigned 64-bit seed. */
+/** Parse a whole string as an unsigned 64-bit seed: decimal, or hexadecimal after 0x (never octal). */
 bool cli_parse_u64(const char *s, unsigned long long *out);
 
 /**
@@ -64,6 +64,21 @@ int cli_json_print(const char *cmd, json_t *obj);
 
 /** A JSON real with @p x's value, or JSON null when @p x is NaN or ±Inf (JSON has no Infinity). */
 json_t *cli_json_real_or_null(double x);
+
+/**
+ * The memory ranklab allows itself for the matrices of one command: half of
+ * the machine's physical memory (sysconf), so a mistyped size is refused with
+ * a message instead of the process being swapped to death or OOM-killed.
+ * SIZE_MAX when the size of memory is unknown.
+ */
+size_t cli_memory_limit(void);
+
+/**
+ * Check that @p bytes (false @p ok when the count overflowed) fit within
+ * cli_memory_limit(); otherwise print "ranklab CMD: FILE: out of memory:
+ * WHAT needs N GB, ..." and return RK_EXIT_RUNTIME. RK_EXIT_OK when it fits.
+ */
+int cli_check_memory(const char *cmd, const char *file, const char *what, bool ok, size_t bytes);
 
 /** Print one line of a report: @p label, @p value and (when not NULL or empty) @p note, aligned in columns. */
 void cli_print_row(const char *label, const char *value, const char *note);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 #include "commands.h"
 
 static const char approx_usage[] =
-    "usage: ranklab approx FILE -k K [-o OUT.npy] [--factors PREFIX] [--balanced] [--json]\n"
+    "usage: ranklab approx FILE -k K [-o OUT.npy] [--factors PREFIX] [--balanced]\n"
+    "                      [--exact] [--json]\n"
     "\n"
     "Best rank-K approximation A_k = U_k S_k V_k^T of the matrix A in FILE (a .npy\n"
     "array: 2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64),\n"
@@ -35,7 +37,12 @@ static const char approx_usage[] =
     "                     (K x n), float64, so that B * A = A_k; by default\n"
     "                     B = U_k S_k and A = V_k^T (the LoRA tutorial's split)\n"
     "  --balanced         with --factors: B = U_k sqrt(S_k), A = sqrt(S_k) V_k^T\n"
-    "  --json             print one JSON object: file, shape, k, frobenius_error,\n"
+    "  --exact            always use the dense SVD. By default a large matrix\n"
+    "                     (min(m, n) >= 512, K <= min(m, n)/8) is decomposed by\n"
+    "                     the randomized SVD, top K only: ||A - A_k||_F is then\n"
+    "                     formed from A_k, and ||A - A_k||_2 = sigma_{K+1} is not\n"
+    "                     computed (null in JSON)\n"
+    "  --json             print one JSON object: file, shape, k, method, frobenius_error,\n"
     "                     spectral_error, relative_error, energy_kept,\n"
     "                     params_full, params_factors, params_ratio, and the files\n"
     "                     written (output, factors)\n"
@@ -44,12 +51,12 @@ static const char approx_usage[] =
     "Exit status: 0 ok; 1 the file cannot be read, K > min(m, n) for this matrix,\n"
     "or an output cannot be written; 2 usage error (also K < 0).\n";
 
-enum { OPT_FACTORS = 1101, OPT_BALANCED, OPT_JSON };
+enum { OPT_FACTORS = 1101, OPT_BALANCED, OPT_JSON, OPT_EXACT };
 
 typedef struct approx_report {
     const char *file, *out, *prefix;
     char *path_b, *path_a;  /* PREFIX_B.npy, PREFIX_A.npy (owned) */
-    bool balanced;
+    bool balanced, exact, randomized;
     size_t m, n, k;
     double fro, spectral, rel, kept;
 } approx_report;
@@ -128,14 +135,23 @@ static void print_text(const approx_report *r)
     cli_print_row("shape", v, NULL);
     snprintf(v, sizeof v, "%zu", r->k);
     cli_print_row("k", v, NULL);
-    snprintf(v, sizeof v, "%.10g", r->fro);
-    cli_print_row("||A - A_k||_F", v, "(sqrt(sum_{i>k} sigma_i^2))");
-    snprintf(v, sizeof v, "%.10g", r->spectral);
-    cli_print_row("||A - A_k||_2", v, "(sigma_{k+1})");
+    if (r->randomized) {
+        printf("%-18srandomized SVD (Halko–Martinsson–Tropp), top %zu of min(m,n) = %zu; "
+               "--exact to force the full SVD\n", "method", r->k, r->m < r->n ? r->m : r->n);
+        snprintf(v, sizeof v, "%.10g", r->fro);
+        cli_print_row("||A - A_k||_F", v, "(formed from A_k)");
+        cli_print_row("||A - A_k||_2", "-", "(sigma_{k+1}: not computed; --exact)");
+    } else {
+        snprintf(v, sizeof v, "%.10g", r->fro);
+        cli_print_row("||A - A_k||_F", v, "(sqrt(sum_{i>k} sigma_i^2))");
+        snprintf(v, sizeof v, "%.10g", r->spectral);
+        cli_print_row("||A - A_k||_2", v, "(sigma_{k+1})");
+    }
     snprintf(v, sizeof v, "%.10g", r->rel);
     cli_print_row("relative error", v, "(||A - A_k||_F / ||A||_F)");
     snprintf(v, sizeof v, "%.10f", r->kept);
-    cli_print_row("energy kept", v, "(sum_{i<=k} sigma_i^2 / sum sigma_i^2)");
+    cli_print_row("energy kept", v, r->randomized ? "(sum_{i<=k} sigma_i^2 / ||A||_F^2)"
+                                                  : "(sum_{i<=k} sigma_i^2 / sum sigma_i^2)");
     snprintf(v, sizeof v, "%zu", full);
     cli_print_row("parameters m*n", v, "(A as a full matrix)");
     snprintf(v, sizeof v, "%zu", fact);
@@ -168,7 +184,8 @@ static json_t *build_json(const approx_report *r)
     bad |= json_object_set_new(o, "shape", shape);
     bad |= json_object_set_new(o, "k", json_integer((json_int_t)r->k));
     bad |= json_object_set_new(o, "frobenius_error", json_real(r->fro));
-    bad |= json_object_set_new(o, "spectral_error", json_real(r->spectral));
+    bad |= json_object_set_new(o, "method", json_string(r->randomized ? "randomized" : "exact"));
+    bad |= json_object_set_new(o, "spectral_error", cli_json_real_or_null(r->spectral));
     bad |= json_object_set_new(o, "relative_error", json_real(r->rel));
     bad |= json_object_set_new(o, "energy_kept", json_real(r->kept));
     bad |= json_object_set_new(o, "params_full", json_integer(full));
@@ -192,6 +209,34 @@ static json_t *build_json(const approx_report *r)
     return o;
 }
 
+/*
+ * The errors of the randomized A_k = U_k·S_k·V_kᵀ, without σ_{k+1}…: ‖A − A_k‖_F
+ * formed, relative to ‖A‖_F from the entries, energy Σ_{i≤k} σ_i² / ‖A‖_F²,
+ * ‖A − A_k‖₂ unknown (NaN, printed as "-" and JSON null).
+ */
+static rk_status randomized_errors(approx_report *r, const rk_mat *a, rk_svd *svd)
+{
+    rk_mat ak;
+    rk_status s = rk_lowrank_approx(&ak, svd, r->k);
+    if (s != RK_OK)
+        return s;
+    if ((s = rk_mat_axpy(&ak, -1.0, a)) != RK_OK) {
+        rk_mat_free(&ak);
+        return s;
+    }
+    double norm = rk_mat_norm_fro(a), acc = 0.0;
+    for (size_t i = 0; i < svd->k && norm > 0; i++)
+        acc += (svd->s[i] / norm) * (svd->s[i] / norm);
+    r->m = a->rows;
+    r->n = a->cols;
+    r->fro = rk_mat_norm_fro(&ak);
+    r->spectral = NAN;
+    r->rel = norm > 0 ? r->fro / norm : 0.0;
+    r->kept = acc < 1.0 ? acc : 1.0;
+    rk_mat_free(&ak);
+    return RK_OK;
+}
+
 /* Parse the options into @p r; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, approx_report *r, bool *json)
 {
@@ -201,6 +246,7 @@ static int parse_args(int argc, char **argv, approx_report *r, bool *json)
         { "factors", required_argument, NULL, OPT_FACTORS },
         { "balanced", no_argument, NULL, OPT_BALANCED },
         { "json", no_argument, NULL, OPT_JSON },
+        { "exact", no_argument, NULL, OPT_EXACT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -230,6 +276,9 @@ static int parse_args(int argc, char **argv, approx_report *r, bool *json)
         case OPT_JSON:
             *json = true;
             break;
+        case OPT_EXACT:
+            r->exact = true;
+            break;
         default:
             return cli_getopt_error(cmd, c, argv);
         }
@@ -257,28 +306,43 @@ int cmd_approx(int argc, char **argv)
     rk_mat a = { 0 };
     if ((rc = cli_load_matrix(cmd, r.file, &a)) != RK_EXIT_OK)
         return rc;
-    /* The factors are needed only when something is written. */
+    size_t kfull = a.rows < a.cols ? a.rows : a.cols;
+    r.randomized = !r.exact && r.k >= 1 && r.k < kfull && rk_rsvd_worthwhile(a.rows, a.cols, r.k);
     rk_svd svd;
-    rk_status s = rk_svd_decomp(&svd, &a, (r.out || r.prefix) ? RK_SVD_THIN : RK_SVD_VALUES);
-    rk_mat_free(&a);
-    if (s != RK_OK)
-        return cli_fail(cmd, r.file, s, NULL);
-    r.m = svd.m;
-    r.n = svd.n;
-    if (r.k > svd.k) {
-        fprintf(stderr, "ranklab approx: %s: k = %zu is more than min(m, n) = %zu of this %zu x %zu matrix\n",
-                r.file, r.k, svd.k, svd.m, svd.n);
-        rk_svd_free(&svd);
-        return RK_EXIT_RUNTIME;
+    rk_status s;
+    if (r.randomized) {
+        /* Only the top k: randomized SVD (lib/linalg/rsvd.h); errors formed, see randomized_errors. */
+        rk_rsvd_opts ro = rk_rsvd_opts_default(r.k);
+        if ((s = rk_rsvd(&svd, &a, &ro)) == RK_OK)
+            s = randomized_errors(&r, &a, &svd);
+        rk_mat_free(&a);
+        if (s != RK_OK) {
+            rk_svd_free(&svd);
+            return cli_fail(cmd, r.file, s, NULL);
+        }
+    } else {
+        /* The factors are needed only when something is written. */
+        s = rk_svd_decomp(&svd, &a, (r.out || r.prefix) ? RK_SVD_THIN : RK_SVD_VALUES);
+        rk_mat_free(&a);
+        if (s != RK_OK)
+            return cli_fail(cmd, r.file, s, NULL);
+        r.m = svd.m;
+        r.n = svd.n;
+        if (r.k > svd.k) {
+            fprintf(stderr, "ranklab approx: %s: k = %zu is more than min(m, n) = %zu of this %zu x %zu matrix\n",
+                    r.file, r.k, svd.k, svd.m, svd.n);
+            rk_svd_free(&svd);
+            return RK_EXIT_RUNTIME;
+        }
+        s = rk_lowrank_errors(&svd, r.k, &r.fro, &r.spectral);
+        if (s != RK_OK) {
+            rk_svd_free(&svd);
+            return cli_fail(cmd, r.file, s, NULL);
+        }
+        double norm = rk_spectrum_fro(svd.s, svd.k);
+        r.rel = norm > 0 ? r.fro / norm : 0.0;
+        r.kept = rk_spectrum_energy(svd.s, svd.k, r.k);
     }
-    s = rk_lowrank_errors(&svd, r.k, &r.fro, &r.spectral);
-    if (s != RK_OK) {
-        rk_svd_free(&svd);
-        return cli_fail(cmd, r.file, s, NULL);
-    }
-    double norm = rk_spectrum_fro(svd.s, svd.k);
-    r.rel = norm > 0 ? r.fro / norm : 0.0;
-    r.kept = rk_spectrum_energy(svd.s, svd.k, r.k);
 
     rc = write_outputs(cmd, &r, &svd);
     rk_svd_free(&svd);

@@ -37,6 +37,9 @@ static const char random_usage[] =
     "  -o, --output FILE  the .npy file to write (required; written atomically)\n"
     "  -h, --help         show this help\n"
     "\n"
+    "The matrix must fit in half of this machine's memory; larger sizes are\n"
+    "refused before anything is allocated.\n"
+    "\n"
     "Exit status: 0 ok, 1 the file cannot be written (or out of memory), 2 usage error.\n";
 
 enum { OPT_ROWS = 1101, OPT_COLS, OPT_RANK, OPT_SEED, OPT_DTYPE };
@@ -143,6 +146,17 @@ int cmd_random(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
+
+    /* W (M×N), plus L (M×R) and Rt (R×N) for --rank: refuse absurd sizes
+     * before allocating (100000 × 100000 would be 80 GB). */
+    size_t mn = 0, ml = 0, rn = 0, count = 0, bytes = 0;
+    bool fits = rk_size_mul(a.m, a.n, &mn) && rk_size_mul(a.m, a.have_r ? a.r : 0, &ml) &&
+                rk_size_mul(a.have_r ? a.r : 0, a.n, &rn) && rk_size_add(mn, ml, &count) &&
+                rk_size_add(count, rn, &count) && rk_size_mul(count, sizeof(double), &bytes);
+    char what[96];
+    snprintf(what, sizeof what, "a %zu x %zu matrix", a.m, a.n);
+    if ((rc = cli_check_memory(cmd, a.out, what, fits, bytes)) != RK_EXIT_OK)
+        return rc;
 
     rk_rng rng;
     rk_rng_seed(&rng, (uint64_t)a.seed);

@@ -14,13 +14,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "cli_plot.h"
 #include "cli_tol.h"
 #include "commands.h"
+#include "svd_top.h"
 
 static const char svd_usage[] =
-    "usage: ranklab svd FILE [--top K] [--tol T | --rtol R] [--json]\n"
+    "usage: ranklab svd FILE [--top K] [--exact] [--tol T | --rtol R] [--json]\n"
+    "                   [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
     "\n"
     "Singular values of the matrix in FILE and the numbers they determine:\n"
     "numerical rank with its tolerance, the energy table (k, sigma_k, cumulative\n"
@@ -31,6 +35,13 @@ static const char svd_usage[] =
     "Options:\n"
     "  --top K     show only the first K rows of the energy table (default: all;\n"
     "              0 hides the table). JSON output always has every value.\n"
+    "              On a large matrix (min(m, n) >= 512, K <= min(m, n)/8) only the\n"
+    "              top K values are computed, by the randomized SVD; figures that\n"
+    "              need every value (effective rank, condition number, nuclear\n"
+    "              norm) are then left out, the energy is measured against\n"
+    "              ||A||_F^2 computed from the entries, and the rank is known\n"
+    "              only when it is below K\n"
+    "  --exact     always compute every singular value (dense SVD)\n"
     "  --tol T     rank = number of sigma_i > T (absolute tolerance, T >= 0)\n"
     "  --rtol R    rank = number of sigma_i > R * sigma_1 (relative, R >= 0)\n"
     "              default: sigma_i > sigma_1 * max(m, n) * eps, eps = 2^-52\n"
@@ -40,11 +51,19 @@ static const char svd_usage[] =
     "              cumulative_energy, rank, tol, tol_rule, stable_rank,\n"
     "              effective_rank, condition_number (null when infinite),\n"
     "              spectral_norm, nuclear_norm, frobenius_norm, rank_for_energy\n"
+    "  --plot OUT  the scree plot: log sigma_k against k, the cumulative energy on\n"
+    "              a second axis, the rank tolerance as a line; a PNG file (an SVG\n"
+    "              file for OUT.svg), or '-' to draw it in the terminal. OUT.dat\n"
+    "              (the numbers) and OUT.gp (the gnuplot script) are written\n"
+    "              beside it. Without gnuplot: a message, OUT.dat still written,\n"
+    "              exit 0.\n"
+    "  --format F  png or svg, whatever OUT's extension\n"
     "  -h, --help  show this help\n"
     "\n"
-    "Exit status: 0 ok, 1 the file cannot be read or decomposed, 2 usage error.\n";
+    "Exit status: 0 ok (also when gnuplot is missing), 1 the file cannot be read\n"
+    "or decomposed or the plot cannot be written, 2 usage error.\n";
 
-enum { OPT_TOP = 1101, OPT_JSON };
+enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT, OPT_EXACT };
 
 /* The energy thresholds reported as "rank for energy". */
 static const double energy_levels[] = { 0.9, 0.99, 0.999 };
@@ -131,6 +150,7 @@ static json_t *build_json(const svd_report *r)
                                                     r->s, r->k, energy_levels[i])));
     }
     bad |= json_object_set_new(o, "file", json_string(r->file));
+    bad |= json_object_set_new(o, "method", json_string("exact"));
     bad |= json_object_set_new(o, "shape", shape);
     bad |= json_object_set_new(o, "singular_values", sv);
     bad |= json_object_set_new(o, "cumulative_energy", energy);
@@ -152,6 +172,41 @@ static json_t *build_json(const svd_report *r)
     return o;
 }
 
+/* The scree plot of r->s with the tolerance line (lib/plot: rk_plot_scree); exit status. */
+static int draw(const svd_report *r, const rk_plot_out *out, bool quiet)
+{
+    int rc = cli_plot_scree_begin("svd", r->file, rk_spectrum_spectral(r->s, r->k), out, quiet);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    char title[512];
+    snprintf(title, sizeof title, "Scree plot: singular values of %s", r->file);
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_plot_scree(r->s, r->k, r->tol, title, out, &err);
+    return cli_plot_finish("svd", out, s, &err, quiet);
+}
+
+/* The report from every singular value (dense SVD, values only); exit status. */
+static int run_exact(const char *file, const rk_mat *a, size_t top, const rk_rank_opts *opts,
+                     bool json, const rk_plot_out *plot)
+{
+    rk_svd svd;
+    rk_status s = rk_svd_decomp(&svd, a, RK_SVD_VALUES);
+    if (s != RK_OK)
+        return cli_fail("svd", file, s, NULL);
+    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = *opts };
+    r.rank = rk_rank_from_values(svd.s, svd.k, svd.m, svd.n, opts, &r.tol);
+    int rc = RK_EXIT_OK;
+    if (json)
+        rc = cli_json_print("svd", build_json(&r));
+    else
+        print_text(&r, top);
+    if (plot && rc == RK_EXIT_OK)
+        rc = draw(&r, plot, json);
+    rk_svd_free(&svd);
+    return rc;
+}
+
 int cmd_svd(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -160,14 +215,17 @@ int cmd_svd(int argc, char **argv)
         { "rtol", required_argument, NULL, CLI_OPT_RTOL },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
-        /* PLOT HOOK (1/3) — --plot FILE.png, the singular-value plot (lib/plot):
-         * add { "plot", required_argument, NULL, OPT_PLOT } here (OPT_PLOT in
-         * the enum above), "[--plot FILE.png]" to svd_usage and docs/tools/svd.md. */
+        { "plot", required_argument, NULL, OPT_PLOT },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "exact", no_argument, NULL, OPT_EXACT },
         { NULL, 0, NULL, 0 },
     };
     const char *cmd = "svd";
     size_t top = SIZE_MAX;
     bool json = false;
+    const char *plot = NULL, *format = NULL;
+    bool exact = false;
+    rk_plot_out out;
     rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
     int c, rc;
     opterr = 0;
@@ -188,7 +246,15 @@ int cmd_svd(int argc, char **argv)
         case OPT_JSON:
             json = true;
             break;
-        /* PLOT HOOK (2/3) — case OPT_PLOT: remember optarg as the PNG path. */
+        case OPT_PLOT:
+            plot = optarg;
+            break;
+        case OPT_FORMAT:
+            format = optarg;
+            break;
+        case OPT_EXACT:
+            exact = true;
+            break;
         default:
             return cli_getopt_error(cmd, c, argv);
         }
@@ -196,27 +262,17 @@ int cmd_svd(int argc, char **argv)
     const char *file;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
         return rc;
+    if ((rc = cli_plot_options(cmd, plot, format, json, &out)) != RK_EXIT_OK)
+        return rc;
 
     rk_mat a = { 0 };
     if ((rc = cli_load_matrix(cmd, file, &a)) != RK_EXIT_OK)
         return rc;
-    rk_svd svd;
-    rk_status s = rk_svd_decomp(&svd, &a, RK_SVD_VALUES);
+    /* Only the top K asked for, of a large matrix: the randomized SVD (svd_top.c). */
+    if (!exact && top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, top))
+        rc = svd_top_run(file, &a, top, &opts, json, plot ? &out : NULL);
+    else
+        rc = run_exact(file, &a, top, &opts, json, plot ? &out : NULL);
     rk_mat_free(&a);
-    if (s != RK_OK)
-        return cli_fail(cmd, file, s, NULL);
-
-    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = opts };
-    r.rank = rk_rank_from_values(svd.s, svd.k, svd.m, svd.n, &opts, &r.tol);
-    if (json)
-        rc = cli_json_print(cmd, build_json(&r));
-    else {
-        print_text(&r, top);
-        rc = RK_EXIT_OK;
-    }
-    /* PLOT HOOK (3/3) — when --plot was given and rc is RK_EXIT_OK: draw
-     * r.s[0..k) on a log scale with the line at r.tol into the PNG; a plot
-     * failure is a runtime error naming the PNG (cli_fail(cmd, png, s, &err)). */
-    rk_svd_free(&svd);
     return rc;
 }

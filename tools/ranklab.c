@@ -6,13 +6,19 @@
  *   ranklab --version
  *
  * Exit status: 0 success, 1 runtime error (message on stderr naming the file
- * and the problem), 2 usage error.
+ * and the problem), 2 usage error. Output that cannot be written (a full disk
+ * behind stdout, a file size limit) is a runtime error too, never a silent
+ * success or a kill by SIGXFSZ.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "remedy.h"
 
 static void usage(FILE *f)
 {
@@ -33,8 +39,11 @@ static const rk_command *find(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* Run the command named argv[1]; its exit status. */
+static int run(int argc, char **argv)
 {
+    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (tools/remedy.h). */
+    blas_core_remedy(argv);
     if (argc < 2) {
         usage(stderr);
         return RK_EXIT_USAGE;
@@ -58,7 +67,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", argv[2]);
             return RK_EXIT_USAGE;
         }
-        char *help_argv[] = { (char *)c->name, "--help", NULL };
+        char help_arg[] = "--help";
+        char *help_argv[] = { argv[2], help_arg, NULL };
         return c->run(2, help_argv);
     }
     const rk_command *c = find(name);
@@ -67,4 +77,23 @@ int main(int argc, char **argv)
         return RK_EXIT_USAGE;
     }
     return c->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    /* Past `ulimit -f`, write() then fails with EFBIG, which the writers
+     * report (and the temporary output is removed) instead of the process
+     * being killed with a half-written temporary file left behind. */
+    (void)signal(SIGXFSZ, SIG_IGN);
+    int rc = run(argc, argv);
+    /* Everything printed must have reached stdout: `ranklab svd A.npy >
+     * /dev/full` is a failure, not a success with no output. */
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, "ranklab%s%s: cannot write the output: %s\n", argc > 1 ? " " : "",
+                argc > 1 ? argv[1] : "", e ? strerror(e) : "write error");
+        return RK_EXIT_RUNTIME;
+    }
+    return rc;
 }

@@ -40,6 +40,15 @@ void rk_free(void *ptr)
         current.free(ptr, current.ctx);
 }
 
+char *rk_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = rk_alloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
 bool rk_size_mul(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > SIZE_MAX / a)

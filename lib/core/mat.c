@@ -178,6 +178,7 @@ double rk_mat_norm_fro(const rk_mat *a)
 {
     /* LAPACK's dlassq idea: keep scale·√ssq with scale = max |a_ij| so far. */
     double scale = 0.0, ssq = 1.0;
+    bool inf = false; /* an Inf makes the norm Inf, unless a NaN follows */
     for (size_t i = 0; i < a->rows; i++)
         for (size_t j = 0; j < a->cols; j++) {
             double x = fabs(RK_AT(a, i, j));
@@ -185,6 +186,10 @@ double rk_mat_norm_fro(const rk_mat *a)
                 continue;
             if (isnan(x))
                 return x;
+            if (isinf(x)) { /* (x/scale)² with scale = Inf would give Inf/Inf = NaN */
+                inf = true;
+                continue;
+            }
             if (scale < x) {
                 ssq = 1.0 + ssq * (scale / x) * (scale / x);
                 scale = x;
@@ -192,7 +197,7 @@ double rk_mat_norm_fro(const rk_mat *a)
                 ssq += (x / scale) * (x / scale);
             }
         }
-    return scale * sqrt(ssq);
+    return inf ? INFINITY : scale * sqrt(ssq);
 }
 
 double rk_mat_norm_1(const rk_mat *a)

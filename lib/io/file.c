@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +23,40 @@ rk_status rk_file_size(FILE *f, size_t *size, rk_err *err)
     if (fstat(fileno(f), &st) != 0)
         return errno_status(err, errno, "cannot stat");
     if (!S_ISREG(st.st_mode))
-        return rk_err_set(err, RK_EIO, "not a regular file");
+        return rk_err_set(err, RK_EIO, S_ISDIR(st.st_mode) ? "not a regular file (a directory)"
+                                                      : "not a regular file (a device, FIFO or socket)");
     *size = (size_t)st.st_size;
+    return RK_OK;
+}
+
+rk_status rk_file_open_regular(const char *path, FILE **f, size_t *size, rk_err *err)
+{
+    *f = NULL;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return e == ENOENT ? rk_err_set(err, RK_ENOENT, "no such file")
+                           : errno_status(err, e, "cannot open");
+    }
+    struct stat sb;
+    rk_status st = RK_OK;
+    if (fstat(fd, &sb) != 0)
+        st = errno_status(err, errno, "cannot stat");
+    else if (!S_ISREG(sb.st_mode))
+        st = rk_err_set(err, RK_EIO, S_ISDIR(sb.st_mode) ? "not a regular file (a directory)"
+                                                         : "not a regular file (a device, FIFO or socket)");
+    int flags = st == RK_OK ? fcntl(fd, F_GETFL) : -1;
+    if (st == RK_OK && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0))
+        st = errno_status(err, errno, "cannot open");
+    if (st == RK_OK && !(*f = fdopen(fd, "rb")))
+        st = errno_status(err, errno, "cannot open");
+    if (st != RK_OK) {
+        close(fd);
+        return st;
+    }
+    if (size)
+        *size = (size_t)sb.st_size;
     return RK_OK;
 }
 
@@ -31,13 +65,12 @@ rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **da
 {
     *data = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? rk_err_set(err, RK_ENOENT, "no such file")
-                               : errno_status(err, errno, "cannot open");
-    size_t n;
-    rk_status st = rk_file_size(f, &n, err);
-    if (st == RK_OK && n > max_size)
+    FILE *f;
+    size_t n = 0;
+    rk_status st = rk_file_open_regular(path, &f, &n, err);
+    if (st)
+        return st;
+    if (n > max_size)
         st = rk_err_set(err, RK_ETOOBIG, "file is %zu bytes, more than the %zu allowed", n, max_size);
     unsigned char *buf = NULL;
     if (st == RK_OK && !(buf = rk_alloc(n)))
@@ -45,7 +78,7 @@ rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **da
     if (st == RK_OK && n && fread(buf, 1, n, f) != n)
         st = ferror(f) ? errno_status(err, errno, "read failed")
                        : rk_err_set(err, RK_ETRUNC, "file shrank while being read");
-    fclose(f);
+    (void)fclose(f); /* read-only: nothing is lost if close fails */
     if (st) {
         rk_free(buf);
         return st;
@@ -55,41 +88,37 @@ rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **da
     return RK_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = rk_alloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
+/* Largest N tried for FINAL.tmp-PID-N before giving up. */
+enum { TMP_ATTEMPTS = 1000 };
 
 rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err)
 {
     *af = (rk_atomic_file){ NULL, NULL, NULL };
-    size_t n = strlen(path);
-    af->final_path = dup_str(path);
-    af->tmp_path = rk_alloc(n + sizeof ".tmp-XXXXXX");
+    /* ".tmp-" + pid (≤ 20 digits) + "-" + N (≤ 20 digits) + NUL */
+    size_t n = strlen(path), cap = n + 48;
+    af->final_path = rk_strdup(path);
+    af->tmp_path = n < SIZE_MAX - 48 ? rk_alloc(cap) : NULL;
     if (!af->final_path || !af->tmp_path) {
         rk_atomic_abort(af);
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     }
-    memcpy(af->tmp_path, path, n);
-    memcpy(af->tmp_path + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-    int fd = mkstemp(af->tmp_path);
+    /* A name of our own, created exclusively: no umask games (mkstemp's 0600
+     * would need one, and umask is process-wide), no reliance on randomness.
+     * open() applies the umask to 0666 as for any new file. */
+    int fd = -1, e = EEXIST;
+    for (unsigned long i = 0; fd < 0 && e == EEXIST && i < TMP_ATTEMPTS; i++) {
+        snprintf(af->tmp_path, cap, "%s.tmp-%ld-%lu", path, (long)getpid(), i);
+        fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        e = fd < 0 ? errno : 0;
+    }
     if (fd < 0) {
-        int e = errno;
         af->tmp_path[0] = '\0';
         rk_atomic_abort(af);
         return errno_status(err, e, "cannot create a temporary file beside it");
     }
-    /* mkstemp makes the file 0600; outputs are ordinary files: 0666 & ~umask. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
     af->f = fdopen(fd, "wb");
     if (!af->f) {
-        int e = errno;
+        e = errno;
         close(fd);
         rk_atomic_abort(af);
         return errno_status(err, e, "cannot open the temporary file");
@@ -99,6 +128,10 @@ rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err)
 
 rk_status rk_atomic_commit(rk_atomic_file *af, rk_err *err)
 {
+    if (!af || !af->f || !af->tmp_path || !af->final_path) {
+        rk_atomic_abort(af);
+        return rk_err_set(err, RK_EINVAL, "no open output file");
+    }
     rk_status st = RK_OK;
     int e = 0;
     if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0) {
@@ -121,7 +154,7 @@ void rk_atomic_abort(rk_atomic_file *af)
     if (!af)
         return;
     if (af->f)
-        fclose(af->f);
+        (void)fclose(af->f); /* the file is being thrown away */
     if (af->tmp_path && af->tmp_path[0])
         unlink(af->tmp_path);
     rk_free(af->tmp_path);
@@ -146,7 +179,7 @@ rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_
 rk_status rk_mkdir_p(const char *path, rk_err *err)
 {
     size_t n = strlen(path);
-    char *buf = dup_str(path);
+    char *buf = rk_strdup(path);
     if (!buf)
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     rk_status st = RK_OK;

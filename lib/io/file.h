@@ -14,13 +14,26 @@
 
 /**
  * Read all of @p path into a new buffer (*data, *size; free with rk_free).
- * The file's real size is taken from the open descriptor and checked against
- * @p max_size before anything is allocated.
+ * The file is opened with rk_file_open_regular() (FIFOs, devices and
+ * directories are refused without blocking); its real size is taken from the
+ * open descriptor and checked against @p max_size before anything is allocated.
  * @return RK_OK; RK_ENOENT; RK_EIO (with errno's text in err); RK_ETOOBIG;
  *         RK_ENOMEM. On error *data is NULL.
  */
 rk_status rk_file_read_all(const char *path, size_t max_size, unsigned char **data,
                            size_t *size, rk_err *err);
+
+/**
+ * Open @p path for reading only if it is a regular file: *f (close with
+ * fclose) and its size from fstat in *size (may be NULL). The file is opened
+ * non-blocking and checked before anything is read, so a FIFO, a terminal, a
+ * socket or a device is refused at once instead of blocking the caller or
+ * being consumed; a directory is refused by name.
+ * @return RK_OK; RK_ENOENT; RK_EIO ("not a regular file (a directory)", "not
+ *         a regular file (a device, FIFO or socket)", or errno's text). On
+ *         error *f is NULL.
+ */
+rk_status rk_file_open_regular(const char *path, FILE **f, size_t *size, rk_err *err);
 
 /** Size in bytes of the open file @p f (via fstat), or RK_EIO. */
 rk_status rk_file_size(FILE *f, size_t *size, rk_err *err);
@@ -29,10 +42,14 @@ rk_status rk_file_size(FILE *f, size_t *size, rk_err *err);
 typedef struct rk_atomic_file {
     FILE *f;            /**< write here */
     char *final_path;   /**< where it goes on commit */
-    char *tmp_path;     /**< where it is meanwhile: FINAL.tmp-XXXXXX */
+    char *tmp_path;     /**< where it is meanwhile: FINAL.tmp-PID-N */
 } rk_atomic_file;
 
-/** Open @p path for atomic writing: creates a temporary file beside it. */
+/**
+ * Open @p path for atomic writing: creates the temporary file FINAL.tmp-PID-N
+ * beside it (exclusively, N the first free number; mode 0666 less the umask,
+ * as for any new file), so the rename stays within one file system.
+ */
 rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err);
 
 /** Flush, fsync, close and rename the temporary file onto the final path. */

@@ -16,10 +16,13 @@
  *
  *   "X.npy"                 rk_npy_read(); also any file that starts with
  *                           the .npy magic, whatever its name
- *   "X.safetensors:NAME"    the tensor NAME of a safetensors file
+ *   "X.safetensors:NAME"    the tensor NAME of a safetensors file (split at
+ *                           the last ".safetensors:"; rk_st_load_matrix)
+ *   "X.safetensors"         its only tensor; RK_EINVAL when it has several
  *
  * @return RK_OK, or the reader's status (RK_ENOENT, RK_EMAGIC, …) with its
  *   message in @p err (without the file name: callers prepend it);
+ *   RK_ENOTFOUND "no tensor named 'NAME'";
  *   RK_EFORMAT "unsupported file type; expected .npy or .safetensors:TENSOR"
  *   for anything else; RK_EINVAL for NULL arguments.
  *   On error *out is an empty matrix that need not be freed.

@@ -154,20 +154,16 @@ rk_status rk_npy_read_mem(const unsigned char *buf, size_t size, rk_mat *out, rk
  */
 static rk_status open_checked(const char *path, FILE **f, rk_npy_info *info, rk_err *err)
 {
-    *f = fopen(path, "rb");
-    if (!*f)
-        return errno == ENOENT ? rk_err_set(err, RK_ENOENT, "no such file")
-                               : rk_err_set(err, RK_EIO, "cannot open: %s", strerror(errno));
-    size_t file_size, got = 0;
+    size_t file_size = 0, got = 0;
     unsigned char head[12 + RK_NPY_HEADER_MAX];
-    rk_status st = rk_file_size(*f, &file_size, err);
-    if (st == RK_OK) {
-        size_t want = file_size < sizeof head ? file_size : sizeof head;
-        got = fread(head, 1, want, *f);
-        if (got != want)
-            st = ferror(*f) ? rk_err_set(err, RK_EIO, "read failed: %s", strerror(errno))
-                            : rk_err_set(err, RK_ETRUNC, "file shrank while being read");
-    }
+    rk_status st = rk_file_open_regular(path, f, &file_size, err);
+    if (st)
+        return st;
+    size_t want = file_size < sizeof head ? file_size : sizeof head;
+    got = fread(head, 1, want, *f);
+    if (got != want)
+        st = ferror(*f) ? rk_err_set(err, RK_EIO, "read failed: %s", strerror(errno))
+                        : rk_err_set(err, RK_ETRUNC, "file shrank while being read");
     if (st == RK_OK)
         st = rk_npy_parse_header(head, got, info, err);
     if (st == RK_OK)
@@ -175,7 +171,7 @@ static rk_status open_checked(const char *path, FILE **f, rk_npy_info *info, rk_
     if (st == RK_OK && fseek(*f, (long)info->data_offset, SEEK_SET) != 0)
         st = rk_err_set(err, RK_EIO, "cannot seek to the data: %s", strerror(errno));
     if (st) {
-        fclose(*f);
+        (void)fclose(*f); /* read-only */
         *f = NULL;
     }
     return st;

@@ -208,6 +208,22 @@ static void test_norms_do_not_overflow(void **state)
     assert_false(rk_mat_is_finite(&a));
 }
 
+/* ‖A‖_F with Inf entries is Inf (two of them once gave Inf/Inf = NaN); NaN wins. */
+static void test_norm_fro_of_infinities(void **state)
+{
+    (void)state;
+    double data[4] = { 1.0, INFINITY, -INFINITY, 2.0 };
+    rk_mat a = rk_mat_wrap(data, 2, 2);
+    assert_true(isinf(rk_mat_norm_fro(&a)) && rk_mat_norm_fro(&a) > 0);
+    data[0] = INFINITY; /* Inf first, then finite, then Inf */
+    assert_true(isinf(rk_mat_norm_fro(&a)));
+    data[3] = NAN;
+    assert_true(isnan(rk_mat_norm_fro(&a)));
+    double one[1] = { -INFINITY };
+    rk_mat b = rk_mat_wrap(one, 1, 1);
+    assert_true(isinf(rk_mat_norm_fro(&b)) && rk_mat_norm_fro(&b) > 0);
+}
+
 static void test_alloc_failure_leaves_matrix_empty(void **state)
 {
     (void)state;
@@ -233,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_mat_empty_is_valid),
         cmocka_unit_test(test_gemm_against_naive_loops),
         cmocka_unit_test(test_norms_do_not_overflow),
+        cmocka_unit_test(test_norm_fro_of_infinities),
         cmocka_unit_test(test_alloc_failure_leaves_matrix_empty),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);

@@ -1,0 +1,244 @@
+/*
+ * experiment_io.c — the experiment's models on disk, so that a run can be
+ * analysed again later (`ranklab compare`) or by other tools:
+ *
+ *   weights/base.safetensors         the pretrained network (PyTorch names)
+ *   full/delta.safetensors           ΔW_full per layer, F64 (linear1.weight, …)
+ *   adapters/lora_rR[_normal|_seed2]/  each LoRA run, PEFT layout
+ *   adapters/extracted_rR/           B = U_R·S_R, A = V_Rᵀ of ΔW_full, PEFT layout
+ *
+ * Reading takes the same files (or `ranklab finetune` outputs: a delta file
+ * or a folder holding delta.safetensors, and PEFT adapter folders).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/experiment.h"
+#include "core/alloc.h"
+#include "io/file.h"
+#include "io/peft.h"
+#include "io/safetensors.h"
+#include "linalg/lowrank.h"
+#include "linalg/svd.h"
+#include "nn/checkpoint.h"
+
+void rk_exp_run_dirname(const rk_exp_lora_run *run, char *buf, size_t n)
+{
+    static const char *suffix[] = { "", "_normal", "_seed2" };
+    snprintf(buf, n, "lora_r%zu%s", run->rank, suffix[run->role]);
+}
+
+static float *to_float(const rk_mat *m)
+{
+    size_t n = m->rows * m->cols;
+    float *f = rk_alloc((n ? n : 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < m->rows; i++)
+        for (size_t j = 0; j < m->cols; j++)
+            f[i * m->cols + j] = (float)RK_AT(m, i, j);
+    return f;
+}
+
+/* Write factors a[l] (r, In), b[l] (Out, r) of every layer as a PEFT adapter. */
+static rk_status write_adapter(const char *path, const rk_exp_models *m, const rk_mat *a,
+                               const rk_mat *b, double alpha, rk_err *err)
+{
+    rk_peft_lora mods[RK_MLP_MAX_LAYERS];
+    float *fa[RK_MLP_MAX_LAYERS] = { 0 }, *fb[RK_MLP_MAX_LAYERS] = { 0 };
+    rk_status s = RK_OK;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        fa[l] = to_float(&a[l]);
+        fb[l] = to_float(&b[l]);
+        if (!fa[l] || !fb[l]) {
+            s = RK_ENOMEM;
+            break;
+        }
+        mods[l] = (rk_peft_lora){ m->names[l], a[l].rows, a[l].cols, b[l].rows, fa[l], fb[l] };
+    }
+    if (s == RK_OK) {
+        rk_peft_write_opts o;
+        memset(&o, 0, sizeof o);
+        o.lora_alpha = alpha;
+        s = rk_peft_write(path, &o, mods, m->n_layers, err);
+    }
+    for (size_t l = 0; l < m->n_layers; l++) {
+        rk_free(fa[l]);
+        rk_free(fb[l]);
+    }
+    return s;
+}
+
+static rk_status write_extracted(const char *dir, const rk_exp_config *cfg, const rk_exp_models *m,
+                                 rk_err *err)
+{
+    rk_svd sv[RK_MLP_MAX_LAYERS];
+    memset(sv, 0, sizeof sv);
+    rk_status s = RK_OK;
+    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
+        s = rk_svd_decomp(&sv[l], &m->full[l], RK_SVD_THIN);
+    for (size_t i = 0; s == RK_OK && i < cfg->n_ranks; i++) {
+        rk_mat a[RK_MLP_MAX_LAYERS], b[RK_MLP_MAX_LAYERS];
+        memset(a, 0, sizeof a);
+        memset(b, 0, sizeof b);
+        size_t r = cfg->ranks[i];
+        /* every layer needs the same rank in one adapter: the smallest layer caps it */
+        for (size_t l = 0; l < m->n_layers; l++)
+            if (sv[l].k < r)
+                r = sv[l].k;
+        for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
+            s = rk_lowrank_factors(&b[l], &a[l], &sv[l], r, RK_SPLIT_US);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/adapters/extracted_r%zu", dir, cfg->ranks[i]);
+        if (s == RK_OK && r > 0)
+            s = write_adapter(path, m, a, b, (double)r, err);
+        for (size_t l = 0; l < m->n_layers; l++) {
+            rk_mat_free(&a[l]);
+            rk_mat_free(&b[l]);
+        }
+    }
+    for (size_t l = 0; l < RK_MLP_MAX_LAYERS; l++)
+        rk_svd_free(&sv[l]);
+    return s;
+}
+
+rk_status rk_exp_save(const char *dir, const rk_exp_config *cfg, const rk_mlp *net,
+                      const rk_exp_models *m, rk_err *err)
+{
+    if (!dir || !cfg || !net || !m)
+        return rk_err_set(err, RK_EINVAL, "bad arguments");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/weights", dir);
+    rk_status s = rk_mkdir_p(path, err);
+    snprintf(path, sizeof path, "%s/weights/base.safetensors", dir);
+    if (s == RK_OK)
+        s = rk_checkpoint_save(net, path, err);
+    snprintf(path, sizeof path, "%s/full", dir);
+    if (s == RK_OK)
+        s = rk_mkdir_p(path, err);
+    snprintf(path, sizeof path, "%s/full/delta.safetensors", dir);
+    if (s == RK_OK)
+        s = rk_checkpoint_save_deltas(path, m->full, m->n_layers, err);
+    for (size_t i = 0; s == RK_OK && i < m->n_runs; i++) {
+        char name[64];
+        rk_exp_run_dirname(&m->runs[i], name, sizeof name);
+        snprintf(path, sizeof path, "%s/adapters/%s", dir, name);
+        s = write_adapter(path, m, m->runs[i].a, m->runs[i].b,
+                          m->runs[i].scale * (double)m->runs[i].rank, err);
+    }
+    if (s == RK_OK)
+        s = write_extracted(dir, cfg, m, err);
+    return s;
+}
+
+/* Layer index of module "linearN", or −1. */
+static int layer_of(const rk_exp_models *m, const char *name)
+{
+    for (size_t l = 0; l < m->n_layers; l++)
+        if (strcmp(m->names[l], name) == 0)
+            return (int)l;
+    return -1;
+}
+
+static rk_status load_full(rk_exp_models *m, const char *path, rk_err *err)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n < 12 || strcmp(path + n - 12, ".safetensors") != 0) {
+        snprintf(buf, sizeof buf, "%s/delta.safetensors", path);
+        path = buf;
+    }
+    rk_st_file f;
+    rk_status s = rk_st_open(&f, path, err);
+    if (s != RK_OK)
+        return s;
+    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.weight", m->names[l]);
+        const rk_st_tensor *t = rk_st_find(&f, name);
+        if (!t) {
+            s = rk_err_set(err, RK_ENOTFOUND, "%s: no tensor %s", path, name);
+            break;
+        }
+        s = rk_st_tensor_to_mat(&f, t, &m->full[l], err);
+        if (s == RK_OK && (m->full[l].rows != m->w0[l].rows || m->full[l].cols != m->w0[l].cols))
+            s = rk_err_set(err, RK_ESHAPE, "%s: %s is (%zu, %zu), the base layer (%zu, %zu)", path,
+                           name, m->full[l].rows, m->full[l].cols, m->w0[l].rows, m->w0[l].cols);
+    }
+    rk_st_close(&f);
+    return s;
+}
+
+static rk_status load_lora(rk_exp_models *m, const char *path, rk_err *err)
+{
+    if (m->n_runs >= RK_EXP_MAX_RUNS)
+        return rk_err_set(err, RK_EINVAL, "at most %d adapters", RK_EXP_MAX_RUNS);
+    rk_peft_adapter ad;
+    rk_status s = rk_peft_read(&ad, path, err);
+    if (s != RK_OK)
+        return s;
+    rk_exp_lora_run *run = &m->runs[m->n_runs];
+    memset(run, 0, sizeof *run);
+    size_t seen = 0;
+    for (size_t i = 0; s == RK_OK && i < ad.n_modules; i++) {
+        const rk_peft_module *mod = &ad.modules[i];
+        int l = layer_of(m, mod->name);
+        if (l < 0) {
+            s = rk_err_set(err, RK_ENOTFOUND, "%s: module %s is not a layer of the base model",
+                           path, mod->name);
+            break;
+        }
+        if (mod->out != m->w0[l].rows || mod->in != m->w0[l].cols || mod->fan_in_fan_out ||
+            (seen && (mod->r != run->rank || mod->scale != run->scale))) {
+            s = rk_err_set(err, RK_ESHAPE, "%s: module %s does not fit (shape, rank or scale)", path,
+                           mod->name);
+            break;
+        }
+        run->rank = mod->r;
+        run->scale = mod->scale;
+        s = rk_mat_dup(&run->a[l], &mod->a);
+        if (s == RK_OK)
+            s = rk_mat_dup(&run->b[l], &mod->b);
+        seen++;
+    }
+    if (s == RK_OK && seen != m->n_layers)
+        s = rk_err_set(err, RK_ECONFIG, "%s: adapts %zu of the %zu layers", path, seen,
+                       m->n_layers);
+    rk_peft_free(&ad);
+    if (s != RK_OK)
+        return s;
+    run->init = RK_LORA_INIT_KAIMING;
+    run->role = RK_EXP_ROLE_RANK;
+    for (size_t i = 0; i < m->n_runs; i++)
+        if (m->runs[i].rank == run->rank && m->runs[i].role == RK_EXP_ROLE_RANK)
+            run->role = RK_EXP_ROLE_SEED2;
+    const char *base = strrchr(path, '/');
+    base = base && base[1] ? base + 1 : path;
+    snprintf(run->label, sizeof run->label, "r=%zu (%.30s)", run->rank, base);
+    m->n_runs++;
+    return RK_OK;
+}
+
+rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const char *full,
+                      const char *const *lora, size_t n_lora, rk_err *err)
+{
+    if (!m || !net || !base || !full || (!lora && n_lora))
+        return rk_err_set(err, RK_EINVAL, "bad arguments");
+    memset(m, 0, sizeof *m);
+    m->target_class = -1;
+    rk_status s = rk_checkpoint_open(net, base, 500, err);
+    if (s != RK_OK)
+        return s;
+    m->n_layers = net->cfg.n_layers;
+    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++) {
+        snprintf(m->names[l], sizeof m->names[l], "linear%u", (unsigned)(l + 1) % 100u);
+        s = rk_mat_create(&m->w0[l], net->cfg.sizes[l + 1], net->cfg.sizes[l]);
+        for (size_t i = 0; s == RK_OK && i < m->w0[l].rows * m->w0[l].cols; i++)
+            m->w0[l].data[i] = (double)net->p.w[l][i];
+    }
+    if (s == RK_OK)
+        s = load_full(m, full, err);
+    for (size_t i = 0; s == RK_OK && i < n_lora; i++)
+        s = load_lora(m, lora[i], err);
+    return s;
+}

@@ -1,0 +1,159 @@
+/* blas.c — the linked BLAS's identity, the OpenBLAS core remedy decision, an sgemm probe. */
+#include "core/blas.h"
+
+#include <cblas.h>
+#ifndef RK_HAVE_OPENBLAS
+#include <dlfcn.h>
+#endif
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/alloc.h"
+
+#ifdef RK_HAVE_OPENBLAS
+/* Declared by OpenBLAS's cblas.h; repeated so the reference build needs no OpenBLAS header. */
+char *openblas_get_config(void);
+char *openblas_get_corename(void);
+int openblas_get_num_threads(void);
+
+void rk_blas_query(rk_blas_info *info)
+{
+    info->name = "OpenBLAS";
+    info->config = openblas_get_config();
+    info->lapack = "OpenBLAS's LAPACK, through LAPACKE";
+    info->core = openblas_get_corename();
+    info->threads = openblas_get_num_threads();
+}
+#else
+/*
+ * Built against the generic libblas.so.3 — which Debian's alternatives may
+ * point at OpenBLAS. Look its functions up in the running process, so the
+ * report (and the kernel remedy) is about the library actually loaded.
+ */
+void rk_blas_query(rk_blas_info *info)
+{
+    info->name = "reference BLAS";
+    info->config = "reference BLAS (netlib), no machine-specific kernels";
+    info->lapack = "reference LAPACK (netlib), through LAPACKE";
+    info->core = NULL;
+    info->threads = 1;
+    void *self = dlopen(NULL, RTLD_LAZY);
+    if (!self)
+        return;
+    char *(*get_config)(void), *(*get_corename)(void);
+    int (*get_threads)(void);
+    /* POSIX's way to turn dlsym's void * into a function pointer. */
+    *(void **)&get_config = dlsym(self, "openblas_get_config");
+    *(void **)&get_corename = dlsym(self, "openblas_get_corename");
+    *(void **)&get_threads = dlsym(self, "openblas_get_num_threads");
+    if (get_config && get_corename && get_threads) {
+        info->name = "OpenBLAS (as the system's libblas.so.3)";
+        info->config = get_config();
+        info->lapack = "the system's liblapack.so.3, through LAPACKE";
+        info->core = get_corename();
+        info->threads = get_threads();
+    }
+    dlclose(self);
+}
+#endif
+
+bool rk_blas_core_is_generic(const char *core)
+{
+    static const char *const generic[] = {
+        "Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom", "Core2", "Penryn",
+        "Dunnington", "Nehalem", "Opteron", "Opteron(SSE3)", "Barcelona", "Bobcat", "Unknown",
+    };
+    if (!core)
+        return false;
+    for (size_t i = 0; i < sizeof generic / sizeof *generic; i++)
+        if (!strcasecmp(core, generic[i]))
+            return true;
+    return false;
+}
+
+const char *rk_blas_core_for_cpu(const rk_cpu_features *f)
+{
+    if (f->avx512f && f->avx512bw)
+        return f->avx512_bf16 ? "Cooperlake" : "SkylakeX";
+    if (f->avx2 && f->fma)
+        return f->vendor == RK_CPU_AMD ? "Zen" : "Haswell";
+    return NULL;
+}
+
+static const char *env_or_null(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+void rk_blas_env_get(rk_blas_env *env)
+{
+    env->coretype = env_or_null("OPENBLAS_CORETYPE");
+    env->no_reexec = env_or_null("RANKLAB_NO_REEXEC");
+    env->fake_generic = env_or_null("RANKLAB_FAKE_GENERIC_CORE");
+}
+
+const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, const rk_blas_env *env)
+{
+    if (!core || (env->coretype && *env->coretype) || (env->no_reexec && *env->no_reexec))
+        return NULL;
+    bool fake = env->fake_generic && !strcmp(env->fake_generic, "1");
+    if (!fake && !rk_blas_core_is_generic(core))
+        return NULL;
+    const char *better = rk_blas_core_for_cpu(f);
+    /* A forced test run re-executes even onto the same core, to exercise the path. */
+    if (!better || (!fake && !strcasecmp(better, core)))
+        return NULL;
+    return better;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+rk_status rk_blas_sgemm_probe(size_t n, int reps, double max_seconds, rk_blas_probe *out)
+{
+    if (n == 0 || reps <= 0 || !out || n > (size_t)1 << 20 || !(max_seconds >= 0))
+        return RK_EINVAL;
+    size_t nn, bytes;
+    if (!rk_size_mul(n, n, &nn) || !rk_size_mul(nn, sizeof(float), &bytes))
+        return RK_EOVERFLOW;
+    float *a = rk_alloc(bytes), *b = rk_alloc(bytes), *c = rk_alloc(bytes);
+    if (!a || !b || !c) {
+        rk_free(a);
+        rk_free(b);
+        rk_free(c);
+        return RK_ENOMEM;
+    }
+    /* Small values in [-0.5, 0.5): no denormals, no overflow. */
+    for (size_t i = 0; i < nn; i++) {
+        a[i] = (float)(i * 7 % 13) / 13.0f - 0.5f;
+        b[i] = (float)(i * 5 % 11) / 11.0f - 0.5f;
+    }
+    int m = (int)n, timed = 0;
+    double best = 0, start = now_seconds();
+    for (int r = -1; r < reps; r++) {  /* r = -1: warm-up (threads start, pages fault in) */
+        double t0 = now_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a, m, b, m, 0.0f, c, m);
+        double t1 = now_seconds();
+        if (r < 0)
+            continue;
+        timed++;
+        if (best == 0 || t1 - t0 < best)
+            best = t1 - t0;
+        if (max_seconds > 0 && t1 - start > max_seconds)
+            break;
+    }
+    rk_free(a);
+    rk_free(b);
+    rk_free(c);
+    double flops = 2.0 * (double)n * (double)n * (double)n;
+    *out = (rk_blas_probe){ .n = n, .reps = timed, .best_seconds = best,
+                            .gflops = best > 0 ? flops / best * 1e-9 : 0 };
+    return RK_OK;
+}

@@ -1,0 +1,96 @@
+/*
+ * blas.h — which BLAS ranklab runs on, which kernels it picked, and how fast
+ * its sgemm goes; the choice of a better OpenBLAS kernel core when the
+ * library did not recognise the CPU.
+ *
+ * OpenBLAS built with DYNAMIC_ARCH (Debian's) picks a "core" — a set of
+ * kernels written for one microarchitecture — when the library is loaded,
+ * from CPUID. A CPU newer than the library is not recognised and gets a
+ * generic core (Prescott: SSE3, 128-bit vectors, no FMA), several times
+ * slower than the kernels the CPU can run. The core can be forced with the
+ * environment variable OPENBLAS_CORETYPE, which OpenBLAS reads only at load
+ * time: ranklab's main() and the tutorials' tut_main() therefore re-execute
+ * the program with the variable set (tools/remedy.c), deciding with
+ * rk_blas_remedy_core().
+ */
+#ifndef RK_CORE_BLAS_H
+#define RK_CORE_BLAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/cpu.h"
+#include "core/status.h"
+
+/** The BLAS linked into ranklab, as it reports itself. Strings are static. */
+typedef struct rk_blas_info {
+    const char *name;       /**< "OpenBLAS" or "reference BLAS" */
+    const char *config;     /**< openblas_get_config(), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH … Zen MAX_THREADS=64" */
+    const char *lapack;     /**< where LAPACK comes from */
+    const char *core;       /**< openblas_get_corename() ("Zen", "Haswell", "Prescott"…), NULL if not OpenBLAS */
+    int threads;            /**< openblas_get_num_threads(), 1 for the reference BLAS */
+} rk_blas_info;
+
+/**
+ * Ask the linked BLAS who it is. With -Dblas=openblas (RK_HAVE_OPENBLAS) by
+ * direct calls; otherwise the openblas_* functions are looked up with dlsym()
+ * in the running process, since the system libblas.so.3 may be OpenBLAS.
+ */
+void rk_blas_query(rk_blas_info *info);
+
+/**
+ * Is @p core one of OpenBLAS's generic cores — SSE-era kernels without AVX
+ * (Katmai, Coppermine, Northwood, Prescott, Banias, Atom, Core2, Penryn,
+ * Dunnington, Nehalem, Opteron, Opteron(SSE3), Barcelona, Bobcat, Unknown)?
+ * Case-insensitive; false for NULL.
+ */
+bool rk_blas_core_is_generic(const char *core);
+
+/**
+ * The OpenBLAS core for a CPU with features @p f: AVX-512F + AVX-512BW with
+ * BF16 → "Cooperlake", without → "SkylakeX"; AVX2 + FMA → "Zen" on AMD,
+ * "Haswell" otherwise; NULL when the CPU has neither (the generic core is
+ * then the right one). A pure function.
+ */
+const char *rk_blas_core_for_cpu(const rk_cpu_features *f);
+
+/** The environment the remedy decision reads (each NULL when unset). */
+typedef struct rk_blas_env {
+    const char *coretype;       /**< $OPENBLAS_CORETYPE: the user's own choice, never overridden */
+    const char *no_reexec;      /**< $RANKLAB_NO_REEXEC: set → never re-execute (also set by the re-exec, so it cannot loop) */
+    const char *fake_generic;   /**< $RANKLAB_FAKE_GENERIC_CORE: "1" → treat the current core as generic (tests) */
+} rk_blas_env;
+
+/** Fill @p env from the process environment. */
+void rk_blas_env_get(rk_blas_env *env);
+
+/**
+ * The core to re-execute with, or NULL to carry on as is. Non-NULL only when
+ * OpenBLAS is in use (@p core not NULL), the user set neither
+ * OPENBLAS_CORETYPE nor RANKLAB_NO_REEXEC (non-empty), @p core is generic (or
+ * RANKLAB_FAKE_GENERIC_CORE=1), and rk_blas_core_for_cpu(@p f) names a core
+ * different from @p core. A pure function.
+ */
+const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, const rk_blas_env *env);
+
+/** Result of rk_blas_sgemm_probe(). */
+typedef struct rk_blas_probe {
+    size_t n;               /**< matrix size: C (n×n) = A (n×n) · B (n×n) in float32 */
+    int reps;               /**< calls timed (after one untimed warm-up) */
+    double best_seconds;    /**< fastest call */
+    double gflops;          /**< 2n³ / best_seconds / 10⁹ */
+} rk_blas_probe;
+
+/**
+ * Time cblas_sgemm on n×n float32 matrices (deterministic contents): one
+ * warm-up call, then up to @p reps timed calls, stopping early once
+ * @p max_seconds have passed (after at least one timed call; 0: no limit),
+ * so a slow generic kernel cannot make a quick probe long. The fastest call
+ * counts, as the peak the machine reaches when nothing else runs; out->reps
+ * is the number of calls timed. Threads: the BLAS's own setting
+ * (OPENBLAS_NUM_THREADS).
+ * @return RK_OK; RK_EINVAL (n or reps 0, max_seconds negative); RK_EOVERFLOW; RK_ENOMEM.
+ */
+rk_status rk_blas_sgemm_probe(size_t n, int reps, double max_seconds, rk_blas_probe *out);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * rsvd.h — randomized SVD (Halko, Martinsson & Tropp 2011): the top k singular
+ * triplets of a large matrix at a fraction of the cost of a dense SVD.
+ *
+ * For A (m×n) and l = min(k + p, min(m, n)) sketch columns:
+ *
+ *   1. Ω  = Gaussian n×l                      (drawn from an rk_rng seeded by opts.seed)
+ *   2. Q  = qr(A·Ω)                           (m×l, orthonormal columns)
+ *   3. q times:  Q = qr(A·qr(Aᵀ·Q))           power iterations, QR after every product
+ *   4. B  = Qᵀ·A, computed as Zᵀ with Z = Aᵀ·Q (n×l)
+ *   5. B  = Ũ·diag(s)·Vᵀ                      (dense thin SVD of the small matrix)
+ *   6. U  = Q·Ũ;  keep the first k columns of U, values of s, rows of Vᵀ.
+ *
+ * Each power iteration multiplies the spectrum by itself (σ_i^(2q+1)), so the
+ * sketch locks onto the top singular directions even when the spectrum
+ * decays slowly; re-orthonormalising after every product keeps the small
+ * singular directions from being lost to rounding. Expected error with q = 0
+ * (HMT Theorem 10.5): E‖A − QQᵀA‖_F ≤ (1 + k/(p−1))^{1/2} · √(Σ_{j>k} σ_j²).
+ *
+ * Early stop (opts.tol > 0): the Z of step 4 is also the first product of
+ * the next power iteration, so the singular values of B can be watched at
+ * every iteration for the price of a small SVD; the iterations stop once the
+ * top k change by at most tol·s_1 from one iteration to the next (q is then
+ * the maximum). Singular values converge like the square of the subspace
+ * angle, so settled values mean a nearly settled subspace — a heuristic, not
+ * a bound (docs/concepts/rsvd.md has measurements).
+ *
+ * Cost: 2q + 2 products of A with an n×l or m×l block, ≈ 4(q+1)·m·n·l flops,
+ * plus QRs of m×l and n×l blocks — against ≈ (8/3)·n³ (values) to ~10·n³
+ * (vectors) for a dense square SVD. Products go through cblas_dgemm.
+ */
+#ifndef RK_LINALG_RSVD_H
+#define RK_LINALG_RSVD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mat.h"
+#include "core/status.h"
+#include "linalg/svd.h"
+
+/** power_iters value asking for the default: 7 when k < 0.1·min(m, n), else 4 (scikit-learn's rule). */
+#define RK_RSVD_AUTO_ITERS (-1)
+
+/** Options of rk_rsvd(); start from rk_rsvd_opts_default(). */
+typedef struct rk_rsvd_opts {
+    size_t k;           /**< number of singular triplets wanted, k ≤ min(m, n) */
+    size_t oversample;  /**< extra sketch columns p (default 10); k + p is clamped to min(m, n) */
+    int power_iters;    /**< q ≥ 0, or RK_RSVD_AUTO_ITERS (the default) */
+    uint64_t seed;      /**< seed of the Gaussian sketch (default 0); same seed, same result */
+    double tol;         /**< 0 (default): exactly q iterations; > 0: stop early when the top-k
+                             singular values change by ≤ tol·s_1 between iterations */
+} rk_rsvd_opts;
+
+/** What rk_rsvd_with_stats() did. */
+typedef struct rk_rsvd_stats {
+    int power_iters;    /**< power iterations run (< q when opts.tol stopped them early) */
+    int products;       /**< products with A or Aᵀ, 2·power_iters + 2 */
+} rk_rsvd_stats;
+
+/** Defaults for the top @p k: p = 10, q = RK_RSVD_AUTO_ITERS, seed = 0, tol = 0. */
+rk_rsvd_opts rk_rsvd_opts_default(size_t k);
+
+/** The number of power iterations rk_rsvd() uses for @p opts on an m×n matrix. */
+int rk_rsvd_power_iters(const rk_rsvd_opts *opts, size_t m, size_t n);
+
+/**
+ * Approximate the top opts->k singular triplets of @p a (m×n) into @p out
+ * (need not be initialised; release with rk_svd_free(); on error it is left
+ * empty). The result has the thin layout of rk_svd_decomp with k = opts->k:
+ * out->u m×k (orthonormal columns), out->s k values (non-increasing, ≥ 0),
+ * out->vt k×n (orthonormal rows), out->m, out->n set. @p a is not modified.
+ * Deterministic for a given seed, shape and BLAS.
+ *
+ * @return RK_OK; RK_EINVAL (NULL, power_iters < −1 or > 1000, tol < 0 or NaN);
+ *         RK_ERANGE (k > min(m, n)); RK_ENONFINITE (a holds NaN or Inf);
+ *         RK_ENOMEM; RK_EOVERFLOW; RK_ECONVERGE / RK_ELAPACK from the small
+ *         SVD or the QRs. k = 0 succeeds with empty factors.
+ */
+rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts);
+
+/** rk_rsvd(), also filling @p stats (may be NULL; zeroed on error) with the work done. */
+rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts,
+                             rk_rsvd_stats *stats);
+
+/**
+ * Whether the tools should use rk_rsvd() rather than the dense SVD when only
+ * the top @p k triplets of an m×n matrix are wanted: true when
+ * min(m, n) ≥ 512 and 1 ≤ k ≤ min(m, n)/8.
+ *
+ * Why: below 512 a dense SVD takes at most tens of milliseconds, so nothing is
+ * gained by an approximation. The randomized SVD costs about
+ * 4(q+1)·m·n·(k+10) flops (q = 7 for small k, 4 from k = min(m,n)/10) against
+ * about (8/3)·n³ for the values of a square dense SVD and ~10·n³ with vectors:
+ * at k + p ≈ min(m,n)/8 and q = 4 that is 2.5·n³, the same order, and the
+ * randomized result is only approximate, so beyond that the exact SVD is the
+ * better deal (docs/concepts/rsvd.md has measurements).
+ */
+bool rk_rsvd_worthwhile(size_t m, size_t n, size_t k);
+
+#endif

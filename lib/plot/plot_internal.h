@@ -1,0 +1,37 @@
+/*
+ * plot_internal.h — the pieces of rk_plot_draw() (internal to lib/plot):
+ * writing the data and the gnuplot script for a validated spec.
+ */
+#ifndef RK_PLOT_INTERNAL_H
+#define RK_PLOT_INTERNAL_H
+
+#include <stdio.h>
+
+#include "plot/plot.h"
+
+/** How the script reaches its data and where its picture goes. */
+typedef struct rk_plot_script_ctx {
+    rk_plot_format format;      /**< PNG, SVG or TERM */
+    unsigned width;             /**< resolved width (pixels or characters) */
+    unsigned height;            /**< resolved height (pixels or characters) */
+    const char *output;         /**< PNG/SVG: file for `set output` */
+    const char *data_file;      /**< data file to read, or NULL: the inline datablock $data */
+    const rk_mat *term_z;       /**< TERM HEATMAP/IMAGE: the (maybe block-averaged) matrix drawn */
+    size_t block_rows;          /**< TERM: rows of spec->z per character cell */
+    size_t block_cols;          /**< TERM: columns of spec->z per character cell */
+} rk_plot_script_ctx;
+
+/** Write @p s as a gnuplot string expression in parentheses: single-quoted pieces, a quote as "'", control characters as spaces. */
+void rk_plot_put_quoted(FILE *f, const char *s);
+
+/**
+ * Write the numbers of @p spec to @p f: for XY one block per series (x y),
+ * blocks separated by two blank lines; for HEATMAP/IMAGE the matrix @p z
+ * (spec->z, or a block-averaged copy) as plain rows. A header comment first.
+ */
+void rk_plot_write_data(FILE *f, const rk_plot_spec *spec, const rk_mat *z);
+
+/** Write the gnuplot script for @p spec (already validated) to @p f. */
+void rk_plot_write_script(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ctx *ctx);
+
+#endif

@@ -1,0 +1,483 @@
+/*
+ * test_experiment.c — the main experiment (lib/analysis/experiment.h) in a
+ * small configuration: a 16 → 32 → 16 → 4 net on an in-memory synthetic
+ * dataset (four Gaussian clusters), a few ranks, 20 fine-tuning steps. Runs
+ * in about a second and checks the math on its outputs:
+ *   rank(ΔW_lora) ≤ r; rel_err ≥ Eckart–Young − 1e-12; φ ∈ [0, 1] and
+ *   φ(X, X) = 1; amplification along a matrix's own directions =
+ *   ‖ΔW‖_F / ‖S_r‖_F; an extracted adapter applied to W0 gives W0 + [ΔW]_r;
+ *   results.json has the agreed keys; report.md links only existing files;
+ *   plots are valid PNG/SVG when gnuplot is there; compare (save + load +
+ *   analyse) reproduces the demo's numbers.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { DIM = 16, CLASSES = 4, NTRAIN = 240, NTEST = 120 };
+
+typedef struct fixture {
+    rk_dataset train, test;
+    rk_exp_config cfg;
+    rk_exp_models m;
+    rk_exp_analysis a;
+    rk_mlp net;
+} fixture;
+
+static fixture F;
+
+/* Class c: x ~ N(μ_c, 1) with μ_c = 1.5·e_c + 0.5·e_{c+4}; class 3 is made harder (closer to 2). */
+static void make_set(rk_dataset *d, size_t n, rk_rng *rng)
+{
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->dim = DIM;
+    d->n_classes = CLASSES;
+    d->x = rk_alloc(n * DIM * sizeof *d->x);
+    d->y = rk_alloc(n);
+    assert_non_null(d->x);
+    assert_non_null(d->y);
+    for (size_t i = 0; i < n; i++) {
+        int c = (int)(i % CLASSES);
+        d->y[i] = (unsigned char)c;
+        for (size_t j = 0; j < DIM; j++) {
+            double mu = (j == (size_t)c ? 1.5 : 0) + (j == (size_t)c + 4 ? 0.5 : 0);
+            if (c == 3 && j == 2)
+                mu = 1.2;
+            d->x[i * DIM + j] = (float)(mu + rk_rng_normal(rng));
+        }
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    rk_rng rng;
+    rk_rng_seed(&rng, 42);
+    make_set(&F.train, NTRAIN, &rng);
+    make_set(&F.test, NTEST, &rng);
+    F.cfg = rk_exp_config_default();
+    F.cfg.net.n_layers = 3;
+    size_t sizes[] = { DIM, 32, 16, CLASSES };
+    memcpy(F.cfg.net.sizes, sizes, sizeof sizes);
+    F.cfg.pretrain_epochs = 2;
+    F.cfg.pretrain_batch = 10;
+    F.cfg.ft_steps = 20;
+    F.cfg.n_ranks = 4;
+    size_t ranks[] = { 1, 2, 4, 8 };
+    memcpy(F.cfg.ranks, ranks, sizeof ranks);
+    F.cfg.normal_rank = 4;
+    F.cfg.seed2_rank = 4;
+    F.cfg.pair_lo = 2;
+    F.cfg.pair_hi = 8;
+    rk_err err;
+    rk_status s = rk_exp_run(&F.cfg, &F.train, &F.test, &F.m, &F.net, &err);
+    if (s != RK_OK)
+        fprintf(stderr, "run: %s\n", err.msg);
+    assert_status(s, RK_OK);
+    s = rk_exp_analyze(&F.cfg, &F.m, &F.net, &F.test, &F.a, &err);
+    if (s != RK_OK)
+        fprintf(stderr, "analyze: %s\n", err.msg);
+    assert_status(s, RK_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rk_exp_analysis_free(&F.a);
+    rk_exp_models_free(&F.m);
+    rk_mlp_free(&F.net);
+    rk_dataset_free(&F.train);
+    rk_dataset_free(&F.test);
+    return 0;
+}
+
+static void test_runs_and_target(void **state)
+{
+    (void)state;
+    assert_int_equal(F.m.n_runs, 6);   /* 4 ranks + N(0,1) + seed 2 */
+    int t = F.m.target_class;
+    assert_true(t >= 0 && t < CLASSES);
+    for (int c = 0; c < CLASSES; c++)
+        assert_true(F.m.pretrain_eval.per_class[t] <= F.m.pretrain_eval.per_class[c]);
+    assert_int_equal(F.m.full_cost.trainable_params, F.net.n_params);
+    assert_int_equal(F.m.full_cost.steps, 20);
+    for (size_t i = 0; i < F.m.n_runs; i++) {
+        const rk_exp_lora_run *r = &F.m.runs[i];
+        size_t want = 0;
+        for (size_t l = 0; l < 3; l++)
+            want += r->rank * (F.cfg.net.sizes[l] + F.cfg.net.sizes[l + 1]);
+        assert_int_equal(r->cost.trainable_params, want);
+        assert_true(r->eval.done);
+        assert_true(r->eval.target_accuracy == r->eval.per_class[t]);
+    }
+    /* the full fine-tune changed every layer; the frozen base did not move */
+    for (size_t l = 0; l < 3; l++) {
+        assert_true(rk_mat_norm_fro(&F.m.full[l]) > 0);
+        for (size_t i = 0; i < F.m.w0[l].rows * F.m.w0[l].cols; i++)
+            assert_true((float)F.m.w0[l].data[i] == F.net.p.w[l][i]);
+    }
+}
+
+static void test_rank_and_bound(void **state)
+{
+    (void)state;
+    for (size_t l = 0; l < F.a.n_layers; l++)
+        for (size_t i = 0; i < F.m.n_runs; i++) {
+            const rk_exp_cmp *c = &F.a.layers[l].cmp[i];
+            size_t r = F.m.runs[i].rank;
+            assert_true(c->numerical_rank <= r);
+            rk_mat d;
+            size_t rank = 0;
+            assert_status(rk_exp_lora_dense(&d, &F.m.runs[i], l), RK_OK);
+            assert_status(rk_delta_rank(&rank, &d), RK_OK);
+            assert_true(rank <= r);
+            /* the dense SVD agrees with the factored one on ‖ΔW‖_F */
+            assert_rel_near(rk_mat_norm_fro(&d), rk_spectrum_fro(c->s, c->k), 1e-12);
+            rk_mat_free(&d);
+            if (!(c->rel_err >= c->ey_rel_err - 1e-12))
+                fail_msg("layer %zu run %zu: rel_err %.17g below the bound %.17g", l, i,
+                         c->rel_err, c->ey_rel_err);
+            assert_true(c->ey_rel_err >= 0 && c->ey_rel_err <= 1);
+        }
+}
+
+static void check_phi_table(const rk_mat *t)
+{
+    for (size_t i = 0; i < t->rows; i++)
+        for (size_t j = 0; j < t->cols; j++) {
+            double v = RK_AT(t, i, j);
+            if (!(v >= 0 && v <= 1))
+                fail_msg("φ(%zu, %zu) = %.17g outside [0, 1]", i + 1, j + 1, v);
+        }
+}
+
+static void test_phi(void **state)
+{
+    (void)state;
+    for (size_t l = 0; l < F.a.n_layers; l++) {
+        const rk_exp_layer *L = &F.a.layers[l];
+        for (size_t i = 0; i < F.m.n_runs; i++) {
+            check_phi_table(&L->cmp[i].phi_left_table);
+            check_phi_table(&L->cmp[i].phi_right_table);
+            assert_int_equal(L->cmp[i].phi_left_table.rows, L->cmp[i].phi_dim);
+            assert_true(L->cmp[i].phi == RK_AT(&L->cmp[i].phi_left_table, L->cmp[i].phi_dim - 1,
+                                               L->cmp[i].phi_dim - 1));
+        }
+        assert_true(L->phi_pair.rows > 0);
+        assert_true(L->phi_seeds.rows > 0);
+        check_phi_table(&L->phi_pair);
+        check_phi_table(&L->phi_seeds);
+    }
+    /* φ(X, X) = 1: a run's update against itself, and ΔW_full against itself */
+    rk_svd s;
+    assert_status(rk_factored_svd(&s, &F.m.runs[2].b[1], &F.m.runs[2].a[1], F.m.runs[2].scale,
+                                  RK_SVD_THIN),
+                  RK_OK);
+    rk_mat t;
+    assert_status(rk_subspace_phi_svd(&t, &s, &s, RK_SIDE_LEFT, s.k, s.k), RK_OK);
+    for (size_t i = 0; i < s.k; i++)
+        assert_true(fabs(RK_AT(&t, i, i) - 1) <= 64 * RK_EPS);
+    rk_mat_free(&t);
+    rk_svd_free(&s);
+    assert_status(rk_subspace_phi_matrices(&t, &F.m.full[0], &F.m.full[0], RK_SIDE_RIGHT, 4, 4),
+                  RK_OK);
+    assert_true(fabs(RK_AT(&t, 3, 3) - 1) <= 64 * RK_EPS);
+    rk_mat_free(&t);
+}
+
+static void test_amplification_own_directions(void **state)
+{
+    (void)state;
+    /* W0 = ΔW: along ΔW's own top-r directions ‖Uᵀ·ΔW·V‖_F = ‖S_r‖_F */
+    const rk_mat *d = &F.m.full[1];
+    rk_svd s;
+    assert_status(rk_svd_decomp(&s, d, RK_SVD_VALUES), RK_OK);
+    for (size_t r = 1; r <= 4; r++) {
+        rk_amplify amp;
+        assert_status(rk_amplify_compute(&amp, d, d, r, 5), RK_OK);
+        double sr = sqrt(rk_spectrum_energy(s.s, s.k, r)) * rk_spectrum_fro(s.s, s.k);
+        assert_rel_near(amp.proj_delta, sr, 1e-10);
+        assert_rel_near(amp.factor, rk_mat_norm_fro(d) / sr, 1e-10);
+    }
+    rk_svd_free(&s);
+    /* the experiment's own table: LoRA's factor = ‖ΔW_lora‖_F / proj_delta */
+    for (size_t i = 0; i < F.m.n_runs; i++) {
+        const rk_amplify *x = &F.a.layers[1].cmp[i].amp;
+        assert_true(x->r > 0);
+        assert_rel_near(x->factor, x->delta_fro / x->proj_delta, 1e-12);
+        assert_rel_near(x->delta_fro, F.a.layers[1].cmp[i].fro, 1e-12);
+    }
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+    char p[4096];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0;
+}
+
+static void test_extracted_adapter(void **state)
+{
+    (void)state;
+    const char *dir = rk_test_tmpfile("saved");
+    rk_err err;
+    assert_status(rk_exp_save(dir, &F.cfg, &F.net, &F.m, &err), RK_OK);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/adapters/extracted_r2", dir);
+    rk_peft_adapter ad;
+    assert_status(rk_peft_read(&ad, path, &err), RK_OK);
+    assert_int_equal(ad.n_modules, 3);
+    for (size_t i = 0; i < ad.n_modules; i++) {
+        const rk_peft_module *mod = &ad.modules[i];
+        size_t l = (size_t)(mod->name[6] - '1');
+        /* W0 + s·B·A from the file against W0 + [ΔW_full]_2 computed here */
+        rk_mat ba, want;
+        rk_svd s;
+        assert_status(rk_mat_create(&ba, mod->out, mod->in), RK_OK);
+        assert_status(rk_mat_gemm(false, false, mod->scale, &mod->b, &mod->a, 0.0, &ba), RK_OK);
+        assert_status(rk_svd_decomp(&s, &F.m.full[l], RK_SVD_THIN), RK_OK);
+        assert_status(rk_lowrank_approx(&want, &s, 2), RK_OK);
+        assert_status(rk_mat_axpy(&ba, 1.0, &F.m.w0[l]), RK_OK);
+        assert_status(rk_mat_axpy(&want, 1.0, &F.m.w0[l]), RK_OK);
+        /* the factors are stored as float32: one rounding per factor entry */
+        double tol = 8 * 6e-8 * (rk_mat_norm_fro(&F.m.full[l]) + 1e-30) * 4;
+        assert_mat_near(&ba, &want, tol);
+        rk_mat_free(&ba);
+        rk_mat_free(&want);
+        rk_svd_free(&s);
+    }
+    rk_peft_free(&ad);
+}
+
+static void test_compare_roundtrip(void **state)
+{
+    (void)state;
+    const char *dir = rk_test_tmpfile("saved2");
+    rk_err err;
+    assert_status(rk_exp_save(dir, &F.cfg, &F.net, &F.m, &err), RK_OK);
+    char base[4096], full[4096], l1[4096], l2[4096];
+    snprintf(base, sizeof base, "%s/weights/base.safetensors", dir);
+    snprintf(full, sizeof full, "%s/full", dir);
+    snprintf(l1, sizeof l1, "%s/adapters/lora_r4", dir);
+    snprintf(l2, sizeof l2, "%s/adapters/lora_r4_seed2", dir);
+    const char *loras[] = { l1, l2 };
+    rk_exp_models m;
+    rk_mlp net;
+    assert_status(rk_exp_load(&m, &net, base, full, loras, 2, &err), RK_OK);
+    assert_int_equal(m.n_runs, 2);
+    assert_int_equal(m.runs[1].role, RK_EXP_ROLE_SEED2);
+    rk_exp_config cfg = F.cfg;
+    cfg.n_ranks = 1;
+    cfg.ranks[0] = 4;
+    cfg.progress = NULL;
+    rk_exp_analysis a;
+    assert_status(rk_exp_analyze(&cfg, &m, NULL, NULL, &a, &err), RK_OK);
+    for (size_t l = 0; l < 3; l++) {
+        assert_rel_near(a.layers[l].cmp[0].rel_err, F.a.layers[l].cmp[2].rel_err, 1e-12);
+        assert_rel_near(a.layers[l].cmp[0].ey_rel_err, F.a.layers[l].cmp[2].ey_rel_err, 1e-12);
+        assert_true(fabs(a.layers[l].cmp[0].phi - F.a.layers[l].cmp[2].phi) < 1e-10);
+        assert_true(a.layers[l].phi_seeds.rows > 0);
+    }
+    rk_exp_analysis_free(&a);
+    rk_exp_models_free(&m);
+    rk_mlp_free(&net);
+    /* a missing delta file is an error naming the problem */
+    const char *bad[] = { l1 };
+    assert_int_not_equal(rk_exp_load(&m, &net, base, dir, bad, 1, &err), RK_OK);
+    rk_exp_models_free(&m);
+    rk_mlp_free(&net);
+}
+
+static json_t *get(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        fail_msg("results.json: key %s missing", key);
+    return v;
+}
+
+static void test_results_json(void **state)
+{
+    (void)state;
+    const char *path = rk_test_tmpfile("results.json");
+    rk_err err;
+    assert_status(rk_exp_results_write(path, &F.cfg, &F.m, &F.a, &err), RK_OK);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    assert_non_null(root);
+    json_t *pre = get(root, "pretrain");
+    assert_true(json_is_real(get(pre, "accuracy")));
+    assert_int_equal(json_array_size(get(pre, "per_class_accuracy")), CLASSES);
+    assert_int_equal(json_integer_value(get(root, "target_class")), F.m.target_class);
+    json_t *full = get(root, "full");
+    get(full, "accuracy");
+    get(full, "target_accuracy");
+    assert_int_equal(json_integer_value(get(full, "trainable_params")), F.net.n_params);
+    json_t *lora = get(root, "lora");
+    assert_int_equal(json_array_size(lora), 4);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *r = json_array_get(lora, i);
+        assert_int_equal(json_integer_value(get(r, "rank")), F.cfg.ranks[i]);
+        get(r, "accuracy");
+        get(r, "target_accuracy");
+        get(r, "trainable_params");
+        json_t *layers = get(r, "layers");
+        assert_int_equal(json_array_size(layers), 3);
+        for (size_t l = 0; l < 3; l++) {
+            json_t *L = json_array_get(layers, l);
+            assert_string_equal(json_string_value(get(L, "name")), F.m.names[l]);
+            assert_true(json_real_value(get(L, "rel_err")) == F.a.layers[l].cmp[i].rel_err);
+            get(L, "eckart_young_rel_err");
+            double phi = json_real_value(get(L, "phi"));
+            assert_true(phi >= 0 && phi <= 1);
+        }
+    }
+    assert_int_equal(json_array_size(get(root, "lora_extra")), 2);
+    assert_int_equal(json_array_size(get(root, "svd_extracted")), 4);
+    json_decref(root);
+}
+
+/* true when the @p n bytes at @p buf contain @p needle. */
+static bool contains(const unsigned char *buf, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(buf + i, needle, k))
+            return true;
+    return false;
+}
+
+/* Every Markdown link target ](X) in report.md names an existing file. */
+static void check_links(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    unsigned char *text;
+    size_t n;
+    assert_status(rk_file_read_all(path, 1 << 24, &text, &n, NULL), RK_OK);
+    size_t links = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (text[i] != ']' || text[i + 1] != '(')
+            continue;
+        size_t j = i + 2;
+        while (j < n && text[j] != ')')
+            j++;
+        char name[512];
+        size_t len = j - i - 2 < sizeof name - 1 ? j - i - 2 : sizeof name - 1;
+        memcpy(name, text + i + 2, len);
+        name[len] = 0;
+        if (!file_exists(dir, name))
+            fail_msg("report.md links %s, which does not exist", name);
+        links++;
+    }
+    assert_true(links > 0);
+    rk_free(text);
+}
+
+static void test_report_and_plots(void **state)
+{
+    (void)state;
+    static const int formats[2] = { RK_PLOT_PNG, RK_PLOT_SVG };
+    for (int f = 0; f < 2; f++) {
+        const char *dir = rk_test_tmpfile(f ? "report_svg" : "report_png");
+        rk_err err;
+        rk_exp_plots plots;
+        assert_status(rk_exp_plots_write(dir, formats[f], &F.cfg, &F.m, &F.a, &plots, &err), RK_OK);
+        assert_true(plots.n >= 1 + 3 * 5);
+        rk_exp_report_info info = { "test", NULL, 1.0, 1, false };
+        assert_status(rk_exp_report_write(dir, &F.cfg, &F.m, &F.a, &plots, &info, &err), RK_OK);
+        check_links(dir);
+        for (size_t i = 0; i < plots.n; i++) {
+            assert_true(file_exists(dir, plots.plots[i].data));
+            if (plots.plots[i].status != RK_OK)
+                continue;   /* gnuplot missing: only the data */
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", dir, plots.plots[i].file);
+            unsigned char *buf;
+            size_t n;
+            assert_status(rk_file_read_all(p, 1 << 24, &buf, &n, NULL), RK_OK);
+            assert_true(n > 1000);
+            if (f == 0)
+                assert_memory_equal(buf, "\x89PNG\r\n\x1a\n", 8);
+            else
+                assert_true(contains(buf, n, "<svg")); /* buf is not NUL-terminated */
+            rk_free(buf);
+        }
+    }
+}
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    rk_exp_config c = F.cfg;
+    rk_err err;
+    c.ranks[1] = 1;   /* not increasing */
+    assert_status(rk_exp_config_check(&c, &err), RK_EINVAL);
+    c = F.cfg;
+    c.ft_steps = 0;
+    assert_status(rk_exp_config_check(&c, &err), RK_EINVAL);
+    c = F.cfg;
+    c.net.sizes[0] = DIM + 1;   /* the data have DIM features */
+    rk_exp_models m;
+    rk_mlp net;
+    assert_status(rk_exp_run(&c, &F.train, &F.test, &m, &net, &err), RK_EINVAL);
+    assert_non_null(strstr(err.msg, "features"));
+    rk_exp_models_free(&m);
+    rk_mlp_free(&net);
+    rk_exp_models_free(NULL);
+    rk_exp_analysis_free(NULL);
+}
+
+/* Every allocation failure inside the analysis returns RK_ENOMEM and leaks
+ * nothing (ASan's leak check in the sanitizer build), and a later call with
+ * a working allocator gives the same numbers. */
+static void test_analyze_alloc_failures(void **state)
+{
+    (void)state;
+    rk_exp_config cfg = F.cfg;
+    cfg.progress = NULL;
+    rk_exp_analysis a;
+    rk_test_fail_alloc_after(0);
+    long before = 0;
+    rk_test_fail_alloc_after(1000000);
+    assert_status(rk_exp_analyze(&cfg, &F.m, NULL, NULL, &a, NULL), RK_OK);
+    before = rk_test_alloc_count();
+    rk_exp_analysis_free(&a);
+    rk_test_fail_alloc_after(0);
+    long step = before / 40 > 0 ? before / 40 : 1;
+    for (long n = 1; n <= before; n += step) {
+        rk_test_fail_alloc_after(n);
+        rk_status s = rk_exp_analyze(&cfg, &F.m, NULL, NULL, &a, NULL);
+        rk_test_fail_alloc_after(0);
+        if (s != RK_ENOMEM)
+            fail_msg("allocation %ld failing: status %s, wanted RK_ENOMEM", n, rk_strerror(s));
+        rk_exp_analysis_free(&a);
+    }
+    assert_status(rk_exp_analyze(&cfg, &F.m, NULL, NULL, &a, NULL), RK_OK);
+    assert_true(a.layers[1].cmp[2].rel_err == F.a.layers[1].cmp[2].rel_err);
+    rk_exp_analysis_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runs_and_target),
+        cmocka_unit_test(test_rank_and_bound),
+        cmocka_unit_test(test_phi),
+        cmocka_unit_test(test_amplification_own_directions),
+        cmocka_unit_test(test_extracted_adapter),
+        cmocka_unit_test(test_compare_roundtrip),
+        cmocka_unit_test(test_results_json),
+        cmocka_unit_test(test_report_and_plots),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_analyze_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

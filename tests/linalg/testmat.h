@@ -1,0 +1,33 @@
+/*
+ * testmat.h — matrices with a known spectrum for the linear-algebra tests:
+ * A = U·diag(s)·Vᵀ with U, V random orthonormal (QR of Gaussian matrices),
+ * as LAPACK's test generators and scikit-learn's make_low_rank_matrix build
+ * them.
+ */
+#ifndef RK_TEST_TESTMAT_H
+#define RK_TEST_TESTMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ranklab.h"
+
+/** Allocate @p q (rows×cols, cols ≤ rows) with orthonormal columns drawn from @p rng. */
+void testmat_orthonormal(rk_mat *q, size_t rows, size_t cols, rk_rng *rng);
+
+/** Allocate @p a (m×n) = U·diag(s)·Vᵀ for the min(m, n) values @p s; seeded. */
+void testmat_with_spectrum(rk_mat *a, size_t m, size_t n, const double *s, uint64_t seed);
+
+/**
+ * scikit-learn's make_low_rank_matrix profile for i = 0..count−1:
+ * s_i = (1 − t)·exp(−(i/R)²) + t·exp(−0.1·i/R), R the effective rank.
+ */
+void testmat_low_rank_profile(double *s, size_t count, double effective_rank, double tail);
+
+/** ‖I − XᵀX‖₁ for X with (ideally) orthonormal columns. */
+double testmat_orth_residual(const rk_mat *x);
+
+/** ‖A − U·diag(s)·Vt‖_F using the first k triplets of @p svd. */
+double testmat_recon_error(const rk_mat *a, const rk_svd *svd, size_t k);
+
+#endif

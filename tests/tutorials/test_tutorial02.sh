@@ -1,0 +1,93 @@
+#!/bin/sh
+# test_tutorial02.sh — lesson 2 (low-rank approximation) runs non-interactively
+# and its numbers hold: the 280×280 grid, ‖A − A_k‖_F = √Σ_{i>k}σ_i² to 1e-12
+# relative at k = 1, 5, 20, 50, storage k·(m+n) against m·n, the files written
+# with --out (each A_k.npy has numerical rank k, by `ranklab rank`), and the
+# page's excerpts are real output. Skips when Fashion-MNIST is absent. TAP.
+T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-02"
+RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
+
+missing_data_fails "$T"
+"$T" --list </dev/null >"$tmp/list"; st=$?
+lines=$(grep -cE '^ +[1-6]  ' "$tmp/list")
+[ $st -eq 0 ] && [ "$lines" -eq 6 ]; ok $? "--list: exit 0 and 6 steps listed"
+"$T" --first x </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--first x: usage error, exit 2"
+
+if [ -z "$(fashion_mnist_dir)" ]; then
+    skip "lesson 2 on Fashion-MNIST" "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)"
+    echo "1..$n"
+    [ $fails -eq 0 ]
+    exit
+fi
+
+# --- the whole lesson ----------------------------------------------------------
+F="$tmp/full"
+timeout 60 "$T" --no-pause --check --out "$tmp/out" </dev/null >"$F" 2>"$tmp/full.err"
+ok $? "runs straight through with --no-pause --out DIR"
+[ ! -s "$tmp/full.err" ]; ok $? "nothing on stderr"
+steps_ok "$F" 6
+
+is "$F" m 280
+is "$F" n 280
+is "$F" k 280
+for k in 1 5 20 50; do
+    below "$F" "reldiff_$k" 1e-12 "‖A − A_$k‖_F = tail energy"
+    is "$F" "storage_$k" $((k * 560))
+done
+is "$F" storage_full 78400
+is "$F" storage_140 78400
+holds "the error falls as k grows: err_1 > err_5 > err_20 > err_50 > 0" \
+    'a > b && b > c && c > d && d > 0' \
+    a="$(check "$F" err_1)" b="$(check "$F" err_5)" c="$(check "$F" err_20)" d="$(check "$F" err_50)"
+holds "the error at k = 50 is the tail of the spectrum: √(1 − energy₅₀)·‖A‖_F" \
+    'e > 0 && (e - sqrt(1 - f) * a)^2 < (1e-6 * e)^2' \
+    e="$(check "$F" err_50)" f="$(check "$F" energy_at_50)" a="$(check "$F" norm_fro)"
+holds "rank for 90% ≤ rank for 99% ≤ 280" 'a <= b && b <= 280 && a >= 1' \
+    a="$(check "$F" rank90)" b="$(check "$F" rank99)"
+
+# --- the files -------------------------------------------------------------------
+for f in original rank001 rank005 rank020 rank050; do
+    [ -s "$tmp/out/$f.npy" ] && [ -s "$tmp/out/$f.pgm" ]; ok $? "--out wrote $f.npy and $f.pgm"
+done
+head -c 15 "$tmp/out/rank020.pgm" | od -An -c | tr -d ' \n' >"$tmp/pgmhead"
+[ "$(cat "$tmp/pgmhead")" = 'P5\n280280\n255\n' ] && [ "$(wc -c <"$tmp/out/rank020.pgm")" -eq 78415 ]
+ok $? "rank020.pgm: a binary PGM, 280×280, maxval 255"
+for k in 1 5 20 50; do
+    f=$(printf 'rank%03d' "$k")
+    r=$("$RANKLAB" rank "$tmp/out/$f.npy" --json </dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["rank"])')
+    [ "$r" = "$k" ]; st=$?
+    [ $st -eq 0 ] || echo "# ranklab rank $f.npy: $r"
+    ok $st "ranklab rank $f.npy = $k"
+done
+if command -v "${RANKLAB_GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    [ -s "$tmp/out/scree.png" ] && [ -s "$tmp/out/rank020.png" ] && [ -s "$tmp/out/scree.dat" ]
+    ok $? "with gnuplot, --out also holds scree.png and rank020.png (with their data)"
+    grep -q 'index k' "$F"; ok $? "with gnuplot, the scree plot is drawn in the output"
+else
+    skip "PNG plots" "gnuplot not installed"
+fi
+r=$("$RANKLAB" rank "$tmp/out/original.npy" --json </dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["rank"])')
+is "$F" rank "$r"
+
+# --- options -------------------------------------------------------------------------
+"$T" --no-pause --check --step 5 </dev/null >"$tmp/step5"; st=$?
+[ $st -eq 0 ] && grep -q '^== Step 5 of 6: ' "$tmp/step5" && ! grep -q '^== Step [1-46] of 6' "$tmp/step5"
+ok $? "--step 5 shows step 5 only"
+[ "$(check "$tmp/step5" err_20)" = "$(check "$F" err_20)" ]; ok $? "--step 5: the same numbers"
+"$T" --no-pause --check --first 100 --step 1 </dev/null >"$tmp/first"
+[ -n "$(check "$tmp/first" norm_fro)" ] && [ "$(check "$tmp/first" norm_fro)" != "$(check "$F" norm_fro)" ]
+ok $? "--first 100 tiles other items"
+"$RANKLAB" tutorial 2 --list </dev/null >"$tmp/viacmd"; st=$?
+[ $st -eq 0 ] && cmp -s "$tmp/list" "$tmp/viacmd"; ok $? "ranklab tutorial 2 --list runs the lesson"
+
+# --- the docs show real output --------------------------------------------------------
+"$T" --no-pause --no-plot </dev/null >"$tmp/plain" 2>&1
+python3 "$RK_SOURCE_ROOT/tests/tutorials/doc_excerpts.py" \
+    "$RK_SOURCE_ROOT/docs/tutorials/02-low-rank-approximation.md" "$tmp/plain" >"$tmp/docdiff"
+st=$?; cat "$tmp/docdiff"; ok $st "docs/tutorials/02-low-rank-approximation.md: its excerpts are real output"
+
+echo "1..$n"
+[ $fails -eq 0 ]

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""test_tutorial_tty.py — lesson 1 as a reader meets it in a terminal.
+
+The lesson runs on a pseudo-terminal (stdin is a tty), as in an interactive
+shell: it shows the map of the steps and waits; Enter shows step 1 and waits
+again; q quits with status 0; end of input (Ctrl-D) runs the rest straight
+through; --step 3 and --no-pause never wait. TAP output.
+"""
+import os
+import select
+import subprocess
+import sys
+import time
+
+EXE = os.path.join(os.environ.get("RK_BUILD_ROOT", "build"), "tutorials", "ranklab-tutorial-01")
+
+
+class Session:
+    """The lesson running on a pseudo-terminal; out collects everything it printed."""
+
+    def __init__(self, *args):
+        master, slave = os.openpty()
+        self.master = master
+        self.proc = subprocess.Popen([EXE, *args], stdin=slave, stdout=slave, stderr=slave,
+                                     close_fds=True)
+        os.close(slave)
+        self.out = ""
+
+    def read_until(self, text, timeout=20.0):
+        """Read output until it contains text (True) or the time is up / the lesson ended (False)."""
+        end = time.monotonic() + timeout
+        while text not in self.out:
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.2))
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:   # the lesson exited and closed the terminal
+                    return text in self.out
+                if not chunk:
+                    return text in self.out
+                self.out += chunk.decode("utf-8", "replace")
+        return True
+
+    def quiet_for(self, seconds):
+        """True when nothing new is printed for the given time (the lesson waits)."""
+        before = len(self.out)
+        self.read_until("\0never\0", timeout=seconds)
+        return len(self.out) == before
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def finish(self, timeout=20.0):
+        """Drain the output and return the exit status (None on timeout)."""
+        self.read_until("\0never\0", timeout=0.5)
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            status = None
+        self.read_until("\0never\0", timeout=0.3)
+        os.close(self.master)
+        return status
+
+
+n = 0
+failed = 0
+
+
+def case(ok, desc, session=None):
+    global n, failed
+    n += 1
+    if not ok and session is not None:
+        for line in session.out.splitlines()[-15:]:
+            print("# " + line)
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, desc))
+    failed += not ok
+
+
+def main():
+    s = Session()
+    case(s.read_until("-- Enter: step 1,") and "Steps:" in s.out,
+         "in a terminal: the map of the steps, then a pause before step 1", s)
+    case(s.quiet_for(1.0) and "== Step 1 of 8" not in s.out, "it waits for Enter", s)
+    s.send(b"\n")
+    case(s.read_until("-- Enter: step 2,") and "== Step 1 of 8" in s.out
+         and "== Step 2 of 8" not in s.out, "Enter: step 1, then a pause before step 2", s)
+    s.send(b"\n")
+    case(s.read_until("-- Enter: step 3,") and "rank(W) = #{σ_i > tol} = 2" in s.out,
+         "Enter: step 2 (rank 2), then a pause", s)
+    s.send(b"q\n")
+    status = s.finish()
+    case(status == 0 and "== Step 3 of 8" not in s.out, "q quits with status 0", s)
+
+    s = Session()
+    s.read_until("-- Enter: step 1,")
+    s.send(b"\x04")   # Ctrl-D: end of input
+    ok = s.read_until("End of Lesson 1")
+    case(s.finish() == 0 and ok and s.out.count("== Step ") == 8,
+         "Ctrl-D (end of input) runs the rest straight through", s)
+
+    s = Session("--step", "3")
+    ok = s.read_until("Read alongside: lib/linalg/svd.c")
+    case(s.finish() == 0 and ok and s.out.count("== Step ") == 1 and "-- Enter" not in s.out,
+         "--step 3 in a terminal shows step 3 and does not wait", s)
+
+    s = Session("--no-pause")
+    ok = s.read_until("End of Lesson 1")
+    case(s.finish() == 0 and ok and "-- Enter" not in s.out, "--no-pause never waits", s)
+
+    print("1..%d" % n)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

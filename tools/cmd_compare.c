@@ -1,0 +1,228 @@
+/*
+ * cmd_compare.c — `ranklab compare`: the experiment's analysis (report,
+ * results.json, plots) of runs saved on disk: a base model, the full
+ * fine-tune's delta, and LoRA adapters. `ranklab demo` = the runs + this.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "exp_cli.h"
+#include "nn_cli.h"
+
+static const char compare_usage[] =
+    "usage: ranklab compare --base MODEL.safetensors --full DIR|DELTA.safetensors\n"
+    "                       --lora DIR [--lora DIR ...] [--out DIR] [--data DIR]\n"
+    "                       [--format png|svg] [--threads N] [--quiet]\n"
+    "\n"
+    "Compare saved fine-tunes the way `ranklab demo` does: per layer, the\n"
+    "spectra of W0, dW_full and each dW_lora = s B A; rel_err against the\n"
+    "Eckart-Young bound; subspace similarity phi; amplification. Writes\n"
+    "report.md, results.json and the plots with their data into DIR.\n"
+    "\n"
+    "Inputs (as `ranklab train`, `ranklab finetune` and `ranklab demo` write them):\n"
+    "  --base FILE   the pretrained model (linear1.weight, linear1.bias, ...)\n"
+    "  --full PATH   delta.safetensors of a full fine-tune (F64 linear1.weight, ...\n"
+    "                = W_ft - W0), or the folder holding it\n"
+    "  --lora DIR    a LoRA adapter in PEFT's layout adapting every layer (give\n"
+    "                one per rank; a second adapter of a rank already given is\n"
+    "                compared with the first as a second seed)\n"
+    "Options:\n"
+    "  --out DIR     output folder (default out/compare)\n"
+    "  --data DIR    also evaluate on the test set: the base, each adapter, the\n"
+    "                base's weights + dW_full (biases of the base), and\n"
+    "                W0 + [dW_full]_r; the target class is the base's worst\n"
+    "  --format F    png (default) or svg\n"
+    "  --threads N   OpenBLAS threads\n"
+    "  --quiet       no progress on stderr\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "Exit status: 0 ok (also without gnuplot: the data files are written),\n"
+    "1 an input is missing or does not fit the base, 2 usage error.\n";
+
+enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_OUT, OPT_DATA, OPT_FORMAT, OPT_THREADS, OPT_QUIET };
+
+typedef struct cmp_args {
+    const char *base, *full, *out, *data;
+    const char *lora[RK_EXP_MAX_RUNS];
+    size_t n_lora;
+    int format, threads;
+    bool quiet;
+} cmp_args;
+
+static int parse(cmp_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "base", required_argument, NULL, OPT_BASE }, { "full", required_argument, NULL, OPT_FULL },
+        { "lora", required_argument, NULL, OPT_LORA }, { "out", required_argument, NULL, OPT_OUT },
+        { "data", required_argument, NULL, OPT_DATA }, { "format", required_argument, NULL, OPT_FORMAT },
+        { "threads", required_argument, NULL, OPT_THREADS }, { "quiet", no_argument, NULL, OPT_QUIET },
+        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+    };
+    const char *cmd = "compare";
+    a->out = "out/compare";
+    int c;
+    size_t v;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(compare_usage, stdout); return -1;
+        case OPT_BASE: a->base = optarg; break;
+        case OPT_FULL: a->full = optarg; break;
+        case OPT_LORA:
+            if (a->n_lora >= RK_EXP_MAX_RUNS)
+                return cli_usage_error(cmd, "at most %d adapters", RK_EXP_MAX_RUNS);
+            a->lora[a->n_lora++] = optarg;
+            break;
+        case OPT_OUT: a->out = optarg; break;
+        case OPT_DATA: a->data = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "png") == 0) a->format = RK_PLOT_PNG;
+            else if (strcmp(optarg, "svg") == 0) a->format = RK_PLOT_SVG;
+            else return cli_usage_error(cmd, "--format is png or svg, not '%s'", optarg);
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_size(optarg, 1024, &v) || v == 0)
+                return cli_usage_error(cmd, "--threads needs a positive integer, not '%s'", optarg);
+            a->threads = (int)v;
+            break;
+        case OPT_QUIET: a->quiet = true; break;
+        default: return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!a->base || !a->full || a->n_lora == 0)
+        return cli_usage_error(cmd, "need --base, --full and at least one --lora");
+    return RK_EXIT_OK;
+}
+
+/* The configuration the analysis needs, from the adapters read. */
+static void derive_config(rk_exp_config *cfg, const rk_exp_models *m)
+{
+    *cfg = rk_exp_config_default();
+    cfg->n_ranks = 0;
+    cfg->normal_rank = cfg->seed2_rank = 0;
+    for (size_t i = 0; i < m->n_runs; i++) {
+        if (m->runs[i].role == RK_EXP_ROLE_SEED2)
+            cfg->seed2_rank = m->runs[i].rank;
+        bool seen = false;
+        for (size_t j = 0; j < cfg->n_ranks; j++)
+            seen |= cfg->ranks[j] == m->runs[i].rank;
+        if (!seen && cfg->n_ranks < RK_EXP_MAX_RANKS)
+            cfg->ranks[cfg->n_ranks++] = m->runs[i].rank;
+    }
+    for (size_t i = 1; i < cfg->n_ranks; i++)   /* insertion sort */
+        for (size_t j = i; j > 0 && cfg->ranks[j - 1] > cfg->ranks[j]; j--) {
+            size_t t = cfg->ranks[j];
+            cfg->ranks[j] = cfg->ranks[j - 1];
+            cfg->ranks[j - 1] = t;
+        }
+    cfg->pair_lo = cfg->ranks[0];
+    for (size_t j = 0; j < cfg->n_ranks; j++)
+        if (cfg->ranks[j] == 8)
+            cfg->pair_lo = 8;
+    cfg->pair_hi = cfg->ranks[cfg->n_ranks - 1];
+    if (cfg->pair_hi <= cfg->pair_lo)
+        cfg->pair_lo = cfg->ranks[0];
+    cfg->net.n_layers = m->n_layers;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        cfg->net.sizes[l] = m->w0[l].cols;
+        cfg->net.sizes[l + 1] = m->w0[l].rows;
+    }
+}
+
+/* With --data: accuracies of the base, each adapter and W0 + ΔW_full. */
+static rk_status evaluate_all(const cmp_args *a, rk_exp_models *m, rk_mlp *net,
+                              const rk_dataset *test, rk_err *err)
+{
+    rk_status s = rk_exp_evaluate(&m->pretrain_eval, net, NULL, test, -1);
+    if (s != RK_OK)
+        return rk_err_set(err, s, "evaluating the base: %s", rk_strerror(s));
+    int worst = -1;
+    for (int c = 0; c < m->pretrain_eval.n_classes; c++)
+        if (worst < 0 || m->pretrain_eval.per_class[c] < m->pretrain_eval.per_class[worst])
+            worst = c;
+    m->target_class = worst;
+    m->pretrain_eval.target_accuracy = m->pretrain_eval.per_class[worst];
+    for (size_t i = 0; s == RK_OK && i < a->n_lora; i++) {
+        rk_lora lo;
+        s = rk_checkpoint_load_adapter(&lo, net, a->lora[i], err);
+        if (s == RK_OK)
+            s = rk_exp_evaluate(&m->runs[i].eval, net, &lo, test, worst);
+        rk_lora_free(&lo);
+    }
+    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
+        for (size_t k = 0; k < m->w0[l].rows * m->w0[l].cols; k++)
+            net->p.w[l][k] = (float)(m->w0[l].data[k] + m->full[l].data[k]);
+    if (s == RK_OK)
+        s = rk_exp_evaluate(&m->full_eval, net, NULL, test, worst);
+    m->full_cost.trainable_params = 0;   /* the delta file holds the weights only */
+    for (size_t l = 0; l < m->n_layers; l++)
+        m->full_cost.trainable_params += m->w0[l].rows * m->w0[l].cols;
+    for (size_t l = 0; l < m->n_layers; l++)
+        for (size_t k = 0; k < m->w0[l].rows * m->w0[l].cols; k++)
+            net->p.w[l][k] = (float)m->w0[l].data[k];
+    return s;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    double t0 = nn_cli_now();
+    cmp_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse(&a, argc, argv);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
+    const char *cmd = "compare";
+    int threads = nn_cli_set_threads(a.threads);
+    exp_progress prog;
+    exp_progress_start(&prog, a.quiet, t0);
+    rk_exp_models m;
+    rk_exp_analysis an;
+    rk_mlp net;
+    rk_err err;
+    rk_err_clear(&err);
+    memset(&an, 0, sizeof an);
+    memset(&net, 0, sizeof net);
+    rk_dataset train = { 0 }, test = { 0 };
+    exp_progress_cb("read the runs", NULL, &prog);
+    rk_status s = rk_exp_load(&m, &net, a.base, a.full, a.lora, a.n_lora, &err);
+    if (s != RK_OK) {
+        rc = cli_fail(cmd, a.base, s, &err);
+        goto done;
+    }
+    rk_exp_config cfg;
+    derive_config(&cfg, &m);
+    cfg.progress = exp_progress_cb;
+    cfg.progress_ctx = &prog;
+    if (a.data) {
+        if ((rc = nn_cli_load_data(cmd, a.data, &train, &test)) != RK_EXIT_OK)
+            goto done;
+        exp_progress_cb("evaluate", NULL, &prog);
+        m.n_test = test.n;
+        s = evaluate_all(&a, &m, &net, &test, &err);
+    }
+    double ta = nn_cli_now();
+    if (s == RK_OK)
+        s = rk_exp_analyze(&cfg, &m, a.data ? &net : NULL, a.data ? &test : NULL, &an, &err);
+    an.seconds = nn_cli_now() - ta;
+    if (s != RK_OK) {
+        rc = cli_fail(cmd, a.full, s, &err);
+        goto done;
+    }
+    rk_exp_report_info info = { exp_command_line(argc, argv), a.data, 0, threads, false };
+    rc = exp_finish(cmd, &prog, a.out, a.format, &cfg, &m, &an, &info);
+    if (rc == RK_EXIT_OK)
+        printf("report: %s/report.md\n", a.out);
+done:
+    rk_exp_analysis_free(&an);
+    rk_exp_models_free(&m);
+    rk_mlp_free(&net);
+    rk_dataset_free(&train);
+    rk_dataset_free(&test);
+    return rc;
+}

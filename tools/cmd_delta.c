@@ -1,0 +1,417 @@
+/*
+ * cmd_delta.c — `ranklab delta BASE FINETUNED`: the weight difference
+ * ΔW = W_finetuned − W_base of a fine-tune, and how low its rank is.
+ *
+ * For each ΔW (m×n, k = min(m, n), singular values σ₁ ≥ … ≥ σ_k):
+ *   the top singular values with the cumulative energy,
+ *   numerical rank #{σ_i > tol} (lib/linalg/rank.h),
+ *   the error-vs-rank table of its truncations [ΔW]_r (Eckart–Young):
+ *     ‖ΔW − [ΔW]_r‖_F = √(Σ_{i>r} σ_i²), relative to ‖ΔW‖_F, energy kept,
+ *     parameters r·(m + n) of a rank-r LoRA adapter,
+ *   the ranks keeping 90% and 99% of the energy, stable and effective rank
+ * (lib/analysis/truncation.h: rk_trunc_table, rk_trunc_summarize).
+ * The whole spectrum is needed, so the SVD is always the exact one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_pairs.h"
+#include "cli_plot.h"
+#include "cli_tol.h"
+#include "commands.h"
+
+static const char delta_usage[] =
+    "usage: ranklab delta BASE FINETUNED [--tensor NAME] [--ranks R1,R2,...]\n"
+    "                     [--top K] [--tol T | --rtol R] [--plot FILE.png|FILE.svg|-]\n"
+    "                     [--format png|svg] [--json]\n"
+    "\n"
+    "The weight difference dW = FINETUNED - BASE and its spectrum: singular\n"
+    "values, numerical rank, the error-vs-rank table of its truncations\n"
+    "  r, ||dW - dW_r||_F = sqrt(sum_{i>r} sigma_i^2), relative error,\n"
+    "  energy kept sum_{i<=r} sigma_i^2 / sum sigma_i^2, parameters r*(m+n),\n"
+    "the ranks keeping 90% and 99% of the energy, stable and effective rank.\n"
+    "\n"
+    "BASE and FINETUNED are two .npy files (or FILE.safetensors:TENSOR specs),\n"
+    "or two .safetensors files: then every tensor with the same name and shape\n"
+    "and 2 dimensions in both is compared, and the others are listed as skipped\n"
+    "with the reason.\n"
+    "\n"
+    "Options:\n"
+    "  --tensor NAME     compare only tensor NAME of two .safetensors files\n"
+    "  --ranks LIST      ranks of the error table, comma-separated integers >= 0\n"
+    "                    (default 1, 2, 4, ... up to min(m, n), and min(m, n));\n"
+    "                    ranks above a tensor's min(m, n) are left out for it\n"
+    "  --top K           show the first K singular values (default 10; 0 hides\n"
+    "                    them). JSON output always has every value.\n"
+    "  --tol T           rank = number of sigma_i > T (absolute tolerance)\n"
+    "  --rtol R          rank = number of sigma_i > R * sigma_1\n"
+    "                    default: sigma_i > sigma_1 * max(m, n) * eps\n"
+    "  --plot FILE       scree plot of the spectrum (log sigma_k, cumulative\n"
+    "                    energy, the rank tolerance) as PNG, or SVG for FILE.svg;\n"
+    "                    '-' draws it in the terminal. FILE.dat (the numbers) and\n"
+    "                    FILE.gp (the gnuplot script) are written beside it.\n"
+    "                    Several tensors share one plot (at most 16: use --tensor).\n"
+    "                    Without gnuplot: a message, FILE.dat still written, exit 0.\n"
+    "  --format FMT      png or svg, whatever FILE's extension\n"
+    "  --json            print one JSON object: base, finetuned, tensors (name,\n"
+    "                    shape, frobenius_norm, spectral_norm, singular_values,\n"
+    "                    cumulative_energy, rank, tol, tol_rule, rank_for_energy,\n"
+    "                    stable_rank, effective_rank, error_table), skipped\n"
+    "                    (name, reason), plot\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: 0 ok (also when gnuplot is missing); 1 a file cannot be read,\n"
+    "shapes differ (two .npy files), no tensor can be compared, or the plot\n"
+    "cannot be written; 2 usage error.\n";
+
+enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON };
+
+/* The most ranks --ranks takes. */
+#define MAX_RANKS 256
+
+typedef struct delta_opts {
+    const char *base, *ft, *tensor, *plot, *format;
+    size_t ranks[MAX_RANKS];
+    size_t n_ranks;       /* 0: the default ranks */
+    size_t top;
+    bool json;
+    rk_rank_opts tol;
+    rk_plot_out out;      /* where --plot draws */
+} delta_opts;
+
+/* The result for one tensor. */
+typedef struct delta_item {
+    const char *name;      /* tensor name, NULL for two matrices */
+    size_t m, n, k;
+    double *s;             /* (k) singular values of ΔW */
+    rk_trunc_summary sum;
+    rk_trunc_row *rows;    /* (n_rows) */
+    size_t n_rows, n_left_out;
+} delta_item;
+
+/* --ranks 1,2,8 → opts->ranks; exit status. */
+static int parse_ranks(const char *cmd, const char *arg, delta_opts *o)
+{
+    const char *p = arg;
+    o->n_ranks = 0;
+    while (1) {
+        size_t len = strcspn(p, ",");
+        char word[32];
+        size_t r;
+        if (len == 0 || len >= sizeof word)
+            return cli_usage_error(cmd, "--ranks wants integers >= 0 separated by commas, not '%s'", arg);
+        memcpy(word, p, len);
+        word[len] = '\0';
+        if (!cli_parse_size(word, SIZE_MAX, &r)) {
+            if (word[0] == '-' && strspn(word + 1, "0123456789") == len - 1 && len > 1)
+                return cli_usage_error(cmd, "--ranks: a rank must be >= 0, not %s", word);
+            return cli_usage_error(cmd, "--ranks wants integers >= 0 separated by commas, not '%s'", arg);
+        }
+        if (o->n_ranks == MAX_RANKS)
+            return cli_usage_error(cmd, "--ranks takes at most %d ranks", MAX_RANKS);
+        o->ranks[o->n_ranks++] = r;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    return RK_EXIT_OK;
+}
+
+/* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
+static int parse_args(int argc, char **argv, delta_opts *o)
+{
+    static const struct option longopts[] = {
+        { "tensor", required_argument, NULL, OPT_TENSOR },
+        { "ranks", required_argument, NULL, OPT_RANKS },
+        { "top", required_argument, NULL, OPT_TOP },
+        { "tol", required_argument, NULL, CLI_OPT_TOL },
+        { "rtol", required_argument, NULL, CLI_OPT_RTOL },
+        { "plot", required_argument, NULL, OPT_PLOT },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cmd = "delta";
+    int c, rc;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(delta_usage, stdout);
+            return -1;
+        case OPT_TENSOR:
+            o->tensor = optarg;
+            break;
+        case OPT_RANKS:
+            if ((rc = parse_ranks(cmd, optarg, o)) != RK_EXIT_OK)
+                return rc;
+            break;
+        case OPT_TOP:
+            if (!cli_parse_size(optarg, SIZE_MAX, &o->top))
+                return cli_usage_error(cmd, "--top wants an integer >= 0, not '%s'", optarg);
+            break;
+        case CLI_OPT_TOL:
+        case CLI_OPT_RTOL:
+            if ((rc = cli_tol_option(cmd, &o->tol, c, optarg)) != RK_EXIT_OK)
+                return rc;
+            break;
+        case OPT_PLOT:
+            o->plot = optarg;
+            break;
+        case OPT_FORMAT:
+            o->format = optarg;
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+        return rc;
+    if ((rc = cli_plot_options(cmd, o->plot, o->format, o->json, &o->out)) != RK_EXIT_OK)
+        return rc;
+    if (o->tensor && !*o->tensor)
+        return cli_usage_error(cmd, "--tensor wants a tensor name");
+    return RK_EXIT_OK;
+}
+
+/* Decompose pair @p i of @p p into @p it; exit status. */
+static int analyse(const delta_opts *o, const cli_pairs *p, size_t i, delta_item *it)
+{
+    const char *cmd = "delta";
+    rk_mat d;
+    int rc = cli_pairs_delta(cmd, p, i, &d);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    rk_svd svd;
+    rk_status s = rk_svd_decomp(&svd, &d, RK_SVD_VALUES);
+    rk_mat_free(&d);
+    if (s != RK_OK)
+        return cli_fail(cmd, p->names[i] ? p->names[i] : p->ft, s, NULL);
+    it->name = p->names[i];
+    it->m = svd.m;
+    it->n = svd.n;
+    it->k = svd.k;
+    it->s = svd.s; /* taken over: freed with the item */
+    svd.s = NULL;
+    rk_svd_free(&svd);
+
+    size_t def[70], n_def = rk_trunc_default_ranks(it->k, def, 70);
+    const size_t *want = o->n_ranks ? o->ranks : def;
+    size_t n_want = o->n_ranks ? o->n_ranks : n_def;
+    size_t use[MAX_RANKS > 70 ? MAX_RANKS : 70], n_use = 0;
+    for (size_t j = 0; j < n_want; j++) {
+        if (want[j] <= it->k)
+            use[n_use++] = want[j];
+        else
+            it->n_left_out++;
+    }
+    it->rows = rk_calloc(n_use ? n_use : 1, sizeof *it->rows);
+    if (!it->rows)
+        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    it->n_rows = n_use;
+    if ((s = rk_trunc_table(it->s, it->k, it->m, it->n, use, n_use, it->rows)) != RK_OK ||
+        (s = rk_trunc_summarize(it->s, it->k, it->m, it->n, &o->tol, &it->sum)) != RK_OK)
+        return cli_fail(cmd, NULL, s, NULL);
+    return RK_EXIT_OK;
+}
+
+static void print_item(const delta_opts *o, const delta_item *it)
+{
+    char v[64], note[160];
+    if (it->name)
+        printf("tensor            %s\n", it->name);
+    snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
+    snprintf(note, sizeof note, "(min(m, n) = %zu, m*n = %zu parameters)", it->k, it->m * it->n);
+    cli_print_row("shape", v, note);
+    snprintf(v, sizeof v, "%.10g", it->sum.fro);
+    cli_print_row("||dW||_F", v, "(sqrt(sum sigma_i^2))");
+    snprintf(v, sizeof v, "%.10g", it->sum.spectral);
+    cli_print_row("||dW||_2", v, "(sigma_1)");
+    snprintf(v, sizeof v, "%zu", it->sum.rank);
+    cli_print_row("rank", v, "(sigma_i > tol)");
+    snprintf(v, sizeof v, "%.6g", it->sum.tol);
+    printf("%-18s%-20s(", "tol", v);
+    cli_tol_print_rule(stdout, &o->tol);
+    printf(")\n");
+    snprintf(v, sizeof v, "%.6g", it->sum.stable_rank);
+    cli_print_row("stable rank", v, "(||dW||_F^2 / sigma_1^2)");
+    snprintf(v, sizeof v, "%.6g", it->sum.effective_rank);
+    cli_print_row("effective rank", v, "(exp(-sum p_i log p_i), p = sigma / sum sigma)");
+    printf("%-18s90%% at r = %zu, 99%% at r = %zu\n", "energy reached", it->sum.rank_90,
+           it->sum.rank_99);
+    size_t top = o->top < it->k ? o->top : it->k;
+    if (top > 0) {
+        printf("\n   k           sigma_k   energy(<=k)\n");
+        for (size_t i = 0; i < top; i++)
+            printf("%4zu  %16.10g  %.10f\n", i + 1, it->s[i], rk_spectrum_energy(it->s, it->k, i + 1));
+        if (top < it->k)
+            printf("  ... %zu more (use --top to show them)\n", it->k - top);
+    }
+    if (it->n_rows > 0) {
+        printf("\n   r    ||dW - dW_r||_F    relative   energy kept   params r(m+n)\n");
+        for (size_t i = 0; i < it->n_rows; i++) {
+            const rk_trunc_row *row = &it->rows[i];
+            printf("%4zu  %17.10g  %10.3e  %12.10f  %14zu\n", row->r, row->fro_err, row->rel_err,
+                   row->energy, row->params);
+        }
+    }
+    if (it->n_left_out)
+        printf("  (%zu rank%s above min(m, n) = %zu left out)\n", it->n_left_out,
+               it->n_left_out == 1 ? "" : "s", it->k);
+}
+
+static void print_text(const delta_opts *o, const cli_pairs *p, const delta_item *items, size_t n)
+{
+    printf("base              %s\n", o->base);
+    printf("finetuned         %s\n", o->ft);
+    printf("delta             dW = finetuned - base\n");
+    if (p->safetensors) {
+        printf("%-18s%zu compared, %zu skipped\n", "tensors", n, p->n_skipped);
+        for (size_t i = 0; i < p->n_skipped; i++)
+            printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
+    }
+    for (size_t i = 0; i < n; i++) {
+        printf("\n");
+        print_item(o, &items[i]);
+    }
+}
+
+static json_t *item_json(const delta_opts *o, const delta_item *it)
+{
+    json_t *t = json_object(), *shape = json_array(), *sv = json_array(), *en = json_array();
+    json_t *levels = json_object(), *table = json_array();
+    int bad = !t || !shape || !sv || !en || !levels || !table;
+    bad |= json_object_set_new(t, "name", it->name ? json_string(it->name) : json_null());
+    bad |= json_array_append_new(shape, json_integer((json_int_t)it->m));
+    bad |= json_array_append_new(shape, json_integer((json_int_t)it->n));
+    bad |= json_object_set_new(t, "shape", shape);
+    bad |= json_object_set_new(t, "frobenius_norm", json_real(it->sum.fro));
+    bad |= json_object_set_new(t, "spectral_norm", json_real(it->sum.spectral));
+    for (size_t i = 0; i < it->k; i++) {
+        bad |= json_array_append_new(sv, json_real(it->s[i]));
+        bad |= json_array_append_new(en, json_real(rk_spectrum_energy(it->s, it->k, i + 1)));
+    }
+    bad |= json_object_set_new(t, "singular_values", sv);
+    bad |= json_object_set_new(t, "cumulative_energy", en);
+    bad |= json_object_set_new(t, "rank", json_integer((json_int_t)it->sum.rank));
+    bad |= cli_tol_json(t, &o->tol, it->sum.tol);
+    bad |= json_object_set_new(levels, "0.9", json_integer((json_int_t)it->sum.rank_90));
+    bad |= json_object_set_new(levels, "0.99", json_integer((json_int_t)it->sum.rank_99));
+    bad |= json_object_set_new(t, "rank_for_energy", levels);
+    bad |= json_object_set_new(t, "stable_rank", json_real(it->sum.stable_rank));
+    bad |= json_object_set_new(t, "effective_rank", json_real(it->sum.effective_rank));
+    for (size_t i = 0; i < it->n_rows; i++) {
+        const rk_trunc_row *row = &it->rows[i];
+        json_t *r = json_object();
+        bad |= !r;
+        bad |= json_object_set_new(r, "rank", json_integer((json_int_t)row->r));
+        bad |= json_object_set_new(r, "frobenius_error", json_real(row->fro_err));
+        bad |= json_object_set_new(r, "spectral_error", json_real(row->spectral_err));
+        bad |= json_object_set_new(r, "relative_error", json_real(row->rel_err));
+        bad |= json_object_set_new(r, "energy_kept", json_real(row->energy));
+        bad |= json_object_set_new(r, "params", json_integer((json_int_t)row->params));
+        bad |= json_array_append_new(table, r);
+    }
+    bad |= json_object_set_new(t, "error_table", table);
+    if (bad) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
+static json_t *build_json(const delta_opts *o, const cli_pairs *p, const delta_item *items, size_t n)
+{
+    json_t *obj = json_object(), *ts = json_array(), *sk = json_array();
+    int bad = !obj || !ts || !sk;
+    bad |= json_object_set_new(obj, "base", json_string(o->base));
+    bad |= json_object_set_new(obj, "finetuned", json_string(o->ft));
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = item_json(o, &items[i]);
+        bad |= !t || json_array_append_new(ts, t);
+    }
+    for (size_t i = 0; i < p->n_skipped; i++)
+        bad |= cli_skip_append_json(sk, &p->skipped[i]);
+    bad |= json_object_set_new(obj, "tensors", ts);
+    bad |= json_object_set_new(obj, "skipped", sk);
+    bad |= json_object_set_new(obj, "plot", o->plot ? json_string(o->plot) : json_null());
+    if (bad) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* The scree plot of one ΔW (with its tolerance) or of several; exit status. */
+static int draw(const delta_opts *o, const delta_item *items, size_t n)
+{
+    const char *cmd = "delta";
+    if (n > 16) {
+        fprintf(stderr, "ranklab delta: %s: %zu tensors are too many for one plot (at most 16); "
+                        "choose one with --tensor\n", o->plot, n);
+        return RK_EXIT_RUNTIME;
+    }
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s;
+    if (n == 1) {
+        char title[512];
+        snprintf(title, sizeof title, "Singular values of dW = finetuned - base%s%s",
+                 items[0].name ? ": " : "", items[0].name ? items[0].name : "");
+        s = rk_plot_scree(items[0].s, items[0].k, items[0].sum.tol, title, &o->out, &err);
+    } else {
+        rk_plot_spectrum sp[16];
+        for (size_t i = 0; i < n; i++)
+            sp[i] = (rk_plot_spectrum){ items[i].name, items[i].s, items[i].k };
+        s = rk_plot_spectra(sp, n, false, NAN, "Singular values of dW = finetuned - base", &o->out, &err);
+    }
+    return cli_plot_finish(cmd, &o->out, s, &err, o->json);
+}
+
+int cmd_delta(int argc, char **argv)
+{
+    delta_opts o = { .top = 10, .tol = { RK_TOL_DEFAULT, 0.0 } };
+    int rc = parse_args(argc, argv, &o);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
+    cli_pairs p;
+    if ((rc = cli_pairs_open("delta", o.base, o.ft, o.tensor, &p)) != RK_EXIT_OK)
+        return rc;
+    delta_item *items = rk_calloc(p.n, sizeof *items);
+    if (!items) {
+        cli_pairs_close(&p);
+        return cli_fail("delta", NULL, RK_ENOMEM, NULL);
+    }
+    size_t done = 0;
+    for (; done < p.n && rc == RK_EXIT_OK; done++)
+        rc = analyse(&o, &p, done, &items[done]);
+    if (rc == RK_EXIT_OK) {
+        if (o.json) {
+            rc = cli_json_print("delta", build_json(&o, &p, items, p.n));
+        } else {
+            print_text(&o, &p, items, p.n);
+            if (o.plot)
+                printf("\n");
+        }
+        fflush(stdout);
+    }
+    if (rc == RK_EXIT_OK && o.plot)
+        rc = draw(&o, items, p.n);
+    for (size_t i = 0; i < done; i++) {
+        rk_free(items[i].s);
+        rk_free(items[i].rows);
+    }
+    rk_free(items);
+    cli_pairs_close(&p);
+    return rc;
+}

@@ -1,0 +1,403 @@
+/*
+ * cmd_extract.c — `ranklab extract --rank R BASE FINETUNED -o DIR`: the rank-R
+ * LoRA adapter closest to a fine-tune's weight difference ΔW = W_ft − W_base.
+ *
+ * From the thin SVD ΔW = U·S·Vᵀ (lib/analysis/truncation.h, rk_trunc_lora):
+ *
+ *   B = U_R·S_R·(R/α)  (m×R),   A = V_Rᵀ  (R×n),   PEFT scale s = α/R,
+ *
+ * so s·B·A = U_R·S_R·V_Rᵀ = [ΔW]_R, the closest matrix of rank ≤ R
+ * (Eckart–Young–Mirsky). The default α = R makes s = 1 and B = U_R·S_R, the
+ * LoRA tutorial's split. The error it leaves, ‖ΔW − [ΔW]_R‖_F = √(Σ_{i>R} σ_i²),
+ * comes from the spectrum; the factors are stored in float32 (PEFT's dtype), so
+ * the error of the written adapter, formed from the float32 factors, is
+ * printed too. The adapter is written by lib/io/peft.h (rk_peft_write).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_pairs.h"
+#include "commands.h"
+
+static const char extract_usage[] =
+    "usage: ranklab extract --rank R BASE FINETUNED -o ADAPTER_DIR [--tensor NAME]\n"
+    "                       [--alpha A] [--module NAME] [--exact] [--json]\n"
+    "\n"
+    "The rank-R LoRA adapter that best approximates the weight difference\n"
+    "dW = FINETUNED - BASE, written in Hugging Face PEFT's layout\n"
+    "(ADAPTER_DIR/adapter_config.json and adapter_model.safetensors). From the\n"
+    "SVD dW = U S V^T:\n"
+    "  B = U_R S_R (R / A)  (m x R),  A = V_R^T  (R x n),  scale s = A / R,\n"
+    "so that s * B * A = [dW]_R, the best rank-R approximation, whose error\n"
+    "||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2) is printed per tensor (absolute\n"
+    "and relative to ||dW||_F), with the error of the float32 factors written.\n"
+    "\n"
+    "BASE and FINETUNED are two .npy files (one module), or two .safetensors\n"
+    "files: every tensor with the same name and shape and 2 dimensions becomes\n"
+    "a module named after it (linear1.weight -> linear1); the others, and\n"
+    "tensors with min(m, n) < R, are listed as skipped.\n"
+    "\n"
+    "Options:\n"
+    "  -r, --rank R        the adapter's rank, 1 <= R <= min(m, n) (required)\n"
+    "  -o, --output DIR    the adapter folder (created if missing; required)\n"
+    "  --tensor NAME       only tensor NAME of two .safetensors files\n"
+    "  --alpha A           lora_alpha, A > 0 (default R, so the scale A/R is 1)\n"
+    "  --module NAME       the module name for two .npy files (default: the\n"
+    "                      FINETUNED file's name without directory and extension)\n"
+    "  --exact             always use the dense SVD. By default a large difference\n"
+    "                      (min(m, n) >= 512, R <= min(m, n)/8) is decomposed by\n"
+    "                      the randomized SVD, top R only; its error is then\n"
+    "                      ||dW - B A||_F formed from the factors (double)\n"
+    "  --json              print one JSON object: base, finetuned, output, rank,\n"
+    "                      lora_alpha, scale, modules (name, tensor, shape, method,\n"
+    "                      frobenius_norm, frobenius_error, relative_error,\n"
+    "                      energy_kept, written_error, params), skipped\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 ok; 1 a file cannot be read, shapes differ, R > min(m, n)\n"
+    "(two .npy files or --tensor), no tensor can be extracted, or the adapter\n"
+    "cannot be written; 2 usage error (also R < 1, A <= 0).\n";
+
+enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_EXACT };
+
+typedef struct extract_opts {
+    const char *base, *ft, *out, *tensor, *module;
+    size_t r;
+    double alpha;
+    bool have_alpha, json, exact;
+} extract_opts;
+
+/* One module's factors and errors. */
+typedef struct extract_item {
+    const char *tensor;      /* NULL for .npy */
+    char *module;            /* owned */
+    size_t m, n;
+    float *b, *a;            /* (m×r), (r×n), owned */
+    rk_trunc_row row;        /* errors from the spectrum */
+    double norm;             /* ‖ΔW‖_F */
+    double written_err;      /* ‖ΔW − s·B32·A32‖_F */
+    bool randomized;         /* top R by rk_rsvd */
+} extract_item;
+
+static int parse_rank(const char *cmd, const char *arg, size_t *r)
+{
+    if (cli_parse_size(arg, SIZE_MAX, r) && *r >= 1)
+        return RK_EXIT_OK;
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (*arg && !*end && !errno && v < 1)
+        return cli_usage_error(cmd, "--rank must be >= 1, not %lld", v);
+    return cli_usage_error(cmd, "--rank wants an integer >= 1, not '%s'", arg);
+}
+
+/* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
+static int parse_args(int argc, char **argv, extract_opts *o)
+{
+    static const struct option longopts[] = {
+        { "rank", required_argument, NULL, 'r' },
+        { "output", required_argument, NULL, 'o' },
+        { "tensor", required_argument, NULL, OPT_TENSOR },
+        { "alpha", required_argument, NULL, OPT_ALPHA },
+        { "module", required_argument, NULL, OPT_MODULE },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "exact", no_argument, NULL, OPT_EXACT },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cmd = "extract";
+    bool have_r = false;
+    int c, rc;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hr:o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(extract_usage, stdout);
+            return -1;
+        case 'r':
+            if ((rc = parse_rank(cmd, optarg, &o->r)) != RK_EXIT_OK)
+                return rc;
+            have_r = true;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case OPT_TENSOR:
+            o->tensor = optarg;
+            break;
+        case OPT_ALPHA:
+            if (!cli_parse_double(optarg, &o->alpha) || !(o->alpha > 0))
+                return cli_usage_error(cmd, "--alpha wants a number > 0, not '%s'", optarg);
+            o->have_alpha = true;
+            break;
+        case OPT_MODULE:
+            o->module = optarg;
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case OPT_EXACT:
+            o->exact = true;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+        return rc;
+    if (!have_r)
+        return cli_usage_error(cmd, "missing --rank R (the rank of the adapter)");
+    if (!o->out || !*o->out)
+        return cli_usage_error(cmd, "missing -o ADAPTER_DIR (the folder to write)");
+    if (o->module && !*o->module)
+        return cli_usage_error(cmd, "--module wants a name");
+    if (!o->have_alpha)
+        o->alpha = (double)o->r;
+    return RK_EXIT_OK;
+}
+
+/* ‖ΔW − s·B·A‖_F with the float32 factors as written. */
+static rk_status written_error(const rk_mat *delta, const extract_item *it, size_t r, double scale,
+                               double *out)
+{
+    rk_mat b, a, res;
+    rk_status s;
+    if ((s = rk_mat_create(&b, it->m, r)) != RK_OK)
+        return s;
+    if ((s = rk_mat_create(&a, r, it->n)) != RK_OK) {
+        rk_mat_free(&b);
+        return s;
+    }
+    for (size_t i = 0; i < it->m * r; i++)
+        b.data[i] = it->b[i];
+    for (size_t i = 0; i < r * it->n; i++)
+        a.data[i] = it->a[i];
+    if ((s = rk_mat_dup(&res, delta)) == RK_OK) {
+        s = rk_mat_gemm(false, false, -scale, &b, &a, 1.0, &res);
+        *out = rk_mat_norm_fro(&res);
+        rk_mat_free(&res);
+    }
+    rk_mat_free(&b);
+    rk_mat_free(&a);
+    return s;
+}
+
+/* Factor pair @p i into @p it; exit status. *skip is set (with a reason) when min(m, n) < R. */
+static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extract_item *it,
+                       cli_skip *skip, bool *skipped)
+{
+    const char *cmd = "extract";
+    rk_mat d, b = { 0 }, a = { 0 };
+    int rc = cli_pairs_delta(cmd, p, i, &d);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    const char *what = p->names[i] ? p->names[i] : p->ft;
+    size_t k = d.rows < d.cols ? d.rows : d.cols;
+    *skipped = false;
+    if (o->r > k) {
+        if (p->safetensors && !o->tensor) {
+            skip->name = p->names[i];
+            snprintf(skip->reason, sizeof skip->reason, "min(m, n) = %zu of %zu x %zu is less than R = %zu",
+                     k, d.rows, d.cols, o->r);
+            *skipped = true;
+            rk_mat_free(&d);
+            return RK_EXIT_OK;
+        }
+        fprintf(stderr, "ranklab extract: %s: R = %zu is more than min(m, n) = %zu of this %zu x %zu difference\n",
+                what, o->r, k, d.rows, d.cols);
+        rk_mat_free(&d);
+        return RK_EXIT_RUNTIME;
+    }
+    it->tensor = p->names[i];
+    it->m = d.rows;
+    it->n = d.cols;
+    it->norm = rk_mat_norm_fro(&d);
+    /* Only the top R are needed: the randomized SVD when it pays (lib/linalg/rsvd.h). */
+    it->randomized = !o->exact && rk_rsvd_worthwhile(d.rows, d.cols, o->r);
+    rk_trunc_lora_opts lo = { .randomized = it->randomized, .seed = 0 };
+    rk_status s = rk_trunc_lora(&b, &a, &d, o->r, &lo, &it->row);
+    double scale = o->alpha / (double)o->r; /* PEFT: s = lora_alpha / r */
+    if (s == RK_OK) {
+        it->module = o->module && !p->safetensors ? rk_alloc(strlen(o->module) + 1)
+                                                  : cli_module_name(p->names[i], p->ft);
+        if (it->module && o->module && !p->safetensors)
+            memcpy(it->module, o->module, strlen(o->module) + 1);
+        it->b = rk_alloc(it->m * o->r * sizeof(float) + 1);
+        it->a = rk_alloc(o->r * it->n * sizeof(float) + 1);
+        if (!it->module || !it->b || !it->a)
+            s = RK_ENOMEM;
+    }
+    if (s == RK_OK) {
+        /* B carries 1/s so that s·B·A = U_R·S_R·V_Rᵀ whatever α is. */
+        for (size_t j = 0; j < it->m * o->r; j++)
+            it->b[j] = (float)(b.data[j] / scale);
+        for (size_t j = 0; j < o->r * it->n; j++)
+            it->a[j] = (float)a.data[j];
+        s = written_error(&d, it, o->r, scale, &it->written_err);
+    }
+    rk_mat_free(&b);
+    rk_mat_free(&a);
+    rk_mat_free(&d);
+    return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, what, s, NULL);
+}
+
+static void print_text(const extract_opts *o, const cli_pairs *p, const extract_item *items, size_t n,
+                       const cli_skip *sk, size_t n_sk)
+{
+    char v[64], note[160];
+    printf("base              %s\n", o->base);
+    printf("finetuned         %s\n", o->ft);
+    snprintf(v, sizeof v, "%zu", o->r);
+    cli_print_row("rank R", v, NULL);
+    snprintf(v, sizeof v, "%g", o->alpha);
+    snprintf(note, sizeof note, "(scale s = alpha / R = %g; s * B * A = [dW]_R)", o->alpha / (double)o->r);
+    cli_print_row("lora_alpha", v, note);
+    if (p->safetensors)
+        printf("%-18s%zu extracted, %zu skipped\n", "tensors", n, p->n_skipped + n_sk);
+    for (size_t i = 0; i < p->n_skipped; i++)
+        printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
+    for (size_t i = 0; i < n_sk; i++)
+        printf("  skipped         %s: %s\n", sk[i].name, sk[i].reason);
+    for (size_t i = 0; i < n; i++) {
+        const extract_item *it = &items[i];
+        printf("\n");
+        printf("module            %s\n", it->module);
+        if (it->tensor)
+            printf("tensor            %s\n", it->tensor);
+        snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
+        snprintf(note, sizeof note, "(B: %zu x %zu, A: %zu x %zu)", it->m, o->r, o->r, it->n);
+        cli_print_row("shape of dW", v, note);
+        if (it->randomized)
+            printf("%-18srandomized SVD (Halko–Martinsson–Tropp), top %zu of min(m,n) = %zu; "
+                   "--exact to force the full SVD\n", "method", o->r, it->m < it->n ? it->m : it->n);
+        snprintf(v, sizeof v, "%.10g", it->norm);
+        cli_print_row("||dW||_F", v, NULL);
+        snprintf(v, sizeof v, "%.10g", it->row.fro_err);
+        cli_print_row("error left", v, it->randomized ? "(||dW - B*A||_F, formed in double)"
+                                                      : "(||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2))");
+        snprintf(v, sizeof v, "%.6g", it->row.rel_err);
+        cli_print_row("relative error", v, "(error left / ||dW||_F)");
+        snprintf(v, sizeof v, "%.10f", it->row.energy);
+        cli_print_row("energy kept", v, it->randomized ? "(sum_{i<=R} sigma_i^2 / ||dW||_F^2)"
+                                                       : "(sum_{i<=R} sigma_i^2 / sum sigma_i^2)");
+        snprintf(v, sizeof v, "%.6g", it->written_err);
+        cli_print_row("written error", v, "(||dW - s*B*A||_F with the float32 factors)");
+        snprintf(v, sizeof v, "%zu", it->row.params);
+        snprintf(note, sizeof note, "(R*(m+n), against m*n = %zu)", it->m * it->n);
+        cli_print_row("parameters", v, note);
+    }
+    printf("\n%-18s%s/adapter_config.json, %s/adapter_model.safetensors\n", "wrote", o->out, o->out);
+}
+
+static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extract_item *items,
+                          size_t n, const cli_skip *sk, size_t n_sk)
+{
+    json_t *obj = json_object(), *mods = json_array(), *skipped = json_array();
+    int bad = !obj || !mods || !skipped;
+    bad |= json_object_set_new(obj, "base", json_string(o->base));
+    bad |= json_object_set_new(obj, "finetuned", json_string(o->ft));
+    bad |= json_object_set_new(obj, "output", json_string(o->out));
+    bad |= json_object_set_new(obj, "rank", json_integer((json_int_t)o->r));
+    bad |= json_object_set_new(obj, "lora_alpha", json_real(o->alpha));
+    bad |= json_object_set_new(obj, "scale", json_real(o->alpha / (double)o->r));
+    for (size_t i = 0; i < n; i++) {
+        const extract_item *it = &items[i];
+        json_t *m = json_object(), *shape = json_array();
+        bad |= !m || !shape;
+        bad |= json_object_set_new(m, "name", json_string(it->module));
+        bad |= json_object_set_new(m, "tensor", it->tensor ? json_string(it->tensor) : json_null());
+        bad |= json_array_append_new(shape, json_integer((json_int_t)it->m));
+        bad |= json_array_append_new(shape, json_integer((json_int_t)it->n));
+        bad |= json_object_set_new(m, "shape", shape);
+        bad |= json_object_set_new(m, "method", json_string(it->randomized ? "randomized" : "exact"));
+        bad |= json_object_set_new(m, "frobenius_norm", json_real(it->norm));
+        bad |= json_object_set_new(m, "frobenius_error", json_real(it->row.fro_err));
+        bad |= json_object_set_new(m, "relative_error", json_real(it->row.rel_err));
+        bad |= json_object_set_new(m, "energy_kept", json_real(it->row.energy));
+        bad |= json_object_set_new(m, "written_error", json_real(it->written_err));
+        bad |= json_object_set_new(m, "params", json_integer((json_int_t)it->row.params));
+        bad |= json_array_append_new(mods, m);
+    }
+    for (size_t i = 0; i < p->n_skipped + n_sk; i++) {
+        const cli_skip *s = i < p->n_skipped ? &p->skipped[i] : &sk[i - p->n_skipped];
+        bad |= cli_skip_append_json(skipped, s);
+    }
+    bad |= json_object_set_new(obj, "modules", mods);
+    bad |= json_object_set_new(obj, "skipped", skipped);
+    if (bad) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Write the adapter folder; exit status. */
+static int write_adapter(const extract_opts *o, const extract_item *items, size_t n)
+{
+    rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
+    if (!mods)
+        return cli_fail("extract", NULL, RK_ENOMEM, NULL);
+    for (size_t i = 0; i < n; i++)
+        mods[i] = (rk_peft_lora){ items[i].module, o->r, items[i].n, items[i].m, items[i].a, items[i].b };
+    rk_peft_write_opts wo = { .lora_alpha = o->alpha };
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_peft_write(o->out, &wo, mods, n, &err);
+    rk_free(mods);
+    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", o->out, s, &err);
+}
+
+int cmd_extract(int argc, char **argv)
+{
+    extract_opts o = { 0 };
+    int rc = parse_args(argc, argv, &o);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
+    cli_pairs p;
+    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, &p)) != RK_EXIT_OK)
+        return rc;
+    if (o.module && p.safetensors) {
+        cli_pairs_close(&p);
+        return cli_usage_error("extract", "--module applies to two .npy files (safetensors tensors name their modules)");
+    }
+    extract_item *items = rk_calloc(p.n, sizeof *items);
+    cli_skip *sk = rk_calloc(p.n, sizeof *sk);
+    size_t n = 0, n_sk = 0;
+    if (!items || !sk)
+        rc = cli_fail("extract", NULL, RK_ENOMEM, NULL);
+    for (size_t i = 0; i < p.n && rc == RK_EXIT_OK; i++) {
+        bool skipped;
+        rc = extract_one(&o, &p, i, &items[n], &sk[n_sk], &skipped);
+        if (rc == RK_EXIT_OK)
+            skipped ? n_sk++ : n++;
+        else
+            n++; /* free what it holds */
+    }
+    if (rc == RK_EXIT_OK && n == 0) {
+        fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ft, o.r);
+        rc = RK_EXIT_RUNTIME;
+    }
+    if (rc == RK_EXIT_OK)
+        rc = write_adapter(&o, items, n);
+    if (rc == RK_EXIT_OK) {
+        if (o.json)
+            rc = cli_json_print("extract", build_json(&o, &p, items, n, sk, n_sk));
+        else
+            print_text(&o, &p, items, n, sk, n_sk);
+    }
+    for (size_t i = 0; items && i < n; i++) {
+        rk_free(items[i].module);
+        rk_free(items[i].b);
+        rk_free(items[i].a);
+    }
+    rk_free(items);
+    rk_free(sk);
+    cli_pairs_close(&p);
+    return rc;
+}

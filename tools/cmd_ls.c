@@ -1,0 +1,131 @@
+/*
+ * cmd_ls.c — `ranklab ls FILE`: the tensors of a safetensors file (name,
+ * dtype, shape, bytes) and its __metadata__ (lib/io/safetensors.h,
+ * rk_st_open), or the header of a .npy file (lib/io/npy.h, rk_npy_read).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ranklab ls FILE.safetensors|FILE.npy\n\n"
+               "List the tensors of a safetensors file: name, dtype, shape and size in\n"
+               "bytes, then the file's __metadata__. For a .npy file: its version,\n"
+               "dtype, shape and memory order. The file is checked completely first: a\n"
+               "malformed file is refused with the reason.\n\n"
+               "  -h, --help   show this help\n");
+}
+
+static void print_shape(const rk_st_tensor *t)
+{
+    char buf[256];
+    size_t at = 0;
+    at += (size_t)snprintf(buf, sizeof buf, "(");
+    for (int d = 0; d < t->ndim && at < sizeof buf; d++)
+        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%zu", d ? ", " : "", t->shape[d]);
+    if (at < sizeof buf)
+        snprintf(buf + at, sizeof buf - at, "%s)", t->ndim == 1 ? "," : "");
+    printf("  %-14s", buf);
+}
+
+static int list_safetensors(const char *path)
+{
+    rk_st_file f;
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status st = rk_st_open(&f, path, &err);
+    if (st)
+        return cli_fail("ls", path, st, &err);
+    printf("%s: %zu tensor%s, header %zu bytes, data %zu bytes\n", path, f.n_tensors,
+           f.n_tensors == 1 ? "" : "s", f.data_start - 8, f.size - f.data_start);
+    size_t width = 4;
+    for (size_t i = 0; i < f.n_tensors; i++)
+        if (strlen(f.tensors[i].name) > width)
+            width = strlen(f.tensors[i].name);
+    if (f.n_tensors)
+        printf("%-*s  %-7s  %-14s  %s\n", (int)width, "name", "dtype", "shape", "bytes");
+    for (size_t i = 0; i < f.n_tensors; i++) {
+        const rk_st_tensor *t = &f.tensors[i];
+        printf("%-*s  %-7s", (int)width, t->name, t->dtype_name);
+        print_shape(t);
+        printf("  %zu\n", t->end - t->begin);
+    }
+    if (f.n_meta) {
+        printf("metadata:\n");
+        for (size_t i = 0; i < f.n_meta; i++)
+            printf("  %s: %s\n", f.meta_keys[i], f.meta_values[i]);
+    }
+    rk_st_close(&f);
+    return RK_EXIT_OK;
+}
+
+static bool is_npy(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 4 && !strcmp(path + n - 4, ".npy"))
+        return true;
+    /* A FIFO or device is neither waited on nor consumed here: the reader
+     * chosen below refuses it with the reason. */
+    FILE *f;
+    if (rk_file_open_regular(path, &f, NULL, NULL) != RK_OK)
+        return false;
+    unsigned char b[6];
+    bool yes = fread(b, 1, 6, f) == 6 && !memcmp(b, "\x93NUMPY", 6);
+    (void)fclose(f);
+    return yes;
+}
+
+/* numpy's descr of a dtype: '<f8', '|u1', '>i4', ... */
+static void npy_descr(const rk_npy_info *info, char *buf, size_t cap)
+{
+    const char *name = rk_dtype_name(info->dtype);
+    char kind = name[0] == 'F' ? 'f' : name[0] == 'I' ? 'i' : name[0] == 'U' ? 'u' : 'b';
+    size_t size = rk_dtype_size(info->dtype);
+    snprintf(buf, cap, "%c%c%zu", size == 1 ? '|' : info->big_endian ? '>' : '<', kind, size);
+}
+
+static int list_npy(const char *path)
+{
+    rk_mat m;
+    rk_npy_info info;
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status st = rk_npy_read(path, &m, &info, &err);
+    if (st)
+        return cli_fail("ls", path, st, &err);
+    char descr[16], shape[64];
+    npy_descr(&info, descr, sizeof descr);
+    if (info.ndim == 1)
+        snprintf(shape, sizeof shape, "(%zu,)", info.shape[0]);
+    else
+        snprintf(shape, sizeof shape, "(%zu, %zu)", info.shape[0], info.shape[1]);
+    printf("%s: .npy version %d.%d, data at byte %zu, %zu bytes\n", path, info.major, info.minor,
+           info.data_offset, rk_npy_data_size(&info));
+    printf("dtype    %s (%s)\nshape    %s\norder    %s\n", descr, rk_dtype_name(info.dtype), shape,
+           info.fortran_order ? "Fortran (column-major)" : "C (row-major)");
+    rk_mat_free(&m);
+    return RK_EXIT_OK;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+    static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return RK_EXIT_OK;
+        }
+        return cli_getopt_error("ls", c, argv);
+    }
+    const char *file;
+    int rc = cli_one_file("ls", argc, argv, optind, &file);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    return is_npy(file) ? list_npy(file) : list_safetensors(file);
+}

@@ -1,0 +1,137 @@
+/* exp_cli.c — progress display and output writing shared by demo and compare (exp_cli.h). */
+#include "exp_cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "nn_cli.h"
+
+void exp_progress_start(exp_progress *p, bool quiet, double t0)
+{
+    memset(p, 0, sizeof *p);
+    p->quiet = quiet;
+    p->tty = isatty(STDERR_FILENO);
+    p->t0 = t0;
+}
+
+int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx)
+{
+    exp_progress *p = ctx;
+    if (p->quiet)
+        return 0;
+    bool new_phase = strcmp(p->phase, phase) != 0;
+    if (new_phase) {
+        if (p->tty && p->phase[0])
+            fputc('\n', stderr);
+        snprintf(p->phase, sizeof p->phase, "%s", phase);
+    }
+    double t = nn_cli_now() - p->t0;
+    if (!tp) {
+        if (new_phase)
+            fprintf(stderr, "[%6.1fs] %s%s", t, phase, p->tty ? "" : "\n");
+        return 0;
+    }
+    bool last = tp->step >= tp->total_steps;
+    if (p->tty) {
+        fprintf(stderr, "\r[%6.1fs] %-24s step %6zu/%-6zu loss %.4f", t, phase, tp->step,
+                tp->total_steps, tp->loss_mean);
+    } else if (new_phase || last || tp->step % (tp->total_steps / 4 + 1) < 10) {
+        fprintf(stderr, "[%6.1fs] %s: step %zu/%zu, loss %.4f\n", t, phase, tp->step,
+                tp->total_steps, tp->loss_mean);
+    }
+    fflush(stderr);
+    return 0;
+}
+
+int exp_write_outputs(const char *cmd, const char *out, int format, const rk_exp_config *cfg,
+                      const rk_exp_models *m, const rk_exp_analysis *a,
+                      const rk_exp_report_info *info)
+{
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_mkdir_p(out, &err);
+    if (s != RK_OK)
+        return cli_fail(cmd, out, s, &err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.json", out);
+    s = rk_exp_results_write(path, cfg, m, a, &err);
+    if (s != RK_OK)
+        return cli_fail(cmd, path, s, &err);
+    rk_exp_plots plots;
+    s = rk_exp_plots_write(out, format, cfg, m, a, &plots, &err);
+    if (s != RK_OK)
+        return cli_fail(cmd, out, s, &err);
+    if (plots.gnuplot_error[0])
+        fprintf(stderr, "ranklab %s: warning: plots not drawn (data files written): %s\n", cmd,
+                plots.gnuplot_error);
+    s = rk_exp_report_write(out, cfg, m, a, &plots, info, &err);
+    if (s != RK_OK)
+        return cli_fail(cmd, out, s, &err);
+    return RK_EXIT_OK;
+}
+
+void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a)
+{
+    if (m->target_class >= 0)
+        printf("target class: %d\n", m->target_class);
+    if (m->pretrain_eval.done)
+        printf("pretrained:   accuracy %.4f, target class %.4f\n", m->pretrain_eval.accuracy,
+               m->pretrain_eval.target_accuracy);
+    if (m->full_eval.done)
+        printf("full:         accuracy %.4f, target class %.4f, %zu trainable params\n",
+               m->full_eval.accuracy, m->full_eval.target_accuracy, m->full_cost.trainable_params);
+    printf("%-22s %9s %8s %8s", "LoRA run", "params", "acc", "target");
+    for (size_t l = 0; l < a->n_layers; l++)
+        printf("  %-18s", a->layers[l].name);
+    printf("\n%-22s %9s %8s %8s", "", "", "", "");
+    for (size_t l = 0; l < a->n_layers; l++)
+        printf("  %-18s", "rel_err / EY");
+    printf("\n");
+    for (size_t i = 0; i < m->n_runs; i++) {
+        const rk_exp_lora_run *r = &m->runs[i];
+        size_t p = r->cost.trainable_params;
+        if (!p)
+            for (size_t l = 0; l < m->n_layers; l++)
+                p += r->a[l].rows * r->a[l].cols + r->b[l].rows * r->b[l].cols;
+        char acc[16] = "-", tgt[16] = "-";
+        if (r->eval.done) {
+            snprintf(acc, sizeof acc, "%.4f", r->eval.accuracy);
+            snprintf(tgt, sizeof tgt, "%.4f", r->eval.target_accuracy);
+        }
+        printf("%-22.22s %9zu %8s %8s", r->label, p, acc, tgt);
+        for (size_t l = 0; l < a->n_layers; l++)
+            printf("  %7.4f / %-8.4f", a->layers[l].cmp[i].rel_err, a->layers[l].cmp[i].ey_rel_err);
+        printf("\n");
+    }
+}
+
+const char *exp_command_line(int argc, char **argv)
+{
+    static char buf[1024];
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = -1; i < argc && n + 2 < sizeof buf; i++) {
+        const char *a = i < 0 ? "ranklab" : argv[i];
+        int w = snprintf(buf + n, sizeof buf - n, "%s%s", i >= 0 ? " " : "", a);
+        if (w < 0 || (size_t)w >= sizeof buf - n)
+            break;
+        n += (size_t)w;
+    }
+    return buf;
+}
+
+int exp_finish(const char *cmd, exp_progress *prog, const char *out, int format,
+               const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
+               rk_exp_report_info *info)
+{
+    exp_progress_cb("plots and report", NULL, prog);
+    if (!prog->quiet)
+        fputc('\n', stderr);
+    info->total_seconds = nn_cli_now() - prog->t0;
+    int rc = exp_write_outputs(cmd, out, format, cfg, m, a, info);
+    if (rc == RK_EXIT_OK)
+        exp_print_summary(m, a);
+    return rc;
+}

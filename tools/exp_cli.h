@@ -1,0 +1,54 @@
+/*
+ * exp_cli.h — what `ranklab demo` and `ranklab compare` share: the progress
+ * display of the experiment and the writing of its outputs (results.json,
+ * plots with their data, report.md), so demo = runs + compare.
+ */
+#ifndef RK_TOOLS_EXP_CLI_H
+#define RK_TOOLS_EXP_CLI_H
+
+#include <stdbool.h>
+
+#include "ranklab.h"
+
+/** Progress state: phase lines on stderr (a redrawn line on a terminal). */
+typedef struct exp_progress {
+    bool quiet;            /**< print nothing */
+    bool tty;              /**< stderr is a terminal */
+    double t0;             /**< start of the run */
+    char phase[64];        /**< current phase */
+} exp_progress;
+
+/** Start @p p for a run begun at @p t0 (nn_cli_now()): quiet or not, stderr a terminal or not. */
+void exp_progress_start(exp_progress *p, bool quiet, double t0);
+
+/** The rk_exp_progress_fn that prints to stderr; ctx is an exp_progress. */
+int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx);
+
+/**
+ * Write results.json, the plots (PNG or SVG) and report.md into @p out for
+ * @p cfg, @p m and @p a; the report records @p command and @p data_dir.
+ * Prints "ranklab CMD: FILE: problem" and returns RK_EXIT_RUNTIME on a
+ * failure; a missing gnuplot is only a warning.
+ */
+int exp_write_outputs(const char *cmd, const char *out, int format, const rk_exp_config *cfg,
+                      const rk_exp_models *m, const rk_exp_analysis *a,
+                      const rk_exp_report_info *info);
+
+/**
+ * The last phase of demo and compare: "plots and report" on the progress
+ * line @p prog (ended with a newline unless quiet), info->total_seconds set
+ * from prog->t0, the outputs written by exp_write_outputs() and, when that
+ * worked, the summary table on stdout (exp_print_summary). Returns the exit
+ * status of exp_write_outputs().
+ */
+int exp_finish(const char *cmd, exp_progress *prog, const char *out, int format,
+               const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
+               rk_exp_report_info *info);
+
+/** Print the main table (per rank: accuracy, target accuracy, rel_err vs EY per layer) to stdout. */
+void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a);
+
+/** The command line as one string, for the report (static buffer). */
+const char *exp_command_line(int argc, char **argv);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * nn_cli.h — what the train, finetune and eval commands share: BLAS threads
+ * and flush-to-zero, loading the dataset, evaluating a net on the test set,
+ * the per-class accuracy table and its JSON, the progress display, and
+ * parsing of size lists ("1000,2000", "1,2,3").
+ */
+#ifndef RK_TOOLS_NN_CLI_H
+#define RK_TOOLS_NN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+/** Rows per forward when evaluating (the nets are created for at least this many). */
+#define NN_EVAL_BATCH 500
+
+/**
+ * Use @p n OpenBLAS threads when n > 0 (openblas_set_num_threads, with
+ * RK_HAVE_OPENBLAS); n = 0 leaves OpenBLAS's own choice, which honours
+ * OPENBLAS_NUM_THREADS. Returns the number of threads OpenBLAS will use
+ * (0 when it is not OpenBLAS).
+ */
+int nn_cli_set_threads(int n);
+
+/**
+ * Set flush-to-zero and denormals-are-zero in this thread's MXCSR (x86 with
+ * SSE only): subnormal floats become 0, so a fine-tune whose loss reaches ~0
+ * does not slow down on them. Returns true when it was set.
+ */
+bool nn_cli_enable_ftz(void);
+
+/** Seconds on a monotonic clock. */
+double nn_cli_now(void);
+
+/**
+ * Load the training and test sets from @p dir (NULL: $RANKLAB_DATA or the
+ * Debian package's folder), standardised with the training statistics.
+ * Prints "ranklab CMD: DIR: problem" and returns RK_EXIT_RUNTIME on failure.
+ */
+int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dataset *test);
+
+/** Counts of a test-set evaluation. */
+typedef struct nn_eval {
+    int k;                         /**< classes */
+    size_t n;                      /**< examples */
+    size_t correct;                /**< correct predictions */
+    size_t *confusion;             /**< (k, k) rows true class, columns prediction (owned) */
+    double accuracy;               /**< correct / n */
+    double per_class[256];         /**< accuracy of each class */
+    int worst;                     /**< class with the lowest accuracy */
+} nn_eval;
+
+/**
+ * Evaluate @p net (with @p lora unless NULL) on @p test. The net's last
+ * layer must have test->n_classes outputs and its input test->dim
+ * features (checked: RK_ESHAPE with a message in err).
+ */
+rk_status nn_cli_evaluate(nn_eval *ev, rk_mlp *net, rk_lora *lora, const rk_dataset *test, rk_err *err);
+
+/** Release what @p ev owns. */
+void nn_cli_eval_free(nn_eval *ev);
+
+/** Name of class @p c: the Fashion-MNIST names for 10 classes, else "class C". */
+const char *nn_cli_class_name(int c, int k, char *buf, size_t len);
+
+/** Print the per-class table (class, name, correct/total, accuracy) and the overall line to stdout. */
+void nn_cli_print_table(const char *title, const nn_eval *ev);
+
+/** Add accuracy, per_class_accuracy, per_class_correct, per_class_total and worst_class under keys prefixed by @p prefix. */
+int nn_cli_json_eval(json_t *o, const char *prefix, const nn_eval *ev);
+
+/** A JSON summary of a loss curve: first, last, and the means of up to 10 equal windows. */
+json_t *nn_cli_json_losses(const float *losses, size_t n);
+
+/** Write @p o as one line of JSON to @p path atomically (o is kept). Returns an exit status. */
+int nn_cli_json_write(const char *cmd, const char *path, json_t *o);
+
+/** The BLAS/FTZ/thread facts every command records. */
+int nn_cli_json_env(json_t *o, int threads, bool ftz);
+
+/** Progress display state: a redrawn bar on a terminal, plain lines otherwise. */
+typedef struct nn_progress {
+    const char *phase;     /**< "pretrain", "finetune" */
+    bool tty;              /**< stderr is a terminal */
+    bool quiet;            /**< print nothing */
+    double last_draw;      /**< time of the last redraw */
+    bool drawn;            /**< a bar line is open (needs a newline at the end) */
+} nn_progress;
+
+/** Set up @p p for @p phase and @p opts (report_every, callback, ctx) for @p total steps. */
+void nn_progress_start(nn_progress *p, const char *phase, rk_train_opts *opts, size_t total);
+
+/** Finish the display (ends an open bar line). */
+void nn_progress_end(nn_progress *p);
+
+/**
+ * Parse a comma-separated list of positive integers (each ≤ @p max) into
+ * @p out (at most @p cap); false on junk, empty items, 0 or too many.
+ */
+bool nn_cli_parse_list(const char *s, size_t max, size_t *out, size_t cap, size_t *n);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * lesson_nn.c — data, pretraining and evaluation shared by lessons 3 and 4
+ * (see lesson_nn.h for the sizes and why they are smaller than `ranklab demo`).
+ */
+#include "lesson_nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { C = RK_DATASET_CLASSES };
+
+void lnn_configure(lesson_nn *n)
+{
+    rk_mlp_config cfg = rk_mlp_config_default();   /* 784 → 1000 → 2000 → 10 */
+    cfg.sizes[1] = n->quick ? 64 : 200;
+    cfg.sizes[2] = n->quick ? 128 : 400;
+    n->cfg = cfg;
+    n->n_train = n->quick ? 5000 : 12000;
+}
+
+bool lnn_opt_data(void *ctx, const char *v)
+{
+    ((lesson_nn *)ctx)->data_dir = v;
+    return *v != '\0';
+}
+
+void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion)
+{
+    tut_printf(t, "%s", label);
+    for (int c = 0; c < C; c++)
+        tut_printf(t, " %4zu", rk_class_wrong(confusion, C, c));
+    tut_printf(t, "\n");
+}
+
+/* The first n_train training images and the test images (all, or 2,000 with
+ * --quick), standardised with the mean and std of the whole training set as
+ * rk_dataset_load() does — but only the kept images are rewritten. */
+static rk_status load(tut_runner *t, lesson_nn *n)
+{
+    rk_dataset train = { 0 }, test = { 0 };
+    rk_err err;
+    rk_status s = rk_dataset_load_split(&train, n->data_dir, RK_SPLIT_TRAIN, &err);
+    if (s == RK_OK)
+        s = rk_dataset_load_split(&test, n->data_dir, RK_SPLIT_TEST, &err);
+    if (s != RK_OK) {
+        fprintf(stderr, "%s: %s\n", n->prog ? n->prog : "ranklab-tutorial", rk_err_message(&err, s));
+        rk_dataset_free(&train);
+        return s;
+    }
+    double mean = 0, std = 0;
+    rk_dataset_stats(&train, &mean, &std);
+    s = rk_dataset_head(&n->train, &train, n->n_train);
+    if (s == RK_OK)
+        s = rk_dataset_head(&n->test, &test, n->quick ? 2000 : test.n);
+    if (s == RK_OK)
+        s = rk_dataset_standardize(&n->train, mean, std);
+    if (s == RK_OK)
+        s = rk_dataset_standardize(&n->test, mean, std);
+    tut_printf(t, "data: %s (standardised: mean %.4f, std %.4f of the training pixels)\n",
+               n->data_dir ? n->data_dir : rk_dataset_default_dir(), mean, std);
+    rk_dataset_free(&train);
+    rk_dataset_free(&test);
+    return s;
+}
+
+rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, size_t *confusion, double *acc,
+                       double *target_acc)
+{
+    size_t correct = 0;
+    memset(confusion, 0, C * C * sizeof *confusion);
+    rk_status s = rk_mlp_evaluate(net, lora, n->test.x, n->test.y, n->test.n, &correct, confusion);
+    if (s != RK_OK)
+        return s;
+    if (acc)
+        *acc = rk_accuracy(confusion, C);
+    if (target_acc) {
+        double per[C];
+        rk_per_class_accuracy(confusion, C, per);
+        *target_acc = n->worst >= 0 ? per[n->worst] : NAN;
+    }
+    return RK_OK;
+}
+
+rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
+{
+    rk_status s = load(t, n);
+    if (s != RK_OK)
+        return s;
+    rk_rng rng;
+    rk_rng_seed(&rng, tut_seed(t));
+    s = rk_mlp_create(&n->base, &n->cfg, LNN_EVAL_BATCH);
+    if (s != RK_OK)
+        return s;
+    rk_mlp_init(&n->base, &rng);
+    rk_optim opt;
+    rk_optim_config oc = rk_optim_adam_default();
+    s = rk_optim_create(&opt, &oc, n->base.n_params);
+    if (s != RK_OK)
+        return s;
+    rk_train_opts to = rk_train_opts_default();   /* batch 10, one epoch, shuffled */
+    to.batch = LNN_BATCH;
+    to.seed = tut_seed(t);
+    rk_train_result res = { 0 };
+    s = rk_train_run(&n->base, NULL, &opt, n->train.x, n->train.y, n->train.n, n->train.dim,
+                     NULL, 0, &to, &res);
+    rk_optim_free(&opt);
+    if (s != RK_OK)
+        return s;
+    n->pretrain_seconds = res.seconds;
+    const size_t *sz = n->cfg.sizes;
+    tut_printf(t, "net %zu → %zu → %zu → %zu (%zu parameters)%s\n", sz[0], sz[1], sz[2], sz[3],
+               n->base.n_params, n->quick ? "  [--quick]" : "");
+    tut_printf(t, "pretrain: the first %zu training images, 1 epoch = %zu steps of %d, Adam lr 1e-3\n",
+               n->train.n, res.steps, LNN_BATCH);
+    tut_printf(t, "  loss %.3f → %.3f in %.1f s\n", res.loss_first, res.loss_last, res.seconds);
+    n->worst = -1;
+    double acc = 0;
+    s = lnn_evaluate(n, &n->base, NULL, n->pre_confusion, &acc, NULL);
+    if (s != RK_OK)
+        return s;
+    n->worst = rk_worst_class(n->pre_confusion, C);
+    double per[C];
+    rk_per_class_accuracy(n->pre_confusion, C, per);
+    tut_printf(t, "test accuracy %.4f on %zu test images\n", acc, n->test.n);
+    lnn_print_wrong(t, "wrong per class 0-9:", n->pre_confusion);
+    tut_printf(t, "worst class: %d (accuracy %.3f), computed from these counts\n", n->worst,
+               per[n->worst]);
+    size_t count = 0;
+    for (size_t i = 0; i < n->train.n; i++)
+        count += n->train.y[i] == n->worst;
+    n->target = rk_calloc(count ? count : 1, sizeof *n->target);
+    if (!n->target)
+        return RK_ENOMEM;
+    for (size_t i = 0; i < n->train.n; i++)
+        if (n->train.y[i] == n->worst)
+            n->target[n->n_target++] = i;
+    if (n->n_target == 0)
+        return RK_ENOTFOUND;
+    tut_check(t, "pretrain_acc", "%.6f", acc);
+    tut_check(t, "worst_class", "%d", n->worst);
+    tut_check(t, "params", "%zu", n->base.n_params);
+    return RK_OK;
+}
+
+rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *target_acc)
+{
+    lnn_configure(n);
+    rk_status s = lnn_pretrain(t, n);
+    if (s != RK_OK)
+        return s;
+    return lnn_evaluate(n, &n->base, NULL, (size_t[C * C]){ 0 }, acc, target_acc);
+}
+
+rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                       rk_train_result *res)
+{
+    rk_optim opt;
+    rk_optim_config oc = rk_optim_adam_default();   /* a fresh optimizer for this phase */
+    rk_status s = rk_optim_create(&opt, &oc, lora ? lora->n_params : net->n_params);
+    if (s != RK_OK)
+        return s;
+    rk_train_opts to = rk_train_opts_default();
+    to.batch = LNN_BATCH;
+    to.steps = LNN_FT_STEPS;
+    to.seed = seed;
+    s = rk_train_run(net, lora, &opt, n->train.x, n->train.y, n->train.n, n->train.dim,
+                     n->target, n->n_target, &to, res);
+    rk_optim_free(&opt);
+    return s;
+}
+
+void lnn_free(lesson_nn *n)
+{
+    rk_dataset_free(&n->train);
+    rk_dataset_free(&n->test);
+    rk_mlp_free(&n->base);
+    rk_free(n->target);
+    n->target = NULL;
+    n->n_target = 0;
+}

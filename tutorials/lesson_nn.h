@@ -1,0 +1,81 @@
+/*
+ * lesson_nn.h — the small network that lessons 3 and 4 train: Fashion-MNIST
+ * loading, a pretraining run short enough for a lesson, evaluation and the
+ * worst class. The full-size run (784 → 1000 → 2000 → 10, a whole epoch) is
+ * `ranklab demo`; a lesson must finish in under a minute on two cores, so it
+ * trains a narrower net on a part of the training set:
+ *
+ *   default   784 → 200 → 400 → 10 (a fifth of the width), the first
+ *             12,000 training images for one epoch (1,200 steps of 10),
+ *             evaluated on the whole test set (10,000)
+ *   --quick   784 → 64 → 128 → 10, 5,000 images (500 steps), 2,000 test
+ *             images (the test suite's size; also fast under sanitizers)
+ *
+ * Everything else is the LoRA notebook's: batch 10, Adam lr 1e-3 with a
+ * fresh optimizer per phase, standardised pixels, PyTorch's initialisation.
+ */
+#ifndef RK_TUTORIALS_LESSON_NN_H
+#define RK_TUTORIALS_LESSON_NN_H
+
+#include "runner.h"
+
+/** Fine-tuning steps on the worst class (of 10 images each), as in the notebook. */
+enum { LNN_FT_STEPS = 100, LNN_BATCH = 10, LNN_EVAL_BATCH = 500 };
+
+/** The data and the pretrained network of a lesson. Zero-initialise. */
+typedef struct lesson_nn {
+    const char *prog;           /**< the lesson's executable name, for messages on stderr */
+    const char *data_dir;       /**< --data; NULL: rk_dataset_default_dir() */
+    bool quick;                 /**< --quick: the test suite's smaller run */
+    rk_mlp_config cfg;          /**< the lesson's network */
+    size_t n_train;             /**< pretraining images (the first ones of the training set) */
+    rk_dataset train;           /**< those images, standardised */
+    rk_dataset test;            /**< the test images evaluated, standardised */
+    rk_mlp base;                /**< the pretrained network */
+    size_t pre_confusion[RK_DATASET_CLASSES * RK_DATASET_CLASSES]; /**< its test confusion */
+    int worst;                  /**< its worst class on the test set */
+    size_t *target;             /**< (n_target) indices of training images of class worst */
+    size_t n_target;            /**< their number */
+    double pretrain_seconds;    /**< wall time of pretraining */
+} lesson_nn;
+
+/** Set the sizes from @p quick (call after the options are parsed). */
+void lnn_configure(lesson_nn *n);
+
+/**
+ * Load the data (printing where from), create and pretrain the network, and
+ * evaluate it: prints the run's size, losses, accuracy and the wrong counts
+ * per class; finds the worst class. On a missing dataset prints how to get
+ * it on stderr and returns RK_EDATA.
+ */
+rk_status lnn_pretrain(tut_runner *t, lesson_nn *n);
+
+/**
+ * A lesson's pretraining step: lnn_configure(), lnn_pretrain(), then the
+ * pretrained network's test accuracy into *acc and its accuracy on class
+ * n->worst into *target_acc (either may be NULL).
+ */
+rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *target_acc);
+
+/**
+ * Test-set confusion counts of @p net (with @p lora, may be NULL) into
+ * @p confusion (10×10, zeroed here); *acc = accuracy, *target_acc = accuracy
+ * on class n->worst (either may be NULL).
+ */
+rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, size_t *confusion, double *acc,
+                       double *target_acc);
+
+/** Train @p net (fully, @p lora NULL, or its adapter) for LNN_FT_STEPS steps on class worst. */
+rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                       rk_train_result *res);
+
+/** Print "wrong per class" of @p confusion on one line after @p label. */
+void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion);
+
+/** The lesson option --data DIR (for tut_option; ctx is a lesson_nn). */
+bool lnn_opt_data(void *ctx, const char *v);
+
+/** Release what @p n owns. */
+void lnn_free(lesson_nn *n);
+
+#endif

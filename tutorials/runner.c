@@ -1,0 +1,338 @@
+/*
+ * runner.c — option parsing, step loop, pauses and output of the tutorial
+ * executables (see runner.h for the behaviour and the options).
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "remedy.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+enum { MAX_LESSON_OPTIONS = 16 };
+
+struct tut_runner {
+    const tut_lesson *lesson;
+    uint64_t seed;
+    const char *out_dir;
+    bool check;
+    bool no_plot;
+    bool quiet;          /* the current step's output is suppressed */
+    size_t first;        /* first step shown, 1-based */
+    size_t last;         /* last step shown */
+    bool pause;          /* wait for Enter between shown steps */
+};
+
+/* Common long options; lesson options get the values 1000 + index. */
+enum { OPT_NO_PAUSE = 256, OPT_LIST, OPT_STEP, OPT_FROM, OPT_SEED, OPT_OUT, OPT_CHECK,
+       OPT_NO_PLOT, OPT_HELP, OPT_VERSION, OPT_LESSON = 1000 };
+
+static const struct option common_options[] = {
+    { "no-pause", no_argument, NULL, OPT_NO_PAUSE },
+    { "list", no_argument, NULL, OPT_LIST },
+    { "step", required_argument, NULL, OPT_STEP },
+    { "from", required_argument, NULL, OPT_FROM },
+    { "seed", required_argument, NULL, OPT_SEED },
+    { "out", required_argument, NULL, OPT_OUT },
+    { "check", no_argument, NULL, OPT_CHECK },
+    { "no-plot", no_argument, NULL, OPT_NO_PLOT },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+};
+enum { N_COMMON = sizeof common_options / sizeof common_options[0] };
+
+void tut_printf(tut_runner *r, const char *fmt, ...)
+{
+    if (r->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+void tut_check(tut_runner *r, const char *key, const char *fmt, ...)
+{
+    if (r->quiet || !r->check)
+        return;
+    printf("check: %s=", key);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+void tut_print_mat(tut_runner *r, const char *name, const rk_mat *m, const char *fmt, size_t max_rows)
+{
+    tut_printf(r, "%s (%zu×%zu):\n", name, m->rows, m->cols);
+    size_t rows = m->rows < max_rows ? m->rows : max_rows;
+    for (size_t i = 0; i < rows; i++) {
+        tut_printf(r, "  ");
+        for (size_t j = 0; j < m->cols; j++)
+            tut_printf(r, fmt, RK_AT(m, i, j));
+        tut_printf(r, "\n");
+    }
+    if (rows < m->rows)
+        tut_printf(r, "  … (%zu more rows)\n", m->rows - rows);
+}
+
+uint64_t tut_seed(const tut_runner *r) { return r->seed; }
+
+const char *tut_out_dir(const tut_runner *r) { return r->out_dir; }
+
+bool tut_quiet(const tut_runner *r) { return r->quiet; }
+
+void tut_plot(tut_runner *r, tut_plot_fn draw, void *arg)
+{
+    if (r->quiet || r->no_plot || !draw)
+        return;
+    fflush(stdout);
+    rk_status s = draw(stdout, arg);
+    if (s != RK_OK)
+        printf("(no terminal plot: %s)\n", rk_strerror(s));
+}
+
+static void usage(const tut_lesson *l, FILE *f)
+{
+    fprintf(f, "usage: %s [options]\n\n%s, step by step.\n\n"
+               "  --no-pause    run straight through (also when stdin is not a terminal)\n"
+               "  --list        list the steps\n"
+               "  --step N      run step N only (steps 1..N-1 run first, silently)\n"
+               "  --from N      start at step N (steps 1..N-1 run first, silently)\n"
+               "  --seed S      random seed (default %llu)\n"
+               "  --out DIR     write files (plots) into DIR\n"
+               "  --check       also print machine-readable 'check: KEY=VALUE' lines\n"
+               "  --no-plot     no terminal plots\n",
+            l->prog, l->title, (unsigned long long)l->default_seed);
+    for (size_t i = 0; i < l->n_options; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", l->options[i].name,
+                 l->options[i].metavar ? " " : "", l->options[i].metavar ? l->options[i].metavar : "");
+        fprintf(f, "  %-13s %s\n", left, l->options[i].help);
+    }
+    fprintf(f, "  --version     ranklab's version and the BLAS kernel core in use\n"
+               "  --help        this help\n\n"
+               "Between steps it waits for Enter when stdin is a terminal (q quits).\n"
+               "Exit status: 0 success, 1 a step failed, 2 usage error.\n");
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int usage_error(const tut_lesson *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", l->prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", l->prog);
+    return EXIT_USAGE;
+}
+
+static bool parse_step_number(const char *s, size_t n_steps, size_t *out)
+{
+    if (!s || *s < '1' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < 1 || v > n_steps)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+static bool parse_seed(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+static void list_steps(const tut_lesson *l)
+{
+    printf("%s\n", l->title);
+    for (size_t i = 0; i < l->n_steps; i++)
+        printf("  %2zu  %s\n", i + 1, l->steps[i].title);
+}
+
+/* Options into r; returns -1 to go on, or an exit status (--help, --list, errors). */
+static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
+{
+    struct option longopts[N_COMMON + MAX_LESSON_OPTIONS + 1];
+    if (l->n_options > MAX_LESSON_OPTIONS)
+        return usage_error(l, "%s", "too many lesson options");
+    memcpy(longopts, common_options, sizeof common_options);
+    for (size_t i = 0; i < l->n_options; i++)
+        longopts[N_COMMON + i] = (struct option){ l->options[i].name,
+                                                  l->options[i].metavar ? required_argument
+                                                                        : no_argument,
+                                                  NULL, OPT_LESSON + (int)i };
+    longopts[N_COMMON + l->n_options] = (struct option){ NULL, 0, NULL, 0 };
+
+    bool list = false, have_step = false, have_from = false, no_pause = false;
+    size_t n = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_NO_PAUSE: no_pause = true; break;
+        case OPT_LIST: list = true; break;
+        case OPT_STEP:
+        case OPT_FROM:
+            if (have_step || have_from)
+                return usage_error(l, "%s", "give one of --step and --from, once");
+            if (!parse_step_number(optarg, l->n_steps, &n))
+                return usage_error(l, "no such step: '%s'", optarg);
+            have_step = c == OPT_STEP;
+            have_from = c == OPT_FROM;
+            break;
+        case OPT_SEED:
+            if (!parse_seed(optarg, &r->seed))
+                return usage_error(l, "--seed wants a non-negative integer, not '%s'", optarg);
+            break;
+        case OPT_OUT: r->out_dir = optarg; break;
+        case OPT_CHECK: r->check = true; break;
+        case OPT_NO_PLOT: r->no_plot = true; break;
+        case OPT_HELP: usage(l, stdout); return EXIT_OK;
+        case OPT_VERSION:
+            printf("%s (ranklab %s)\n", l->prog, RK_VERSION);
+            blas_core_print(stdout);
+            return EXIT_OK;
+        case ':': return usage_error(l, "option '%s' needs a value", argv[optind - 1]);
+        case '?': return usage_error(l, "unknown option '%s'", argv[optind - 1]);
+        default: {
+            const tut_option *o = &l->options[c - OPT_LESSON];
+            if (!o->parse(l->ctx, o->metavar ? optarg : NULL))
+                return usage_error(l, "bad value for --%s: '%s'", o->name, optarg ? optarg : "");
+        }
+        }
+    }
+    if (optind < argc)
+        return usage_error(l, "unexpected argument '%s'", argv[optind]);
+    if (list) {
+        list_steps(l);
+        return EXIT_OK;
+    }
+    r->first = have_step || have_from ? n : 1;
+    r->last = have_step ? n : l->n_steps;
+    r->pause = !no_pause && isatty(STDIN_FILENO);
+    return -1;
+}
+
+static void print_step_head(tut_runner *r, size_t i)
+{
+    const tut_step *s = &r->lesson->steps[i];
+    printf("\n== Step %zu of %zu: %s ==\n", i + 1, r->lesson->n_steps, s->title);
+    const char *p = s->why;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        printf("  %.*s\n", (int)len, p);
+        p = nl ? nl + 1 : p + len;
+    }
+    printf("\n");
+}
+
+static void print_step_tail(const tut_step *s)
+{
+    printf("\n");
+    for (size_t k = 0; k < TUT_MAX_READ && s->read[k]; k++)
+        printf("%s%s\n", k ? "                " : "Read alongside: ", s->read[k]);
+    if (s->doc)
+        printf("Docs: %s\n", s->doc);
+}
+
+/* Wait for Enter before step @p next (0-based); false when the reader typed q. */
+static bool wait_enter(tut_runner *r, size_t next)
+{
+    printf("\n-- Enter: step %zu, %s · q: quit --", next + 1, r->lesson->steps[next].title);
+    fflush(stdout);
+    char line[64];
+    if (!fgets(line, sizeof line, stdin)) {
+        r->pause = false;   /* end of input: run the rest straight through */
+        printf("\n");
+        return true;
+    }
+    bool quit = line[0] == 'q' || line[0] == 'Q';
+    while (!strchr(line, '\n') && fgets(line, sizeof line, stdin))
+        ;   /* drop the rest of a long line, so it does not answer the next pause */
+    return !quit;
+}
+
+static int run_steps(tut_runner *r)
+{
+    const tut_lesson *l = r->lesson;
+    printf("%s\n", l->title);
+    if (r->first == 1 && l->intro)
+        printf("%s", l->intro);
+    if (r->first > 1)
+        printf("(steps 1-%zu ran first, silently: step %zu uses their results)\n",
+               r->first - 1, r->first);
+    if (r->pause && r->first < r->last) {
+        /* In a terminal the first screen is the map of the lesson. */
+        printf("\nSteps:\n");
+        for (size_t i = 0; i < l->n_steps; i++)
+            printf("  %2zu  %s\n", i + 1, l->steps[i].title);
+        printf("\nAfter each step, Enter goes on and q quits (--no-pause runs straight through).\n");
+        if (!wait_enter(r, r->first - 1))
+            return EXIT_OK;
+    }
+    for (size_t i = 0; i < r->last; i++) {
+        const tut_step *s = &l->steps[i];
+        r->quiet = i + 1 < r->first;
+        if (!r->quiet)
+            print_step_head(r, i);
+        rk_status st = s->run(r, l->ctx);
+        r->quiet = false;
+        if (st != RK_OK) {
+            fflush(stdout);
+            fprintf(stderr, "%s: step %zu (%s): %s\n", l->prog, i + 1, s->title, rk_strerror(st));
+            return EXIT_RUNTIME;
+        }
+        if (i + 1 < r->first)
+            continue;
+        print_step_tail(s);
+        fflush(stdout);
+        if (r->pause && i + 1 < r->last && !wait_enter(r, i + 1))
+            return EXIT_OK;
+    }
+    if (r->last == l->n_steps)
+        printf("\nEnd of %s.\n", l->title);
+    return EXIT_OK;
+}
+
+int tut_main(const tut_lesson *lesson, int argc, char **argv)
+{
+    /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
+    blas_core_remedy(argv);
+    tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
+    int status = parse_args(&r, lesson, argc, argv);
+    if (status < 0 && r.out_dir) {
+        rk_err err;
+        rk_status s = rk_mkdir_p(r.out_dir, &err);
+        if (s != RK_OK) {
+            fprintf(stderr, "%s: %s: %s\n", lesson->prog, r.out_dir, rk_err_message(&err, s));
+            status = EXIT_RUNTIME;
+        }
+    }
+    if (status < 0)
+        status = run_steps(&r);
+    if (lesson->cleanup)
+        lesson->cleanup(lesson->ctx);
+    fflush(stdout);
+    return status;
+}
