@@ -14,7 +14,7 @@ static double fro_top(const double *s, size_t r)
 }
 
 /* Along its own top directions a matrix projects to its top singular
- * values: for W0 = ΔW the factor is ‖ΔW‖_F/‖S_r‖_F (issue 5's test). */
+ * values: for W0 = ΔW the factor is ‖ΔW‖_F/‖S_r‖_F. */
 static void test_amplify_of_a_matrix_along_itself(void **state)
 {
     (void)state;

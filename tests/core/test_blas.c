@@ -127,7 +127,7 @@ static void test_remedy_decision(void **state)
         const rk_blas_env *env;
         const char *want;
     } cases[] = {
-        { "Prescott", &cooper, &none, "Cooperlake" },  /* the Xeon of issue 7 */
+        { "Prescott", &cooper, &none, "Cooperlake" },  /* an AVX-512 Xeon (family 6 model 207) */
         { "Prescott", &zen3, &none, "Zen" },
         { "Core2", &zen3, &none, "Zen" },
         { "Nehalem", &cooper, &user_empty, "Cooperlake" },
