@@ -24,19 +24,29 @@ void rk_linear_forward(float *y, const float *x, const float *w, const float *b,
 void rk_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                         const float *w, size_t batch, size_t in, size_t out)
 {
+    rk_linear_backward_beta(dx, dw, db, dy, x, w, batch, in, out, 1.0f);
+}
+
+void rk_linear_backward_beta(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, size_t batch, size_t in, size_t out, float beta)
+{
     // forward: y = x·Wᵀ + b
     if (dx) // dx += dy·W : (B, Out)·(Out, In)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out,
                     1.0f, dy, (int)out, w, (int)in, 1.0f, dx, (int)in);
-    if (dw) // dW += dyᵀ·x : (Out, B)·(B, In)
+    if (dw) // dW = β·dW + dyᵀ·x : (Out, B)·(B, In)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)batch,
-                    1.0f, dy, (int)out, x, (int)in, 1.0f, dw, (int)in);
-    if (db) // db += Σ_i dy[i, :]
+                    1.0f, dy, (int)out, x, (int)in, beta, dw, (int)in);
+    if (db) { // db = β·db + Σ_i dy[i, :]
+        if (beta == 0.0f)
+            for (size_t o = 0; o < out; o++)
+                db[o] = 0.0f;
         for (size_t i = 0; i < batch; i++) {
             const float *dyi = dy + i * out;
             for (size_t o = 0; o < out; o++)
                 db[o] += dyi[o];
         }
+    }
 }
 
 void rk_relu_forward(float *y, const float *x, size_t n)

@@ -48,6 +48,15 @@ void rk_linear_forward(float *y, const float *x, const float *w, const float *b,
 void rk_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                         const float *w, size_t batch, size_t in, size_t out);
 
+/**
+ * As rk_linear_backward(), but the parameter gradients are overwritten:
+ *   dW = beta·dW + dyᵀ·x,  db = beta·db + Σ_rows dy
+ * with @p beta 0 (overwrite: no zeroing pass needed before) or 1 (accumulate,
+ * exactly rk_linear_backward()); dx is still accumulated.
+ */
+void rk_linear_backward_beta(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, size_t batch, size_t in, size_t out, float beta);
+
 /** ReLU forward: y = max(x, 0) elementwise over @p n values. */
 void rk_relu_forward(float *y, const float *x, size_t n);
 

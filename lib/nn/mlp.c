@@ -230,7 +230,9 @@ rk_status rk_mlp_loss(rk_mlp *net, const unsigned char *y, float *loss)
                                    net->cfg.sizes[L]);
 }
 
-rk_status rk_mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, float *dx)
+/* The backward pass; beta = 1 accumulates into net->grads, 0 overwrites them (full only). */
+static rk_status mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, float *dx,
+                              float beta)
 {
     if (!net || !y || !net->params)
         return RK_EINVAL;
@@ -257,8 +259,8 @@ rk_status rk_mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, fl
         float *din = l ? net->dh[l - 1] : dx;            // (B, In) or NULL
         if (!lora) {
             // forward: pre[l] = in·W_lᵀ + b_l
-            rk_linear_backward(din, net->g.w[l], net->g.b[l], net->dpre[l], in, net->p.w[l],
-                               batch, n_in, n_out);
+            rk_linear_backward_beta(din, net->g.w[l], net->g.b[l], net->dpre[l], in,
+                                    net->p.w[l], batch, n_in, n_out, beta);
         } else {
             // forward: pre[l] = in·W_lᵀ + b_l — W_l frozen: only din (and a trained bias)
             rk_linear_backward(din, NULL, lora->g.bias[l], net->dpre[l], in, net->p.w[l],
@@ -274,6 +276,16 @@ rk_status rk_mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, fl
             rk_relu_backward(net->dpre[l - 1], net->dh[l - 1], net->h[l - 1], batch * n_in);
     }
     return RK_OK;
+}
+
+rk_status rk_mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, float *dx)
+{
+    return mlp_backward(net, lora, y, dx, 1.0f);
+}
+
+rk_status rk_mlp_backward_set(rk_mlp *net, const unsigned char *y, float *dx)
+{
+    return mlp_backward(net, NULL, y, dx, 0.0f);
 }
 
 static size_t argmax(const float *v, size_t n)

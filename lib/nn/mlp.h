@@ -136,6 +136,14 @@ rk_status rk_mlp_loss(rk_mlp *net, const unsigned char *y, float *loss);
 rk_status rk_mlp_backward(rk_mlp *net, struct rk_lora *lora, const unsigned char *y, float *dx);
 
 /**
+ * As rk_mlp_backward() without @p lora, but net->grads is overwritten with
+ * this batch's gradient instead of accumulated into (no rk_mlp_zero_grad()
+ * needed before: the sgemm that forms each dW starts from beta = 0).
+ * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before).
+ */
+rk_status rk_mlp_backward_set(rk_mlp *net, const unsigned char *y, float *dx);
+
+/**
  * Predicted class (argmax of the logits; the first index on ties) of each of
  * the @p n rows of @p x (n, sizes[0]), in batches of max_batch, into @p pred (n).
  * @return RK_OK; RK_EINVAL; RK_ESHAPE (as rk_mlp_forward).

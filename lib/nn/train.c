@@ -39,11 +39,11 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
     if ((st = rk_mlp_forward(net, lora, x, batch)) != RK_OK ||
         (st = rk_mlp_loss(net, y, &l)) != RK_OK)
         return st;
+    // full training: the backward overwrites the gradients (no zeroing pass over 2.8 M floats)
     if (lora)
         rk_lora_zero_grad(lora);
-    else
-        rk_mlp_zero_grad(net);
-    if ((st = rk_mlp_backward(net, lora, y, NULL)) != RK_OK)
+    st = lora ? rk_mlp_backward(net, lora, y, NULL) : rk_mlp_backward_set(net, y, NULL);
+    if (st != RK_OK)
         return st;
     // only the trainable buffer moves: the adapters for LoRA, everything for full training
     if (lora)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <string.h>
 
 #define BATCH 4
 #define H 1e-5
@@ -85,6 +86,35 @@ static void test_gradcheck_full(void **state)
     check_tensor("x", &ref, ref.x, dx, BATCH * 6);
     nn_ref_free(&ref);
     rk_mlp_free(&net);
+}
+
+/* rk_mlp_backward_set overwrites what zero_grad + rk_mlp_backward accumulates: same bits. */
+static void test_backward_set_matches_accumulate(void **state)
+{
+    (void)state;
+    rk_mlp net;
+    nn_tiny_net(&net, BATCH, 13);
+    float x[BATCH * 6];
+    unsigned char y[BATCH];
+    nn_random_data(x, y, BATCH, 6, 3, 14);
+    assert_status(rk_mlp_grads_alloc(&net), RK_OK);
+    float loss;
+    assert_status(rk_mlp_forward(&net, NULL, x, BATCH), RK_OK);
+    assert_status(rk_mlp_loss(&net, y, &loss), RK_OK);
+    rk_mlp_zero_grad(&net);
+    assert_status(rk_mlp_backward(&net, NULL, y, NULL), RK_OK);
+    float *want = malloc(net.n_params * sizeof(float));
+    assert_non_null(want);
+    memcpy(want, net.grads, net.n_params * sizeof(float));
+    for (size_t i = 0; i < net.n_params; i++)   // stale values, NaN included: all overwritten
+        net.grads[i] = i % 2 ? NAN : 1e30f;
+    assert_status(rk_mlp_backward_set(&net, y, NULL), RK_OK);
+    for (size_t i = 0; i < net.n_params; i++)
+        assert_true(memcmp(&net.grads[i], &want[i], sizeof(float)) == 0);
+    rk_mlp_free(&net);
+    net = (rk_mlp){ 0 };
+    assert_status(rk_mlp_backward_set(&net, y, NULL), RK_EINVAL);
+    free(want);
 }
 
 static void lora_gradcheck(size_t rank, bool rslora, unsigned layers)
@@ -198,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_softmax_xent),
         cmocka_unit_test(test_gradcheck_full),
+        cmocka_unit_test(test_backward_set_matches_accumulate),
         cmocka_unit_test(test_gradcheck_lora_all_layers),
         cmocka_unit_test(test_gradcheck_lora_rslora_some_layers),
     };
