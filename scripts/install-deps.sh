@@ -9,7 +9,8 @@
 #                                      Fashion-MNIST data; coreutils' timeout,
 #                                      mkfifo and stat are Essential)
 #   scripts/install-deps.sh fuzz       + clang, its sanitizer runtimes, llvm-symbolizer
-#   scripts/install-deps.sh peers      + python3-torch/numpy/scipy/sklearn (benchmarks)
+#   scripts/install-deps.sh peers      + python3-torch/numpy/scipy/sklearn, GNU time
+#                                      (benchmarks)
 set -eu
 
 missing=""
@@ -54,6 +55,8 @@ for extra in "$@"; do
         need_pkg python3-sklearn have_py sklearn
         need_pkg python3-torch have_py torch
         need_pkg python3-threadpoolctl have_py threadpoolctl
+        # GNU time: peak RSS of a process (tests/bench/bench_memory.sh)
+        need_pkg time have_file /usr/bin/time
         ;;
     *) echo "install-deps.sh: unknown group '$extra'" >&2; exit 2 ;;
     esac
