@@ -350,6 +350,12 @@ static const sb_point *find(const sb_point *pts, int n, size_t rank, size_t batc
 
 static void print_lora_ratios(const sb_options *o, const sb_point *pts, int n)
 {
+    bool any = false;
+    for (int b = 0; b < o->nbatches; b++)
+        for (int k = 0; k < o->nkinds; k++)
+            any |= o->ranks[k] && find(pts, n, 0, o->batches[b]) && find(pts, n, o->ranks[k], o->batches[b]);
+    if (!any)
+        return;   // needs a full and a LoRA point at one batch
     printf("\n  LoRA/full step time (ranklab; PyTorch tuned in brackets); goal for r = 4: <= 0.75\n");
     printf("  %5s", "batch");
     for (int k = 0; k < o->nkinds; k++)
@@ -384,6 +390,8 @@ static void print_lora_ratios(const sb_options *o, const sb_point *pts, int n)
 static void print_goals(const sb_point *pts, int n, double peak)
 {
     const sb_point *big = find(pts, n, 0, 256), *small = find(pts, n, 0, 10);
+    if (!(big && peak > 0) && !(small && small->have_peer[1]))
+        return;   // needs the full step at batch 256, or at batch 10 with the tuned peer
     printf("\n  goals (issue 7):\n");
     if (big && peak > 0)
         printf("    full step, batch 256: %.1f%% of the sgemm peak (goal >= 60%%): %s\n",
@@ -427,7 +435,8 @@ int main(int argc, char **argv)
     double after = sgemm_peak("after");
     if (after > peak)
         peak = after;
-    printf("  sgemm peak of this run (the best of both): %.1f GFLOP/s on %d threads\n", peak, o.threads);
+    printf("  sgemm peak of this run (the best of both): %.1f GFLOP/s on %d thread%s\n", peak, o.threads,
+           o.threads > 1 ? "s" : "");
     printf("  flops per step: full 6*P*B, LoRA 4*P*B + 6*P_A*B (P = 2,807,010; P_A = the adapters' params)\n");
     print_table(pts, n, peak);
     print_lora_ratios(&o, pts, n);

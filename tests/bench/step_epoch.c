@@ -173,8 +173,8 @@ static bool have_data(const char *dir)
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         if (access(path, R_OK) != 0) {
-            printf("\n  pretrain epoch: SKIP: %s is missing (Debian package dataset-fashion-mnist, "
-                   "or bench_step --data DIR)\n", path);
+            printf("  SKIP: %s is missing (Debian package dataset-fashion-mnist, or bench_step --data DIR)\n",
+                   path);
             return false;
         }
     }
@@ -204,7 +204,7 @@ void sb_epoch(const sb_options *o, sb_peer peers[SB_PEERS])
     rk_err err;
     rk_err_clear(&err);
     if (rk_dataset_load(&train, &test, o->data, &err) != RK_OK) {
-        printf("  pretrain epoch: SKIP: %s\n", err.msg);
+        printf("  SKIP: %s\n", err.msg);
         return;
     }
     size_t total = (train.n + EPOCH_BATCH - 1) / EPOCH_BATCH;
