@@ -34,7 +34,8 @@ void rk_optim_rule_apply(const rk_optim_rule *r, float *restrict p, const float 
 bool rk_linear_fused_simd(void);
 
 /**
- * y = x·Wᵀ + b (b may be NULL) by one pass over W per 8 batch rows
+ * y = x·Wᵀ + b (b may be NULL), each row of W read once from memory and
+ * reused from cache for every 4 batch rows
  * (rk_linear_forward() calls it for batch ≤ RK_LINEAR_SMALL_BATCH);
  * @p simd false forces the portable C loop.
  */

@@ -41,7 +41,7 @@
  * @param w   (Out, In)
  * @param b   (Out), or NULL for no bias
  * Cost 2·B·In·Out flops: one sgemm, or at batch ≤ RK_LINEAR_SMALL_BATCH on a
- * CPU with AVX2 and FMA one pass over W per 8 rows (sgemm would first copy W
+ * CPU with AVX2 and FMA one pass over W (sgemm would first copy W
  * into a packed buffer: at small batch that copy costs more than the product).
  */
 void rk_linear_forward(float *y, const float *x, const float *w, const float *b,

@@ -85,43 +85,51 @@ static inline RK_AVX2 float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* Row o of W against NB ≤ 8 rows of X starting at b0: eight lanes of partial
- * sums per batch row, the columns past the last multiple of 8 added after. */
-static RK_AVX2 void fwd_row_avx2(const fwd_job *j, size_t o, size_t b0, size_t nb)
+/* The sum of the columns past the last multiple of 8, added to the lanes' sum. */
+static inline RK_AVX2 float fwd_finish(__m256 acc, const float *x, const float *w, size_t i,
+                                       size_t in)
+{
+    float s = hsum8(acc);
+    for (; i < in; i++)
+        s = fmaf(x[i], w[i], s);
+    return s;
+}
+
+/* Row o of W against batch rows b … b+nb−1 (nb ≤ 4): four accumulators, one load
+ * of W for four FMAs. With nb < 4 the spare lanes repeat row b and are not
+ * stored — four independent chains keep the FMA unit busy, where a single
+ * accumulator would wait on each FMA's latency. */
+static inline RK_AVX2 void fwd_1x4_avx2(const fwd_job *j, size_t o, size_t b, size_t nb)
 {
     const size_t in = j->in;
-    const float *wo = j->w + o * in, *x = j->x + b0 * in;
-    __m256 acc[8];
-    for (size_t b = 0; b < 8; b++)
-        acc[b] = _mm256_setzero_ps();
+    const float *wo = j->w + o * in, *x0 = j->x + b * in;
+    const float *x1 = nb > 1 ? x0 + in : x0, *x2 = nb > 2 ? x0 + 2 * in : x0;
+    const float *x3 = nb > 3 ? x0 + 3 * in : x0;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     size_t i = 0;
-    if (nb == 8) {   // the common case with the count known, so acc[] stays in registers
-        for (; i + 8 <= in; i += 8) {
-            __m256 wv = _mm256_loadu_ps(wo + i);
-            for (size_t b = 0; b < 8; b++)
-                acc[b] = _mm256_fmadd_ps(_mm256_loadu_ps(x + b * in + i), wv, acc[b]);
-        }
-    } else {
-        for (; i + 8 <= in; i += 8) {
-            __m256 wv = _mm256_loadu_ps(wo + i);
-            for (size_t b = 0; b < nb; b++)
-                acc[b] = _mm256_fmadd_ps(_mm256_loadu_ps(x + b * in + i), wv, acc[b]);
-        }
+    for (; i + 8 <= in; i += 8) {
+        __m256 wv = _mm256_loadu_ps(wo + i);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x0 + i), wv, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x1 + i), wv, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x2 + i), wv, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x3 + i), wv, a3);
     }
-    for (size_t b = 0; b < nb; b++) {
-        float s = hsum8(acc[b]);
-        for (size_t k = i; k < in; k++)
-            s = fmaf(x[b * in + k], wo[k], s);
-        j->y[(b0 + b) * j->out + o] = (j->b ? j->b[o] : 0.0f) + s;
-    }
+    float bias = j->b ? j->b[o] : 0.0f, *y = j->y + b * j->out + o;
+    y[0] = bias + fwd_finish(a0, x0, wo, i, in);
+    if (nb > 1)
+        y[j->out] = bias + fwd_finish(a1, x1, wo, i, in);
+    if (nb > 2)
+        y[2 * j->out] = bias + fwd_finish(a2, x2, wo, i, in);
+    if (nb > 3)
+        y[3 * j->out] = bias + fwd_finish(a3, x3, wo, i, in);
 }
 
 static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
 {
     const fwd_job *j = ctx;
     for (size_t o = o0; o < o1; o++)
-        for (size_t b0 = 0; b0 < j->batch; b0 += 8)
-            fwd_row_avx2(j, o, b0, j->batch - b0 < 8 ? j->batch - b0 : 8);
+        for (size_t b = 0; b < j->batch; b += 4)
+            fwd_1x4_avx2(j, o, b, j->batch - b < 4 ? j->batch - b : 4);
 }
 #endif
 
