@@ -124,10 +124,55 @@ static inline RK_AVX2 void fwd_1x4_avx2(const fwd_job *j, size_t o, size_t b, si
         y[3 * j->out] = bias + fwd_finish(a3, x3, wo, i, in);
 }
 
+/* Rows o and o+1 of W against batch rows b … b+3: eight independent chains, two
+ * loads of W and four of X for eight FMAs. */
+static inline RK_AVX2 void fwd_2x4_avx2(const fwd_job *j, size_t o, size_t b)
+{
+    const size_t in = j->in;
+    const float *w0 = j->w + o * in, *w1 = w0 + in, *x0 = j->x + b * in;
+    const float *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m256 c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    size_t i = 0;
+    for (; i + 8 <= in; i += 8) {
+        __m256 u = _mm256_loadu_ps(w0 + i), v = _mm256_loadu_ps(w1 + i);
+        __m256 y0 = _mm256_loadu_ps(x0 + i), y1 = _mm256_loadu_ps(x1 + i);
+        __m256 y2 = _mm256_loadu_ps(x2 + i), y3 = _mm256_loadu_ps(x3 + i);
+        a0 = _mm256_fmadd_ps(y0, u, a0);
+        a1 = _mm256_fmadd_ps(y1, u, a1);
+        a2 = _mm256_fmadd_ps(y2, u, a2);
+        a3 = _mm256_fmadd_ps(y3, u, a3);
+        c0 = _mm256_fmadd_ps(y0, v, c0);
+        c1 = _mm256_fmadd_ps(y1, v, c1);
+        c2 = _mm256_fmadd_ps(y2, v, c2);
+        c3 = _mm256_fmadd_ps(y3, v, c3);
+    }
+    float bu = j->b ? j->b[o] : 0.0f, bv = j->b ? j->b[o + 1] : 0.0f;
+    float *y = j->y + b * j->out + o;
+    const size_t out = j->out;
+    y[0] = bu + fwd_finish(a0, x0, w0, i, in);
+    y[1] = bv + fwd_finish(c0, x0, w1, i, in);
+    y[out] = bu + fwd_finish(a1, x1, w0, i, in);
+    y[out + 1] = bv + fwd_finish(c1, x1, w1, i, in);
+    y[2 * out] = bu + fwd_finish(a2, x2, w0, i, in);
+    y[2 * out + 1] = bv + fwd_finish(c2, x2, w1, i, in);
+    y[3 * out] = bu + fwd_finish(a3, x3, w0, i, in);
+    y[3 * out + 1] = bv + fwd_finish(c3, x3, w1, i, in);
+}
+
 static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
 {
     const fwd_job *j = ctx;
-    for (size_t o = o0; o < o1; o++)
+    size_t o = o0;
+    for (; o + 2 <= o1; o += 2) {   // pairs of rows of W, full quads of batch rows
+        size_t b = 0;
+        for (; b + 4 <= j->batch; b += 4)
+            fwd_2x4_avx2(j, o, b);
+        for (; b < j->batch; b += 4)
+            for (size_t r = 0; r < 2; r++)
+                fwd_1x4_avx2(j, o + r, b, j->batch - b);
+    }
+    for (; o < o1; o++)
         for (size_t b = 0; b < j->batch; b += 4)
             fwd_1x4_avx2(j, o, b, j->batch - b < 4 ? j->batch - b : 4);
 }
@@ -204,18 +249,28 @@ static void dx_cols_portable(void *ctx, size_t c0, size_t c1)
 }
 
 #ifdef RK_FUSED_AVX2
+/* Adam's scalars broadcast to 8 lanes, once per call of the kernel. */
+typedef struct adam_consts {
+    __m256 b1, c1, b2, c2, inv_sqrt_bc2, eps, step_size;
+} adam_consts;
+
+static inline RK_AVX2 adam_consts adam_consts_get(const rk_optim_rule *r)
+{
+    return (adam_consts){ _mm256_set1_ps(r->b1), _mm256_set1_ps(1.0f - r->b1),
+                          _mm256_set1_ps(r->b2), _mm256_set1_ps(1.0f - r->b2),
+                          _mm256_set1_ps(r->inv_sqrt_bc2), _mm256_set1_ps(r->eps),
+                          _mm256_set1_ps(r->step_size) };
+}
+
 /* Adam on 8 weights with gradient g: the scalar rule's operations in the same
  * order (no contraction), so given the same g the result is bit-identical. */
-static inline RK_AVX2 void adam8(const rk_optim_rule *r, float *p, float *m, float *v, __m256 g)
+static inline RK_AVX2 void adam8(const adam_consts *k, float *p, float *m, float *v, __m256 g)
 {
-    __m256 b1 = _mm256_set1_ps(r->b1), c1 = _mm256_set1_ps(1.0f - r->b1);
-    __m256 b2 = _mm256_set1_ps(r->b2), c2 = _mm256_set1_ps(1.0f - r->b2);
-    __m256 mv = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m)), _mm256_mul_ps(c1, g));
-    __m256 vv = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v)),
-                              _mm256_mul_ps(_mm256_mul_ps(c2, g), g));
-    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vv), _mm256_set1_ps(r->inv_sqrt_bc2)),
-                               _mm256_set1_ps(r->eps));
-    __m256 upd = _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(r->step_size), mv), den);
+    __m256 mv = _mm256_add_ps(_mm256_mul_ps(k->b1, _mm256_loadu_ps(m)), _mm256_mul_ps(k->c1, g));
+    __m256 vv = _mm256_add_ps(_mm256_mul_ps(k->b2, _mm256_loadu_ps(v)),
+                              _mm256_mul_ps(_mm256_mul_ps(k->c2, g), g));
+    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vv), k->inv_sqrt_bc2), k->eps);
+    __m256 upd = _mm256_div_ps(_mm256_mul_ps(k->step_size, mv), den);
     _mm256_storeu_ps(m, mv);
     _mm256_storeu_ps(v, vv);
     _mm256_storeu_ps(p, _mm256_sub_ps(_mm256_loadu_ps(p), upd));
@@ -223,7 +278,8 @@ static inline RK_AVX2 void adam8(const rk_optim_rule *r, float *p, float *m, flo
 
 /* Rows o … o+3, columns i … i+7: the tile of G in four registers and dX from the
  * old tile, then Adam on each row of the tile. */
-static inline RK_AVX2 void tile4_avx2(const bwd_job *j, size_t o, size_t i)
+static inline RK_AVX2 void tile4_avx2(const bwd_job *j, const adam_consts *k, size_t o,
+                                      size_t i)
 {
     const size_t cols = j->cols, rows = j->rows;
     const size_t at = o * cols + i;
@@ -248,14 +304,15 @@ static inline RK_AVX2 void tile4_avx2(const bwd_job *j, size_t o, size_t i)
             _mm256_storeu_ps(dxb, _mm256_fmadd_ps(d3, w3, s));
         }
     }
-    adam8(&j->rule, j->w + at, j->m + at, j->v + at, g0);
-    adam8(&j->rule, j->w + at + cols, j->m + at + cols, j->v + at + cols, g1);
-    adam8(&j->rule, j->w + at + 2 * cols, j->m + at + 2 * cols, j->v + at + 2 * cols, g2);
-    adam8(&j->rule, j->w + at + 3 * cols, j->m + at + 3 * cols, j->v + at + 3 * cols, g3);
+    adam8(k, j->w + at, j->m + at, j->v + at, g0);
+    adam8(k, j->w + at + cols, j->m + at + cols, j->v + at + cols, g1);
+    adam8(k, j->w + at + 2 * cols, j->m + at + 2 * cols, j->v + at + 2 * cols, g2);
+    adam8(k, j->w + at + 3 * cols, j->m + at + 3 * cols, j->v + at + 3 * cols, g3);
 }
 
 /* Row o, columns i … i+7. */
-static inline RK_AVX2 void tile1_avx2(const bwd_job *j, size_t o, size_t i)
+static inline RK_AVX2 void tile1_avx2(const bwd_job *j, const adam_consts *k, size_t o,
+                                      size_t i)
 {
     const size_t cols = j->cols, at = o * cols + i;
     __m256 w0 = _mm256_loadu_ps(j->w + at), g = _mm256_setzero_ps();
@@ -267,7 +324,7 @@ static inline RK_AVX2 void tile1_avx2(const bwd_job *j, size_t o, size_t i)
             _mm256_storeu_ps(dxb, _mm256_fmadd_ps(d, w0, _mm256_loadu_ps(dxb)));
         }
     }
-    adam8(&j->rule, j->w + at, j->m + at, j->v + at, g);
+    adam8(k, j->w + at, j->m + at, j->v + at, g);
 }
 
 /* Row o, column i alone (the columns past the last multiple of 8). */
@@ -340,18 +397,19 @@ static RK_AVX2 void dx_cols_avx2(void *ctx, size_t c0, size_t c1)
 static RK_AVX2 void bwd_cols_avx2(void *ctx, size_t c0, size_t c1)
 {
     const bwd_job *j = ctx;
+    const adam_consts k = adam_consts_get(&j->rule);
     size_t c8 = c0 + (c1 - c0) / 8 * 8;   // chunk boundaries are multiples of 8 but the last
     size_t o = 0;
     for (; o + 4 <= j->rows; o += 4) {
         for (size_t i = c0; i < c8; i += 8)
-            tile4_avx2(j, o, i);
+            tile4_avx2(j, &k, o, i);
         for (size_t r = 0; r < 4; r++)
             for (size_t i = c8; i < c1; i++)
                 elem_avx2(j, o + r, i);
     }
     for (; o < j->rows; o++) {
         for (size_t i = c0; i < c8; i += 8)
-            tile1_avx2(j, o, i);
+            tile1_avx2(j, &k, o, i);
         for (size_t i = c8; i < c1; i++)
             elem_avx2(j, o, i);
     }
