@@ -8,7 +8,7 @@
 # gradient and Adam's two moments m and v for each of the base's
 # P = 2,807,010 parameters: 3 × 4 B × P = 33.7 MB. LoRA freezes the base
 # and holds those three only for its adapters (P_r = trainable params), so the
-# expected saving is 3 × 4 B × P (the goal) minus the adapter's own
+# expected saving is 3 × 4 B × P (the goal) minus the adapter's own
 # 3 × 4 B × P_r. Both figures are printed, with whether the measured saving
 # reaches each.
 #

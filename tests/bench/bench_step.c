@@ -27,7 +27,7 @@
  *                (said in the header when it did not); each side's median
  *                ms, the ratio ranklab/PyTorch of the medians and the
  *                median of the per-round pair ratios.
- * Then the LoRA/full ratio of ranklab's step time per batch (issue 7's goal:
+ * Then the LoRA/full ratio of ranklab's step time per batch (the goal:
  * r = 4 ≤ 0.75) and the goals' figures.
  *
  * Timing design. Every point builds the net (seeded; PyTorch: its own nn.Linear
@@ -392,7 +392,7 @@ static void print_goals(const sb_point *pts, int n, double peak)
     const sb_point *big = find(pts, n, 0, 256), *small = find(pts, n, 0, 10);
     if (!(big && peak > 0) && !(small && small->have_peer[1]))
         return;   // needs the full step at batch 256, or at batch 10 with the tuned peer
-    printf("\n  goals (issue 7):\n");
+    printf("\n  goals:\n");
     if (big && peak > 0)
         printf("    full step, batch 256: %.1f%% of the sgemm peak (goal >= 60%%): %s\n",
                100.0 * big->gflops / peak, big->gflops >= 0.6 * peak ? "met" : "not met");

@@ -11,7 +11,7 @@
  * must neither copy the weights nor give them a gradient or optimizer
  * state, so
  *
- *     peak(full) − peak(LoRA) ≥ 3 × 4 B × P                      (issue 7)
+ *     peak(full) − peak(LoRA) ≥ 3 × 4 B × P                      (the goal)
  *
  * which fails as soon as either path grows a full-size buffer the other
  * lacks (e.g. a working copy of the base for LoRA costs 4 B × P plus its
