@@ -147,6 +147,7 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
         .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = use_single(opts->precision, m, n),
         .scale = maxabs > 0.0 ? ldexp(1.0, -frexp_e) : 1.0, .seed = opts->seed,
     };
+    run.stats.columns = run.l;
     st = rsvd_sketch_run(out, &run);
     if (st == RK_OK && run.single) {
         run.stats.mixed = true;

@@ -93,6 +93,7 @@ typedef struct rk_rsvd_stats {
     int power_iters;     /**< power iterations run, all passes (< q when opts.tol stopped them early) */
     int products;        /**< products with A or Aᵀ, all precisions */
     int products_single; /**< of which in float32 */
+    size_t columns;      /**< sketch width l (k + p, aligned, clamped) */
     bool mixed;          /**< the sketch ran in float32 */
     bool refined;        /**< the float32 result failed the guard and was recomputed in double */
 } rk_rsvd_stats;
