@@ -312,7 +312,7 @@ int cmd_approx(int argc, char **argv)
     rk_status s;
     if (r.randomized) {
         /* Only the top k: randomized SVD (lib/linalg/rsvd.h); errors formed, see randomized_errors. */
-        rk_rsvd_opts ro = rk_rsvd_opts_tools(r.k);
+        rk_rsvd_opts ro = rk_rsvd_opts_default(r.k);
         if ((s = rk_rsvd(&svd, &a, &ro)) == RK_OK)
             s = randomized_errors(&r, &a, &svd);
         rk_mat_free(&a);

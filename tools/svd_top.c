@@ -165,7 +165,7 @@ static int draw(const top_report *r, const rk_plot_out *out, bool quiet)
 int svd_top_run(const char *file, const rk_mat *a, size_t k, const rk_rank_opts *opts, bool json,
                 const rk_plot_out *plot)
 {
-    rk_rsvd_opts ro = rk_rsvd_opts_tools(k);
+    rk_rsvd_opts ro = rk_rsvd_opts_default(k);
     rk_svd svd;
     rk_status s = rk_rsvd(&svd, a, &ro);
     if (s != RK_OK)

@@ -107,7 +107,7 @@ rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r,
     rk_svd svd;
     rk_status s;
     if (randomized) {
-        rk_rsvd_opts ro = rk_rsvd_opts_tools(r);
+        rk_rsvd_opts ro = rk_rsvd_opts_default(r);
         ro.seed = opts->seed;
         s = rk_rsvd(&svd, delta, &ro);
     } else {

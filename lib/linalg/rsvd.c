@@ -17,13 +17,6 @@ rk_rsvd_opts rk_rsvd_opts_default(size_t k)
                            .align = RK_RSVD_ALIGN };
 }
 
-rk_rsvd_opts rk_rsvd_opts_tools(size_t k)
-{
-    rk_rsvd_opts o = rk_rsvd_opts_default(k);
-    o.tol = RK_RSVD_TOOLS_TOL;
-    return o;
-}
-
 int rk_rsvd_power_iters(const rk_rsvd_opts *opts, size_t m, size_t n)
 {
     if (!opts)

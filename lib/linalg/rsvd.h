@@ -147,20 +147,6 @@ typedef struct rk_rsvd_stats {
  */
 rk_rsvd_opts rk_rsvd_opts_default(size_t k);
 
-/** The early-stop tolerance of rk_rsvd_opts_tools(). */
-#define RK_RSVD_TOOLS_TOL 1e-6
-
-/**
- * The options the tools (and lib/analysis) use: rk_rsvd_opts_default(k) with
- * tol = RK_RSVD_TOOLS_TOL. Why: on the benchmark matrices the early stop
- * runs 2–4 power iterations instead of 7 and leaves the relative error
- * within 5e-10 of the optimum (against 1e-12 with all 7) — both far inside
- * the 1% the tools promise — for 1.2–1.6× less time
- * (docs/concepts/rsvd.md). The library default keeps tol = 0, so a caller
- * gets exactly the q iterations asked for.
- */
-rk_rsvd_opts rk_rsvd_opts_tools(size_t k);
-
 /** The number of power iterations rk_rsvd() uses for @p opts on an m×n matrix. */
 int rk_rsvd_power_iters(const rk_rsvd_opts *opts, size_t m, size_t n);
 

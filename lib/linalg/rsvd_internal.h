@@ -20,7 +20,8 @@
 typedef struct rsvd_run {
     /* in */
     const rk_mat *a;      /**< m×n, finite */
-    size_t k, l;          /**< triplets kept, sketch columns (k ≤ l ≤ min(m, n)) */
+    size_t k;             /**< triplets kept */
+    size_t l;             /**< sketch columns, k ≤ l ≤ min(m, n) */
     int iters;            /**< power iterations (the maximum when tol > 0) */
     double tol;           /**< early-stop tolerance, 0 = off */
     bool lu;              /**< LU between products (only when tol = 0) */
