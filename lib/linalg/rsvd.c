@@ -2,7 +2,6 @@
  * mixed-precision guard; the sketch itself is in rsvd_sketch.c. */
 #include "linalg/rsvd.h"
 
-#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -41,23 +40,6 @@ static bool use_single(rk_rsvd_precision prec, size_t m, size_t n)
         return prec == RK_RSVD_PREC_MIXED;
     size_t mn;
     return rk_size_mul(m, n, &mn) && mn >= RK_RSVD_MIXED_MIN_ENTRIES;
-}
-
-/* One pass over A: false if it holds NaN or Inf, else *maxabs = max |a_ij|. */
-static bool scan(const rk_mat *a, double *maxabs)
-{
-    double mx = 0.0;
-    for (size_t i = 0; i < a->rows; i++) {
-        const double *row = a->data + i * a->stride;
-        for (size_t j = 0; j < a->cols; j++) {
-            double v = fabs(row[j]);
-            mx = v > mx ? v : mx;
-            if (!(v <= DBL_MAX)) /* Inf, or NaN (every comparison with it is false) */
-                return false;
-        }
-    }
-    *maxabs = mx;
-    return true;
 }
 
 /*
@@ -122,12 +104,12 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
         return RK_EINVAL;
     memset(out, 0, sizeof *out);
     rk_status st = check_args(out, a, opts);
-    double maxabs = 0.0;
     if (st)
         return st;
-    if (!scan(a, &maxabs))
-        return RK_ENONFINITE;
     size_t m = a->rows, n = a->cols, mn = m < n ? m : n, k = opts->k;
+    bool single = k > 0 && use_single(opts->precision, m, n);
+    if (!single && !rk_mat_is_finite(a)) /* a float32 sketch checks A as it converts it */
+        return RK_ENONFINITE;
     out->m = m;
     out->n = n;
     out->k = k;
@@ -139,13 +121,11 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
             rk_svd_free(out);
         return st;
     }
-    int frexp_e = 0;
-    (void)frexp(maxabs, &frexp_e); /* maxabs = f·2^e, f ∈ [0.5, 1) */
     rsvd_run run = {
         .a = a, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
         .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
-        .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = use_single(opts->precision, m, n),
-        .scale = maxabs > 0.0 ? ldexp(1.0, -frexp_e) : 1.0, .seed = opts->seed,
+        .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = single,
+        .scale = 1.0, .seed = opts->seed,
     };
     run.stats.columns = run.l;
     st = rsvd_sketch_run(out, &run);

@@ -19,14 +19,14 @@
 /** One run of the range finder plus the double-precision finish. */
 typedef struct rsvd_run {
     /* in */
-    const rk_mat *a;      /**< m×n, finite */
+    const rk_mat *a;      /**< m×n, finite (in float32 the conversion checks it: RK_ENONFINITE) */
     size_t k;             /**< triplets kept */
     size_t l;             /**< sketch columns, k ≤ l ≤ min(m, n) */
     int iters;            /**< power iterations (the maximum when tol > 0) */
     double tol;           /**< early-stop tolerance, 0 = off */
     bool lu;              /**< LU between products (only when tol = 0) */
     bool single;          /**< sketch in float32 */
-    double scale;         /**< single: power of two with max|scale·a_ij| < 1 */
+    double scale;         /**< single, out: the power of two A was scaled by before rounding */
     uint64_t seed;        /**< Gaussian start block */
     const double *start;  /**< NULL, or an m×l start block in place of A·Ω */
     /* out */

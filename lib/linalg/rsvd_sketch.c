@@ -5,8 +5,9 @@
  *
  * Layout: blocks are column-major; A (row-major) is read as the column-major
  * Aᵀ, so both products put A in the BLAS's first operand (see
- * rsvd_internal.h). In float32 A is first rounded once, scaled by a power of
- * two (exact) so that no entry overflows or becomes subnormal.
+ * rsvd_internal.h). In float32 A is first rounded once (scaled by a power of
+ * two, exactly, if some entry would overflow or become subnormal); that pass
+ * also checks A for NaN and Inf.
  */
 #include "linalg/rsvd_internal.h"
 
@@ -41,22 +42,44 @@ static void *alloc_elems(size_t count, size_t size)
 }
 
 /* af = round(scale·A) in row-major order, subnormals flushed to zero (they
- * lie below 2^-126 relative to the largest entry: far below float's
- * resolution); returns Σ (scale·a_ij)² accumulated in double. */
-static double convert(float *af, const rk_mat *a, double scale)
+ * lie below 2^-100 relative to the largest entry: far below float's
+ * resolution); *ss = Σ (scale·a_ij)² accumulated in double, *maxabs =
+ * max |a_ij|. False when A holds NaN or Inf. */
+static bool convert(float *af, const rk_mat *a, double scale, double *ss, double *maxabs)
 {
-    double ss = 0.0;
+    double sum = 0.0, mx = 0.0;
     for (size_t i = 0; i < a->rows; i++) {
         const double *src = a->data + i * a->stride;
         float *dst = af + i * a->cols;
         for (size_t j = 0; j < a->cols; j++) {
-            double v = scale * src[j];
+            double v = scale * src[j], x = fabs(src[j]);
             float f = (float)v;
-            ss += v * v;
+            sum += v * v;
+            mx = x > mx ? x : mx;
             dst[j] = fabsf(f) < FLT_MIN ? 0.0f : f;
         }
     }
-    return ss;
+    *ss = sum;
+    *maxabs = mx;
+    return mx <= DBL_MAX && sum == sum; /* an Inf makes mx Inf, a NaN makes sum NaN */
+}
+
+/* The float copy of A in one pass when its entries fit float32 as they
+ * are (max |a_ij| ∈ [2^-26, 2^100], or all zero), else in a second pass
+ * scaled by the power of two that brings max |a_ij| into [0.5, 1). */
+static rk_status make_float_copy(float *af, rsvd_run *run)
+{
+    double maxabs = 0.0;
+    run->scale = 1.0;
+    if (!convert(af, run->a, 1.0, &run->fro2, &maxabs))
+        return RK_ENONFINITE;
+    if (maxabs == 0.0 || (maxabs >= 0x1p-26 && maxabs <= 0x1p100))
+        return RK_OK;
+    int e = 0;
+    (void)frexp(maxabs, &e); /* maxabs = f·2^e, f ∈ [0.5, 1) */
+    run->scale = ldexp(1.0, -e);
+    (void)convert(af, run->a, run->scale, &run->fro2, &maxabs);
+    return RK_OK;
 }
 
 /* y (m×l) = A·x (x n×l). */
@@ -189,7 +212,9 @@ static rk_status sketch_init(sketch *s, rsvd_run *run)
     if (run->single) {
         if (!(s->af = alloc_elems(mn, sizeof(float))))
             return RK_ENOMEM;
-        run->fro2 = convert(s->af, a, run->scale);
+        rk_status st = make_float_copy(s->af, run);
+        if (st)
+            return st;
     }
     if (!(s->y = alloc_elems(a->rows * run->l, es)) || !(s->z = alloc_elems(a->cols * run->l, es)) ||
         !(s->tau = alloc_elems(run->l, sizeof(double))))
