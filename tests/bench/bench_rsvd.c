@@ -326,7 +326,7 @@ static bool bench_size(size_t n, const options *o, const char *dir, bench_peer *
             die("exact SVD (vectors)", st);
         rk_svd_free(&full);
     }
-    printf("  n=%zu: exact SVD %.2f s (values), %s\n", n, t_vals, o->vectors ? "" : "vectors skipped");
+    printf("  n=%zu: exact SVD %.2f s (values)%s\n", n, t_vals, o->vectors ? "" : ", vectors skipped");
     if (o->vectors)
         printf("  n=%zu: exact SVD %.2f s (thin vectors)\n", n, t_usv);
     fflush(stdout);
