@@ -69,9 +69,10 @@
 
 /**
  * Default opts.align: the sketch width l = k + p is rounded up to a multiple
- * of 16. With 2 OpenBLAS threads the thin products A·X run 1.3–1.4× faster
- * at l = 48 than at l = 42 (and l = 32 costs the same as l = 18), so the
- * extra columns — more oversampling, hence a better sketch — come free.
+ * of 16. With 2 OpenBLAS threads a whole rk_rsvd() at 4096², k = 32, ran
+ * 1.25–1.35× faster at l = 48 than at l = 42, so there the extra columns —
+ * more oversampling, hence a better sketch — come free (at k = 8, l = 32
+ * costs about what l = 18 does at 4096², up to 1.2× more at 2048²).
  */
 #define RK_RSVD_ALIGN 16
 
