@@ -61,7 +61,8 @@ static bool needs_refinement(const rsvd_run *run, const rk_svd *out)
     return run->fro2 > 0.0 && err2 <= RK_RSVD_MIXED_GUARD * RK_RSVD_MIXED_GUARD * run->fro2;
 }
 
-/* l = k + p rounded up to a multiple of align, at most mn (k ≤ mn), without overflow. */
+/* l = k + p, rounded up to a multiple of align when that adds at most l/4
+ * columns, at most mn (k ≤ mn); without overflow. */
 static size_t sketch_width(size_t k, size_t p, size_t align, size_t mn)
 {
     if (p >= mn - k)
@@ -69,7 +70,8 @@ static size_t sketch_width(size_t k, size_t p, size_t align, size_t mn)
     size_t l = k + p;
     if (align > 1 && l % align != 0) {
         size_t up = align - l % align;
-        l = up >= mn - l ? mn : l + up;
+        if (up <= l / 4)
+            l = up >= mn - l ? mn : l + up;
     }
     return l;
 }
@@ -124,7 +126,8 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
     rsvd_run run = {
         .a = a, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
         .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
-        .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = single,
+        .lu = opts->normalizer == RK_RSVD_NORM_LU || (opts->normalizer == RK_RSVD_NORM_AUTO && !single),
+        .single = single,
         .scale = 1.0, .seed = opts->seed,
     };
     run.stats.columns = run.l;
@@ -134,6 +137,7 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
         if (needs_refinement(&run, out)) {
             rsvd_run ref = run;
             ref.single = false;
+            ref.lu = opts->normalizer != RK_RSVD_NORM_QR;
             ref.start = run.q;
             rk_svd_free(out);
             out->m = m, out->n = n, out->k = k;
