@@ -126,8 +126,7 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
     rsvd_run run = {
         .a = a, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
         .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
-        .lu = opts->normalizer == RK_RSVD_NORM_LU || (opts->normalizer == RK_RSVD_NORM_AUTO && !single),
-        .single = single,
+        .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = single,
         .scale = 1.0, .seed = opts->seed,
     };
     run.stats.columns = run.l;
@@ -137,7 +136,6 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
         if (needs_refinement(&run, out)) {
             rsvd_run ref = run;
             ref.single = false;
-            ref.lu = opts->normalizer != RK_RSVD_NORM_QR;
             ref.start = run.q;
             rk_svd_free(out);
             out->m = m, out->n = n, out->k = k;

@@ -49,9 +49,9 @@ typedef struct variant {
 } variant;
 
 static const variant variants[NVARIANTS] = {
-    { "ranklab default (mixed QR)", RK_RSVD_PREC_AUTO, RK_RSVD_NORM_AUTO, 0.0, RK_RSVD_ALIGN },
-    { "ranklab mixed LU", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_LU, 0.0, RK_RSVD_ALIGN },
-    { "ranklab mixed QR, align 1", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_QR, 0.0, 1 },
+    { "ranklab default (mixed LU)", RK_RSVD_PREC_AUTO, RK_RSVD_NORM_AUTO, 0.0, RK_RSVD_ALIGN },
+    { "ranklab mixed QR", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_QR, 0.0, RK_RSVD_ALIGN },
+    { "ranklab mixed LU, align 1", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_LU, 0.0, 1 },
     { "ranklab mixed tol 1e-6", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_QR, TOL, RK_RSVD_ALIGN },
     { "ranklab double LU", RK_RSVD_PREC_DOUBLE, RK_RSVD_NORM_LU, 0.0, RK_RSVD_ALIGN },
     { "ranklab double QR, align 1", RK_RSVD_PREC_DOUBLE, RK_RSVD_NORM_QR, 0.0, 1 },
