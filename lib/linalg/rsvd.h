@@ -99,7 +99,7 @@
  * The precision of the sketch and power iterations; the finish (Q, B = QᵀA,
  * the small SVD, U = Q·Ũ) is always double. The tools use AUTO: on the
  * matrices they hand to rk_rsvd() (min(m, n) ≥ 512) it is MIXED, which is
- * 1.5–2× faster than DOUBLE at an error within 1e-12 (relative) of DOUBLE's
+ * 1.4–1.7× faster than DOUBLE at an error within 1e-12 (relative) of DOUBLE's
  * on the benchmark matrices, and refines in double where that would not hold.
  */
 typedef enum rk_rsvd_precision {
@@ -111,8 +111,8 @@ typedef enum rk_rsvd_precision {
 /**
  * How the sketch is renormalised between the products of a power iteration.
  * The last block is always orthonormalised by a double QR. Why AUTO picks
- * LU: in three interleaved benchmark runs (4096² and 2048², k = 8 and 32,
- * float32) it was faster than QR in 10 of 12 comparisons, by 4–9% at
+ * LU: in four interleaved benchmark runs (4096² and 2048², k = 8 and 32,
+ * float32) it was faster than QR in 13 of 16 comparisons, by 2–14% at
  * k = 32, at an error as close to the optimum (1e-12 against 2e-13 above
  * it, relative). QR passes less of float's rounding into the subspace
  * (U_k·V_kᵀ off by 2e-8 against 1.5e-7 with LU on scikit-learn's test
