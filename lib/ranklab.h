@@ -17,6 +17,7 @@
 #include "core/blas.h"
 #include "core/cpu.h"
 #include "core/mat.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "io/dtype.h"

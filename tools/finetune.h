@@ -24,8 +24,10 @@ typedef struct ft_args {
 
 /** Everything a fine-tune run holds; zero it first, release it with ft_free. */
 typedef struct ft_run {
-    rk_mlp base;        /* W0, as loaded */
-    rk_mlp work;        /* the net that trains (full) or carries the frozen base (LoRA) */
+    rk_mlp base;        /* W0, as loaded; LoRA trains on it in place (frozen; PiSSA replaces
+                           its adapted weights by the residual after the base is evaluated) */
+    rk_mlp work;        /* full only: the copy of the base that trains (empty for LoRA) */
+    rk_mlp *net;        /* the net that runs: &work (full) or &base (LoRA) */
     rk_lora lo;         /* LoRA adapters (LoRA only) */
     float *lo_init;     /* (lo.n_params) adapter at init, PiSSA only */
     rk_optim opt;

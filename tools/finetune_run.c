@@ -63,22 +63,38 @@ static rk_lora lora_view(const rk_lora *lo, float *params)
     return v;
 }
 
+/*
+ * Memory. A full fine-tune trains a copy of the base (ΔW = W_ft − W0 needs
+ * W0 afterwards) with a gradient and Adam's m and v for every parameter.
+ * LoRA trains on the loaded base itself: it is frozen (lora.h: its weights
+ * are never written by training), the base's "before" figures are computed
+ * in ft_setup, and ΔW = s·B·A needs only the adapter — so no copy of the
+ * weights or of their activations is made. PiSSA rewrites the adapted
+ * weights into the residual W − U_R·S_R·V_Rᵀ; nothing reads W0 after that
+ * (the adapter is saved relative to W through its init factors, lo_init).
+ */
 int ft_train(const ft_args *a, ft_run *r)
 {
     const char *cmd = "finetune";
-    rk_status st = rk_mlp_create(&r->work, &r->base.cfg, max_batch(a));
-    if (!st)
-        st = rk_mlp_copy_params(&r->work, &r->base);
-    if (st)
-        return cli_fail(cmd, NULL, st, NULL);
+    rk_status st = RK_OK;
+    if (a->full) {
+        st = rk_mlp_create(&r->work, &r->base.cfg, max_batch(a));
+        if (!st)
+            st = rk_mlp_copy_params(&r->work, &r->base);
+        if (st)
+            return cli_fail(cmd, NULL, st, NULL);
+        r->net = &r->work;
+    } else {
+        r->net = &r->base;   // opened with max_batch(a) rows in ft_setup
+    }
     rk_optim_config oc = rk_optim_adam_default();
     oc.lr = a->lr;
     if (a->full) {
-        st = rk_optim_create(&r->opt, &oc, r->work.n_params);
+        st = rk_optim_create(&r->opt, &oc, r->net->n_params);
     } else {
         rk_rng rng;
         rk_rng_seed(&rng, a->seed);
-        st = rk_lora_create(&r->lo, &r->work, &a->lora, &rng);
+        st = rk_lora_create(&r->lo, r->net, &a->lora, &rng);
         if (st == RK_ERANGE)
             return cli_usage_error(cmd, "--lora-rank %zu: PiSSA needs a rank at most min(In, Out) of every adapted layer",
                                    a->lora.rank);
@@ -105,7 +121,7 @@ int ft_train(const ft_args *a, ft_run *r)
     to.losses = r->losses;
     nn_progress prog = { .quiet = false };
     nn_progress_start(&prog, "finetune", &to, a->steps);
-    st = rk_train_run(&r->work, a->full ? NULL : &r->lo, &r->opt, r->train.x, r->train.y, r->train.n,
+    st = rk_train_run(r->net, a->full ? NULL : &r->lo, &r->opt, r->train.x, r->train.y, r->train.n,
                       r->train.dim, r->order, r->n_order, &to, &r->res);
     nn_progress_end(&prog);
     return st ? cli_fail(cmd, NULL, st, NULL) : RK_EXIT_OK;
@@ -149,7 +165,7 @@ int ft_save(const ft_args *a, ft_run *r)
     const char *cmd = "finetune";
     rk_err err;
     rk_err_clear(&err);
-    rk_status st = nn_cli_evaluate(&r->after, &r->work, a->full ? NULL : &r->lo, &r->test, &err);
+    rk_status st = nn_cli_evaluate(&r->after, r->net, a->full ? NULL : &r->lo, &r->test, &err);
     if (st)
         return cli_fail(cmd, NULL, st, &err);
     if ((st = compute_deltas(a, r)) != RK_OK)
@@ -179,7 +195,7 @@ static int json_lora(json_t *o, const ft_args *a, const ft_run *r)
     json_t *layers = json_array(), *per = json_array();
     int bad = !layers || !per;
     for (size_t l = 0; !bad && l < r->base.cfg.n_layers; l++) {
-        size_t p = a->full ? rk_mlp_layer_params(&r->work, l) : rk_lora_layer_params(&r->lo, l);
+        size_t p = a->full ? rk_mlp_layer_params(&r->base, l) : rk_lora_layer_params(&r->lo, l);
         bad |= json_array_append_new(per, json_integer((json_int_t)p));
         if (!a->full && rk_lora_has_layer(&r->lo, l))
             bad |= json_array_append_new(layers, json_integer((json_int_t)l + 1));
@@ -203,7 +219,7 @@ static json_t *build_json(const ft_args *a, const ft_run *r, int threads, bool f
     char buf[32];
     json_t *o = json_object();
     int bad = !o;
-    size_t trainable = a->full ? r->work.n_params : r->lo.n_params;
+    size_t trainable = a->full ? r->base.n_params : r->lo.n_params;
     bad |= json_object_set_new(o, "command", json_string("finetune"));
     bad |= json_object_set_new(o, "mode", json_string(a->full ? "full" : "lora"));
     bad |= json_object_set_new(o, "base", json_string(a->base));
@@ -256,7 +272,7 @@ int ft_report(const ft_args *a, ft_run *r, int threads, bool ftz, double seconds
     char buf[32];
     const char *name = nn_cli_class_name(r->cls, r->test.n_classes, buf, sizeof buf);
     if (a->full)
-        printf("full fine-tune of %s: %zu trainable parameters\n", a->base, r->work.n_params);
+        printf("full fine-tune of %s: %zu trainable parameters\n", a->base, r->base.n_params);
     else
         printf("LoRA fine-tune of %s: rank %zu, alpha %g, scale %g, init %s, %zu trainable parameters\n",
                a->base, a->lora.rank, a->lora.alpha, (double)r->lo.scale, init_names[a->lora.init],

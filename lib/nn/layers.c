@@ -4,9 +4,15 @@
 #include <cblas.h>
 #include <math.h>
 
+#include "nn/kernels.h"
+
 void rk_linear_forward(float *y, const float *x, const float *w, const float *b,
                        size_t batch, size_t in, size_t out)
 {
+    if (batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd()) {
+        rk_linear_forward_fused(y, x, w, b, batch, in, out, true);
+        return;
+    }
     // y = x·Wᵀ + b: start y as b broadcast over rows, then sgemm with beta = 1
     float beta = 0.0f;
     if (b) {
@@ -31,7 +37,9 @@ void rk_linear_backward_beta(float *dx, float *dw, float *db, const float *dy, c
                              const float *w, size_t batch, size_t in, size_t out, float beta)
 {
     // forward: y = x·Wᵀ + b
-    if (dx) // dx += dy·W : (B, Out)·(Out, In)
+    if (dx && batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd()) // one pass over W
+        rk_linear_backward_dx_fused(dx, dy, w, batch, in, out, true);
+    else if (dx) // dx += dy·W : (B, Out)·(Out, In)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out,
                     1.0f, dy, (int)out, w, (int)in, 1.0f, dx, (int)in);
     if (dw) // dW = β·dW + dyᵀ·x : (Out, B)·(B, In)

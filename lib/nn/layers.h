@@ -27,12 +27,22 @@
 #include "core/status.h"
 
 /**
+ * Largest batch for the one-pass kernels (nn/linear_fused.c): the linear
+ * forward and, in full training, the backward fused with the optimizer
+ * update (rk_train_step_fuses()). Up to here a layer's work is bound by
+ * reading and writing W; beyond, sgemm is faster (docs/performance.md).
+ */
+#define RK_LINEAR_SMALL_BATCH 16
+
+/**
  * Linear forward: y = x·Wᵀ + b.
  * @param y   (B, Out) overwritten
  * @param x   (B, In)
  * @param w   (Out, In)
  * @param b   (Out), or NULL for no bias
- * Cost 2·B·In·Out flops (one sgemm).
+ * Cost 2·B·In·Out flops: one sgemm, or at batch ≤ RK_LINEAR_SMALL_BATCH on a
+ * CPU with AVX2 and FMA one pass over W (sgemm would first copy W
+ * into a packed buffer: at small batch that copy costs more than the product).
  */
 void rk_linear_forward(float *y, const float *x, const float *w, const float *b,
                        size_t batch, size_t in, size_t out);

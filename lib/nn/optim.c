@@ -1,10 +1,12 @@
-/* optim.c — Adam and SGD with momentum, one loop over a flat buffer each. */
+/* optim.c — Adam and SGD with momentum: one loop over a flat buffer, split over the threads. */
 #include "nn/optim.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/parallel.h"
+#include "nn/kernels.h"
 
 rk_optim_config rk_optim_adam_default(void)
 {
@@ -62,6 +64,25 @@ void rk_optim_free(rk_optim *opt)
     memset(opt, 0, sizeof *opt);
 }
 
+rk_optim_rule rk_optim_rule_get(const rk_optim *opt)
+{
+    rk_optim_rule r = { .kind = opt->cfg.kind, .first = opt->step == 1 };
+    if (opt->cfg.kind == RK_OPTIM_ADAM) {
+        // the scalar factors in double, as PyTorch computes them in Python floats
+        double t = (double)opt->step;
+        double bc1 = 1.0 - pow(opt->cfg.beta1, t), bc2 = 1.0 - pow(opt->cfg.beta2, t);
+        r.step_size = (float)(opt->cfg.lr / bc1);
+        r.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+        r.b1 = (float)opt->cfg.beta1;
+        r.b2 = (float)opt->cfg.beta2;
+        r.eps = (float)opt->cfg.eps;
+    } else {
+        r.step_size = (float)opt->cfg.lr;
+        r.b1 = (float)opt->cfg.momentum;
+    }
+    return r;
+}
+
 /* GCC at -O2 vectorises only loops without an epilogue (its "very-cheap" cost model);
  * Adam's loop runs over millions of floats: let it use the full model (sqrtps, divps).
  * Each element's arithmetic is unchanged, so the result is bit-identical. */
@@ -71,47 +92,89 @@ void rk_optim_free(rk_optim *opt)
 #define RK_VECTORISE
 #endif
 
-RK_VECTORISE static void adam_step(rk_optim *opt, float *restrict p, const float *restrict g)
+RK_VECTORISE void rk_optim_rule_apply(const rk_optim_rule *r, float *restrict p,
+                                      const float *restrict g, float *restrict m,
+                                      float *restrict v, size_t n)
 {
-    long t = opt->step;
-    // the scalar factors in double, as PyTorch computes them in Python floats
-    double bc1 = 1.0 - pow(opt->cfg.beta1, (double)t);
-    double bc2 = 1.0 - pow(opt->cfg.beta2, (double)t);
-    float step_size = (float)(opt->cfg.lr / bc1);
-    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    float b1 = (float)opt->cfg.beta1, b2 = (float)opt->cfg.beta2, eps = (float)opt->cfg.eps;
-    float *restrict m = opt->m, *restrict v = opt->v;
-    for (size_t i = 0; i < opt->n; i++) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];            // m ← β1·m + (1−β1)·g
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];     // v ← β2·v + (1−β2)·g²
-        float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;   // √v / √(1−β2^t) + ε
-        p[i] -= step_size * m[i] / denom;                 // p ← p − lr/(1−β1^t) · m/denom
+    if (r->kind == RK_OPTIM_ADAM) {
+        float step_size = r->step_size, inv_sqrt_bc2 = r->inv_sqrt_bc2;
+        float b1 = r->b1, b2 = r->b2, eps = r->eps;
+        for (size_t i = 0; i < n; i++) {
+            m[i] = b1 * m[i] + (1.0f - b1) * g[i];            // m ← β1·m + (1−β1)·g
+            v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];     // v ← β2·v + (1−β2)·g²
+            float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;   // √v / √(1−β2^t) + ε
+            p[i] -= step_size * m[i] / denom;                 // p ← p − lr/(1−β1^t) · m/denom
+        }
+        return;
+    }
+    float lr = r->step_size, mu = r->b1;
+    if (mu == 0.0f) {
+        for (size_t i = 0; i < n; i++)
+            p[i] -= lr * g[i];                                // p ← p − lr·g
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m[i] = r->first ? g[i] : mu * m[i] + g[i];            // buf ← μ·buf + g (g at t = 1)
+        p[i] -= lr * m[i];                                    // p ← p − lr·buf
     }
 }
 
-static void sgd_step(rk_optim *opt, float *restrict p, const float *restrict g)
+/* One range update, for rk_parallel_for(): items are parameter indices. */
+typedef struct range_job {
+    rk_optim_rule rule;
+    float *p, *m, *v;
+    const float *g;
+} range_job;
+
+static void range_run(void *ctx, size_t begin, size_t end)
 {
-    float lr = (float)opt->cfg.lr, mu = (float)opt->cfg.momentum;
-    float *restrict buf = opt->m;
-    if (mu == 0.0f) {
-        for (size_t i = 0; i < opt->n; i++)
-            p[i] -= lr * g[i];                            // p ← p − lr·g
-        return;
-    }
-    for (size_t i = 0; i < opt->n; i++) {
-        buf[i] = opt->step == 1 ? g[i] : mu * buf[i] + g[i];  // buf ← μ·buf + g (g at t = 1)
-        p[i] -= lr * buf[i];                                   // p ← p − lr·buf
-    }
+    range_job *j = ctx;
+    rk_optim_rule_apply(&j->rule, j->p + begin, j->g + begin, j->m + begin,
+                        j->v ? j->v + begin : NULL, end - begin);
+}
+
+/* A range of the buffer is valid when offset + n ≤ opt->n (without overflow). */
+static rk_status check_range(const rk_optim *opt, size_t offset, size_t n)
+{
+    if (!opt->m)
+        return RK_EINVAL;
+    if (opt->step < 1)
+        return RK_ESTATE;
+    if (offset > opt->n || n > opt->n - offset)
+        return RK_ERANGE;
+    return RK_OK;
+}
+
+/* The update loop streams 4 floats per parameter (Adam) through memory: split it
+ * over the threads in chunks of 16 Ki parameters (64 KiB per array). */
+enum { UPDATE_GRAIN = 16384 };
+
+rk_status rk_optim_begin_step(rk_optim *opt)
+{
+    if (!opt || !opt->m)
+        return RK_EINVAL;
+    opt->step++;
+    return RK_OK;
+}
+
+rk_status rk_optim_update(rk_optim *opt, size_t offset, float *params, const float *grads,
+                          size_t n)
+{
+    if (!opt || !params || !grads)
+        return RK_EINVAL;
+    rk_status st = check_range(opt, offset, n);
+    if (st != RK_OK)
+        return st;
+    range_job j = { rk_optim_rule_get(opt), params, opt->m + offset,
+                    opt->v ? opt->v + offset : NULL, grads };
+    rk_parallel_for(n, UPDATE_GRAIN, range_run, &j);
+    return RK_OK;
 }
 
 rk_status rk_optim_step(rk_optim *opt, float *params, const float *grads)
 {
     if (!opt || !params || !grads || !opt->m)
         return RK_EINVAL;
-    opt->step++;
-    if (opt->cfg.kind == RK_OPTIM_ADAM)
-        adam_step(opt, params, grads);
-    else
-        sgd_step(opt, params, grads);
-    return RK_OK;
+    rk_optim_begin_step(opt);
+    return rk_optim_update(opt, 0, params, grads, opt->n);
 }

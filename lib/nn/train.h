@@ -19,6 +19,7 @@
 #ifndef RK_NN_TRAIN_H
 #define RK_NN_TRAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,8 +75,21 @@ rk_train_opts rk_train_opts_default(void);
 size_t rk_train_total_steps(size_t n, const rk_train_opts *opts);
 
 /**
+ * Whether rk_train_step() takes the fused path for these arguments: full
+ * training (@p lora NULL) with Adam, batch ≤ RK_LINEAR_SMALL_BATCH, on a CPU
+ * with AVX2 and FMA. The step then makes one pass over each weight matrix
+ * for the backward and the update together (rk_optim_update_linear): the
+ * weight gradients are never stored, net->g.w is left untouched; the biases'
+ * gradients are in net->g.b as usual.
+ */
+bool rk_train_step_fuses(const rk_mlp *net, const rk_lora *lora, const rk_optim *opt,
+                         size_t batch);
+
+/**
  * One step on the batch x (batch, sizes[0]), y (batch); *loss (may be NULL)
- * receives the batch's mean loss before the update.
+ * receives the batch's mean loss before the update. Full training leaves
+ * the step's gradient in net->grads, except for the weights when the step
+ * fuses (rk_train_step_fuses()).
  * @return RK_OK; RK_EINVAL (NULL, batch 0 or > max_batch); RK_ESHAPE (the
  *         optimizer is for another number of parameters, or @p lora for
  *         another network); RK_ESTATE (@p lora disabled or merged);

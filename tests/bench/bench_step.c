@@ -1,32 +1,55 @@
 /*
- * bench_step.c — milliseconds per training step of the 784 → 1000 → 2000 → 10
- * MLP in ranklab (rk_train_step: forward, loss, backward, Adam) against
- * PyTorch doing the same step, full training and LoRA r = 4, at batch 10, 64
- * and 256, timed in one run (a benchmark: it prints a table, asserts nothing).
+ * bench_step.c — the training step (forward, loss, backward, Adam) of the
+ * 784 → 1000 → 2000 → 10 MLP in ranklab (rk_train_step) against PyTorch doing
+ * the same step, and the whole default pretrain epoch (step_epoch.c), all
+ * timed in one run. A benchmark: it prints tables, asserts nothing.
  *
- * PyTorch runs as a co-process (step_torch_peer.py, one request line, one reply line). For every
- * (kind, batch) point both sides build the net (seeded, PyTorch's nn.Linear
- * init), a batch of N(0, 1) inputs with random labels and a fresh Adam, take
- * 3 warm-up steps, and then take blocks of K individually timed steps in the
- * order R P P R R P …, ROUNDS blocks each. Reported per point: the median
- * step time of each side (over all its steps), their ratio ranklab/PyTorch,
- * and the median of the ratios of adjacent blocks (robust to the machine's
- * speed drifting during the run). Both sides run with flush-to-zero
- * (MXCSR FTZ/DAZ here, torch.set_flush_denormal(True) there) and the same
- * number of BLAS threads.
+ * Points: full fine-tune and LoRA r = 4 and r = 16 (every layer adapted,
+ * α = R, biases frozen) at batch 10, 64 and 256. Per point:
+ *   ms/step      median over all of ranklab's timed steps
+ *   GFLOP/s      nominal flops of the step / ms, with P = 2,807,010 the
+ *                net's parameters and B the batch:
+ *                  full  6·P·B           (forward 2·P·B, backward 4·P·B:
+ *                                         the activation gradient and dW)
+ *                  LoRA  4·P·B + 6·P_A·B (the frozen base: forward and the
+ *                                         activation gradient, no dW; the
+ *                                         adapters with P_A = Σ R·(In + Out)
+ *                                         parameters: x·Aᵀ, ·Bᵀ forward,
+ *                                         dB, du, dA, dx backward)
+ *                Adam's few flops per parameter are not counted.
+ *   % peak       GFLOP/s / the sgemm peak measured in this run: the best
+ *                GFLOP/s of cblas_sgemm at n = 2048 and 4096 (rk_blas_sgemm_probe)
+ *                on the step's thread count, measured before and after the steps
+ *   PyTorch      two co-processes (step_torch_peer.py): "installed", the
+ *                environment as it is, and "tuned", OMP_WAIT_POLICY=PASSIVE
+ *                (torch's OpenMP threads otherwise spin against OpenBLAS's)
+ *                plus OPENBLAS_CORETYPE when OpenBLAS picked a generic core
+ *                (said in the header when it did not); each side's median
+ *                ms, the ratio ranklab/PyTorch of the medians and the
+ *                median of the per-round pair ratios.
+ * Then the LoRA/full ratio of ranklab's step time per batch (issue 7's goal:
+ * r = 4 ≤ 0.75) and the goals' figures.
  *
- * usage: bench_step --peer SCRIPT [--python PATH] [--threads T] [--steps K]
- *                   [--rounds N] [--batches 10,64,256] [--kinds full,lora] [--quick]
+ * Timing design. Every point builds the net (seeded; PyTorch: its own nn.Linear
+ * init), one batch of N(0, 1) inputs with random labels and a fresh Adam on
+ * each side, takes 3 warm-up steps, then ROUNDS rounds of K individually
+ * timed steps per side, in the order R I T, T I R, R I T, … (R ranklab,
+ * I installed, T tuned: each round mirrors the previous one, so a drift of the
+ * machine's speed affects all sides alike), with a pause between sides for
+ * idle BLAS/OpenMP threads to stop spinning (bench_settle). Both sides run
+ * with flush-to-zero (MXCSR FTZ/DAZ here, torch.set_flush_denormal(True)
+ * there) and the same number of threads. ranklab runs as the `ranklab`
+ * command does: blas_core_remedy() first (tools/remedy.h).
+ *
+ * usage: bench_step [--peer SCRIPT] [--python PATH] [--threads T] [--steps K]
+ *                   [--rounds N] [--batches 10,64,256] [--kinds full,lora4,lora16]
+ *                   [--data DIR] [--no-epoch] [--quick]
  */
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #if defined(__SSE__) || defined(__x86_64__)
@@ -35,210 +58,109 @@
 
 #include "ranklab.h"
 
-#ifdef RK_HAVE_OPENBLAS
-void openblas_set_num_threads(int num_threads);
-char *openblas_get_corename(void);
-#endif
+#include "../../tools/remedy.h"
+#include "benchutil.h"
+#include "step_bench.h"
 
-/* ---- small helpers: clock, median, BLAS threads, load, the co-process ---- */
+/* ---- options ---- */
 
-static double bench_now(void)
+static int usage(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    fprintf(stderr, "usage: bench_step [--peer SCRIPT] [--python PATH] [--threads T] [--steps K] [--rounds N]\n"
+                    "                  [--batches 10,64,256] [--kinds full,lora4,lora16] [--data DIR]\n"
+                    "                  [--no-epoch] [--quick]\n");
+    return 2;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* "10,64,256" or "full,lora4,lora16" (full = rank 0) into v; false when malformed. */
+static bool parse_list(const char *s, bool kinds, size_t *v, int *n)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0..n) (sorts v); 0 when n = 0. */
-static double bench_median(double *v, size_t n)
-{
-    if (n == 0)
-        return 0.0;
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void bench_blas_set_threads(int n)
-{
-#ifdef RK_HAVE_OPENBLAS
-    openblas_set_num_threads(n);
-#else
-    (void)n;
-#endif
-}
-
-static const char *bench_blas_core(void)
-{
-#ifdef RK_HAVE_OPENBLAS
-    return openblas_get_corename();
-#else
-    return "not OpenBLAS";
-#endif
-}
-
-static void bench_print_load(const char *prefix)
-{
-    double l1 = 0, l5 = 0, l15 = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
-        printf("%sload average %.2f, %.2f, %.2f (1, 5, 15 min)\n", prefix, l1, l5, l15);
-    if (f)
-        fclose(f);
-}
-
-/* The PyTorch co-process: one request line, one reply line. */
-typedef struct bench_peer {
-    pid_t pid;
-    FILE *to, *from;
-} bench_peer;
-
-static void bench_peer_stop(bench_peer *p)
-{
-    if (p->to) {
-        fprintf(p->to, "quit\n");
-        fclose(p->to);
+    *n = 0;
+    while (*s) {
+        if (*n == SB_MAX_POINTS)
+            return false;
+        long x;
+        char *end;
+        if (kinds && !strncmp(s, "full", 4)) {
+            x = 0;
+            end = (char *)s + 4;
+        } else {
+            if (kinds && strncmp(s, "lora", 4) != 0)
+                return false;
+            x = strtol(kinds ? s + 4 : s, &end, 10);
+            if (x <= 0 || x > (kinds ? 1000 : 4096))
+                return false;
+        }
+        v[(*n)++] = (size_t)x;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return false;
+        s = end;
     }
-    if (p->from)
-        fclose(p->from);
-    if (p->pid > 0)
-        waitpid(p->pid, NULL, 0);
-    *p = (bench_peer){ .pid = -1 };
+    return *n > 0;
 }
 
-/* Start argv[0] with argv; its environment is ours (set what it needs first). */
-static bool bench_peer_start(bench_peer *p, char *const argv[])
+static int parse_args(int argc, char **argv, sb_options *o)
 {
-    int in[2], out[2];
-    *p = (bench_peer){ .pid = -1 };
-    if (pipe(in) != 0)
-        return false;
-    if (pipe(out) != 0) {
-        close(in[0]);
-        close(in[1]);
-        return false;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], STDIN_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    if (pid < 0) {
-        close(in[1]);
-        close(out[0]);
-        return false;
-    }
-    p->pid = pid;
-    p->to = fdopen(in[1], "w");
-    p->from = fdopen(out[0], "r");
-    if (!p->to || !p->from) {
-        bench_peer_stop(p);
-        return false;
-    }
-    return true;
-}
-
-static bool bench_peer_read(bench_peer *p, char *reply, size_t size)
-{
-    if (!p->from || !fgets(reply, (int)size, p->from))
-        return false;
-    reply[strcspn(reply, "\n")] = '\0';
-    return true;
-}
-
-static bool bench_peer_ask(bench_peer *p, const char *request, char *reply, size_t size)
-{
-    if (!p->to || fprintf(p->to, "%s\n", request) < 0 || fflush(p->to) != 0)
-        return false;
-    return bench_peer_read(p, reply, size);
-}
-
-/* ---- the benchmark ---- */
-
-enum { MAX_BATCHES = 8, MAX_ROUNDS = 16, MAX_STEPS = 200, LORA_RANK = 4 };
-
-typedef struct options {
-    size_t batches[MAX_BATCHES];
-    int nbatches, threads, steps, rounds;
-    bool full, lora;      /* which kinds to time */
-    const char *peer, *python;
-} options;
-
-static int parse_args(int argc, char **argv, options *o)
-{
-    *o = (options){ .batches = { 10, 64, 256 }, .nbatches = 3, .threads = 1, .steps = 20, 
-                    .rounds = 4, .full = true, .lora = true, .python = "/usr/bin/python3" };
+    *o = (sb_options){ .batches = { 10, 64, 256 }, .nbatches = 3, .ranks = { 0, 4, 16 }, .nkinds = 3,
+                       .threads = 1, .steps = 10, .rounds = 4, .epoch = true,
+                       .python = "/usr/bin/python3", .data = rk_dataset_default_dir() };
     const char *env = getenv("OPENBLAS_NUM_THREADS");
     if (env && atoi(env) > 0)
         o->threads = atoi(env);
     for (int i = 1; i < argc; i++) {
-        const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--quick")) {
-            o->steps = 5;
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--quick")) {
+            o->steps = 4;
             o->rounds = 2;
-        } else if (!strcmp(argv[i], "--kinds") && arg) {
-            const char *k = argv[++i];
-            o->full = strstr(k, "full") != NULL;
-            o->lora = strstr(k, "lora") != NULL;
-        } else if (!strcmp(argv[i], "--peer") && arg) {
-            o->peer = argv[++i];
-        } else if (!strcmp(argv[i], "--python") && arg) {
-            o->python = argv[++i];
-        } else if (!strcmp(argv[i], "--threads") && arg && atoi(arg) > 0) {
-            o->threads = atoi(argv[++i]);
-        } else if (!strcmp(argv[i], "--steps") && arg && atoi(arg) > 0 && atoi(arg) <= MAX_STEPS) {
-            o->steps = atoi(argv[++i]);
-        } else if (!strcmp(argv[i], "--rounds") && arg && atoi(arg) > 0 && atoi(arg) <= MAX_ROUNDS) {
-            o->rounds = atoi(argv[++i]);
-        } else if (!strcmp(argv[i], "--batches") && arg) {
-            o->nbatches = 0;
-            for (const char *s = argv[++i]; *s && o->nbatches < MAX_BATCHES;) {
-                long v = strtol(s, (char **)&s, 10);
-                if (v <= 0 || v > 4096)
-                    return 2;
-                o->batches[o->nbatches++] = (size_t)v;
-                if (*s == ',')
-                    s++;
-            }
-        } else {
-            fprintf(stderr, "usage: bench_step --peer SCRIPT [--python PATH] [--threads T] [--steps K] "
-                            "[--rounds N] [--batches 10,64,256] [--kinds full,lora] [--quick]\n");
-            return 2;
+            continue;
         }
+        if (!strcmp(a, "--no-epoch")) {
+            o->epoch = false;
+            continue;
+        }
+        if (!v)
+            return usage();
+        i++;
+        if (!strcmp(a, "--peer"))
+            o->peer = v;
+        else if (!strcmp(a, "--python"))
+            o->python = v;
+        else if (!strcmp(a, "--data"))
+            o->data = v;
+        else if (!strcmp(a, "--threads") && atoi(v) > 0)
+            o->threads = atoi(v);
+        else if (!strcmp(a, "--steps") && atoi(v) > 0 && atoi(v) <= SB_MAX_STEPS)
+            o->steps = atoi(v);
+        else if (!strcmp(a, "--rounds") && atoi(v) > 0 && atoi(v) <= SB_MAX_ROUNDS)
+            o->rounds = atoi(v);
+        else if (!strcmp(a, "--batches") && parse_list(v, false, o->batches, &o->nbatches))
+            continue;
+        else if (!strcmp(a, "--kinds") && parse_list(v, true, o->ranks, &o->nkinds))
+            continue;
+        else
+            return usage();
     }
     return 0;
 }
 
-/* ranklab's side of one point: the net (and adapters), a batch, an optimizer. */
+/* ---- ranklab's side of one point: the net (and adapters), a batch, an optimizer ---- */
+
 typedef struct step_side {
     rk_mlp net;
     rk_lora lo;
-    bool lora;
+    size_t rank;         /* 0: full */
     rk_optim opt;
     float *x;            /* (B, 784) */
     unsigned char *y;    /* (B) */
     size_t batch;
 } step_side;
 
-static rk_status side_setup(step_side *s, bool lora, size_t batch)
+static rk_status side_setup(step_side *s, size_t rank, size_t batch)
 {
     memset(s, 0, sizeof *s);
-    s->lora = lora;
+    s->rank = rank;
     s->batch = batch;
     rk_mlp_config cfg = rk_mlp_config_default();
     rk_rng rng;
@@ -248,14 +170,14 @@ static rk_status side_setup(step_side *s, bool lora, size_t batch)
         return st;
     rk_mlp_init(&s->net, &rng);
     rk_optim_config oc = rk_optim_adam_default();
-    if (lora) {
+    if (rank) {
         rk_lora_config lc = rk_lora_config_default();
-        lc.rank = LORA_RANK;
-        lc.alpha = LORA_RANK;
+        lc.rank = rank;
+        lc.alpha = (double)rank;
         if ((st = rk_lora_create(&s->lo, &s->net, &lc, &rng)) != RK_OK)
             return st;
     }
-    if ((st = rk_optim_create(&s->opt, &oc, lora ? s->lo.n_params : s->net.n_params)) != RK_OK)
+    if ((st = rk_optim_create(&s->opt, &oc, rank ? s->lo.n_params : s->net.n_params)) != RK_OK)
         return st;
     s->x = malloc(batch * 784 * sizeof *s->x);
     s->y = malloc(batch);
@@ -266,7 +188,7 @@ static rk_status side_setup(step_side *s, bool lora, size_t batch)
     for (size_t i = 0; i < batch; i++)
         s->y[i] = (unsigned char)rk_rng_below(&rng, 10);
     for (int i = 0; i < 3 && !st; i++)
-        st = rk_train_step(&s->net, lora ? &s->lo : NULL, &s->opt, s->x, s->y, batch, NULL);
+        st = rk_train_step(&s->net, rank ? &s->lo : NULL, &s->opt, s->x, s->y, batch, NULL);
     return st;
 }
 
@@ -282,107 +204,248 @@ static void side_free(step_side *s)
 /* K timed steps; their times (ms) appended to t[*n]; returns the block's median. */
 static double side_block(step_side *s, int k, double *t, size_t *n)
 {
-    double block[MAX_STEPS];
+    double block[SB_MAX_STEPS];
     for (int i = 0; i < k; i++) {
         double t0 = bench_now();
-        rk_train_step(&s->net, s->lora ? &s->lo : NULL, &s->opt, s->x, s->y, s->batch, NULL);
+        rk_train_step(&s->net, s->rank ? &s->lo : NULL, &s->opt, s->x, s->y, s->batch, NULL);
         block[i] = t[(*n)++] = 1e3 * (bench_now() - t0);
     }
     return bench_median(block, (size_t)k);
 }
 
-/* One (kind, batch) point: interleaved blocks; prints one table row. */
-static bool run_point(const options *o, bool lora, size_t batch, bench_peer *peer)
+/* Nominal flops of one step (see the top of this file). */
+static double step_flops(const step_side *s)
 {
-    static double trk[MAX_ROUNDS * MAX_STEPS];
-    double pair[MAX_ROUNDS], pymed[MAX_ROUNDS];
+    double p = (double)s->net.n_params, b = (double)s->batch;
+    return s->rank ? 4.0 * p * b + 6.0 * (double)s->lo.n_params * b : 6.0 * p * b;
+}
+
+/* ---- one point ---- */
+
+/* Peer j's K steps; its median in *ms; false when the peer has gone away. */
+static bool peer_block(sb_peer *p, int k, double *ms)
+{
+    char req[32], reply[256];
+    double min;
+    snprintf(req, sizeof req, "steps %d", k);
+    if (!p->up || !bench_peer_ask(&p->proc, req, reply, sizeof reply) ||
+        sscanf(reply, "time %lf %lf", ms, &min) != 2)
+        return p->up = false;
+    return true;
+}
+
+static bool run_point(const sb_options *o, size_t rank, size_t batch, sb_peer peers[SB_PEERS], sb_point *pt)
+{
+    static double trk[SB_MAX_ROUNDS * SB_MAX_STEPS];
+    double pair[SB_PEERS][SB_MAX_ROUNDS], pmed[SB_PEERS][SB_MAX_ROUNDS];
     size_t nrk = 0;
     char req[64], reply[256];
     step_side s;
-    if (side_setup(&s, lora, batch) != RK_OK) {
+    *pt = (sb_point){ .rank = rank, .batch = batch };
+    if (side_setup(&s, rank, batch) != RK_OK) {
         side_free(&s);
         fprintf(stderr, "bench_step: setup failed\n");
         return false;
     }
-    snprintf(req, sizeof req, "setup %s %d %zu", lora ? "lora" : "full", LORA_RANK, batch);
-    bool have_peer = peer && bench_peer_ask(peer, req, reply, sizeof reply) && !strncmp(reply, "ok", 2);
+    snprintf(req, sizeof req, "setup %s %zu %zu", rank ? "lora" : "full", rank ? rank : 4, batch);
+    bool on[SB_PEERS];
+    for (int j = 0; j < SB_PEERS; j++)
+        on[j] = peers[j].up && bench_peer_ask(&peers[j].proc, req, reply, sizeof reply) && !strncmp(reply, "ok", 2);
     for (int r = 0; r < o->rounds; r++) {
-        double rk_med = 0, py_med = 0, py_min;
-        bool rk_first = r % 2 == 0;   // R P, P R, R P, …
-        for (int half = 0; half < 2; half++) {
-            if ((half == 0) == rk_first) {
+        double rk_med = 0, py[SB_PEERS] = { 0 };
+        // sides in the order R I T, then T I R (0 = ranklab, 1 = installed, 2 = tuned)
+        for (int pos = 0; pos < 1 + SB_PEERS; pos++) {
+            int side = r % 2 == 0 ? pos : SB_PEERS - pos;
+            if (side == 0)
                 rk_med = side_block(&s, o->steps, trk, &nrk);
-            } else if (have_peer) {
-                snprintf(req, sizeof req, "steps %d", o->steps);
-                have_peer = bench_peer_ask(peer, req, reply, sizeof reply) &&
-                            sscanf(reply, "time %lf %lf", &py_med, &py_min) == 2;
-                if (have_peer)
-                    pymed[r] = py_med;
-            }
+            else if (on[side - 1])
+                on[side - 1] = peer_block(&peers[side - 1], o->steps, &py[side - 1]);
+            else
+                continue;
+            bench_settle();
         }
-        pair[r] = have_peer && py_med > 0 ? rk_med / py_med : NAN;
+        for (int j = 0; j < SB_PEERS; j++) {
+            pmed[j][r] = py[j];
+            pair[j][r] = on[j] && py[j] > 0 ? rk_med / py[j] : NAN;
+        }
     }
-    double rk_all = bench_median(trk, nrk);
-    printf("  %-9s %5zu  %10.2f", lora ? "LoRA r=4" : "full", batch, rk_all);
-    if (have_peer) {
-        double py_all = bench_median(pymed, (size_t)o->rounds);
-        printf("  %10.2f  %7.2f  %11.2f\n", py_all, rk_all / py_all, bench_median(pair, (size_t)o->rounds));
-    } else {
-        printf("  %10s  %7s  %11s\n", "-", "-", "-");
+    pt->ms = bench_median(trk, nrk);
+    pt->gflops = step_flops(&s) / (pt->ms * 1e-3) / 1e9;
+    for (int j = 0; j < SB_PEERS; j++) {
+        pt->have_peer[j] = on[j];
+        if (on[j]) {
+            pt->peer_ms[j] = bench_median(pmed[j], (size_t)o->rounds);
+            pt->pair[j] = bench_median(pair[j], (size_t)o->rounds);
+        }
     }
-    fflush(stdout);
     side_free(&s);
     return true;
 }
 
-static bench_peer *start_peer(bench_peer *peer, const options *o)
+/* ---- the sgemm peak of this run ---- */
+
+static double sgemm_peak(const char *when)
 {
-    if (!o->peer || access(o->python, X_OK) != 0) {
-        printf("  PyTorch peer: not available (--peer SCRIPT, %s): ranklab alone\n", o->python);
-        return NULL;
+    static const size_t ns[] = { 2048, 4096 };
+    double best = 0;
+    printf("  sgemm peak %s:", when);
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        rk_blas_probe pr;
+        if (rk_blas_sgemm_probe(ns[i], ns[i] > 2048 ? 3 : 6, 4.0, &pr) != RK_OK) {
+            printf(" n=%zu failed", ns[i]);
+            continue;
+        }
+        printf(" n=%zu %.1f GFLOP/s (best of %d)%s", ns[i], pr.gflops, pr.reps, i + 1 < 2 ? "," : "");
+        if (pr.gflops > best)
+            best = pr.gflops;
     }
-    char threads[32], reply[512];
-    snprintf(threads, sizeof threads, "%d", o->threads);
-    char *argv[] = { (char *)o->python, (char *)o->peer, "--threads", threads, "--flush-denormal", NULL };
-    // the peer inherits these; our own OpenBLAS has read its settings already
-    setenv("OPENBLAS_NUM_THREADS", threads, 1);
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    if (!bench_peer_start(peer, argv) || !bench_peer_read(peer, reply, sizeof reply) ||
-        strncmp(reply, "ready", 5) != 0) {
-        printf("  PyTorch peer: did not start: ranklab alone\n");
-        bench_peer_stop(peer);
-        return NULL;
+    printf("\n");
+    fflush(stdout);
+    bench_settle();
+    return best;
+}
+
+/* ---- output ---- */
+
+static void print_kind(char *buf, size_t size, size_t rank)
+{
+    if (rank)
+        snprintf(buf, size, "LoRA r=%zu", rank);
+    else
+        snprintf(buf, size, "full");
+}
+
+static void print_table(const sb_point *pts, int n, double peak)
+{
+    printf("\n  %-10s %5s %9s %8s %7s | %10s %10s | %7s %7s | %7s %7s\n", "kind", "batch", "ranklab", "GFLOP/s",
+           "% peak", "PyTorch ms", "PyTorch ms", "ratio", "ratio", "pair", "pair");
+    printf("  %-10s %5s %9s %8s %7s | %10s %10s | %7s %7s | %7s %7s\n", "", "", "ms/step", "", "sgemm",
+           "installed", "tuned", "R/inst", "R/tuned", "R/inst", "R/tuned");
+    for (int i = 0; i < n; i++) {
+        const sb_point *p = &pts[i];
+        char kind[32];
+        print_kind(kind, sizeof kind, p->rank);
+        printf("  %-10s %5zu %9.2f %8.1f %6.1f%% |", kind, p->batch, p->ms, p->gflops,
+               peak > 0 ? 100.0 * p->gflops / peak : NAN);
+        for (int j = 0; j < SB_PEERS; j++)
+            p->have_peer[j] ? printf(" %10.2f", p->peer_ms[j]) : printf(" %10s", "-");
+        printf(" |");
+        for (int j = 0; j < SB_PEERS; j++)
+            p->have_peer[j] ? printf(" %7.2f", p->ms / p->peer_ms[j]) : printf(" %7s", "-");
+        printf(" |");
+        for (int j = 0; j < SB_PEERS; j++)
+            p->have_peer[j] ? printf(" %7.2f", p->pair[j]) : printf(" %7s", "-");
+        printf("\n");
     }
-    printf("  PyTorch peer: %s\n", reply);
-    return peer;
+}
+
+/* The point of (rank, batch), or NULL. */
+static const sb_point *find(const sb_point *pts, int n, size_t rank, size_t batch)
+{
+    for (int i = 0; i < n; i++)
+        if (pts[i].rank == rank && pts[i].batch == batch)
+            return &pts[i];
+    return NULL;
+}
+
+static void print_lora_ratios(const sb_options *o, const sb_point *pts, int n)
+{
+    bool any = false;
+    for (int b = 0; b < o->nbatches; b++)
+        for (int k = 0; k < o->nkinds; k++)
+            any |= o->ranks[k] && find(pts, n, 0, o->batches[b]) && find(pts, n, o->ranks[k], o->batches[b]);
+    if (!any)
+        return;   // needs a full and a LoRA point at one batch
+    printf("\n  LoRA/full step time (ranklab; PyTorch tuned in brackets); goal for r = 4: <= 0.75\n");
+    printf("  %5s", "batch");
+    for (int k = 0; k < o->nkinds; k++)
+        if (o->ranks[k]) {
+            char label[32];
+            snprintf(label, sizeof label, "r=%zu", o->ranks[k]);
+            printf("  %16s", label);
+        }
+    printf("  %s\n", "r=4 goal");
+    for (int b = 0; b < o->nbatches; b++) {
+        const sb_point *full = find(pts, n, 0, o->batches[b]);
+        if (!full)
+            continue;
+        printf("  %5zu", o->batches[b]);
+        const char *verdict = "-";
+        for (int k = 0; k < o->nkinds; k++) {
+            const sb_point *l = o->ranks[k] ? find(pts, n, o->ranks[k], o->batches[b]) : NULL;
+            if (!l)
+                continue;
+            double r = l->ms / full->ms;
+            if (l->have_peer[1] && full->have_peer[1])
+                printf("  %8.2f (%5.2f)", r, l->peer_ms[1] / full->peer_ms[1]);
+            else
+                printf("  %8.2f %7s", r, "");
+            if (o->ranks[k] == 4)
+                verdict = r <= 0.75 ? "met" : "not met";
+        }
+        printf("  %s\n", verdict);
+    }
+}
+
+static void print_goals(const sb_point *pts, int n, double peak)
+{
+    const sb_point *big = find(pts, n, 0, 256), *small = find(pts, n, 0, 10);
+    if (!(big && peak > 0) && !(small && small->have_peer[1]))
+        return;   // needs the full step at batch 256, or at batch 10 with the tuned peer
+    printf("\n  goals (issue 7):\n");
+    if (big && peak > 0)
+        printf("    full step, batch 256: %.1f%% of the sgemm peak (goal >= 60%%): %s\n",
+               100.0 * big->gflops / peak, big->gflops >= 0.6 * peak ? "met" : "not met");
+    if (small && small->have_peer[1])
+        printf("    full step, batch 10: PyTorch tuned / ranklab = %.2f (goal >= 3): %s\n",
+               small->peer_ms[1] / small->ms, small->peer_ms[1] >= 3.0 * small->ms ? "met" : "not met");
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-    options o;
+    blas_core_remedy(argv);   // as the ranklab command: the right OpenBLAS core first
+    sb_options o;
     if (parse_args(argc, argv, &o))
         return 2;
 #if defined(__SSE__) || defined(__x86_64__)
     _mm_setcsr(_mm_getcsr() | 0x8040u);   // FTZ | DAZ, as the training commands
 #endif
-    bench_blas_set_threads(o.threads);
-    printf("bench_step: ms per training step (forward, loss, backward, Adam) of 784-1000-2000-10,\n"
-           "  median of %d rounds x %d steps per side, interleaved; BLAS threads %d (%s); FTZ on both sides\n",
-           o.rounds, o.steps, o.threads, bench_blas_core());
-    const char *core = getenv("OPENBLAS_CORETYPE");
-    printf("  OPENBLAS_CORETYPE=%s\n", core ? core : "<unset>");
+    int threads = bench_blas_set_threads(o.threads);
+    printf("bench_step: training step (forward, loss, backward, Adam) of 784-1000-2000-10, ranklab against PyTorch\n"
+           "  %d rounds x %d steps per side, interleaved R I T | T I R; BLAS threads %d; FTZ on both sides\n  ",
+           o.rounds, o.steps, threads > 0 ? threads : o.threads);
+    blas_core_print(stdout);
     bench_print_load("  before the run: ");
-    bench_peer peer_store;
-    memset(&peer_store, 0, sizeof peer_store);
-    bench_peer *peer = start_peer(&peer_store, &o);
-    printf("  %-9s %5s  %10s  %10s  %7s  %11s\n", "kind", "batch", "ranklab ms", "PyTorch ms", "ratio",
-           "pair ratio");
-    for (int lora = 0; lora < 2; lora++)
-        for (int b = 0; b < o.nbatches && (lora ? o.lora : o.full); b++)
-            if (!run_point(&o, lora != 0, o.batches[b], peer))
+    double peak = sgemm_peak("before");
+    sb_peer peers[SB_PEERS];
+    sb_peers_start(peers, &o);
+    static sb_point pts[SB_MAX_POINTS * SB_MAX_POINTS];
+    int n = 0;
+    for (int k = 0; k < o.nkinds; k++)
+        for (int b = 0; b < o.nbatches; b++) {
+            if (!run_point(&o, o.ranks[k], o.batches[b], peers, &pts[n]))
                 return 1;
-    bench_print_load("  after the run: ");
-    if (peer)
-        bench_peer_stop(peer);
+            char kind[32];
+            print_kind(kind, sizeof kind, pts[n].rank);
+            printf("  measured %-10s batch %4zu: %.2f ms\n", kind, pts[n].batch, pts[n].ms);
+            fflush(stdout);
+            n++;
+        }
+    double after = sgemm_peak("after");
+    if (after > peak)
+        peak = after;
+    printf("  sgemm peak of this run (the best of both): %.1f GFLOP/s on %d thread%s\n", peak, o.threads,
+           o.threads > 1 ? "s" : "");
+    printf("  flops per step: full 6*P*B, LoRA 4*P*B + 6*P_A*B (P = 2,807,010; P_A = the adapters' params)\n");
+    print_table(pts, n, peak);
+    print_lora_ratios(&o, pts, n);
+    print_goals(pts, n, peak);
+    if (o.epoch)
+        sb_epoch(&o, peers);
+    else
+        printf("\n  pretrain epoch: not run (--no-epoch)\n");
+    bench_print_load("\n  after the run: ");
+    sb_peers_stop(peers);
     return 0;
 }

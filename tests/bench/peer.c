@@ -47,6 +47,10 @@ bool bench_peer_start(bench_peer *p, char *const argv[], const char *const env[]
             char name[256];
             const char *eq = strchr(env[i], '=');
             size_t len = eq ? (size_t)(eq - env[i]) : 0;
+            if (!eq) {   /* "NAME": remove it */
+                unsetenv(env[i]);
+                continue;
+            }
             if (len == 0 || len >= sizeof name)
                 continue;
             memcpy(name, env[i], len);

@@ -20,7 +20,7 @@ typedef struct bench_peer {
 /**
  * Start @p argv[0] (an absolute path) with @p argv, after setting each
  * "NAME=VALUE" of @p env (NULL-terminated, may be NULL) in the child's
- * environment. Its stderr is the benchmark's. Returns false when it cannot
+ * environment; an entry "NAME" without '=' removes NAME from it. Its stderr is the benchmark's. Returns false when it cannot
  * be started (the reason is printed to stderr).
  */
 bool bench_peer_start(bench_peer *p, char *const argv[], const char *const env[]);

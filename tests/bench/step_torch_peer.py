@@ -1,12 +1,21 @@
 #!/usr/bin/python3
 """step_torch_peer.py — PyTorch's side of bench_step: one training step of the
 784-1000-2000-10 MLP (Adam, cross-entropy), full or LoRA, timed step by step, so
-that bench_step can interleave ranklab's steps and PyTorch's in one run.
+that bench_step can interleave ranklab's steps and PyTorch's in one run; and the
+whole default pretrain epoch (60,000 Fashion-MNIST images, batch 64, Adam 1e-3,
+as ../shared/reference/pretrain_only_torch.py does it).
+
+bench_step runs two of these at once: one with the environment as installed,
+one tuned (OMP_WAIT_POLICY=PASSIVE, and OPENBLAS_CORETYPE when OpenBLAS picks a
+generic core); this script changes nothing in its own environment.
 
 bench_step starts this script with a pipe on stdin and stdout and speaks a line
 protocol (one request, one reply):
 
-  (start)                  -> "ready torch=V threads=T flush_denormal=0|1"
+  (start)                  -> "ready torch=V threads=T flush_denormal=0|1 blas_core=C
+                               OMP_WAIT_POLICY=.. OPENBLAS_CORETYPE=.. OPENBLAS_NUM_THREADS=.."
+                               (C: the OpenBLAS core torch's BLAS runs, "?" if unknown;
+                               "-" for an unset variable)
   "setup full|lora R B"    -> "ok PARAMS"   (a fresh net, seeded; LoRA: rank R,
                                             alpha = R, kaiming-uniform A, B = 0,
                                             only A and B train; batch B of
@@ -14,16 +23,27 @@ protocol (one request, one reply):
                                             a fresh Adam, lr 1e-3; 3 warm-up steps)
   "steps K"                -> "time MEDIAN_MS MIN_MS"  (K steps, each timed:
                                             zero_grad, forward, loss, backward, step)
+  "epoch DIR B SEED MAX"   -> "epoch SECONDS ACCURACY STEPS"  (one pass over the
+                                            training set of DIR in shuffled batches of B
+                                            from a fresh net seeded SEED; SECONDS is the
+                                            loop only, ACCURACY on the test set after it;
+                                            the loop stops after MAX seconds: then
+                                            STEPS < the epoch's);
+                                            "error MESSAGE" when the data cannot be read)
   "quit"                   -> exits
 
 usage: step_torch_peer.py --threads T [--flush-denormal]
 """
 import argparse
+import ctypes
+import gzip
 import math
+import os
 import statistics
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -90,6 +110,67 @@ class Run:
         self.opt.step()
 
 
+def blas_core():
+    """The kernel core of the OpenBLAS loaded in this process (torch's BLAS), or "?"."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line}
+        for path in sorted(paths):
+            try:
+                f = ctypes.CDLL(path).openblas_get_corename
+            except (OSError, AttributeError):
+                continue
+            f.restype = ctypes.c_char_p
+            return f().decode()
+    except OSError:
+        pass
+    return "?"
+
+
+_data = {}
+
+
+def load(d):
+    """Fashion-MNIST of folder d, standardised with the training pixels' mean and std
+    (as rk_dataset_load; pretrain_only_torch.py uses the rounded 0.2860, 0.3530)."""
+    if d not in _data:
+        def idx(name, off):
+            with gzip.open(os.path.join(d, name)) as f:
+                return np.frombuffer(f.read(), dtype=np.uint8, offset=off)
+        xtr = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
+        mean, std = xtr.mean(), xtr.std()
+        xte = idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
+        _data[d] = (torch.from_numpy(((xtr - mean) / std).astype(np.float32)),
+                    torch.from_numpy(idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64)),
+                    torch.from_numpy(((xte - mean) / std).astype(np.float32)),
+                    idx("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+    return _data[d]
+
+
+def epoch(d, batch, seed, budget):
+    """pretrain_only_torch.py's loop: one shuffled pass, Adam 1e-3, then test accuracy."""
+    X, Y, Xte, yte = load(d)
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 2000), nn.ReLU(), nn.Linear(2000, 10))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    lossf = nn.CrossEntropyLoss()
+    steps = 0
+    t0 = time.perf_counter()
+    perm = torch.randperm(len(X))
+    for i in range(0, len(X), batch):
+        b = perm[i:i + batch]
+        opt.zero_grad()
+        lossf(net(X[b]), Y[b]).backward()
+        opt.step()
+        steps += 1
+        if time.perf_counter() - t0 > budget:
+            break
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        acc = (net(Xte).argmax(1).numpy() == yte).mean()
+    return t1 - t0, acc, steps
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -97,7 +178,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     fd = torch.set_flush_denormal(True) if args.flush_denormal else False
-    print(f"ready torch={torch.__version__} threads={torch.get_num_threads()} flush_denormal={int(fd)}", flush=True)
+    env = " ".join(f"{k}={os.environ.get(k) or '-'}"
+                   for k in ("OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS"))
+    print(f"ready torch={torch.__version__} threads={torch.get_num_threads()} flush_denormal={int(fd)} "
+          f"blas_core={blas_core()} {env}", flush=True)
     run = None
     for line in sys.stdin:
         words = line.split()
@@ -115,6 +199,12 @@ def main():
                 run.step()
                 ts.append(time.perf_counter() - t)
             print(f"time {statistics.median(ts) * 1e3:.6f} {min(ts) * 1e3:.6f}", flush=True)
+        elif words[0] == "epoch" and len(words) == 5:
+            try:
+                secs, acc, steps = epoch(words[1], int(words[2]), int(words[3]), float(words[4]))
+                print(f"epoch {secs:.6f} {acc:.6f} {steps}", flush=True)
+            except OSError as e:
+                print(f"error {e}", flush=True)
         else:
             print("error unknown request", flush=True)
 

@@ -1,0 +1,36 @@
+/*
+ * parallel.h — the library's own loops over several threads (POSIX threads).
+ *
+ * The matrix products run on the BLAS's threads; the few loops of ranklab's
+ * own that move a lot of memory (the optimizer's update over millions of
+ * parameters) are split over as many threads as the BLAS uses, so one
+ * setting — OPENBLAS_NUM_THREADS, or `--threads N` through
+ * openblas_set_num_threads() — governs both. Each chunk is a contiguous
+ * range and every element is computed by the same code whatever the split,
+ * so results do not depend on the number of threads.
+ */
+#ifndef RK_CORE_PARALLEL_H
+#define RK_CORE_PARALLEL_H
+
+#include <stddef.h>
+
+/** Most threads rk_parallel_for() starts (the machines ranklab targets have a few cores). */
+#define RK_PARALLEL_MAX 16
+
+/** A loop body: process the items [begin, end) of the range, with the caller's @p ctx. */
+typedef void (*rk_parallel_fn)(void *ctx, size_t begin, size_t end);
+
+/** Threads the library's own loops use: the BLAS's thread count, clamped to 1 … RK_PARALLEL_MAX. */
+int rk_parallel_threads(void);
+
+/**
+ * Call @p fn over [0, @p n) split into contiguous chunks, one per thread
+ * (rk_parallel_threads()), each chunk boundary a multiple of @p grain (0 is
+ * read as 1); the calling thread takes the first chunk and waits for the
+ * others. Runs in the calling thread alone when n < 2·grain, when one thread
+ * is configured, or when a thread cannot be started (the work is then done
+ * serially: this never fails). @p fn must not touch items outside its range.
+ */
+void rk_parallel_for(size_t n, size_t grain, rk_parallel_fn fn, void *ctx);
+
+#endif

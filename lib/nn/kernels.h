@@ -1,0 +1,58 @@
+/*
+ * kernels.h — inner loops shared inside lib/nn: the optimizer's per-element
+ * rule (optim.c, linear_fused.c) and the small-batch linear kernels
+ * (linear_fused.c, used by layers.c and train.c). Internal to lib/nn and the
+ * tests: not part of ranklab.h.
+ */
+#ifndef RK_NN_KERNELS_H
+#define RK_NN_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nn/optim.h"
+
+/** The scalars of one step's rule, worked out once per update call. */
+typedef struct rk_optim_rule {
+    rk_optim_kind kind;     /**< Adam or SGD */
+    bool first;             /**< t = 1 (SGD's momentum buffer starts as g) */
+    float step_size;        /**< Adam: lr / (1 − β1^t); SGD: lr */
+    float inv_sqrt_bc2;     /**< Adam: 1 / √(1 − β2^t) */
+    float b1;               /**< Adam: β1; SGD: μ */
+    float b2;               /**< Adam: β2 */
+    float eps;              /**< Adam: ε */
+} rk_optim_rule;
+
+/** The rule for the optimizer's current step (after rk_optim_begin_step()). */
+rk_optim_rule rk_optim_rule_get(const rk_optim *opt);
+
+/** Apply @p r to n parameters @p p with gradients @p g and state @p m, @p v (v NULL for SGD). */
+void rk_optim_rule_apply(const rk_optim_rule *r, float *restrict p, const float *restrict g,
+                         float *restrict m, float *restrict v, size_t n);
+
+/** Whether the CPU runs the AVX2 + FMA versions of the kernels in linear_fused.c. */
+bool rk_linear_fused_simd(void);
+
+/**
+ * y = x·Wᵀ + b (b may be NULL), each row of W read once from memory and
+ * reused from cache for every 4 batch rows
+ * (rk_linear_forward() calls it for batch ≤ RK_LINEAR_SMALL_BATCH);
+ * @p simd false forces the portable C loop.
+ */
+void rk_linear_forward_fused(float *y, const float *x, const float *w, const float *b,
+                             size_t batch, size_t in, size_t out, bool simd);
+
+/**
+ * dx += dy·W (dx batch × in, dy batch × out, W out × in) by one pass over W
+ * (rk_linear_backward*() call it for batch ≤ RK_LINEAR_SMALL_BATCH when no
+ * weight gradient is wanted); @p simd false forces the portable C loop.
+ */
+void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, size_t batch,
+                                 size_t in, size_t out, bool simd);
+
+/** rk_optim_update_linear() with @p simd false forcing the portable C loop. */
+rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, float *dx,
+                                        const float *dy, const float *x, size_t batch,
+                                        size_t rows, size_t cols, bool simd);
+
+#endif

@@ -1,0 +1,413 @@
+/*
+ * linear_fused.c — a linear layer at small batch: one pass over W for the
+ * forward, one for the backward fused with the optimizer update.
+ *
+ * For y = x·Wᵀ + b with W (rows = out) × (cols = in) and a batch of B rows:
+ *   forward     Y[b, o]  = bias[o] + Σ_i X[b, i] · W[o, i]
+ *   backward    dX[b, i] += Σ_o dY[b, o] · W[o, i]            (with W before the update)
+ *               G[o, i]  = Σ_b dY[b, o] · X[b, i]             (the weight gradient)
+ *   update      W, m, v ← rule(W, G, m, v)                    (Adam, nn/optim.h)
+ *
+ * At B = 10 each weight takes part in 10 multiply-adds per product, while
+ * reading it costs 4 bytes (W) or 24 (W, m, v read and written): the step is
+ * bound by memory. sgemm packs W into a buffer before every product (W is
+ * read twice and written once per product), and sgemm-then-Adam writes G,
+ * reads it back and writes it again. Here each weight is touched by one
+ * pass for the forward and one for the backward: a 4 × 8 tile of W, m, v is
+ * loaded, the tile of G summed in registers (b = 0, 1, … in order), dX
+ * accumulated from the old tile, and the updated tile stored. G is never
+ * written to memory.
+ *
+ * Threads split the forward by rows and the backward by columns (each
+ * thread then owns a slice of dX as well): every output element is summed
+ * by one thread in the same order whatever the split, so results do not
+ * depend on the number of threads. The kernels use AVX2 and FMA when the CPU
+ * has them (checked at run time) and portable C otherwise; the two round
+ * the sums differently (fused multiply-adds), within a few ulp.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/parallel.h"
+#include "nn/layers.h"
+#include "nn/kernels.h"
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define RK_FUSED_AVX2 1
+#include <immintrin.h>
+#define RK_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+bool rk_linear_fused_simd(void)
+{
+#ifdef RK_FUSED_AVX2
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+/* A thread's share of a pass is at least this many weights. */
+enum { MIN_SHARE = 65536 };
+
+/* ------------------------------------------------------------------ forward */
+
+typedef struct fwd_job {
+    float *y;
+    const float *x, *w, *b;
+    size_t batch, in, out;
+} fwd_job;
+
+/* Portable: Y[b, o] = bias[o] + Σ_i X[b, i]·W[o, i], one dot product each. */
+static void fwd_rows_portable(void *ctx, size_t o0, size_t o1)
+{
+    const fwd_job *j = ctx;
+    for (size_t o = o0; o < o1; o++) {
+        const float *wo = j->w + o * j->in;
+        for (size_t b = 0; b < j->batch; b++) {
+            const float *xb = j->x + b * j->in;
+            float s = 0.0f;
+            for (size_t i = 0; i < j->in; i++)
+                s += xb[i] * wo[i];
+            j->y[b * j->out + o] = (j->b ? j->b[o] : 0.0f) + s;
+        }
+    }
+}
+
+#ifdef RK_FUSED_AVX2
+/* The sum of the 8 lanes of v. */
+static inline RK_AVX2 float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The sum of the columns past the last multiple of 8, added to the lanes' sum. */
+static inline RK_AVX2 float fwd_finish(__m256 acc, const float *x, const float *w, size_t i,
+                                       size_t in)
+{
+    float s = hsum8(acc);
+    for (; i < in; i++)
+        s = fmaf(x[i], w[i], s);
+    return s;
+}
+
+/* Row o of W against batch rows b … b+nb−1 (nb ≤ 4): four accumulators, one load
+ * of W for four FMAs. With nb < 4 the spare lanes repeat row b and are not
+ * stored — four independent chains keep the FMA unit busy, where a single
+ * accumulator would wait on each FMA's latency. */
+static inline RK_AVX2 void fwd_1x4_avx2(const fwd_job *j, size_t o, size_t b, size_t nb)
+{
+    const size_t in = j->in;
+    const float *wo = j->w + o * in, *x0 = j->x + b * in;
+    const float *x1 = nb > 1 ? x0 + in : x0, *x2 = nb > 2 ? x0 + 2 * in : x0;
+    const float *x3 = nb > 3 ? x0 + 3 * in : x0;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 8 <= in; i += 8) {
+        __m256 wv = _mm256_loadu_ps(wo + i);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x0 + i), wv, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x1 + i), wv, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x2 + i), wv, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x3 + i), wv, a3);
+    }
+    float bias = j->b ? j->b[o] : 0.0f, *y = j->y + b * j->out + o;
+    y[0] = bias + fwd_finish(a0, x0, wo, i, in);
+    if (nb > 1)
+        y[j->out] = bias + fwd_finish(a1, x1, wo, i, in);
+    if (nb > 2)
+        y[2 * j->out] = bias + fwd_finish(a2, x2, wo, i, in);
+    if (nb > 3)
+        y[3 * j->out] = bias + fwd_finish(a3, x3, wo, i, in);
+}
+
+static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
+{
+    const fwd_job *j = ctx;
+    for (size_t o = o0; o < o1; o++)
+        for (size_t b = 0; b < j->batch; b += 4)
+            fwd_1x4_avx2(j, o, b, j->batch - b < 4 ? j->batch - b : 4);
+}
+#endif
+
+void rk_linear_forward_fused(float *y, const float *x, const float *w, const float *b,
+                             size_t batch, size_t in, size_t out, bool simd)
+{
+    fwd_job j = { y, x, w, b, batch, in, out };
+    rk_parallel_fn fn = fwd_rows_portable;
+#ifdef RK_FUSED_AVX2
+    if (simd && rk_linear_fused_simd())
+        fn = fwd_rows_avx2;
+#else
+    (void)simd;
+#endif
+    rk_parallel_for(out, MIN_SHARE / (in ? in : 1) + 1, fn, &j);
+}
+
+/* --------------------------------------------------------- backward + update */
+
+typedef struct bwd_job {
+    rk_optim_rule rule;
+    float *w, *m, *v;       /* W and its state (rows × cols); v NULL for SGD */
+    float *dx;              /* (batch × cols) += dY·W, or NULL */
+    const float *dy, *x;    /* dY (batch × rows), X (batch × cols) */
+    size_t batch, rows, cols;
+} bwd_job;
+
+/* Portable: row by row, CHUNK columns at a time: G for the chunk, dX from the
+ * old weights, then the rule. */
+enum { CHUNK = 256 };
+
+static void bwd_cols_portable(void *ctx, size_t c0, size_t c1)
+{
+    const bwd_job *j = ctx;
+    float g[CHUNK];
+    for (size_t o = 0; o < j->rows; o++) {
+        size_t row = o * j->cols;
+        for (size_t i0 = c0; i0 < c1; i0 += CHUNK) {
+            size_t n = c1 - i0 < CHUNK ? c1 - i0 : CHUNK;
+            const float *wo = j->w + row + i0;
+            for (size_t k = 0; k < n; k++)
+                g[k] = 0.0f;
+            for (size_t b = 0; b < j->batch; b++) {
+                float d = j->dy[b * j->rows + o];
+                const float *xb = j->x + b * j->cols + i0;
+                for (size_t k = 0; k < n; k++)      // G[o, i] += dY[b, o]·X[b, i]
+                    g[k] += d * xb[k];
+                if (j->dx) {
+                    float *dxb = j->dx + b * j->cols + i0;
+                    for (size_t k = 0; k < n; k++)  // dX[b, i] += dY[b, o]·W[o, i]
+                        dxb[k] += d * wo[k];
+                }
+            }
+            rk_optim_rule_apply(&j->rule, j->w + row + i0, g, j->m + row + i0,
+                                j->v ? j->v + row + i0 : NULL, n);
+        }
+    }
+}
+
+/* Portable dX only: dX[b, :] += dY[b, o]·W[o, :] over the rows o in order. */
+static void dx_cols_portable(void *ctx, size_t c0, size_t c1)
+{
+    const bwd_job *j = ctx;
+    for (size_t o = 0; o < j->rows; o++) {
+        const float *wo = j->w + o * j->cols;
+        for (size_t b = 0; b < j->batch; b++) {
+            float d = j->dy[b * j->rows + o], *dxb = j->dx + b * j->cols;
+            for (size_t i = c0; i < c1; i++)
+                dxb[i] += d * wo[i];
+        }
+    }
+}
+
+#ifdef RK_FUSED_AVX2
+/* Adam on 8 weights with gradient g: the scalar rule's operations in the same
+ * order (no contraction), so given the same g the result is bit-identical. */
+static inline RK_AVX2 void adam8(const rk_optim_rule *r, float *p, float *m, float *v, __m256 g)
+{
+    __m256 b1 = _mm256_set1_ps(r->b1), c1 = _mm256_set1_ps(1.0f - r->b1);
+    __m256 b2 = _mm256_set1_ps(r->b2), c2 = _mm256_set1_ps(1.0f - r->b2);
+    __m256 mv = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m)), _mm256_mul_ps(c1, g));
+    __m256 vv = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v)),
+                              _mm256_mul_ps(_mm256_mul_ps(c2, g), g));
+    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vv), _mm256_set1_ps(r->inv_sqrt_bc2)),
+                               _mm256_set1_ps(r->eps));
+    __m256 upd = _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(r->step_size), mv), den);
+    _mm256_storeu_ps(m, mv);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(p, _mm256_sub_ps(_mm256_loadu_ps(p), upd));
+}
+
+/* Rows o … o+3, columns i … i+7: the tile of G in four registers and dX from the
+ * old tile, then Adam on each row of the tile. */
+static inline RK_AVX2 void tile4_avx2(const bwd_job *j, size_t o, size_t i)
+{
+    const size_t cols = j->cols, rows = j->rows;
+    const size_t at = o * cols + i;
+    const float *dy = j->dy + o;
+    __m256 w0 = _mm256_loadu_ps(j->w + at), w1 = _mm256_loadu_ps(j->w + at + cols);
+    __m256 w2 = _mm256_loadu_ps(j->w + at + 2 * cols), w3 = _mm256_loadu_ps(j->w + at + 3 * cols);
+    __m256 g0 = _mm256_setzero_ps(), g1 = g0, g2 = g0, g3 = g0;
+    for (size_t b = 0; b < j->batch; b++) {
+        const float *d = dy + b * rows;
+        __m256 d0 = _mm256_broadcast_ss(d), d1 = _mm256_broadcast_ss(d + 1);
+        __m256 d2 = _mm256_broadcast_ss(d + 2), d3 = _mm256_broadcast_ss(d + 3);
+        __m256 xv = _mm256_loadu_ps(j->x + b * cols + i);
+        g0 = _mm256_fmadd_ps(d0, xv, g0);            // G[o+r, i:i+8] += dY[b, o+r]·X[b, i:i+8]
+        g1 = _mm256_fmadd_ps(d1, xv, g1);
+        g2 = _mm256_fmadd_ps(d2, xv, g2);
+        g3 = _mm256_fmadd_ps(d3, xv, g3);
+        if (j->dx) {                                  // dX[b, i:i+8] += Σ_r dY[b, o+r]·W[o+r, i:i+8]
+            float *dxb = j->dx + b * cols + i;
+            __m256 s = _mm256_fmadd_ps(d0, w0, _mm256_loadu_ps(dxb));
+            s = _mm256_fmadd_ps(d1, w1, s);
+            s = _mm256_fmadd_ps(d2, w2, s);
+            _mm256_storeu_ps(dxb, _mm256_fmadd_ps(d3, w3, s));
+        }
+    }
+    adam8(&j->rule, j->w + at, j->m + at, j->v + at, g0);
+    adam8(&j->rule, j->w + at + cols, j->m + at + cols, j->v + at + cols, g1);
+    adam8(&j->rule, j->w + at + 2 * cols, j->m + at + 2 * cols, j->v + at + 2 * cols, g2);
+    adam8(&j->rule, j->w + at + 3 * cols, j->m + at + 3 * cols, j->v + at + 3 * cols, g3);
+}
+
+/* Row o, columns i … i+7. */
+static inline RK_AVX2 void tile1_avx2(const bwd_job *j, size_t o, size_t i)
+{
+    const size_t cols = j->cols, at = o * cols + i;
+    __m256 w0 = _mm256_loadu_ps(j->w + at), g = _mm256_setzero_ps();
+    for (size_t b = 0; b < j->batch; b++) {
+        __m256 d = _mm256_broadcast_ss(j->dy + b * j->rows + o);
+        g = _mm256_fmadd_ps(d, _mm256_loadu_ps(j->x + b * cols + i), g);
+        if (j->dx) {
+            float *dxb = j->dx + b * cols + i;
+            _mm256_storeu_ps(dxb, _mm256_fmadd_ps(d, w0, _mm256_loadu_ps(dxb)));
+        }
+    }
+    adam8(&j->rule, j->w + at, j->m + at, j->v + at, g);
+}
+
+/* Row o, column i alone (the columns past the last multiple of 8). */
+static RK_AVX2 void elem_avx2(const bwd_job *j, size_t o, size_t i)
+{
+    const size_t at = o * j->cols + i;
+    float w = j->w[at], g = 0.0f;
+    for (size_t b = 0; b < j->batch; b++) {
+        float d = j->dy[b * j->rows + o];
+        g = fmaf(d, j->x[b * j->cols + i], g);
+        if (j->dx)
+            j->dx[b * j->cols + i] = fmaf(d, w, j->dx[b * j->cols + i]);
+    }
+    rk_optim_rule_apply(&j->rule, j->w + at, &g, j->m + at, j->v + at, 1);
+}
+
+/* dX only (a frozen W, as under LoRA): rows o … o+3, columns i … i+7. */
+static inline RK_AVX2 void dx_tile4_avx2(const bwd_job *j, size_t o, size_t i)
+{
+    const size_t cols = j->cols, at = o * cols + i;
+    const float *dy = j->dy + o;
+    __m256 w0 = _mm256_loadu_ps(j->w + at), w1 = _mm256_loadu_ps(j->w + at + cols);
+    __m256 w2 = _mm256_loadu_ps(j->w + at + 2 * cols), w3 = _mm256_loadu_ps(j->w + at + 3 * cols);
+    for (size_t b = 0; b < j->batch; b++) {
+        const float *d = dy + b * j->rows;
+        float *dxb = j->dx + b * cols + i;
+        __m256 s = _mm256_fmadd_ps(_mm256_broadcast_ss(d), w0, _mm256_loadu_ps(dxb));
+        s = _mm256_fmadd_ps(_mm256_broadcast_ss(d + 1), w1, s);
+        s = _mm256_fmadd_ps(_mm256_broadcast_ss(d + 2), w2, s);
+        _mm256_storeu_ps(dxb, _mm256_fmadd_ps(_mm256_broadcast_ss(d + 3), w3, s));
+    }
+}
+
+static inline RK_AVX2 void dx_tile1_avx2(const bwd_job *j, size_t o, size_t i)
+{
+    __m256 w0 = _mm256_loadu_ps(j->w + o * j->cols + i);
+    for (size_t b = 0; b < j->batch; b++) {
+        float *dxb = j->dx + b * j->cols + i;
+        _mm256_storeu_ps(dxb, _mm256_fmadd_ps(_mm256_broadcast_ss(j->dy + b * j->rows + o), w0,
+                                              _mm256_loadu_ps(dxb)));
+    }
+}
+
+static RK_AVX2 void dx_elem(const bwd_job *j, size_t o, size_t i)
+{
+    float w = j->w[o * j->cols + i];
+    for (size_t b = 0; b < j->batch; b++)
+        j->dx[b * j->cols + i] = fmaf(j->dy[b * j->rows + o], w, j->dx[b * j->cols + i]);
+}
+
+static RK_AVX2 void dx_cols_avx2(void *ctx, size_t c0, size_t c1)
+{
+    const bwd_job *j = ctx;
+    size_t c8 = c0 + (c1 - c0) / 8 * 8, o = 0;
+    for (; o + 4 <= j->rows; o += 4) {
+        for (size_t i = c0; i < c8; i += 8)
+            dx_tile4_avx2(j, o, i);
+        for (size_t r = 0; r < 4; r++)
+            for (size_t i = c8; i < c1; i++)
+                dx_elem(j, o + r, i);
+    }
+    for (; o < j->rows; o++) {
+        for (size_t i = c0; i < c8; i += 8)
+            dx_tile1_avx2(j, o, i);
+        for (size_t i = c8; i < c1; i++)
+            dx_elem(j, o, i);
+    }
+}
+
+static RK_AVX2 void bwd_cols_avx2(void *ctx, size_t c0, size_t c1)
+{
+    const bwd_job *j = ctx;
+    size_t c8 = c0 + (c1 - c0) / 8 * 8;   // chunk boundaries are multiples of 8 but the last
+    size_t o = 0;
+    for (; o + 4 <= j->rows; o += 4) {
+        for (size_t i = c0; i < c8; i += 8)
+            tile4_avx2(j, o, i);
+        for (size_t r = 0; r < 4; r++)
+            for (size_t i = c8; i < c1; i++)
+                elem_avx2(j, o + r, i);
+    }
+    for (; o < j->rows; o++) {
+        for (size_t i = c0; i < c8; i += 8)
+            tile1_avx2(j, o, i);
+        for (size_t i = c8; i < c1; i++)
+            elem_avx2(j, o, i);
+    }
+}
+#endif
+
+rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, float *dx,
+                                        const float *dy, const float *x, size_t batch,
+                                        size_t rows, size_t cols, bool simd)
+{
+    if (!opt || !opt->m || !w || !dy || !x || batch == 0)
+        return RK_EINVAL;
+    if (opt->step < 1)
+        return RK_ESTATE;
+    size_t n;
+    if (!rk_size_mul(rows, cols, &n))
+        return RK_EOVERFLOW;
+    if (offset > opt->n || n > opt->n - offset)
+        return RK_ERANGE;
+    if (n == 0)
+        return RK_OK;
+    bwd_job j = { rk_optim_rule_get(opt), w, opt->m + offset,
+                  opt->v ? opt->v + offset : NULL, dx, dy, x, batch, rows, cols };
+    // a thread's share: whole 8-column strips, at least MIN_SHARE weights
+    size_t grain = (MIN_SHARE / rows + 7) / 8 * 8;
+    rk_parallel_fn fn = bwd_cols_portable;
+#ifdef RK_FUSED_AVX2
+    if (simd && opt->cfg.kind == RK_OPTIM_ADAM && rk_linear_fused_simd())
+        fn = bwd_cols_avx2;
+#else
+    (void)simd;
+#endif
+    rk_parallel_for(cols, grain ? grain : 8, fn, &j);
+    return RK_OK;
+}
+
+rk_status rk_optim_update_linear(rk_optim *opt, size_t offset, float *w, float *dx,
+                                 const float *dy, const float *x, size_t batch, size_t rows,
+                                 size_t cols)
+{
+    return rk_optim_update_linear_kernel(opt, offset, w, dx, dy, x, batch, rows, cols, true);
+}
+
+void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, size_t batch,
+                                 size_t in, size_t out, bool simd)
+{
+    if (!in || !out)
+        return;
+    bwd_job j = { .w = (float *)w, .dx = dx, .dy = dy, .batch = batch, .rows = out, .cols = in };
+    size_t grain = (MIN_SHARE / out + 7) / 8 * 8;
+    rk_parallel_fn fn = dx_cols_portable;
+#ifdef RK_FUSED_AVX2
+    if (simd && rk_linear_fused_simd())
+        fn = dx_cols_avx2;
+#else
+    (void)simd;
+#endif
+    rk_parallel_for(in, grain ? grain : 8, fn, &j);
+}
