@@ -1,17 +1,19 @@
-/* rsvd.c — randomized SVD by a Gaussian range finder with power iterations (HMT 2011). */
+/* rsvd.c — randomized SVD (HMT 2011): options, checks, the choice of precision and the
+ * mixed-precision guard; the sketch itself is in rsvd_sketch.c. */
 #include "linalg/rsvd.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/rng.h"
-#include "linalg/qr.h"
+#include "linalg/rsvd_internal.h"
 
 rk_rsvd_opts rk_rsvd_opts_default(size_t k)
 {
     return (rk_rsvd_opts){ .k = k, .oversample = 10, .power_iters = RK_RSVD_AUTO_ITERS, .seed = 0,
-                           .tol = 0.0 };
+                           .tol = 0.0, .precision = RK_RSVD_PREC_AUTO, .normalizer = RK_RSVD_NORM_AUTO,
+                           .align = RK_RSVD_ALIGN };
 }
 
 int rk_rsvd_power_iters(const rk_rsvd_opts *opts, size_t m, size_t n)
@@ -31,125 +33,66 @@ bool rk_rsvd_worthwhile(size_t m, size_t n, size_t k)
     return mn >= 512 && k >= 1 && k <= mn / 8;
 }
 
-/* *dst = op(a)·b freshly allocated (op = transpose when trans_a). */
-static rk_status product(rk_mat *dst, bool trans_a, const rk_mat *a, const rk_mat *b)
+/* Whether rk_rsvd() sketches an m×n matrix in float32 under @p prec. */
+static bool use_single(rk_rsvd_precision prec, size_t m, size_t n)
 {
-    rk_status st = rk_mat_create(dst, trans_a ? a->cols : a->rows, b->cols);
-    if (st)
-        return st;
-    st = rk_mat_gemm(trans_a, false, 1.0, a, b, 0.0, dst);
-    if (st)
-        rk_mat_free(dst);
-    return st;
-}
-
-/* Replace *q (orthonormal, rows×l) by an orthonormal basis of op(A)·q:
- * Q ← qr(op(A)·Q). One power half-step. */
-static rk_status apply_and_orthonormalise(rk_mat *q, bool trans_a, const rk_mat *a)
-{
-    rk_mat y = { 0 }, next = { 0 };
-    rk_status st = product(&y, trans_a, a, q);
-    if (st)
-        return st;
-    st = rk_qr_orthonormal(&next, &y);
-    rk_mat_free(&y);
-    if (st)
-        return st;
-    rk_mat_free(q);
-    *q = next;
-    return RK_OK;
-}
-
-/* out = the top k of A ≈ Q·B, B = Zᵀ, from the thin SVD of Z = Aᵀ·Q (n×l):
- *   Z = Uz·diag(s)·Wᵀ  ⇒  B = W·diag(s)·Uzᵀ,  so  U = Q·W[:, :k],  Vᵀ = Uz[:, :k]ᵀ.
- * zs->vt holds Wᵀ (l×l) and zs->u holds Uz (n×l). */
-static rk_status lift(rk_svd *out, const rk_mat *q, const rk_svd *zs, size_t k)
-{
-    out->s = rk_alloc(k * sizeof(double));
-    if (!out->s)
-        return RK_ENOMEM;
-    memcpy(out->s, zs->s, k * sizeof(double));
-    rk_mat ub = rk_mat_view_rows(&zs->vt, 0, k);     /* W[:, :k]ᵀ (k, l) */
-    rk_status st = rk_mat_create(&out->u, q->rows, k);
-    if (st == RK_OK)
-        st = rk_mat_gemm(false, true, 1.0, q, &ub, 0.0, &out->u); /* U = Q·W[:, :k] (m, k) */
-    if (st == RK_OK) {
-        rk_mat vk = rk_mat_view_cols(&zs->u, 0, k);  /* Uz[:, :k] = V[:, :k] (n, k) */
-        st = rk_mat_transpose(&out->vt, &vk);       /* Vᵀ (k, n) */
-    }
-    return st;
-}
-
-/* max_{j<k} |s_j − prev_j| ≤ tol·s_0: the top-k estimates have settled. */
-static bool settled(const double *s, const double *prev, size_t k, double tol)
-{
-    for (size_t j = 0; j < k; j++)
-        if (!(fabs(s[j] - prev[j]) <= tol * s[0]))
-            return false;
-    return true;
+    if (prec != RK_RSVD_PREC_AUTO)
+        return prec == RK_RSVD_PREC_MIXED;
+    size_t mn;
+    return rk_size_mul(m, n, &mn) && mn >= RK_RSVD_MIXED_MIN_ENTRIES;
 }
 
 /*
- * The range finder and the projection in one loop. Q = qr(A·Ω); then each
- * round computes Z = Aᵀ·Q, which is Bᵀ = (Qᵀ·A)ᵀ for the current Q, and either
- * stops there (iterations done, or with tol > 0 the singular values of Z
- * settled) or continues the power iteration with Q = qr(A·qr(Z)). So B costs
- * no product of its own: 2q + 2 products of A in all (fewer when it stops early).
+ * The mixed-precision guard. A float32 sketch perturbs the subspace by about
+ * u_f·‖A‖ (u_f = 2⁻²⁴ for the rounding of A, times a modest growth factor in
+ * the products), while the rank-k error is ‖A − A_k‖ ≥ the optimum. When
+ * that error is a sizeable fraction of ‖A‖_F the perturbation is invisible;
+ * when it is tiny (A is nearly of rank ≤ k) the float subspace may be the
+ * limit. The error is known exactly without touching A again:
+ *   ‖A − U_k·S_k·V_kᵀ‖_F² = ‖A‖_F² − Σ_{i<k} s_i²   (Q orthonormal, B = QᵀA),
+ * all in units of the scaled A. Refine in double below RK_RSVD_MIXED_GUARD.
  */
-static rk_status rsvd_core(rk_svd *out, const rk_mat *a, size_t k, size_t l, int iters,
-                           double tol, uint64_t seed, rk_rsvd_stats *stats)
+static bool needs_refinement(const rsvd_run *run, const rk_svd *out)
 {
-    rk_mat q = { 0 }, z = { 0 };
-    rk_svd zs = { 0 };
-    double *prev = NULL;
-    rk_status st = rk_mat_create(&q, a->cols, l); /* Ω (n, l) */
-    if (st)
-        return st;
-    rk_rng rng;
-    rk_rng_seed(&rng, seed);
-    rk_mat_fill_normal(&q, &rng);
-    st = apply_and_orthonormalise(&q, false, a); /* Q = qr(A·Ω) (m, l) */
-    stats->products = 1;
-    if (st == RK_OK && tol > 0.0 && !(prev = rk_alloc(k * sizeof(double))))
-        st = RK_ENOMEM;
-    for (int i = 0; st == RK_OK; i++) {
-        st = product(&z, true, a, &q); /* Z = Aᵀ·Q = Bᵀ (n, l) */
-        if (st)
-            break;
-        stats->products++;
-        stats->power_iters = i;
-        bool last = i == iters;
-        if (last || tol > 0.0) {
-            st = rk_svd_decomp(&zs, &z, RK_SVD_THIN);
-            if (st)
-                break;
-            if (last || (i > 0 && settled(zs.s, prev, k, tol))) {
-                st = lift(out, &q, &zs, k);
-                break;
-            }
-            memcpy(prev, zs.s, k * sizeof(double));
-            rk_svd_free(&zs);
-        }
-        rk_mat next = { 0 };
-        st = rk_qr_orthonormal(&next, &z); /* qr(Aᵀ·Q) (n, l) */
-        rk_mat_free(&z);
-        if (st)
-            break;
-        rk_mat_free(&q);
-        q = next;
-        st = apply_and_orthonormalise(&q, false, a); /* Q = qr(A·Q) (m, l) */
-        stats->products++;
+    double kept = 0.0;
+    for (size_t i = 0; i < run->k; i++)
+        kept += (run->scale * out->s[i]) * (run->scale * out->s[i]);
+    double err2 = run->fro2 - kept;
+    return run->fro2 > 0.0 && err2 <= RK_RSVD_MIXED_GUARD * RK_RSVD_MIXED_GUARD * run->fro2;
+}
+
+/* l = k + p, rounded up to a multiple of align when that adds at most l/4
+ * columns, at most mn (k ≤ mn); without overflow. */
+static size_t sketch_width(size_t k, size_t p, size_t align, size_t mn)
+{
+    if (p >= mn - k)
+        return mn;
+    size_t l = k + p;
+    if (align > 1 && l % align != 0) {
+        size_t up = align - l % align;
+        if (up <= l / 4)
+            l = up >= mn - l ? mn : l + up;
     }
-    rk_free(prev);
-    rk_svd_free(&zs);
-    rk_mat_free(&z);
-    rk_mat_free(&q);
-    return st;
+    return l;
 }
 
 rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
 {
     return rk_rsvd_with_stats(out, a, opts, NULL);
+}
+
+static rk_status check_args(const rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
+{
+    if (!out || !a || !opts || opts->power_iters < RK_RSVD_AUTO_ITERS ||
+        opts->power_iters > 1000 || !(opts->tol >= 0.0) ||
+        (unsigned)opts->precision > (unsigned)RK_RSVD_PREC_MIXED ||
+        (unsigned)opts->normalizer > (unsigned)RK_RSVD_NORM_LU)
+        return RK_EINVAL;
+    if (opts->k > (a->rows < a->cols ? a->rows : a->cols))
+        return RK_ERANGE;
+    if (a->rows > INT_MAX || a->cols > INT_MAX || a->stride > INT_MAX)
+        return RK_EOVERFLOW; /* BLAS and LAPACK take int dimensions */
+    return RK_OK;
 }
 
 rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts,
@@ -158,37 +101,55 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
     rk_rsvd_stats ignored;
     if (!stats)
         stats = &ignored;
-    *stats = (rk_rsvd_stats){ 0, 0 };
+    *stats = (rk_rsvd_stats){ 0 };
     if (!out)
         return RK_EINVAL;
     memset(out, 0, sizeof *out);
-    if (!a || !opts || opts->power_iters < RK_RSVD_AUTO_ITERS || opts->power_iters > 1000 ||
-        !(opts->tol >= 0.0))
-        return RK_EINVAL;
+    rk_status st = check_args(out, a, opts);
+    if (st)
+        return st;
     size_t m = a->rows, n = a->cols, mn = m < n ? m : n, k = opts->k;
-    if (k > mn)
-        return RK_ERANGE;
-    if (!rk_mat_is_finite(a))
+    bool single = k > 0 && use_single(opts->precision, m, n);
+    if (!single && !rk_mat_is_finite(a)) /* a float32 sketch checks A as it converts it */
         return RK_ENONFINITE;
     out->m = m;
     out->n = n;
     out->k = k;
     if (k == 0) {
-        rk_status st = rk_mat_create(&out->u, m, 0);
+        st = rk_mat_create(&out->u, m, 0);
         if (st == RK_OK)
             st = rk_mat_create(&out->vt, 0, n);
         if (st)
             rk_svd_free(out);
         return st;
     }
-    size_t l = opts->oversample > mn - k ? mn : k + opts->oversample;
-
-    rk_status st = rsvd_core(out, a, k, l, rk_rsvd_power_iters(opts, m, n), opts->tol, opts->seed,
-                             stats);
+    rsvd_run run = {
+        .a = a, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
+        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
+        .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = single,
+        .scale = 1.0, .seed = opts->seed,
+    };
+    run.stats.columns = run.l;
+    st = rsvd_sketch_run(out, &run);
+    if (st == RK_OK && run.single) {
+        run.stats.mixed = true;
+        if (needs_refinement(&run, out)) {
+            rsvd_run ref = run;
+            ref.single = false;
+            ref.start = run.q;
+            rk_svd_free(out);
+            out->m = m, out->n = n, out->k = k;
+            st = rsvd_sketch_run(out, &ref);
+            run.stats = ref.stats;
+            run.stats.refined = true;
+        }
+    }
+    rk_free(run.q);
     if (st) {
         rk_svd_free(out);
         memset(out, 0, sizeof *out);
-        *stats = (rk_rsvd_stats){ 0, 0 };
+        return st;
     }
-    return st;
+    *stats = run.stats;
+    return RK_OK;
 }

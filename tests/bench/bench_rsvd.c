@@ -1,64 +1,128 @@
 /*
- * bench_rsvd.c — randomized SVD against the exact SVD on large low-rank-plus-
- * noise matrices (a benchmark, not a test: it prints figures, asserts nothing).
+ * bench_rsvd.c — ranklab's randomized SVD against scikit-learn's
+ * randomized_svd and against the exact SVD, on the same low-rank-plus-noise
+ * matrices, timed call by call in one run (a benchmark: it prints tables,
+ * asserts nothing).
  *
- * For each n (default 2048 and 4096) it builds A = G1·diag(d)·G2ᵀ/n + σ·E with
- * Gaussian G1, G2 (n×64), d_i = 100·0.9^i and noise σ = 0.01, then times in
- * the same run:
- *   - the exact SVD, values only and with (thin) vectors (rk_svd_decomp),
- *   - rk_rsvd for k = 8 and 32 (defaults: p = 10, q = 7), best of 3, once
- *     with the fixed q and once stopping early at tol = 1e-6,
- * and reports the ratio exact/randomized (wall clock and process CPU time)
- * and how far the relative Frobenius error ‖A − U_k·S_k·V_kᵀ‖_F/‖A‖_F lies
- * above the optimal (Eckart–Young) one "opt".
+ * For each n (default 2048 and 4096) it builds A = G1·diag(d)·G2ᵀ/n + σ·E
+ * with Gaussian G1, G2 (n×64), d_i = 100·0.9^i and noise σ = 0.01, writes it
+ * with rk_npy_write for the scikit-learn peer (rsvd_sklearn.py, a co-process,
+ * see peer.h), times the exact SVD once (values only, and with thin vectors;
+ * rk_svd_decomp) and then, for k = 8 and 32, calls in rotating order
+ *   - scikit-learn's randomized_svd with its defaults (p = 10, n_iter 'auto'
+ *     = 7 here, LU normaliser),
+ *   - rk_rsvd in several configurations (precision, normaliser, early stop),
+ *     all with p = 10 and the same q = 7,
+ * REPS times each, and reports medians and the ratios
+ *   ×sklearn = scikit-learn's time / this time   (≥ 2: twice as fast),
+ *   ×vals, ×usv = exact SVD's time / this time,
+ * and err/opt − 1, how far the relative Frobenius error
+ * ‖A − U_k·S_k·V_kᵀ‖_F/‖A‖_F lies above the optimal (Eckart–Young) one,
+ * √(Σ_{i>k} σ_i²)/‖A‖_F from the exact singular values; both sides' errors
+ * are computed the same way, after the clock stopped.
  *
- * usage: bench_rsvd [--save DIR] [N ...]
- *   --save DIR   also write DIR/lowrank_N.npy (float64, N×N) and
- *                DIR/lowrank_N.txt (per line: k, optimal error, ranklab's
- *                wall and CPU time, its error, mode, power iterations) for
- *                tests/bench/rsvd_sklearn.py.
+ * usage: bench_rsvd [--peer SCRIPT] [--python PATH] [--sizes N,...] [--threads T]
+ *                   [--reps R] [--save DIR] [--no-vectors]
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <unistd.h>
 
+#include "benchutil.h"
+#include "peer.h"
 #include "ranklab.h"
 
-#ifdef RK_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
-
-enum { SIGNAL_RANK = 64, REPEATS = 3 };
-#define TOL 1e-6 /* early-stop tolerance of the second mode */
+enum { SIGNAL_RANK = 64, MAX_SIZES = 8, MAX_REPS = 9, NVARIANTS = 7, SIDES = NVARIANTS + 1 };
+#define TOL 1e-6 /* early-stop tolerance of the tol variants */
 static const size_t ks[] = { 8, 32 };
 
-/* Wall-clock and process CPU seconds. On a shared machine the CPU time of a
- * single-threaded run is the steadier measure of the work done; with more
- * BLAS threads it adds up their (partly spinning) time. */
-typedef struct stamp {
-    double wall, cpu;
-} stamp;
+/* The ranklab configurations; the first listed is the default of rk_rsvd_opts_default(). */
+typedef struct variant {
+    const char *name;
+    rk_rsvd_precision prec;
+    rk_rsvd_normalizer norm;
+    double tol;
+    size_t align;
+} variant;
 
-static double clock_s(clockid_t id)
+static const variant variants[NVARIANTS] = {
+    { "ranklab default (mixed LU)", RK_RSVD_PREC_AUTO, RK_RSVD_NORM_AUTO, 0.0, RK_RSVD_ALIGN },
+    { "ranklab mixed QR", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_QR, 0.0, RK_RSVD_ALIGN },
+    { "ranklab mixed LU, align 1", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_LU, 0.0, 1 },
+    { "ranklab mixed tol 1e-6", RK_RSVD_PREC_MIXED, RK_RSVD_NORM_QR, TOL, RK_RSVD_ALIGN },
+    { "ranklab double LU", RK_RSVD_PREC_DOUBLE, RK_RSVD_NORM_LU, 0.0, RK_RSVD_ALIGN },
+    { "ranklab double QR, align 1", RK_RSVD_PREC_DOUBLE, RK_RSVD_NORM_QR, 0.0, 1 },
+    { "ranklab double tol, align 1", RK_RSVD_PREC_DOUBLE, RK_RSVD_NORM_QR, TOL, 1 },
+};
+
+typedef struct options {
+    size_t sizes[MAX_SIZES];
+    int nsizes, threads, reps;
+    bool vectors;
+    const char *peer, *python, *save;
+} options;
+
+/* Timings of one side at one (n, k). */
+typedef struct side {
+    int reps;
+    double wall[MAX_REPS], cpu[MAX_REPS];
+    double err;            /* relative error of the first call */
+    rk_rsvd_stats stats;   /* ranklab sides */
+} side;
+
+static void usage(FILE *f)
 {
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    fprintf(f, "usage: bench_rsvd [--peer SCRIPT] [--python PATH] [--sizes N,...] [--threads T] "
+               "[--reps R] [--save DIR] [--no-vectors]\n");
 }
 
-static stamp now(void)
+static int parse_sizes(const char *s, options *o)
 {
-    return (stamp){ clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_PROCESS_CPUTIME_ID) };
+    char *end;
+    o->nsizes = 0;
+    while (*s && o->nsizes < MAX_SIZES) {
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 64 || v > 16384 || (*end && *end != ','))
+            return -1;
+        o->sizes[o->nsizes++] = (size_t)v;
+        s = *end ? end + 1 : end;
+    }
+    return *s || o->nsizes == 0 ? -1 : 0;
 }
 
-static stamp since(stamp t0)
+static int parse_args(int argc, char **argv, options *o)
 {
-    stamp t1 = now();
-    return (stamp){ t1.wall - t0.wall, t1.cpu - t0.cpu };
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (options){ { 2048, 4096 }, 2, 1, 3, true, NULL, "/usr/bin/python3", NULL };
+    o->threads = env && atoi(env) > 0 ? atoi(env) : (ncpu > 0 ? (int)ncpu : 1);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--peer") && arg)
+            o->peer = argv[++i];
+        else if (!strcmp(argv[i], "--python") && arg)
+            o->python = argv[++i];
+        else if (!strcmp(argv[i], "--save") && arg)
+            o->save = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && arg && atoi(arg) > 0)
+            o->threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && arg && atoi(arg) > 0 && atoi(arg) <= MAX_REPS)
+            o->reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--sizes") && arg) {
+            if (parse_sizes(argv[++i], o))
+                return -1;
+        } else if (!strcmp(argv[i], "--no-vectors"))
+            o->vectors = false;
+        else if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            exit(0);
+        } else
+            return -1;
+    }
+    return 0;
 }
 
 static void die(const char *what, rk_status st)
@@ -116,10 +180,126 @@ static double recon_error(const rk_mat *a, const rk_svd *f, size_t k)
     return e;
 }
 
-static void save_npy(const char *dir, size_t n, const rk_mat *a)
+/* One timed call of side @p si (0: scikit-learn, 1 + v: variant v) for the top k. */
+static bool call_side(int si, side *sd, const rk_mat *a, size_t k, int rep, bench_peer *peer)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/lowrank_%zu.npy", dir, n);
+    double fro = rk_mat_norm_fro(a);
+    if (si == 0) {
+        char req[128], reply[256];
+        double w, c, err;
+        snprintf(req, sizeof req, "rsvd %zu %d auto", k, rep);
+        if (!bench_peer_ask(peer, req, reply, sizeof reply) ||
+            sscanf(reply, "time %lf %lf %lf", &w, &c, &err) != 3) {
+            fprintf(stderr, "bench_rsvd: scikit-learn peer failed (%s)\n", reply);
+            return false;
+        }
+        sd->wall[sd->reps] = w;
+        sd->cpu[sd->reps] = c;
+        if (sd->reps++ == 0)
+            sd->err = err;
+        return true;
+    }
+    const variant *v = &variants[si - 1];
+    rk_rsvd_opts o = rk_rsvd_opts_default(k);
+    o.precision = v->prec;
+    o.normalizer = v->norm;
+    o.tol = v->tol;
+    o.align = v->align;
+    o.seed = (uint64_t)rep;
+    rk_svd f = { 0 };
+    double w0 = bench_now(), c0 = bench_cpu_seconds();
+    rk_status st = rk_rsvd_with_stats(&f, a, &o, &sd->stats);
+    sd->wall[sd->reps] = bench_now() - w0;
+    sd->cpu[sd->reps] = bench_cpu_seconds() - c0;
+    if (st)
+        die("rk_rsvd", st);
+    if (sd->reps++ == 0)
+        sd->err = recon_error(a, &f, k) / fro;
+    rk_svd_free(&f);
+    return true;
+}
+
+static double med(const double *v, int n)
+{
+    double tmp[MAX_REPS];
+    memcpy(tmp, v, (size_t)n * sizeof *v);
+    return bench_median(tmp, (size_t)n);
+}
+
+/* The rows of one (n, k): every side, with its ratios to scikit-learn and the exact SVD. */
+static void print_point(size_t n, size_t k, const side *sides, bool have_peer, double opt,
+                        double t_vals, double t_usv)
+{
+    double skl = have_peer ? med(sides[0].wall, sides[0].reps) : 0.0;
+    double skl_cpu = have_peer ? med(sides[0].cpu, sides[0].reps) : 0.0;
+    for (int si = have_peer ? 0 : 1; si < SIDES; si++) {
+        const side *sd = &sides[si];
+        double w = med(sd->wall, sd->reps), c = med(sd->cpu, sd->reps);
+        char prods[32] = "16";
+        rk_rsvd_opts dflt = rk_rsvd_opts_default(k);
+        int q = rk_rsvd_power_iters(&dflt, n, n); /* scikit-learn's n_iter='auto' rule */
+        size_t l = k + 10;
+        if (si > 0) {
+            q = sd->stats.power_iters;
+            l = sd->stats.columns;
+            snprintf(prods, sizeof prods, "%d/%d", sd->stats.products_single, sd->stats.products);
+        } else {
+            snprintf(prods, sizeof prods, "0/%d", 2 * q + 2);
+        }
+        printf("%5zu %3zu  %-28s %3zu %2d %7s %8.1f", n, k,
+               si ? variants[si - 1].name : "scikit-learn (LU, default)", l, q, prods, 1e3 * w);
+        if (have_peer)
+            printf(" %7.2fx %7.2fx", skl / w, skl_cpu / c);
+        else
+            printf(" %8s %8s", "-", "-");
+        printf(" %7.1fx", t_vals / w);
+        if (t_usv > 0)
+            printf(" %7.1fx", t_usv / w);
+        else
+            printf(" %8s", "-");
+        printf(" %10.1e\n", sd->err / opt - 1.0);
+    }
+    /* the default (side 1) in words; at 4096², k = 32 against the goals */
+    const side *d = &sides[1];
+    double w = med(d->wall, d->reps), r_skl = have_peer ? skl / w : 0.0;
+    double r_exact = (t_usv > 0 ? t_usv : t_vals) / w, e = d->err / opt - 1.0;
+    printf("%5zu %3zu  -> default: ", n, k);
+    if (have_peer)
+        printf("%.2fx scikit-learn's speed, ", r_skl);
+    printf("%.0fx the exact SVD's%s, err/opt-1 %.1e", r_exact, t_usv > 0 ? " with vectors" : " (values)",
+           e);
+    if (n == 4096 && k == 32)
+        printf(" -- goals >= 2x scikit-learn: %s, >= 10x exact: %s, err within 1%%: %s",
+               !have_peer ? "not measured" : r_skl >= 2.0 ? "met" : "NOT met",
+               r_exact >= 10.0 ? "met" : "NOT met", e < 0.01 ? "met" : "NOT met");
+    printf("\n");
+}
+
+/* Start the scikit-learn peer with the same thread count; NULL when unavailable. */
+static bench_peer *start_peer(bench_peer *peer, const options *o)
+{
+    if (!o->peer) {
+        printf("  scikit-learn peer: not given (--peer SCRIPT): ranklab alone\n");
+        return NULL;
+    }
+    char threads[32], env_threads[64], reply[4096];
+    snprintf(threads, sizeof threads, "%d", o->threads);
+    snprintf(env_threads, sizeof env_threads, "OPENBLAS_NUM_THREADS=%d", o->threads);
+    char *argv[] = { (char *)o->python, (char *)o->peer, "--threads", threads, NULL };
+    const char *env[] = { env_threads, NULL };
+    if (!bench_peer_start(peer, argv, env) || !bench_peer_read(peer, reply, sizeof reply) ||
+        strncmp(reply, "ready ", 6) != 0) {
+        bench_peer_stop(peer);
+        printf("  scikit-learn peer: %s %s did not start (scikit-learn missing? "
+               "`scripts/install-deps.sh peers`): ranklab alone\n", o->python, o->peer);
+        return NULL;
+    }
+    printf("  scikit-learn: %s\n", reply + 6);
+    return peer;
+}
+
+static void save_npy(const char *path, const rk_mat *a)
+{
     rk_err err;
     rk_status st = rk_npy_write(path, a, RK_DT_F64, &err);
     if (st) {
@@ -128,120 +308,114 @@ static void save_npy(const char *dir, size_t n, const rk_mat *a)
     }
 }
 
-static void bench_size(size_t n, const char *save_dir)
+static bool bench_size(size_t n, const options *o, const char *dir, bench_peer *peer)
 {
     rk_mat a = { 0 };
     make_matrix(&a, n, 2024 + n);
     double fro = rk_mat_norm_fro(&a);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lowrank_%zu.npy", o->save ? o->save : dir, n);
+    save_npy(path, &a);
+    char req[4200], reply[256] = "";
+    snprintf(req, sizeof req, "load %s", path);
+    if (peer && (!bench_peer_ask(peer, req, reply, sizeof reply) || strncmp(reply, "ok ", 3))) {
+        fprintf(stderr, "bench_rsvd: the peer could not load %s: %s\n", path, reply);
+        return false;
+    }
+    if (!o->save)
+        unlink(path);
 
     rk_svd vals = { 0 }, full = { 0 };
-    stamp t0 = now();
+    double t0 = bench_now();
     rk_status st = rk_svd_decomp(&vals, &a, RK_SVD_VALUES);
-    stamp t_vals = since(t0);
+    double t_vals = bench_now() - t0, t_usv = 0.0;
     if (st)
         die("exact SVD (values)", st);
-    t0 = now();
-    st = rk_svd_decomp(&full, &a, RK_SVD_THIN);
-    stamp t_full = since(t0);
-    if (st)
-        die("exact SVD (vectors)", st);
-    rk_svd_free(&full);
-
-    FILE *txt = NULL;
-    if (save_dir) {
-        save_npy(save_dir, n, &a);
-        char path[4096];
-        snprintf(path, sizeof path, "%s/lowrank_%zu.txt", save_dir, n);
-        txt = fopen(path, "w");
-        if (!txt) {
-            fprintf(stderr, "bench_rsvd: %s: %s\n", path, strerror(errno));
-            exit(1);
-        }
+    if (o->vectors) {
+        t0 = bench_now();
+        st = rk_svd_decomp(&full, &a, RK_SVD_THIN);
+        t_usv = bench_now() - t0;
+        if (st)
+            die("exact SVD (vectors)", st);
+        rk_svd_free(&full);
     }
+    printf("  n=%zu: exact SVD %.2f s (values)%s\n", n, t_vals, o->vectors ? "" : ", vectors skipped");
+    if (o->vectors)
+        printf("  n=%zu: exact SVD %.2f s (thin vectors)\n", n, t_usv);
+    fflush(stdout);
     for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
         size_t k = ks[t];
         double opt = 0.0;
         for (size_t i = k; i < vals.k; i++)
             opt += (vals.s[i] / fro) * (vals.s[i] / fro);
         opt = sqrt(opt);
-        /* mode 0: q by scikit-learn's rule (its defaults); mode 1: the same
-         * maximum with the early stop at tol = TOL */
-        for (int mode = 0; mode < 2; mode++) {
-            rk_rsvd_opts o = rk_rsvd_opts_default(k);
-            o.tol = mode ? TOL : 0.0;
-            rk_rsvd_stats stats = { 0, 0 };
-            stamp best = { INFINITY, INFINITY };
-            double err = 0.0;
-            for (int rep = 0; rep < REPEATS; rep++) {
-                rk_svd f = { 0 };
-                t0 = now();
-                st = rk_rsvd_with_stats(&f, &a, &o, &stats);
-                stamp dt = since(t0);
-                if (st)
-                    die("randomized SVD", st);
-                best.wall = fmin(best.wall, dt.wall);
-                best.cpu = fmin(best.cpu, dt.cpu);
-                if (rep == 0)
-                    err = recon_error(&a, &f, k) / fro;
-                rk_svd_free(&f);
+        side sides[SIDES];
+        memset(sides, 0, sizeof sides);
+        for (int rep = 0; rep < o->reps; rep++)
+            for (int j = 0; j < SIDES; j++) {
+                int si = (j + rep * 3) % SIDES; /* rotate the order from round to round */
+                if (si == 0 && !peer)
+                    continue;
+                if (o->threads > 1)
+                    bench_settle();
+                if (!call_side(si, &sides[si], &a, k, rep, peer))
+                    return false;
             }
-            printf("%5zu %3zu %-5s %2d | %7.2f %7.2f %7.3f %6.1fx %6.1fx | %7.2f %7.2f %7.3f %6.1fx "
-                   "%6.1fx | %9.3e %9.1e\n",
-                   n, k, mode ? "tol" : "fixed", stats.power_iters, t_vals.wall, t_full.wall,
-                   best.wall, t_vals.wall / best.wall, t_full.wall / best.wall, t_vals.cpu,
-                   t_full.cpu, best.cpu, t_vals.cpu / best.cpu, t_full.cpu / best.cpu, opt,
-                   err / opt - 1.0);
-            fflush(stdout);
-            if (txt)
-                fprintf(txt, "%zu %.17g %.9g %.9g %.17g %s %d\n", k, opt, best.wall, best.cpu, err,
-                        mode ? "tol" : "fixed", stats.power_iters);
-        }
-    }
-    if (txt && fclose(txt) != 0) {
-        fprintf(stderr, "bench_rsvd: writing %s/lowrank_%zu.txt failed\n", save_dir, n);
-        exit(1);
+        print_point(n, k, sides, peer != NULL, opt, t_vals, t_usv);
+        fflush(stdout);
     }
     rk_svd_free(&vals);
     rk_mat_free(&a);
+    return true;
 }
 
 int main(int argc, char **argv)
 {
-    const char *save_dir = NULL;
-    size_t sizes[16], nsizes = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--save") == 0 && i + 1 < argc) {
-            save_dir = argv[++i];
-            if (mkdir(save_dir, 0777) != 0 && errno != EEXIST) {
-                fprintf(stderr, "bench_rsvd: %s: %s\n", save_dir, strerror(errno));
-                return 1;
-            }
-        } else if (nsizes < 16 && atol(argv[i]) >= 64) {
-            sizes[nsizes++] = (size_t)atol(argv[i]);
-        } else {
-            fprintf(stderr, "usage: bench_rsvd [--save DIR] [N ...]   (N ≥ 64)\n");
-            return 2;
-        }
+    options o;
+    if (parse_args(argc, argv, &o)) {
+        usage(stderr);
+        return 2;
     }
-    if (nsizes == 0) {
-        sizes[0] = 2048;
-        sizes[1] = 4096;
-        nsizes = 2;
+    int seen = bench_blas_set_threads(o.threads);
+    printf("bench_rsvd: rk_rsvd vs scikit-learn's randomized_svd vs the exact SVD, same matrices, "
+           "interleaved in one run\n");
+    printf("  ranklab: threads=%d%s core=%s\n", o.threads, seen > 0 ? "" : " (asked; not settable)",
+           bench_blas_core());
+    char dir[] = "/tmp/ranklab-bench-rsvd-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("bench_rsvd: mkdtemp");
+        return 1;
     }
-#ifdef RK_HAVE_OPENBLAS
-    printf("# BLAS: OpenBLAS, core %s, %d threads\n", openblas_get_corename(), openblas_get_num_threads());
-#endif
-    printf("# randomized SVD (p = 10, best of %d) vs exact SVD (gesdd, one run each), same process\n",
-           REPEATS);
-    printf("# fixed: q by scikit-learn's rule (7 for these k); tol: same maximum, early stop at %.0e\n",
-           TOL);
-    printf("# A = low rank (64, σ_i ∝ 0.9^i) + 0.01·noise; err = ‖A − A_k‖_F/‖A‖_F, opt = Eckart–Young\n");
-    printf("%5s %3s %-5s %2s | %-46s | %-46s | %9s %9s\n", "", "", "", "",
-           "wall clock: exact values, with vectors, rsvd", "process CPU: the same", "", "");
-    printf("%5s %3s %-5s %2s | %7s %7s %7s %7s %7s | %7s %7s %7s %7s %7s | %9s %9s\n", "n", "k",
-           "mode", "q", "vals[s]", "usv[s]", "rsvd[s]", "×vals", "×usv", "vals[s]", "usv[s]",
-           "rsvd[s]", "×vals", "×usv", "opt", "err/opt-1");
-    for (size_t i = 0; i < nsizes; i++)
-        bench_size(sizes[i], save_dir);
-    return 0;
+    if (o.save && mkdir(o.save, 0777) != 0 && access(o.save, W_OK) != 0) {
+        perror("bench_rsvd: --save");
+        return 1;
+    }
+    bench_peer peer_store;
+    bench_peer *peer = start_peer(&peer_store, &o);
+    printf("  A = low rank (64, σ_i ∝ 0.9^i) + 0.01·noise, n×n; p >= 10 and the same q on every side; "
+           "%d calls per side, order rotated; medians\n", o.reps);
+    bench_print_load("  before: ");
+    double t_start = bench_now();
+    printf("\n%5s %3s  %-28s %3s %2s %7s %8s %8s %8s %8s %8s %10s\n", "n", "k", "method", "l", "q", "f32/all",
+           "ms", "×sklearn", "cpu×skl", "×vals", "×usv", "err/opt-1");
+    fflush(stdout);
+    bool ok = true;
+    for (int i = 0; i < o.nsizes && ok; i++)
+        ok = bench_size(o.sizes[i], &o, dir, peer);
+    if (peer)
+        bench_peer_stop(peer);
+    rmdir(dir);
+    printf("\nl           sketch columns: k + 10, rounded up to a multiple of 16 (opts.align, the default)\n"
+           "            when that adds at most a quarter; align 1: never\n"
+           "q           power iterations run (scikit-learn: n_iter='auto', 7 for k < 0.1·n, else 4)\n"
+           "f32/all     products with A in float32 / all products with A\n"
+           "ms          median wall-clock time of one call\n"
+           "×sklearn    scikit-learn's median time / this one (goal for the default: >= 2)\n"
+           "cpu×skl     the same with process CPU time\n"
+           "×vals ×usv  the exact SVD's time (values only / thin vectors, one call) / this one "
+           "(goal at n=4096, k=32: >= 10)\n"
+           "err/opt-1   relative Frobenius error / the optimal rank-k one − 1 (goal: < 0.01)\n");
+    bench_print_load("after: ");
+    printf("total %.1f s\n", bench_now() - t_start);
+    return ok ? 0 : 1;
 }

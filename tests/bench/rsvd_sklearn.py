@@ -1,76 +1,93 @@
 #!/usr/bin/python3
-"""rsvd_sklearn.py DIR — scikit-learn's randomized_svd on the matrices bench_rsvd saved.
+"""rsvd_sklearn.py — scikit-learn's side of bench_rsvd: sklearn.utils.extmath.randomized_svd
+on the matrices bench_rsvd wrote as .npy, one timed call per request, so the two sides can
+be interleaved call by call in one run and compared as ratios.
 
-bench_rsvd --save DIR writes DIR/lowrank_N.npy (float64, N×N, with
-ranklab's .npy writer) and DIR/lowrank_N.txt (lines: k, optimal relative
-error, ranklab's best wall and CPU time, its relative error, mode "fixed" or
-"tol", power iterations). For each (N, k) this times
-sklearn.utils.extmath.randomized_svd with its defaults (n_oversamples=10,
-n_iter='auto', power_iteration_normalizer='auto' = LU) and with the QR
-normalizer ranklab uses, best of 3, and prints for each ranklab mode the time
-ratios ranklab/sklearn, wall clock and process CPU (below 1: ranklab is
-faster), and how far each relative error lies above the optimum (err/opt − 1).
+bench_rsvd starts this script with a pipe on stdin and stdout and speaks a line
+protocol (one request, one reply):
+
+  (start)              -> "ready sklearn=V numpy=V threads=T core=C"
+  "load PATH"          -> "ok ROWS COLS"        (numpy.load; float64, C order)
+  "rsvd K SEED NORM"   -> "time WALL CPU ERR"   (one randomized_svd(A, K, random_state=SEED,
+                                                 power_iteration_normalizer=NORM) call with its
+                                                 other defaults: n_oversamples=10,
+                                                 n_iter='auto'; wall and process-CPU seconds;
+                                                 ERR = ‖A − U·diag(s)·Vᵀ‖_F / ‖A‖_F, computed
+                                                 after the clock stopped, as bench_rsvd does)
+  "quit"               -> exits
+
+usage: rsvd_sklearn.py --threads T
+The BLAS thread count is set both ways numpy honours: OPENBLAS_NUM_THREADS (set by
+bench_rsvd in this process's environment before numpy loads) and threadpoolctl.
 Run with Debian's /usr/bin/python3 (python3-sklearn).
 """
-import glob
+import argparse
 import os
-import re
 import sys
 import time
 
 import numpy as np
 
 try:
+    import sklearn
     from sklearn.utils.extmath import randomized_svd
 except ImportError:
-    print("# SKIP: scikit-learn is not installed (Debian: python3-sklearn)")
-    sys.exit(0)
+    randomized_svd = None
 
-REPEATS = 3
+try:
+    from threadpoolctl import threadpool_info, threadpool_limits
+except ImportError:  # the environment variable alone then sets the threads
+    threadpool_info = threadpool_limits = None
 
 
-def best_time(m, k, normalizer):
-    """Best wall-clock and process-CPU seconds of REPEATS runs, and the error of the first."""
-    wall, cpu, err = float("inf"), float("inf"), None
-    for rep in range(REPEATS):
-        t0, c0 = time.perf_counter(), time.process_time()
-        u, s, vt = randomized_svd(m, k, random_state=rep, power_iteration_normalizer=normalizer)
-        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
-        if err is None:
-            err = np.linalg.norm(m - (u * s) @ vt) / np.linalg.norm(m)
-    return wall, cpu, err
+def blas_info():
+    """(kernel core, thread count) of numpy's OpenBLAS as threadpoolctl reports them."""
+    if threadpool_info is None:
+        return "unknown", int(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0)
+    for d in threadpool_info():
+        if d.get("user_api") == "blas":
+            return d.get("architecture") or d.get("internal_api"), d.get("num_threads")
+    return "unknown", 0
 
 
 def main():
-    d = sys.argv[1] if len(sys.argv) > 1 else "bench-data"
-    files = sorted(glob.glob(os.path.join(d, "lowrank_*.txt")),
-                   key=lambda p: int(re.search(r"(\d+)\.txt$", p).group(1)))
-    if not files:
-        print(f"# SKIP: no lowrank_N.txt in {d}: run bench_rsvd --save {d} first")
-        return 0
-    print("# scikit-learn randomized_svd (n_oversamples=10, n_iter='auto') on bench_rsvd's matrices")
-    print(f"{'n':>5} {'k':>3} {'sklearn':>7} {'wall[s]':>7} {'cpu[s]':>7} {'err/opt-1':>9} | "
-          f"{'ranklab':>7} {'q':>2} {'wall[s]':>7} {'cpu[s]':>7} {'err/opt-1':>9} | "
-          f"{'rk/skl wall':>11} {'rk/skl cpu':>10}")
-    for txt in files:
-        n = int(re.search(r"(\d+)\.txt$", txt).group(1))
-        m = np.load(txt[:-4] + ".npy")
-        assert m.shape == (n, n) and m.dtype == np.float64
-        rows = {}
-        with open(txt) as f:
-            for line in f:
-                if line.strip():
-                    k, opt, wall, cpu, err, mode, q = line.split()
-                    rows.setdefault(int(k), []).append(
-                        (float(opt), float(wall), float(cpu), float(err), mode, int(q)))
-        for k, modes in rows.items():
-            for normalizer in ("auto", "QR"):
-                w_skl, c_skl, err_skl = best_time(m, k, normalizer)
-                for opt, w_rk, c_rk, err_rk, mode, q in modes:
-                    print(f"{n:5d} {k:3d} {normalizer:>7} {w_skl:7.3f} {c_skl:7.3f} "
-                          f"{err_skl / opt - 1:9.1e} | {mode:>7} {q:2d} {w_rk:7.3f} {c_rk:7.3f} "
-                          f"{err_rk / opt - 1:9.1e} | {w_rk / w_skl:11.3f} {c_rk / c_skl:10.3f}",
-                          flush=True)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, required=True)
+    args = ap.parse_args()
+    if randomized_svd is None:
+        print("error scikit-learn is not installed (Debian: python3-sklearn)", flush=True)
+        return 1
+    if threadpool_limits is not None:
+        threadpool_limits(limits=args.threads, user_api="blas")
+    core, threads = blas_info()
+    print(f"ready sklearn={sklearn.__version__} numpy={np.__version__} threads={threads} "
+          f"core={core}", flush=True)
+    a = None
+    norm_a = 0.0
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            break
+        if words[0] == "load" and len(words) == 2:
+            a = np.load(words[1])
+            if a.dtype != np.float64 or a.ndim != 2 or not a.flags.c_contiguous:
+                print(f"error {words[1]}: need a C-ordered 2-d float64 array", flush=True)
+                a = None
+                continue
+            norm_a = np.linalg.norm(a)
+            print(f"ok {a.shape[0]} {a.shape[1]}", flush=True)
+        elif words[0] == "rsvd" and a is not None and len(words) == 4:
+            k, seed, norm = int(words[1]), int(words[2]), words[3]
+            c0, t0 = time.process_time(), time.perf_counter()
+            u, s, vt = randomized_svd(a, k, random_state=seed, power_iteration_normalizer=norm)
+            t1, c1 = time.perf_counter(), time.process_time()
+            err = np.linalg.norm(a - (u * s) @ vt) / norm_a
+            print(f"time {t1 - t0:.9f} {c1 - c0:.9f} {err:.17g}", flush=True)
+            del u, s, vt
+        else:
+            print(f"error unknown request: {line.strip()}", flush=True)
     return 0
 
 

@@ -180,7 +180,7 @@ static void test_rsvd_early_stop(void **state)
     rk_rsvd_opts o = rk_rsvd_opts_default(2);
     o.tol = -1.0;
     rk_svd f = { 0 };
-    rk_rsvd_stats st = { 3, 3 };
+    rk_rsvd_stats st = { 3, 3, 3, 3, true, true };
     assert_status(rk_rsvd_with_stats(&f, &a, &o, &st), RK_EINVAL);
     assert_int_equal(st.products, 0);
     o.tol = NAN;

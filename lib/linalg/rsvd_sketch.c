@@ -1,0 +1,404 @@
+/*
+ * rsvd_sketch.c — the randomized SVD's range finder (Gaussian sketch, power
+ * iterations normalised by QR or LU) in float32 or float64, and the finish
+ * that is always float64: Q = qr(Y), B = Qᵀ·A, B = Ũ·diag(s)·Vᵀ, U = Q·Ũ.
+ *
+ * Layout: blocks are column-major; A (row-major) is read as the column-major
+ * Aᵀ, so both products put A in the BLAS's first operand (see
+ * rsvd_internal.h). In float32 A is first rounded once (scaled by a power of
+ * two, exactly, if some entry would overflow or become subnormal); that pass
+ * also checks A for NaN and Inf.
+ */
+#include "linalg/rsvd_internal.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/rng.h"
+
+/* The sketch's working state. Blocks y (m×l), z and w (n×l) hold floats or
+ * doubles according to `single`; tau and work are sized for doubles, so
+ * they serve both precisions. */
+typedef struct sketch {
+    bool single;
+    const rk_mat *a;
+    float *af;              /* single: scale·A rounded, row-major m×n (= column-major n×m) */
+    int m, n, l;
+    void *y, *z, *w;
+    double *tau, *work;
+    lapack_int lwork, *ipiv;
+    rk_svd vals;            /* singular values of a tol check */
+} sketch;
+
+static void *alloc_elems(size_t count, size_t size)
+{
+    size_t bytes;
+    return rk_size_mul(count, size, &bytes) ? rk_alloc(bytes) : NULL;
+}
+
+/* af = round(scale·A) in row-major order, subnormals flushed to zero (they
+ * lie below 2^-100 relative to the largest entry: far below float's
+ * resolution); *ss = Σ (scale·a_ij)² accumulated in double, *maxabs =
+ * max |a_ij|. False when A holds NaN or Inf. */
+static bool convert(float *af, const rk_mat *a, double scale, double *ss, double *maxabs)
+{
+    double sum = 0.0, mx = 0.0;
+    for (size_t i = 0; i < a->rows; i++) {
+        const double *src = a->data + i * a->stride;
+        float *dst = af + i * a->cols;
+        for (size_t j = 0; j < a->cols; j++) {
+            double v = scale * src[j], x = fabs(src[j]);
+            float f = (float)v;
+            sum += v * v;
+            mx = x > mx ? x : mx;
+            dst[j] = fabsf(f) < FLT_MIN ? 0.0f : f;
+        }
+    }
+    *ss = sum;
+    *maxabs = mx;
+    return mx <= DBL_MAX && sum == sum; /* an Inf makes mx Inf, a NaN makes sum NaN */
+}
+
+/* The float copy of A in one pass when its entries fit float32 as they
+ * are (max |a_ij| ∈ [2^-26, 2^100], or all zero), else in a second pass
+ * scaled by the power of two that brings max |a_ij| into [0.5, 1). */
+static rk_status make_float_copy(float *af, rsvd_run *run)
+{
+    double maxabs = 0.0;
+    run->scale = 1.0;
+    if (!convert(af, run->a, 1.0, &run->fro2, &maxabs))
+        return RK_ENONFINITE;
+    if (maxabs == 0.0 || (maxabs >= 0x1p-26 && maxabs <= 0x1p100))
+        return RK_OK;
+    int e = 0;
+    (void)frexp(maxabs, &e); /* maxabs = f·2^e, f ∈ [0.5, 1) */
+    run->scale = ldexp(1.0, -e);
+    (void)convert(af, run->a, run->scale, &run->fro2, &maxabs);
+    return RK_OK;
+}
+
+/* y (m×l) = A·x (x n×l). */
+static void prod_a(const sketch *s, const void *x, void *y)
+{
+    if (s->single)
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, s->m, s->l, s->n, 1.0f, s->af, s->n,
+                    x, s->n, 0.0f, y, s->m);
+    else
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, s->m, s->l, s->n, 1.0, s->a->data,
+                    (int)s->a->stride, x, s->n, 0.0, y, s->m);
+}
+
+/* z (n×l) = Aᵀ·y (y m×l). */
+static void prod_at(const sketch *s, const void *y, void *z)
+{
+    if (s->single)
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, s->n, s->l, s->m, 1.0f, s->af,
+                    s->n, y, s->m, 0.0f, z, s->n);
+    else
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, s->n, s->l, s->m, 1.0, s->a->data,
+                    (int)s->a->stride, y, s->m, 0.0, z, s->n);
+}
+
+/* The l×l triangle R of a geqrf result b (rows×l), as a double matrix, and
+ * its singular values into s->vals (they are those of b before the QR). */
+static rk_status r_values(sketch *s, const void *b, int rows, bool single)
+{
+    rk_mat r = { 0 };
+    rk_status st = rk_mat_create(&r, (size_t)s->l, (size_t)s->l);
+    if (st)
+        return st;
+    for (int j = 0; j < s->l; j++)
+        for (int i = 0; i <= j; i++) {
+            size_t at = (size_t)i + (size_t)j * (size_t)rows;
+            RK_AT(&r, i, j) = single ? (double)((const float *)b)[at] : ((const double *)b)[at];
+        }
+    rk_svd_free(&s->vals);
+    st = rk_svd_decomp(&s->vals, &r, RK_SVD_VALUES);
+    rk_mat_free(&r);
+    return st;
+}
+
+/* b (rows×l) ← Q of its Householder QR (orthonormal columns, same span);
+ * with want_values, s->vals gets b's singular values (from R). */
+static rk_status norm_qr(sketch *s, void *b, int rows, bool single, bool want_values)
+{
+    lapack_int info, lw = s->lwork;
+    if (single)
+        info = LAPACKE_sgeqrf_work(LAPACK_COL_MAJOR, rows, s->l, b, rows, (float *)s->tau,
+                                   (float *)s->work, lw);
+    else
+        info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, rows, s->l, b, rows, s->tau, s->work, lw);
+    if (info != 0)
+        return RK_ELAPACK;
+    if (want_values) {
+        rk_status st = r_values(s, b, rows, single);
+        if (st)
+            return st;
+    }
+    if (single)
+        info = LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, rows, s->l, s->l, b, rows, (float *)s->tau,
+                                   (float *)s->work, lw);
+    else
+        info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, rows, s->l, s->l, b, rows, s->tau, s->work,
+                                   lw);
+    return info == 0 ? RK_OK : RK_ELAPACK;
+}
+
+/* b (rows×l) ← P·L of its LU factorisation with partial pivoting, b = P·L·U:
+ * the same span as b when U is invertible, and a basis of full rank even
+ * when it is not (L is unit lower trapezoidal with |l_ij| ≤ 1). Cheaper
+ * than a QR (≈ rows·l² flops instead of ≈ 4·rows·l²), but not orthonormal. */
+static rk_status norm_lu(sketch *s, void *b, int rows)
+{
+    lapack_int info = s->single ? LAPACKE_sgetrf_work(LAPACK_COL_MAJOR, rows, s->l, b, rows, s->ipiv)
+                                : LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, rows, s->l, b, rows, s->ipiv);
+    if (info < 0)
+        return RK_ELAPACK; /* info > 0: an exactly zero pivot, L is still fine */
+    for (size_t j = 0; j < (size_t)s->l; j++)
+        for (size_t i = 0; i <= j; i++) {
+            size_t at = i + j * (size_t)rows;
+            if (s->single)
+                ((float *)b)[at] = i == j ? 1.0f : 0.0f;
+            else
+                ((double *)b)[at] = i == j ? 1.0 : 0.0;
+        }
+    /* L's rows are in pivot order: undo the interchanges, last first. */
+    info = s->single ? LAPACKE_slaswp_work(LAPACK_COL_MAJOR, s->l, b, rows, 1, s->l, s->ipiv, -1)
+                     : LAPACKE_dlaswp_work(LAPACK_COL_MAJOR, s->l, b, rows, 1, s->l, s->ipiv, -1);
+    return info == 0 ? RK_OK : RK_ELAPACK;
+}
+
+/* Workspace of geqrf and orgqr for rows×l blocks, rows ∈ {m, n}, in both
+ * precisions (the finish is double), in elements. */
+static rk_status query_work(sketch *s)
+{
+    lapack_int lw = s->l;
+    int rows[2] = { s->m, s->n };
+    float wf = 0.0f, tf = 0.0f, bf = 0.0f;
+    double wd = 0.0, td = 0.0, bd = 0.0;
+    for (int i = 0; i < 2; i++) {
+        lapack_int info = 0;
+        info |= LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, rows[i], s->l, &bd, rows[i], &td, &wd, -1);
+        lw = (lapack_int)wd > lw ? (lapack_int)wd : lw;
+        info |= LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, rows[i], s->l, s->l, &bd, rows[i], &td, &wd, -1);
+        lw = (lapack_int)wd > lw ? (lapack_int)wd : lw;
+        if (s->single) {
+            info |= LAPACKE_sgeqrf_work(LAPACK_COL_MAJOR, rows[i], s->l, &bf, rows[i], &tf, &wf, -1);
+            lw = (lapack_int)wf > lw ? (lapack_int)wf : lw;
+            info |= LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, rows[i], s->l, s->l, &bf, rows[i], &tf,
+                                        &wf, -1);
+            lw = (lapack_int)wf > lw ? (lapack_int)wf : lw;
+        }
+        if (info != 0)
+            return RK_ELAPACK;
+    }
+    s->lwork = lw;
+    return (s->work = alloc_elems((size_t)lw, sizeof(double))) ? RK_OK : RK_ENOMEM;
+}
+
+static rk_status sketch_init(sketch *s, rsvd_run *run)
+{
+    const rk_mat *a = run->a;
+    size_t es = run->single ? sizeof(float) : sizeof(double), mn;
+    *s = (sketch){ .single = run->single, .a = a, .m = (int)a->rows, .n = (int)a->cols,
+                   .l = (int)run->l };
+    if (!rk_size_mul(a->rows, a->cols, &mn))
+        return RK_EOVERFLOW;
+    if (run->single) {
+        if (!(s->af = alloc_elems(mn, sizeof(float))))
+            return RK_ENOMEM;
+        rk_status st = make_float_copy(s->af, run);
+        if (st)
+            return st;
+    }
+    if (!(s->y = alloc_elems(a->rows * run->l, es)) || !(s->z = alloc_elems(a->cols * run->l, es)) ||
+        !(s->tau = alloc_elems(run->l, sizeof(double))))
+        return RK_ENOMEM;
+    if (run->tol > 0.0 && !(s->w = alloc_elems(a->cols * run->l, es)))
+        return RK_ENOMEM;
+    if (run->lu && run->tol == 0.0 && !(s->ipiv = alloc_elems(run->l, sizeof(lapack_int))))
+        return RK_ENOMEM;
+    return query_work(s);
+}
+
+static void sketch_free(sketch *s)
+{
+    rk_free(s->af);
+    rk_free(s->y);
+    rk_free(s->z);
+    rk_free(s->w);
+    rk_free(s->tau);
+    rk_free(s->work);
+    rk_free(s->ipiv);
+    rk_svd_free(&s->vals);
+}
+
+/* The start block: y = A·Ω with Ω (n×l) Gaussian from the seed, or a copy of run->start. */
+static void start_block(sketch *s, rsvd_run *run)
+{
+    size_t nl = (size_t)s->n * (size_t)s->l, ml = (size_t)s->m * (size_t)s->l;
+    if (run->start) {
+        for (size_t i = 0; i < ml; i++)
+            if (s->single)
+                ((float *)s->y)[i] = (float)run->start[i];
+            else
+                ((double *)s->y)[i] = run->start[i];
+        return;
+    }
+    rk_rng rng;
+    rk_rng_seed(&rng, run->seed);
+    for (size_t i = 0; i < nl; i++) {
+        double g = rk_rng_normal(&rng);
+        if (s->single)
+            ((float *)s->z)[i] = (float)g;
+        else
+            ((double *)s->z)[i] = g;
+    }
+    prod_a(s, s->z, s->y);
+    run->stats.products++;
+    run->stats.products_single += s->single;
+}
+
+/* max_{j<k} |v_j − prev_j| ≤ tol·v_0: the top-k estimates have settled. */
+static bool settled(const double *v, const double *prev, size_t k, double tol)
+{
+    for (size_t j = 0; j < k; j++)
+        if (!(fabs(v[j] - prev[j]) <= tol * v[0]))
+            return false;
+    return true;
+}
+
+/*
+ * The power iterations. y = A·Ω, then per round: y ← normalise(y),
+ * z = Aᵀ·y, z ← normalise(z), y = A·z. With tol > 0 both normalisations are
+ * QRs, so z = Aᵀ·Q for an orthonormal Q and the singular values of z — those
+ * of R in z's QR — are the current estimates of the top singular values.
+ * Returns with *b_ready when (double precision only) z holds Aᵀ·Q for the
+ * orthonormal Q in y, i.e. Bᵀ — the finish then needs no product of its own.
+ */
+static rk_status iterate(sketch *s, rsvd_run *run, bool *b_ready)
+{
+    double *prev = NULL;
+    rk_status st = RK_OK;
+    bool check = run->tol > 0.0, lu = run->lu && !check;
+    *b_ready = false;
+    if (check && !(prev = alloc_elems(run->k, sizeof(double))))
+        return RK_ENOMEM;
+    start_block(s, run);
+    size_t zbytes = (size_t)s->n * (size_t)s->l * (s->single ? sizeof(float) : sizeof(double));
+    for (int i = 0; i < run->iters; i++) {
+        st = lu ? norm_lu(s, s->y, s->m) : norm_qr(s, s->y, s->m, s->single, false);
+        if (st)
+            break;
+        prod_at(s, s->y, s->z);
+        run->stats.products++;
+        run->stats.products_single += s->single;
+        if (check) {
+            memcpy(s->w, s->z, zbytes);
+            if ((st = norm_qr(s, s->w, s->n, s->single, true)))
+                break;
+            if (i > 0 && settled(s->vals.s, prev, run->k, run->tol)) {
+                *b_ready = !s->single;
+                break;
+            }
+            memcpy(prev, s->vals.s, run->k * sizeof(double));
+            void *t = s->z;
+            s->z = s->w;
+            s->w = t;
+        } else if ((st = lu ? norm_lu(s, s->z, s->n) : norm_qr(s, s->z, s->n, s->single, false))) {
+            break;
+        }
+        prod_a(s, s->z, s->y);
+        run->stats.products++;
+        run->stats.products_single += s->single;
+        run->stats.power_iters++;
+    }
+    rk_free(prev);
+    return st;
+}
+
+/* out = the top k of A ≈ Q·B from the SVD of B = Qᵀ·A (l×n), which is the
+ * column-major n×l block bt = Aᵀ·Q read row-major:
+ *   B = Ũ·diag(s)·Vᵀ  ⇒  A ≈ (Q·Ũ)·diag(s)·Vᵀ,  U = Q·Ũ[:, :k]. */
+static rk_status lift(rk_svd *out, const double *q, double *bt, size_t m, size_t n, size_t l,
+                      size_t k)
+{
+    rk_svd bs = { 0 };
+    rk_mat b = rk_mat_wrap(bt, l, n), qt = rk_mat_wrap((double *)q, l, m);
+    rk_status st = rk_svd_decomp(&bs, &b, RK_SVD_THIN);
+    if (st == RK_OK && !(out->s = alloc_elems(k, sizeof(double))))
+        st = RK_ENOMEM;
+    if (st == RK_OK) {
+        memcpy(out->s, bs.s, k * sizeof(double));
+        st = rk_mat_create(&out->u, m, k);
+    }
+    if (st == RK_OK) {
+        rk_mat uk = rk_mat_view_cols(&bs.u, 0, k);
+        st = rk_mat_gemm(true, false, 1.0, &qt, &uk, 0.0, &out->u); /* Q·Ũ[:, :k] */
+    }
+    if (st == RK_OK) {
+        rk_mat vk = rk_mat_view_rows(&bs.vt, 0, k);
+        st = rk_mat_dup(&out->vt, &vk);
+    }
+    rk_svd_free(&bs);
+    return st;
+}
+
+/* The double-precision finish from the m×l block in s->y: Q = qr(y),
+ * B = Qᵀ·A (skipped when b_ready), then lift. In float32 the block is first
+ * widened to double and Q is kept in run->q for a refinement. */
+static rk_status finish(sketch *s, rsvd_run *run, rk_svd *out, bool b_ready)
+{
+    size_t m = (size_t)s->m, n = (size_t)s->n, l = (size_t)s->l, ml = m * l;
+    double *q = s->y, *bt = s->z;
+    rk_status st = RK_OK;
+    if (s->single) {
+        rk_free(s->af); /* the float copy of A is no longer needed */
+        s->af = NULL;
+        q = alloc_elems(ml, sizeof(double));
+        bt = alloc_elems(n * l, sizeof(double));
+        if (!q || !bt) {
+            rk_free(q);
+            rk_free(bt);
+            return RK_ENOMEM;
+        }
+        for (size_t i = 0; i < ml; i++)
+            q[i] = (double)((const float *)s->y)[i];
+        s->single = false; /* from here on: double blocks, double A */
+    }
+    if (!b_ready) {
+        if ((st = norm_qr(s, q, s->m, false, false)) == RK_OK) {
+            prod_at(s, q, bt);
+            run->stats.products++;
+        }
+    }
+    if (st == RK_OK)
+        st = lift(out, q, bt, m, n, l, run->k);
+    if (q != s->y) {
+        rk_free(bt);
+        if (st == RK_OK)
+            run->q = q;
+        else
+            rk_free(q);
+    }
+    return st;
+}
+
+rk_status rsvd_sketch_run(rk_svd *out, rsvd_run *run)
+{
+    sketch s;
+    bool b_ready = false;
+    run->q = NULL;
+    rk_status st = sketch_init(&s, run);
+    if (st == RK_OK)
+        st = iterate(&s, run, &b_ready);
+    if (st == RK_OK)
+        st = finish(&s, run, out, b_ready);
+    sketch_free(&s);
+    return st;
+}
