@@ -36,7 +36,10 @@
  * timed steps per side, in the order R I T, T I R, R I T, … (R ranklab,
  * I installed, T tuned: each round mirrors the previous one, so a drift of the
  * machine's speed affects all sides alike), with a pause between sides for
- * idle BLAS/OpenMP threads to stop spinning (bench_settle). Both sides run
+ * idle BLAS/OpenMP threads to stop spinning (bench_settle). Every block
+ * starts with SB_BLOCK_WARMUP untimed steps on every side: the first steps
+ * after the pause run up to 1.6× slower (caches, TLBs and the cores waking
+ * up), which a training loop never sees. Both sides run
  * with flush-to-zero (MXCSR FTZ/DAZ here, torch.set_flush_denormal(True)
  * there) and the same number of threads. ranklab runs as the `ranklab`
  * command does: blas_core_remedy() first (tools/remedy.h).
@@ -205,6 +208,8 @@ static void side_free(step_side *s)
 static double side_block(step_side *s, int k, double *t, size_t *n)
 {
     double block[SB_MAX_STEPS];
+    for (int i = 0; i < SB_BLOCK_WARMUP; i++)   // back from the pause: not timed
+        rk_train_step(&s->net, s->rank ? &s->lo : NULL, &s->opt, s->x, s->y, s->batch, NULL);
     for (int i = 0; i < k; i++) {
         double t0 = bench_now();
         rk_train_step(&s->net, s->rank ? &s->lo : NULL, &s->opt, s->x, s->y, s->batch, NULL);
@@ -227,7 +232,7 @@ static bool peer_block(sb_peer *p, int k, double *ms)
 {
     char req[32], reply[256];
     double min;
-    snprintf(req, sizeof req, "steps %d", k);
+    snprintf(req, sizeof req, "steps %d %d", k, SB_BLOCK_WARMUP);
     if (!p->up || !bench_peer_ask(&p->proc, req, reply, sizeof reply) ||
         sscanf(reply, "time %lf %lf", ms, &min) != 2)
         return p->up = false;

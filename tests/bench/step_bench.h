@@ -14,6 +14,7 @@ enum {
     SB_MAX_POINTS = 8,    /* batches, and kinds (full, LoRA ranks) */
     SB_MAX_ROUNDS = 16,
     SB_MAX_STEPS = 200,
+    SB_BLOCK_WARMUP = 2,  /* untimed steps at the start of every block, on every side */
     SB_PEERS = 2          /* PyTorch as installed, PyTorch tuned */
 };
 

@@ -21,7 +21,7 @@ protocol (one request, one reply):
                                             only A and B train; batch B of
                                             N(0,1) inputs and random labels;
                                             a fresh Adam, lr 1e-3; 3 warm-up steps)
-  "steps K"                -> "time MEDIAN_MS MIN_MS"  (K steps, each timed:
+  "steps K [W]"            -> "time MEDIAN_MS MIN_MS"  (W untimed steps, then K steps, each timed:
                                             zero_grad, forward, loss, backward, step)
   "epoch DIR B SEED MAX"   -> "epoch SECONDS ACCURACY STEPS"  (one pass over the
                                             training set of DIR in shuffled batches of B
@@ -193,6 +193,8 @@ def main():
             run = Run(words[1], int(words[2]), int(words[3]))
             print(f"ok {run.n_params}", flush=True)
         elif words[0] == "steps" and run is not None:
+            for _ in range(int(words[2]) if len(words) > 2 else 0):   # untimed, after the pause
+                run.step()
             ts = []
             for _ in range(int(words[1])):
                 t = time.perf_counter()
