@@ -275,29 +275,6 @@ static void print_point(size_t n, size_t k, const side *sides, bool have_peer, d
     printf("\n");
 }
 
-/* Start the scikit-learn peer with the same thread count; NULL when unavailable. */
-static bench_peer *start_peer(bench_peer *peer, const options *o)
-{
-    if (!o->peer) {
-        printf("  scikit-learn peer: not given (--peer SCRIPT): ranklab alone\n");
-        return NULL;
-    }
-    char threads[32], env_threads[64], reply[4096];
-    snprintf(threads, sizeof threads, "%d", o->threads);
-    snprintf(env_threads, sizeof env_threads, "OPENBLAS_NUM_THREADS=%d", o->threads);
-    char *argv[] = { (char *)o->python, (char *)o->peer, "--threads", threads, NULL };
-    const char *env[] = { env_threads, NULL };
-    if (!bench_peer_start(peer, argv, env) || !bench_peer_read(peer, reply, sizeof reply) ||
-        strncmp(reply, "ready ", 6) != 0) {
-        bench_peer_stop(peer);
-        printf("  scikit-learn peer: %s %s did not start (scikit-learn missing? "
-               "`scripts/install-deps.sh peers`): ranklab alone\n", o->python, o->peer);
-        return NULL;
-    }
-    printf("  scikit-learn: %s\n", reply + 6);
-    return peer;
-}
-
 static void save_npy(const char *path, const rk_mat *a)
 {
     rk_err err;
@@ -391,7 +368,8 @@ int main(int argc, char **argv)
         return 1;
     }
     bench_peer peer_store;
-    bench_peer *peer = start_peer(&peer_store, &o);
+    bench_peer *peer = bench_peer_start_python(&peer_store, o.python, o.peer, o.threads,
+                                               "scikit-learn:", "scikit-learn");
     printf("  A = low rank (64, σ_i ∝ 0.9^i) + 0.01·noise, n×n; p >= 10 and the same q on every side; "
            "%d calls per side, order rotated; medians\n", o.reps);
     bench_print_load("  before: ");

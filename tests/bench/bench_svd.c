@@ -277,29 +277,6 @@ static void print_table(const point *pts, int npts, bool breakdown)
     }
 }
 
-/* Start the numpy peer with the same thread count; NULL when unavailable. */
-static bench_peer *start_peer(bench_peer *peer, const options *o)
-{
-    if (!o->peer) {
-        printf("  numpy peer: not given (--peer SCRIPT): ranklab alone\n");
-        return NULL;
-    }
-    char threads[32], env_threads[64], reply[4096];
-    snprintf(threads, sizeof threads, "%d", o->threads);
-    snprintf(env_threads, sizeof env_threads, "OPENBLAS_NUM_THREADS=%d", o->threads);
-    char *argv[] = { (char *)o->python, (char *)o->peer, "--threads", threads, NULL };
-    const char *env[] = { env_threads, NULL };
-    if (!bench_peer_start(peer, argv, env) || !bench_peer_read(peer, reply, sizeof reply) ||
-        strncmp(reply, "ready ", 6) != 0) {
-        bench_peer_stop(peer);
-        printf("  numpy peer: %s %s did not start (numpy missing? `scripts/install-deps.sh "
-               "peers`): ranklab alone\n", o->python, o->peer);
-        return NULL;
-    }
-    printf("  numpy:   %s\n", reply + 6);
-    return peer;
-}
-
 /* Seeded N(0, 1) matrix, written to DIR/a_N.npy and loaded by the peer. */
 static void make_matrix(rk_mat *a, size_t n, const char *dir, bench_peer *peer, char *path,
                         size_t size)
@@ -339,7 +316,8 @@ int main(int argc, char **argv)
         return 1;
     }
     bench_peer peer_store;
-    bench_peer *peer = start_peer(&peer_store, &o);
+    bench_peer *peer = bench_peer_start_python(&peer_store, o.python, o.peer, o.threads,
+                                               "numpy:  ", "numpy");
     printf("  sides alternate R N N R ...; >= %d calls each and >= %.1f s per point; medians\n",
            MIN_REPS, o.budget);
     bench_print_load("  before: ");

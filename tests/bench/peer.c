@@ -100,3 +100,26 @@ void bench_peer_stop(bench_peer *p)
         waitpid((pid_t)p->pid, NULL, 0);
     *p = (bench_peer){ .pid = -1 };
 }
+
+bench_peer *bench_peer_start_python(bench_peer *p, const char *python, const char *script,
+                                    int threads, const char *label, const char *needs)
+{
+    if (!script) {
+        printf("  %s peer: not given (--peer SCRIPT): ranklab alone\n", needs);
+        return NULL;
+    }
+    char t[32], env_threads[64], reply[4096];
+    snprintf(t, sizeof t, "%d", threads);
+    snprintf(env_threads, sizeof env_threads, "OPENBLAS_NUM_THREADS=%d", threads);
+    char *argv[] = { (char *)python, (char *)script, "--threads", t, NULL };
+    const char *env[] = { env_threads, NULL };
+    if (!bench_peer_start(p, argv, env) || !bench_peer_read(p, reply, sizeof reply) ||
+        strncmp(reply, "ready ", 6) != 0) {
+        bench_peer_stop(p);
+        printf("  %s peer: %s %s did not start (%s missing? `scripts/install-deps.sh peers`): "
+               "ranklab alone\n", needs, python, script, needs);
+        return NULL;
+    }
+    printf("  %s %s\n", label, reply + 6);
+    return p;
+}

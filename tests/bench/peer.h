@@ -34,6 +34,17 @@ bool bench_peer_ask(bench_peer *p, const char *request, char *reply, size_t size
 /** Read one line the peer sent unasked (its greeting). */
 bool bench_peer_read(bench_peer *p, char *reply, size_t size);
 
+/**
+ * Start the Python peer @p script (NULL: none) with interpreter @p python,
+ * `--threads T` and OPENBLAS_NUM_THREADS=T, and read its "ready …" greeting.
+ * Prints "  LABEL WHAT-IT-SAID" (@p label, e.g. "numpy:  "), or why the peer
+ * is absent with @p needs named as the missing module (e.g. "numpy").
+ * Returns @p p, or NULL when there is no peer: the benchmark then times
+ * ranklab alone.
+ */
+bench_peer *bench_peer_start_python(bench_peer *p, const char *python, const char *script,
+                                    int threads, const char *label, const char *needs);
+
 /** Send "quit", close the pipes and wait for the peer. Accepts a peer that never started. */
 void bench_peer_stop(bench_peer *p);
 
