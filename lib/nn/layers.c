@@ -57,17 +57,19 @@ void rk_linear_backward_beta(float *dx, float *dw, float *db, const float *dy, c
     }
 }
 
-void rk_relu_forward(float *y, const float *x, size_t n)
+RK_VECTORISE void rk_relu_forward(float *y, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void rk_relu_backward(float *dx, const float *dy, const float *y, size_t n)
+RK_VECTORISE void rk_relu_backward(float *dx, const float *dy, const float *y, size_t n)
 {
     // forward: y = max(x, 0)  →  dx += dy · [y > 0]
-    for (size_t i = 0; i < n; i++)
-        dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float d = dy[i];   // read unconditionally, so the select vectorises
+        dx[i] += y[i] > 0.0f ? d : 0.0f;
+    }
 }
 
 rk_status rk_softmax_xent_forward(float *probs, float *loss, const float *logits,

@@ -83,15 +83,6 @@ rk_optim_rule rk_optim_rule_get(const rk_optim *opt)
     return r;
 }
 
-/* GCC at -O2 vectorises only loops without an epilogue (its "very-cheap" cost model);
- * Adam's loop runs over millions of floats: let it use the full model (sqrtps, divps).
- * Each element's arithmetic is unchanged, so the result is bit-identical. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define RK_VECTORISE __attribute__((optimize("vect-cost-model=dynamic")))
-#else
-#define RK_VECTORISE
-#endif
-
 RK_VECTORISE void rk_optim_rule_apply(const rk_optim_rule *r, float *restrict p,
                                       const float *restrict g, float *restrict m,
                                       float *restrict v, size_t n)
