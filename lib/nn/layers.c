@@ -33,8 +33,9 @@ void rk_linear_backward(float *dx, float *dw, float *db, const float *dy, const 
     rk_linear_backward_beta(dx, dw, db, dy, x, w, batch, in, out, 1.0f);
 }
 
-void rk_linear_backward_beta(float *dx, float *dw, float *db, const float *dy, const float *x,
-                             const float *w, size_t batch, size_t in, size_t out, float beta)
+RK_VECTORISE void rk_linear_backward_beta(float *dx, float *dw, float *db, const float *dy,
+                                          const float *x, const float *w, size_t batch,
+                                          size_t in, size_t out, float beta)
 {
     // forward: y = x·Wᵀ + b
     if (dx && batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd()) // one pass over W
