@@ -281,12 +281,8 @@ static void test_rsvd_rank_deficient_and_zero(void **state)
     enum { M = 120, N = 90, R = 3, K = 8 };
     rk_rng rng;
     rk_rng_seed(&rng, 31);
-    rk_mat b = { 0 }, a = { 0 }, d = { 0 };
-    assert_status(rk_mat_create(&b, M, R), RK_OK);
-    assert_status(rk_mat_create(&a, R, N), RK_OK);
-    rk_mat_fill_normal(&b, &rng);
-    rk_mat_fill_normal(&a, &rng);
-    assert_status(rk_mat_mul(&d, &b, &a), RK_OK);
+    rk_mat d = { 0 };
+    testmat_rank_product(&d, M, R, N, &rng);
     rk_svd exact = { 0 }, f = { 0 };
     assert_status(rk_svd_decomp(&exact, &d, RK_SVD_VALUES), RK_OK);
     for (int tol = 0; tol <= 1; tol++) {
@@ -314,8 +310,6 @@ static void test_rsvd_rank_deficient_and_zero(void **state)
         rk_svd_free(&f);
     }
     rk_svd_free(&exact);
-    rk_mat_free(&a);
-    rk_mat_free(&b);
     rk_mat_free(&d);
 }
 

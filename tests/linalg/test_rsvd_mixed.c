@@ -195,12 +195,8 @@ static void test_mixed_guard_refines_low_rank(void **state)
     enum { M = 150, N = 120, R = 4, K = 6 };
     rk_rng rng;
     rk_rng_seed(&rng, 77);
-    rk_mat b = { 0 }, c = { 0 }, d = { 0 };
-    assert_status(rk_mat_create(&b, M, R), RK_OK);
-    assert_status(rk_mat_create(&c, R, N), RK_OK);
-    rk_mat_fill_normal(&b, &rng);
-    rk_mat_fill_normal(&c, &rng);
-    assert_status(rk_mat_mul(&d, &b, &c), RK_OK);
+    rk_mat d = { 0 };
+    testmat_rank_product(&d, M, R, N, &rng);
     rk_svd exact = { 0 };
     assert_status(rk_svd_decomp(&exact, &d, RK_SVD_VALUES), RK_OK);
     for (int lu = 0; lu <= 1; lu++) {
@@ -235,8 +231,6 @@ static void test_mixed_guard_refines_low_rank(void **state)
     assert_true(rk_mat_is_finite(&f.u) && rk_mat_is_finite(&f.vt));
     rk_svd_free(&f);
     rk_svd_free(&exact);
-    rk_mat_free(&b);
-    rk_mat_free(&c);
     rk_mat_free(&d);
 }
 
@@ -409,15 +403,11 @@ static void test_mixed_argument_checks(void **state)
 static void test_mixed_allocation_failures(void **state)
 {
     (void)state;
-    rk_mat a = { 0 }, d = { 0 }, b = { 0 }, c = { 0 };
+    rk_mat a = { 0 }, d = { 0 };
     low_rank_plus_noise(&a, 1.0);
     rk_rng rng;
     rk_rng_seed(&rng, 3);
-    assert_status(rk_mat_create(&b, 40, 2), RK_OK);
-    assert_status(rk_mat_create(&c, 2, 30), RK_OK);
-    rk_mat_fill_normal(&b, &rng);
-    rk_mat_fill_normal(&c, &rng);
-    assert_status(rk_mat_mul(&d, &b, &c), RK_OK); /* rank 2: the guard refines */
+    testmat_rank_product(&d, 40, 2, 30, &rng); /* rank 2: the guard refines */
     struct {
         const rk_mat *m;
         rk_rsvd_precision prec;
@@ -458,8 +448,6 @@ static void test_mixed_allocation_failures(void **state)
         rk_svd_free(&f);
     }
     rk_mat_free(&a);
-    rk_mat_free(&b);
-    rk_mat_free(&c);
     rk_mat_free(&d);
 }
 

@@ -68,3 +68,15 @@ double testmat_recon_error(const rk_mat *a, const rk_svd *svd, size_t k)
     rk_mat_free(&r);
     return e;
 }
+
+void testmat_rank_product(rk_mat *d, size_t m, size_t r, size_t n, rk_rng *rng)
+{
+    rk_mat b = { 0 }, c = { 0 };
+    assert_int_equal(rk_mat_create(&b, m, r), RK_OK);
+    assert_int_equal(rk_mat_create(&c, r, n), RK_OK);
+    rk_mat_fill_normal(&b, rng);
+    rk_mat_fill_normal(&c, rng);
+    assert_int_equal(rk_mat_mul(d, &b, &c), RK_OK);
+    rk_mat_free(&b);
+    rk_mat_free(&c);
+}

@@ -24,6 +24,12 @@ void testmat_with_spectrum(rk_mat *a, size_t m, size_t n, const double *s, uint6
  */
 void testmat_low_rank_profile(double *s, size_t count, double effective_rank, double tail);
 
+/**
+ * Allocate @p d (m×n) = B·C with B (m×r) and C (r×n) of N(0, 1) entries drawn
+ * from @p rng (B first): a matrix of rank r, like a LoRA update.
+ */
+void testmat_rank_product(rk_mat *d, size_t m, size_t r, size_t n, rk_rng *rng);
+
 /** ‖I − XᵀX‖₁ for X with (ideally) orthonormal columns. */
 double testmat_orth_residual(const rk_mat *x);
 
