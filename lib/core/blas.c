@@ -4,6 +4,7 @@
 #include <cblas.h>
 #ifndef RK_HAVE_OPENBLAS
 #include <dlfcn.h>
+#include <pthread.h>
 #endif
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@ void rk_blas_query(rk_blas_info *info)
     info->lapack = "OpenBLAS's LAPACK, through LAPACKE";
     info->core = openblas_get_corename();
     info->threads = openblas_get_num_threads();
+}
+
+int rk_blas_threads(void)
+{
+    return openblas_get_num_threads();
 }
 #else
 /*
@@ -56,6 +62,24 @@ void rk_blas_query(rk_blas_info *info)
         info->threads = get_threads();
     }
     dlclose(self);
+}
+
+static int (*threads_fn)(void);   /* openblas_get_num_threads in this process, or NULL */
+
+static void threads_lookup(void)
+{
+    void *self = dlopen(NULL, RTLD_LAZY);
+    if (!self)
+        return;
+    *(void **)&threads_fn = dlsym(self, "openblas_get_num_threads");
+    dlclose(self);   /* the main program's handle: its symbols stay mapped */
+}
+
+int rk_blas_threads(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, threads_lookup);
+    return threads_fn ? threads_fn() : 1;
 }
 #endif
 

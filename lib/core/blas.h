@@ -39,6 +39,13 @@ typedef struct rk_blas_info {
 void rk_blas_query(rk_blas_info *info);
 
 /**
+ * rk_blas_query()'s threads alone, cheap enough for every call of a hot loop:
+ * openblas_get_num_threads(), or 1 when the linked BLAS is not OpenBLAS (in a
+ * reference build the function is looked up once, then called each time).
+ */
+int rk_blas_threads(void);
+
+/**
  * Is @p core one of OpenBLAS's generic cores — SSE-era kernels without AVX
  * (Katmai, Coppermine, Northwood, Prescott, Banias, Atom, Core2, Penryn,
  * Dunnington, Nehalem, Opteron, Opteron(SSE3), Barcelona, Bobcat, Unknown)?

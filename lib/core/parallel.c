@@ -8,9 +8,7 @@
 
 int rk_parallel_threads(void)
 {
-    rk_blas_info info;
-    rk_blas_query(&info);
-    int t = info.threads;
+    int t = rk_blas_threads();
     return t < 1 ? 1 : t > RK_PARALLEL_MAX ? RK_PARALLEL_MAX : t;
 }
 

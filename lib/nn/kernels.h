@@ -35,6 +35,19 @@ typedef struct rk_optim_rule {
     float eps;              /**< Adam: ε */
 } rk_optim_rule;
 
+/**
+ * Whether the parameters [@p offset, @p offset + n) of @p opt's buffer can be
+ * updated now: RK_OK; RK_EINVAL (no state); RK_ESTATE (no
+ * rk_optim_begin_step() yet); RK_ERANGE (offset + n > opt->n, overflow-safe).
+ */
+rk_status rk_optim_check_range(const rk_optim *opt, size_t offset, size_t n);
+
+/**
+ * Whether a linear layer at this batch takes the one-pass kernels of
+ * linear_fused.c: batch ≤ RK_LINEAR_SMALL_BATCH on a CPU with AVX2 and FMA.
+ */
+bool rk_linear_small_batch(size_t batch);
+
 /** The rule for the optimizer's current step (after rk_optim_begin_step()). */
 rk_optim_rule rk_optim_rule_get(const rk_optim *opt);
 

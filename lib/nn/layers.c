@@ -9,7 +9,7 @@
 void rk_linear_forward(float *y, const float *x, const float *w, const float *b,
                        size_t batch, size_t in, size_t out)
 {
-    if (batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd()) {
+    if (rk_linear_small_batch(batch)) {
         rk_linear_forward_fused(y, x, w, b, batch, in, out, true);
         return;
     }
@@ -38,7 +38,7 @@ RK_VECTORISE void rk_linear_backward_beta(float *dx, float *dw, float *db, const
                                           size_t in, size_t out, float beta)
 {
     // forward: y = x·Wᵀ + b
-    if (dx && batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd()) // one pass over W
+    if (dx && rk_linear_small_batch(batch)) // one pass over W
         rk_linear_backward_dx_fused(dx, dy, w, batch, in, out, true);
     else if (dx) // dx += dy·W : (B, Out)·(Out, In)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out,

@@ -48,6 +48,11 @@ bool rk_linear_fused_simd(void)
 #endif
 }
 
+bool rk_linear_small_batch(size_t batch)
+{
+    return batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd();
+}
+
 /* A thread's share of a pass is at least this many weights. */
 enum { MIN_SHARE = 65536 };
 
@@ -427,10 +432,9 @@ rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, 
     size_t n;
     if (!rk_size_mul(rows, cols, &n))
         return RK_EOVERFLOW;
-    if (offset > opt->n || n > opt->n - offset)
-        return RK_ERANGE;
-    if (n == 0)
-        return RK_OK;
+    rk_status st = rk_optim_check_range(opt, offset, n);
+    if (st != RK_OK || n == 0)
+        return st;
     bwd_job j = { rk_optim_rule_get(opt), w, opt->m + offset,
                   opt->v ? opt->v + offset : NULL, dx, dy, x, batch, rows, cols };
     // a thread's share: whole 8-column strips, at least MIN_SHARE weights

@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "nn/layers.h"
 #include "nn/lora.h"
+#include "nn/optim.h"
 
 rk_mlp_config rk_mlp_config_default(void)
 {
@@ -230,6 +231,21 @@ rk_status rk_mlp_loss(rk_mlp *net, const unsigned char *y, float *loss)
                                    net->cfg.sizes[L]);
 }
 
+/* Clear the activation gradients of the rows in use and seed the top one with
+ * the loss's gradient: the start of every backward pass. */
+static void backward_start(rk_mlp *net, const unsigned char *y)
+{
+    size_t batch = net->batch, L = net->cfg.n_layers;
+    for (size_t l = 0; l < L; l++) {
+        size_t n = batch * net->cfg.sizes[l + 1];
+        memset(net->dpre[l], 0, n * sizeof(float));
+        if (l + 1 < L)
+            memset(net->dh[l], 0, n * sizeof(float));
+    }
+    // forward: loss = mean xent(softmax(pre[L−1]), y)
+    rk_softmax_xent_backward(net->dpre[L - 1], net->probs, y, batch, net->cfg.sizes[L]);
+}
+
 /* The backward pass; beta = 1 accumulates into net->grads, 0 overwrites them (full only). */
 static rk_status mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, float *dx,
                               float beta)
@@ -244,15 +260,7 @@ static rk_status mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y
         return st;
     if (lora ? !lora_active(lora) : !net->grads)
         return RK_ESTATE;
-    // activation gradients are per batch: clear the rows in use
-    for (size_t l = 0; l < L; l++) {
-        size_t n = batch * net->cfg.sizes[l + 1];
-        memset(net->dpre[l], 0, n * sizeof(float));
-        if (l + 1 < L)
-            memset(net->dh[l], 0, n * sizeof(float));
-    }
-    // forward: loss = mean xent(softmax(pre[L−1]), y)
-    rk_softmax_xent_backward(net->dpre[L - 1], net->probs, y, batch, net->cfg.sizes[L]);
+    backward_start(net, y);
     for (size_t l = L; l-- > 0;) {
         size_t n_in = net->cfg.sizes[l], n_out = net->cfg.sizes[l + 1];
         const float *in = l ? net->h[l - 1] : net->x;   // (B, In)
@@ -276,6 +284,36 @@ static rk_status mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y
             rk_relu_backward(net->dpre[l - 1], net->dh[l - 1], net->h[l - 1], batch * n_in);
     }
     return RK_OK;
+}
+
+rk_status rk_mlp_backward_update(rk_mlp *net, rk_optim *opt, const unsigned char *y)
+{
+    if (!net || !opt || !y || !net->params)
+        return RK_EINVAL;
+    if (net->batch == 0 || !net->x || !net->grads)
+        return RK_ESTATE;
+    size_t batch = net->batch, L = net->cfg.n_layers;
+    backward_start(net, y);
+    rk_status st = rk_optim_begin_step(opt);
+    for (size_t l = L; st == RK_OK && l-- > 0;) {
+        size_t n_in = net->cfg.sizes[l], n_out = net->cfg.sizes[l + 1];
+        const float *in = l ? net->h[l - 1] : net->x;       // (B, In)
+        float *din = l ? net->dh[l - 1] : NULL;              // (B, In)
+        size_t w_at = (size_t)(net->p.w[l] - net->params);
+        size_t b_at = (size_t)(net->p.b[l] - net->params);
+        // forward: pre[l] = in·W_lᵀ + b_l  →  din += dpre·W_l, W_l ← rule(W_l, dpreᵀ·in)
+        st = rk_optim_update_linear(opt, w_at, net->p.w[l], din, net->dpre[l], in, batch,
+                                    n_out, n_in);
+        // db = Σ_b dpre[b, :], b_l ← rule(b_l, db)
+        rk_linear_backward_beta(NULL, NULL, net->g.b[l], net->dpre[l], in, net->p.w[l], batch,
+                                n_in, n_out, 0.0f);
+        if (st == RK_OK)
+            st = rk_optim_update(opt, b_at, net->p.b[l], net->g.b[l], n_out);
+        // forward: h[l−1] = ReLU(pre[l−1])
+        if (l)
+            rk_relu_backward(net->dpre[l - 1], net->dh[l - 1], net->h[l - 1], batch * n_in);
+    }
+    return st;
 }
 
 rk_status rk_mlp_backward(rk_mlp *net, rk_lora *lora, const unsigned char *y, float *dx)

@@ -36,6 +36,7 @@
 #define RK_MLP_MAX_LAYERS 8
 
 struct rk_lora;
+struct rk_optim;
 
 /** Named pointers into a flat parameter (or gradient) buffer. */
 typedef struct rk_mlp_tensors {
@@ -142,6 +143,20 @@ rk_status rk_mlp_backward(rk_mlp *net, struct rk_lora *lora, const unsigned char
  * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before).
  */
 rk_status rk_mlp_backward_set(rk_mlp *net, const unsigned char *y, float *dx);
+
+/**
+ * Full training's backward pass fused with the optimizer step, for small
+ * batches (nn/linear_fused.c): layer by layer from the top, one pass over
+ * W_l computes the input gradient from the old W_l and updates W_l straight
+ * from G = dYᵀ·X (rk_optim_update_linear), then the bias takes the plain
+ * update. Updating W_l before the layers below changes nothing: they need
+ * only the input gradient. Begins the optimizer's step itself, once. The
+ * weight gradients are never formed (net->g.w untouched); net->g.b holds the
+ * bias gradients. @p opt must be over net->n_params in net->params' layout.
+ * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before);
+ *         the optimizer's errors.
+ */
+rk_status rk_mlp_backward_update(rk_mlp *net, struct rk_optim *opt, const unsigned char *y);
 
 /**
  * Predicted class (argmax of the logits; the first index on ties) of each of

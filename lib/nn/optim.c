@@ -124,8 +124,7 @@ static void range_run(void *ctx, size_t begin, size_t end)
                         j->v ? j->v + begin : NULL, end - begin);
 }
 
-/* A range of the buffer is valid when offset + n ≤ opt->n (without overflow). */
-static rk_status check_range(const rk_optim *opt, size_t offset, size_t n)
+rk_status rk_optim_check_range(const rk_optim *opt, size_t offset, size_t n)
 {
     if (!opt->m)
         return RK_EINVAL;
@@ -153,7 +152,7 @@ rk_status rk_optim_update(rk_optim *opt, size_t offset, float *params, const flo
 {
     if (!opt || !params || !grads)
         return RK_EINVAL;
-    rk_status st = check_range(opt, offset, n);
+    rk_status st = rk_optim_check_range(opt, offset, n);
     if (st != RK_OK)
         return st;
     range_job j = { rk_optim_rule_get(opt), params, opt->m + offset,

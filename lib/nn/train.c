@@ -7,7 +7,6 @@
 
 #include "core/alloc.h"
 #include "core/rng.h"
-#include "nn/layers.h"
 #include "nn/kernels.h"
 
 rk_train_opts rk_train_opts_default(void)
@@ -25,52 +24,11 @@ size_t rk_train_total_steps(size_t n, const rk_train_opts *opts)
     return rk_size_mul(per, opts->epochs, &total) ? total : 0;
 }
 
-/*
- * The backward pass of full training fused with the optimizer update, for
- * small batches: layer by layer from the top, one pass over W_l computes
- * dX = dY·W_l (with the old W_l) and updates W_l straight from G = dYᵀ·X
- * (rk_optim_update_linear: the weight gradient is never stored); then the
- * bias. Updating W_l before the layers below are processed changes nothing:
- * they need only dX. The optimizer's step is begun here, once.
- */
-static rk_status backward_update_fused(rk_mlp *net, rk_optim *opt, const unsigned char *y)
-{
-    size_t batch = net->batch, L = net->cfg.n_layers;
-    for (size_t l = 0; l < L; l++) {   // activation gradients of the rows in use
-        size_t n = batch * net->cfg.sizes[l + 1];
-        memset(net->dpre[l], 0, n * sizeof(float));
-        if (l + 1 < L)
-            memset(net->dh[l], 0, n * sizeof(float));
-    }
-    // forward: loss = mean xent(softmax(pre[L−1]), y)
-    rk_softmax_xent_backward(net->dpre[L - 1], net->probs, y, batch, net->cfg.sizes[L]);
-    rk_status st = rk_optim_begin_step(opt);
-    for (size_t l = L; st == RK_OK && l-- > 0;) {
-        size_t n_in = net->cfg.sizes[l], n_out = net->cfg.sizes[l + 1];
-        const float *in = l ? net->h[l - 1] : net->x;       // (B, In)
-        float *din = l ? net->dh[l - 1] : NULL;              // (B, In)
-        size_t w_at = (size_t)(net->p.w[l] - net->params);
-        size_t b_at = (size_t)(net->p.b[l] - net->params);
-        // forward: pre[l] = in·W_lᵀ + b_l  →  din += dpre·W_l, W_l ← rule(W_l, dpreᵀ·in)
-        st = rk_optim_update_linear(opt, w_at, net->p.w[l], din, net->dpre[l], in, batch,
-                                    n_out, n_in);
-        // db = Σ_b dpre[b, :], b_l ← rule(b_l, db)
-        rk_linear_backward_beta(NULL, NULL, net->g.b[l], net->dpre[l], in, net->p.w[l], batch,
-                                n_in, n_out, 0.0f);
-        if (st == RK_OK)
-            st = rk_optim_update(opt, b_at, net->p.b[l], net->g.b[l], n_out);
-        // forward: h[l−1] = ReLU(pre[l−1])
-        if (l)
-            rk_relu_backward(net->dpre[l - 1], net->dh[l - 1], net->h[l - 1], batch * n_in);
-    }
-    return st;
-}
-
 bool rk_train_step_fuses(const rk_mlp *net, const rk_lora *lora, const rk_optim *opt,
                          size_t batch)
 {
     return net && !lora && opt && opt->cfg.kind == RK_OPTIM_ADAM &&
-           batch <= RK_LINEAR_SMALL_BATCH && rk_linear_fused_simd();
+           rk_linear_small_batch(batch);
 }
 
 rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
@@ -90,7 +48,7 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
         (st = rk_mlp_loss(net, y, &l)) != RK_OK)
         return st;
     if (rk_train_step_fuses(net, lora, opt, batch)) {
-        st = backward_update_fused(net, opt, y);
+        st = rk_mlp_backward_update(net, opt, y);
     } else {
         // full training: the backward overwrites the gradients (no zeroing pass over 2.8 M floats)
         if (lora)
