@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "core/version.h"
 
 static const char *const CMD = "info";
 

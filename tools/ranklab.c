@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/version.h"
 #include "commands.h"
 #include "remedy.h"
 

@@ -3,6 +3,7 @@
  * executables (see runner.h for the behaviour and the options).
  */
 #include "runner.h"
+#include "core/version.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * experiment.h — the main experiment: how close is the low-rank update LoRA
  * learns to the best low-rank approximation of the update a full fine-tune
  * makes, and which directions do they share (LoRA paper §7, at small scale).
@@ -31,13 +33,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/amplify.h"
-#include "core/mat.h"
-#include "core/status.h"
-#include "nn/data.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
-#include "nn/train.h"
+#include "amplify.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../nn/data.h"
+#include "../nn/lora.h"
+#include "../nn/mlp.h"
+#include "../nn/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Most LoRA ranks one experiment compares. */
 #define RK_EXP_MAX_RANKS 12
@@ -341,5 +347,9 @@ rk_status rk_exp_save(const char *dir, const rk_exp_config *cfg, const rk_mlp *n
  */
 rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const char *full,
                       const char *const *lora, size_t n_lora, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * tensor_pairs.h — which tensors of two safetensors files (a base checkpoint
  * and a fine-tuned one) can be subtracted, ΔW = W_finetuned − W_base.
  *
@@ -12,8 +14,12 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
-#include "io/safetensors.h"
+#include "../core/status.h"
+#include "../io/safetensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Whether a name can be compared, and if not, why. */
 typedef enum rk_pair_status {
@@ -46,5 +52,9 @@ rk_status rk_tensor_pairs_match(const rk_st_file *base, const rk_st_file *other,
 
 /** A short description of @p s ("ok", "only in base", "shapes differ", …). */
 const char *rk_pair_status_text(rk_pair_status s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * truncation.h — what truncating a matrix to rank r costs and saves, for a
  * list of ranks at once, read off its singular values; and the rank-r LoRA
  * factors of a weight difference ΔW = W_finetuned − W_base.
@@ -25,9 +27,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/rank.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../linalg/rank.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** One row of the error-vs-rank table: the truncation of A to rank r. */
 typedef struct rk_trunc_row {
@@ -106,5 +112,9 @@ typedef struct rk_trunc_lora_opts {
  */
 rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r,
                         const rk_trunc_lora_opts *opts, rk_trunc_row *row);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

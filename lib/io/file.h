@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * file.h — file helpers every reader and writer shares: read a whole file
  * with a size limit checked before allocating, and write a file atomically
  * (to a temporary name in the same directory, fsync'd, then renamed), so an
@@ -10,7 +12,11 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Read all of @p path into a new buffer (*data, *size; free with rk_free).
@@ -63,5 +69,9 @@ rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_
 
 /** Create directory @p path (and its parents) if missing; RK_EIO naming the problem otherwise. */
 rk_status rk_mkdir_p(const char *path, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

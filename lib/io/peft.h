@@ -1,12 +1,14 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * peft.h — LoRA adapters in Hugging Face PEFT's layout: a folder holding
  * adapter_config.json and adapter_model.safetensors.
  *
  * For each adapted module (a linear layer y = x·W₀ᵀ of the base model, W₀
  * (Out, In)) the safetensors file holds
  *
- *   base_model.model.<module>.lora_A.weight    A  (r, In)
- *   base_model.model.<module>.lora_B.weight    B  (Out, r)
+ *   base_model.model.MODULE.lora_A.weight    A  (r, In)
+ *   base_model.model.MODULE.lora_B.weight    B  (Out, r)
  *
  * (keys with an adapter name, `.lora_A.<adapter>.weight`, are accepted too)
  * and the adapted layer computes W₀ + ΔW with
@@ -32,9 +34,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "io/safetensors.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "safetensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** One rank_pattern or alpha_pattern entry: module-name pattern → value. */
 typedef struct rk_peft_pattern {
@@ -165,12 +171,16 @@ typedef struct rk_peft_write_opts {
  * adapter_config.json (peft_type LORA, r = the first module's rank, other
  * ranks as exact-name rank_pattern entries, target_modules = the module
  * names) and adapter_model.safetensors with
- * base_model.model.<module>.lora_A.weight / lora_B.weight in F32, metadata
+ * base_model.model.MODULE.lora_A.weight / lora_B.weight in F32, metadata
  * {"format": "pt"}. Both files are written atomically.
  * @return RK_OK; RK_EINVAL (NULL, n = 0, r = 0, empty or duplicate module name);
  *         RK_ENOMEM; RK_EIO.
  */
 rk_status rk_peft_write(const char *dir, const rk_peft_write_opts *opts, const rk_peft_lora *mods,
                         size_t n, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * factored.h — the SVD of a matrix given as a product of thin factors,
  * ΔW = s · B · A with B (m×r) and A (r×n), r small (a LoRA update), without
  * forming the m×n matrix.
@@ -19,9 +21,13 @@
 #ifndef RK_LINALG_FACTORED_H
 #define RK_LINALG_FACTORED_H
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "svd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * The SVD of ΔW = @p scale · @p b · @p a, b (m×r), a (r×n), into @p out
@@ -41,5 +47,9 @@
  */
 rk_status rk_factored_svd(rk_svd *out, const rk_mat *b, const rk_mat *a, double scale,
                           rk_svd_mode mode);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

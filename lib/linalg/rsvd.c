@@ -130,7 +130,7 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
         .scale = 1.0, .seed = opts->seed,
     };
     run.stats.columns = run.l;
-    st = rsvd_sketch_run(out, &run);
+    st = rk_rsvd_sketch_run(out, &run);
     if (st == RK_OK && run.single) {
         run.stats.mixed = true;
         if (needs_refinement(&run, out)) {
@@ -139,7 +139,7 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
             ref.start = run.q;
             rk_svd_free(out);
             out->m = m, out->n = n, out->k = k;
-            st = rsvd_sketch_run(out, &ref);
+            st = rk_rsvd_sketch_run(out, &ref);
             run.stats = ref.stats;
             run.stats.refined = true;
         }

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * metrics.h — classification metrics from predicted and true labels:
  * confusion counts, accuracy, per-class accuracy and the worst class.
  *
@@ -16,7 +18,11 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * pred[i] = argmax_j logits[i·K + j] for each of @p n rows of @p logits
@@ -52,5 +58,9 @@ size_t rk_class_wrong(const size_t *counts, int k, int c);
  * tie), ignoring classes with no examples; −1 when no class has any.
  */
 int rk_worst_class(const size_t *counts, int k);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

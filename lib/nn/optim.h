@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * optim.h — Adam and SGD with momentum over one flat parameter buffer.
  *
  * An optimizer owns its state (Adam's moments m, v; SGD's momentum buffer)
@@ -23,7 +25,11 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Which update rule. */
 typedef enum rk_optim_kind {
@@ -114,5 +120,9 @@ rk_status rk_optim_update(rk_optim *opt, size_t offset, float *params, const flo
 rk_status rk_optim_update_linear(rk_optim *opt, size_t offset, float *w, float *dx,
                                  const float *dy, const float *x, size_t batch, size_t rows,
                                  size_t cols);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * train.h — one training step and a training loop over in-memory arrays.
  *
  * A step is forward → loss → backward → optimizer update:
@@ -23,10 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/status.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
-#include "nn/optim.h"
+#include "../core/status.h"
+#include "lora.h"
+#include "mlp.h"
+#include "optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** What the progress callback is told. */
 typedef struct rk_train_progress {
@@ -109,5 +115,9 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
 rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
                        const unsigned char *y, size_t n, size_t dim, const size_t *order,
                        size_t n_order, const rk_train_opts *opts, rk_train_result *res);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup plot
  * plot.h — plots drawn by gnuplot, run as a child process.
  *
  * One description of a plot (rk_plot_spec: title, axis labels, log scales,
@@ -39,8 +41,12 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Where a plot goes. */
 typedef enum rk_plot_format {
@@ -207,5 +213,9 @@ rk_status rk_plot_format_for(const char *arg, const char *forced, rk_plot_format
  * $RANKLAB_GNUPLOT if set and non-empty, else "gnuplot".
  */
 const char *rk_plot_gnuplot_program(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
