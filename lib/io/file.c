@@ -105,16 +105,20 @@ static rk_status open_temporary(rk_atomic_file *af, rk_err *err)
      * would need one, and umask is process-wide), no reliance on randomness.
      * open() applies the umask to 0666 as for any new file. */
     int fd = -1, e = EEXIST;
+    sigset_t saved; /* created and registered with no signal in between */
+    rk_output_hold_signals(&saved);
     for (unsigned long i = 0; fd < 0 && e == EEXIST && i < TMP_ATTEMPTS; i++) {
         snprintf(af->tmp_path, cap, "%s.tmp-%ld-%lu", af->final_path, (long)getpid(), i);
         fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         e = fd < 0 ? errno : 0;
     }
+    if (fd >= 0)
+        af->temp = rk_output_temp_register(af->tmp_path, false);
+    rk_output_release_signals(&saved);
     if (fd < 0) {
         af->tmp_path[0] = '\0';
         return errno_status(err, e, "cannot create a temporary file beside it");
     }
-    af->temp = rk_output_temp_register(af->tmp_path, false);
     if (!(af->f = fdopen(fd, "wb"))) {
         e = errno;
         close(fd);

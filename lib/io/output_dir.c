@@ -122,11 +122,14 @@ rk_status rk_out_dir_open(rk_out_dir *d, const char *path, const char *const *ow
         st = rk_mkdir_p(parent, err);
     rk_free(parent);
     int e = 0;
+    sigset_t saved; /* created and registered with no signal in between */
+    rk_output_hold_signals(&saved);
     if (st == RK_OK && !(d->tmp_path = make_sibling_dir(d->final_path, "tmp", &e)))
         st = e == ENOMEM ? rk_err_set(err, RK_ENOMEM, "out of memory")
                          : rk_output_errno(err, e, "cannot create a temporary folder beside it");
     if (st == RK_OK)
         d->temp = rk_output_temp_register(d->tmp_path, true);
+    rk_output_release_signals(&saved);
     if (st)
         rk_out_dir_abort(d);
     return st;

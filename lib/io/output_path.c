@@ -207,18 +207,28 @@ rk_status rk_output_same(const char *a, const char *b, bool *same, rk_err *err)
     return st;
 }
 
-void rk_output_commit_begin(const char *dir, int *lock_fd, sigset_t *saved)
+void rk_output_hold_signals(sigset_t *saved)
 {
     sigset_t held;
     sigemptyset(&held);
     sigaddset(&held, SIGINT);
     sigaddset(&held, SIGTERM);
     sigaddset(&held, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &held, saved);
+}
+
+void rk_output_release_signals(const sigset_t *saved)
+{
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+void rk_output_commit_begin(const char *dir, int *lock_fd, sigset_t *saved)
+{
     *lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     /* Taking turns matters more than the lock's cause of failure: go on without it. */
     while (*lock_fd >= 0 && flock(*lock_fd, LOCK_EX) != 0 && errno == EINTR)
         ;
-    pthread_sigmask(SIG_BLOCK, &held, saved);
+    rk_output_hold_signals(saved);
 }
 
 void rk_output_commit_end(int lock_fd, const sigset_t *saved)
@@ -228,5 +238,5 @@ void rk_output_commit_end(int lock_fd, const sigset_t *saved)
         (void)flock(lock_fd, LOCK_UN);
         close(lock_fd);
     }
-    pthread_sigmask(SIG_SETMASK, saved, NULL);
+    rk_output_release_signals(saved);
 }

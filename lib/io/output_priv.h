@@ -16,6 +16,16 @@ char *rk_output_parent(const char *path);
 rk_status rk_output_errno(rk_err *err, int e, const char *what);
 
 /**
+ * Hold back SIGINT, SIGTERM and SIGHUP in this thread (their old mask in
+ * *saved): a temporary is created and registered, or a commit's renames
+ * run, without one of them arriving in between.
+ */
+void rk_output_hold_signals(sigset_t *saved);
+
+/** Let the signals held by rk_output_hold_signals through again. */
+void rk_output_release_signals(const sigset_t *saved);
+
+/**
  * Begin a commit into folder @p dir: take an exclusive lock on the folder
  * (flock; concurrent ranklab writers of one output take turns) and hold back
  * SIGINT, SIGTERM and SIGHUP, so the renames of one commit are never split by
