@@ -21,13 +21,13 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$tmp" || exit 1
-n=0
+. "$RK_SOURCE_ROOT/tests/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
-check() { if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1"; [ -s err ] && diag err; fi; }
+# verdict DESC STATUS: ok when STATUS is 0; otherwise the last stderr as a diagnostic.
+verdict() {
+    ok "$2" "$1"
+    if [ "$2" -ne 0 ] && [ -s err ]; then sed 's/^/# /' err; fi
+}
 
 # run ARGS...: ranklab with a time limit (a hang is a failure, status 124).
 run() { timeout 60 "$rk" "$@" >out 2>err; rc=$?; }
@@ -38,14 +38,16 @@ expect() {
     [ "$rc" -eq "$2" ] || good=1
     if [ -n "${3:-}" ]; then head -n 1 err | grep -Eq "^$3" || good=1; fi
     if [ $good -ne 0 ]; then echo "# exit status $rc, wanted $2"; fi
-    check "$1" $good
+    verdict "$1" $good
 }
 
 # no_temp DESC [DIR]: no *.tmp-* or *.old-* left in DIR (default .), one level down included.
 no_temp() {
     d=${2:-.}
     left=$(find "$d" -maxdepth 2 \( -name '*.tmp-*' -o -name '*.old-*' \) 2>/dev/null)
-    if [ -z "$left" ]; then ok "$1"; else not_ok "$1"; echo "$left" | sed 's/^/# left: /'; fi
+    [ -z "$left" ]
+    ok $? "$1"
+    [ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
 }
 
 # readable ADAPTER: inspect reads it whole (config and weights agree).
@@ -67,14 +69,14 @@ for args in "train --out" "finetune --base base.npy --lora-rank 1 --out" "demo -
 done
 left=$(ls -A | grep -v -e '^base.npy$' -e '^ft.npy$' -e '^out$' -e '^err$')
 [ -z "$left" ]
-check "the empty names wrote nothing" $?
+verdict "the empty names wrote nothing" $?
 
 # ---- every output is checked before the work ---------------------------------
 touch afile
 run train --data "$mini" --epochs 1 --out afile
 expect "train --out FILE: exit 1 at once" 1 "ranklab train: afile: is not a directory"
 [ "$(wc -l <err)" -eq 1 ] && ! grep -q pretrain err
-check "train --out FILE: refused before any training (no progress printed)" $?
+verdict "train --out FILE: refused before any training (no progress printed)" $?
 run finetune --base base.npy --lora-rank 1 --out afile
 expect "finetune --out FILE: exit 1 before reading the base" 1 "ranklab finetune: afile: is not a directory"
 run extract -r 1 base.npy ft.npy -o afile
@@ -87,7 +89,7 @@ mkdir keep && touch keep/notes.txt
 run extract -r 1 base.npy ft.npy -o keep
 expect "extract into a folder holding other files: refused" 1 "ranklab extract: keep: holds 'notes.txt'"
 [ -f keep/notes.txt ]
-check "the folder and its file are untouched" $?
+verdict "the folder and its file are untouched" $?
 run extract -r 1 base.npy ft.npy -o .
 expect "extract -o . (an input lies in it): usage error" 2 "ranklab extract: BASE base.npy lies in the output folder"
 mkdir sub && cp base.npy ft.npy sub/
@@ -99,19 +101,19 @@ run approx base.npy -k 1 -o "$tmp/sub"
 expect "approx -o DIR: exit 1" 1 "ranklab approx: $tmp/sub: is a directory"
 run train --data "$mini" --epochs 1 --out new/nested/model
 [ "$rc" -eq 0 ] && [ -s new/nested/model/model.safetensors ] && [ -s new/nested/model/train.json ]
-check "train --out into missing folders: they are created, the model written" $?
+verdict "train --out into missing folders: they are created, the model written" $?
 
 # ---- "-" is standard output ---------------------------------------------------
 "$rk" random --rows 4 --cols 3 --seed 5 -o - >dash.npy 2>err
 rc=$?
 "$rk" random --rows 4 --cols 3 --seed 5 -o file.npy >/dev/null
 [ "$rc" -eq 0 ] && cmp -s dash.npy file.npy && [ ! -e ./- ]
-check "random -o -: the .npy on stdout and nothing else, no file named '-'" $?
+verdict "random -o -: the .npy on stdout and nothing else, no file named '-'" $?
 "$rk" approx base.npy -k 2 -o - >ak.npy 2>err
 rc=$?
 "$rk" svd ak.npy >out 2>&1
 [ "$rc" -eq 0 ] && grep -Eq '^rank +2' out
-check "approx -o -: stdout holds A_k alone (rank 2)" $?
+verdict "approx -o -: stdout holds A_k alone (rank 2)" $?
 run approx base.npy -k 2 -o - --json
 expect "approx -o - --json: usage error (both want stdout)" 2
 run approx base.npy -k 2 --factors -
@@ -124,31 +126,31 @@ reader=$!
 run random --rows 4 --cols 3 --seed 5 -o pipe
 wait $reader
 [ "$rc" -eq 0 ] && [ -p pipe ] && cmp -s from_pipe file.npy
-check "random -o FIFO: the reader gets the .npy, the FIFO stays a FIFO" $?
+verdict "random -o FIFO: the reader gets the .npy, the FIFO stays a FIFO" $?
 cat pipe >/dev/null &
 reader=$!
 run approx base.npy -k 1 -o pipe
 wait $reader
 [ "$rc" -eq 0 ] && [ -p pipe ]
-check "approx -o FIFO: exit 0, still a FIFO" $?
+verdict "approx -o FIFO: exit 0, still a FIFO" $?
 run svd base.npy --plot pipe
 expect "svd --plot FIFO: refused (a plot has files beside it)" 1 "ranklab svd: pipe: not a file"
 [ -p pipe ] && [ ! -e pipe.dat ] && [ ! -e pipe.gp ]
-check "the FIFO stays, no .dat or .gp beside it" $?
+verdict "the FIFO stays, no .dat or .gp beside it" $?
 no_temp "no temporary beside the FIFO"
 
 # ---- character devices, made here (never the real /dev) ----------------------
 if [ "$(id -u)" -eq 0 ] && mknod null c 1 3 2>/dev/null && mknod full c 1 7 2>/dev/null; then
     run random --rows 4 --cols 3 -o null
     [ "$rc" -eq 0 ] && [ -c null ]
-    check "random -o a null device: exit 0, still a character device" $?
+    verdict "random -o a null device: exit 0, still a character device" $?
     run approx base.npy -k 1 -o null --factors fac
     [ "$rc" -eq 0 ] && [ -c null ] && [ -s fac_A.npy ]
-    check "approx -o a null device with --factors: the device stays, the pair is written" $?
+    verdict "approx -o a null device with --factors: the device stays, the pair is written" $?
     run random --rows 4 --cols 3 -o full
     expect "random -o a full device: exit 1 (no space)" 1 "ranklab random: full: .*No space left"
     [ -c full ]
-    check "the full device stays a character device" $?
+    verdict "the full device stays a character device" $?
     run svd base.npy --plot null
     expect "svd --plot a device: refused" 1 "ranklab svd: null: not a file"
 else
@@ -164,15 +166,15 @@ echo old >target.npy
 ln -s target.npy link.npy
 run random --rows 4 --cols 3 --seed 5 -o link.npy
 [ "$rc" -eq 0 ] && [ -L link.npy ] && [ "$(readlink link.npy)" = target.npy ] && cmp -s target.npy file.npy
-check "random -o LINK: the target replaced, the link kept" $?
+verdict "random -o LINK: the target replaced, the link kept" $?
 mkdir -p real && ln -s ../target.npy real/rel.npy && ln -s real/rel.npy chain.npy
 run random --rows 4 --cols 3 --seed 6 -o chain.npy
 [ "$rc" -eq 0 ] && [ -L chain.npy ] && [ -L real/rel.npy ] && ! cmp -s target.npy file.npy
-check "a chain of relative links: the file at its end replaced, both links kept" $?
+verdict "a chain of relative links: the file at its end replaced, both links kept" $?
 ln -s nowhere.npy dangling.npy
 run random --rows 4 --cols 3 -o dangling.npy
 [ "$rc" -eq 0 ] && [ -L dangling.npy ] && [ -s nowhere.npy ]
-check "a dangling link: the file it names is created, the link kept" $?
+verdict "a dangling link: the file it names is created, the link kept" $?
 ln -s loop1 loop2 && ln -s loop2 loop1
 run random --rows 4 --cols 3 -o loop1
 expect "a loop of links: exit 1" 1 "ranklab random: loop1: .*links"
@@ -180,7 +182,7 @@ run extract -r 1 base.npy ft.npy -o adreal
 ln -s adreal adlink
 run extract -r 2 base.npy ft.npy -o adlink
 [ "$rc" -eq 0 ] && [ -L adlink ] && [ -d adreal ] && grep -q '"r": 2' adreal/adapter_config.json
-check "extract -o LINK-TO-FOLDER: the folder replaced, the link kept" $?
+verdict "extract -o LINK-TO-FOLDER: the folder replaced, the link kept" $?
 no_temp "no temporary left by the links"
 
 # ---- outputs that collide are refused (D4) ------------------------------------
@@ -188,7 +190,7 @@ mkdir col
 run approx base.npy -k 2 -o col/x_B.npy --factors col/x
 expect "approx -o X_B.npy --factors X: usage error" 2 "ranklab approx: -o col/x_B.npy and --factors col/x_B.npy name the same file"
 [ -z "$(ls col)" ]
-check "nothing written for colliding outputs" $?
+verdict "nothing written for colliding outputs" $?
 ln -s y_B.npy col/y_A.npy
 run approx base.npy -k 2 --factors col/y
 expect "approx --factors Y with Y_A.npy a link to Y_B.npy: usage error" 2
@@ -204,7 +206,7 @@ cp pair_A.npy old_A.npy && cp pair_B.npy old_B.npy
 rc=$(cat rc)
 expect "approx --factors past ulimit -f: exit 1" 1 "ranklab approx: pair.*File too large"
 cmp -s pair_A.npy old_A.npy && cmp -s pair_B.npy old_B.npy
-check "the old pair is whole: neither factor replaced" $?
+verdict "the old pair is whole: neither factor replaced" $?
 no_temp "no temporary left by the failed pair"
 
 # ---- a folder output is replaced whole ----------------------------------------
@@ -212,7 +214,7 @@ run extract -r 1 base.npy ft.npy -o ad
 cp ad/adapter_config.json ad1.json
 run extract -r 3 base.npy ft.npy -o ad
 [ "$rc" -eq 0 ] && readable ad && grep -q '"r": 3' ad/adapter_config.json && [ "$(ls ad | wc -l)" -eq 2 ]
-check "extract over an adapter: the new one whole, nothing else in it" $?
+verdict "extract over an adapter: the new one whole, nothing else in it" $?
 no_temp "no temporary or backup left by the swap"
 
 # A full disk: a small tmpfs where the folder lives (root only).
@@ -226,16 +228,16 @@ if [ "$(id -u)" -eq 0 ] && mkdir disk && mount -t tmpfs -o size=128k tmpfs disk 
     cp disk/ad/adapter_model.safetensors full_before.st 2>/dev/null
     run extract -r 60 wide_base.npy wide_ft.npy -o disk/ad
     [ "$first" -eq 0 ] && [ "$rc" -eq 1 ] && grep -q "No space left" err
-    check "extract onto a full disk: exit 1 (no space)" $?
+    verdict "extract onto a full disk: exit 1 (no space)" $?
     cmp -s disk/ad/adapter_config.json full_before.json && cmp -s disk/ad/adapter_model.safetensors full_before.st &&
         readable disk/ad
-    check "the old adapter is whole after the full disk" $?
+    verdict "the old adapter is whole after the full disk" $?
     no_temp "no temporary left on the full disk" disk
     "$rk" approx wide_base.npy -k 1 --factors disk/p >/dev/null 2>&1
     cp disk/p_A.npy pa.npy && cp disk/p_B.npy pb.npy
     run approx wide_base.npy -k 150 --factors disk/p
     [ "$rc" -eq 1 ] && cmp -s disk/p_A.npy pa.npy && cmp -s disk/p_B.npy pb.npy
-    check "approx --factors onto a full disk: exit 1, the old pair whole" $?
+    verdict "approx --factors onto a full disk: exit 1, the old pair whole" $?
     umount disk && mnt=""
 else
     for d in "extract onto a full disk" "the old adapter is whole" "no temporary left on the full disk" \
@@ -272,7 +274,7 @@ for sig in TERM HUP KILL; do
     st=$?
     [ $seen -eq 0 ] && [ $st -gt 128 ] && cmp -s kad/adapter_config.json kad_before.json &&
         cmp -s kad/adapter_model.safetensors kad_before.st && readable kad
-    check "extract killed by SIG$sig while building its folder: the old adapter whole" $?
+    verdict "extract killed by SIG$sig while building its folder: the old adapter whole" $?
     if [ "$sig" = KILL ]; then
         # SIGKILL cannot be caught: its temporary stays (and is no part of the output).
         rm -rf kad.tmp-*
@@ -293,7 +295,7 @@ while [ $tries -lt 5 ] && [ $done_ -ne 0 ]; do
     [ $? -gt 128 ] && done_=0
 done
 [ $done_ -eq 0 ] && cmp -s kbig.npy kbig_before.npy
-check "random killed by SIGTERM mid-write: the old file whole" $?
+verdict "random killed by SIGTERM mid-write: the old file whole" $?
 no_temp "no temporary file left after SIGTERM mid-write"
 
 # ---- two writers of one adapter folder, started together -----------------------
@@ -316,10 +318,10 @@ while [ $round -lt 100 ]; do
     readable shared || bad=$((bad + 1))
 done
 [ $failed -eq 0 ]
-check "100 rounds of two concurrent extracts into one folder: every run exit 0" $?
+verdict "100 rounds of two concurrent extracts into one folder: every run exit 0" $?
 [ $bad -eq 0 ]
-check "100 rounds of two concurrent extracts: the adapter readable after every round" $?
+verdict "100 rounds of two concurrent extracts: the adapter readable after every round" $?
 [ $bad -eq 0 ] || echo "# $bad unreadable"
 no_temp "no temporary left by the concurrent writers"
 
-echo "1..$n"
+done_testing
