@@ -194,6 +194,7 @@ typedef struct rk_plot_scree_opts {
     double tol;             /**< rank tolerance, drawn as a line when finite and > 0 */
     const char *tol_name;   /**< its legend entry (NULL: "rank tolerance T: σ above it count") */
     bool logx;              /**< log scale on k (spreads the first few values of long spectra) */
+    bool energy_lines;      /**< with energy: lines at 90% and 99% (the ranks that keep that share) */
     const char *title;      /**< plot title (NULL: "Scree plot: singular values") */
 } rk_plot_scree_opts;
 

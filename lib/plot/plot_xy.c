@@ -136,7 +136,7 @@ void rk_plot_script_xy(FILE *f, const rk_plot_spec *spec, const rk_plot_script_c
         uses_y2 |= spec->hlines[h].y2;
     /* Below the plot the legend never hides a curve; in the terminal one entry per line. */
     if (ctx->format == RK_PLOT_TERM)
-        fputs("set key below left Left reverse maxcols 2\n", f);
+        fputs("set key below left Left reverse maxcols 2 width 3\n", f);
     else
         fputs("set grid\nset key below spacing 1.15\nset xlabel offset 0,0.6\n", f);
     put_axes(f, spec, ctx, uses_y2);

@@ -92,7 +92,12 @@ rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
         snprintf(tol_name, sizeof tol_name, "%s", opts->tol_name);
     else
         snprintf(tol_name, sizeof tol_name, "rank tolerance %.3g: σ above it count", opts->tol);
-    rk_plot_hline line = { .name = tol_name, .y = opts->tol };
+    rk_plot_hline lines[3] = { { .name = tol_name, .y = opts->tol } };
+    size_t n_lines = isfinite(opts->tol) && opts->tol > 0 ? 1 : 0;
+    if (opts->energy && opts->energy_lines) {
+        lines[n_lines++] = (rk_plot_hline){ .name = "90% of the energy (right axis)", .y = 0.90, .y2 = true };
+        lines[n_lines++] = (rk_plot_hline){ .name = "99% of the energy (right axis)", .y = 0.99, .y2 = true };
+    }
     rk_plot_spec spec = {
         .kind = RK_PLOT_XY,
         .title = opts->title ? opts->title : "Scree plot: singular values",
@@ -105,8 +110,8 @@ rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
         .y2max = 1.05,  /* 1 below the top border, where a curve that reaches it stays visible */
         .series = series,
         .n_series = ns,
-        .hlines = &line,
-        .n_hlines = isfinite(opts->tol) && opts->tol > 0 ? 1 : 0,
+        .hlines = lines,
+        .n_hlines = n_lines,
     };
     rk_status st = rk_plot_draw(&spec, out, err);
     rk_free(cum);
