@@ -40,6 +40,7 @@
 #include "core/version.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "io/output.h"
 #include "linalg/qr.h"
 #include "linalg/rsvd.h"
 #include "linalg/subspace.h"

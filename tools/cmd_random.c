@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 
 static const char random_usage[] =
@@ -35,7 +36,8 @@ static const char random_usage[] =
     "                     f4 = float32 (rounding to float32 perturbs a rank-R\n"
     "                     matrix by ~1e-7 relative: its default numerical rank is\n"
     "                     then min(M, N); use 'ranklab rank --rtol 1e-5')\n"
-    "  -o, --output FILE  the .npy file to write (required; written atomically)\n"
+    "  -o, --output FILE  the .npy file to write (required; written atomically;\n"
+    "                     - writes it to standard output and prints nothing else)\n"
     "  --json             print one JSON object instead of the line: output,\n"
     "                     shape, dtype, rank (null without --rank), seed\n"
     "  -h, --help         show this help\n"
@@ -115,7 +117,7 @@ static int parse_args(int argc, char **argv, random_args *a)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->have_m || !a->have_n)
         return cli_usage_error(cmd, "missing --rows M or --cols N");
-    if (!a->out || !*a->out)
+    if (!a->out)
         return cli_usage_error(cmd, "missing -o FILE.npy");
     size_t k = a->m < a->n ? a->m : a->n;
     if (a->have_r && a->r > k)
@@ -164,6 +166,8 @@ int cmd_random(int argc, char **argv)
     snprintf(what, sizeof what, "a %zu x %zu matrix", a.m, a.n);
     if ((rc = cli_check_memory(cmd, a.out, what, fits, bytes)) != RK_EXIT_OK)
         return rc;
+    if ((rc = cli_output_check(cmd, "-o", a.out)) != RK_EXIT_OK)
+        return rc;
 
     rk_rng rng;
     rk_rng_seed(&rng, (uint64_t)a.seed);
@@ -177,17 +181,20 @@ int cmd_random(int argc, char **argv)
     rk_mat_free(&w);
     if (s != RK_OK)
         return cli_fail(cmd, a.out, s, &err);
+    if (!strcmp(a.out, "-")) /* the matrix is on stdout: nothing else goes there */
+        return RK_EXIT_OK;
     if (a.json)
         return cli_json_print(cmd, json_pack("{s:s, s:[I,I], s:s, s:o, s:o}", "output", a.out,
                                              "shape", (json_int_t)a.m, (json_int_t)a.n, "dtype",
                                              a.dtype == RK_DT_F32 ? "float32" : "float64", "rank",
                                              a.have_r ? json_integer((json_int_t)a.r) : json_null(),
                                              "seed", cli_json_u64(a.seed)));
-    printf("wrote %s: %zu x %zu %s, ", a.out, a.m, a.n, a.dtype == RK_DT_F32 ? "float32" : "float64");
+    FILE *say = stdout;
+    fprintf(say, "wrote %s: %zu x %zu %s, ", a.out, a.m, a.n, a.dtype == RK_DT_F32 ? "float32" : "float64");
     if (a.have_r)
-        printf("rank %zu = randn(%zu, %zu) * randn(%zu, %zu)", a.r, a.m, a.r, a.r, a.n);
+        fprintf(say, "rank %zu = randn(%zu, %zu) * randn(%zu, %zu)", a.r, a.m, a.r, a.r, a.n);
     else
-        printf("N(0, 1) entries");
-    printf(", seed %llu\n", a.seed);
+        fprintf(say, "N(0, 1) entries");
+    fprintf(say, ", seed %llu\n", a.seed);
     return RK_EXIT_OK;
 }
