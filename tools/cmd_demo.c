@@ -224,7 +224,7 @@ int cmd_demo(int argc, char **argv)
     }
     if (s == RK_OK) {
         exp_progress_cb("save weights and adapters", NULL, &prog);
-        s = rk_exp_save(a.out, &a.cfg, &net, &m, &err);
+        s = rk_exp_save(a.out, &net, &m, &an, &err);
     }
     if (s != RK_OK) {
         if (!a.quiet && prog.tty)
