@@ -1,7 +1,7 @@
 /*
  * cmd_demo.c — `ranklab demo`: the main experiment end to end (pretrain,
  * worst class, full and LoRA fine-tunes, analysis, report), over
- * lib/analysis/experiment.h. `make demo` runs it.
+ * lib/analysis/experiment*.h. `make demo` runs it.
  */
 #include <getopt.h>
 #include <stdio.h>
