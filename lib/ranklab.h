@@ -38,6 +38,7 @@
 #include "analysis/amplify.h"
 #include "analysis/delta.h"
 #include "analysis/experiment.h"
+#include "analysis/intruders.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/layers.h"
