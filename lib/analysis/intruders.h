@@ -65,7 +65,9 @@ typedef enum rk_intruder_trivial {
 
 /** The intruder test of one matrix; release with rk_intruders_free(). */
 typedef struct rk_intruders {
-    size_t m, n, k;           /**< shape of W0 and W_ft; k = min(m, n) */
+    size_t m;                 /**< rows of W0 and W_ft */
+    size_t n;                 /**< columns of W0 and W_ft */
+    size_t k;                 /**< min(m, n) */
     size_t top;               /**< K, the vectors tested */
     double eps;               /**< ε */
     size_t count;             /**< #{i ≤ K : c_i < ε} */
