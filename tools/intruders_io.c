@@ -243,9 +243,8 @@ int intr_out_add(const char *cmd, const intr_src *src, size_t i, rk_mat *w, cons
         float *f = rk_alloc(w->rows * w->cols * sizeof *f);
         if (!f)
             return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-        for (size_t p = 0; p < w->rows * w->cols; p++)
-            f[p] = (float)w->data[p];
-        s = rk_st_writer_add_f32(o->writer, src->names[i], f, 2, shape);
+        if ((s = rk_mat_to_f32(f, w)) == RK_OK)
+            s = rk_st_writer_add_f32(o->writer, src->names[i], f, 2, shape);
         rk_free(f);
     }
     return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, NULL, s, NULL);

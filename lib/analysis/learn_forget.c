@@ -75,15 +75,6 @@ rk_status rk_lf_accuracy(rk_lf_point *p, rk_mlp *net, rk_lora *lora, const rk_lf
     return s;
 }
 
-/* A float buffer (rows × cols, row-major) as a new double matrix. */
-static rk_status to_mat(rk_mat *m, const float *f, size_t rows, size_t cols)
-{
-    rk_status s = rk_mat_create(m, rows, cols);
-    for (size_t i = 0; s == RK_OK && i < rows * cols; i++)
-        m->data[i] = (double)f[i];
-    return s;
-}
-
 /* The SVD of layer @p l's update: s·B·A from the factors, or W_t − W0 dense. */
 static rk_status layer_svd(rk_svd *svd, rk_mlp *net, const rk_lora *lora, const rk_mlp *base,
                            size_t l, rk_svd_mode mode)
@@ -93,7 +84,8 @@ static rk_status layer_svd(rk_svd *svd, rk_mlp *net, const rk_lora *lora, const 
     rk_status s;
     if (lora) {
         size_t r = lora->cfg.rank;
-        if ((s = to_mat(&a, lora->p.a[l], r, in)) == RK_OK && (s = to_mat(&b, lora->p.b[l], out, r)) == RK_OK)
+        if ((s = rk_mat_from_f32(&a, lora->p.a[l], r, in)) == RK_OK &&
+            (s = rk_mat_from_f32(&b, lora->p.b[l], out, r)) == RK_OK)
             s = rk_factored_svd(svd, &b, &a, (double)lora->scale, mode);
     } else if ((s = rk_mlp_weight_delta(&d, net, base, l)) == RK_OK) {
         s = rk_svd_decomp(svd, &d, mode);

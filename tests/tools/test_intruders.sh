@@ -16,14 +16,11 @@ ref="$src/tests/tools/intruders_ref.py"
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+. "$src/tests/tap.sh"
 diag() { sed 's/^/# /' "$@"; }
 
 if ! [ -x "$py" ] || ! "$py" -c 'import numpy' 2>/dev/null; then
-    echo "1..0 # SKIP /usr/bin/python3 with numpy is needed for the reference implementation"
-    exit 0
+    skip_all "/usr/bin/python3 with numpy is needed for the reference implementation"
 fi
 
 # run ARGS...: ranklab with stdout/stderr in $tmp/out, $tmp/err, status in $rc.
@@ -35,8 +32,8 @@ expect() {
     good=1
     [ "$rc" -eq "$want" ] || good=0
     if [ -n "$re" ]; then grep -Eq "$re" "$tmp/err" || good=0; fi
-    if [ $good -eq 1 ]; then ok "$desc"; else
-        not_ok "$desc"
+    if [ $good -eq 1 ]; then ok 0 "$desc"; else
+        ok 1 "$desc"
         echo "# exit status $rc, wanted $want; stderr:"
         diag "$tmp/err"
     fi
@@ -46,7 +43,8 @@ expect() {
 ref() {
     desc=$1
     shift
-    if "$py" "$ref" "$@" >"$tmp/py" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
+    "$py" "$ref" "$@" >"$tmp/py" 2>&1
+    ok $? "$desc"
     [ -s "$tmp/py" ] && diag "$tmp/py"
     return 0
 }
@@ -54,9 +52,9 @@ ref() {
 # json_is DESC EXPR: a Python expression over the last stdout parsed as J.
 json_is() {
     if "$py" -c "import json,sys; J=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$tmp/out" 2>"$tmp/py"; then
-        ok "$1"
+        ok 0 "$1"
     else
-        not_ok "$1"
+        ok 1 "$1"
         diag "$tmp/py"
     fi
 }
@@ -94,8 +92,8 @@ w = np.linalg.svd(np.load(sys.argv[2]), compute_uv=False)
 # lambda = 0 removes sigma_1 = 20.0002 (the intruder); the rest stay
 want = np.sort(np.append(w[1:], 0.0))[::-1]
 sys.exit(0 if np.abs(s - want).max() <= 1e3 * np.finfo(float).eps * w[0] else 1)' \
-    "$d/scaled_0.npy" "$d/planted_big.npy" && ok "lambda = 0: the singular values lose exactly the intruder's" \
-    || not_ok "lambda = 0: the singular values lose exactly the intruder's"
+    "$d/scaled_0.npy" "$d/planted_big.npy"
+ok $? "lambda = 0: the singular values lose exactly the intruder's"
 
 # ---- trained layers ---------------------------------------------------------
 "$py" "$src/tests/tools/make_idx.py" "$tmp/data" --train 200 --test 100 --side 8 --seed 1 >/dev/null
@@ -117,7 +115,7 @@ run intruders "$base" "$tmp/full/model.safetensors" --json
 json_is "10 outputs with K = 10: not meaningful (intruders null, a reason)" \
     'J["modules"][2]["intruders"] is None and "basis" in J["modules"][2]["trivial"]'
 run intruders "$base" "$tmp/full/model.safetensors"
-if grep -q "not meaningful" "$tmp/out"; then ok "the text says so for that layer"; else not_ok "the text says so for that layer"; fi
+grep -q "not meaningful" "$tmp/out"; ok $? "the text says so for that layer"
 
 run intruders "$base" "$tmp/full/model.safetensors" --top 5 --scale 1 -o "$tmp/same.safetensors"
 ref "full, lambda = 1: the written model is FINETUNED exactly" same "$tmp/same.safetensors" "$tmp/full/model.safetensors"
@@ -140,10 +138,10 @@ for bad in "--top 0" "--top x" "--eps 0" "--eps 1.5" "--eps nan" "--scale -1 -o 
     run intruders "$d/w0.npy" "$d/planted_big.npy" $bad
     expect "usage error: $bad" 2 "ranklab intruders: "
 done
-[ -e "$tmp/x.npy" ] && not_ok "nothing written on usage errors" || ok "nothing written on usage errors"
+[ ! -e "$tmp/x.npy" ]; ok $? "nothing written on usage errors"
 run intruders "$base" "$tmp/full/model.safetensors" --top 11 --scale 0.5 -o "$tmp/y.safetensors"
 expect "K larger than a layer's min(m, n): exit 1 naming the tensor" 1 "linear3.weight is 10 x 16: --top 11 exceeds"
-[ -e "$tmp/y.safetensors" ] && not_ok "... and nothing written" || ok "... and nothing written"
+[ ! -e "$tmp/y.safetensors" ]; ok $? "... and nothing written"
 run intruders "$d/w0.npy" "$d/w0.npy" --top 31
 expect "K larger than min(m, n) of two matrices: exit 1" 1 "exceeds min"
 "$py" -c 'import numpy as np, sys; np.save(sys.argv[1], np.zeros((30, 40)))' "$d/wide.npy"
@@ -180,7 +178,7 @@ json.dump(cfg, open(c, "w"))
 EOF
 run intruders "$base" "$tmp/lora9" --scale 0.5 -o "$tmp/lora9_out"
 expect "an adapter module missing from BASE: exit 1 naming it" 1 "no tensor 'linear9.weight'"
-[ -e "$tmp/lora9_out" ] && not_ok "... and nothing written" || ok "... and nothing written"
+[ ! -e "$tmp/lora9_out" ]; ok $? "... and nothing written"
 run intruders "$tmp/full/model.safetensors" "$tmp/lora" --tensor linear7
 expect "--tensor naming no module: exit 1" 1 "no module 'linear7'"
 
@@ -188,8 +186,8 @@ expect "--tensor naming no module: exit 1" 1 "no module 'linear7'"
 "$rk" intruders --help >"$tmp/help" 2>&1
 if "$py" -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
         "$tmp/help" "$src/docs/tools/intruders.md" 2>/dev/null; then
-    ok "docs/tools/intruders.md shows 'ranklab intruders --help' as it is"
+    ok 0 "docs/tools/intruders.md shows 'ranklab intruders --help' as it is"
 else
-    not_ok "docs/tools/intruders.md shows 'ranklab intruders --help' as it is"
+    ok 1 "docs/tools/intruders.md shows 'ranklab intruders --help' as it is"
 fi
-echo "1..$n"
+done_testing
