@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "cli_plot.h"
 #include "commands.h"
 #include "intruders_cli.h"
@@ -49,7 +50,8 @@ static const char intruders_usage[] =
     "  -o, --output OUT where W' goes: a .safetensors model (FINETUNED's other\n"
     "                   tensors copied), a .npy file (two matrices), or for an\n"
     "                   adapter a PEFT adapter folder of the same rank, from the\n"
-    "                   SVD of (W' - W0)/s (the part the rank leaves out is shown)\n"
+    "                   SVD of (W' - W0)/s (the part the rank leaves out is shown);\n"
+    "                   '-' writes the file to standard output and nothing else\n"
     "  --plot FILE      |U_ft^T U0| as a heatmap, the top K of W_ft against W0's\n"
     "                   top 500 (the paper's Figure 1); several matrices give\n"
     "                   FILE-NAME.png each; '-' draws in the terminal. FILE.dat\n"
@@ -158,7 +160,11 @@ static int parse_args(int argc, char **argv, intr_opts *o)
         return cli_usage_error(cmd, "-o needs --scale LAMBDA (how much of each intruder to keep)");
     if (o->out && !*o->out)
         return cli_usage_error(cmd, "-o wants a file or folder name");
-    return RK_EXIT_OK;
+    if (o->out && !strcmp(o->out, "-") && (o->json || (o->plot && !strcmp(o->plot, "-"))))
+        return cli_usage_error(cmd, "-o - and %s both write to standard output", o->json ? "--json" : "--plot -");
+    const char *paths[2] = { o->out, o->plot && strcmp(o->plot, "-") ? o->plot : NULL };
+    const char *names[2] = { "-o", "--plot" };
+    return cli_output_distinct(cmd, paths, names, 2);
 }
 
 /* The test of one matrix into @p it (and W′ into @p out with --scale); exit status. */
@@ -394,7 +400,7 @@ int cmd_intruders(int argc, char **argv)
     if (rc == RK_EXIT_OK) {
         if (o.json)
             rc = cli_json_print("intruders", build_json(&o, &src, items, src.n));
-        else
+        else if (!o.out || strcmp(o.out, "-")) /* -o -: stdout holds the written file alone */
             print_text(&o, &src, items, src.n);
         fflush(stdout);
     }

@@ -52,9 +52,15 @@ typedef struct intr_out {
     float **bufs;              /**< adapter: (n_bufs) their A and B */
     size_t n_bufs;             /**< adapter: 2 × the modules */
     size_t n_mods;             /**< adapter: modules added */
+    rk_out_dir dir;            /**< adapter: the folder being built */
+    bool dir_open;             /**< dir is started and not yet committed */
 } intr_out;
 
-/** Prepare @p o for @p src (checks what can be written). Prints the error; exit status. */
+/**
+ * Prepare @p o for @p src before any work, by the output rules of
+ * tools/cli_output.h: a file output is checked, an adapter folder started
+ * (and refused when BASE or FINETUNED lies inside it). Prints the error; exit status.
+ */
 int intr_out_begin(const char *cmd, const intr_src *src, const char *path, intr_out *o);
 
 /**

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_output.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -153,29 +154,32 @@ int intr_out_begin(const char *cmd, const intr_src *src, const char *path, intr_
 {
     memset(o, 0, sizeof *o);
     o->path = path;
-    if (src->adapter) {
-        if (src->ad.n_full > 0) {
-            fprintf(stderr, "ranklab %s: %s: the adapter also holds %zu full tensors "
-                            "(modules_to_save), which the re-factored adapter cannot carry\n",
-                    cmd, src->ft, src->ad.n_full);
-            return RK_EXIT_RUNTIME;
+    if (!src->adapter) {
+        int rc = cli_output_check(cmd, "-o", path);
+        if (rc == RK_EXIT_OK && src->pairs.safetensors) {
+            rk_status s = rk_st_writer_new(&o->writer);
+            rc = s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, NULL, s, NULL);
         }
-        size_t nm = src->ad.n_modules;
-        o->mods = rk_calloc(nm, sizeof *o->mods);
-        o->bufs = rk_calloc(2 * nm, sizeof *o->bufs);
-        if (!o->mods || !o->bufs)
-            return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-        o->n_bufs = 2 * nm;
-        return RK_EXIT_OK;
+        return rc;
     }
-    if (src->pairs.safetensors) {
-        if (!ends_with(path, ".safetensors"))
-            return cli_usage_error(cmd, "-o wants a .safetensors file for two safetensors models, not '%s'", path);
-        rk_status s = rk_st_writer_new(&o->writer);
-        return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, NULL, s, NULL);
+    if (src->ad.n_full > 0) {
+        fprintf(stderr, "ranklab %s: %s: the adapter also holds %zu full tensors "
+                        "(modules_to_save), which the re-factored adapter cannot carry\n",
+                cmd, src->ft, src->ad.n_full);
+        return RK_EXIT_RUNTIME;
     }
-    if (!ends_with(path, ".npy"))
-        return cli_usage_error(cmd, "-o wants a .npy file for two matrices, not '%s'", path);
+    size_t nm = src->ad.n_modules;
+    o->mods = rk_calloc(nm, sizeof *o->mods);
+    o->bufs = rk_calloc(2 * nm, sizeof *o->bufs);
+    if (!o->mods || !o->bufs)
+        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    o->n_bufs = 2 * nm;
+    int rc;
+    if ((rc = cli_output_not_inside(cmd, path, "BASE", src->base)) != RK_EXIT_OK ||
+        (rc = cli_output_not_inside(cmd, path, "FINETUNED", src->ft)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open(cmd, "-o", path, &o->dir)) != RK_EXIT_OK)
+        return rc;
+    o->dir_open = true;
     return RK_EXIT_OK;
 }
 
@@ -336,12 +340,15 @@ int intr_out_commit(const char *cmd, const intr_src *src, intr_out *o)
     const rk_peft_config *c = &src->ad.config;
     rk_peft_write_opts wo = { .lora_alpha = c->lora_alpha, .use_rslora = c->use_rslora,
                               .base_model = c->base_model };
-    s = rk_peft_write(o->path, &wo, o->mods, src->ad.n_modules, &err);
-    return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, o->path, s, &err);
+    if ((s = rk_peft_write(o->dir.tmp_path, &wo, o->mods, src->ad.n_modules, &err)) != RK_OK)
+        return cli_fail(cmd, o->path, s, &err);
+    return cli_output_dir_commit(cmd, o->path, &o->dir);
 }
 
 void intr_out_free(intr_out *o)
 {
+    if (o->dir_open)
+        rk_out_dir_abort(&o->dir);
     rk_st_writer_free(o->writer);
     rk_mat_free(&o->npy);
     for (size_t j = 0; o->bufs && j < o->n_bufs; j++)
