@@ -41,6 +41,8 @@
 #include "analysis/experiment.h"
 #include "analysis/experiment_analysis.h"
 #include "analysis/experiment_output.h"
+#include "analysis/intruders.h"
+#include "analysis/learn_forget.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/eval.h"
