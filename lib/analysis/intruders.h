@@ -57,9 +57,11 @@
 extern "C" {
 #endif
 
-/** The paper's defaults: the top 10 vectors, threshold 0.5; PEFT's λ. */
+/** The paper's default number of top vectors tested: 10. */
 #define RK_INTRUDER_TOP 10
+/** The paper's default threshold on c_i: 0.5. */
 #define RK_INTRUDER_EPS 0.5
+/** PEFT's default scale λ of the intruder directions: 0.75. */
 #define RK_INTRUDER_LAMBDA 0.75
 
 /** Why the count of a matrix means nothing (see the top of intruders.h). */
