@@ -153,22 +153,53 @@ rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *ta
     return lnn_evaluate(n, &n->base, NULL, (size_t[C * C]){ 0 }, acc, target_acc);
 }
 
-rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
-                       rk_train_result *res)
+/* The observer of a tracked fine-tune: a record every LNN_TRACK_EVERY steps. */
+typedef struct tracker {
+    rk_lf_track *track;
+    rk_mlp *net;
+    rk_lora *lora;
+    const rk_mlp *base;
+    const rk_lf_eval *ev;
+    rk_status status;
+} tracker;
+
+static int observe(const rk_train_progress *p, void *ctx)
+{
+    tracker *k = ctx;
+    k->status = rk_lf_record(k->track, p->step, k->net, k->lora, k->base, k->ev);
+    return k->status != RK_OK;   /* stop training when a record fails */
+}
+
+rk_status lnn_finetune_tracked(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                               rk_lf_track *track, const rk_lf_eval *ev, rk_train_result *res)
 {
     rk_optim opt;
     rk_optim_config oc = rk_optim_adam_default();   /* a fresh optimizer for this phase */
     rk_status s = rk_optim_create(&opt, &oc, lora ? lora->n_params : net->n_params);
     if (s != RK_OK)
         return s;
+    tracker k = { track, net, lora, &n->base, ev, RK_OK };
     rk_train_opts to = rk_train_opts_default();
     to.batch = LNN_BATCH;
     to.steps = LNN_FT_STEPS;
     to.seed = seed;
-    s = rk_train_run(net, lora, &opt, n->train.x, n->train.y, n->train.n, n->train.dim,
-                     n->target, n->n_target, &to, res);
+    if (track) {   /* step 0 first: the network before any update */
+        to.report_every = LNN_TRACK_EVERY;
+        to.callback = observe;
+        to.callback_ctx = &k;
+        s = rk_lf_record(track, 0, net, lora, &n->base, ev);
+    }
+    if (s == RK_OK)
+        s = rk_train_run(net, lora, &opt, n->train.x, n->train.y, n->train.n, n->train.dim,
+                         n->target, n->n_target, &to, res);
     rk_optim_free(&opt);
-    return s;
+    return s != RK_OK ? s : k.status;
+}
+
+rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                       rk_train_result *res)
+{
+    return lnn_finetune_tracked(n, net, lora, seed, NULL, NULL, res);
 }
 
 void lnn_free(lesson_nn *n)
