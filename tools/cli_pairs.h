@@ -3,9 +3,10 @@
  * `ranklab extract`: which weight matrices to subtract.
  *
  *   two .npy files (or two FILE.safetensors:TENSOR specs)   one pair
- *   two .safetensors files                                  every tensor with the
- *       same name, the same shape and 2 dimensions in both (or only --tensor NAME);
- *       the others are listed as skipped with the reason
+ *   two checkpoints (.safetensors files, model directories, sharded
+ *   directories with model.safetensors.index.json)         every tensor with the
+ *       same name, the same shape and 2 dimensions in both (or only --tensor NAME,
+ *       or those --modules selects); the others are listed as skipped with the reason
  *
  * The matching itself is lib/analysis/tensor_pairs.h (rk_tensor_pairs_match).
  * Pairs are loaded one at a time (cli_pairs_delta), so two large checkpoints
@@ -37,8 +38,17 @@ typedef struct cli_pairs {
     const char **names;     /**< (n) tensor names; NULL entries for the single-matrix case */
     size_t n_skipped;       /**< tensors left out */
     cli_skip *skipped;      /**< (n_skipped) */
-    void *priv;             /**< the open files (safetensors) */
+    size_t n_unselected;    /**< tensors --modules left out (not listed) */
+    const char *base_name_or_path;  /**< BASE's config.json _name_or_path, or NULL */
+    const char *ft_name_or_path;    /**< FINETUNED's config.json _name_or_path, or NULL */
+    void *priv;             /**< the open checkpoints (safetensors) */
 } cli_pairs;
+
+/** A weight difference ΔW = W_ft − W_base in float32, row-major m×n. */
+typedef struct cli_delta32 {
+    float *data;   /**< (m×n), owned */
+    size_t m, n;
+} cli_delta32;
 
 /**
  * The two positional arguments BASE FINETUNED left after getopt_long (from
@@ -55,14 +65,37 @@ int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, co
 int cli_skip_append_json(json_t *arr, const cli_skip *s);
 
 /**
- * Open BASE and FINETUNED and decide the pairs. @p tensor (may be NULL)
- * selects one tensor of two safetensors files; then that tensor must be in
- * both with the same 2-d shape. On failure prints the error (naming the file)
- * and returns RK_EXIT_RUNTIME (or RK_EXIT_USAGE for --tensor with .npy
- * files); *p is then empty.
+ * Open BASE and FINETUNED and decide the pairs. Two checkpoints (each a
+ * .safetensors file or a directory: lib/io/shards.h) are opened by their
+ * headers only. @p tensor (may be NULL) selects one tensor; then that tensor
+ * must be in both with the same 2-d shape. @p modules (may be NULL): a
+ * comma-separated list of shell globs (fnmatch) matched against each
+ * tensor's module name and its full name; the others are left out, counted
+ * in n_unselected. On failure prints the error (naming the file at fault)
+ * and returns RK_EXIT_RUNTIME (or RK_EXIT_USAGE for --tensor or --modules
+ * with .npy files); *p is then empty.
  */
 int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char *tensor,
-                   cli_pairs *p);
+                   const char *modules, cli_pairs *p);
+
+/** The shape m×n of pair @p i of two checkpoints (known from the headers); 0×0 for .npy files. */
+void cli_pairs_shape(const cli_pairs *p, size_t i, size_t *m, size_t *n);
+
+/** Σ m·n over the pairs of two checkpoints (0 for .npy files): the work ahead. */
+size_t cli_pairs_elements(const cli_pairs *p);
+
+/**
+ * Load pair @p i as ΔW = FINETUNED − BASE in float32 into @p d: the base
+ * tensor is read into a new m×n buffer, checked for NaN/Inf, then the
+ * fine-tuned one is subtracted from it chunk by chunk as it is read
+ * (rk_st_tensor_rsub_f32), so memory is one m×n float buffer. The result is
+ * checked for NaN/Inf too. On failure prints "ranklab CMD: FILE: tensor 'T'
+ * ..." naming the shard at fault and returns RK_EXIT_RUNTIME.
+ */
+int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta32 *d);
+
+/** Release @p d's buffer. */
+void cli_delta32_free(cli_delta32 *d);
 
 /**
  * Load pair @p i and form @p delta = FINETUNED − BASE (a new matrix, in

@@ -28,6 +28,7 @@
 #include "core/mat.h"
 #include "core/status.h"
 #include "linalg/rank.h"
+#include "linalg/rsvd.h"
 
 /** One row of the error-vs-rank table: the truncation of A to rank r. */
 typedef struct rk_trunc_row {
@@ -106,5 +107,42 @@ typedef struct rk_trunc_lora_opts {
  */
 rk_status rk_trunc_lora(rk_mat *b, rk_mat *a, const rk_mat *delta, size_t r,
                         const rk_trunc_lora_opts *opts, rk_trunc_row *row);
+
+/**
+ * The error-vs-rank rows of an @p m × @p n matrix from its top @p k_top
+ * singular values @p s and its Frobenius norm @p fro alone, exactly (up to
+ * rounding): ‖A − A_r‖_F² = ‖A‖_F² − Σ_{i≤r} σ_i², energy Σ_{i≤r} σ_i² / ‖A‖_F²,
+ * spectral error σ_{r+1} (NaN for r = k_top < min(m, n): not computed).
+ * Every rank must be ≤ k_top.
+ * @return RK_OK; RK_EINVAL (NULLs, k_top > min(m, n), fro < 0 or NaN); RK_ERANGE (a rank > k_top).
+ */
+rk_status rk_trunc_table_top(const double *s, size_t k_top, double fro, size_t m, size_t n,
+                             const size_t *ranks, size_t n_ranks, rk_trunc_row *rows);
+
+/** Smallest r ≤ k_top with Σ_{i≤r} σ_i² ≥ level·fro², or SIZE_MAX when the top k_top do not reach it. */
+size_t rk_trunc_rank_for_energy_top(const double *s, size_t k_top, double fro, double level);
+
+/** The result of rk_trunc_lora_f32(). */
+typedef struct rk_trunc_lora32 {
+    float *b;              /**< (m×r) U_r·S_r / scale, owned */
+    float *a;              /**< (r×n) V_rᵀ, owned */
+    double norm;           /**< ‖ΔW‖_F, from the entries */
+    rk_trunc_row row;      /**< errors of [ΔW]_r from ‖ΔW‖_F and the top r (rk_trunc_table_top) */
+    double written_err;    /**< ‖ΔW − scale·B·A‖_F with the float factors, in double */
+    rk_rsvd_stats stats;   /**< what the randomized SVD did */
+} rk_trunc_lora32;
+
+/**
+ * The rank-@p r LoRA factors of a float32 @p delta (m×n, row-major) by the
+ * randomized SVD in float32 with a double finish (rk_rsvd_f32, default
+ * options, @p seed), with no m×n copy in either precision: B = U_r·S_r/scale,
+ * A = V_rᵀ, so scale·B·A = the rank-r truncation found. On error @p out is empty.
+ * @return RK_OK; RK_EINVAL; RK_ERANGE (r > min(m, n)); the errors of rk_rsvd_f32.
+ */
+rk_status rk_trunc_lora_f32(const float *delta, size_t m, size_t n, size_t r, double scale,
+                            uint64_t seed, rk_trunc_lora32 *out);
+
+/** Release the factors of @p f. NULL is accepted. */
+void rk_trunc_lora32_free(rk_trunc_lora32 *f);
 
 #endif

@@ -184,6 +184,22 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
                              rk_rsvd_stats *stats);
 
 /**
+ * rk_rsvd_with_stats() of a float32 matrix @p a (m×n, row-major, leading
+ * dimension n) — a weight difference formed in float32 from BF16/F16/F32
+ * checkpoints — with no copy of A in either precision. One pass first checks
+ * A for NaN/Inf and sums ‖A‖_F² in double (*@p fro = ‖A‖_F when not NULL);
+ * the sketch and power iterations run in float32 on A itself (unless
+ * opts->precision is RK_RSVD_PREC_DOUBLE); the finish (Q, B = QᵀA, the small
+ * SVD, U = Q·Ũ) and the guard's refinement are double, their products with A
+ * taken a row block at a time widened exactly to double (≈ 8 MB of blocks).
+ * A is not scaled: its entries are floats already. Memory besides A: the
+ * m×l and n×l blocks and the widened row block.
+ * @return as rk_rsvd_with_stats.
+ */
+rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_rsvd_opts *opts,
+                      rk_rsvd_stats *stats, double *fro);
+
+/**
  * Whether the tools should use rk_rsvd() rather than the dense SVD when only
  * the top @p k triplets of an m×n matrix are wanted: true when
  * min(m, n) ≥ 512 and 1 ≤ k ≤ min(m, n)/8.

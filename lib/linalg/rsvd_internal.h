@@ -19,7 +19,10 @@
 /** One run of the range finder plus the double-precision finish. */
 typedef struct rsvd_run {
     /* in */
-    const rk_mat *a;      /**< m×n, finite (in float32 the conversion checks it: RK_ENONFINITE) */
+    const rk_mat *a;      /**< m×n, finite (in float32 the conversion checks it: RK_ENONFINITE); or NULL and: */
+    const float *fa;      /**< a float32 A (m×n, row-major, leading dimension n), checked finite by the caller */
+    size_t m;             /**< rows of A */
+    size_t n;             /**< columns of A */
     size_t k;             /**< triplets kept */
     size_t l;             /**< sketch columns, k ≤ l ≤ min(m, n) */
     int iters;            /**< power iterations (the maximum when tol > 0) */
