@@ -29,7 +29,7 @@
 static const char extract_usage[] =
     "usage: ranklab extract --rank R BASE FINETUNED -o ADAPTER_DIR [--tensor NAME]\n"
     "                       [--modules PATTERN] [--alpha A] [--module NAME] [--exact]\n"
-    "                       [--quiet] [--json]\n"
+    "                       [--iters Q] [--quiet] [--json]\n"
     "\n"
     "The rank-R LoRA adapter that best approximates the weight difference\n"
     "dW = FINETUNED - BASE, written in Hugging Face PEFT's layout\n"
@@ -68,6 +68,9 @@ static const char extract_usage[] =
     "                      checkpoints: dW in float32, sketch in float32, finish in\n"
     "                      double); the error left is then exact from\n"
     "                      ||dW||_F^2 - sum_{i<=R} sigma_i^2\n"
+    "  --iters Q           exactly Q power iterations of that randomized SVD (each\n"
+    "                      is two passes over dW); by default they stop once the\n"
+    "                      error moves by < 1% between iterations (at most 6)\n"
     "  -q, --quiet         no progress on stderr (shown for large checkpoints: a\n"
     "                      bar on a terminal, one line per module otherwise)\n"
     "  --json              print one JSON object: base, finetuned, output, rank,\n"
@@ -81,11 +84,12 @@ static const char extract_usage[] =
     "files or --tensor), no tensor can be extracted, or the adapter cannot be\n"
     "written (nothing is then left behind); 2 usage error (also R < 1, A <= 0).\n";
 
-enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_EXACT, OPT_MODULES };
+enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_EXACT, OPT_MODULES, OPT_ITERS };
 
 typedef struct extract_opts {
     const char *base, *ft, *out, *tensor, *module, *modules;
     size_t r;
+    int iters;          /* power iterations of the randomized SVD on checkpoints */
     double alpha;
     bool have_alpha, json, exact, quiet;
 } extract_opts;
@@ -126,6 +130,7 @@ static int parse_args(int argc, char **argv, extract_opts *o)
         { "json", no_argument, NULL, OPT_JSON },
         { "exact", no_argument, NULL, OPT_EXACT },
         { "modules", required_argument, NULL, OPT_MODULES },
+        { "iters", required_argument, NULL, OPT_ITERS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -164,6 +169,13 @@ static int parse_args(int argc, char **argv, extract_opts *o)
         case OPT_EXACT:
             o->exact = true;
             break;
+        case OPT_ITERS: {
+            size_t q;
+            if (!cli_parse_size(optarg, 1000, &q))
+                return cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", optarg);
+            o->iters = (int)q;
+            break;
+        }
         case OPT_MODULES:
             if (!*optarg)
                 return cli_usage_error(cmd, "--modules wants a pattern");
@@ -282,7 +294,7 @@ static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, ex
         return rc;
     rk_trunc_lora32 f;
     it->randomized = true;
-    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, 0, &f);
+    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, o->iters, 0, &f);
     cli_delta32_free(&d);
     if (s == RK_OK && (s = name_item(o, p, i, it)) != RK_OK)
         rk_trunc_lora32_free(&f);
@@ -473,7 +485,7 @@ static int extract_all(const extract_opts *o, const cli_pairs *p, extract_item *
 
 int cmd_extract(int argc, char **argv)
 {
-    extract_opts o = { 0 };
+    extract_opts o = { .iters = -1 };
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;

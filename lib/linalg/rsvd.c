@@ -85,8 +85,8 @@ rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
 static rk_status check_args(const rk_rsvd_opts *opts, size_t m, size_t n, size_t stride)
 {
     if (!opts || opts->power_iters < RK_RSVD_AUTO_ITERS ||
-        opts->power_iters > 1000 || !(opts->tol >= 0.0) ||
-        (unsigned)opts->precision > (unsigned)RK_RSVD_PREC_MIXED ||
+        opts->power_iters > 1000 || !(opts->tol >= 0.0) || !(opts->err_tol >= 0.0) ||
+        (unsigned)opts->precision > (unsigned)RK_RSVD_PREC_SINGLE ||
         (unsigned)opts->normalizer > (unsigned)RK_RSVD_NORM_LU)
         return RK_EINVAL;
     if (opts->k > (m < n ? m : n))
@@ -151,6 +151,8 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
     rk_status st = check_args(opts, a->rows, a->cols, a->stride);
     if (st)
         return st;
+    if (opts->precision == RK_RSVD_PREC_SINGLE)
+        return RK_EINVAL; /* a double A is finished in double: MIXED */
     size_t m = a->rows, n = a->cols, mn = m < n ? m : n, k = opts->k;
     bool single = k > 0 && use_single(opts->precision, m, n);
     if (!single && !rk_mat_is_finite(a)) /* a float32 sketch checks A as it converts it */
@@ -162,10 +164,12 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
         return empty_result(out, m, n);
     rsvd_run run = {
         .a = a, .m = m, .n = n, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
-        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
+        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol, .err_tol = opts->err_tol,
         .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = single,
         .scale = 1.0, .seed = opts->seed,
     };
+    if (opts->err_tol > 0.0 && !single)
+        run.fro2 = rk_mat_norm_fro(a) * rk_mat_norm_fro(a);
     return run_sketch(out, &run, stats);
 }
 
@@ -219,8 +223,9 @@ rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_
     rsvd_run run = {
         .fa = a, .m = m, .n = n, .k = opts->k,
         .l = sketch_width(opts->k, opts->oversample, opts->align, m < n ? m : n),
-        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
+        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol, .err_tol = opts->err_tol,
         .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = opts->precision != RK_RSVD_PREC_DOUBLE,
+        .single_finish = opts->precision == RK_RSVD_PREC_SINGLE,
         .scale = 1.0, .fro2 = fro2, .seed = opts->seed,
     };
     return run_sketch(out, &run, stats);

@@ -34,6 +34,13 @@
  * double, starting from the float Q (stats.refined). The error is known for
  * free: ‖A − U_k·S_k·V_kᵀ‖_F² = ‖A‖_F² − Σ_{i<k} s_i².
  *
+ * Early stop on the error (opts.err_tol > 0): from the same l×l values,
+ * e_i = √(‖A‖_F² − Σ_{j≤k} s_j²) is the error ‖A − U_k·S_k·V_kᵀ‖_F the run
+ * would return if it stopped at iteration i (exact for orthonormal Q); the
+ * iterations stop once it moves by at most err_tol·e_i — what an extraction
+ * cares about, where a value-by-value test waits for tail values that do
+ * not change the error. A heuristic too (the error can stall and then drop).
+ *
  * Early stop (opts.tol > 0): with QR normalisation Z = Aᵀ·Q has the singular
  * values of B, which are those of R in Z's QR — an l×l SVD per iteration.
  * The iterations stop once the top k change by at most tol·s_1 from one
@@ -105,7 +112,9 @@
 typedef enum rk_rsvd_precision {
     RK_RSVD_PREC_AUTO = 0, /**< MIXED when m·n ≥ RK_RSVD_MIXED_MIN_ENTRIES, else DOUBLE */
     RK_RSVD_PREC_DOUBLE,   /**< everything in float64 */
-    RK_RSVD_PREC_MIXED     /**< sketch and power iterations in float32, finish in float64 */
+    RK_RSVD_PREC_MIXED,    /**< sketch and power iterations in float32, finish in float64 */
+    RK_RSVD_PREC_SINGLE    /**< rk_rsvd_f32 only: the finish's QR and product B = QᵀA in float32 too
+                                (only the small SVD of B is double): for factors stored as float32 */
 } rk_rsvd_precision;
 
 /**
@@ -137,6 +146,9 @@ typedef struct rk_rsvd_opts {
     size_t align;       /**< round l = k + p up to a multiple of this when that adds at most
                              l/4 columns (0 or 1: never; default RK_RSVD_ALIGN), then clamp
                              to min(m, n) */
+    double err_tol;     /**< 0 (default): off; > 0: stop the power iterations (q is then a
+                             maximum) once the rank-k error estimate e = √(‖A‖_F² − Σ_{i≤k} s_i²)
+                             changes by ≤ err_tol·e between iterations (QR normalisation, as tol) */
 } rk_rsvd_opts;
 
 /** What rk_rsvd_with_stats() did. */

@@ -265,9 +265,10 @@ static rk_status sketch_init(sketch *s, rsvd_run *run)
     if (!(s->y = alloc_elems(m * run->l, es)) || !(s->z = alloc_elems(n * run->l, es)) ||
         !(s->tau = alloc_elems(run->l, sizeof(double))))
         return RK_ENOMEM;
-    if (run->tol > 0.0 && !(s->w = alloc_elems(n * run->l, es)))
+    bool check = run->tol > 0.0 || run->err_tol > 0.0;
+    if (check && !(s->w = alloc_elems(n * run->l, es)))
         return RK_ENOMEM;
-    if (run->lu && run->tol == 0.0 && !(s->ipiv = alloc_elems(run->l, sizeof(lapack_int))))
+    if (run->lu && !check && !(s->ipiv = alloc_elems(run->l, sizeof(lapack_int))))
         return RK_ENOMEM;
     return query_work(s);
 }
@@ -321,6 +322,28 @@ static bool settled(const double *v, const double *prev, size_t k, double tol)
     return true;
 }
 
+/* The rank-k error estimate e = √(‖A‖_F² − Σ_{j<k} v_j²) of the current values. */
+static double error_estimate(const double *v, size_t k, double fro2)
+{
+    double kept = 0.0;
+    for (size_t j = 0; j < k; j++)
+        kept += v[j] * v[j];
+    return fro2 > kept ? sqrt(fro2 - kept) : 0.0;
+}
+
+/* Whether the iterations may stop after this one: the values (tol) or the
+ * error estimate (err_tol, kept in *prev_err) have settled. */
+static bool may_stop(const sketch *s, const rsvd_run *run, const double *prev, double *prev_err, int i)
+{
+    if (run->err_tol > 0.0) {
+        double e = error_estimate(s->vals.s, run->k, run->fro2);
+        bool done = i > 0 && fabs(*prev_err - e) <= run->err_tol * e;
+        *prev_err = e;
+        return done;
+    }
+    return i > 0 && settled(s->vals.s, prev, run->k, run->tol);
+}
+
 /*
  * The power iterations. y = A·Ω, then per round: y ← normalise(y),
  * z = Aᵀ·y, z ← normalise(z), y = A·z. With tol > 0 both normalisations are
@@ -331,9 +354,9 @@ static bool settled(const double *v, const double *prev, size_t k, double tol)
  */
 static rk_status iterate(sketch *s, rsvd_run *run, bool *b_ready)
 {
-    double *prev = NULL;
+    double *prev = NULL, prev_err = 0.0;
     rk_status st = RK_OK;
-    bool check = run->tol > 0.0, lu = run->lu && !check;
+    bool check = run->tol > 0.0 || run->err_tol > 0.0, lu = run->lu && !check;
     *b_ready = false;
     if (check && !(prev = alloc_elems(run->k, sizeof(double))))
         return RK_ENOMEM;
@@ -350,8 +373,8 @@ static rk_status iterate(sketch *s, rsvd_run *run, bool *b_ready)
             memcpy(s->w, s->z, zbytes);
             if ((st = norm_qr(s, s->w, s->n, s->single, true)))
                 break;
-            if (i > 0 && settled(s->vals.s, prev, run->k, run->tol)) {
-                *b_ready = !s->single;
+            if (may_stop(s, run, prev, &prev_err, i)) {
+                *b_ready = !s->single || run->single_finish;
                 break;
             }
             memcpy(prev, s->vals.s, run->k * sizeof(double));
@@ -397,6 +420,29 @@ static rk_status lift(rk_svd *out, const double *q, double *bt, size_t m, size_t
     return st;
 }
 
+/* The float32 finish (run->single_finish): Q = qr(y) and B = Qᵀ·A by sgemm
+ * unless the iterations stopped with them ready, then both widened to double
+ * for the small SVD and the lift. Q is orthonormal to float rounding. */
+static rk_status finish_single(sketch *s, rsvd_run *run, double **q, double **bt, bool b_ready)
+{
+    size_t ml = (size_t)s->m * (size_t)s->l, nl = (size_t)s->n * (size_t)s->l;
+    rk_status st = RK_OK;
+    if (!b_ready && (st = norm_qr(s, s->y, s->m, true, false)) == RK_OK) {
+        prod_at(s, s->y, s->z);
+        run->stats.products++;
+        run->stats.products_single++;
+    }
+    *q = alloc_elems(ml, sizeof(double));
+    *bt = alloc_elems(nl, sizeof(double));
+    if (st == RK_OK && (!*q || !*bt))
+        st = RK_ENOMEM;
+    for (size_t i = 0; st == RK_OK && i < ml; i++)
+        (*q)[i] = ((const float *)s->y)[i];
+    for (size_t i = 0; st == RK_OK && i < nl; i++)
+        (*bt)[i] = ((const float *)s->z)[i];
+    return st;
+}
+
 /* The double-precision finish from the m×l block in s->y: Q = qr(y),
  * B = Qᵀ·A (skipped when b_ready), then lift. In float32 the block is first
  * widened to double and Q is kept in run->q for a refinement. */
@@ -405,7 +451,10 @@ static rk_status finish(sketch *s, rsvd_run *run, rk_svd *out, bool b_ready)
     size_t m = (size_t)s->m, n = (size_t)s->n, l = (size_t)s->l, ml = m * l;
     double *q = s->y, *bt = s->z;
     rk_status st = RK_OK;
-    if (s->single) {
+    if (s->single && run->single_finish) {
+        st = finish_single(s, run, &q, &bt, b_ready);
+        b_ready = true;
+    } else if (s->single) {
         if (s->af_owned)
             rk_free(s->af); /* the float copy of A is no longer needed */
         s->af = NULL;
@@ -421,7 +470,7 @@ static rk_status finish(sketch *s, rsvd_run *run, rk_svd *out, bool b_ready)
             q[i] = (double)((const float *)s->y)[i];
         s->single = false; /* from here on: double blocks, double A */
     }
-    if (!b_ready) {
+    if (st == RK_OK && !b_ready) {
         if ((st = norm_qr(s, q, s->m, false, false)) == RK_OK) {
             prod_at(s, q, bt);
             run->stats.products++;
