@@ -186,6 +186,9 @@ int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char
 {
     *p = (cli_pairs){ .base = base, .ft = ft };
     bool sb = is_checkpoint(base), sf = is_checkpoint(ft);
+    struct stat st;
+    if (sb != sf && stat(sb ? ft : base, &st) != 0)
+        sb = sf = true; /* a missing path beside a checkpoint: let the checkpoint reader name the problem */
     if (sb != sf) {
         fprintf(stderr, "ranklab %s: %s: %s is a checkpoint, %s is not; give two of a kind\n",
                 cmd, sb ? ft : base, sb ? base : ft, sb ? ft : base);
@@ -248,6 +251,10 @@ int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta
             rc = cli_fail(cmd, q->base_at->path, s, &err);
         } else if ((s = rk_st_tensor_to_mat(q->other_at->file, q->other, &ft, &err)) != RK_OK) {
             rc = cli_fail(cmd, q->other_at->path, s, &err);
+        } else if (!rk_mat_is_finite(&base) || !rk_mat_is_finite(&ft)) {
+            fprintf(stderr, "ranklab %s: %s: tensor '%s' holds NaN or Inf\n", cmd,
+                    rk_mat_is_finite(&base) ? q->other_at->path : q->base_at->path, q->name);
+            rc = RK_EXIT_RUNTIME;
         } else {
             rc = subtract(cmd, p, &base, &ft, delta);
         }
@@ -266,15 +273,6 @@ void cli_pairs_shape(const cli_pairs *p, size_t i, size_t *m, size_t *n)
     const rk_tensor_pair *q = pair_at(p, i);
     *m = q->base->shape[0];
     *n = q->base->shape[1];
-}
-
-/* Whether any of the @p n floats at @p a is NaN or ±Inf. */
-static bool has_nonfinite(const float *a, size_t n)
-{
-    bool bad = false;
-    for (size_t i = 0; i < n; i++)
-        bad |= !(fabsf(a[i]) <= FLT_MAX);
-    return bad;
 }
 
 /* The float32 ΔW of a .npy pair, through the double one. */
@@ -317,20 +315,50 @@ int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta
     rk_err_clear(&err);
     rk_status s = rk_st_tensor_to_f32(q->base_at->file, q->base, d->data, mn, &err);
     const char *at = q->base_at->path;
-    if (s == RK_OK && has_nonfinite(d->data, mn))
-        s = rk_err_set(&err, RK_ENONFINITE, "tensor '%s' holds NaN or Inf", q->name);
     if (s == RK_OK) {
         at = q->other_at->path;
         s = rk_st_tensor_rsub_f32(q->other_at->file, q->other, d->data, mn, &err); /* ΔW = W_ft − W_base */
     }
-    if (s == RK_OK && has_nonfinite(d->data, mn))
-        s = rk_err_set(&err, RK_ENONFINITE, "tensor '%s' holds NaN or Inf (or W_ft - W_base overflows float32)",
-                       q->name);
     if (s != RK_OK) {
         cli_delta32_free(d);
         return cli_fail(cmd, at, s, &err);
     }
     return RK_EXIT_OK;
+}
+
+/* Whether tensor @p t of @p f holds NaN or Inf, read again in double (an
+ * error path, taken once: its memory is not the concern). */
+static rk_status tensor_nonfinite(const rk_st_file *f, const rk_st_tensor *t, bool *bad, rk_err *err)
+{
+    rk_mat full;
+    *bad = false;
+    rk_status s = rk_st_tensor_to_mat(f, t, &full, err);
+    if (s == RK_OK) {
+        *bad = !rk_mat_is_finite(&full);
+        rk_mat_free(&full);
+    }
+    return s;
+}
+
+int cli_pairs_nonfinite(const char *cmd, const cli_pairs *p, size_t i)
+{
+    const rk_tensor_pair *q = pair_at(p, i);
+    const rk_shard_tensor *side[2] = { q->base_at, q->other_at };
+    rk_err err;
+    rk_err_clear(&err);
+    for (int k = 0; k < 2; k++) {
+        bool bad;
+        rk_status s = tensor_nonfinite(side[k]->file, side[k]->t, &bad, &err);
+        if (s != RK_OK)
+            return cli_fail(cmd, side[k]->path, s, &err);
+        if (bad) {
+            fprintf(stderr, "ranklab %s: %s: tensor '%s' holds NaN or Inf\n", cmd, side[k]->path, q->name);
+            return RK_EXIT_RUNTIME;
+        }
+    }
+    fprintf(stderr, "ranklab %s: %s: tensor '%s': FINETUNED - BASE overflows float32\n", cmd,
+            q->other_at->path, q->name);
+    return RK_EXIT_RUNTIME;
 }
 
 void cli_delta32_free(cli_delta32 *d)

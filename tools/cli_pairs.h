@@ -86,13 +86,23 @@ size_t cli_pairs_elements(const cli_pairs *p);
 
 /**
  * Load pair @p i as ΔW = FINETUNED − BASE in float32 into @p d: the base
- * tensor is read into a new m×n buffer, checked for NaN/Inf, then the
+ * tensor is read into a new m×n buffer, then the
  * fine-tuned one is subtracted from it chunk by chunk as it is read
- * (rk_st_tensor_rsub_f32), so memory is one m×n float buffer. The result is
- * checked for NaN/Inf too. On failure prints "ranklab CMD: FILE: tensor 'T'
- * ..." naming the shard at fault and returns RK_EXIT_RUNTIME.
+ * (rk_st_tensor_rsub_f32), so memory is one m×n float buffer. NaN/Inf is
+ * left to the decomposition's own check (then cli_pairs_nonfinite). On
+ * failure prints "ranklab CMD: FILE: ..." naming the shard at fault and
+ * returns RK_EXIT_RUNTIME.
  */
 int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta32 *d);
+
+/**
+ * After a decomposition of pair @p i failed with RK_ENONFINITE: find the side
+ * holding NaN or Inf (reading the tensors again) and print "ranklab CMD:
+ * SHARD: tensor 'T' holds NaN or Inf" (or that FINETUNED − BASE overflows
+ * float32). Returns RK_EXIT_RUNTIME. The normal path pays no extra pass: the
+ * check is the one rk_rsvd_f32 makes while it sums ‖ΔW‖_F.
+ */
+int cli_pairs_nonfinite(const char *cmd, const cli_pairs *p, size_t i);
 
 /** Release @p d's buffer. */
 void cli_delta32_free(cli_delta32 *d);

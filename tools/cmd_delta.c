@@ -271,6 +271,8 @@ static int analyse_top(const delta_opts *o, const cli_pairs *p, size_t i, delta_
     double fro = 0.0;
     rk_status s = rk_rsvd_f32(&svd, d.data, d.m, d.n, &ro, NULL, &fro);
     cli_delta32_free(&d);
+    if (s == RK_ENONFINITE)
+        return cli_pairs_nonfinite("delta", p, i);
     if (s != RK_OK)
         return cli_fail("delta", p->ft, s, NULL);
     it->top_only = true;

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_pairs.h"
@@ -296,6 +298,8 @@ static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, ex
     it->randomized = true;
     rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, o->iters, 0, &f);
     cli_delta32_free(&d);
+    if (s == RK_ENONFINITE)
+        return cli_pairs_nonfinite("extract", p, i);
     if (s == RK_OK && (s = name_item(o, p, i, it)) != RK_OK)
         rk_trunc_lora32_free(&f);
     if (s != RK_OK)
@@ -442,9 +446,13 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
 }
 
 /* Write the adapter folder; exit status. The one place the adapter is
- * written: rk_peft_write puts both files in place atomically. */
+ * written: rk_peft_write puts each file in place atomically, so a failed
+ * write (a full disk) leaves an existing adapter as it was; a folder this
+ * call created is removed again (it is then empty). */
 static int write_adapter(const extract_opts *o, const cli_pairs *p, const extract_item *items, size_t n)
 {
+    struct stat sb;
+    bool existed = stat(o->out, &sb) == 0;
     rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
     if (!mods)
         return cli_fail("extract", NULL, RK_ENOMEM, NULL);
@@ -455,6 +463,8 @@ static int write_adapter(const extract_opts *o, const cli_pairs *p, const extrac
     rk_err_clear(&err);
     rk_status s = rk_peft_write(o->out, &wo, mods, n, &err);
     rk_free(mods);
+    if (s != RK_OK && !existed)
+        (void)rmdir(o->out);
     return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", o->out, s, &err);
 }
 
