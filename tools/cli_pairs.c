@@ -22,6 +22,32 @@ int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, co
     return RK_EXIT_OK;
 }
 
+bool cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o, int *rc)
+{
+    size_t q;
+    *rc = RK_EXIT_OK;
+    switch (c) {
+    case CLI_OPT_MODULES:
+        if (!*arg)
+            *rc = cli_usage_error(cmd, "--modules wants a pattern");
+        o->modules = arg;
+        return true;
+    case CLI_OPT_ITERS:
+        if (!cli_parse_size(arg, 1000, &q))
+            *rc = cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", arg);
+        o->iters = (int)q;
+        return true;
+    case CLI_OPT_EXACT:
+        o->exact = true;
+        return true;
+    case 'q':
+        o->quiet = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
 int cli_skip_append_json(json_t *arr, const cli_skip *s)
 {
     json_t *e = json_object();

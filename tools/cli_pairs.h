@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "ranklab.h"
@@ -43,6 +44,29 @@ typedef struct cli_pairs {
     const char *ft_name_or_path;    /**< FINETUNED's config.json _name_or_path, or NULL */
     void *priv;             /**< the open checkpoints (safetensors) */
 } cli_pairs;
+
+/** The options delta and extract share for checkpoints. */
+typedef struct cli_ckpt_opts {
+    const char *modules;   /**< --modules PATTERN, or NULL */
+    int iters;             /**< --iters Q, or -1: stop when the error settles (rk_trunc_f32_rsvd_opts) */
+    bool exact;            /**< --exact: the dense SVD in double */
+    bool quiet;            /**< -q, --quiet: no progress */
+} cli_ckpt_opts;
+
+enum { CLI_OPT_MODULES = 1201, CLI_OPT_ITERS, CLI_OPT_EXACT };
+
+/** Their getopt_long entries, to put in a command's option table. */
+#define CLI_CKPT_LONGOPTS                                                                      \
+    { "modules", required_argument, NULL, CLI_OPT_MODULES },                                   \
+        { "iters", required_argument, NULL, CLI_OPT_ITERS },                                   \
+        { "exact", no_argument, NULL, CLI_OPT_EXACT }, { "quiet", no_argument, NULL, 'q' }
+
+/**
+ * Handle getopt_long's @p c when it is one of CLI_CKPT_LONGOPTS (or 'q'):
+ * returns true and sets *@p rc (RK_EXIT_OK, or the usage error's status);
+ * false when @p c is another option.
+ */
+bool cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o, int *rc);
 
 /** A weight difference ΔW = W_ft − W_base in float32, row-major m×n. */
 typedef struct cli_delta32 {

@@ -98,18 +98,18 @@ static const char delta_usage[] =
     "differ (two .npy files), no tensor can be compared, or the plot cannot be\n"
     "written; 2 usage error.\n";
 
-enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON, OPT_EXACT, OPT_MODULES, OPT_ITERS };
+enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON };
 
 /* The most ranks --ranks takes. */
 #define MAX_RANKS 256
 
 typedef struct delta_opts {
-    const char *base, *ft, *tensor, *plot, *format, *modules;
+    const char *base, *ft, *tensor, *plot, *format;
     size_t ranks[MAX_RANKS];
     size_t n_ranks;       /* 0: the default ranks */
     size_t top;
-    int iters;            /* power iterations of the top-K randomized SVD */
-    bool json, exact, quiet;
+    bool json;
+    cli_ckpt_opts ck;     /* --modules, --iters, --exact, --quiet */
     rk_rank_opts tol;
     rk_plot_out out;      /* where --plot draws */
 } delta_opts;
@@ -167,10 +167,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "json", no_argument, NULL, OPT_JSON },
-        { "exact", no_argument, NULL, OPT_EXACT },
-        { "modules", required_argument, NULL, OPT_MODULES },
-        { "iters", required_argument, NULL, OPT_ITERS },
-        { "quiet", no_argument, NULL, 'q' },
+        CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -178,6 +175,11 @@ static int parse_args(int argc, char **argv, delta_opts *o)
     int c, rc;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+        if (cli_ckpt_option(cmd, c, optarg, &o->ck, &rc)) {
+            if (rc != RK_EXIT_OK)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'h':
             fputs(delta_usage, stdout);
@@ -206,24 +208,6 @@ static int parse_args(int argc, char **argv, delta_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
-            break;
-        case OPT_EXACT:
-            o->exact = true;
-            break;
-        case OPT_ITERS: {
-            size_t q;
-            if (!cli_parse_size(optarg, 1000, &q))
-                return cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", optarg);
-            o->iters = (int)q;
-            break;
-        }
-        case OPT_MODULES:
-            if (!*optarg)
-                return cli_usage_error(cmd, "--modules wants a pattern");
-            o->modules = optarg;
-            break;
-        case 'q':
-            o->quiet = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -259,6 +243,15 @@ static int table_ranks(const delta_opts *o, delta_item *it, size_t *use, size_t 
     return RK_EXIT_OK;
 }
 
+/* it->s and it->k from @p svd's values (taken over: freed with the item); the rest of svd freed. */
+static void take_values(delta_item *it, rk_svd *svd)
+{
+    it->k = svd->k;
+    it->s = svd->s;
+    svd->s = NULL;
+    rk_svd_free(svd);
+}
+
 /* Top K of a large ΔW of two checkpoints (float32, randomized); exit status. */
 static int analyse_top(const delta_opts *o, const cli_pairs *p, size_t i, delta_item *it)
 {
@@ -266,7 +259,7 @@ static int analyse_top(const delta_opts *o, const cli_pairs *p, size_t i, delta_
     int rc = cli_pairs_delta_f32("delta", p, i, &d);
     if (rc != RK_EXIT_OK)
         return rc;
-    rk_rsvd_opts ro = rk_trunc_f32_rsvd_opts(o->top, o->iters);
+    rk_rsvd_opts ro = rk_trunc_f32_rsvd_opts(o->top, o->ck.iters);
     rk_svd svd;
     double fro = 0.0;
     rk_status s = rk_rsvd_f32(&svd, d.data, d.m, d.n, &ro, NULL, &fro);
@@ -276,10 +269,7 @@ static int analyse_top(const delta_opts *o, const cli_pairs *p, size_t i, delta_
     if (s != RK_OK)
         return cli_fail("delta", p->ft, s, NULL);
     it->top_only = true;
-    it->k = svd.k;
-    it->s = svd.s; /* taken over: freed with the item */
-    svd.s = NULL;
-    rk_svd_free(&svd);
+    take_values(it, &svd);
     size_t use[MAX_RANKS > 70 ? MAX_RANKS : 70], n_use;
     if ((rc = table_ranks(o, it, use, &n_use)) != RK_EXIT_OK)
         return rc;
@@ -307,7 +297,7 @@ static int analyse(const delta_opts *o, const cli_pairs *p, size_t i, delta_item
     it->m = m;
     it->n = n;
     it->kfull = m < n ? m : n;
-    if (p->safetensors && !o->exact && rk_rsvd_worthwhile(m, n, o->top))
+    if (p->safetensors && !o->ck.exact && rk_rsvd_worthwhile(m, n, o->top))
         return analyse_top(o, p, i, it);
     rk_mat d;
     int rc = cli_pairs_delta(cmd, p, i, &d);
@@ -320,10 +310,8 @@ static int analyse(const delta_opts *o, const cli_pairs *p, size_t i, delta_item
         return cli_fail(cmd, p->names[i] ? p->names[i] : p->ft, s, NULL);
     it->m = svd.m;
     it->n = svd.n;
-    it->k = it->kfull = svd.k;
-    it->s = svd.s; /* taken over: freed with the item */
-    svd.s = NULL;
-    rk_svd_free(&svd);
+    it->kfull = svd.k;
+    take_values(it, &svd);
     size_t use[MAX_RANKS > 70 ? MAX_RANKS : 70], n_use;
     if ((rc = table_ranks(o, it, use, &n_use)) != RK_EXIT_OK)
         return rc;
@@ -429,7 +417,7 @@ static void print_text(const delta_opts *o, const cli_pairs *p, const delta_item
     printf("finetuned         %s\n", o->ft);
     printf("delta             dW = finetuned - base\n");
     if (p->n_unselected)
-        printf("%-18s%zu tensors not selected by --modules %s\n", "", p->n_unselected, o->modules);
+        printf("%-18s%zu tensors not selected by --modules %s\n", "", p->n_unselected, o->ck.modules);
     if (p->safetensors) {
         printf("%-18s%zu compared, %zu skipped\n", "tensors", n, p->n_skipped);
         for (size_t i = 0; i < p->n_skipped; i++)
@@ -539,12 +527,12 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
 
 int cmd_delta(int argc, char **argv)
 {
-    delta_opts o = { .top = 10, .iters = -1, .tol = { RK_TOL_DEFAULT, 0.0 } };
+    delta_opts o = { .top = 10, .ck.iters = -1, .tol = { RK_TOL_DEFAULT, 0.0 } };
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     cli_pairs p;
-    if ((rc = cli_pairs_open("delta", o.base, o.ft, o.tensor, o.modules, &p)) != RK_EXIT_OK)
+    if ((rc = cli_pairs_open("delta", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK)
         return rc;
     delta_item *items = rk_calloc(p.n, sizeof *items);
     if (!items) {
@@ -553,7 +541,7 @@ int cmd_delta(int argc, char **argv)
     }
     size_t done = 0;
     cli_progress pr;
-    cli_progress_begin(&pr, "delta", p.n, cli_pairs_elements(&p), o.quiet);
+    cli_progress_begin(&pr, "delta", p.n, cli_pairs_elements(&p), o.ck.quiet);
     for (; done < p.n && rc == RK_EXIT_OK; done++) {
         size_t m, n;
         cli_pairs_shape(&p, done, &m, &n);

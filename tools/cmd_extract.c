@@ -86,14 +86,14 @@ static const char extract_usage[] =
     "files or --tensor), no tensor can be extracted, or the adapter cannot be\n"
     "written (nothing is then left behind); 2 usage error (also R < 1, A <= 0).\n";
 
-enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_EXACT, OPT_MODULES, OPT_ITERS };
+enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON };
 
 typedef struct extract_opts {
-    const char *base, *ft, *out, *tensor, *module, *modules;
+    const char *base, *ft, *out, *tensor, *module;
     size_t r;
-    int iters;          /* power iterations of the randomized SVD on checkpoints */
     double alpha;
-    bool have_alpha, json, exact, quiet;
+    bool have_alpha, json;
+    cli_ckpt_opts ck;   /* --modules, --iters, --exact, --quiet */
 } extract_opts;
 
 /* One module's factors and errors. */
@@ -130,10 +130,7 @@ static int parse_args(int argc, char **argv, extract_opts *o)
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "module", required_argument, NULL, OPT_MODULE },
         { "json", no_argument, NULL, OPT_JSON },
-        { "exact", no_argument, NULL, OPT_EXACT },
-        { "modules", required_argument, NULL, OPT_MODULES },
-        { "iters", required_argument, NULL, OPT_ITERS },
-        { "quiet", no_argument, NULL, 'q' },
+        CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -142,6 +139,11 @@ static int parse_args(int argc, char **argv, extract_opts *o)
     int c, rc;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hqr:o:", longopts, NULL)) != -1) {
+        if (cli_ckpt_option(cmd, c, optarg, &o->ck, &rc)) {
+            if (rc != RK_EXIT_OK)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'h':
             fputs(extract_usage, stdout);
@@ -167,24 +169,6 @@ static int parse_args(int argc, char **argv, extract_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
-            break;
-        case OPT_EXACT:
-            o->exact = true;
-            break;
-        case OPT_ITERS: {
-            size_t q;
-            if (!cli_parse_size(optarg, 1000, &q))
-                return cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", optarg);
-            o->iters = (int)q;
-            break;
-        }
-        case OPT_MODULES:
-            if (!*optarg)
-                return cli_usage_error(cmd, "--modules wants a pattern");
-            o->modules = optarg;
-            break;
-        case 'q':
-            o->quiet = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -261,7 +245,7 @@ static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, r
     rk_mat b = { 0 }, a = { 0 };
     it->norm = rk_mat_norm_fro(d);
     /* Only the top R are needed: the randomized SVD when it pays (lib/linalg/rsvd.h). */
-    it->randomized = !o->exact && rk_rsvd_worthwhile(d->rows, d->cols, o->r);
+    it->randomized = !o->ck.exact && rk_rsvd_worthwhile(d->rows, d->cols, o->r);
     rk_trunc_lora_opts lo = { .randomized = it->randomized, .seed = 0 };
     rk_status s = rk_trunc_lora(&b, &a, d, o->r, &lo, &it->row);
     double scale = o->alpha / (double)o->r; /* PEFT: s = lora_alpha / r */
@@ -296,7 +280,7 @@ static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, ex
         return rc;
     rk_trunc_lora32 f;
     it->randomized = true;
-    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, o->iters, 0, &f);
+    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, o->ck.iters, 0, &f);
     cli_delta32_free(&d);
     if (s == RK_ENONFINITE)
         return cli_pairs_nonfinite("extract", p, i);
@@ -344,7 +328,7 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     }
     it->m = m;
     it->n = n;
-    if (p->safetensors && !o->exact && rk_rsvd_worthwhile(m, n, o->r))
+    if (p->safetensors && !o->ck.exact && rk_rsvd_worthwhile(m, n, o->r))
         return extract_float(o, p, i, it);
     if (p->safetensors && (rc = cli_pairs_delta(cmd, p, i, &d)) != RK_EXIT_OK)
         return rc;
@@ -367,7 +351,7 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
     if (p->safetensors)
         printf("%-18s%zu extracted, %zu skipped\n", "tensors", n, p->n_skipped + n_sk);
     if (p->n_unselected)
-        printf("%-18s%zu not selected by --modules %s\n", "", p->n_unselected, o->modules);
+        printf("%-18s%zu not selected by --modules %s\n", "", p->n_unselected, o->ck.modules);
     for (size_t i = 0; i < p->n_skipped; i++)
         printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
     for (size_t i = 0; i < n_sk; i++)
@@ -473,7 +457,7 @@ static int extract_all(const extract_opts *o, const cli_pairs *p, extract_item *
                        cli_skip *sk, size_t *n_sk)
 {
     cli_progress pr;
-    cli_progress_begin(&pr, "extract", p->n, cli_pairs_elements(p), o->quiet);
+    cli_progress_begin(&pr, "extract", p->n, cli_pairs_elements(p), o->ck.quiet);
     int rc = RK_EXIT_OK;
     for (size_t i = 0; i < p->n && rc == RK_EXIT_OK; i++) {
         size_t m, k;
@@ -495,12 +479,12 @@ static int extract_all(const extract_opts *o, const cli_pairs *p, extract_item *
 
 int cmd_extract(int argc, char **argv)
 {
-    extract_opts o = { .iters = -1 };
+    extract_opts o = { .ck.iters = -1 };
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     cli_pairs p;
-    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.modules, &p)) != RK_EXIT_OK)
+    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK)
         return rc;
     if (o.module && p.safetensors) {
         cli_pairs_close(&p);

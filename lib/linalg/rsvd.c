@@ -136,16 +136,23 @@ static rk_status run_sketch(rk_svd *out, rsvd_run *run, rk_rsvd_stats *stats)
     return RK_OK;
 }
 
+/* Zero *stats (or point it at @p ignored when NULL) and *out; false when out is NULL. */
+static bool reset(rk_svd *out, rk_rsvd_stats **stats, rk_rsvd_stats *ignored)
+{
+    if (!*stats)
+        *stats = ignored;
+    **stats = (rk_rsvd_stats){ 0 };
+    if (out)
+        memset(out, 0, sizeof *out);
+    return out != NULL;
+}
+
 rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts,
                              rk_rsvd_stats *stats)
 {
     rk_rsvd_stats ignored;
-    if (!stats)
-        stats = &ignored;
-    *stats = (rk_rsvd_stats){ 0 };
-    if (!out)
+    if (!reset(out, &stats, &ignored))
         return RK_EINVAL;
-    memset(out, 0, sizeof *out);
     if (!a)
         return RK_EINVAL;
     rk_status st = check_args(opts, a->rows, a->cols, a->stride);
@@ -198,12 +205,8 @@ rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_
                       rk_rsvd_stats *stats, double *fro)
 {
     rk_rsvd_stats ignored;
-    if (!stats)
-        stats = &ignored;
-    *stats = (rk_rsvd_stats){ 0 };
-    if (!out)
+    if (!reset(out, &stats, &ignored))
         return RK_EINVAL;
-    memset(out, 0, sizeof *out);
     size_t mn;
     if (!a || !rk_size_mul(m, n, &mn))
         return a ? RK_EOVERFLOW : RK_EINVAL;
