@@ -20,10 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "cli_pairs.h"
 #include "cli_progress.h"
 #include "commands.h"
@@ -260,9 +259,9 @@ static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, r
     if (s == RK_OK) {
         /* B carries 1/s so that s·B·A = U_R·S_R·V_Rᵀ whatever α is. */
         for (size_t j = 0; j < it->m * o->r; j++)
-            it->b[j] = (float)(b.data[j] / scale);
-        for (size_t j = 0; j < o->r * it->n; j++)
-            it->a[j] = (float)a.data[j];
+            b.data[j] /= scale;
+        rk_mat_to_f32(it->b, &b);
+        rk_mat_to_f32(it->a, &a);
         s = written_error(d, it, o->r, scale, &it->written_err);
     }
     rk_mat_free(&b);
@@ -429,14 +428,12 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
     return obj;
 }
 
-/* Write the adapter folder; exit status. The one place the adapter is
- * written: rk_peft_write puts each file in place atomically, so a failed
- * write (a full disk) leaves an existing adapter as it was; a folder this
- * call created is removed again (it is then empty). */
-static int write_adapter(const extract_opts *o, const cli_pairs *p, const extract_item *items, size_t n)
+/* Write the adapter into the folder being built and put it in place, the
+ * whole folder at once (lib/io/output.h); exit status. The one place the
+ * adapter is written. */
+static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od,
+                         const extract_item *items, size_t n)
 {
-    struct stat sb;
-    bool existed = stat(o->out, &sb) == 0;
     rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
     if (!mods)
         return cli_fail("extract", NULL, RK_ENOMEM, NULL);
@@ -445,11 +442,11 @@ static int write_adapter(const extract_opts *o, const cli_pairs *p, const extrac
     rk_peft_write_opts wo = { .lora_alpha = o->alpha, .base_model = p->base_name_or_path };
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_peft_write(o->out, &wo, mods, n, &err);
+    rk_status s = rk_peft_write(od->tmp_path, &wo, mods, n, &err);
     rk_free(mods);
-    if (s != RK_OK && !existed)
-        (void)rmdir(o->out);
-    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", o->out, s, &err);
+    if (s != RK_OK)
+        return cli_fail("extract", o->out, s, &err);
+    return cli_output_dir_commit("extract", o->out, od);
 }
 
 /* Every pair in turn, with progress; exit status. *n and *n_sk count items and skips. */
@@ -483,11 +480,19 @@ int cmd_extract(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
-    cli_pairs p;
-    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK)
+    rk_out_dir od; /* checked and started before any work (lib/io/output.h) */
+    if ((rc = cli_output_not_inside("extract", o.out, "BASE", o.base)) != RK_EXIT_OK ||
+        (rc = cli_output_not_inside("extract", o.out, "FINETUNED", o.ft)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open("extract", "-o", o.out, &od)) != RK_EXIT_OK)
         return rc;
+    cli_pairs p;
+    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK) {
+        rk_out_dir_abort(&od);
+        return rc;
+    }
     if (o.module && p.safetensors) {
         cli_pairs_close(&p);
+        rk_out_dir_abort(&od);
         return cli_usage_error("extract", "--module applies to two .npy files (checkpoint tensors name their modules)");
     }
     extract_item *items = rk_calloc(p.n, sizeof *items);
@@ -502,7 +507,7 @@ int cmd_extract(int argc, char **argv)
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &p, items, n);
+        rc = write_adapter(&o, &p, &od, items, n);
     if (rc == RK_EXIT_OK) {
         if (o.json)
             rc = cli_json_print("extract", build_json(&o, &p, items, n, sk, n_sk));
@@ -517,5 +522,6 @@ int cmd_extract(int argc, char **argv)
     rk_free(items);
     rk_free(sk);
     cli_pairs_close(&p);
+    rk_out_dir_abort(&od);
     return rc;
 }

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
-#include "remedy.h"
 
 static void usage(FILE *f)
 {
@@ -42,8 +42,8 @@ static const rk_command *find(const char *name)
 /* Run the command named argv[1]; its exit status. */
 static int run(int argc, char **argv)
 {
-    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (tools/remedy.h). */
-    blas_core_remedy(argv);
+    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (core/blas.h). */
+    rk_blas_remedy_exec(argv);
     if (argc < 2) {
         usage(stderr);
         return RK_EXIT_USAGE;
@@ -85,6 +85,9 @@ int main(int argc, char **argv)
      * report (and the temporary output is removed) instead of the process
      * being killed with a half-written temporary file left behind. */
     (void)signal(SIGXFSZ, SIG_IGN);
+    /* Interrupted (Ctrl-C, kill, a closed terminal): the temporaries of the
+     * outputs being written are removed before the process ends. */
+    cli_output_signals();
     int rc = run(argc, argv);
     /* Everything printed must have reached stdout: `ranklab svd A.npy >
      * /dev/full` is a failure, not a success with no output. */
