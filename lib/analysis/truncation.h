@@ -145,6 +145,7 @@ size_t rk_trunc_rank_for_energy_top(const double *s, size_t k_top, double fro, d
  * torch.svd_lowrank(q = 26, niter = 4) on the same ΔW.
  */
 #define RK_TRUNC_F32_ERR_TOL 1e-2
+/** The most power iterations the float32 path runs before it stops anyway. */
 #define RK_TRUNC_F32_MAX_ITERS 6
 
 /**

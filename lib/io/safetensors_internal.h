@@ -1,6 +1,4 @@
-/**
- * @file
- * @ingroup io
+/*
  * safetensors_internal.h — the pieces of the safetensors reader shared by the
  * whole-file path (safetensors.c) and the lazy one (safetensors_lazy.c).
  * Not installed.
@@ -9,10 +7,6 @@
 #define RK_IO_SAFETENSORS_INTERNAL_H
 
 #include "safetensors.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /** N from the first 8 bytes of a file of @p size bytes, checked against the limit and the size. */
 rk_status st_header_length(const unsigned char *head8, size_t size, size_t *hlen, rk_err *err);
@@ -30,9 +24,5 @@ typedef enum st_conv {
 
 /** Convert all of @p t (loadable, checked by the caller) into @p dst, from memory or by pread. */
 rk_status st_convert(const rk_st_file *f, const rk_st_tensor *t, void *dst, st_conv mode, rk_err *err);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif
