@@ -32,6 +32,14 @@ cflags=$(pkg-config --cflags ranklab) libs=$(pkg-config --libs ranklab)
 libdir=$(pkg-config --variable=libdir ranklab)
 inc=$dest$prefix/include
 
+# A sanitized build's library needs its runtime first: build the programs
+# with the same -fsanitize (b_sanitize of the build).
+san=$(python3 -c 'import json, sys
+opts = json.load(open(sys.argv[1] + "/meson-info/intro-buildoptions.json"))
+v = [o["value"] for o in opts if o["name"] == "b_sanitize"]
+print("" if not v or v[0] == "none" else "-fsanitize=" + v[0])' "$build")
+cflags="$cflags $san"
+
 echo "1..12"
 ok $? "ranklab.pc is installed and pkg-config reads it (cflags '$cflags')"
 case "$cflags $libs" in *"$src"*|*"$build"*) st=1 ;; *) st=0 ;; esac
@@ -48,7 +56,7 @@ st=$?; sed 's/^/# /' "$tmp/cxx.log" "$tmp/runxx.log"
 ok $st "a C++ program links the C library (extern \"C\" guards)"
 
 cc $cflags -o "$tmp/consumer_static" "$here/consumer.c" \
-    $(pkg-config --libs --static ranklab | sed "s|-lranklab|$libdir/libranklab.a|") >"$tmp/st.log" 2>&1 &&
+    $(pkg-config --libs --static ranklab | sed "s|-lranklab|$libdir/libranklab.a|") $san >"$tmp/st.log" 2>&1 &&
     "$tmp/consumer_static" >/dev/null 2>&1
 st=$?; sed 's/^/# /' "$tmp/st.log"
 ok $st "the static library links with pkg-config --static"
