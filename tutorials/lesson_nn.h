@@ -69,7 +69,10 @@ rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, size_t *confusi
 rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
                        rk_train_result *res);
 
-/** Print "wrong per class" of @p confusion on one line after @p label. */
+/** The class numbers 0–9 as the head of the rows lnn_print_wrong() prints. */
+void lnn_print_wrong_head(tut_runner *t);
+
+/** One row of wrong answers per class of @p confusion, after @p label (≤ 12 characters). */
 void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion);
 
 /** The lesson option --data DIR (for tut_option; ctx is a lesson_nn). */
