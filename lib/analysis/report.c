@@ -183,9 +183,10 @@ static void accuracy_section(const rep *r)
     }
     fprintf(r->f, "\n\n");
     figure(r, "accuracy", "accuracy against rank");
-    fprintf(r->f, "What to look at: the two LoRA curves against the dashed lines of the full "
-                  "fine-tune; the gap between the target-class and all-class curves is what "
-                  "fine-tuning on one class costs the others.\n\n");
+    fprintf(r->f, "What to look at: the all-class curves (lines) against the full fine-tune's "
+                  "dashed line and the pretrained net's dash-dot line: how much of the other "
+                  "classes each method forgets. The target-class markers sit near the full "
+                  "fine-tune's dotted line: every method learns the class.\n\n");
 }
 
 /* The layer with the most weights: where rank matters most. */
@@ -367,14 +368,13 @@ static void amp_table(const rep *r, const rk_exp_layer *L)
         }
     }
     if (iall >= 0 && m->runs[iall].role != RK_EXP_ROLE_RANK)
-        fprintf(r->f, "\nThe largest factor of all LoRA rows is %.3g, LoRA %s's: %s. The rest "
-                      "compares the runs with PEFT's init, one per rank.",
+        fprintf(r->f, "\nThe largest factor of all LoRA rows is %.3g, LoRA %s's: %s.",
                 fall, m->runs[iall].label,
                 m->runs[iall].role == RK_EXP_ROLE_NORMAL
-                    ? "its update is dominated by the large random A (the initialisation section)"
+                    ? "its update is dominated by the large random A (see the initialisation section)"
                     : "a second adapter seed");
     if (rmax)
-        fprintf(r->f, "%sAmong the ranks (A kaiming-uniform), the largest LoRA factor is %.3g at "
+        fprintf(r->f, "%sAmong the ranks with PEFT's init (A kaiming-uniform), the largest is %.3g at "
                       "r' = %zu (the full update's, at the same r', is %.3g): %s\n\n",
                 iall >= 0 && m->runs[iall].role != RK_EXP_ROLE_RANK ? " " : "\n",
                 fmax, rmax, ffull,
@@ -517,8 +517,8 @@ static void header(const rep *r, const rk_exp_report_info *info)
     if (info)
         fprintf(r->f, " in %.1f s (%d BLAS thread%s, flush-to-zero %s%s).", info->total_seconds,
                 info->threads, info->threads == 1 ? "" : "s", info->ftz ? "on" : "off",
-                info->ftz ? ": float results too small to be normal numbers, below 1.2e-38, "
-                            "become 0, which keeps training fast and changes nothing visible"
+                info->ftz ? ": float32 results below 1.2e-38 (subnormal numbers) are set to 0, "
+                            "which avoids their slow arithmetic"
                           : "");
     fprintf(r->f, " Seed %llu: the network's init and every batch order and adapter init derive "
                   "from it (`--seed`); another seed gives other trained numbers.",
