@@ -313,16 +313,60 @@ static int run_steps(tut_runner *r)
     return EXIT_OK;
 }
 
+/* The length of the shortest prefix of @p path (ending at a '/' or the end) that does not
+ * exist yet: the first folder `--out` will make; 0 when the whole path exists. */
+static size_t first_missing(const char *path)
+{
+    struct stat st;
+    size_t n = strlen(path);
+    for (size_t i = 1; i <= n; i++)
+        if (i == n || (path[i] == '/' && path[i - 1] != '/')) {
+            char prefix[4096];
+            if (i >= sizeof prefix)
+                return 0;
+            memcpy(prefix, path, i);
+            prefix[i] = '\0';
+            if (stat(prefix, &st) != 0)
+                return i;
+        }
+    return 0;
+}
+
+/* Remove the folders this run made for @p path, leaf first, while they are empty (rmdir
+ * removes nothing else); true when the first of them, path[0..made), is gone too. */
+static bool remove_made(const char *path, size_t made)
+{
+    char p[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof p)
+        return false;
+    memcpy(p, path, n + 1);
+    while (n > made && p[n - 1] == '/')
+        p[--n] = '\0';
+    for (;;) {
+        if (rmdir(p) != 0)
+            return false;
+        if (n <= made)
+            return true;
+        while (n > made && p[n - 1] != '/')
+            n--;                     /* up to the parent */
+        while (n > made && p[n - 1] == '/')
+            n--;
+        p[n] = '\0';
+        if (n < made)
+            return true;
+    }
+}
+
 int tut_main(const tut_lesson *lesson, int argc, char **argv)
 {
     /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
     rk_blas_remedy_exec(argv);
     tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
     int status = parse_args(&r, lesson, argc, argv);
-    struct stat st;
-    bool made = false;   /* --out DIR did not exist: this run makes it */
+    size_t made = 0;   /* --out DIR's first missing folder: path[0..made) (0: none) */
     if (status < 0 && r.out_dir) {
-        made = stat(r.out_dir, &st) != 0;
+        made = first_missing(r.out_dir);
         rk_err err;
         rk_status s = rk_mkdir_p(r.out_dir, &err);
         if (s != RK_OK) {
@@ -332,8 +376,7 @@ int tut_main(const tut_lesson *lesson, int argc, char **argv)
     }
     if (status < 0)
         status = run_steps(&r);
-    /* A folder made for files that never came is not left behind (rmdir removes only an empty one). */
-    if (made && rmdir(r.out_dir) == 0)
+    if (made && remove_made(r.out_dir, made))
         printf("(nothing was written into %s, so it was not kept)\n", r.out_dir);
     if (lesson->cleanup)
         lesson->cleanup(lesson->ctx);
