@@ -364,9 +364,10 @@ static rk_status step_merge(tut_runner *t, void *ctx)
     size_t wmac = 0;   /* multiply-adds per image: Σ In·Out for W, Σ r·(In + Out) for the side path */
     for (size_t l = 0; l < net->cfg.n_layers; l++)
         wmac += net->cfg.sizes[l] * net->cfg.sizes[l + 1];
-    tut_printf(t, "\nThe three times differ by noise only: at r = %zu the side path adds %zu\n"
-                  "multiply-adds per image to the weights' %zu (%.2f%%), too little to\n"
-                  "measure. It shows at large r, or where every layer call counts.\n",
+    tut_printf(t, "\nWhy the times hardly differ at this size: at r = %zu the side path adds\n"
+                  "%zu multiply-adds per image to the weights' %zu (%.2f%%), less than\n"
+                  "the timing noise (these times also move with the machine's load).\n"
+                  "Merging pays at large r, or where every layer call counts.\n",
                L->lora.cfg.rank, L->lora.n_params, wmac,
                100.0 * (double)L->lora.n_params / (double)wmac);
     tut_printf(t, "\nMerged, the fine-tuned network is a plain network again: no extra\n"
