@@ -302,14 +302,13 @@ rk_status l5_step_init(tut_runner *t, void *ctx)
                L->ey[L5_MID][L5_MAIN], rank);
     tut_printf(t, "(cosine = ⟨ΔW_lora, ΔW_full⟩_F / (‖ΔW_lora‖_F·‖ΔW_full‖_F), 1 = same direction)\n");
     /* The class accuracy does not rank the updates; rel_err against ΔW_full does. */
-    double na = L->normal_target_acc, ka = L->lora_target_acc[L5_MID];
     if (L->normal_rel_err > kai_err && L->normal_ratio > 1 && fabs(L->normal_cos) < 0.3)
-        tut_printf(t, "\nThe N(0,1) run's class %d accuracy is %s, yet it is the worse update:\n"
-                      "rel_err %.2f against %.2f. It is %.1f× the size of ΔW_full and nearly\n"
-                      "orthogonal to it: it fits the class with a different, larger change.\n"
-                      "That is why PEFT starts A small (kaiming-uniform).\n", L->nn.worst,
-                   na > ka ? "higher" : na == ka ? "as high" : "lower", L->normal_rel_err, kai_err,
-                   L->normal_ratio);
+        tut_printf(t, "\nThe N(0,1) run fits class %d too (accuracy %.4f against %.4f), yet it is\n"
+                      "the worse update: rel_err %.2f against %.2f. It is %.1f× the size of\n"
+                      "ΔW_full and nearly orthogonal to it: it fits the class with a different,\n"
+                      "larger change. That is why PEFT starts A small (kaiming-uniform).\n",
+                   L->nn.worst, L->normal_target_acc, L->lora_target_acc[L5_MID],
+                   L->normal_rel_err, kai_err, L->normal_ratio);
     else
         tut_printf(t, "\nJudge the updates by rel_err (%.2f for N(0,1), %.2f for kaiming), not by\n"
                       "the class accuracy: both runs fit the class.\n", L->normal_rel_err, kai_err);
