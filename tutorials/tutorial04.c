@@ -191,9 +191,9 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     lesson4 *L = ctx;
     rk_train_result res = { 0 };
     rk_status s = lnn_finetune(&L->nn, &L->net, &L->lora, tut_seed(t) + 1, &res);
-    size_t conf[C * C];
+    rk_eval ev = { 0 };
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, &L->net, &L->lora, conf, &L->lora_acc, &L->lora_target);
+        s = lnn_evaluate(&L->nn, &L->net, &L->lora, &ev, &L->lora_acc, &L->lora_target);
     if (s != RK_OK)
         return s;
     int w = L->nn.worst;
@@ -207,19 +207,21 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     tut_printf(t, "  with LoRA r = %zu    %.4f    %.4f\n\n", L->lora.cfg.rank, L->lora_acc,
                L->lora_target);
     lnn_print_wrong_head(t);
-    lnn_print_wrong(t, "pretrained", L->nn.pre_confusion);
-    lnn_print_wrong(t, "with LoRA", conf);
-    size_t pre_o = 0, lora_o = 0;
-    for (int c = 0; c < C; c++)
-        if (c != w) {
-            pre_o += rk_metrics_class_wrong(L->nn.pre_confusion, C, c);
-            lora_o += rk_metrics_class_wrong(conf, C, c);
+    lnn_print_wrong(t, "pretrained", &L->nn.pre);
+    lnn_print_wrong(t, "with LoRA", &ev);
+    size_t pre_o = 0, lora_o = 0, uw = (size_t)w;
+    for (size_t c = 0; c < C; c++)
+        if (c != uw) {
+            pre_o += rk_metrics_class_wrong(L->nn.pre.confusion, C, c);
+            lora_o += rk_metrics_class_wrong(ev.confusion, C, c);
         }
     tut_printf(t, "\nClass %d %s: %zu → %zu wrong. The other classes: %zu → %zu wrong: trained\n"
                   "on one class, the adapter forgets too, with %.2f%% of the parameters\n"
                   "(lesson 3 step 2 shows the full fine-tune's forgetting).\n", w, wname,
-               rk_metrics_class_wrong(L->nn.pre_confusion, C, w), rk_metrics_class_wrong(conf, C, w),
-               pre_o, lora_o, 100.0 * (double)L->lora.n_params / (double)L->net.n_params);
+               rk_metrics_class_wrong(L->nn.pre.confusion, C, uw),
+               rk_metrics_class_wrong(ev.confusion, C, uw), pre_o, lora_o,
+               100.0 * (double)L->lora.n_params / (double)L->net.n_params);
+    rk_eval_free(&ev);
     tut_check(t, "lora_acc", "%.6f", L->lora_acc);
     tut_check(t, "lora_target_acc", "%.6f", L->lora_target);
     tut_check(t, "pre_target_acc", "%.6f", L->pre_target);
@@ -231,23 +233,26 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
 static rk_status step_disable(tut_runner *t, void *ctx)
 {
     lesson4 *L = ctx;
-    size_t conf[C * C];
+    rk_eval ev = { 0 };
     double acc = 0, tacc = 0;
     rk_status s = rk_lora_set_enabled(&L->lora, false);
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, &L->net, &L->lora, conf, &acc, &tacc);
+        s = lnn_evaluate(&L->nn, &L->net, &L->lora, &ev, &acc, &tacc);
     if (s == RK_OK)
         s = rk_lora_set_enabled(&L->lora, true);
-    if (s != RK_OK)
+    if (s != RK_OK) {
+        rk_eval_free(&ev);
         return s;
-    bool same = memcmp(conf, L->nn.pre_confusion, sizeof conf) == 0;
+    }
+    bool same = memcmp(ev.confusion, L->nn.pre.confusion, C * C * sizeof *ev.confusion) == 0;
     tut_printf(t, "                    accuracy   class %d %s\n", L->nn.worst,
                rk_dataset_class_name((size_t)L->nn.worst));
     tut_printf(t, "  LoRA disabled      %.4f    %.4f\n", acc, tacc);
     tut_printf(t, "  pretrained         %.4f    %.4f\n\n", L->pre_acc, L->pre_target);
     lnn_print_wrong_head(t);
-    lnn_print_wrong(t, "pretrained", L->nn.pre_confusion);
-    lnn_print_wrong(t, "disabled", conf);
+    lnn_print_wrong(t, "pretrained", &L->nn.pre);
+    lnn_print_wrong(t, "disabled", &ev);
+    rk_eval_free(&ev);
     tut_printf(t, "\nThe confusion counts of all %zu test images are %s the\n"
                   "pretrained ones: disabling the adapter gives back the pretrained network\n"
                   "exactly.\n",
@@ -329,11 +334,10 @@ static rk_status step_merge(tut_runner *t, void *ctx)
         den = fmax(den, fabs((double)side[i]));
     }
     rk_free(side);
-    size_t conf[C * C];
     if (s == RK_OK)
         s = time_predict(L, &L->lora, &t_merged, NULL);
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, net, &L->lora, conf, &acc, &tacc);
+        s = lnn_evaluate(&L->nn, net, &L->lora, NULL, &acc, &tacc);
     if (s == RK_OK)
         s = merged_weight_error(L, &werr);
     double uerr = 0;   /* after unmerging: max |W − W0| / max |W0| */
