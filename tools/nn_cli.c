@@ -126,13 +126,14 @@ json_t *nn_cli_json_losses(const float *losses, size_t n)
     return o;
 }
 
-int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
+int nn_cli_json_write(const char *cmd, const char *path, const char *shown, json_t *o)
 {
+    const char *name = shown ? shown : path;
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     char *line = text ? malloc(strlen(text) + 2) : NULL;
     if (!line) {
         free(text);
-        return cli_fail(cmd, path, RK_ENOMEM, NULL);
+        return cli_fail(cmd, name, RK_ENOMEM, NULL);
     }
     size_t len = (size_t)sprintf(line, "%s\n", text);
     free(text);
@@ -140,7 +141,7 @@ int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
     rk_err_clear(&err);
     rk_status st = rk_file_write_all(path, line, len, &err);
     free(line);
-    return st ? cli_fail(cmd, path, st, &err) : RK_EXIT_OK;
+    return st ? cli_fail(cmd, name, st, &err) : RK_EXIT_OK;
 }
 
 int nn_cli_json_env(json_t *o, int threads, bool ftz)
