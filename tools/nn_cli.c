@@ -45,10 +45,8 @@ int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dat
 
 const char *nn_cli_class_name(int c, int k, char *buf, size_t len)
 {
-    static const char *const fashion[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
     if (k == 10 && c >= 0 && c < 10)
-        return fashion[c];
+        return rk_dataset_class_name((size_t)c);
     snprintf(buf, len, "class %d", c);
     return buf;
 }
