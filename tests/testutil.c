@@ -100,6 +100,13 @@ void rk_test_fail_alloc_after(long n)
 
 long rk_test_alloc_count(void) { return alloc_count; }
 
+double rk_test_worst(double worst, double err)
+{
+    if (isnan(worst) || isnan(err))
+        return NAN;
+    return err > worst ? err : worst;
+}
+
 void rk_test_assert_mat_near(const rk_mat *a, const rk_mat *b, double tol, const char *file, int line)
 {
     if (a->rows != b->rows || a->cols != b->cols) {

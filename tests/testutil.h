@@ -38,6 +38,13 @@ long rk_test_alloc_count(void);
 /** Machine epsilon of double, 2^-52 (LAPACK's dlamch('P')). */
 #define RK_EPS 2.220446049250313e-16
 
+/**
+ * The larger of @p worst and @p err, NaN when either is: a running maximum
+ * of errors that a NaN cannot hide (fmax and `err > worst` skip NaN), so
+ * that a final `assert_true(worst <= bound)` fails on it.
+ */
+double rk_test_worst(double worst, double err);
+
 /** Assert ‖a − b‖_max ≤ tol, printing the first differing entries on failure. */
 #define assert_mat_near(a, b, tol) rk_test_assert_mat_near((a), (b), (tol), __FILE__, __LINE__)
 void rk_test_assert_mat_near(const rk_mat *a, const rk_mat *b, double tol, const char *file, int line);

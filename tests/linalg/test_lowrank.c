@@ -50,13 +50,13 @@ static void check_rank_r(const rk_mat *a, const rk_svd *svd, size_t r, const cha
     rk_svd_free(&dsv);
     double s1 = k ? svd->s[0] : 0.0;
     double spec_ratio = s1 > 0 ? fabs(spec_formed - spec_err) / (s1 * (double)mx * RK_EPS) : 0;
-    max_spec_ratio = fmax(max_spec_ratio, spec_ratio);
+    max_spec_ratio = rk_test_worst(max_spec_ratio, spec_ratio);
     if (!(spec_ratio < CHECK_THRESH))
         fail_msg("%s, r = %zu: ||A - A_r||_2 = %.17g, sigma_{r+1} = %.17g (ratio %.3g)", name, r,
                  spec_formed, spec_err, spec_ratio);
     if (tail > 0.0) {
         double rel = fabs(fro_formed - tail) / tail;
-        max_fro_rel = fmax(max_fro_rel, rel);
+        max_fro_rel = rk_test_worst(max_fro_rel, rel);
         if (!(rel <= 1e-12))
             fail_msg("%s, r = %zu: ||A - A_r||_F = %.17g, spectrum gives %.17g (rel %.3g)", name,
                      r, fro_formed, tail, rel);
@@ -77,7 +77,7 @@ static void check_rank_r(const rk_mat *a, const rk_svd *svd, size_t r, const cha
         assert_true(b.rows == m && b.cols == r && fa.rows == r && fa.cols == n);
         assert_status(rk_mat_mul(&ba, &b, &fa), RK_OK);
         double ratio = diff_ratio(&ba, &ar, a);
-        max_split_ratio = fmax(max_split_ratio, ratio);
+        max_split_ratio = rk_test_worst(max_split_ratio, ratio);
         if (!(ratio < CHECK_THRESH))
             fail_msg("%s, r = %zu, split %d: ||B A - A_r||_1 ratio %.3g", name, r, split, ratio);
         for (size_t j = 0; j < r; j++) {

@@ -3,8 +3,9 @@
  * small synthetic problem learned by full training and by LoRA, the step and
  * epoch arithmetic, the progress callback, and errors.
  *
- * The suite runs with OPENBLAS_NUM_THREADS=1 (tests/meson.build), the
- * condition under which the same seed must give bit-identical losses.
+ * The same seed must give bit-identical losses within one process, i.e. on
+ * the same BLAS kernel and thread count (whatever those are: .ci/run runs
+ * the suite under several).
  */
 #include "nn_testutil.h"
 
