@@ -25,7 +25,8 @@
 #                           with STATUS 0 its stderr is empty; with ERE,
 #                           stderr starts with a line matching ^ERE (the only
 #                           line for STATUS 1, a runtime error)
-#   ran_clean               the last run exited 0 with nothing on stderr
+#   ran_clean               the last run exited 0 with nothing on stderr (but
+#                           lines matching $stderr_may, a tool's progress)
 # A run that none of expect, py or ran_clean judged must have run clean too:
 # the next run (or done_testing) notes it, and done_testing checks the notes.
 #   py WHAT CODE [ARGS...]  python3 CODE ARGS, the last stdout on stdin; also
@@ -168,10 +169,20 @@ run() {
     last_run="ranklab $*"
 }
 
+# clean_err FILE: FILE (a run's stderr) holds no line but those matching
+# $stderr_may (an ERE a test sets for a tool's progress lines; unset: none)
+clean_err() {
+    if [ -n "${stderr_may:-}" ]; then
+        ! grep -Ev "$stderr_may" "$1" | grep -q .
+    else
+        [ ! -s "$1" ]
+    fi
+}
+
 # settle: a run that no check judged (expect, py, ran_clean) must have run
 # clean; noted for done_testing's check
 settle() {
-    if [ "${judged:-1}" -eq 0 ] && ! { [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; }; then
+    if [ "${judged:-1}" -eq 0 ] && ! { [ "$rc" -eq 0 ] && clean_err "$tmp/err"; }; then
         echo "exit $rc: $last_run: $(head -c 300 "$tmp/err" | tr '\n' ' ')" >>"$tmp/.tool-unjudged"
     fi
     judged=1
@@ -179,7 +190,7 @@ settle() {
 
 ran_clean() {
     judged=1
-    [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]
+    [ "$rc" -eq 0 ] && clean_err "$tmp/err"
 }
 
 expect() {
@@ -187,7 +198,7 @@ expect() {
     _good=0
     [ "$rc" -eq "$_want" ] || _good=1
     if [ "$_want" -eq 0 ] && [ -z "$_re" ]; then
-        [ ! -s "$tmp/err" ] || _good=1
+        clean_err "$tmp/err" || _good=1
     elif [ -n "$_re" ]; then
         grep -Eq "^$_re" "$tmp/err" || _good=1
         [ "$_want" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -eq 1 ] || _good=1
