@@ -32,8 +32,8 @@
 #   py WHAT CODE [ARGS...]  python3 CODE ARGS, the last stdout on stdin; also
 #                           fails when the last run did not run clean (unless
 #                           an expect has judged it)
-#   help_in_doc DOC ARGS... `$tool ARGS` (a --help) exits 0, says nothing on
-#                           stderr, and DOC shows its stdout verbatim
+#   help_in_doc DOC CMD...  CMD (a --help: "$rk" ARGS or a lesson) exits 0, says
+#                           nothing on stderr, and DOC shows its stdout verbatim
 #   no_stderr FILE WHAT     FILE (a command's stderr) is empty
 # Every run of the tool goes through a wrapper that notes a crash (a signal,
 # exit status >= 124, a timeout) or a sanitizer report on stderr, whatever
@@ -228,14 +228,17 @@ py() {
 help_in_doc() {
     _doc=$1
     shift
-    "$rk" "$@" >"$tmp/help" 2>"$tmp/help.err"
+    "$@" </dev/null >"$tmp/help" 2>"$tmp/help.err"
     _st=$?
     [ $_st -eq 0 ] && [ -s "$tmp/help" ] && [ ! -s "$tmp/help.err" ] \
         && python3 -c 'import sys; sys.exit(open(sys.argv[1]).read() not in open(sys.argv[2]).read())' \
             "$tmp/help" "$_doc"
     _st=$?
     [ $_st -eq 0 ] || diag "$tmp/help.err"
-    ok $_st "${_doc#"$RK_SOURCE_ROOT"/} shows 'ranklab $*' as it is"
+    _prog=$1
+    [ "$_prog" = tool_run ] && _prog=ranklab
+    shift
+    ok $_st "${_doc#"$RK_SOURCE_ROOT"/} shows '${_prog##*/} $*' as it is"
 }
 
 done_testing() {

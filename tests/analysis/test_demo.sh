@@ -31,7 +31,7 @@ ok $? "make_idx.py writes the synthetic dataset"
 small="--data $tmp/data --hidden 32,16 --threads 1 --pretrain-batch 10 --epochs 2 --steps 20 --ranks 1,2,4,8 --quiet"
 
 for c in demo compare; do
-    help_in_doc "$src/docs/tools/$c.md" "$c" --help
+    help_in_doc "$src/docs/tools/$c.md" "$rk" "$c" --help
 done
 run demo --ranks 4,2; expect "demo: decreasing ranks are a usage error" 2 "ranklab demo: "
 run demo --format jpg; expect "demo: unknown format is a usage error" 2 "ranklab demo: "

@@ -36,7 +36,7 @@ for c in svd rank approx random; do
 done
 # Each command's page in docs/tools/ shows its --help text verbatim.
 for c in svd rank approx random; do
-    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$c" --help
+    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$rk" "$c" --help
 done
 run --version
 if ran_clean && grep -Eq '^ranklab [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then

@@ -29,7 +29,7 @@ for c in delta extract; do
     else
         fail "$c --help prints its usage on stdout, exit 0"
     fi
-    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$c" --help
+    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$rk" "$c" --help
 done
 run help
 if grep -q '^  delta ' "$tmp/out" && grep -q '^  extract ' "$tmp/out"; then

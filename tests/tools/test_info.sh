@@ -46,7 +46,7 @@ check "the probe reports sgemm GFLOP/s and the FMA peak" \
 
 run info --help
 ran_clean && grep -q '^usage: ranklab info' "$tmp/out"; ok $? "--help exits 0 with usage"
-help_in_doc "$RK_SOURCE_ROOT/docs/tools/info.md" info --help
+help_in_doc "$RK_SOURCE_ROOT/docs/tools/info.md" "$rk" info --help
 run info --bogus
 expect "an unknown option is a usage error (exit 2)" 2 "ranklab info: "
 run info --size x

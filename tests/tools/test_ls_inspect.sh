@@ -193,7 +193,7 @@ for c in ls inspect; do
     run help "$c"
     expect "ranklab help $c" 0
     cmp -s "$tmp/out" "$tmp/help_opt"; ok $? "ranklab help $c says what $c --help says"
-    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$c" --help
+    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$rk" "$c" --help
 done
 
 if [ -d "$gpt2" ]; then

@@ -58,7 +58,7 @@ $code" "$@" >"$tmp/py" 2>&1; then pass "$desc"; else fail "$desc"; fi
 
 # ---- help texts and usage errors ------------------------------------------
 for c in train finetune eval; do
-    help_in_doc "$src/docs/tools/$c.md" "$c" --help
+    help_in_doc "$src/docs/tools/$c.md" "$rk" "$c" --help
 done
 run train $small
 expect "train without --out: usage error" 2 "ranklab train: missing --out DIR"
