@@ -30,10 +30,13 @@ const char *rk_test_tmpfile(const char *name);
 /**
  * Make the library's allocator fail on the @p n-th allocation from now
  * (1 = the next one), and every one after it. n = 0 restores malloc.
- * rk_test_alloc_count() says how many allocations succeeded since the call.
+ * rk_test_alloc_count() says how many allocations succeeded since the call,
+ * rk_test_alloc_attempts() how many were asked for (failed ones included: a
+ * code path that falls back when an allocation fails still asked).
  */
 void rk_test_fail_alloc_after(long n);
 long rk_test_alloc_count(void);
+long rk_test_alloc_attempts(void);
 
 /** Machine epsilon of double, 2^-52 (LAPACK's dlamch('P')). */
 #define RK_EPS 2.220446049250313e-16
