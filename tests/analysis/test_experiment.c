@@ -157,12 +157,19 @@ static void check_phi_table(const rk_mat *t)
         }
 }
 
-/* ΔW_lora = s·B·A of run i in layer l, formed */
+/* ΔW_lora = s·B·A of run i in layer l, formed here in double from the float factors */
 static void lora_delta(rk_mat *d, size_t i, size_t l)
 {
     const rk_exp_lora_run *run = &F.m.runs[i];
-    assert_status(rk_mat_create(d, run->b[l].rows, run->a[l].cols), RK_OK);
-    assert_status(rk_mat_gemm(false, false, run->scale, &run->b[l], &run->a[l], 0.0, d), RK_OK);
+    size_t out = run->out[l], in = run->in[l], r = run->rank;
+    assert_status(rk_mat_create(d, out, in), RK_OK);
+    for (size_t p = 0; p < out; p++)
+        for (size_t q = 0; q < in; q++) {
+            double sum = 0.0;
+            for (size_t k = 0; k < r; k++)
+                sum += (double)run->b[l][p * r + k] * (double)run->a[l][k * in + q];
+            RK_AT(d, p, q) = run->scale * sum;
+        }
 }
 
 /* φ(d, d) = ‖U_x[:, :d]ᵀ·U_y[:, :d]‖_F² / d from dense SVDs of x and y, summed here */
