@@ -146,7 +146,9 @@ static rk_status check_input(const rk_mat *a, rk_svd_mode mode, rk_svd_path path
     if (!a || (mode != RK_SVD_THIN && mode != RK_SVD_FULL && mode != RK_SVD_VALUES) ||
         (path != RK_SVD_PATH_AUTO && path != RK_SVD_PATH_FALLBACK))
         return RK_EINVAL;
-    if (a->rows > INT_MAX || a->cols > INT_MAX)
+    /* An empty matrix never reaches LAPACK, so its dimensions may be any
+     * size_t: k = 0, and the thin factors are empty too. */
+    if (a->rows && a->cols && (a->rows > INT_MAX || a->cols > INT_MAX))
         return RK_EOVERFLOW; /* LAPACK takes int dimensions */
     if (a->rows && a->cols && (!a->data || a->stride < a->cols))
         return RK_EINVAL;
