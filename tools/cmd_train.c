@@ -185,6 +185,7 @@ static int run(const train_args *a, rk_dataset *train, rk_dataset *test, int thr
     size_t total = rk_train_total_steps(train->n, &to);
     float *losses = calloc(total ? total : 1, sizeof *losses);
     to.losses = losses;
+    to.err = &err;
     nn_progress prog = { .quiet = false };
     nn_progress_start(&prog, "pretrain", &to, total);
     rk_train_result res = { 0 };
@@ -195,7 +196,7 @@ static int run(const train_args *a, rk_dataset *train, rk_dataset *test, int thr
     nn_progress_end(&prog);
     int rc = RK_EXIT_OK;
     if (st)
-        rc = cli_fail(cmd, NULL, st, NULL);
+        rc = cli_fail(cmd, NULL, st, &err);   /* a diverged run names its step; nothing is written */
 
     char *model = NULL, *jpath = NULL;
     if (!rc && (st = rk_mkdir_p(a->out, &err)) != RK_OK)
@@ -252,6 +253,12 @@ int cmd_train(int argc, char **argv)
     rk_dataset train = { 0 }, test = { 0 };
     if ((rc = nn_cli_load_data("train", a.data, &train, &test)) != RK_EXIT_OK)
         return rc;
+    /* A batch beyond the data would only size activations for rows that never come. */
+    if (a.batch > train.n) {
+        fprintf(stderr, "ranklab train: --batch %zu is more than the %zu training examples: using batch %zu\n",
+                a.batch, train.n, train.n);
+        a.batch = train.n;
+    }
     rc = run(&a, &train, &test, threads, ftz, t0);
     rk_dataset_free(&train);
     rk_dataset_free(&test);

@@ -57,6 +57,13 @@ int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dat
     rk_status st = rk_dataset_load(train, test, d, &err);
     if (st)
         return cli_fail(cmd, d, st, &err);
+    /* Accuracies over no examples would be 0/0: refuse rather than print NaN. */
+    if (train->n == 0 || test->n == 0) {
+        rk_err_set(&err, RK_EDATA, "no %s examples in %s", train->n == 0 ? "training" : "test", d);
+        rk_dataset_free(train);
+        rk_dataset_free(test);
+        return cli_fail(cmd, NULL, RK_EDATA, &err);
+    }
     return RK_EXIT_OK;
 }
 

@@ -1,6 +1,7 @@
 /* train.c — the training step (full or LoRA) and a seeded loop over array data. */
 #include "nn/train.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -140,6 +141,41 @@ static size_t cursor_next(cursor *c, size_t *bidx, size_t batch, bool wrap)
     return b;
 }
 
+/* The first non-finite value of the trainable buffer, or n when all are finite. */
+static size_t first_nonfinite(const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i]))
+            return i;
+    return n;
+}
+
+/* RK_EDIVERGED with the step: the loss of step s (0-based) is not finite. */
+static rk_status diverged_loss(const rk_train_opts *o, float loss, size_t s, size_t total,
+                               size_t epoch)
+{
+    return rk_err_set(o->err, RK_EDIVERGED,
+                      "training diverged: the loss became %s at step %zu of %zu (epoch %zu); "
+                      "a smaller learning rate (or alpha) may help",
+                      isnan(loss) ? "NaN" : "Inf", s + 1, total, epoch);
+}
+
+/* After the last step: the weights it updated must be finite too (an update
+ * can overflow after the last loss was computed). */
+static rk_status check_params(const rk_mlp *net, const rk_lora *lora, const rk_train_opts *o,
+                              size_t steps)
+{
+    const float *p = lora ? lora->params : net->params;
+    size_t n = lora ? lora->n_params : net->n_params;
+    size_t bad = first_nonfinite(p, n);
+    if (bad == n)
+        return RK_OK;
+    return rk_err_set(o->err, RK_EDIVERGED,
+                      "training diverged: the %s became NaN or Inf by step %zu (parameter %zu of %zu); "
+                      "a smaller learning rate (or alpha) may help",
+                      lora ? "adapter's weights" : "weights", steps, bad, n);
+}
+
 rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
                        const unsigned char *y, size_t n, size_t dim, const size_t *order,
                        size_t n_order, const rk_train_opts *opts, rk_train_result *res)
@@ -170,6 +206,10 @@ rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x
         float loss;
         if ((st = rk_train_step(net, lora, opt, xb, yb, b, &loss)) != RK_OK)
             goto done;
+        if (!isfinite(loss)) {
+            st = diverged_loss(opts, loss, s, total, cur.epoch);
+            break;
+        }
         if (opts->losses)
             opts->losses[s] = loss;
         r.loss_first = s == 0 ? loss : r.loss_first;
@@ -190,6 +230,8 @@ rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x
         }
     }
     r.seconds = now_seconds() - t0;
+    if (st == RK_OK)
+        st = check_params(net, lora, opts, r.steps);
     if (res)
         *res = r;
 done:

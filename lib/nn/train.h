@@ -55,6 +55,7 @@ typedef struct rk_train_opts {
     rk_train_callback callback; /**< may be NULL */
     void *callback_ctx;     /**< passed to the callback */
     float *losses;          /**< if not NULL, (total steps) receives every step's loss */
+    rk_err *err;            /**< if not NULL, what went wrong when the run fails (which step diverged) */
 } rk_train_opts;
 
 /** What a run did. */
@@ -103,8 +104,16 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
  * indices < n) is given, batches are drawn from those rows only (a class
  * filter, a subset); otherwise from all n rows. Shuffling uses an rk_rng
  * seeded with opts->seed. @p res may be NULL.
- * @return RK_OK; the errors of rk_train_step; RK_EINVAL (bad options, an
- *         index ≥ n, an empty order, dim ≠ sizes[0]); RK_ENOMEM (staging buffers).
+ *
+ * Divergence is an error, not a result: after every step the loss must be
+ * finite, and at the end every trainable parameter (the adapter's, or the
+ * whole network's) must be; otherwise the run stops with RK_EDIVERGED and
+ * opts->err names the step ("the loss became NaN at step 3 of 600"). The
+ * parameters are then garbage and must not be saved; @p res still tells the
+ * steps taken.
+ * @return RK_OK; the errors of rk_train_step; RK_EDIVERGED; RK_EINVAL (bad
+ *         options, an index ≥ n, an empty order, dim ≠ sizes[0]); RK_ENOMEM
+ *         (staging buffers).
  */
 rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
                        const unsigned char *y, size_t n, size_t dim, const size_t *order,
