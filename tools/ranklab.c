@@ -76,6 +76,11 @@ static int run(int argc, char **argv)
         fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", name);
         return RK_EXIT_USAGE;
     }
+    /* Under a memory limit OpenBLAS cannot work in, say so rather than hang (remedy.h). */
+    char prog[64];
+    snprintf(prog, sizeof prog, "ranklab %s", c->name);
+    if (blas_memory_refuse(prog))
+        return RK_EXIT_RUNTIME;
     return c->run(argc - 1, argv + 1);
 }
 

@@ -24,6 +24,18 @@
 void blas_core_remedy(char **argv);
 
 /**
+ * blas_core_remedy() also re-executes with OPENBLAS_NUM_THREADS=1 when the
+ * address-space limit (ulimit -v) leaves room for one BLAS thread's buffer
+ * but not for all of them (lib/core/blas.h, rk_blas_memory_plan(): OpenBLAS
+ * 0.3.21 would hang), saying so on stderr; RANKLAB_BLAS_ONE_THREAD=1 marks
+ * the new process. When even one thread does not fit, this function prints
+ * why ("PROG: the address-space limit ... raise the limit to at least N MiB")
+ * and returns 1: the caller exits with status 1 before any BLAS call.
+ * Returns 0 when the limit is fine or the BLAS is not OpenBLAS.
+ */
+int blas_memory_refuse(const char *prog);
+
+/**
  * Print one line to @p f: "BLAS kernel core: CORE" and how it came to be —
  * "(remedy applied: OpenBLAS picked FROM; re-executed with
  * OPENBLAS_CORETYPE=CORE)", "(remedy tried: …, but OpenBLAS kept CORE)",

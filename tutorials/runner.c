@@ -319,6 +319,8 @@ int tut_main(const tut_lesson *lesson, int argc, char **argv)
 {
     /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
     blas_core_remedy(argv);
+    if (blas_memory_refuse(argv[0]))   /* a memory limit OpenBLAS would hang in */
+        return 1;
     tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
     int status = parse_args(&r, lesson, argc, argv);
     if (status < 0 && r.out_dir) {

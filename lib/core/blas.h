@@ -80,6 +80,64 @@ void rk_blas_env_get(rk_blas_env *env);
  */
 const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, const rk_blas_env *env);
 
+/*
+ * Memory limits. OpenBLAS (0.3.21, Debian 12's) gives every BLAS thread a
+ * work buffer of RK_OPENBLAS_BUFFER bytes, mapped when the thread starts —
+ * at library load for the helper threads, at the first BLAS call for the
+ * main thread. Under an address-space limit too small for them (`ulimit -v`,
+ * RLIMIT_AS, or RLIMIT_DATA which since Linux 4.7 counts anonymous mappings
+ * too), the allocation is retried forever at 100% CPU and the program hangs
+ * (upstream issue 5289, fixed after 0.3.21). The only cure from outside is
+ * to ask for fewer threads before OpenBLAS is loaded (OPENBLAS_NUM_THREADS),
+ * or to refuse to start.
+ */
+
+/** OpenBLAS's per-thread buffer on x86-64 (BUFFER_SIZE = 32 << 22): 128 MiB. */
+#define RK_OPENBLAS_BUFFER ((size_t)128 << 20)
+
+/** What the program itself needs beside the buffers, with a small problem: 64 MiB. */
+#define RK_OPENBLAS_BASE ((size_t)64 << 20)
+
+/** What to do about the address-space limit. */
+typedef enum rk_blas_mem_action {
+    RK_BLAS_MEM_OK = 0,        /**< no limit, or enough for every thread */
+    RK_BLAS_MEM_ONE_THREAD,    /**< enough for one BLAS thread only: run with one */
+    RK_BLAS_MEM_TOO_SMALL      /**< not enough even for one thread: refuse to start */
+} rk_blas_mem_action;
+
+/** The decision of rk_blas_memory_plan() and the figures behind it. */
+typedef struct rk_blas_mem_plan {
+    rk_blas_mem_action action;
+    size_t limit;       /**< bytes the process may map (SIZE_MAX: no limit) */
+    int threads;        /**< BLAS threads asked about */
+    size_t need;        /**< bytes needed with that many threads */
+    size_t need_one;    /**< bytes needed with one thread */
+} rk_blas_mem_plan;
+
+/**
+ * The address space the process may use: the smaller soft limit of
+ * RLIMIT_AS and RLIMIT_DATA (getrlimit), SIZE_MAX when neither is set.
+ */
+size_t rk_blas_address_limit(void);
+
+/**
+ * Decide, for an address-space @p limit (bytes, SIZE_MAX: none), @p threads
+ * BLAS threads and a thread stack of @p stack bytes, whether OpenBLAS's
+ * buffers fit. Needed with t threads:
+ *   RK_OPENBLAS_BASE + t·RK_OPENBLAS_BUFFER + (t − 1)·stack
+ * (measured with OpenBLAS 0.3.21 on x86-64: a 600×500 SVD runs at 186 MB with
+ * one thread, 322 MB with two, and hangs below). A pure function; threads
+ * below 1 count as 1. Only meaningful when the BLAS is OpenBLAS.
+ */
+rk_blas_mem_plan rk_blas_memory_plan(size_t limit, int threads, size_t stack);
+
+/**
+ * rk_blas_memory_plan() for this process: rk_blas_address_limit(), @p threads,
+ * and the stack a new thread gets (RLIMIT_STACK's soft limit; 32 MiB when
+ * it is unlimited, an upper bound of what glibc then uses).
+ */
+rk_blas_mem_plan rk_blas_memory_check(int threads);
+
 /** Result of rk_blas_sgemm_probe(). */
 typedef struct rk_blas_probe {
     size_t n;               /**< matrix size: C (n×n) = A (n×n) · B (n×n) in float32 */
