@@ -10,12 +10,46 @@
 #include <string.h>
 #include <unistd.h>
 
+void cli_escape(char *dst, size_t cap, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    if (cap == 0)
+        return;
+    for (const unsigned char *p = (const unsigned char *)src; p && *p; p++) {
+        bool ctl = *p < 0x20 || *p == 0x7f;
+        size_t need = ctl ? 4 : 1;
+        if (at + need >= cap)
+            break;
+        if (ctl) {
+            dst[at++] = '\\';
+            dst[at++] = 'x';
+            dst[at++] = hex[*p >> 4];
+            dst[at++] = hex[*p & 15];
+        } else {
+            dst[at++] = (char)*p;
+        }
+    }
+    dst[at] = '\0';
+}
+
+const char *cli_name(const char *s)
+{
+    /* A few buffers in turn, so one printf can show several names. */
+    static char ring[4][4 * RK_ERRMSG_MAX];
+    static unsigned next;
+    char *buf = ring[next++ % 4];
+    cli_escape(buf, sizeof ring[0], s);
+    return buf;
+}
+
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err)
 {
+    /* The message may quote names read from the file: escaped, as is the file's name. */
     if (file)
-        fprintf(stderr, "ranklab %s: %s: %s\n", cmd, file, rk_err_message(err, s));
+        fprintf(stderr, "ranklab %s: %s: %s\n", cmd, cli_name(file), cli_name(rk_err_message(err, s)));
     else
-        fprintf(stderr, "ranklab %s: %s\n", cmd, rk_err_message(err, s));
+        fprintf(stderr, "ranklab %s: %s\n", cmd, cli_name(rk_err_message(err, s)));
     return RK_EXIT_RUNTIME;
 }
 

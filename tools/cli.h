@@ -14,7 +14,22 @@
 
 enum { RK_EXIT_OK = 0, RK_EXIT_RUNTIME = 1, RK_EXIT_USAGE = 2 };
 
-/** Print "ranklab CMD: FILE: message" (message from err or rk_strerror) and return RK_EXIT_RUNTIME. */
+/**
+ * Copy @p src (NULL: "") into @p dst (@p cap bytes, NUL-terminated, cut
+ * short when full) with every control character (bytes 0x00–0x1f, 0x7f —
+ * ESC, BEL, newline …) written as "\\xHH", so a name read from a file cannot
+ * drive the terminal or forge a line of output.
+ */
+void cli_escape(char *dst, size_t cap, const char *src);
+
+/**
+ * @p s escaped as by cli_escape(), in one of four static buffers used in
+ * turn (up to 1023 bytes): for printing names from files
+ * (`printf("%s", cli_name(t->name))`). Not thread-safe.
+ */
+const char *cli_name(const char *s);
+
+/** Print "ranklab CMD: FILE: message" (message from err or rk_strerror; both escaped by cli_name) and return RK_EXIT_RUNTIME. */
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err);
 
 /** Print "ranklab CMD: message" and "Try 'ranklab CMD --help'." and return RK_EXIT_USAGE. */

@@ -71,6 +71,13 @@ int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char
  */
 int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta);
 
+/**
+ * Report a failure on the difference of pair @p i — it belongs to both
+ * files: "ranklab CMD: FINETUNED - BASE, tensor 'NAME': message" (without
+ * the tensor for two .npy files), names escaped. Returns RK_EXIT_RUNTIME.
+ */
+int cli_pairs_fail(const char *cmd, const cli_pairs *p, size_t i, rk_status s, const rk_err *err);
+
 /** Release what cli_pairs_open made. */
 void cli_pairs_close(cli_pairs *p);
 

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -188,6 +189,25 @@ static rk_status written_error(const rk_mat *delta, const extract_item *it, size
     return s;
 }
 
+/* B/s (B = U_R·S_R in double) must be a normal float32: neither beyond
+ * FLT_MAX (Inf once written) nor below FLT_MIN all through (zeros or
+ * subnormals: the adapter would be empty). A = V_Rᵀ is orthonormal, ≤ 1. */
+static rk_status check_float32(const rk_mat *b, double scale, rk_err *err)
+{
+    double big = 0.0, unscaled = 0.0;
+    for (size_t j = 0; j < b->rows * b->cols; j++) {
+        big = fmax(big, fabs(b->data[j] / scale));
+        unscaled = fmax(unscaled, fabs(b->data[j]));
+    }
+    if (!(big <= FLT_MAX))
+        return rk_err_set(err, RK_EMAGNITUDE, "B = U_R S_R / s reaches %.3g, beyond float32's largest "
+                          "value (3.4e38) with s = alpha/R = %g: a larger --alpha scales B down", big, scale);
+    if (big < FLT_MIN && unscaled > 0.0) /* a zero ΔW gives zero factors, rightly */
+        return rk_err_set(err, RK_EMAGNITUDE, "B = U_R S_R / s is at most %.3g, below float32's smallest "
+                          "normal value (1.2e-38) with s = alpha/R = %g: a smaller --alpha", big, scale);
+    return RK_OK;
+}
+
 /* Factor pair @p i into @p it; exit status. *skip is set (with a reason) when min(m, n) < R. */
 static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extract_item *it,
                        cli_skip *skip, bool *skipped)
@@ -241,10 +261,14 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
             it->a[j] = (float)a.data[j];
         s = written_error(&d, it, o->r, scale, &it->written_err);
     }
+    rk_err err;
+    rk_err_clear(&err);
+    if (s == RK_OK)
+        s = check_float32(&b, scale, &err);
     rk_mat_free(&b);
     rk_mat_free(&a);
     rk_mat_free(&d);
-    return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, what, s, NULL);
+    return s == RK_OK ? RK_EXIT_OK : cli_pairs_fail(cmd, p, i, s, &err);
 }
 
 static void print_text(const extract_opts *o, const cli_pairs *p, const extract_item *items, size_t n,
@@ -261,15 +285,15 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
     if (p->safetensors)
         printf("%-18s%zu extracted, %zu skipped\n", "tensors", n, p->n_skipped + n_sk);
     for (size_t i = 0; i < p->n_skipped; i++)
-        printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
+        printf("  skipped         %s: %s\n", cli_name(p->skipped[i].name), p->skipped[i].reason);
     for (size_t i = 0; i < n_sk; i++)
-        printf("  skipped         %s: %s\n", sk[i].name, sk[i].reason);
+        printf("  skipped         %s: %s\n", cli_name(sk[i].name), sk[i].reason);
     for (size_t i = 0; i < n; i++) {
         const extract_item *it = &items[i];
         printf("\n");
-        printf("module            %s\n", it->module);
+        printf("module            %s\n", cli_name(it->module));
         if (it->tensor)
-            printf("tensor            %s\n", it->tensor);
+            printf("tensor            %s\n", cli_name(it->tensor));
         snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
         snprintf(note, sizeof note, "(B: %zu x %zu, A: %zu x %zu)", it->m, o->r, o->r, it->n);
         cli_print_row("shape of dW", v, note);

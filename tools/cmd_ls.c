@@ -44,20 +44,21 @@ static int list_safetensors(const char *path)
            f.n_tensors == 1 ? "" : "s", f.data_start - 8, f.size - f.data_start);
     size_t width = 4;
     for (size_t i = 0; i < f.n_tensors; i++)
-        if (strlen(f.tensors[i].name) > width)
-            width = strlen(f.tensors[i].name);
+        if (strlen(cli_name(f.tensors[i].name)) > width)
+            width = strlen(cli_name(f.tensors[i].name));
     if (f.n_tensors)
         printf("%-*s  %-7s  %-14s  %s\n", (int)width, "name", "dtype", "shape", "bytes");
     for (size_t i = 0; i < f.n_tensors; i++) {
         const rk_st_tensor *t = &f.tensors[i];
-        printf("%-*s  %-7s", (int)width, t->name, t->dtype_name);
+        /* names from the file, control characters escaped (cli_name) */
+        printf("%-*s  %-7s", (int)width, cli_name(t->name), cli_name(t->dtype_name));
         print_shape(t);
         printf("  %zu\n", t->end - t->begin);
     }
     if (f.n_meta) {
         printf("metadata:\n");
         for (size_t i = 0; i < f.n_meta; i++)
-            printf("  %s: %s\n", f.meta_keys[i], f.meta_values[i]);
+            printf("  %s: %s\n", cli_name(f.meta_keys[i]), cli_name(f.meta_values[i]));
     }
     rk_st_close(&f);
     return RK_EXIT_OK;

@@ -107,7 +107,7 @@ typedef enum rk_blas_mem_action {
 
 /** The decision of rk_blas_memory_plan() and the figures behind it. */
 typedef struct rk_blas_mem_plan {
-    rk_blas_mem_action action;
+    rk_blas_mem_action action;   /**< what to do */
     size_t limit;       /**< bytes the process may map (SIZE_MAX: no limit) */
     int threads;        /**< BLAS threads asked about */
     size_t need;        /**< bytes needed with that many threads */

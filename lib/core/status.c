@@ -33,7 +33,7 @@ static const char *const messages[RK_STATUS_COUNT_] = {
     [RK_EPLOT] = "plotting failed (is gnuplot installed?)",
     [RK_ESTATE] = "object in the wrong state for this call",
     [RK_EDIVERGED] = "training diverged (the loss or the weights became NaN or Inf)",
-    [RK_EMAGNITUDE] = "a result is too large (or too small) for its floating-point type",
+    [RK_EMAGNITUDE] = "values too large: a result (a singular value, a norm) is beyond the largest double, 1.8e308; scale the input down",
 };
 
 const char *rk_strerror(rk_status s)

@@ -24,7 +24,7 @@ typedef struct rk_key_entry {
 /** Keys sorted by strcmp; n = 0 (entries NULL) is a valid empty index. */
 typedef struct rk_key_index {
     rk_key_entry *entries;   /**< (n), owned */
-    size_t n;
+    size_t n;                /**< number of entries */
 } rk_key_index;
 
 /**
