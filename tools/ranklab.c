@@ -18,7 +18,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "remedy.h"
 
 static void usage(FILE *f)
 {
@@ -42,8 +41,8 @@ static const rk_command *find(const char *name)
 /* Run the command named argv[1]; its exit status. */
 static int run(int argc, char **argv)
 {
-    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (tools/remedy.h). */
-    blas_core_remedy(argv);
+    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (core/blas.h). */
+    rk_blas_remedy_exec(argv);
     if (argc < 2) {
         usage(stderr);
         return RK_EXIT_USAGE;
@@ -76,10 +75,11 @@ static int run(int argc, char **argv)
         fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", name);
         return RK_EXIT_USAGE;
     }
-    /* Under a memory limit OpenBLAS cannot work in, say so rather than hang (remedy.h). */
+    /* Under a memory limit OpenBLAS cannot work in, say so rather than hang
+     * (lib/core/blas.h: rk_blas_memory_report). */
     char prog[64];
     snprintf(prog, sizeof prog, "ranklab %s", c->name);
-    if (blas_memory_refuse(prog))
+    if (rk_blas_memory_report(stderr, prog) == RK_BLAS_MEM_TOO_SMALL)
         return RK_EXIT_RUNTIME;
     return c->run(argc - 1, argv + 1);
 }

@@ -1,4 +1,7 @@
-/* blas.c — the linked BLAS's identity, the OpenBLAS core remedy decision, an sgemm probe. */
+/*
+ * blas.c — the linked BLAS's identity, the OpenBLAS core remedy (the decision
+ * and the re-exec that applies it), an sgemm probe.
+ */
 #include "core/blas.h"
 
 #include <cblas.h>
@@ -6,12 +9,13 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #endif
-#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 
@@ -135,52 +139,56 @@ const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, cons
     return better;
 }
 
-/* A soft limit in bytes, SIZE_MAX when unlimited or unreadable. */
-static size_t soft_limit(int resource)
+void rk_blas_remedy_exec(char **argv)
 {
-    struct rlimit rl;
-    if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= SIZE_MAX)
-        return SIZE_MAX;
-    return (size_t)rl.rlim_cur;
+    rk_blas_info blas;
+    rk_blas_query(&blas);
+    if (!blas.core || !argv)
+        return;
+    rk_blas_env env;
+    rk_blas_env_get(&env);
+    rk_cpu_features cpu;
+    rk_cpu_features_detect(&cpu);
+    const char *core = rk_blas_remedy_core(blas.core, &cpu, &env);
+    bool one = rk_blas_memory_wants_one_thread(blas.threads);
+    if (!core && !one)
+        return;
+    bool set = true;
+    if (one)
+        set = setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0 && setenv("RANKLAB_BLAS_ONE_THREAD", "1", 1) == 0;
+    if (core)
+        set = set && setenv("OPENBLAS_CORETYPE", core, 1) == 0 && setenv("RANKLAB_NO_REEXEC", "1", 1) == 0 &&
+              setenv("RANKLAB_BLAS_REMEDY", blas.core, 1) == 0;
+    if (set)
+        execv("/proc/self/exe", argv);
+    if (core) {
+        unsetenv("OPENBLAS_CORETYPE");
+        unsetenv("RANKLAB_BLAS_REMEDY");
+    }
 }
 
-size_t rk_blas_address_limit(void)
+void rk_blas_core_print(FILE *f)
 {
-    size_t as = soft_limit(RLIMIT_AS), data = soft_limit(RLIMIT_DATA);
-    return as < data ? as : data;
-}
-
-/* base + t·buffer + (t − 1)·stack, saturating at SIZE_MAX. */
-static size_t blas_need(int threads, size_t stack)
-{
-    size_t t = (size_t)threads, need = RK_OPENBLAS_BASE, add;
-    if (!rk_size_mul(t, RK_OPENBLAS_BUFFER, &add) || !rk_size_add(need, add, &need) ||
-        !rk_size_mul(t - 1, stack, &add) || !rk_size_add(need, add, &need))
-        return SIZE_MAX;
-    return need;
-}
-
-rk_blas_mem_plan rk_blas_memory_plan(size_t limit, int threads, size_t stack)
-{
-    if (threads < 1)
-        threads = 1;
-    rk_blas_mem_plan p = { RK_BLAS_MEM_OK, limit, threads, blas_need(threads, stack),
-                           blas_need(1, stack) };
-    if (limit == SIZE_MAX || limit >= p.need)
-        p.action = RK_BLAS_MEM_OK;
-    else if (limit >= p.need_one)
-        p.action = RK_BLAS_MEM_ONE_THREAD;
+    rk_blas_info blas;
+    rk_blas_query(&blas);
+    if (!blas.core) {
+        fprintf(f, "BLAS kernel core: none (%s, not OpenBLAS)\n", blas.name);
+        return;
+    }
+    rk_blas_env env;
+    rk_blas_env_get(&env);
+    const char *from = getenv("RANKLAB_BLAS_REMEDY");
+    fprintf(f, "BLAS kernel core: %s", blas.core);
+    if (from && *from && env.coretype && strcasecmp(blas.core, env.coretype) != 0)
+        fprintf(f, " (remedy tried: re-executed with OPENBLAS_CORETYPE=%s, but OpenBLAS kept %s)\n",
+                env.coretype, blas.core);
+    else if (from && *from)
+        fprintf(f, " (remedy applied: OpenBLAS picked %s; re-executed with OPENBLAS_CORETYPE=%s)\n",
+                from, env.coretype ? env.coretype : "?");
+    else if (env.coretype)
+        fprintf(f, " (set by OPENBLAS_CORETYPE)\n");
     else
-        p.action = RK_BLAS_MEM_TOO_SMALL;
-    return p;
-}
-
-rk_blas_mem_plan rk_blas_memory_check(int threads)
-{
-    size_t stack = soft_limit(RLIMIT_STACK);
-    if (stack == SIZE_MAX)
-        stack = (size_t)32 << 20;
-    return rk_blas_memory_plan(rk_blas_address_limit(), threads, stack);
+        fprintf(f, " (chosen by OpenBLAS)\n");
 }
 
 static double now_seconds(void)

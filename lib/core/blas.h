@@ -9,15 +9,17 @@
  * generic core (Prescott: SSE3, 128-bit vectors, no FMA), several times
  * slower than the kernels the CPU can run. The core can be forced with the
  * environment variable OPENBLAS_CORETYPE, which OpenBLAS reads only at load
- * time: ranklab's main() and the tutorials' tut_main() therefore re-execute
- * the program with the variable set (tools/remedy.c), deciding with
- * rk_blas_remedy_core().
+ * time: every ranklab executable (the `ranklab` command, the tutorial
+ * lessons, the step benchmark) calls rk_blas_remedy_exec() first in main(),
+ * which re-executes the program with the variable set when
+ * rk_blas_remedy_core() says so.
  */
 #ifndef RK_CORE_BLAS_H
 #define RK_CORE_BLAS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/cpu.h"
 #include "core/status.h"
@@ -137,6 +139,55 @@ rk_blas_mem_plan rk_blas_memory_plan(size_t limit, int threads, size_t stack);
  * it is unlimited, an upper bound of what glibc then uses).
  */
 rk_blas_mem_plan rk_blas_memory_check(int threads);
+
+/**
+ * Whether rk_blas_remedy_exec() should re-execute with OPENBLAS_NUM_THREADS=1:
+ * @p threads > 1 and rk_blas_memory_check(@p threads) is not RK_BLAS_MEM_OK,
+ * unless this process is such a re-execution (RANKLAB_BLAS_ONE_THREAD set).
+ */
+bool rk_blas_memory_wants_one_thread(int threads);
+
+/**
+ * After rk_blas_remedy_exec(), before any BLAS call: when the address-space
+ * limit is too small even for one thread, write why to the caller's stream
+ * @p f ("PROG: the address-space limit (ulimit -v) of N MiB is too small for
+ * OpenBLAS: ... raise the limit to at least M MiB") and return
+ * RK_BLAS_MEM_TOO_SMALL: the program must then exit (status 1) without
+ * BLAS work. When the remedy dropped to one thread, write that once
+ * ("PROG: ... using one BLAS thread") and return RK_BLAS_MEM_OK. Writes
+ * nothing and returns RK_BLAS_MEM_OK otherwise, and when the BLAS is not
+ * OpenBLAS.
+ */
+rk_blas_mem_action rk_blas_memory_report(FILE *f, const char *prog);
+
+/**
+ * Call first in main(), before any BLAS work and before threads start.
+ * When OpenBLAS did not recognise the CPU and loaded a generic core (e.g.
+ * Prescott on a CPU with AVX2 or AVX-512), run this same program again
+ * (/proc/self/exe with @p argv, argv[0] first, NULL-terminated) with
+ * OPENBLAS_CORETYPE set to the core the CPU can run: OpenBLAS reads the
+ * variable only when it is loaded. Never when the user set OPENBLAS_CORETYPE
+ * or RANKLAB_NO_REEXEC, and never twice: the new process gets
+ * RANKLAB_NO_REEXEC=1. RANKLAB_BLAS_REMEDY records the core OpenBLAS had
+ * picked (for `ranklab info` and rk_blas_core_print()).
+ * RANKLAB_FAKE_GENERIC_CORE=1 takes the current core as generic (tests).
+ * Returns only when there is nothing to do or exec failed (then the generic
+ * kernels run, and the variables it set are removed again). The decision is
+ * rk_blas_remedy_core()'s. The same re-execution also sets
+ * OPENBLAS_NUM_THREADS=1 (and RANKLAB_BLAS_ONE_THREAD=1) when the
+ * address-space limit has room for one BLAS thread's buffer but not for all
+ * (rk_blas_memory_wants_one_thread(); OpenBLAS 0.3.21 would hang otherwise).
+ */
+void rk_blas_remedy_exec(char **argv);
+
+/**
+ * Write one line to the caller's stream @p f: "BLAS kernel core: CORE" and
+ * how it came to be — "(remedy applied: OpenBLAS picked FROM; re-executed
+ * with OPENBLAS_CORETYPE=CORE)", "(remedy tried: …, but OpenBLAS kept
+ * CORE)", "(set by OPENBLAS_CORETYPE)" or "(chosen by OpenBLAS)"; or
+ * "BLAS kernel core: none (NAME, not OpenBLAS)". For `--version` lines.
+ */
+void rk_blas_core_print(FILE *f);
 
 /** Result of rk_blas_sgemm_probe(). */
 typedef struct rk_blas_probe {

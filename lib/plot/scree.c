@@ -1,6 +1,7 @@
 /* scree.c — scree plots: σ_k on a log axis, cumulative energy, rank tolerance. */
 #include "plot/plot.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,10 +25,29 @@ static rk_status check_spectrum(const rk_plot_spectrum *sp, size_t idx, double *
     return RK_OK;
 }
 
-rk_status rk_plot_spectra(const rk_plot_spectrum *spectra, size_t n, bool energy, double tol,
-                          const char *title, const rk_plot_out *out, rk_err *err)
+/* σ ≤ σ_max·k·ε is what an SVD returns for an exact zero: not drawn, counted in the legend. */
+static double zero_tol(const rk_plot_spectrum *sp)
 {
-    if (!spectra || n == 0 || n > MAX_SPECTRA)
+    double smax = 0;
+    for (size_t i = 0; i < sp->k; i++)
+        smax = sp->s[i] > smax ? sp->s[i] : smax;
+    return smax * (double)sp->k * DBL_EPSILON;
+}
+
+/* energy_k = Σ_{i≤k} σ_i² / Σ σ_i²: the share of ‖A‖_F² a rank-k truncation keeps. */
+static void cumulative_energy(const rk_plot_spectrum *sp, double total, double *cum)
+{
+    double acc = 0;
+    for (size_t j = 0; j < sp->k; j++) {
+        acc += sp->s[j] * sp->s[j];
+        cum[j] = total > 0 ? acc / total : NAN;
+    }
+}
+
+rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
+                               const rk_plot_scree_opts *opts, const rk_plot_out *out, rk_err *err)
+{
+    if (!spectra || n == 0 || n > MAX_SPECTRA || !opts)
         return rk_err_set(err, RK_EINVAL, "a scree plot takes 1 to %d spectra", MAX_SPECTRA);
     double totals[MAX_SPECTRA];
     bool drawable = false;
@@ -44,51 +64,65 @@ rk_status rk_plot_spectra(const rk_plot_spectrum *spectra, size_t n, bool energy
     rk_plot_series series[2 * MAX_SPECTRA];
     char names[MAX_SPECTRA][160];
     double *cum = NULL;
-    if (energy && !(cum = rk_alloc(n_values * sizeof *cum)))
+    if (opts->energy && !(cum = rk_alloc(n_values * sizeof *cum)))
         return rk_err_set(err, RK_ENOMEM, "out of memory");
-    size_t ns = 0, at = 0;
+    size_t ns = 0, at = 0, slot = 0;
     for (size_t i = 0; i < n; i++) {
         const rk_plot_spectrum *sp = &spectra[i];
-        /* A spectrum and its energy curve share a colour: points for σ, a line for energy. */
-        int color = (int)i + 1;
+        /* Its own slot; an energy curve shares its spectrum's colour, dashed (one spectrum: its own). */
+        int color = sp->reference ? 0 : (int)++slot;
         series[ns++] = (rk_plot_series){ .name = sp->name, .y = sp->s, .n = sp->k,
-                                         .style = RK_PLOT_LINESPOINTS, .color = color };
-        if (!energy)
+                                         .style = RK_PLOT_LINESPOINTS, .color = color,
+                                         .reference = sp->reference, .zero_tol = zero_tol(sp) };
+        if (!opts->energy)
             continue;
-        /* energy_k = Σ_{i≤k} σ_i² / Σ σ_i²: the share of ‖A‖_F² a rank-k truncation keeps. */
-        double acc = 0;
-        for (size_t j = 0; j < sp->k; j++) {
-            acc += sp->s[j] * sp->s[j];
-            cum[at + j] = totals[i] > 0 ? acc / totals[i] : NAN;
-        }
+        cumulative_energy(sp, totals[i], cum + at);
         if (n == 1)
-            snprintf(names[i], sizeof names[i], "cumulative energy Σσ_i²/Σσ² (right axis)");
+            snprintf(names[i], sizeof names[i], "cumulative energy Σ_{i≤k} σ_i^2 / Σ σ_i^2 (right axis)");
         else
             snprintf(names[i], sizeof names[i], "%s: cumulative energy (right axis)", sp->name);
         series[ns++] = (rk_plot_series){ .name = names[i], .y = cum + at, .n = sp->k,
-                                         .style = RK_PLOT_LINES, .y2 = true, .color = color };
+                                         .style = RK_PLOT_LINES, .y2 = true,
+                                         .color = n == 1 ? (int)++slot : color,
+                                         .dash = RK_PLOT_DASH_COMPANION, .reference = sp->reference };
         at += sp->k;
     }
-    char tol_name[80];
-    snprintf(tol_name, sizeof tol_name, "rank tolerance %.3g", tol);
-    rk_plot_hline line = { .name = tol_name, .y = tol };
+    char tol_name[200];
+    if (opts->tol_name)
+        snprintf(tol_name, sizeof tol_name, "%s", opts->tol_name);
+    else
+        snprintf(tol_name, sizeof tol_name, "rank tolerance %.3g: σ above it count", opts->tol);
+    rk_plot_hline lines[3] = { { .name = tol_name, .y = opts->tol } };
+    size_t n_lines = isfinite(opts->tol) && opts->tol > 0 ? 1 : 0;
+    if (opts->energy && opts->energy_lines) {
+        lines[n_lines++] = (rk_plot_hline){ .name = "90% of the energy (right axis)", .y = 0.90, .y2 = true };
+        lines[n_lines++] = (rk_plot_hline){ .name = "99% of the energy (right axis)", .y = 0.99, .y2 = true };
+    }
     rk_plot_spec spec = {
         .kind = RK_PLOT_XY,
-        .title = title ? title : "Scree plot: singular values",
-        .xlabel = "index k",
+        .title = opts->title ? opts->title : "Scree plot: singular values",
+        .xlabel = opts->logx ? "index k (log scale)" : "index k",
         .ylabel = "singular value σ_k (log scale)",
-        .y2label = energy ? "cumulative energy (fraction of ‖A‖_F², linear)" : NULL,
+        .y2label = opts->energy ? "cumulative energy (share of Σ σ_i^2 kept by the top k, linear)" : NULL,
+        .logx = opts->logx,
         .logy = true,
         .y2min = 0,
-        .y2max = 1,
+        .y2max = 1.05,  /* 1 below the top border, where a curve that reaches it stays visible */
         .series = series,
         .n_series = ns,
-        .hlines = &line,
-        .n_hlines = isfinite(tol) && tol > 0 ? 1 : 0,
+        .hlines = lines,
+        .n_hlines = n_lines,
     };
     rk_status st = rk_plot_draw(&spec, out, err);
     rk_free(cum);
     return st;
+}
+
+rk_status rk_plot_spectra(const rk_plot_spectrum *spectra, size_t n, bool energy, double tol,
+                          const char *title, const rk_plot_out *out, rk_err *err)
+{
+    rk_plot_scree_opts o = { .energy = energy, .tol = tol, .title = title };
+    return rk_plot_spectra_with(spectra, n, &o, out, err);
 }
 
 rk_status rk_plot_scree(const double *s, size_t k, double tol, const char *title,
