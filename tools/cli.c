@@ -46,10 +46,12 @@ const char *cli_name(const char *s)
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err)
 {
     /* The message may quote names read from the file: escaped, as is the file's name. */
-    if (file)
-        fprintf(stderr, "ranklab %s: %s: %s\n", cmd, cli_name(file), cli_name(rk_err_message(err, s)));
+    const char *msg = rk_err_message(err, s);
+    size_t n = file ? strlen(file) : 0;
+    if (file && !(strncmp(msg, file, n) == 0 && msg[n] == ':')) /* never "F: F: ..." */
+        fprintf(stderr, "ranklab %s: %s: %s\n", cmd, cli_name(file), cli_name(msg));
     else
-        fprintf(stderr, "ranklab %s: %s\n", cmd, cli_name(rk_err_message(err, s)));
+        fprintf(stderr, "ranklab %s: %s\n", cmd, cli_name(msg));
     return RK_EXIT_RUNTIME;
 }
 
@@ -150,13 +152,36 @@ int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out)
     return RK_EXIT_OK;
 }
 
+static bool json_nonfinite; /* cli_json_real() was given a NaN or Inf */
+
+#undef json_real
+json_t *cli_json_real(double x)
+{
+    if (!isfinite(x))
+        json_nonfinite = true;
+    return json_real(x);
+}
+
+rk_status cli_json_cause(void)
+{
+    return json_nonfinite ? RK_ENONFINITE : RK_ENOMEM;
+}
+
+int cli_json_fail(const char *cmd)
+{
+    rk_err err;
+    rk_err_set(&err, cli_json_cause(), "%s", json_nonfinite ? "a result is NaN or Inf, which JSON cannot hold; nothing written"
+                                                            : rk_strerror(RK_ENOMEM));
+    return cli_fail(cmd, NULL, err.status, &err);
+}
+
 int cli_json_print(const char *cmd, json_t *obj)
 {
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
                      : NULL;
     json_decref(obj);
     if (!text)
-        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        return cli_json_fail(cmd);
     puts(text);
     free(text);
     return RK_EXIT_OK;

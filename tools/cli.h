@@ -77,6 +77,25 @@ int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out);
  */
 int cli_json_print(const char *cmd, json_t *obj);
 
+/**
+ * json_real(@p x), remembering when @p x is NaN or ±Inf (JSON has neither,
+ * and jansson's json_real then returns NULL, which the builders would
+ * otherwise report as "out of memory"). Every tool's json_real() is this
+ * function (the macro below), so cli_json_fail() can name the real cause.
+ */
+json_t *cli_json_real(double x);
+#define json_real(x) cli_json_real(x)
+
+/**
+ * Report that a JSON document could not be built or printed: "ranklab CMD:
+ * a result is NaN or Inf, which JSON cannot hold" when cli_json_real() met
+ * one in this process, "out of memory" otherwise. Returns RK_EXIT_RUNTIME.
+ */
+int cli_json_fail(const char *cmd);
+
+/** RK_ENONFINITE when cli_json_real() has met a NaN or Inf in this process, else RK_ENOMEM. */
+rk_status cli_json_cause(void);
+
 /** A JSON real with @p x's value, or JSON null when @p x is NaN or ±Inf (JSON has no Infinity). */
 json_t *cli_json_real_or_null(double x);
 

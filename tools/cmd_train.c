@@ -219,7 +219,7 @@ static int run(const train_args *a, rk_dataset *train, rk_dataset *test, int thr
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
         json_t *o = build_json(a, &net, train, &res, losses, &ev, model, threads, ftz, nn_cli_now() - t0);
-        rc = o ? nn_cli_json_write(cmd, jpath, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        rc = o ? nn_cli_json_write(cmd, jpath, o) : cli_json_fail(cmd);
         if (!rc && a->json) {
             rc = cli_json_print(cmd, o);
         } else {

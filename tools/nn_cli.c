@@ -188,7 +188,9 @@ json_t *nn_cli_json_losses(const float *losses, size_t n)
 int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
 {
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    char *line = text ? malloc(strlen(text) + 2) : NULL;
+    if (!text)
+        return cli_json_fail(cmd); /* a NaN or Inf (named as such), or memory */
+    char *line = malloc(strlen(text) + 2);
     if (!line) {
         free(text);
         return cli_fail(cmd, path, RK_ENOMEM, NULL);
