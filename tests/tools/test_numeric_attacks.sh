@@ -99,6 +99,14 @@ npy('scaled_down.npy', (6, 4), [v * 2.0 ** -600 for v in pat])
 esc = 'evil\x1b[31m\x07\nname.weight'
 st('base.safetensors', {'l1.weight': ('F32', [2, 2], struct.pack('<4f', 1, 2, 3, 4)),
                         esc: ('F32', [2, 2], struct.pack('<4f', 1, 2, 3, 4))})
+# a PEFT adapter whose module name holds ESC, BEL and a newline
+import os
+os.makedirs('evil_adapter', exist_ok=True)
+mod = 'base_model.model.ev\x1b[2Jil\x07\nmod'
+st('evil_adapter/adapter_model.safetensors',
+   {mod + '.lora_A.weight': ('F32', [1, 2], struct.pack('<2f', 1, 2)),
+    mod + '.lora_B.weight': ('F32', [2, 1], struct.pack('<2f', 3, 4))})
+json.dump({'peft_type': 'LORA', 'r': 1, 'lora_alpha': 1}, open('evil_adapter/adapter_config.json', 'w'))
 st('ft_nan.safetensors', {'l1.weight': ('F32', [2, 2], struct.pack('<4f', 1, float('nan'), 3, 4)),
                           esc: ('F32', [2, 2], struct.pack('<4f', 1, 2, 3, 5))})
 EOF
@@ -215,6 +223,14 @@ else
     ok 0 "ls escapes ESC and BEL in tensor names"
 fi
 ok "$(grep -qF 'evil\x1b[31m\x07\x0aname.weight' out; echo $?)" "ls shows them as \\x1b, \\x07, \\x0a"
+run inspect evil_adapter
+expect "inspect of an adapter with control characters in a module name: exit 0" 0
+if grep -q "$(printf '\033')" out || grep -q "$(printf '\007')" out; then
+    ok 1 "inspect escapes ESC and BEL in module names"
+else
+    ok 0 "inspect escapes ESC and BEL in module names"
+fi
+ok "$(grep -qF 'ev\x1b[2Jil\x07\x0amod' out; echo $?)" "inspect shows the module as ev\\x1b[2Jil\\x07\\x0amod"
 run delta base.safetensors ft_nan.safetensors
 expect "delta with a NaN in FINETUNED: exit 1 naming that file and the tensor" 1 \
     "ft_nan.safetensors: tensor '(l1.weight|evil.*)' holds (NaN|Inf)"
@@ -261,6 +277,11 @@ open(p, 'wb').write(bytes(b))
 EOF
 run eval m0/model.safetensors --data data --adapter ft_ok
 expect "eval --adapter with a NaN in it: exit 1, refused" 1 "ft_ok.*holds NaN"
+run finetune --base m0/model.safetensors --data data --threads 1 --full --out ft_full
+expect "finetune --full: exit 0" 0
+run compare --base m0/model.safetensors --full ft_full --lora ft_ok --out cmp --quiet
+expect "compare with a NaN in the adapter: exit 1 naming the adapter, not the full delta" 1 \
+    "^ranklab compare: ft_ok: module linear1 holds NaN or Inf"
 run eval m0/model.safetensors --data data_notest
 expect "eval on an empty test set: exit 1, no test examples in DIR" 1 "no test examples in data_notest"
 run train --data data_notest $net --out m_notest
