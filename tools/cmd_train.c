@@ -47,7 +47,11 @@ static const char train_usage[] =
     "floats become 0; recorded as \"ftz\" in the JSON). Progress goes to stderr:\n"
     "a bar on a terminal, ten plain lines otherwise.\n"
     "\n"
-    "Exit status: 0 ok, 1 data missing or a file cannot be written, 2 usage error.\n";
+    "A --batch larger than the training set is cut to its size (said on stderr).\n"
+    "Training that diverges (the loss or the weights become NaN or Inf) stops\n"
+    "with a message naming the step, and nothing is written.\n\n"
+    "Exit status: 0 ok, 1 data missing (or no training or test examples),\n"
+    "training diverged, or a file cannot be written; 2 usage error.\n";
 
 enum { OPT_OUT = 1201, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_HIDDEN, OPT_THREADS, OPT_JSON };
 
