@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_output.h"
 
 int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_plot_out *out)
 {
@@ -31,7 +32,7 @@ int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_pl
         }
         out->path = arg;
     }
-    return RK_EXIT_OK;
+    return cli_output_plot_check(cmd, arg);
 }
 
 int cli_plot_options(const char *cmd, const char *plot, const char *format, bool json,
