@@ -161,6 +161,37 @@ int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char
     return rc;
 }
 
+int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, rk_mat *ft)
+{
+    int rc = RK_EXIT_OK;
+    *base = (rk_mat){ 0 };
+    *ft = (rk_mat){ 0 };
+    if (!p->safetensors) {
+        if ((rc = cli_load_matrix(cmd, p->base, base)) == RK_EXIT_OK)
+            rc = cli_load_matrix(cmd, p->ft, ft);
+    } else {
+        const st_files *f = p->priv;
+        const rk_tensor_pair *q = &f->pairs[f->index[i]];
+        rk_err err;
+        rk_err_clear(&err);
+        rk_status s = rk_st_tensor_to_mat(&f->base, q->base, base, &err);
+        if (s != RK_OK)
+            rc = cli_fail(cmd, p->base, s, &err);
+        else if ((s = rk_st_tensor_to_mat(&f->ft, q->other, ft, &err)) != RK_OK)
+            rc = cli_fail(cmd, p->ft, s, &err);
+    }
+    if (rc == RK_EXIT_OK && (base->rows != ft->rows || base->cols != ft->cols)) {
+        fprintf(stderr, "ranklab %s: %s: shape %zu x %zu differs from %s's %zu x %zu\n", cmd, p->ft,
+                ft->rows, ft->cols, p->base, base->rows, base->cols);
+        rc = RK_EXIT_RUNTIME;
+    }
+    if (rc != RK_EXIT_OK) {
+        rk_mat_free(base);
+        rk_mat_free(ft);
+    }
+    return rc;
+}
+
 /* RK_EXIT_OK when every entry of @p m (from @p file, tensor @p name or a
  * .npy when NULL) is finite; otherwise a message naming the file, the tensor
  * and the first bad entry. */
@@ -171,74 +202,42 @@ static int check_finite(const char *cmd, const char *file, const char *name, con
             double x = RK_AT(m, i, j);
             if (isfinite(x))
                 continue;
-            char label[RK_ERRMSG_MAX] = "";
-            if (name)
-                cli_escape(label, sizeof label, name);
-            fprintf(stderr, "ranklab %s: %s: %s%s%s holds %s at (%zu, %zu)\n", cmd, file,
-                    name ? "tensor '" : "the matrix", label, name ? "'" : "", isnan(x) ? "NaN" : "Inf", i, j);
+            fprintf(stderr, "ranklab %s: %s: %s%s%s holds %s at (%zu, %zu)\n", cmd, cli_name(file),
+                    name ? "tensor '" : "the matrix", name ? cli_name(name) : "", name ? "'" : "",
+                    isnan(x) ? "NaN" : "Inf", i, j);
             return RK_EXIT_RUNTIME;
         }
     return RK_EXIT_OK;
 }
 
-/* delta = ft − base when the shapes agree and both, and the difference, are
- * finite; exit status. */
-static int subtract(const char *cmd, const cli_pairs *p, const char *name, rk_mat *base, rk_mat *ft,
-                    rk_mat *delta)
-{
-    if (base->rows != ft->rows || base->cols != ft->cols) {
-        fprintf(stderr, "ranklab %s: %s: shape %zu x %zu differs from %s's %zu x %zu\n", cmd, p->ft,
-                ft->rows, ft->cols, p->base, base->rows, base->cols);
-        return RK_EXIT_RUNTIME;
-    }
-    int rc = check_finite(cmd, p->base, name, base);
-    if (rc == RK_EXIT_OK)
-        rc = check_finite(cmd, p->ft, name, ft);
-    if (rc != RK_EXIT_OK)
-        return rc;
-    rk_status s = rk_mat_axpy(ft, -1.0, base); /* ΔW = W_ft − W_base, in place */
-    if (s != RK_OK)
-        return cli_fail(cmd, p->ft, s, NULL);
-    /* Two finite values near ±DBL_MAX can have a difference beyond it. */
-    if (!rk_mat_is_finite(ft)) {
-        char label[RK_ERRMSG_MAX] = "";
-        if (name)
-            cli_escape(label, sizeof label, name);
-        fprintf(stderr, "ranklab %s: %s - %s overflows%s%s%s: the difference is beyond the largest "
-                "double (1.8e308)\n", cmd, p->ft, p->base, name ? " in tensor '" : "", label, name ? "'" : "");
-        return RK_EXIT_RUNTIME;
-    }
-    *delta = *ft;
-    *ft = (rk_mat){ 0 };
-    return RK_EXIT_OK;
-}
-
 int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta)
 {
-    rk_mat base = { 0 }, ft = { 0 };
-    int rc;
+    rk_mat base, ft;
     *delta = (rk_mat){ 0 };
-    if (!p->safetensors) {
-        if ((rc = cli_load_matrix(cmd, p->base, &base)) == RK_EXIT_OK &&
-            (rc = cli_load_matrix(cmd, p->ft, &ft)) == RK_EXIT_OK)
-            rc = subtract(cmd, p, NULL, &base, &ft, delta);
-    } else {
-        const st_files *f = p->priv;
-        const rk_tensor_pair *q = &f->pairs[f->index[i]];
-        rk_err err;
-        rk_err_clear(&err);
-        rk_status s = rk_st_tensor_to_mat(&f->base, q->base, &base, &err);
-        if (s != RK_OK) {
-            rc = cli_fail(cmd, p->base, s, &err);
-        } else if ((s = rk_st_tensor_to_mat(&f->ft, q->other, &ft, &err)) != RK_OK) {
-            rc = cli_fail(cmd, p->ft, s, &err);
-        } else {
-            rc = subtract(cmd, p, q->name, &base, &ft, delta);
-        }
-    }
+    int rc = cli_pairs_load(cmd, p, i, &base, &ft);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    const char *name = p->safetensors ? p->names[i] : NULL;
+    rc = check_finite(cmd, p->base, name, &base);
+    if (rc == RK_EXIT_OK)
+        rc = check_finite(cmd, p->ft, name, &ft);
+    rk_status s = rc ? RK_OK : rk_mat_axpy(&ft, -1.0, &base); /* ΔW = W_ft − W_base, in place */
     rk_mat_free(&base);
-    rk_mat_free(&ft);
-    return rc;
+    if (rc == RK_EXIT_OK && s != RK_OK)
+        rc = cli_fail(cmd, p->ft, s, NULL);
+    /* Two finite values near ±DBL_MAX can have a difference beyond it. */
+    if (rc == RK_EXIT_OK && !rk_mat_is_finite(&ft)) {
+        fprintf(stderr, "ranklab %s: %s - %s overflows%s%s%s: the difference is beyond the largest "
+                "double (1.8e308)\n", cmd, cli_name(p->ft), cli_name(p->base), name ? " in tensor '" : "",
+                name ? cli_name(name) : "", name ? "'" : "");
+        rc = RK_EXIT_RUNTIME;
+    }
+    if (rc != RK_EXIT_OK) {
+        rk_mat_free(&ft);
+        return rc;
+    }
+    *delta = ft;
+    return RK_EXIT_OK;
 }
 
 int cli_pairs_fail(const char *cmd, const cli_pairs *p, size_t i, rk_status s, const rk_err *err)
@@ -248,6 +247,12 @@ int cli_pairs_fail(const char *cmd, const cli_pairs *p, size_t i, rk_status s, c
             name ? ", tensor '" : "", name ? cli_name(name) : "", name ? "'" : "",
             cli_name(rk_err_message(err, s)));
     return RK_EXIT_RUNTIME;
+}
+
+const rk_st_file *cli_pairs_ft_file(const cli_pairs *p)
+{
+    const st_files *f = p->priv;
+    return p->safetensors && f ? &f->ft : NULL;
 }
 
 void cli_pairs_close(cli_pairs *p)
