@@ -20,9 +20,6 @@ static rk_status train(double lr, double alpha, bool lora, rk_err *err, rk_train
     rk_mlp net;
     nn_tiny_net(&net, 16, 2);
     rk_lora lo;
-    rk_optim opt;
-    rk_optim_config oc = rk_optim_adam_default();
-    oc.lr = lr;
     if (lora) {
         rk_lora_config lc = rk_lora_config_default();
         lc.rank = 2;
@@ -31,21 +28,20 @@ static rk_status train(double lr, double alpha, bool lora, rk_err *err, rk_train
         rk_rng_seed(&rng, 3);
         assert_status(rk_lora_create(&lo, &net, &lc, &rng), RK_OK);
     }
-    assert_status(rk_optim_create(&opt, &oc, lora ? lo.n_params : net.n_params), RK_OK);
     rk_train_opts to = rk_train_opts_default();
+    to.optim.lr = lr;
     to.batch = 8;
     to.steps = 50;
     to.seed = 5;
-    to.err = err;
     rk_err_clear(err);
-    rk_status st = rk_train_run(&net, lora ? &lo : NULL, &opt, x, y, N, 6, NULL, 0, &to, res);
+    rk_train_data data = { x, y, N, 6, NULL, 0 };
+    rk_status st = rk_train_run(&net, lora ? &lo : NULL, &data, &to, res, err);
     if (st == RK_OK) { /* a successful run leaves only finite weights */
         const float *p = lora ? lo.params : net.params;
         size_t n = lora ? lo.n_params : net.n_params;
         for (size_t i = 0; i < n; i++)
             assert_true(isfinite(p[i]));
     }
-    rk_optim_free(&opt);
     if (lora)
         rk_lora_free(&lo);
     rk_mlp_free(&net);
