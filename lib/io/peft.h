@@ -163,8 +163,9 @@ typedef struct rk_peft_write_opts {
 /**
  * Write an adapter folder @p dir (created if missing) that PEFT can load:
  * adapter_config.json (peft_type LORA, r = the first module's rank, other
- * ranks as exact-name rank_pattern entries, target_modules = the module
- * names) and adapter_model.safetensors with
+ * ranks as exact-name rank_pattern entries, target_modules = the short
+ * module names, the last component of each path: "q_proj" for
+ * "model.layers.0.self_attn.q_proj", each once) and adapter_model.safetensors with
  * base_model.model.<module>.lora_A.weight / lora_B.weight in F32, metadata
  * {"format": "pt"}. Both files are written atomically.
  * @return RK_OK; RK_EINVAL (NULL, n = 0, r = 0, empty or duplicate module name);

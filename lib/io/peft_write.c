@@ -27,13 +27,32 @@ static json_t *number(double v)
     return json_real(v);
 }
 
-/* adapter_config.json: the keys PEFT ≥ 0.7 reads for a LoRA adapter. */
+/* The short name PEFT's target_modules uses: the last component of the module path. */
+static const char *short_name(const char *module)
+{
+    const char *dot = strrchr(module, '.');
+    return dot && dot[1] ? dot + 1 : module;
+}
+
+/* Whether module i's short name was seen among mods[0..i). */
+static bool seen_before(const rk_peft_lora *mods, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(short_name(mods[j].module), short_name(mods[i].module)))
+            return true;
+    return false;
+}
+
+/* adapter_config.json: the keys PEFT ≥ 0.7 reads for a LoRA adapter.
+ * target_modules holds the short names (q_proj, …: PEFT matches a name when
+ * the module path ends with it), each once, in first-seen order. */
 static json_t *config_json(const rk_peft_write_opts *o, const rk_peft_lora *mods, size_t n)
 {
     json_t *root = json_object(), *targets = json_array(), *ranks = json_object();
     bool ok = root && targets && ranks;
     for (size_t i = 0; ok && i < n; i++) {
-        ok = !json_array_append_new(targets, json_string(mods[i].module));
+        if (!seen_before(mods, i))
+            ok = !json_array_append_new(targets, json_string(short_name(mods[i].module)));
         if (ok && mods[i].r != mods[0].r)
             ok = !json_object_set_new(ranks, mods[i].module, json_integer((json_int_t)mods[i].r));
     }

@@ -237,7 +237,7 @@ expect "delta with a NaN in FINETUNED: exit 1 naming that file and the tensor" 1
 if grep -q "$(printf '\033')" err; then ok 1 "the error escapes ESC"; else ok 0 "the error escapes ESC"; fi
 run delta ft_nan.safetensors base.safetensors --tensor l1.weight
 expect "delta with a NaN in BASE: exit 1 naming that file" 1 \
-    "ft_nan.safetensors: tensor 'l1.weight' holds NaN at \(0, 1\)"
+    "ft_nan.safetensors: tensor 'l1.weight' holds NaN"
 mkdir plotdir
 run svd ordinary.npy --plot plotdir
 expect "svd --plot DIR: exit 1, the directory named once" 1 "^ranklab svd: plotdir: is a directory"
