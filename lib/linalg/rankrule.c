@@ -176,6 +176,22 @@ static const char *const rule_names[RK_RULE_COUNT_] = {
     "fixed", "energy", "sv_fro", "sv_cumulative", "sv_ratio", "eps", "gd", "budget",
 };
 
+static const char *const rule_formulas[RK_RULE_COUNT_] = {
+    "r = min(R, k)",
+    "smallest r with sum_{i<=r} sigma_i^2 >= F * sum sigma_i^2",
+    "smallest r with sqrt(sum_{i<=r} sigma_i^2) >= F * ||dW||_F",
+    "smallest r with sum_{i<=r} sigma_i >= F * sum sigma_i",
+    "r = #{sigma_i >= sigma_1 / X}",
+    "r = #{sigma_i > E}",
+    "r = #{sigma_i > tau}, tau = omega(beta) * median sigma (Gavish-Donoho)",
+    "most energy with sum_j r_j (m_j + n_j) <= P, greedy by sigma^2 / (m + n)",
+};
+
+const char *rk_rule_formula(rk_rule_kind kind)
+{
+    return (unsigned)kind < RK_RULE_COUNT_ ? rule_formulas[kind] : "?";
+}
+
 const char *rk_rule_name(rk_rule_kind kind)
 {
     return (unsigned)kind < RK_RULE_COUNT_ ? rule_names[kind] : "?";

@@ -167,6 +167,12 @@ const char *rk_rule_forms(void);
 /** The rule's name: "fixed", "energy", …; "?" for an unknown kind. */
 const char *rk_rule_name(rk_rule_kind kind);
 
+/**
+ * The rule's formula in ASCII for reports, e.g. "smallest r with
+ * sum_{i<=r} sigma_i^2 >= F * sum sigma_i^2"; "?" for an unknown kind.
+ */
+const char *rk_rule_formula(rk_rule_kind kind);
+
 /** Write @p rule as the string rk_rule_parse() reads back ("energy:0.9", "gd") into @p buf. */
 void rk_rule_format(const rk_rank_rule *rule, char *buf, size_t len);
 

@@ -167,6 +167,24 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
 rk_status rk_plot_scree(const double *s, size_t k, double tol, const char *title,
                         const rk_plot_out *out, rk_err *err);
 
+/** A threshold on a scree plot (a rank rule's, lib/linalg/rankrule.h), with a legend entry. */
+typedef struct rk_plot_mark {
+    const char *name;   /**< legend entry, e.g. "energy:0.9 -> r = 4" (required) */
+    bool vertical;      /**< true: a vertical line at index k = at (a rank); false: σ = at */
+    double at;          /**< the rank, or the singular value (> 0: the σ axis is logarithmic) */
+} rk_plot_mark;
+
+/**
+ * rk_plot_scree() with thresholds: each mark a labelled line, horizontal
+ * (σ = at, dark grey and dashed like the tolerance) or vertical (k = at,
+ * from the smallest drawn σ to σ₁, in its own colour).
+ * @param marks   (n_marks) thresholds, n_marks ≤ 8; may be NULL when n_marks = 0
+ * @return as rk_plot_scree(); RK_EINVAL also for a mark without a name, a
+ *         horizontal mark at σ ≤ 0 or not finite, a vertical one outside [1, k].
+ */
+rk_status rk_plot_scree_marked(const double *s, size_t k, double tol, const rk_plot_mark *marks,
+                               size_t n_marks, const char *title, const rk_plot_out *out, rk_err *err);
+
 /** One spectrum of a scree plot. The values are read, never kept. */
 typedef struct rk_plot_spectrum {
     const char *name;       /**< legend entry, e.g. "ΔW_full" or "ΔW_lora r = 8" (required) */
