@@ -47,12 +47,12 @@ void cli_rule_print(const double *s, size_t k, size_t m, size_t n)
     const rk_rank_rule *rules;
     rk_rule_defaults(&rules);
     printf("rank rules at their default parameters (docs/concepts/rank-rules.md):\n");
-    printf("  %-18s %6s  %-14s %-12s %s\n", "rule", "rank", "threshold", "energy kept", "the rule");
+    printf("  %-18s %6s  %-18s %-12s %s\n", "rule", "rank", "threshold", "energy kept", "the rule");
     for (size_t i = 0; i < count; i++) {
-        char thr[32] = "-";
+        char thr[40] = "-";
         if (!isnan(rows[i].sigma))
-            snprintf(thr, sizeof thr, "s = %.6g", rows[i].sigma);
-        printf("  %-18s %6zu  %-14s %-12.6f %s\n", rows[i].rule, rows[i].rank, thr, rows[i].energy,
+            snprintf(thr, sizeof thr, "sigma = %.4g", rows[i].sigma);
+        printf("  %-18s %6zu  %-18s %-12.6f %s\n", rows[i].rule, rows[i].rank, thr, rows[i].energy,
                rk_rule_formula(rules[i].kind));
     }
 }

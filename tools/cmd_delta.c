@@ -9,7 +9,8 @@
  *     ‖ΔW − [ΔW]_r‖_F = √(Σ_{i>r} σ_i²), relative to ‖ΔW‖_F, energy kept,
  *     parameters r·(m + n) of a rank-r LoRA adapter,
  *   the ranks keeping 90% and 99% of the energy, stable and effective rank
- * (lib/analysis/truncation.h: rk_trunc_table, rk_trunc_summarize).
+ * (lib/analysis/truncation.h: rk_trunc_table, rk_trunc_summarize),
+ *   with --rules the rank of every rank rule (lib/linalg/rankrule.h).
  * The whole spectrum is needed, so the SVD is always the exact one.
  */
 #include <errno.h>
@@ -23,13 +24,14 @@
 #include "cli.h"
 #include "cli_pairs.h"
 #include "cli_plot.h"
+#include "cli_rule.h"
 #include "cli_tol.h"
 #include "commands.h"
 
 static const char delta_usage[] =
     "usage: ranklab delta BASE FINETUNED [--tensor NAME] [--ranks R1,R2,...]\n"
     "                     [--top K] [--tol T | --rtol R] [--plot FILE.png|FILE.svg|-]\n"
-    "                     [--format png|svg] [--json]\n"
+    "                     [--format png|svg] [--rules] [--json]\n"
     "\n"
     "The weight difference dW = FINETUNED - BASE and its spectrum: singular\n"
     "values, numerical rank, the error-vs-rank table of its truncations\n"
@@ -59,6 +61,12 @@ static const char delta_usage[] =
     "                    Several tensors share one plot (at most 16: use --tensor).\n"
     "                    Without gnuplot: a message, FILE.dat still written, exit 0.\n"
     "  --format FMT      png or svg, whatever FILE's extension\n"
+    "  --rules           per tensor, the rank every rank rule picks at its default\n"
+    "                    parameter (energy:0.9, sv_fro:0.9, sv_cumulative:0.9,\n"
+    "                    sv_ratio:10, gd; docs/concepts/rank-rules.md), its\n"
+    "                    threshold on sigma where it has one and the energy kept;\n"
+    "                    JSON: rules per tensor. With --plot of one tensor, each\n"
+    "                    rule is a labelled line on the scree plot\n"
     "  --json            print one JSON object: base, finetuned, tensors (name,\n"
     "                    shape, frobenius_norm, spectral_norm, singular_values,\n"
     "                    cumulative_energy, rank, tol, tol_rule, rank_for_energy,\n"
@@ -70,7 +78,7 @@ static const char delta_usage[] =
     "shapes differ (two .npy files), no tensor can be compared, or the plot\n"
     "cannot be written; 2 usage error.\n";
 
-enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON };
+enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON, OPT_RULES };
 
 /* The most ranks --ranks takes. */
 #define MAX_RANKS 256
@@ -80,7 +88,7 @@ typedef struct delta_opts {
     size_t ranks[MAX_RANKS];
     size_t n_ranks;       /* 0: the default ranks */
     size_t top;
-    bool json;
+    bool json, rules;
     rk_rank_opts tol;
     rk_plot_out out;      /* where --plot draws */
 } delta_opts;
@@ -135,6 +143,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "json", no_argument, NULL, OPT_JSON },
+        { "rules", no_argument, NULL, OPT_RULES },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -170,6 +179,9 @@ static int parse_args(int argc, char **argv, delta_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_RULES:
+            o->rules = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -268,6 +280,10 @@ static void print_item(const delta_opts *o, const delta_item *it)
     if (it->n_left_out)
         printf("  (%zu rank%s above min(m, n) = %zu left out)\n", it->n_left_out,
                it->n_left_out == 1 ? "" : "s", it->k);
+    if (o->rules) {
+        printf("\n");
+        cli_rule_print(it->s, it->k, it->m, it->n);
+    }
 }
 
 static void print_text(const delta_opts *o, const cli_pairs *p, const delta_item *items, size_t n)
@@ -323,6 +339,10 @@ static json_t *item_json(const delta_opts *o, const delta_item *it)
         bad |= json_array_append_new(table, r);
     }
     bad |= json_object_set_new(t, "error_table", table);
+    if (o->rules) {
+        json_t *rules = cli_rule_json(it->s, it->k, it->m, it->n);
+        bad |= !rules || json_object_set_new(t, "rules", rules);
+    }
     if (bad) {
         json_decref(t);
         return NULL;
@@ -368,7 +388,10 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
         char title[512];
         snprintf(title, sizeof title, "Singular values of dW = finetuned - base%s%s",
                  items[0].name ? ": " : "", items[0].name ? items[0].name : "");
-        s = rk_plot_scree(items[0].s, items[0].k, items[0].sum.tol, title, &o->out, &err);
+        rk_plot_mark marks[8];
+        char names[8][96];
+        size_t nm = o->rules ? cli_rule_marks(items[0].s, items[0].k, items[0].m, items[0].n, marks, names) : 0;
+        s = rk_plot_scree_marked(items[0].s, items[0].k, items[0].sum.tol, marks, nm, title, &o->out, &err);
     } else {
         rk_plot_spectrum sp[16];
         for (size_t i = 0; i < n; i++)

@@ -94,9 +94,17 @@ static rk_status draw_spectra(const rk_plot_spectrum *spectra, size_t n, bool en
         return mst;
     rk_plot_series series[2 * MAX_SPECTRA + MAX_MARKS];
     rk_plot_hline lines[1 + MAX_MARKS];
+    /* Vertical marks run over every height drawn: the σ, the tolerance, the horizontal marks. */
     double vx[MAX_MARKS][2], vy[2] = { smallest_positive(spectra, n), 0 };
     for (size_t i = 0; i < n; i++)
         vy[1] = spectra[i].k && spectra[i].s[0] > vy[1] ? spectra[i].s[0] : vy[1];
+    for (size_t i = 0; i <= n_marks; i++) {
+        double y = i < n_marks ? (marks[i].vertical ? vy[1] : marks[i].at) : tol;
+        if (isfinite(y) && y > 0) {
+            vy[0] = y < vy[0] ? y : vy[0];
+            vy[1] = y > vy[1] ? y : vy[1];
+        }
+    }
     char names[MAX_SPECTRA][160];
     double *cum = NULL;
     if (energy && !(cum = rk_alloc(n_values * sizeof *cum)))
