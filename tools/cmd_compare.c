@@ -49,7 +49,8 @@ typedef struct cmp_args {
     const char *base, *full, *out, *data;
     const char *lora[RK_EXP_MAX_RUNS];
     size_t n_lora;
-    int format, threads;
+    rk_plot_format format;
+    int threads;
     bool quiet;
 } cmp_args;
 
@@ -80,9 +81,8 @@ static int parse(cmp_args *a, int argc, char **argv)
         case OPT_OUT: a->out = optarg; break;
         case OPT_DATA: a->data = optarg; break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "png") == 0) a->format = RK_PLOT_PNG;
-            else if (strcmp(optarg, "svg") == 0) a->format = RK_PLOT_SVG;
-            else return cli_usage_error(cmd, "--format is png or svg, not '%s'", optarg);
+            if (exp_parse_format(cmd, optarg, &a->format) != RK_EXIT_OK)
+                return RK_EXIT_USAGE;
             break;
         case OPT_THREADS:
             if (!cli_parse_size(optarg, 1024, &v) || v == 0)

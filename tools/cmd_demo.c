@@ -75,7 +75,7 @@ typedef struct demo_args {
     const char *out, *data;
     rk_exp_config cfg;
     int threads;
-    int format;
+    rk_plot_format format;
     bool quiet, quick, ranks_given, limit_given;
 } demo_args;
 
@@ -116,10 +116,7 @@ static int parse_one(demo_args *a, int c, const char *arg)
         break;
     case OPT_QUICK: a->quick = true; break;
     case OPT_FORMAT:
-        if (strcmp(arg, "png") == 0) a->format = RK_PLOT_PNG;
-        else if (strcmp(arg, "svg") == 0) a->format = RK_PLOT_SVG;
-        else return cli_usage_error(cmd, "--format is png or svg, not '%s'", arg);
-        break;
+        return exp_parse_format(cmd, arg, &a->format);
     case OPT_QUIET: a->quiet = true; break;
     case OPT_HIDDEN: {
         size_t h[RK_MLP_MAX_LAYERS - 1], n = 0;

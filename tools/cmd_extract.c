@@ -236,9 +236,9 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     if (s == RK_OK) {
         /* B carries 1/s so that s·B·A = U_R·S_R·V_Rᵀ whatever α is. */
         for (size_t j = 0; j < it->m * o->r; j++)
-            it->b[j] = (float)(b.data[j] / scale);
-        for (size_t j = 0; j < o->r * it->n; j++)
-            it->a[j] = (float)a.data[j];
+            b.data[j] /= scale;
+        rk_mat_to_f32(it->b, &b);
+        rk_mat_to_f32(it->a, &a);
         s = written_error(&d, it, o->r, scale, &it->written_err);
     }
     rk_mat_free(&b);

@@ -45,7 +45,14 @@ int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx)
     return 0;
 }
 
-int exp_write_outputs(const char *cmd, const char *out, int format, const rk_exp_config *cfg,
+int exp_parse_format(const char *cmd, const char *arg, rk_plot_format *format)
+{
+    if (rk_plot_format_parse(arg, format) != RK_OK || *format == RK_PLOT_TERM)
+        return cli_usage_error(cmd, "--format is png or svg, not '%s'", arg);
+    return RK_EXIT_OK;
+}
+
+int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, const rk_exp_config *cfg,
                       const rk_exp_models *m, const rk_exp_analysis *a,
                       const rk_exp_report_info *info)
 {
@@ -122,7 +129,7 @@ const char *exp_command_line(int argc, char **argv)
     return buf;
 }
 
-int exp_finish(const char *cmd, exp_progress *prog, const char *out, int format,
+int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
                const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
                rk_exp_report_info *info)
 {

@@ -10,6 +10,12 @@
 
 #include "ranklab.h"
 
+/**
+ * `--format F` of demo and compare: png or svg (rk_plot_format_parse(); the
+ * terminal is no format for a report). RK_EXIT_OK, or the usage error printed.
+ */
+int exp_parse_format(const char *cmd, const char *arg, rk_plot_format *format);
+
 /** Progress state: phase lines on stderr (a redrawn line on a terminal). */
 typedef struct exp_progress {
     bool quiet;            /**< print nothing */
@@ -30,7 +36,7 @@ int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx);
  * Prints "ranklab CMD: FILE: problem" and returns RK_EXIT_RUNTIME on a
  * failure; a missing gnuplot is only a warning.
  */
-int exp_write_outputs(const char *cmd, const char *out, int format, const rk_exp_config *cfg,
+int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, const rk_exp_config *cfg,
                       const rk_exp_models *m, const rk_exp_analysis *a,
                       const rk_exp_report_info *info);
 
@@ -41,7 +47,7 @@ int exp_write_outputs(const char *cmd, const char *out, int format, const rk_exp
  * worked, the summary table on stdout (exp_print_summary). Returns the exit
  * status of exp_write_outputs().
  */
-int exp_finish(const char *cmd, exp_progress *prog, const char *out, int format,
+int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
                const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
                rk_exp_report_info *info);
 

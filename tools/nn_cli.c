@@ -78,9 +78,10 @@ rk_status nn_cli_evaluate(nn_eval *ev, rk_mlp *net, rk_lora *lora, const rk_data
         nn_cli_eval_free(ev);
         return rk_err_set(err, st, "evaluation failed: %s", rk_strerror(st));
     }
-    ev->accuracy = rk_accuracy(ev->confusion, k);
-    rk_per_class_accuracy(ev->confusion, k, ev->per_class);
-    ev->worst = rk_worst_class(ev->confusion, k);
+    ev->accuracy = rk_metrics_accuracy(ev->confusion, k);
+    rk_metrics_per_class(ev->confusion, k, ev->per_class);
+    size_t worst;
+    ev->worst = rk_metrics_worst_class(ev->confusion, (size_t)k, &worst) == RK_OK ? (int)worst : -1;
     return RK_OK;
 }
 

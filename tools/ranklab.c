@@ -18,7 +18,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "remedy.h"
 
 static void usage(FILE *f)
 {
@@ -42,8 +41,8 @@ static const rk_command *find(const char *name)
 /* Run the command named argv[1]; its exit status. */
 static int run(int argc, char **argv)
 {
-    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (tools/remedy.h). */
-    blas_core_remedy(argv);
+    /* First: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded (core/blas.h). */
+    rk_blas_remedy_exec(argv);
     if (argc < 2) {
         usage(stderr);
         return RK_EXIT_USAGE;

@@ -29,7 +29,7 @@ void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion)
 {
     tut_printf(t, "%s", label);
     for (int c = 0; c < C; c++)
-        tut_printf(t, " %4zu", rk_class_wrong(confusion, C, c));
+        tut_printf(t, " %4zu", rk_metrics_class_wrong(confusion, C, c));
     tut_printf(t, "\n");
 }
 
@@ -40,9 +40,9 @@ static rk_status load(tut_runner *t, lesson_nn *n)
 {
     rk_dataset train = { 0 }, test = { 0 };
     rk_err err;
-    rk_status s = rk_dataset_load_split(&train, n->data_dir, RK_SPLIT_TRAIN, &err);
+    rk_status s = rk_dataset_load_split(&train, n->data_dir, RK_DATASET_TRAIN, &err);
     if (s == RK_OK)
-        s = rk_dataset_load_split(&test, n->data_dir, RK_SPLIT_TEST, &err);
+        s = rk_dataset_load_split(&test, n->data_dir, RK_DATASET_TEST, &err);
     if (s != RK_OK) {
         fprintf(stderr, "%s: %s\n", n->prog ? n->prog : "ranklab-tutorial", rk_err_message(&err, s));
         rk_dataset_free(&train);
@@ -73,10 +73,10 @@ rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, size_t *confusi
     if (s != RK_OK)
         return s;
     if (acc)
-        *acc = rk_accuracy(confusion, C);
+        *acc = rk_metrics_accuracy(confusion, C);
     if (target_acc) {
         double per[C];
-        rk_per_class_accuracy(confusion, C, per);
+        rk_metrics_per_class(confusion, C, per);
         *target_acc = n->worst >= 0 ? per[n->worst] : NAN;
     }
     return RK_OK;
@@ -119,9 +119,10 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
     s = lnn_evaluate(n, &n->base, NULL, n->pre_confusion, &acc, NULL);
     if (s != RK_OK)
         return s;
-    n->worst = rk_worst_class(n->pre_confusion, C);
+    size_t worst;
+    n->worst = rk_metrics_worst_class(n->pre_confusion, C, &worst) == RK_OK ? (int)worst : -1;
     double per[C];
-    rk_per_class_accuracy(n->pre_confusion, C, per);
+    rk_metrics_per_class(n->pre_confusion, C, per);
     tut_printf(t, "test accuracy %.4f on %zu test images\n", acc, n->test.n);
     lnn_print_wrong(t, "wrong per class 0-9:", n->pre_confusion);
     tut_printf(t, "worst class: %d (accuracy %.3f), computed from these counts\n", n->worst,

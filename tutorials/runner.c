@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "remedy.h"
+#include "core/blas.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { MAX_LESSON_OPTIONS = 16 };
@@ -210,7 +210,7 @@ static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
         case OPT_HELP: usage(l, stdout); return EXIT_OK;
         case OPT_VERSION:
             printf("%s (ranklab %s)\n", l->prog, RK_VERSION);
-            blas_core_print(stdout);
+            rk_blas_core_print(stdout);
             return EXIT_OK;
         case ':': return usage_error(l, "option '%s' needs a value", argv[optind - 1]);
         case '?': return usage_error(l, "unknown option '%s'", argv[optind - 1]);
@@ -318,7 +318,7 @@ static int run_steps(tut_runner *r)
 int tut_main(const tut_lesson *lesson, int argc, char **argv)
 {
     /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
-    blas_core_remedy(argv);
+    rk_blas_remedy_exec(argv);
     tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
     int status = parse_args(&r, lesson, argc, argv);
     if (status < 0 && r.out_dir) {

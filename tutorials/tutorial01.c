@@ -234,19 +234,20 @@ static double max_diff_f32(const lesson1 *L, const rk_mat *x, const rk_mat *bias
 {
     enum { N = 16 };   /* room for the 10×10 lesson */
     float w[N * N] = { 0 }, ba[N * N] = { 0 }, xf[N] = { 0 }, bf[N] = { 0 }, y[N] = { 0 }, y2[N] = { 0 };
+    float bk[N * N] = { 0 }, ak[N * N] = { 0 };   /* B (m, r), A (r, n) in float */
     size_t m = L->m, n = L->n, r = L->rank;
+    rk_mat_to_f32(w, &L->w);
+    rk_mat_to_f32(bk, &L->b);
+    rk_mat_to_f32(ak, &L->a);
+    rk_mat_to_f32(xf, x);
+    rk_mat_to_f32(bf, bias);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
             float acc = 0.0f;
             for (size_t k = 0; k < r; k++)
-                acc += (float)RK_AT(&L->b, i, k) * (float)RK_AT(&L->a, k, j);
+                acc += bk[i * r + k] * ak[k * n + j];
             ba[i * n + j] = acc;
-            w[i * n + j] = (float)RK_AT(&L->w, i, j);
         }
-    for (size_t j = 0; j < n; j++)
-        xf[j] = (float)x->data[j];
-    for (size_t i = 0; i < m; i++)
-        bf[i] = (float)bias->data[i];
     matvec_f32(y, w, xf, bf, m, n);
     matvec_f32(y2, ba, xf, bf, m, n);
     double d = 0;

@@ -41,7 +41,7 @@ static rk_status step_image(tut_runner *t, void *ctx)
     lesson2 *L = ctx;
     rk_dataset test = { 0 };
     rk_err err;
-    rk_status s = rk_dataset_load_split(&test, L->data_dir, RK_SPLIT_TEST, &err);
+    rk_status s = rk_dataset_load_split(&test, L->data_dir, RK_DATASET_TEST, &err);
     if (s != RK_OK) {
         fprintf(stderr, "ranklab-tutorial-02: %s\n", rk_err_message(&err, s));
         return s;

@@ -66,12 +66,12 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     tut_printf(t, "  pretrained      %.4f    %.4f\n", L->pre_acc, L->pre_target);
     tut_printf(t, "  fine-tuned      %.4f    %.4f\n\n", L->ft_acc, L->ft_target);
     lnn_print_wrong(t, "wrong per class 0-9:", conf);
-    size_t pre_t = rk_class_wrong(n->pre_confusion, C, n->worst), ft_t = rk_class_wrong(conf, C, n->worst);
+    size_t pre_t = rk_metrics_class_wrong(n->pre_confusion, C, n->worst), ft_t = rk_metrics_class_wrong(conf, C, n->worst);
     size_t pre_o = 0, ft_o = 0;
     for (int c = 0; c < C; c++)
         if (c != n->worst) {
-            pre_o += rk_class_wrong(n->pre_confusion, C, c);
-            ft_o += rk_class_wrong(conf, C, c);
+            pre_o += rk_metrics_class_wrong(n->pre_confusion, C, c);
+            ft_o += rk_metrics_class_wrong(conf, C, c);
         }
     tut_printf(t, "\nwrong: class %d %zu → %zu, the other classes %zu → %zu. Trained on one class\n"
                   "only, the network learnt to answer %d; what it knew of the others is\n"
@@ -194,12 +194,16 @@ static rk_status truncated_net(lesson3 *L, rk_mlp *net, size_t r)
 {
     rk_status s = rk_mlp_copy_params(net, &L->ft);
     for (size_t l = 0; l < NL && s == RK_OK; l++) {
-        rk_mat dr = { 0 };
+        rk_mat dr = { 0 }, w = { 0 };
         size_t rl = r < L->svd[l].k ? r : L->svd[l].k;
         s = rk_lowrank_approx(&dr, &L->svd[l], rl);    /* [ΔW]_r = U_r·S_r·V_rᵀ */
         if (s == RK_OK)
-            for (size_t i = 0; i < dr.rows * dr.cols; i++)
-                net->p.w[l][i] = (float)((double)L->nn.base.p.w[l][i] + dr.data[i]);
+            s = rk_mat_from_f32(&w, L->nn.base.p.w[l], dr.rows, dr.cols);
+        if (s == RK_OK)
+            s = rk_mat_axpy(&w, 1.0, &dr);              /* W0 + [ΔW]_r in double */
+        if (s == RK_OK)
+            s = rk_mat_to_f32(net->p.w[l], &w);         /* rounded once */
+        rk_mat_free(&w);
         rk_mat_free(&dr);
     }
     return s;
@@ -295,7 +299,7 @@ static const tut_step steps[] = {
       "run is `ranklab demo`). Its weakest class is computed from the test set.",
       step_pretrain,
       { "lib/nn/train.c rk_train_run()", "lib/nn/mlp.c rk_mlp_evaluate()",
-        "lib/nn/metrics.c rk_worst_class()", NULL },
+        "lib/nn/metrics.c rk_metrics_worst_class()", NULL },
       DOC ", docs/nn.md" },
     { "Fine-tune every weight on the worst class",
       "A copy of the network trains on that class alone: 100 steps of 10\n"

@@ -394,7 +394,7 @@ static const tut_step steps[] = {
       "this lesson trains lesson 3's smaller one: a fifth of the width, 12,000\n"
       "images, one epoch. The counts above are the full network's.",
       step_pretrain,
-      { "lib/nn/train.c rk_train_run()", "lib/nn/metrics.c rk_worst_class()", NULL },
+      { "lib/nn/train.c rk_train_run()", "lib/nn/metrics.c rk_metrics_worst_class()", NULL },
       DOC ", docs/nn.md" },
     { "Add LoRA and freeze the base",
       "W' = W + s·B·A with s = α/r. B starts at 0, so the adapted network starts\n"

@@ -65,8 +65,8 @@ static rk_status step_pretrain(tut_runner *t, void *ctx)
     if (s != RK_OK)
         return s;
     double per[RK_DATASET_CLASSES];
-    L->base_acc = rk_accuracy(L->nn.pre_confusion, RK_DATASET_CLASSES);
-    rk_per_class_accuracy(L->nn.pre_confusion, RK_DATASET_CLASSES, per);
+    L->base_acc = rk_metrics_accuracy(L->nn.pre_confusion, RK_DATASET_CLASSES);
+    rk_metrics_per_class(L->nn.pre_confusion, RK_DATASET_CLASSES, per);
     L->base_target_acc = per[L->nn.worst];
     tut_printf(t, "every fine-tune below trains on class %d (%s): %zu of the training images\n",
                L->nn.worst, CLASS_NAMES[L->nn.worst], L->nn.n_target);
@@ -225,7 +225,7 @@ static const tut_step steps[] = {
       "assumed: every fine-tune below trains on it.",
       step_pretrain,
       { "lib/nn/data.c rk_dataset_load_split()", "lib/nn/train.c rk_train_run()",
-        "lib/nn/metrics.c rk_worst_class()", NULL },
+        "lib/nn/metrics.c rk_metrics_worst_class()", NULL },
       DOC5 ", docs/nn.md" },
     { "Full fine-tune: the update to imitate",
       "A copy of the net trains every weight for 100 steps of 10 images of the\n"

@@ -94,8 +94,8 @@ rk_status rk_exp_evaluate(rk_exp_eval *ev, rk_mlp *net, rk_lora *lora, const rk_
     rk_status s = rk_mlp_evaluate(net, lora, test->x, test->y, test->n, &correct, conf);
     if (s == RK_OK) {
         ev->n_classes = k;
-        ev->accuracy = rk_accuracy(conf, k);
-        rk_per_class_accuracy(conf, k, ev->per_class);
+        ev->accuracy = rk_metrics_accuracy(conf, k);
+        rk_metrics_per_class(conf, k, ev->per_class);
         ev->target_accuracy = target >= 0 && target < k ? ev->per_class[target] : NAN;
         ev->done = true;
     }
@@ -176,17 +176,6 @@ static void notify(const rk_exp_config *cfg, const char *phase)
         cfg->progress(phase, NULL, cfg->progress_ctx);
 }
 
-/* Copy a float (rows, cols) block into a new double matrix. */
-static rk_status mat_from_float(rk_mat *out, const float *src, size_t rows, size_t cols)
-{
-    rk_status s = rk_mat_create(out, rows, cols);
-    if (s != RK_OK)
-        return s;
-    for (size_t i = 0; i < rows * cols; i++)
-        out->data[i] = (double)src[i];
-    return RK_OK;
-}
-
 static rk_status full_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_dataset *train,
                                const rk_dataset *test, const size_t *order, size_t n_order,
                                const rk_train_opts *opts, rk_exp_models *m)
@@ -230,9 +219,9 @@ static rk_status lora_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_d
         s = rk_exp_evaluate(&run->eval, net, &lo, test, -1);
     for (size_t l = 0; s == RK_OK && l < net->cfg.n_layers; l++) {
         size_t in = net->cfg.sizes[l], out = net->cfg.sizes[l + 1];
-        s = mat_from_float(&run->a[l], lo.p.a[l], run->rank, in);
+        s = rk_mat_from_f32(&run->a[l], lo.p.a[l], run->rank, in);
         if (s == RK_OK)
-            s = mat_from_float(&run->b[l], lo.p.b[l], out, run->rank);
+            s = rk_mat_from_f32(&run->b[l], lo.p.b[l], out, run->rank);
     }
     rk_lora_free(&lo);
     return s;
@@ -355,7 +344,7 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     m->target_class = worst_class(&m->pretrain_eval);
     m->pretrain_eval.target_accuracy = m->pretrain_eval.per_class[m->target_class];
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
-        s = mat_from_float(&m->w0[l], net->p.w[l], cfg->net.sizes[l + 1], cfg->net.sizes[l]);
+        s = rk_mat_from_f32(&m->w0[l], net->p.w[l], cfg->net.sizes[l + 1], cfg->net.sizes[l]);
     size_t *order = NULL, n_order = 0;
     if (s == RK_OK)
         s = class_order(train, m->target_class, &order, &n_order);

@@ -38,6 +38,7 @@
 #include "nn/lora.h"
 #include "nn/mlp.h"
 #include "nn/train.h"
+#include "plot/plot.h"
 
 /** Most LoRA ranks one experiment compares. */
 #define RK_EXP_MAX_RANKS 12
@@ -280,7 +281,7 @@ typedef struct rk_exp_plots {
 
 /**
  * Draw the report's plots into folder @p dir (created if missing) as PNG or
- * SVG (@p format: 0 PNG, 1 SVG, as rk_plot_format): accuracy.EXT (accuracy
+ * SVG (@p format RK_PLOT_PNG or RK_PLOT_SVG): accuracy.EXT (accuracy
  * against r for LoRA and the SVD-extracted adapters), and per layer
  * error_L.EXT (rel_err and the Eckart–Young bound against r), spectra_L.EXT
  * (scree of W0, ΔW_full and every ΔW_lora), energy_L.EXT (cumulative
@@ -290,7 +291,7 @@ typedef struct rk_exp_plots {
  * the data files are written and each plot's status says RK_EPLOT.
  * @return RK_OK; RK_EIO/RK_ENOMEM/RK_EINVAL when a data file cannot be written.
  */
-rk_status rk_exp_plots_write(const char *dir, int format, const rk_exp_config *cfg,
+rk_status rk_exp_plots_write(const char *dir, rk_plot_format format, const rk_exp_config *cfg,
                              const rk_exp_models *m, const rk_exp_analysis *a, rk_exp_plots *plots,
                              rk_err *err);
 

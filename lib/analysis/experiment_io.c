@@ -34,9 +34,7 @@ static float *to_float(const rk_mat *m)
     float *f = rk_alloc((n ? n : 1) * sizeof *f);
     if (!f)
         return NULL;
-    for (size_t i = 0; i < m->rows; i++)
-        for (size_t j = 0; j < m->cols; j++)
-            f[i * m->cols + j] = (float)RK_AT(m, i, j);
+    rk_mat_to_f32(f, m);
     return f;
 }
 
@@ -232,9 +230,7 @@ rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const cha
     m->n_layers = net->cfg.n_layers;
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++) {
         snprintf(m->names[l], sizeof m->names[l], "linear%u", (unsigned)(l + 1) % 100u);
-        s = rk_mat_create(&m->w0[l], net->cfg.sizes[l + 1], net->cfg.sizes[l]);
-        for (size_t i = 0; s == RK_OK && i < m->w0[l].rows * m->w0[l].cols; i++)
-            m->w0[l].data[i] = (double)net->p.w[l][i];
+        s = rk_mat_from_f32(&m->w0[l], net->p.w[l], net->cfg.sizes[l + 1], net->cfg.sizes[l]);
     }
     if (s == RK_OK)
         s = load_full(m, full, err);

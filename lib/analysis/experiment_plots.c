@@ -266,7 +266,7 @@ static rk_status plot_layer_phi(plot_ctx *pc, const rk_exp_config *cfg, const rk
     return s;
 }
 
-rk_status rk_exp_plots_write(const char *dir, int format, const rk_exp_config *cfg,
+rk_status rk_exp_plots_write(const char *dir, rk_plot_format format, const rk_exp_config *cfg,
                              const rk_exp_models *m, const rk_exp_analysis *a, rk_exp_plots *plots,
                              rk_err *err)
 {
@@ -276,7 +276,7 @@ rk_status rk_exp_plots_write(const char *dir, int format, const rk_exp_config *c
     rk_status s = rk_mkdir_p(dir, err);
     if (s != RK_OK)
         return s;
-    plot_ctx pc = { dir, (rk_plot_format)format, plots };
+    plot_ctx pc = { dir, format, plots };
     s = plot_accuracy(&pc, m, a, err);
     for (size_t l = 0; s == RK_OK && l < a->n_layers; l++) {
         s = plot_error(&pc, m, &a->layers[l], err);

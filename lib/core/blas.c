@@ -1,4 +1,7 @@
-/* blas.c — the linked BLAS's identity, the OpenBLAS core remedy decision, an sgemm probe. */
+/*
+ * blas.c — the linked BLAS's identity, the OpenBLAS core remedy (the decision
+ * and the re-exec that applies it), an sgemm probe.
+ */
 #include "core/blas.h"
 
 #include <cblas.h>
@@ -6,10 +9,12 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #endif
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 
@@ -131,6 +136,50 @@ const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, cons
     if (!better || (!fake && !strcasecmp(better, core)))
         return NULL;
     return better;
+}
+
+void rk_blas_remedy_exec(char **argv)
+{
+    rk_blas_info blas;
+    rk_blas_query(&blas);
+    if (!blas.core || !argv)
+        return;
+    rk_blas_env env;
+    rk_blas_env_get(&env);
+    rk_cpu_features cpu;
+    rk_cpu_features_detect(&cpu);
+    const char *core = rk_blas_remedy_core(blas.core, &cpu, &env);
+    if (!core)
+        return;
+    if (setenv("OPENBLAS_CORETYPE", core, 1) == 0 && setenv("RANKLAB_NO_REEXEC", "1", 1) == 0 &&
+        setenv("RANKLAB_BLAS_REMEDY", blas.core, 1) == 0)
+        execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("RANKLAB_BLAS_REMEDY");
+}
+
+void rk_blas_core_print(FILE *f)
+{
+    rk_blas_info blas;
+    rk_blas_query(&blas);
+    if (!blas.core) {
+        fprintf(f, "BLAS kernel core: none (%s, not OpenBLAS)\n", blas.name);
+        return;
+    }
+    rk_blas_env env;
+    rk_blas_env_get(&env);
+    const char *from = getenv("RANKLAB_BLAS_REMEDY");
+    fprintf(f, "BLAS kernel core: %s", blas.core);
+    if (from && *from && env.coretype && strcasecmp(blas.core, env.coretype) != 0)
+        fprintf(f, " (remedy tried: re-executed with OPENBLAS_CORETYPE=%s, but OpenBLAS kept %s)\n",
+                env.coretype, blas.core);
+    else if (from && *from)
+        fprintf(f, " (remedy applied: OpenBLAS picked %s; re-executed with OPENBLAS_CORETYPE=%s)\n",
+                from, env.coretype ? env.coretype : "?");
+    else if (env.coretype)
+        fprintf(f, " (set by OPENBLAS_CORETYPE)\n");
+    else
+        fprintf(f, " (chosen by OpenBLAS)\n");
 }
 
 static double now_seconds(void)

@@ -9,15 +9,17 @@
  * generic core (Prescott: SSE3, 128-bit vectors, no FMA), several times
  * slower than the kernels the CPU can run. The core can be forced with the
  * environment variable OPENBLAS_CORETYPE, which OpenBLAS reads only at load
- * time: ranklab's main() and the tutorials' tut_main() therefore re-execute
- * the program with the variable set (tools/remedy.c), deciding with
- * rk_blas_remedy_core().
+ * time: every ranklab executable (the `ranklab` command, the tutorial
+ * lessons, the step benchmark) calls rk_blas_remedy_exec() first in main(),
+ * which re-executes the program with the variable set when
+ * rk_blas_remedy_core() says so.
  */
 #ifndef RK_CORE_BLAS_H
 #define RK_CORE_BLAS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/cpu.h"
 #include "core/status.h"
@@ -79,6 +81,32 @@ void rk_blas_env_get(rk_blas_env *env);
  * different from @p core. A pure function.
  */
 const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, const rk_blas_env *env);
+
+/**
+ * Call first in main(), before any BLAS work and before threads start.
+ * When OpenBLAS did not recognise the CPU and loaded a generic core (e.g.
+ * Prescott on a CPU with AVX2 or AVX-512), run this same program again
+ * (/proc/self/exe with @p argv, argv[0] first, NULL-terminated) with
+ * OPENBLAS_CORETYPE set to the core the CPU can run: OpenBLAS reads the
+ * variable only when it is loaded. Never when the user set OPENBLAS_CORETYPE
+ * or RANKLAB_NO_REEXEC, and never twice: the new process gets
+ * RANKLAB_NO_REEXEC=1. RANKLAB_BLAS_REMEDY records the core OpenBLAS had
+ * picked (for `ranklab info` and rk_blas_core_print()).
+ * RANKLAB_FAKE_GENERIC_CORE=1 takes the current core as generic (tests).
+ * Returns only when there is nothing to do or exec failed (then the generic
+ * kernels run, and the variables it set are removed again). The decision is
+ * rk_blas_remedy_core()'s.
+ */
+void rk_blas_remedy_exec(char **argv);
+
+/**
+ * Write one line to the caller's stream @p f: "BLAS kernel core: CORE" and
+ * how it came to be — "(remedy applied: OpenBLAS picked FROM; re-executed
+ * with OPENBLAS_CORETYPE=CORE)", "(remedy tried: …, but OpenBLAS kept
+ * CORE)", "(set by OPENBLAS_CORETYPE)" or "(chosen by OpenBLAS)"; or
+ * "BLAS kernel core: none (NAME, not OpenBLAS)". For `--version` lines.
+ */
+void rk_blas_core_print(FILE *f);
 
 /** Result of rk_blas_sgemm_probe(). */
 typedef struct rk_blas_probe {

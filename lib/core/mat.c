@@ -93,6 +93,28 @@ rk_status rk_mat_dup(rk_mat *dst, const rk_mat *src)
     return rk_mat_copy(dst, src);
 }
 
+rk_status rk_mat_from_f32(rk_mat *m, const float *src, size_t rows, size_t cols)
+{
+    if (!m || (!src && rows && cols))
+        return RK_EINVAL;
+    rk_status st = rk_mat_create(m, rows, cols);
+    if (st)
+        return st;
+    for (size_t i = 0; i < rows * cols; i++)
+        m->data[i] = (double)src[i];
+    return RK_OK;
+}
+
+rk_status rk_mat_to_f32(float *dst, const rk_mat *m)
+{
+    if (!m || (!dst && m->rows && m->cols))
+        return RK_EINVAL;
+    for (size_t i = 0; i < m->rows; i++)
+        for (size_t j = 0; j < m->cols; j++)
+            dst[i * m->cols + j] = (float)RK_AT(m, i, j);
+    return RK_OK;
+}
+
 rk_status rk_mat_transpose(rk_mat *dst, const rk_mat *src)
 {
     if (!dst || !src)

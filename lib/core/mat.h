@@ -69,6 +69,27 @@ rk_status rk_mat_copy(rk_mat *dst, const rk_mat *src);
 /** Allocate @p dst as a compact copy of @p src. */
 rk_status rk_mat_dup(rk_mat *dst, const rk_mat *src);
 
+/*
+ * The float32 / double boundary. Training works in float32 (lib/nn), linear
+ * algebra in double; every crossing goes through these two, so where
+ * precision is lost is visible: float → double is exact, double → float
+ * rounds each element to nearest.
+ */
+
+/**
+ * Allocate @p m (@p rows × @p cols, compact) and set it to the row-major
+ * float block @p src (rows·cols values): m(i, j) = (double)src[i·cols + j],
+ * exactly. @return RK_OK; RK_EINVAL (NULL); RK_EOVERFLOW; RK_ENOMEM (then *m is empty).
+ */
+rk_status rk_mat_from_f32(rk_mat *m, const float *src, size_t rows, size_t cols);
+
+/**
+ * dst[i·cols + j] = (float)m(i, j), rounded to nearest, into the caller's
+ * compact row-major block @p dst of rows·cols floats (any stride of @p m).
+ * @return RK_OK; RK_EINVAL (NULL).
+ */
+rk_status rk_mat_to_f32(float *dst, const rk_mat *m);
+
 /** Allocate @p dst = @p srcᵀ (cols × rows). */
 rk_status rk_mat_transpose(rk_mat *dst, const rk_mat *src);
 

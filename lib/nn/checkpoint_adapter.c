@@ -136,12 +136,8 @@ rk_status rk_checkpoint_load_adapter(rk_lora *lo, rk_mlp *net, const char *dir, 
     for (size_t i = 0; !st && i < ad.n_modules; i++) {
         const rk_peft_module *m = &ad.modules[i];
         size_t l = (size_t)module_layer(m->name, net->cfg.n_layers);
-        for (size_t k = 0; k < m->r; k++)
-            for (size_t j = 0; j < m->in; j++)
-                lo->p.a[l][k * m->in + j] = (float)RK_AT(&m->a, k, j);
-        for (size_t o = 0; o < m->out; o++)
-            for (size_t k = 0; k < m->r; k++)
-                lo->p.b[l][o * m->r + k] = (float)RK_AT(&m->b, o, k);
+        rk_mat_to_f32(lo->p.a[l], &m->a);   // A (r, In)
+        rk_mat_to_f32(lo->p.b[l], &m->b);   // B (Out, r)
     }
     if (st)
         rk_lora_free(lo);

@@ -107,12 +107,12 @@ rk_status rk_dataset_load_files(rk_dataset *out, const char *images_path, const 
     return st;
 }
 
-rk_status rk_dataset_load_split(rk_dataset *out, const char *dir, rk_split_kind which, rk_err *err)
+rk_status rk_dataset_load_split(rk_dataset *out, const char *dir, rk_dataset_split which, rk_err *err)
 {
     *out = (rk_dataset){ 0 };
     if (!dir)
         dir = rk_dataset_default_dir();
-    const char *prefix = which == RK_SPLIT_TEST ? "t10k" : "train";
+    const char *prefix = which == RK_DATASET_TEST ? "t10k" : "train";
     char img[4096], lab[4096];
     int a = snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
     int b = snprintf(lab, sizeof lab, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
@@ -162,9 +162,9 @@ rk_status rk_dataset_load(rk_dataset *train, rk_dataset *test, const char *dir, 
 {
     *train = (rk_dataset){ 0 };
     *test = (rk_dataset){ 0 };
-    rk_status st = rk_dataset_load_split(train, dir, RK_SPLIT_TRAIN, err);
+    rk_status st = rk_dataset_load_split(train, dir, RK_DATASET_TRAIN, err);
     if (st == RK_OK)
-        st = rk_dataset_load_split(test, dir, RK_SPLIT_TEST, err);
+        st = rk_dataset_load_split(test, dir, RK_DATASET_TEST, err);
     if (st == RK_OK && test->dim != train->dim)
         st = rk_err_set(err, RK_EDATA, "test images have %zu pixels, training images %zu",
                         test->dim, train->dim);

@@ -42,10 +42,10 @@ typedef struct rk_dataset {
 } rk_dataset;
 
 /** Which half of a dataset directory. */
-typedef enum rk_split_kind {
-    RK_SPLIT_TRAIN = 0,     /**< train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz */
-    RK_SPLIT_TEST           /**< t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz */
-} rk_split_kind;
+typedef enum rk_dataset_split {
+    RK_DATASET_TRAIN = 0,     /**< train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz */
+    RK_DATASET_TEST           /**< t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz */
+} rk_dataset_split;
 
 /**
  * The data directory to use: $RANKLAB_DATA when set and non-empty, else
@@ -73,7 +73,7 @@ rk_status rk_dataset_load_files(rk_dataset *out, const char *images_path, const 
  *         file gives RK_EDATA with a message saying how to get the data
  *         (Debian package dataset-fashion-mnist, --data DIR, $RANKLAB_DATA).
  */
-rk_status rk_dataset_load_split(rk_dataset *out, const char *dir, rk_split_kind which, rk_err *err);
+rk_status rk_dataset_load_split(rk_dataset *out, const char *dir, rk_dataset_split which, rk_err *err);
 
 /**
  * Load both halves of the dataset in @p dir (NULL: the default directory)

@@ -1,8 +1,9 @@
 /*
  * kernels.h — inner loops shared inside lib/nn: the optimizer's per-element
- * rule (optim.c, linear_fused.c) and the small-batch linear kernels
- * (linear_fused.c, used by layers.c and train.c). Internal to lib/nn and the
- * tests: not part of ranklab.h.
+ * rule (optim.c, linear_fused.c), the small-batch linear kernels
+ * (linear_fused.c, used by layers.c and train.c) and the training step's
+ * fused and overwriting backward passes (mlp.c, used by train.c). Internal to
+ * lib/nn and the tests: not part of ranklab.h.
  */
 #ifndef RK_NN_KERNELS_H
 #define RK_NN_KERNELS_H
@@ -79,5 +80,70 @@ void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, siz
 rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, float *dx,
                                         const float *dy, const float *x, size_t batch,
                                         size_t rows, size_t cols, bool simd);
+
+
+/* ------------------------------------------------------------------------
+ * The training step's fused and overwriting backward passes (train.c):
+ * internal, so the public surface has one backward, rk_mlp_backward().
+ */
+
+struct rk_mlp;
+struct rk_lora;
+
+/**
+ * The backward pass of a linear layer y = x·Wᵀ + b fused with the update of
+ * W: W (@p rows = out × @p cols = in, row-major) holds the parameters at
+ * positions [@p offset, @p offset + rows·cols) of the optimizer's buffer;
+ * @p dy (batch × rows) is ∂loss/∂y and @p x (batch × cols) the layer's input.
+ * In one pass over W:
+ *
+ *   dX += dY·W            (@p dx, batch × cols, may be NULL; with W before the update)
+ *   G   = dYᵀ·X           G[o, i] = Σ_b dY[b, o]·X[b, i] — summed in registers, never stored
+ *   W, state ← rule(W, G)
+ *
+ * The bias is not touched (update it with rk_optim_update()). At small
+ * batches this replaces two matrix products and a stored gradient
+ * (nn/linear_fused.c explains the memory traffic). Columns are split over
+ * rk_parallel_threads(); results do not depend on the split. Uses AVX2 and FMA
+ * when the CPU has them (checked at run time) and the optimizer is Adam, portable
+ * C otherwise; the two round the sums differently (fused multiply-adds).
+ * @return RK_OK; RK_EINVAL (NULL pointers, batch 0); RK_ERANGE; RK_EOVERFLOW; RK_ESTATE.
+ */
+rk_status rk_optim_update_linear(rk_optim *opt, size_t offset, float *w, float *dx,
+                                 const float *dy, const float *x, size_t batch, size_t rows,
+                                 size_t cols);
+
+/**
+ * As rk_mlp_backward() without @p lora, but net->grads is overwritten with
+ * this batch's gradient instead of accumulated into (no rk_mlp_zero_grad()
+ * needed before: the sgemm that forms each dW starts from beta = 0).
+ * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before).
+ */
+rk_status rk_mlp_backward_set(struct rk_mlp *net, const unsigned char *y, float *dx);
+
+/**
+ * Full training's backward pass fused with the optimizer step, for small
+ * batches (nn/linear_fused.c): layer by layer from the top, one pass over
+ * W_l computes the input gradient from the old W_l and updates W_l straight
+ * from G = dYᵀ·X (rk_optim_update_linear), then the bias takes the plain
+ * update. Updating W_l before the layers below changes nothing: they need
+ * only the input gradient. Begins the optimizer's step itself, once. The
+ * weight gradients are never formed (net->g.w untouched); net->g.b holds the
+ * bias gradients. @p opt must be over net->n_params in net->params' layout.
+ * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before);
+ *         the optimizer's errors.
+ */
+rk_status rk_mlp_backward_update(struct rk_mlp *net, struct rk_optim *opt, const unsigned char *y);
+
+/**
+ * Whether rk_train_step() takes the fused path: full training (@p lora NULL)
+ * with Adam at batch ≤ RK_LINEAR_SMALL_BATCH — on every CPU (the kernel is
+ * AVX2 + FMA where the CPU has them, portable C elsewhere), so what a step
+ * leaves in the gradient buffer depends on the arguments only. The step then
+ * makes one pass over each weight matrix for the backward and the update
+ * together (rk_mlp_backward_update): net->g.w is not written.
+ */
+bool rk_train_step_fuses(const struct rk_mlp *net, const struct rk_lora *lora,
+                         const rk_optim *opt, size_t batch);
 
 #endif

@@ -29,7 +29,7 @@
 /**
  * Largest batch for the one-pass kernels (nn/linear_fused.c): the linear
  * forward and, in full training, the backward fused with the optimizer
- * update (rk_train_step_fuses()). Up to here a layer's work is bound by
+ * update (rk_train_step_fuses(), nn/kernels.h). Up to here a layer's work is bound by
  * reading and writing W; beyond, sgemm is faster (docs/performance.md).
  */
 #define RK_LINEAR_SMALL_BATCH 16

@@ -159,7 +159,7 @@ rk_status rk_lora_create(rk_lora *lo, rk_mlp *net, const rk_lora_config *cfg, rk
         lo->du[l] = s;  s += net->max_batch * cfg->rank;    // (B, R)
     }
     if (cfg->init == RK_LORA_INIT_PISSA) {
-        st = rk_lora_pissa_init(lo, net);
+        st = rk_lora_pissa_init(lo, net, rk_lora_scale(cfg->alpha, cfg->rank, cfg->rslora));
         if (st != RK_OK) {
             rk_lora_free(lo);
             return st;

@@ -11,11 +11,9 @@ static rk_status pissa_factors(float *a, float *b, const float *w, size_t out, s
                                size_t r, double s)
 {
     rk_mat wd;
-    rk_status st = rk_mat_create(&wd, out, in);
+    rk_status st = rk_mat_from_f32(&wd, w, out, in);
     if (st != RK_OK)
         return st;
-    for (size_t i = 0; i < out * in; i++)
-        wd.data[i] = (double)w[i];
     rk_svd svd;
     st = rk_svd_decomp(&svd, &wd, RK_SVD_THIN);
     rk_mat_free(&wd);
@@ -33,10 +31,9 @@ static rk_status pissa_factors(float *a, float *b, const float *w, size_t out, s
     return RK_OK;
 }
 
-rk_status rk_lora_pissa_init(rk_lora *lo, rk_mlp *net)
+rk_status rk_lora_pissa_init(rk_lora *lo, rk_mlp *net, double s)
 {
     size_t r = lo->cfg.rank, max_in = 0;
-    double s = rk_lora_scale(lo->cfg.alpha, r, lo->cfg.rslora);
     for (size_t l = 0; l < lo->shape.n_layers; l++)
         max_in = lo->shape.sizes[l] > max_in ? lo->shape.sizes[l] : max_in;
     double *row = rk_alloc(max_in * sizeof(double));   // (In) one row of s·B·A

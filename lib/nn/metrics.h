@@ -14,43 +14,50 @@
 #ifndef RK_NN_METRICS_H
 #define RK_NN_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/status.h"
+
+/*
+ * Every function is rk_metrics_*; K (the number of classes) and the counts
+ * are size_t.
+ */
 
 /**
  * pred[i] = argmax_j logits[i·K + j] for each of @p n rows of @p logits
  * (n, K); the first index wins ties. K must be 1..256.
  */
-void rk_metrics_argmax(const float *logits, size_t n, int k, unsigned char *pred);
+void rk_metrics_argmax(const float *logits, size_t n, size_t k, unsigned char *pred);
 
 /**
  * Add the n pairs (truth[i], pred[i]) to @p counts (K, K) — accumulate, so
  * a test set can be counted batch by batch; zero counts first yourself.
  * @return RK_OK, or RK_ERANGE when a label is ≥ K (nothing is added then).
  */
-rk_status rk_confusion_add(size_t *counts, int k, const unsigned char *truth,
-                           const unsigned char *pred, size_t n);
+rk_status rk_metrics_confusion_add(size_t *counts, size_t k, const unsigned char *truth,
+                                   const unsigned char *pred, size_t n);
 
 /** Number of examples counted: Σ counts. */
-size_t rk_confusion_total(const size_t *counts, int k);
+size_t rk_metrics_total(const size_t *counts, size_t k);
 
 /** Accuracy Σ_c counts[c,c] / Σ counts; NAN when nothing was counted. */
-double rk_accuracy(const size_t *counts, int k);
+double rk_metrics_accuracy(const size_t *counts, size_t k);
 
 /**
  * acc[c] = counts[c,c] / Σ_p counts[c,p] for each class c (K values); NAN for
  * a class with no examples.
  */
-void rk_per_class_accuracy(const size_t *counts, int k, double *acc);
+void rk_metrics_per_class(const size_t *counts, size_t k, double *acc);
 
 /** Examples of class @p c predicted as anything else: Σ_p counts[c,p] − counts[c,c]. */
-size_t rk_class_wrong(const size_t *counts, int k, int c);
+size_t rk_metrics_class_wrong(const size_t *counts, size_t k, size_t c);
 
 /**
- * The class with the lowest per-class accuracy (the smallest index on a
- * tie), ignoring classes with no examples; −1 when no class has any.
+ * *@p worst = the class with the lowest per-class accuracy (the smallest
+ * index on a tie), ignoring classes with no examples.
+ * @return RK_OK; RK_ENOTFOUND when no class has any example (*worst unchanged).
  */
-int rk_worst_class(const size_t *counts, int k);
+rk_status rk_metrics_worst_class(const size_t *counts, size_t k, size_t *worst);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "nn/kernels.h"
 #include "nn/layers.h"
 #include "nn/lora.h"
 #include "nn/optim.h"
@@ -389,11 +390,15 @@ rk_status rk_mlp_weight_delta(rk_mat *out, const rk_mlp *ft, const rk_mlp *base,
     if (l >= ft->cfg.n_layers)
         return RK_ERANGE;
     size_t in = ft->cfg.sizes[l], o = ft->cfg.sizes[l + 1];
-    rk_status st = rk_mat_create(out, o, in);
+    rk_mat w0 = { 0 };
+    // ΔW_full = W_ft − W0, each float difference taken in double
+    rk_status st = rk_mat_from_f32(out, ft->p.w[l], o, in);
+    if (st == RK_OK)
+        st = rk_mat_from_f32(&w0, base->p.w[l], o, in);
+    if (st == RK_OK)
+        st = rk_mat_axpy(out, -1.0, &w0);
+    rk_mat_free(&w0);
     if (st != RK_OK)
-        return st;
-    // ΔW_full = W_ft − W0, each float difference taken exactly in double
-    for (size_t i = 0; i < o * in; i++)
-        out->data[i] = (double)ft->p.w[l][i] - (double)base->p.w[l][i];
-    return RK_OK;
+        rk_mat_free(out);
+    return st;
 }

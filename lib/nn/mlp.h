@@ -137,28 +137,6 @@ rk_status rk_mlp_loss(rk_mlp *net, const unsigned char *y, float *loss);
 rk_status rk_mlp_backward(rk_mlp *net, struct rk_lora *lora, const unsigned char *y, float *dx);
 
 /**
- * As rk_mlp_backward() without @p lora, but net->grads is overwritten with
- * this batch's gradient instead of accumulated into (no rk_mlp_zero_grad()
- * needed before: the sgemm that forms each dW starts from beta = 0).
- * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before).
- */
-rk_status rk_mlp_backward_set(rk_mlp *net, const unsigned char *y, float *dx);
-
-/**
- * Full training's backward pass fused with the optimizer step, for small
- * batches (nn/linear_fused.c): layer by layer from the top, one pass over
- * W_l computes the input gradient from the old W_l and updates W_l straight
- * from G = dYᵀ·X (rk_optim_update_linear), then the bias takes the plain
- * update. Updating W_l before the layers below changes nothing: they need
- * only the input gradient. Begins the optimizer's step itself, once. The
- * weight gradients are never formed (net->g.w untouched); net->g.b holds the
- * bias gradients. @p opt must be over net->n_params in net->params' layout.
- * @return RK_OK; RK_EINVAL; RK_ESTATE (no gradient buffer, or no forward before);
- *         the optimizer's errors.
- */
-rk_status rk_mlp_backward_update(rk_mlp *net, struct rk_optim *opt, const unsigned char *y);
-
-/**
  * Predicted class (argmax of the logits; the first index on ties) of each of
  * the @p n rows of @p x (n, sizes[0]), in batches of max_batch, into @p pred (n).
  * @return RK_OK; RK_EINVAL; RK_ESHAPE (as rk_mlp_forward).

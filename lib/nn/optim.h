@@ -14,9 +14,9 @@
  *   buf ← g at t = 1, else μ·buf + g;   p ← p − lr·buf   (μ = 0: plain SGD)
  *
  * A step is either one rk_optim_step() over the whole buffer, or
- * rk_optim_begin_step() followed by updates of parts of it — plain ranges
- * (rk_optim_update) or a linear layer's weight matrix straight from its backward
- * pass (rk_optim_update_linear), which the training step uses at small batches.
+ * rk_optim_begin_step() followed by updates of parts of it (rk_optim_update;
+ * inside lib/nn also a linear layer's weight matrix straight from its
+ * backward pass, nn/kernels.h, which the training step uses at small batches).
  */
 #ifndef RK_NN_OPTIM_H
 #define RK_NN_OPTIM_H
@@ -91,28 +91,5 @@ rk_status rk_optim_begin_step(rk_optim *opt);
  */
 rk_status rk_optim_update(rk_optim *opt, size_t offset, float *params, const float *grads,
                           size_t n);
-
-/**
- * The backward pass of a linear layer y = x·Wᵀ + b fused with the update of
- * W: W (@p rows = out × @p cols = in, row-major) holds the parameters at
- * positions [@p offset, @p offset + rows·cols) of the optimizer's buffer;
- * @p dy (batch × rows) is ∂loss/∂y and @p x (batch × cols) the layer's input.
- * In one pass over W:
- *
- *   dX += dY·W            (@p dx, batch × cols, may be NULL; with W before the update)
- *   G   = dYᵀ·X           G[o, i] = Σ_b dY[b, o]·X[b, i] — summed in registers, never stored
- *   W, state ← rule(W, G)
- *
- * The bias is not touched (update it with rk_optim_update()). At small
- * batches this replaces two matrix products and a stored gradient
- * (nn/linear_fused.c explains the memory traffic). Columns are split over
- * rk_parallel_threads(); results do not depend on the split. Uses AVX2 and FMA
- * when the CPU has them (checked at run time) and the optimizer is Adam, portable
- * C otherwise; the two round the sums differently (fused multiply-adds).
- * @return RK_OK; RK_EINVAL (NULL pointers, batch 0); RK_ERANGE; RK_EOVERFLOW; RK_ESTATE.
- */
-rk_status rk_optim_update_linear(rk_optim *opt, size_t offset, float *w, float *dx,
-                                 const float *dy, const float *x, size_t batch, size_t rows,
-                                 size_t cols);
 
 #endif

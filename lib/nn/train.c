@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/rng.h"
 #include "nn/kernels.h"
+#include "nn/layers.h"
 
 rk_train_opts rk_train_opts_default(void)
 {
@@ -28,7 +29,7 @@ bool rk_train_step_fuses(const rk_mlp *net, const rk_lora *lora, const rk_optim 
                          size_t batch)
 {
     return net && !lora && opt && opt->cfg.kind == RK_OPTIM_ADAM &&
-           rk_linear_small_batch(batch);
+           batch <= RK_LINEAR_SMALL_BATCH;
 }
 
 rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,

@@ -75,21 +75,13 @@ rk_train_opts rk_train_opts_default(void);
 size_t rk_train_total_steps(size_t n, const rk_train_opts *opts);
 
 /**
- * Whether rk_train_step() takes the fused path for these arguments: full
- * training (@p lora NULL) with Adam, batch ≤ RK_LINEAR_SMALL_BATCH, on a CPU
- * with AVX2 and FMA. The step then makes one pass over each weight matrix
- * for the backward and the update together (rk_optim_update_linear): the
- * weight gradients are never stored, net->g.w is left untouched; the biases'
- * gradients are in net->g.b as usual.
- */
-bool rk_train_step_fuses(const rk_mlp *net, const rk_lora *lora, const rk_optim *opt,
-                         size_t batch);
-
-/**
  * One step on the batch x (batch, sizes[0]), y (batch); *loss (may be NULL)
- * receives the batch's mean loss before the update. Full training leaves
- * the step's gradient in net->grads, except for the weights when the step
- * fuses (rk_train_step_fuses()).
+ * receives the batch's mean loss before the update. What the step leaves
+ * behind is the updated parameters and the optimizer state, on every CPU:
+ * the gradient buffers (net->grads, lora->grads) are the step's workspace and
+ * hold nothing to read afterwards (a small full-training Adam step updates
+ * each weight straight from its gradient without storing it). To look at a
+ * gradient, run rk_mlp_forward, rk_mlp_loss and rk_mlp_backward yourself.
  * @return RK_OK; RK_EINVAL (NULL, batch 0 or > max_batch); RK_ESHAPE (the
  *         optimizer is for another number of parameters, or @p lora for
  *         another network); RK_ESTATE (@p lora disabled or merged);

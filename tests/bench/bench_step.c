@@ -42,7 +42,7 @@
  * up), which a training loop never sees. Both sides run
  * with flush-to-zero (MXCSR FTZ/DAZ here, torch.set_flush_denormal(True)
  * there) and the same number of threads. ranklab runs as the `ranklab`
- * command does: blas_core_remedy() first (tools/remedy.h).
+ * command does: rk_blas_remedy_exec() first (core/blas.h).
  *
  * usage: bench_step [--peer SCRIPT] [--python PATH] [--threads T] [--steps K]
  *                   [--rounds N] [--batches 10,64,256] [--kinds full,lora4,lora16]
@@ -61,7 +61,6 @@
 
 #include "ranklab.h"
 
-#include "../../tools/remedy.h"
 #include "benchutil.h"
 #include "step_bench.h"
 
@@ -409,7 +408,7 @@ static void print_goals(const sb_point *pts, int n, double peak)
 
 int main(int argc, char **argv)
 {
-    blas_core_remedy(argv);   // as the ranklab command: the right OpenBLAS core first
+    rk_blas_remedy_exec(argv);   // as the ranklab command: the right OpenBLAS core first
     sb_options o;
     if (parse_args(argc, argv, &o))
         return 2;
@@ -420,7 +419,7 @@ int main(int argc, char **argv)
     printf("bench_step: training step (forward, loss, backward, Adam) of 784-1000-2000-10, ranklab against PyTorch\n"
            "  %d rounds x %d steps per side, interleaved R I T | T I R; BLAS threads %d; FTZ on both sides\n  ",
            o.rounds, o.steps, threads > 0 ? threads : o.threads);
-    blas_core_print(stdout);
+    rk_blas_core_print(stdout);
     bench_print_load("  before the run: ");
     double peak = sgemm_peak("before");
     sb_peer peers[SB_PEERS];

@@ -47,7 +47,7 @@ typedef struct sb_point {
 
 /**
  * Start both PyTorch peers (--peer SCRIPT under --python): [0] with the
- * environment as it is (minus the OPENBLAS_CORETYPE blas_core_remedy() may
+ * environment as it is (minus the OPENBLAS_CORETYPE rk_blas_remedy_exec() may
  * have set for this process), [1] tuned: OMP_WAIT_POLICY=PASSIVE,
  * OPENBLAS_NUM_THREADS=T and, when OpenBLAS picks a generic core,
  * OPENBLAS_CORETYPE. Prints what each runs with; a peer that does not start

@@ -36,7 +36,7 @@ static const char *tuned_core(char *why, size_t size)
         snprintf(why, size, "the BLAS is not OpenBLAS: OPENBLAS_CORETYPE not set");
         return "";
     }
-    if (remedy && user) {   // blas_core_remedy() re-executed this process with the right core
+    if (remedy && user) {   // rk_blas_remedy_exec() re-executed this process with the right core
         snprintf(why, size, "OpenBLAS picks the generic core %s on this CPU: tuned with OPENBLAS_CORETYPE=%s",
                  remedy, user);
         return user;
@@ -71,7 +71,7 @@ void sb_peers_start(sb_peer peers[SB_PEERS], const sb_options *o)
     snprintf(env_threads, sizeof env_threads, "OPENBLAS_NUM_THREADS=%d", o->threads);
     const char *core = tuned_core(why, sizeof why);
     snprintf(env_core, sizeof env_core, "OPENBLAS_CORETYPE=%s", core);
-    // installed: our environment, minus what blas_core_remedy() added for this process
+    // installed: our environment, minus what rk_blas_remedy_exec() added for this process
     const char *installed_env[] = { getenv("RANKLAB_BLAS_REMEDY") ? "OPENBLAS_CORETYPE" : "RANKLAB_UNUSED",
                                     "RANKLAB_BLAS_REMEDY", "RANKLAB_NO_REEXEC", NULL };
     const char *tuned_env[] = { "OMP_WAIT_POLICY=PASSIVE", env_threads, *core ? env_core : NULL, NULL };

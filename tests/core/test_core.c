@@ -236,6 +236,45 @@ static void test_alloc_failure_leaves_matrix_empty(void **state)
     rk_mat_free(&a);
 }
 
+/* The float/double boundary: float → double exact, double → float rounded to nearest, any stride. */
+static void test_mat_f32_crossing(void **state)
+{
+    (void)state;
+    const float src[6] = { 1.0f, -0.1f, FLT_MAX, FLT_MIN, 3.0e-45f, -0.0f };  /* with a subnormal */
+    rk_mat m;
+    assert_status(rk_mat_from_f32(&m, src, 2, 3), RK_OK);
+    for (size_t i = 0; i < 6; i++)
+        assert_true(m.data[i] == (double)src[i]);
+    assert_true(signbit(m.data[5]));
+    float back[6];
+    assert_status(rk_mat_to_f32(back, &m), RK_OK);
+    assert_memory_equal(back, src, sizeof src);   /* a round trip is exact, bit for bit */
+    /* double → float rounds to nearest: 1 + 2^-24 is a tie (to even: 1), 1 + 3·2^-25 rounds up */
+    rk_mat v;
+    assert_status(rk_mat_create(&v, 4, 4), RK_OK);
+    RK_AT(&v, 1, 1) = 1.0 + ldexp(1.0, -24);
+    RK_AT(&v, 1, 2) = 1.0 + 3 * ldexp(1.0, -25);
+    RK_AT(&v, 2, 1) = 1e300;
+    rk_mat view = rk_mat_view(&v, 1, 1, 2, 2);   /* stride 4, written compact */
+    float out[4];
+    assert_status(rk_mat_to_f32(out, &view), RK_OK);
+    assert_true(out[0] == 1.0f && out[1] == 1.0f + FLT_EPSILON && isinf(out[2]) && out[3] == 0.0f);
+    assert_status(rk_mat_to_f32(NULL, &v), RK_EINVAL);
+    rk_mat_free(&v);
+    rk_mat_free(&m);
+    /* empty blocks need no data; bad arguments and a failed allocation leave nothing behind */
+    assert_status(rk_mat_from_f32(&m, NULL, 0, 3), RK_OK);
+    assert_true(m.rows == 0 && m.cols == 3);
+    rk_mat_free(&m);
+    assert_status(rk_mat_from_f32(&m, NULL, 2, 3), RK_EINVAL);
+    assert_status(rk_mat_from_f32(NULL, src, 2, 3), RK_EINVAL);
+    assert_status(rk_mat_from_f32(&m, src, SIZE_MAX, 2), RK_EOVERFLOW);
+    rk_test_fail_alloc_after(1);
+    assert_status(rk_mat_from_f32(&m, src, 2, 3), RK_ENOMEM);
+    rk_test_fail_alloc_after(0);
+    assert_null(m.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_norms_do_not_overflow),
         cmocka_unit_test(test_norm_fro_of_infinities),
         cmocka_unit_test(test_alloc_failure_leaves_matrix_empty),
+        cmocka_unit_test(test_mat_f32_crossing),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

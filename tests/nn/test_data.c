@@ -116,7 +116,7 @@ static void test_default_dir_follows_environment(void **state)
     /* NULL dir means the default one */
     setenv("RANKLAB_DATA", mini_dir(), 1);
     rk_dataset d;
-    assert_status(rk_dataset_load_split(&d, NULL, RK_SPLIT_TEST, NULL), RK_OK);
+    assert_status(rk_dataset_load_split(&d, NULL, RK_DATASET_TEST, NULL), RK_OK);
     assert_int_equal(d.n, 10);
     rk_dataset_free(&d);
     if (saved)

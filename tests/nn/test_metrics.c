@@ -21,32 +21,34 @@ static void test_confusion_by_hand(void **state)
 {
     (void)state;
     size_t counts[9] = { 0 };
-    assert_status(rk_confusion_add(counts, 3, truth, pred, 12), RK_OK);
+    assert_status(rk_metrics_confusion_add(counts, 3, truth, pred, 12), RK_OK);
     const size_t want[9] = { 3, 1, 0, 1, 2, 2, 0, 0, 3 };
     assert_memory_equal(counts, want, sizeof want);
-    assert_int_equal(rk_confusion_total(counts, 3), 12);
-    assert_true(rk_accuracy(counts, 3) == 8.0 / 12.0);
+    assert_int_equal(rk_metrics_total(counts, 3), 12);
+    assert_true(rk_metrics_accuracy(counts, 3) == 8.0 / 12.0);
     double acc[3];
-    rk_per_class_accuracy(counts, 3, acc);
+    rk_metrics_per_class(counts, 3, acc);
     assert_true(acc[0] == 0.75 && acc[1] == 0.4 && acc[2] == 1.0);
-    assert_int_equal(rk_class_wrong(counts, 3, 0), 1);
-    assert_int_equal(rk_class_wrong(counts, 3, 1), 3);
-    assert_int_equal(rk_class_wrong(counts, 3, 2), 0);
-    assert_int_equal(rk_worst_class(counts, 3), 1);
+    assert_int_equal(rk_metrics_class_wrong(counts, 3, 0), 1);
+    assert_int_equal(rk_metrics_class_wrong(counts, 3, 1), 3);
+    assert_int_equal(rk_metrics_class_wrong(counts, 3, 2), 0);
+    size_t worst = 99;
+    assert_status(rk_metrics_worst_class(counts, 3, &worst), RK_OK);
+    assert_int_equal(worst, 1);
 }
 
 static void test_confusion_accumulates_in_batches(void **state)
 {
     (void)state;
     size_t whole[9] = { 0 }, parts[9] = { 0 };
-    assert_status(rk_confusion_add(whole, 3, truth, pred, 12), RK_OK);
+    assert_status(rk_metrics_confusion_add(whole, 3, truth, pred, 12), RK_OK);
     for (size_t i = 0; i < 12; i += 5)
-        assert_status(rk_confusion_add(parts, 3, truth + i, pred + i, i + 5 <= 12 ? 5 : 12 - i), RK_OK);
+        assert_status(rk_metrics_confusion_add(parts, 3, truth + i, pred + i, i + 5 <= 12 ? 5 : 12 - i), RK_OK);
     assert_memory_equal(whole, parts, sizeof whole);
     /* a label outside 0..K-1 adds nothing */
     unsigned char bad[2] = { 1, 3 };
-    assert_status(rk_confusion_add(parts, 3, bad, pred, 2), RK_ERANGE);
-    assert_status(rk_confusion_add(parts, 3, pred, bad, 2), RK_ERANGE);
+    assert_status(rk_metrics_confusion_add(parts, 3, bad, pred, 2), RK_ERANGE);
+    assert_status(rk_metrics_confusion_add(parts, 3, pred, bad, 2), RK_ERANGE);
     assert_memory_equal(whole, parts, sizeof whole);
 }
 
@@ -54,16 +56,19 @@ static void test_empty_classes_and_ties(void **state)
 {
     (void)state;
     size_t counts[16] = { 0 };
-    assert_true(isnan(rk_accuracy(counts, 4)));
-    assert_int_equal(rk_worst_class(counts, 4), -1);
+    assert_true(isnan(rk_metrics_accuracy(counts, 4)));
+    size_t worst = 99;
+    assert_status(rk_metrics_worst_class(counts, 4, &worst), RK_ENOTFOUND);
+    assert_int_equal(worst, 99);
     /* class 0: 1/2, class 1: none, class 2: 1/2, class 3: 1/1 → tie 0 and 2, smallest wins */
     const unsigned char t[5] = { 0, 0, 2, 2, 3 }, p[5] = { 0, 3, 2, 1, 3 };
-    assert_status(rk_confusion_add(counts, 4, t, p, 5), RK_OK);
+    assert_status(rk_metrics_confusion_add(counts, 4, t, p, 5), RK_OK);
     double acc[4];
-    rk_per_class_accuracy(counts, 4, acc);
+    rk_metrics_per_class(counts, 4, acc);
     assert_true(acc[0] == 0.5 && isnan(acc[1]) && acc[2] == 0.5 && acc[3] == 1.0);
-    assert_int_equal(rk_worst_class(counts, 4), 0);
-    assert_true(rk_accuracy(counts, 4) == 3.0 / 5.0);
+    assert_status(rk_metrics_worst_class(counts, 4, &worst), RK_OK);
+    assert_int_equal(worst, 0);
+    assert_true(rk_metrics_accuracy(counts, 4) == 3.0 / 5.0);
 }
 
 static void test_argmax(void **state)

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/kernels.h"
+
 #define BATCH 4
 #define H 1e-5
 #define TINY 1e-6

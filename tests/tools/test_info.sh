@@ -76,7 +76,7 @@ info RANKLAB_FAKE_GENERIC_CORE=1 OPENBLAS_CORETYPE=Haswell
 check "the user's OPENBLAS_CORETYPE is never overridden" \
     json "$T/out" "not j['remedy']['applied'] and j['blas']['core_source'] == 'user' and j['blas']['core'] == 'Haswell'"
 
-# The tutorials re-execute themselves the same way (tools/remedy.c, called first by tut_main).
+# The tutorials re-execute themselves the same way (rk_blas_remedy_exec() in lib/core/blas.c, called first by tut_main).
 tut RANKLAB_FAKE_GENERIC_CORE=1
 check "a generic core makes a tutorial re-execute with OPENBLAS_CORETYPE=$cpu_core too" \
     grep -qi "^BLAS kernel core: $cpu_core (remedy applied: OpenBLAS picked [A-Za-z0-9()]*; re-executed with OPENBLAS_CORETYPE=$cpu_core)\$" "$T/out"

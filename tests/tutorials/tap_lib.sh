@@ -1,20 +1,6 @@
 # tap_lib.sh — TAP helpers shared by the lesson tests (sourced, not run):
 # ok, check, is, below, between, same, and the Fashion-MNIST check.
-n=0
-fails=0
-
-ok() {   # ok CONDITION_STATUS DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
-
-skip() {   # skip DESCRIPTION REASON
-    n=$((n + 1))
-    echo "ok $n - $1 # SKIP $2"
-}
-
-# check FILE KEY: the value of `check: KEY=VALUE` (empty when missing)
-check() { sed -n "s/^check: $2=//p" "$1" | head -n 1; }
+. "$RK_SOURCE_ROOT/tests/tap.sh"
 
 # is FILE KEY EXPECTED: exact value
 is() {
@@ -41,16 +27,6 @@ holds() {
     awk $vars "BEGIN { exit !($cond) }"; st=$?
     [ $st -eq 0 ] || echo "# values: $*"
     ok $st "$desc"
-}
-
-# fashion_mnist_dir: the directory the lessons read, or empty when its files are missing
-fashion_mnist_dir() {
-    d=${RANKLAB_DATA:-/usr/share/datasets/fashion-mnist}
-    for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
-             t10k-labels-idx1-ubyte; do
-        [ -f "$d/$f.gz" ] || [ -f "$d/$f" ] || return 0
-    done
-    echo "$d"
 }
 
 # missing_data_fails EXE: without the dataset the lesson says how to get it and exits 1

@@ -148,23 +148,10 @@ ok $? "ranklab tutorial 98: says it is not found, exit 1"
 "$RANKLAB" tutorial 1 --step 9 </dev/null >/dev/null 2>&1; [ $? -eq 2 ]
 ok $? "ranklab tutorial 1 --step 9: the lesson's exit status (2)"
 
-# --- the docs show real output ---------------------------------------------
-"$T" --no-pause </dev/null >"$tmp/plain" 2>&1
+# --- the docs ----------------------------------------------------------------
+# (the page's excerpts: tests/docs/test_excerpts.sh)
 "$T" --help </dev/null >"$tmp/help"
 "$RANKLAB" tutorial --help </dev/null >"$tmp/thelp"
-python3 - "$RK_SOURCE_ROOT/docs/tutorials/01-rank-and-svd.md" "$tmp/plain" <<'PY' >"$tmp/docdiff"
-import sys
-# every line of the page's output excerpts (fenced blocks that are not the
-# block of commands) is a line of the real output; "…" marks an elision
-doc, out = open(sys.argv[1]).read(), open(sys.argv[2]).read().splitlines()
-blocks = doc.split("```")[1::2]
-bad = [l for b in blocks if not b.lstrip("text\n").startswith("ranklab")
-       for l in b.splitlines()[1:] if l.strip() and l.strip() != "…" and l not in out]
-if bad:
-    print("\n".join("# not in the output: " + l for l in bad))
-sys.exit(1 if bad else 0)
-PY
-st=$?; cat "$tmp/docdiff"; ok $st "docs/tutorials/01-rank-and-svd.md: its excerpts are real output"
 python3 -c 'import sys; d = open(sys.argv[1]).read(); sys.exit(not all(open(f).read() in d for f in sys.argv[2:]))' \
     "$RK_SOURCE_ROOT/docs/tools/tutorial.md" "$tmp/help" "$tmp/thelp"
 ok $? "docs/tools/tutorial.md shows both --help texts as they are"

@@ -83,11 +83,5 @@ ok $? "--first 100 tiles other items"
 "$RANKLAB" tutorial 2 --list </dev/null >"$tmp/viacmd"; st=$?
 [ $st -eq 0 ] && cmp -s "$tmp/list" "$tmp/viacmd"; ok $? "ranklab tutorial 2 --list runs the lesson"
 
-# --- the docs show real output --------------------------------------------------------
-"$T" --no-pause --no-plot </dev/null >"$tmp/plain" 2>&1
-python3 "$RK_SOURCE_ROOT/tests/tutorials/doc_excerpts.py" \
-    "$RK_SOURCE_ROOT/docs/tutorials/02-low-rank-approximation.md" "$tmp/plain" >"$tmp/docdiff"
-st=$?; cat "$tmp/docdiff"; ok $st "docs/tutorials/02-low-rank-approximation.md: its excerpts are real output"
-
 echo "1..$n"
 [ $fails -eq 0 ]
