@@ -88,9 +88,11 @@ size_t cli_rule_marks(const double *s, size_t k, size_t m, size_t n, rk_plot_mar
         bool vertical = isnan(rows[i].sigma);
         if (vertical ? rows[i].rank < 1 : !(rows[i].sigma > 0))
             continue; /* nothing to draw: the zero matrix, or a threshold at σ = 0 */
-        int len = vertical ? snprintf(names[nm], 96, "%.40s: r = %zu", rows[i].rule, rows[i].rank)
-                           : snprintf(names[nm], 96, "%.40s: sigma = %.3g (r = %zu)", rows[i].rule,
-                                      rows[i].sigma, rows[i].rank);
+        char rule[96];
+        rk_plot_text_literal(rule, sizeof rule, rows[i].rule); /* sv_fro: '_' is not a subscript */
+        int len = vertical ? snprintf(names[nm], 96, "%.60s: r = %zu", rule, rows[i].rank)
+                           : snprintf(names[nm], 96, "%.60s: σ = %.3g (r = %zu)", rule, rows[i].sigma,
+                                      rows[i].rank);
         if (len < 0)
             names[nm][0] = '\0';
         marks[nm] = (rk_plot_mark){ names[nm], vertical, vertical ? (double)rows[i].rank : rows[i].sigma };

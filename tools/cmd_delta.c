@@ -385,18 +385,21 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
     rk_err_clear(&err);
     rk_status s;
     if (n == 1) {
-        char title[512];
-        snprintf(title, sizeof title, "Singular values of dW = finetuned - base%s%s",
-                 items[0].name ? ": " : "", items[0].name ? items[0].name : "");
+        char title[512], name[256];
+        snprintf(title, sizeof title, "Singular values of ΔW = finetuned − base%s%s",
+                 items[0].name ? ": " : "",
+                 items[0].name ? rk_plot_text_literal(name, sizeof name, items[0].name) : "");
         rk_plot_mark marks[8];
         char names[8][96];
         size_t nm = o->rules ? cli_rule_marks(items[0].s, items[0].k, items[0].m, items[0].n, marks, names) : 0;
         s = rk_plot_scree_marked(items[0].s, items[0].k, items[0].sum.tol, marks, nm, title, &o->out, &err);
     } else {
         rk_plot_spectrum sp[16];
+        char names[16][256];  /* tensor names as they are: escaped for the plot's enhanced text */
         for (size_t i = 0; i < n; i++)
-            sp[i] = (rk_plot_spectrum){ items[i].name, items[i].s, items[i].k };
-        s = rk_plot_spectra(sp, n, false, NAN, "Singular values of dW = finetuned - base", &o->out, &err);
+            sp[i] = (rk_plot_spectrum){ .name = rk_plot_text_literal(names[i], sizeof names[i], items[i].name),
+                                        .s = items[i].s, .k = items[i].k };
+        s = rk_plot_spectra(sp, n, false, NAN, "Singular values of ΔW = finetuned − base", &o->out, &err);
     }
     return cli_plot_finish(cmd, &o->out, s, &err, o->json);
 }

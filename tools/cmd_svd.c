@@ -198,8 +198,9 @@ static int draw(const svd_report *r, const rk_plot_out *out, bool quiet)
     int rc = cli_plot_scree_begin("svd", r->file, rk_spectrum_spectral(r->s, r->k), out, quiet);
     if (rc != RK_EXIT_OK)
         return rc;
-    char title[512];
-    snprintf(title, sizeof title, "Scree plot: singular values of %s", r->file);
+    char title[512], file[400];
+    snprintf(title, sizeof title, "Scree plot: singular values of %s",
+             rk_plot_text_literal(file, sizeof file, r->file));
     rk_err err;
     rk_err_clear(&err);
     rk_plot_mark marks[8];

@@ -114,9 +114,11 @@ static rk_status draw(const rk_plot_spectrum *spectra, size_t n, const rk_plot_o
     for (size_t i = 0; i < n; i++)
         kmax = spectra[i].k > kmax ? spectra[i].k : kmax;
     const char *first = spectra[0].name;
-    char pattern[256] = "";
-    if (pre || suf)
-        snprintf(pattern, sizeof pattern, " %.*s*%s", (int)pre, first, first + strlen(first) - suf);
+    char pattern[256] = "", raw[128] = "";
+    if (pre || suf) {
+        snprintf(raw, sizeof raw, " %.*s*%s", (int)pre, first, first + strlen(first) - suf);
+        rk_plot_text_literal(pattern, sizeof pattern, raw);
+    }
     char title[sizeof pattern + 128];
     rk_status st = RK_ENOMEM;
     if (n <= INSPECT_PLOT_MAX_CURVES) {
@@ -127,12 +129,16 @@ static rk_status draw(const rk_plot_spectrum *spectra, size_t n, const rk_plot_o
         bool ok = curves && names;
         for (size_t i = 0; ok && i < n; i++) {
             size_t len = strlen(spectra[i].name) - keep - suf;
-            ok = (names[i] = malloc(len + 1)) != NULL;
+            char *raw = malloc(len + 1);
+            /* Module names are shown as they are (no sub- or superscripts): escaped, at most 2·len. */
+            ok = raw && (names[i] = malloc(2 * len + 1)) != NULL;
             if (ok) {
-                memcpy(names[i], spectra[i].name + keep, len);
-                names[i][len] = '\0';
+                memcpy(raw, spectra[i].name + keep, len);
+                raw[len] = '\0';
+                rk_plot_text_literal(names[i], 2 * len + 1, raw);
                 curves[i] = (rk_plot_spectrum){ .name = names[i], .s = spectra[i].s, .k = spectra[i].k };
             }
+            free(raw);
         }
         st = ok ? rk_plot_spectra(curves, n, false, NAN, title, po, err)
                 : rk_err_set(err, RK_ENOMEM, "out of memory");
@@ -151,9 +157,9 @@ static rk_status draw(const rk_plot_spectrum *spectra, size_t n, const rk_plot_o
     }
     char hi_name[80];
     snprintf(hi_name, sizeof hi_name, "largest σ_k of the %zu modules", n);
-    rk_plot_spectrum env[3] = { { hi_name, buf, kmax },
-                                { "median σ_k", buf + kmax, kmax },
-                                { "smallest σ_k", buf + 2 * kmax, kmax } };
+    rk_plot_spectrum env[3] = { { .name = hi_name, .s = buf, .k = kmax },
+                                { .name = "median σ_k", .s = buf + kmax, .k = kmax },
+                                { .name = "smallest σ_k", .s = buf + 2 * kmax, .k = kmax } };
     st = rk_plot_spectra(env, 3, false, NAN, title, po, err);
     free(buf);
     return st;

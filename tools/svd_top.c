@@ -141,20 +141,21 @@ static int draw(const top_report *r, const rk_plot_out *out, bool quiet)
     int rc = cli_plot_scree_begin("svd", r->file, r->s[0], out, quiet);
     if (rc != RK_EXIT_OK)
         return rc;
-    char title[512];
-    snprintf(title, sizeof title, "Scree plot: top %zu singular values of %s (randomized SVD)", r->k, r->file);
+    char title[512], file[400];
+    snprintf(title, sizeof title, "Scree plot: top %zu singular values of %s (randomized SVD)", r->k,
+             rk_plot_text_literal(file, sizeof file, r->file));
     rk_plot_series ser[2] = {
         { .name = "singular value σ_k", .y = r->s, .n = r->k, .style = RK_PLOT_LINESPOINTS },
-        { .name = "cumulative energy Σσ_i²/‖A‖_F² (right axis)", .y = r->energy, .n = r->k,
-          .style = RK_PLOT_LINES, .y2 = true },
+        { .name = "cumulative energy Σ_{i≤k} σ_i^2 / ‖A‖_F^2 (right axis)", .y = r->energy, .n = r->k,
+          .style = RK_PLOT_LINES, .y2 = true, .dash = RK_PLOT_DASH_COMPANION },
     };
     char tname[64];
-    snprintf(tname, sizeof tname, "rank tolerance %.3g", r->tol);
+    snprintf(tname, sizeof tname, "rank tolerance %.3g: σ above it count", r->tol);
     rk_plot_hline tol = { .name = tname, .y = r->tol };
     rk_plot_spec spec = { .kind = RK_PLOT_XY, .title = title, .xlabel = "index k",
                           .ylabel = "singular value σ_k (log scale)",
-                          .y2label = "cumulative energy (fraction of ‖A‖_F², linear)",
-                          .logy = true, .y2min = 0, .y2max = 1, .series = ser, .n_series = 2,
+                          .y2label = "cumulative energy (share of ‖A‖_F^2, linear)",
+                          .logy = true, .y2min = 0, .y2max = 1.05, .series = ser, .n_series = 2,
                           .hlines = &tol, .n_hlines = r->tol > 0 && isfinite(r->tol) };
     rk_err err;
     rk_err_clear(&err);

@@ -108,9 +108,10 @@ static rk_status draw_job(const plot_job *j, const rk_plot_out *out, rk_err *err
                               .zmax = 1 };
         return rk_plot_draw(&spec, out, err);
     }
-    if (j->n == 1)
-        return rk_plot_scree(j->spectra[0].s, j->spectra[0].k, j->tol, j->title, out, err);
-    return rk_plot_spectra(j->spectra, j->n, j->energy, j->tol, j->title, out, err);
+    /* The lessons discuss the ranks that keep 90% and 99% of the energy: both lines drawn. */
+    rk_plot_scree_opts o = { .energy = j->energy, .tol = j->tol, .energy_lines = j->energy,
+                             .title = j->title };
+    return rk_plot_spectra_with(j->spectra, j->n, &o, out, err);
 }
 
 /* The runner's plot hook: on failure tut_plot() prints one line itself. */
@@ -143,7 +144,7 @@ static void run_job(tut_runner *t, const plot_job *j, const char *name, bool ter
 void tut_scree(tut_runner *t, const double *s, size_t k, double tol, const char *title,
                const char *name)
 {
-    rk_plot_spectrum sp = { .name = "σ_k", .s = s, .k = k };
+    rk_plot_spectrum sp = { .name = "singular value σ_k", .s = s, .k = k };
     plot_job j = { .spectra = &sp, .n = 1, .tol = tol, .energy = true, .title = title };
     run_job(t, &j, name, true);
 }

@@ -177,12 +177,10 @@ static rk_status step_spectrum(tut_runner *t, void *ctx)
     tut_printf(t, "\nCompare the 90%% columns: a handful of directions carry most of each ΔW,\n"
                   "while W0 spreads its energy over many. The fine-tune is low-rank in\n"
                   "practice although no rank was imposed: LoRA bets on exactly this.\n");
-    const char *names[NL] = { "ΔW1", "ΔW2", "ΔW3" };
+    const char *names[NL] = { "ΔW linear1", "ΔW linear2", "ΔW linear3" };
     const double *sv[NL] = { L->svd[0].s, L->svd[1].s, L->svd[2].s };
-    size_t ks[NL];   /* up to the numerical rank: the exact zeros cannot go on a log axis */
-    for (size_t l = 0; l < NL; l++)
-        ks[l] = rk_rank_from_values(L->svd[l].s, L->svd[l].k, L->dw[l].rows, L->dw[l].cols,
-                                    NULL, NULL);
+    /* Every value: the plot leaves out the zeros a log axis cannot show and counts them. */
+    size_t ks[NL] = { L->svd[0].k, L->svd[1].k, L->svd[2].k };
     tut_spectra(t, names, sv, ks, NL, "Lesson 3: spectra of the fine-tuning deltas", "dw_spectra");
     return RK_OK;
 }

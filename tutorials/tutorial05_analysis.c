@@ -65,10 +65,11 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
     tut_printf(t, "\nrel_err ≥ the bound in %zu of %d cases, as Eckart–Young guarantees.\n", above,
                L5_RANKS * L5_LAYERS);
     rk_plot_series ser[2] = {
-        { .name = "LoRA rel_err", .x = x, .y = y_lora, .n = L5_RANKS },
-        { .name = "Eckart-Young bound", .x = x, .y = y_ey, .n = L5_RANKS },
+        { .name = "LoRA: rel\\_err = ‖ΔW_{lora} − ΔW_{full}‖_F / ‖ΔW_{full}‖_F", .x = x, .y = y_lora,
+          .n = L5_RANKS },
+        { .name = "Eckart–Young bound: the best rank-r error", .x = x, .y = y_ey, .n = L5_RANKS },
     };
-    rk_plot_spec spec = { .kind = RK_PLOT_XY, .title = "Lesson 5, layer 1: error of the rank-r update",
+    rk_plot_spec spec = { .kind = RK_PLOT_XY, .title = "Lesson 5, linear2: error of the rank-r update",
                           .xlabel = "rank r (log scale)",
                           .ylabel = "relative error in Frobenius norm",
                           .logx = true, .ymin = 0, .ymax = 1.05, .series = ser, .n_series = 2 };
@@ -107,7 +108,7 @@ static void heatmap(tut_runner *t, const rk_mat *phi, const char *title, const c
                     const char *xlabel, const char *name)
 {
     rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title, .xlabel = xlabel,
-                          .ylabel = ylabel, .zlabel = "phi", .z = phi, .zmin = 0, .zmax = 1,
+                          .ylabel = ylabel, .zlabel = "φ(i, j)", .z = phi, .zmin = 0, .zmax = 1,
                           .index_base = 1 };
     l5_show_plot(t, &spec, name);
 }
@@ -142,8 +143,8 @@ rk_status l5_step_phi_full(tut_runner *t, void *ctx)
     }
     tut_printf(t, "\n");
     print_phi(t, &heat, "ΔW_lora(r=8)", "ΔW_full");
-    heatmap(t, &heat, "phi(i, j): LoRA r=8 vs full fine-tune, left vectors",
-            "i (top-i of dW_lora, r=8)", "j (top-j of dW_full)", "05-phi-lora8-full");
+    heatmap(t, &heat, "φ(i, j), linear2: LoRA r = 8 vs the full fine-tune, left singular vectors",
+            "i: top-i of ΔW_{lora}, r = 8", "j: top-j of ΔW_{full}", "05-phi-lora8-full");
     rk_mat_free(&heat);
     rk_mat self = { 0 };
     rk_status s = rk_subspace_phi_svd(&self, full, full, RK_SIDE_LEFT, 8, 8);
@@ -189,8 +190,8 @@ rk_status l5_step_phi_ranks(tut_runner *t, void *ctx)
     tut_printf(t, "left vectors (d = %zu):  φ(1,1) = %.3f\n", a->u.rows, RK_AT(&left, 0, 0));
     tut_printf(t, "the top direction of r = 2 against the top j of r = 16: φ(1, j) from %.3f "
                "(j = 1) to %.3f (j = %zu)\n", RK_AT(&phi, 0, 0), RK_AT(&phi, 0, rb - 1), rb);
-    heatmap(t, &phi, "phi(i, j): LoRA r=2 vs r=16, right vectors (Figure 3)",
-            "i (top-i of dW_lora, r=2)", "j (top-j of dW_lora, r=16)", "05-phi-r2-r16");
+    heatmap(t, &phi, "φ(i, j), linear2: LoRA r = 2 vs r = 16, right singular vectors (Figure 3)",
+            "i: top-i of ΔW_{lora}, r = 2", "j: top-j of ΔW_{lora}, r = 16", "05-phi-r2-r16");
     tut_check(t, "phi_r2_r16_11", "%.6f", L->phi11_small_large);
     tut_check(t, "phi_r2_r16_left_11", "%.6f", RK_AT(&left, 0, 0));
     tut_check(t, "phi_r2_r16_min", "%.17g", lo);

@@ -10,6 +10,7 @@
 #include "analysis/experiment.h"
 #include "core/alloc.h"
 #include "io/file.h"
+#include "linalg/rank.h"
 #include "plot/plot.h"
 
 typedef struct plot_ctx {
@@ -20,7 +21,8 @@ typedef struct plot_ctx {
 
 /* Draw @p spec as NAME.EXT in the output folder; record the outcome. */
 static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec,
-                      const rk_plot_spectrum *spectra, size_t n_spectra, rk_err *err)
+                      const rk_plot_spectrum *spectra, size_t n_spectra,
+                      const rk_plot_scree_opts *so, rk_err *err)
 {
     if (pc->plots->n >= RK_EXP_MAX_PLOTS)
         return RK_OK;
@@ -37,7 +39,7 @@ static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec,
     rk_err e;
     rk_err_clear(&e);
     out.height = spectra ? 700 : 0;
-    rk_status s = spectra ? rk_plot_spectra(spectra, n_spectra, false, 0.0, spec->title, &out, &e)
+    rk_status s = spectra ? rk_plot_spectra_with(spectra, n_spectra, so, &out, &e)
                           : rk_plot_draw(spec, &out, &e);
     p->status = s;
     pc->plots->n++;
@@ -87,24 +89,34 @@ static rk_status plot_accuracy(plot_ctx *pc, const rk_exp_models *m, const rk_ex
     }
     if (n == 0 || !m->full_eval.done)
         return RK_OK;
+    /* All classes (what differs: how much is forgotten) as lines; the target class, which
+     * every method learns, as points over the full fine-tune's line so that all stay visible. */
+    /* Slots (lib/plot/style.h) with open markers for the extracted adapter, so that a filled
+     * LoRA marker inside an open one shows both when they coincide. */
     rk_plot_series ser[4] = {
-        { "LoRA: all classes", x, acc, n, RK_PLOT_LINESPOINTS, false, 1 },
-        { "LoRA: target class", x, tgt, n, RK_PLOT_LINESPOINTS, false, 2 },
-        { "W0 + [dW_full]_r: all classes", ex, eacc, ne, RK_PLOT_LINESPOINTS, false, 3 },
-        { "W0 + [dW_full]_r: target class", ex, etgt, ne, RK_PLOT_LINESPOINTS, false, 4 },
+        { .name = "LoRA: all classes", .x = x, .y = acc, .n = n, .style = RK_PLOT_LINESPOINTS,
+          .color = 1 },
+        { .name = "W0 + [ΔW_{full}]_r: all classes", .x = ex, .y = eacc, .n = ne,
+          .style = RK_PLOT_LINESPOINTS, .color = 6, .dash = 2 },
+        { .name = "LoRA: target class", .x = x, .y = tgt, .n = n, .style = RK_PLOT_POINTS,
+          .color = 3 },
+        { .name = "W0 + [ΔW_{full}]_r: target class", .x = ex, .y = etgt, .n = ne,
+          .style = RK_PLOT_POINTS, .color = 7 },
     };
     rk_plot_hline hl[3] = {
         { "full fine-tune: all classes", m->full_eval.accuracy, false },
         { "full fine-tune: target class", m->full_eval.target_accuracy, false },
         { "pretrained: all classes", m->pretrain_eval.accuracy, false },
     };
+    rk_plot_series only[2] = { ser[0], ser[2] };
     rk_plot_spec sp = logx_spec("Test accuracy after fine-tuning on the target class",
-                                "rank r (log scale)", "accuracy (fraction correct)", ser, ne ? 4 : 2);
+                                "rank r (log scale)", "accuracy (fraction correct)",
+                                ne ? ser : only, ne ? 4 : 2);
     sp.ymin = 0;
-    sp.ymax = 1.05;
+    sp.ymax = 1.08;
     sp.hlines = hl;
     sp.n_hlines = 3;
-    return draw(pc, "accuracy", &sp, NULL, 0, err);
+    return draw(pc, "accuracy", &sp, NULL, 0, NULL, err);
 }
 
 static rk_status plot_error(plot_ctx *pc, const rk_exp_models *m, const rk_exp_layer *L,
@@ -121,14 +133,14 @@ static rk_status plot_error(plot_ctx *pc, const rk_exp_models *m, const rk_exp_l
     if (n == 0)
         return RK_OK;
     rk_plot_series ser[2] = {
-        { "LoRA: |dW_lora - dW_full|_F / |dW_full|_F", x, re, n, RK_PLOT_LINESPOINTS, false, 1 },
-        { "Eckart-Young bound: best rank-r error", x, ey, n, RK_PLOT_LINESPOINTS, false, 2 },
+        { .name = "LoRA: ‖ΔW_{lora} − ΔW_{full}‖_F / ‖ΔW_{full}‖_F", .x = x, .y = re, .n = n },
+        { .name = "Eckart–Young bound: the best rank-r error", .x = x, .y = ey, .n = n },
     };
     char title[128], name[64];
     snprintf(title, sizeof title, "%s: LoRA's error against the best rank-r update", L->name);
     snprintf(name, sizeof name, "error_%s", L->name);
     rk_plot_spec sp = logx_spec(title, "rank r (log scale)", "relative Frobenius error", ser, 2);
-    return draw(pc, name, &sp, NULL, 0, err);
+    return draw(pc, name, &sp, NULL, 0, NULL, err);
 }
 
 static rk_status plot_spectra(plot_ctx *pc, const rk_exp_models *m, const rk_exp_layer *L,
@@ -137,21 +149,25 @@ static rk_status plot_spectra(plot_ctx *pc, const rk_exp_models *m, const rk_exp
     rk_plot_spectrum sp[2 + RK_EXP_MAX_RUNS];
     char names[RK_EXP_MAX_RUNS][64];
     size_t n = 0;
-    sp[n++] = (rk_plot_spectrum){ "W0", L->s_w0, L->k };
-    sp[n++] = (rk_plot_spectrum){ "dW_full", L->s_full, L->k };
+    /* W0 is the reference the updates are compared with: grey. */
+    sp[n++] = (rk_plot_spectrum){ .name = "W0", .s = L->s_w0, .k = L->k, .reference = true };
+    sp[n++] = (rk_plot_spectrum){ .name = "ΔW_{full}", .s = L->s_full, .k = L->k };
     for (size_t i = 0; i < m->n_runs && n < 16; i++) {
         if (m->runs[i].role == RK_EXP_ROLE_SEED2 || L->cmp[i].k == 0)
             continue;
-        snprintf(names[i], sizeof names[i], "dW_lora %s", m->runs[i].label);
-        sp[n++] = (rk_plot_spectrum){ names[i], L->cmp[i].s, L->cmp[i].k };
+        snprintf(names[i], sizeof names[i], "ΔW_{lora} %s", m->runs[i].label);
+        sp[n++] = (rk_plot_spectrum){ .name = names[i], .s = L->cmp[i].s, .k = L->cmp[i].k };
     }
-    char title[128], name[64];
-    snprintf(title, sizeof title, "%s: singular values of W0, dW_full and dW_lora", L->name);
+    /* The rank ΔW_full is counted with: numpy's tolerance σ_max·max(Out, In)·ε. */
+    double tol = 0;
+    size_t rank = rk_rank_from_values(L->s_full, L->k, L->out, L->in, NULL, &tol);
+    char title[128], name[64], tol_name[128];
+    snprintf(title, sizeof title, "%s: singular values of W0, ΔW_{full} and ΔW_{lora}", L->name);
     snprintf(name, sizeof name, "spectra_%s", L->name);
-    rk_plot_spec dummy;
-    memset(&dummy, 0, sizeof dummy);
-    dummy.title = title;
-    return draw(pc, name, &dummy, sp, n, err);
+    snprintf(tol_name, sizeof tol_name, "rank tolerance of ΔW_{full}, %.2g: %zu of its σ above it",
+             tol, rank);
+    rk_plot_scree_opts so = { .tol = tol, .tol_name = tol_name, .logx = true, .title = title };
+    return draw(pc, name, NULL, sp, n, &so, err);
 }
 
 /* Cumulative energy Σ_{i≤k} σ_i² / Σ σ_i² of W0 and ΔW_full against k. */
@@ -174,20 +190,20 @@ static rk_status plot_energy(plot_ctx *pc, const rk_exp_layer *L, rk_err *err)
         ef[i] = tf > 0 ? af / tf : 0;
     }
     rk_plot_series ser[2] = {
-        { "W0", x, ew, L->k, RK_PLOT_LINES, false, 1 },
-        { "dW_full", x, ef, L->k, RK_PLOT_LINES, false, 2 },
+        { .name = "W0", .x = x, .y = ew, .n = L->k, .style = RK_PLOT_LINES, .reference = true },
+        { .name = "ΔW_{full}", .x = x, .y = ef, .n = L->k, .style = RK_PLOT_LINES },
     };
     rk_plot_hline hl[2] = { { "90%", 0.9, false }, { "99%", 0.99, false } };
     char title[128], name[64];
     snprintf(title, sizeof title, "%s: cumulative energy of the singular values", L->name);
     snprintf(name, sizeof name, "energy_%s", L->name);
     rk_plot_spec sp = logx_spec(title, "number of singular values k (log scale)",
-                                "sum of the top-k sigma^2 / sum of all sigma^2", ser, 2);
+                                "Σ_{i≤k} σ_i^2 / Σ_i σ_i^2 (energy kept by the top k)", ser, 2);
     sp.ymin = 0;
-    sp.ymax = 1.02;
+    sp.ymax = 1.08;
     sp.hlines = hl;
     sp.n_hlines = 2;
-    rk_status s = draw(pc, name, &sp, NULL, 0, err);
+    rk_status s = draw(pc, name, &sp, NULL, 0, NULL, err);
     rk_free(x);
     return s;
 }
@@ -203,12 +219,12 @@ static rk_status plot_heatmap(plot_ctx *pc, const char *name, const char *title,
     sp.title = title;
     sp.xlabel = xlabel;
     sp.ylabel = ylabel;
-    sp.zlabel = "phi(i, j)";
+    sp.zlabel = "φ(i, j)";
     sp.z = z;
     sp.zmin = 0;
     sp.zmax = 1;
     sp.index_base = 1;
-    return draw(pc, name, &sp, NULL, 0, err);
+    return draw(pc, name, &sp, NULL, 0, NULL, err);
 }
 
 /* The run whose φ tables against ΔW_full are drawn: rank 8 (the paper's
@@ -240,27 +256,27 @@ static rk_status plot_layer_phi(plot_ctx *pc, const rk_exp_config *cfg, const rk
         const rk_mat *t[2] = { &c->phi_left_table, &c->phi_right_table };
         for (int k = 0; s == RK_OK && k < 2; k++) {
             snprintf(name, sizeof name, "phi_%s_r%zu_%s", L->name, c->rank, side[k]);
-            snprintf(title, sizeof title, "%s: phi of dW_lora (r = %zu) vs dW_full, %s singular vectors",
+            snprintf(title, sizeof title, "%s: φ of ΔW_{lora} (r = %zu) vs ΔW_{full}, %s singular vectors",
                      L->name, c->rank, side[k]);
-            snprintf(xl, sizeof xl, "j: top-j %s singular vectors of dW_full", side[k]);
-            snprintf(yl, sizeof yl, "i: top-i of dW_lora r = %zu", c->rank);
+            snprintf(xl, sizeof xl, "j: top-j %s singular vectors of ΔW_{full}", side[k]);
+            snprintf(yl, sizeof yl, "i: top-i of ΔW_{lora} r = %zu", c->rank);
             s = plot_heatmap(pc, name, title, xl, yl, t[k], err);
         }
     }
     if (s == RK_OK && a->pair_run_lo >= 0) {
         size_t lo = m->runs[a->pair_run_lo].rank, hi = m->runs[a->pair_run_hi].rank;
         snprintf(name, sizeof name, "phi_%s_pair", L->name);
-        snprintf(title, sizeof title, "%s: phi of dW_lora r = %zu vs r = %zu (left)", L->name, lo, hi);
-        snprintf(xl, sizeof xl, "j: top-j of dW_lora r = %zu", hi);
-        snprintf(yl, sizeof yl, "i: top-i of dW_lora r = %zu", lo);
+        snprintf(title, sizeof title, "%s: φ of ΔW_{lora} r = %zu vs r = %zu (left)", L->name, lo, hi);
+        snprintf(xl, sizeof xl, "j: top-j of ΔW_{lora} r = %zu", hi);
+        snprintf(yl, sizeof yl, "i: top-i of ΔW_{lora} r = %zu", lo);
         s = plot_heatmap(pc, name, title, xl, yl, &L->phi_pair, err);
     }
     if (s == RK_OK && a->seed_run_a >= 0) {
         size_t r = m->runs[a->seed_run_a].rank;
         snprintf(name, sizeof name, "phi_%s_seeds", L->name);
-        snprintf(title, sizeof title, "%s: phi of two adapter seeds at r = %zu (left)", L->name, r);
-        snprintf(xl, sizeof xl, "j: top-j of dW_lora r = %zu, seed 2", r);
-        snprintf(yl, sizeof yl, "i: top-i of dW_lora r = %zu, seed 1", r);
+        snprintf(title, sizeof title, "%s: φ of two adapter seeds at r = %zu (left)", L->name, r);
+        snprintf(xl, sizeof xl, "j: top-j of ΔW_{lora} r = %zu, seed 2", r);
+        snprintf(yl, sizeof yl, "i: top-i of ΔW_{lora} r = %zu, seed 1", r);
         s = plot_heatmap(pc, name, title, xl, yl, &L->phi_seeds, err);
     }
     return s;

@@ -272,7 +272,9 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
     rk_plot_script_ctx ctx = {
         .format = out->format,
         .width = out->width ? out->width : (term ? RK_PLOT_TERM_WIDTH : RK_PLOT_WIDTH),
-        .height = out->height ? out->height : (term ? RK_PLOT_TERM_HEIGHT : RK_PLOT_HEIGHT),
+        .height = out->height ? out->height
+                  : term ? RK_PLOT_TERM_HEIGHT
+                  : spec->kind == RK_PLOT_HEATMAP ? RK_PLOT_HEATMAP_HEIGHT : RK_PLOT_HEIGHT,
         .block_rows = 1,
         .block_cols = 1,
     };

@@ -29,8 +29,11 @@
  *
  * Titles, labels and names are quoted for gnuplot so that no text can end
  * the string or start a command (quotes are doubled, control characters
- * become spaces) and are drawn literally (noenhanced: `_` and `^` stay as
- * they are).
+ * become spaces). They are gnuplot enhanced text in PNG and SVG (σ_k,
+ * ‖A‖_F^2, ΔW_{full}; rk_plot_text_literal() for names from files) and
+ * plain text in the terminal; colours, dashes and points come from one
+ * palette (lib/plot/style.h). What the picture leaves out is said in it:
+ * values not drawn on a log axis are counted in their legend entry.
  */
 #ifndef RK_PLOT_PLOT_H
 #define RK_PLOT_PLOT_H
@@ -41,6 +44,7 @@
 
 #include "core/mat.h"
 #include "core/status.h"
+#include "plot/style.h"
 
 /** Where a plot goes. */
 typedef enum rk_plot_format {
@@ -71,7 +75,11 @@ typedef struct rk_plot_series {
     size_t n;               /**< number of points, ≥ 1 */
     rk_plot_style style;    /**< how to draw it */
     bool y2;                /**< against the right-hand y axis (y2label, logy2) */
-    int color;              /**< 0: the next automatic colour; k ≥ 1: gnuplot's k-th colour (to pair series) */
+    int color;              /**< 0: the next free slot of the palette (lib/plot/style.h); k ≥ 1: slot k − 1, to pair series (same colour) */
+    int dash;               /**< 0: the slot's dash pattern; k ≥ 1: gnuplot dashtype k (RK_PLOT_DASH_COMPANION for a companion curve) */
+    bool reference;         /**< a reference series (W0 beside the updates of W0): grey, never a palette colour */
+    double zero_tol;        /**< when > 0, values ≤ zero_tol are zeros to rounding: kept in the data file, not
+                                 drawn, and the legend says how many. On a log axis values ≤ 0 are always so. */
 } rk_plot_series;
 
 /** A horizontal reference line y = value across an RK_PLOT_XY plot, with a legend entry. */
@@ -116,8 +124,12 @@ typedef struct rk_plot_spec {
     size_t index_base;              /**< HEATMAP: number of the first row and column (usually 1) */
 } rk_plot_spec;
 
-/** Default sizes: pixels for PNG/SVG, characters for the terminal. */
-enum { RK_PLOT_WIDTH = 800, RK_PLOT_HEIGHT = 500, RK_PLOT_TERM_WIDTH = 79, RK_PLOT_TERM_HEIGHT = 24 };
+/**
+ * Default sizes: pixels for PNG/SVG, characters for the terminal. Heatmaps
+ * are taller, so that a 16 × 16 table's cell values stay ≥ 10 px high.
+ */
+enum { RK_PLOT_WIDTH = 800, RK_PLOT_HEIGHT = 500, RK_PLOT_HEATMAP_HEIGHT = 760,
+       RK_PLOT_TERM_WIDTH = 79, RK_PLOT_TERM_HEIGHT = 24 };
 
 /**
  * Where to draw. Zero-initialise, then set format and path (or term/text).
@@ -156,8 +168,9 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
  * The scree plot of one spectrum: σ_k against k = 1…k on a log y axis, the
  * cumulative energy Σ_{i≤k} σ_i² / Σ σ_i² (0…1) on the right-hand axis, and
  * the rank tolerance as a horizontal line (σ_k above it count towards the
- * numerical rank, lib/linalg/rank.h). Zero singular values cannot be drawn on
- * a log axis: they stay in the data file and the energy curve.
+ * numerical rank, lib/linalg/rank.h). Zero singular values (≤ σ_max·k·ε)
+ * cannot be drawn on a log axis: they stay in the data file and the energy
+ * curve, and the legend says how many were left out.
  * @param s     (k) singular values, non-increasing, ≥ 0
  * @param k     number of values, ≥ 1
  * @param tol   rank tolerance; drawn when finite and > 0
@@ -167,30 +180,32 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
 rk_status rk_plot_scree(const double *s, size_t k, double tol, const char *title,
                         const rk_plot_out *out, rk_err *err);
 
+/** One spectrum of a scree plot. The values are read, never kept. */
+typedef struct rk_plot_spectrum {
+    const char *name;       /**< legend entry, e.g. "ΔW_{full}" or "ΔW_{lora} r = 8" (required) */
+    const double *s;        /**< (k) singular values, non-increasing, ≥ 0 */
+    size_t k;               /**< number of values, ≥ 1 */
+    bool reference;         /**< a reference (W0 beside its updates): drawn in grey */
+} rk_plot_spectrum;
+
 /** A threshold on a scree plot (a rank rule's, lib/linalg/rankrule.h), with a legend entry. */
 typedef struct rk_plot_mark {
-    const char *name;   /**< legend entry, e.g. "energy:0.9 -> r = 4" (required) */
+    const char *name;   /**< legend entry, enhanced text, e.g. "energy:0.9: r = 4" (required) */
     bool vertical;      /**< true: a vertical line at index k = at (a rank); false: σ = at */
     double at;          /**< the rank, or the singular value (> 0: the σ axis is logarithmic) */
 } rk_plot_mark;
 
-/**
- * rk_plot_scree() with thresholds: each mark a labelled line, horizontal
- * (σ = at, dark grey and dashed like the tolerance) or vertical (k = at,
- * from the smallest drawn σ to σ₁, in its own colour).
- * @param marks   (n_marks) thresholds, n_marks ≤ 8; may be NULL when n_marks = 0
- * @return as rk_plot_scree(); RK_EINVAL also for a mark without a name, a
- *         horizontal mark at σ ≤ 0 or not finite, a vertical one outside [1, k].
- */
-rk_status rk_plot_scree_marked(const double *s, size_t k, double tol, const rk_plot_mark *marks,
-                               size_t n_marks, const char *title, const rk_plot_out *out, rk_err *err);
-
-/** One spectrum of a scree plot. The values are read, never kept. */
-typedef struct rk_plot_spectrum {
-    const char *name;       /**< legend entry, e.g. "ΔW_full" or "ΔW_lora r = 8" (required) */
-    const double *s;        /**< (k) singular values, non-increasing, ≥ 0 */
-    size_t k;               /**< number of values, ≥ 1 */
-} rk_plot_spectrum;
+/** How rk_plot_spectra_with() draws; zero-initialise, then set what differs. */
+typedef struct rk_plot_scree_opts {
+    bool energy;            /**< each spectrum's cumulative energy on the right-hand axis */
+    double tol;             /**< rank tolerance, drawn as a line when finite and > 0 */
+    const char *tol_name;   /**< its legend entry (NULL: "rank tolerance T: σ above it count") */
+    bool logx;              /**< log scale on k (spreads the first few values of long spectra) */
+    bool energy_lines;      /**< with energy: lines at 90% and 99% (the ranks that keep that share) */
+    const char *title;      /**< plot title (NULL: "Scree plot: singular values") */
+    const rk_plot_mark *marks;  /**< (n_marks) thresholds: a σ line across, or a rank line upright */
+    size_t n_marks;         /**< at most 8; a vertical one within [1, the first spectrum's k] */
+} rk_plot_scree_opts;
 
 /**
  * The scree plot of several spectra (ΔW_full, ΔW_lora at several r, W0…):
@@ -198,7 +213,10 @@ typedef struct rk_plot_spectrum {
  * cumulative energy on the right-hand axis (0…1); the rank tolerance as a
  * horizontal line when @p tol is finite and > 0. A spectrum that is all
  * zeros (e.g. an untrained LoRA update, B = 0) stays in the data file and is
- * not drawn.
+ * not drawn. Values ≤ σ_max·k·ε (what an SVD returns for an exact zero, ε the
+ * double machine epsilon) stay in the data file and are not drawn; the
+ * legend says how many. Each spectrum has its own colour (reference ones
+ * grey); an energy curve takes its spectrum's colour, dashed.
  * @param spectra (n) spectra, 1 ≤ n ≤ 16
  * @param title   plot title (NULL: "Scree plot: singular values")
  * @return as rk_plot_draw(); RK_EINVAL also for a negative or non-finite σ
@@ -206,6 +224,20 @@ typedef struct rk_plot_spectrum {
  */
 rk_status rk_plot_spectra(const rk_plot_spectrum *spectra, size_t n, bool energy, double tol,
                           const char *title, const rk_plot_out *out, rk_err *err);
+
+/**
+ * rk_plot_scree() with thresholds (rank rules): each mark a labelled line,
+ * horizontal (σ = at, like the tolerance) or vertical (k = at, over the whole
+ * height drawn). As rk_plot_spectra_with() with one spectrum and its energy.
+ * @return as rk_plot_scree(); RK_EINVAL also for more than 8 marks, a mark
+ *         without a name, at σ ≤ 0 or not finite, or at a rank outside [1, k].
+ */
+rk_status rk_plot_scree_marked(const double *s, size_t k, double tol, const rk_plot_mark *marks,
+                               size_t n_marks, const char *title, const rk_plot_out *out, rk_err *err);
+
+/** rk_plot_spectra() with every option (log k axis, the tolerance's legend entry, thresholds). */
+rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
+                               const rk_plot_scree_opts *opts, const rk_plot_out *out, rk_err *err);
 
 /**
  * Parse a format name: "png", "svg", or "term"/"dumb"/"text".

@@ -31,6 +31,21 @@ void rk_plot_put_quoted(FILE *f, const char *s);
  */
 void rk_plot_write_data(FILE *f, const rk_plot_spec *spec, const rk_mat *z);
 
+/** Write @p s quoted as a comment's text: plain (markup taken out), control characters as spaces. */
+void rk_plot_put_comment(FILE *f, const char *s);
+
+/** Write @p text quoted as the output shows it: enhanced markup in PNG/SVG, plain in the terminal. */
+void rk_plot_put_text(FILE *f, const rk_plot_script_ctx *ctx, const char *text);
+
+/** Write `set WHAT 'TEXT'` (TEXT as rk_plot_put_text()). */
+void rk_plot_put_set(FILE *f, const rk_plot_script_ctx *ctx, const char *what, const char *text);
+
+/** Write the data source of a plot command: the data file, or the inline datablock $data. */
+void rk_plot_put_source(FILE *f, const rk_plot_script_ctx *ctx);
+
+/** Write the settings and the plot command of an RK_PLOT_XY spec (plot_xy.c). */
+void rk_plot_script_xy(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ctx *ctx);
+
 /** Write the gnuplot script for @p spec (already validated) to @p f. */
 void rk_plot_write_script(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ctx *ctx);
 

@@ -4,7 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-void rk_plot_put_quoted(FILE *f, const char *s)
+/* Write @p s quoted; with @p plain, enhanced-text markup is taken out (the dumb terminal, comments). */
+static void put_quoted_mode(FILE *f, const char *s, bool plain)
 {
     /*
      * Single quotes: gnuplot expands nothing inside them (double quotes run
@@ -14,6 +15,10 @@ void rk_plot_put_quoted(FILE *f, const char *s)
      */
     fputs("('", f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (plain && *p == '\\' && p[1] && strchr("_^{}@&~\\", p[1]))
+            p++;                      /* an escaped character: itself */
+        else if (plain && (*p == '{' || *p == '}'))
+            continue;                 /* a group's braces */
         if (*p == '\'')
             fputs("'.\"'\".'", f);
         else if (*p < 0x20 || *p == 0x7f)
@@ -24,11 +29,21 @@ void rk_plot_put_quoted(FILE *f, const char *s)
     fputs("')", f);
 }
 
-/* Text for a '#' comment line: control characters become spaces. */
-static void put_comment_text(FILE *f, const char *s)
+void rk_plot_put_quoted(FILE *f, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+    put_quoted_mode(f, s, false);
+}
+
+/* Text for a '#' comment line: plain (no markup), control characters become spaces. */
+void rk_plot_put_comment(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '\\' && p[1] && strchr("_^{}@&~\\", p[1]))
+            p++;
+        else if (*p == '{' || *p == '}')
+            continue;
         fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, f);
+    }
 }
 
 static void put_number(FILE *f, double v)
@@ -42,15 +57,15 @@ static void put_number(FILE *f, double v)
 void rk_plot_write_data(FILE *f, const rk_plot_spec *spec, const rk_mat *z)
 {
     fputs("# ", f);
-    put_comment_text(f, spec->title);
+    rk_plot_put_comment(f, spec->title);
     fputs("\n# written by ranklab (lib/plot/plot.c)\n", f);
     if (spec->kind != RK_PLOT_XY) {
         fprintf(f, "# %zu x %zu matrix of ", z->rows, z->cols);
-        put_comment_text(f, spec->zlabel ? spec->zlabel : "values");
+        rk_plot_put_comment(f, spec->zlabel ? spec->zlabel : "values");
         fputs(": one line per row i (", f);
-        put_comment_text(f, spec->ylabel);
+        rk_plot_put_comment(f, spec->ylabel);
         fputs("), one column per j (", f);
-        put_comment_text(f, spec->xlabel);
+        rk_plot_put_comment(f, spec->xlabel);
         fprintf(f, "); first index %zu\n",
                 spec->kind == RK_PLOT_HEATMAP ? spec->index_base : (size_t)0);
         for (size_t i = 0; i < z->rows; i++) {
@@ -65,13 +80,13 @@ void rk_plot_write_data(FILE *f, const rk_plot_spec *spec, const rk_mat *z)
     }
     fputs("# one block per series, blocks separated by two blank lines (gnuplot: index N)\n"
           "# columns: x = ", f);
-    put_comment_text(f, spec->xlabel);
+    rk_plot_put_comment(f, spec->xlabel);
     fputs(" | y = ", f);
-    put_comment_text(f, spec->ylabel);
+    rk_plot_put_comment(f, spec->ylabel);
     fputc('\n', f);
     for (size_t h = 0; h < spec->n_hlines; h++) {
         fputs("# reference line: ", f);
-        put_comment_text(f, spec->hlines[h].name);
+        rk_plot_put_comment(f, spec->hlines[h].name);
         fputs(" at y = ", f);
         put_number(f, spec->hlines[h].y);
         fputs(spec->hlines[h].y2 ? " (right-hand axis)\n" : "\n", f);
@@ -79,10 +94,10 @@ void rk_plot_write_data(FILE *f, const rk_plot_spec *spec, const rk_mat *z)
     for (size_t s = 0; s < spec->n_series; s++) {
         const rk_plot_series *sr = &spec->series[s];
         fprintf(f, "%s# series %zu: ", s ? "\n\n" : "", s);
-        put_comment_text(f, sr->name);
+        rk_plot_put_comment(f, sr->name);
         if (sr->y2) {
             fputs(" (right-hand axis: ", f);
-            put_comment_text(f, spec->y2label);
+            rk_plot_put_comment(f, spec->y2label);
             fputc(')', f);
         }
         fputc('\n', f);
@@ -95,10 +110,15 @@ void rk_plot_write_data(FILE *f, const rk_plot_spec *spec, const rk_mat *z)
     }
 }
 
-static void put_set(FILE *f, const char *what, const char *text)
+void rk_plot_put_text(FILE *f, const rk_plot_script_ctx *ctx, const char *text)
+{
+    put_quoted_mode(f, text, ctx->format == RK_PLOT_TERM);
+}
+
+void rk_plot_put_set(FILE *f, const rk_plot_script_ctx *ctx, const char *what, const char *text)
 {
     fprintf(f, "set %s ", what);
-    rk_plot_put_quoted(f, text);
+    rk_plot_put_text(f, ctx, text);
     fputc('\n', f);
 }
 
@@ -108,78 +128,34 @@ static void put_terminal(FILE *f, const rk_plot_script_ctx *ctx)
     switch (ctx->format) {
     case RK_PLOT_PNG:
         /* pngcairo draws antialiased; plain png (libgd) is the fallback. */
+        /* Enhanced text: σ_k, ‖A‖_F^2 and ΔW_{full} render as sub- and superscripts. */
         fprintf(f, "if (strstrt(GPVAL_TERMINALS.' ', ' pngcairo ') > 0) {\n"
-                   "    set terminal pngcairo size %u,%u font 'sans,10' noenhanced\n"
+                   "    set terminal pngcairo size %u,%u font 'sans,11' enhanced\n"
                    "} else {\n"
-                   "    set terminal png size %u,%u noenhanced\n"
+                   "    set terminal png size %u,%u enhanced\n"
                    "}\n", w, h, w, h);
         break;
     case RK_PLOT_SVG:
-        fprintf(f, "set terminal svg size %u,%u font 'sans,10' noenhanced background '#ffffff'\n", w, h);
+        fprintf(f, "set terminal svg size %u,%u font 'sans,11' enhanced background '#ffffff'\n", w, h);
         break;
     case RK_PLOT_TERM:
+        /* The dumb terminal cannot raise or lower text: plain text (put_text). */
         fprintf(f, "set terminal dumb size %u,%u noenhanced\n", w, h);
         break;
     }
-    if (ctx->format != RK_PLOT_TERM)
-        put_set(f, "output", ctx->output);
+    if (ctx->format != RK_PLOT_TERM) {
+        fputs("set output ", f);
+        rk_plot_put_quoted(f, ctx->output);
+        fputc('\n', f);
+    }
 }
 
-/* The data source of a plot command: the file, or the inline datablock. */
-static void put_source(FILE *f, const rk_plot_script_ctx *ctx)
+void rk_plot_put_source(FILE *f, const rk_plot_script_ctx *ctx)
 {
     if (ctx->data_file)
         rk_plot_put_quoted(f, ctx->data_file);
     else
         fputs("$data", f);
-}
-
-static void script_xy(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ctx *ctx)
-{
-    bool uses_y2 = false;
-    for (size_t s = 0; s < spec->n_series; s++)
-        uses_y2 |= spec->series[s].y2;
-    for (size_t h = 0; h < spec->n_hlines; h++)
-        uses_y2 |= spec->hlines[h].y2;
-    bool term = ctx->format == RK_PLOT_TERM;
-    /* Below the plot the legend never hides a curve. */
-    fputs(term ? "set key below\n" : "set grid\nset key below\n", f);
-    if (spec->ymin < spec->ymax)
-        fprintf(f, "set yrange [%.17g:%.17g]\n", spec->ymin, spec->ymax);
-    if (spec->logx)
-        fputs("set logscale x\n", f);
-    if (spec->logy)
-        fputs("set logscale y\nset format y '%g'\n", f);
-    if (uses_y2) {
-        if (!term) /* the dumb terminal cannot turn text: its labels go in the title */
-            put_set(f, "y2label", spec->y2label);
-        fputs("set ytics nomirror\nset y2tics\n", f);
-        if (spec->logy2)
-            fputs("set logscale y2\n", f);
-        if (spec->y2min < spec->y2max)
-            fprintf(f, "set y2range [%.17g:%.17g]\n", spec->y2min, spec->y2max);
-    }
-    static const char *const styles[] = { "linespoints", "lines", "points" };
-    fputs("plot ", f);
-    for (size_t s = 0; s < spec->n_series; s++) {
-        const rk_plot_series *sr = &spec->series[s];
-        if (s)
-            fputs(", \\\n     ", f);
-        put_source(f, ctx);
-        fprintf(f, " index %zu using 1:2 with %s lw 2", s, styles[sr->style]);
-        if (sr->color > 0)
-            fprintf(f, " linecolor %d", sr->color);
-        fprintf(f, " axes x1y%c title ", sr->y2 ? '2' : '1');
-        rk_plot_put_quoted(f, sr->name);
-    }
-    for (size_t h = 0; h < spec->n_hlines; h++) {
-        const rk_plot_hline *hl = &spec->hlines[h];
-        /* Reference lines in dark grey, told apart by their dashes, never in a series' colour. */
-        fprintf(f, ", \\\n     %.17g with lines dashtype %zu lw 2 linecolor rgb '#404040' axes x1y%c title ",
-                hl->y, 2 + h % 4, hl->y2 ? '2' : '1');
-        rk_plot_put_quoted(f, hl->name);
-    }
-    fputc('\n', f);
 }
 
 /* HEATMAP and IMAGE as a picture: cells coloured by value, row 0 at the top. */
@@ -192,11 +168,11 @@ static void script_matrix(FILE *f, const rk_plot_spec *spec, const rk_plot_scrip
     fputs("set tics out\nunset key\n", f);
     if (spec->zmin < spec->zmax)
         fprintf(f, "set cbrange [%.17g:%.17g]\n", spec->zmin, spec->zmax);
-    put_set(f, "cblabel", spec->zlabel ? spec->zlabel : "value");
+    rk_plot_put_set(f, ctx, "cblabel", spec->zlabel ? spec->zlabel : "value");
     if (spec->kind == RK_PLOT_IMAGE) {
         fputs("set palette gray\nset size ratio -1\n", f);
         fputs("plot ", f);
-        put_source(f, ctx);
+        rk_plot_put_source(f, ctx);
         fputs(" matrix using 1:2:3 with image\n", f);
         return;
     }
@@ -205,7 +181,7 @@ static void script_matrix(FILE *f, const rk_plot_spec *spec, const rk_plot_scrip
     if (z->rows <= 32 && z->cols <= 32)
         fputs("set xtics 1\nset ytics 1\n", f);
     fprintf(f, "plot ");
-    put_source(f, ctx);
+    rk_plot_put_source(f, ctx);
     fprintf(f, " matrix using ($1+%zu):($2+%zu):3 with image", b, b);
     if (z->rows <= 16 && z->cols <= 16) {
         /* The value in each cell, dark on light cells and light on dark ones. */
@@ -220,10 +196,11 @@ static void script_matrix(FILE *f, const rk_plot_spec *spec, const rk_plot_scrip
                 }
         }
         double mid = 0.5 * (lo + hi);
-        const char *font = z->rows <= 10 && z->cols <= 10 ? "sans,9" : "sans,7";
+        /* Cell labels at least 10 px high (rk_plot_draw makes heatmaps large enough for them). */
+        const char *font = z->rows <= 10 && z->cols <= 10 ? "sans,12" : "sans,10";
         for (int dark = 0; dark < 2; dark++) {
             fputs(", \\\n     ", f);
-            put_source(f, ctx);
+            rk_plot_put_source(f, ctx);
             fprintf(f, " matrix using ($1+%zu):($2+%zu):($3 %s %.17g ? sprintf('%%.2f', $3) : '') "
                        "with labels font '%s' textcolor rgb '%s'",
                     b, b, dark ? ">=" : "<", mid, font, dark ? "#ffffff" : "#000000");
@@ -273,7 +250,7 @@ static void script_matrix_term(FILE *f, const rk_plot_spec *spec, const rk_plot_
     fputs(" at screen 0.01, screen 0.02 left\n", f);
     double cx = (double)ctx->block_cols, cy = (double)ctx->block_rows;
     fputs("plot ", f);
-    put_source(f, ctx);
+    rk_plot_put_source(f, ctx);
     fprintf(f, " matrix using ($1*%g + %g):($2*%g + %g):(ramp[lv($3)+1:lv($3)+1]) with labels\n",
             cx, b + (cx - 1) / 2, cy, b + (cy - 1) / 2);
 }
@@ -283,29 +260,30 @@ void rk_plot_write_script(FILE *f, const rk_plot_spec *spec, const rk_plot_scrip
     fputs("# gnuplot script written by ranklab (lib/plot/plot.c)", f);
     if (ctx->data_file) {
         fputs("; draw again with: gnuplot THIS_FILE\n# data: ", f);
-        put_comment_text(f, ctx->data_file);
+        for (const char *p = ctx->data_file; *p; p++)
+            fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
     }
     fputc('\n', f);
     put_terminal(f, ctx);
     fputs("set encoding utf8\n", f);
-    put_set(f, "xlabel", spec->xlabel);
+    rk_plot_put_set(f, ctx, "xlabel", spec->xlabel);
     if (ctx->format == RK_PLOT_TERM) {
         /* The dumb terminal cannot turn text, so a y label would be lost: a second title line. */
         fputs("set title ", f);
-        rk_plot_put_quoted(f, spec->title);
+        rk_plot_put_text(f, ctx, spec->title);
         fputs(".\"\\n\".'y: '.", f);
-        rk_plot_put_quoted(f, spec->ylabel);
+        rk_plot_put_text(f, ctx, spec->ylabel);
         if (spec->kind == RK_PLOT_XY && spec->y2label) {
             fputs(".\"\\n\".'right y: '.", f);
-            rk_plot_put_quoted(f, spec->y2label);
+            rk_plot_put_text(f, ctx, spec->y2label);
         }
         fputc('\n', f);
     } else {
-        put_set(f, "title", spec->title);
-        put_set(f, "ylabel", spec->ylabel);
+        rk_plot_put_set(f, ctx, "title", spec->title);
+        rk_plot_put_set(f, ctx, "ylabel", spec->ylabel);
     }
     if (spec->kind == RK_PLOT_XY)
-        script_xy(f, spec, ctx);
+        rk_plot_script_xy(f, spec, ctx);
     else if (ctx->format == RK_PLOT_TERM)
         script_matrix_term(f, spec, ctx);
     else

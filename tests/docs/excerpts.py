@@ -3,6 +3,7 @@
 
     excerpts.py check PAGE OUTPUT     exit 1 and say what differs, if anything
     excerpts.py refresh PAGE OUTPUT   rewrite PAGE's excerpts from OUTPUT
+    excerpts.py explain PAGE          show which figures vary, and how much
 
 An excerpt is a fenced block of PAGE that is not a block of commands (one
 whose first line starts with "ranklab"). Its lines appear in OUTPUT in the
@@ -12,23 +13,27 @@ trailing spaces aside. Every number compares exactly too, unless a rule
 just above the block says the figure varies by machine:
 
     <!-- vary
-    ±0.02 decimals                  trained: within 0.02
-    ±10% lines "rank"               within 10% of the page's value
-    rounding<50 after "= "          rounding level: below 50, and within
-                                    a factor of 10 of the page's value
-    any lines " s   ("              a timing: any number
+    ±0.02 decimals lines "accuracy"      # trained: within 0.02
+    ±10% columns 6 lines "×"             # the 6th number of those lines: 10%
+    rounding<50 after "= "               # rounding level: below 50, and
+                                         # within a factor of 10
+    0..1000 lines "wrong per class"      # only a range (a count of 1,000)
+    any before " s"                      # a timing: any number
     -->
 
-A rule is a tolerance, then which numbers of the block it covers:
+A rule is a tolerance, then filters that all hold for the numbers it covers
+(none: every number of the block), then an optional "# comment":
   tolerance  ±A (absolute), ±P% (relative to the page's value), both as
-             ±P%|A (whichever is larger), rounding or rounding<B (order of
-             magnitude: within a factor of 10, or exactly 0 when a bound B
-             is given; and |value| < B), any.
-  numbers    decimals (with a point or an exponent) | scientific (with an
-             exponent) | integers, or all when not said; then lines "TEXT"
-             (the numbers of every line containing TEXT), after "TEXT" (the
-             first number after each TEXT), before "TEXT" (the last number
-             before each TEXT), or nothing (every line of the block).
+             ±P%|A (whichever is larger); rounding or rounding<B (the order
+             of magnitude: within a factor of 10 of the page's value, or
+             exactly 0 when a bound B is given; and |value| < B); A..B (the
+             value lies in [A, B]); any; exact (as if no rule covered it:
+             to keep a later, wider rule off a number).
+  filters    decimals (with a point or an exponent), scientific (with an
+             exponent), integers; lines "TEXT" (the lines containing TEXT);
+             columns 2,4-6 (the 2nd, 4th to 6th number of a line); after
+             "TEXT" (the first number after each TEXT); before "TEXT" (the
+             last number before each TEXT).
 The first rule that covers a number decides. Around a varying number the
 spacing may differ (a column of right-aligned figures shifts with their
 width). Rules go one per line or separated by ";".
@@ -39,11 +44,10 @@ and the elisions stay. A segment whose words no longer match the output is
 left alone and reported (rewrite it by hand). Exit 1 if any was left."""
 import math
 import re
+import shlex
 import sys
 
 NUM = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?![\w])")
-RULE = re.compile(r'^(?P<tol>\S+)(?:\s+(?P<kind>decimals|integers|scientific))?'
-                  r'(?:\s+(?P<where>lines|after|before)\s+"(?P<text>[^"]*)")?\s*$')
 ELISION = "…"
 
 
@@ -62,6 +66,8 @@ def parse_tol(text):
     """A rule's tolerance as a function (page value, fresh value) -> bool."""
     if text == "any":
         return lambda d, v: True
+    if text == "exact":
+        return None
     m = re.fullmatch(r"rounding(?:<(\S+))?", text)
     if m:
         bound = float(m.group(1)) if m.group(1) else None
@@ -73,6 +79,10 @@ def parse_tol(text):
                 return bound is not None
             return d != 0.0 and abs(math.log10(abs(v) / abs(d))) <= 1.0
         return rounding
+    m = re.fullmatch(r"([-+\d.e]+)\.\.([-+\d.e]+)", text)
+    if m:
+        lo, hi = float(m.group(1)), float(m.group(2))
+        return lambda d, v: lo <= v <= hi
     m = re.fullmatch(r"±(?:([\d.e+-]+)%)?\|?([\d.e+-]+)?", text)
     if m and (m.group(1) or m.group(2)):
         rel = float(m.group(1)) / 100 if m.group(1) else 0.0
@@ -82,33 +92,61 @@ def parse_tol(text):
 
 
 class Rule:
+    """One line of a `<!-- vary` comment: a tolerance, then filters that all
+    hold for the numbers it covers, then an optional `# comment`."""
+
     def __init__(self, text):
-        m = RULE.match(text.strip())
-        if not m:
-            raise ValueError(f"cannot read the rule {text!r}")
-        self.text = text.strip()
-        self.ok = parse_tol(m.group("tol"))
-        self.kind, self.where, self.frag = m.group("kind"), m.group("where"), m.group("text")
+        words = shlex.split(text, comments=True)
+        self.text = shlex.join(words)
+        if not words:
+            raise ValueError(f"empty rule in {text!r}")
+        self.ok, self.filters = parse_tol(words[0]), []   # ok None: exact
+        i = 1
+        while i < len(words):
+            w = words[i]
+            if w in ("decimals", "integers", "scientific"):
+                self.filters.append(("kind", w))
+            elif w in ("lines", "after", "before", "columns") and i + 1 < len(words):
+                i += 1
+                arg = words[i]
+                if w == "columns":
+                    arg = set(columns(arg))
+                self.filters.append((w, arg))
+            else:
+                raise ValueError(f"cannot read {w!r} in the rule {text!r}")
+            i += 1
 
     def covers(self, line, start, num):
         """Does the rule cover the number at START of a page LINE?"""
-        kind = "scientific" if "e" in num else "decimals" if "." in num else "integers"
-        if self.kind not in (None, kind) and not (self.kind == "decimals" and kind == "scientific"):
-            return False
-        if self.where is None:
-            return True
-        if self.where == "lines":
-            return self.frag in line
-        i = line.find(self.frag)
+        return all(self.holds(f, arg, line, start, num) for f, arg in self.filters)
+
+    @staticmethod
+    def holds(f, arg, line, start, num):
+        nums = numbers(line)
+        if f == "kind":
+            kind = "scientific" if "e" in num else "decimals" if "." in num else "integers"
+            return kind == arg or (arg == "decimals" and kind == "scientific")
+        if f == "lines":
+            return arg in line
+        if f == "columns":
+            return [s for s, _, _ in nums].index(start) + 1 in arg
+        i = line.find(arg)
         while i >= 0:   # the first number after, or the last before, the text
-            if self.where == "after":
-                near = [s for s, _, _ in numbers(line) if s >= i + len(self.frag)][:1]
+            if f == "after":
+                near = [s for s, _, _ in nums if s >= i + len(arg)][:1]
             else:
-                near = [s for s, e, _ in numbers(line) if e <= i][-1:]
+                near = [s for s, e, _ in nums if e <= i][-1:]
             if near == [start]:
                 return True
-            i = line.find(self.frag, i + 1)
+            i = line.find(arg, i + 1)
         return False
+
+
+def columns(text):
+    """"1,3,5-7" as 1, 3, 5, 6, 7."""
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        yield from range(int(lo), int(hi or lo) + 1)
 
 
 def blocks(page):
@@ -160,11 +198,16 @@ def segments(body):
     return segs
 
 
+def rule_of(rules, line, start, num):
+    """The first rule covering a number, or None when none does or it is `exact`."""
+    rule = next((r for r in rules if r.covers(line, start, num)), None)
+    return rule if rule is not None and rule.ok is not None else None
+
+
 def skeleton(page_line, rules):
     """A regex for the output line (words exact, every number captured, the
     spaces next to a varying number of any width ≥ 1) and each number's rule."""
-    nums = [(s, e, n, next((r for r in rules if r.covers(page_line, s, n)), None))
-            for s, e, n in numbers(page_line)]
+    nums = [(s, e, n, rule_of(rules, page_line, s, n)) for s, e, n in numbers(page_line)]
     parts, kinds, pos, prev_varies = [], [], 0, False
     for s, e, num, rule in nums + [(len(page_line), len(page_line), None, None)]:
         text = page_line[pos:s]
@@ -261,7 +304,26 @@ def refresh(page_text, out):
     return "\n".join(lines), left
 
 
+def explain(page_text):
+    """Every excerpt line with its varying numbers in brackets."""
+    out = []
+    for first, body, rules in blocks(page_text):
+        out.append(f"--- line {first + 1}")
+        for line in body:
+            marked, pos = "", 0
+            for s, e, num in numbers(line):
+                rule = rule_of(rules, line, s, num)
+                marked += line[pos:s] + (f"[{num} {rule.text.split()[0]}]" if rule else num)
+                pos = e
+            out.append(marked + line[pos:])
+    return out
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "explain":
+        with open(argv[2], encoding="utf-8") as f:
+            print("\n".join(explain(f.read())))
+        return 0
     if len(argv) != 4 or argv[1] not in ("check", "refresh"):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2

@@ -82,8 +82,8 @@ else
 fi
 run random --rows 60 --cols 40 --rank 3 --seed 4 -o "$tmp/low.npy"
 run svd "$tmp/low.npy" --rules --plot "$tmp/scree.png"
-if [ "$rc" -eq 0 ] && grep -q "reference line: gd: sigma = " "$tmp/scree.dat" &&
-        grep -q "reference line: sv_ratio:10: sigma = " "$tmp/scree.dat" &&
+if [ "$rc" -eq 0 ] && grep -q "reference line: gd: σ = " "$tmp/scree.dat" &&
+        grep -q "reference line: sv_ratio:10: σ = " "$tmp/scree.dat" &&
         grep -q "series 2: energy:0.9: r = " "$tmp/scree.dat"; then
     ok "svd --rules --plot: the thresholds are labelled lines (sigma = tau across, the rank upright)"
 else
