@@ -82,9 +82,9 @@ static void mark_span(const rk_plot_spectrum *spectra, size_t n, const rk_plot_s
 }
 
 /* Horizontal marks as reference lines after lines[0..nl), vertical ones as two-point series
- * after series[0..*ns); returns the new count of lines. */
+ * after series[0..*ns) in the palette slots after *slot; returns the new count of lines. */
 static size_t add_marks(const rk_plot_scree_opts *o, double (*vx)[2], const double *vy,
-                        rk_plot_series *series, size_t *ns, rk_plot_hline *lines, size_t nl)
+                        rk_plot_series *series, size_t *ns, size_t *slot, rk_plot_hline *lines, size_t nl)
 {
     for (size_t i = 0; i < o->n_marks; i++) {
         const rk_plot_mark *mk = &o->marks[i];
@@ -94,7 +94,7 @@ static size_t add_marks(const rk_plot_scree_opts *o, double (*vx)[2], const doub
         }
         vx[i][0] = vx[i][1] = mk->at; /* k = r, over the whole height drawn */
         series[(*ns)++] = (rk_plot_series){ .name = mk->name, .x = vx[i], .y = vy, .n = 2,
-                                            .style = RK_PLOT_LINES };
+                                            .style = RK_PLOT_LINES, .color = (int)++*slot };
     }
     return nl;
 }
@@ -158,7 +158,7 @@ rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
         lines[n_lines++] = (rk_plot_hline){ .name = "90% of the energy (right axis)", .y = 0.90, .y2 = true };
         lines[n_lines++] = (rk_plot_hline){ .name = "99% of the energy (right axis)", .y = 0.99, .y2 = true };
     }
-    n_lines = add_marks(opts, vx, vy, series, &ns, lines, n_lines);
+    n_lines = add_marks(opts, vx, vy, series, &ns, &slot, lines, n_lines);
     rk_plot_spec spec = {
         .kind = RK_PLOT_XY,
         .title = opts->title ? opts->title : "Scree plot: singular values",
