@@ -22,6 +22,7 @@
 #include "core/status.h"
 #include "io/dtype.h"
 #include "io/file.h"
+#include "io/output.h"
 #include "linalg/qr.h"
 #include "linalg/rsvd.h"
 #include "linalg/subspace.h"

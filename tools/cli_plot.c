@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 
 int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_plot_out *out)
 {
@@ -22,7 +23,7 @@ int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_pl
     } else {
         out->path = arg;
     }
-    return RK_EXIT_OK;
+    return cli_output_plot_check(cmd, arg);
 }
 
 int cli_plot_options(const char *cmd, const char *plot, const char *format, bool json,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 
 static const char approx_usage[] =
@@ -32,7 +33,8 @@ static const char approx_usage[] =
     "\n"
     "Options:\n"
     "  -k, --rank K       the rank, 0 <= K <= min(m, n) (required)\n"
-    "  -o, --output OUT   write A_k (m x n, float64) to OUT.npy\n"
+    "  -o, --output OUT   write A_k (m x n, float64) to OUT.npy (- : to standard\n"
+    "                     output, and no report)\n"
     "  --factors PREFIX   write B to PREFIX_B.npy (m x K) and A to PREFIX_A.npy\n"
     "                     (K x n), float64, so that B * A = A_k; by default\n"
     "                     B = U_k S_k and A = V_k^T (the LoRA tutorial's split)\n"
@@ -94,6 +96,31 @@ static int write_npy(const char *cmd, const char *path, const rk_mat *m)
     return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, path, s, &err);
 }
 
+/*
+ * The factor pair is one output: both files are written and fsync'd before
+ * either replaces the old one (rk_atomic_commit_group), so a failure leaves
+ * the old pair whole and a reader never pairs a new B with an old A.
+ */
+static int write_pair(const char *cmd, const approx_report *r, const rk_mat *b, const rk_mat *a)
+{
+    rk_err err;
+    rk_err_clear(&err);
+    rk_atomic_file af[2] = { { 0 }, { 0 } };
+    const char *path = r->path_b;
+    rk_status s = rk_atomic_open(&af[0], r->path_b, &err);
+    if (s == RK_OK)
+        s = rk_npy_write_to(af[0].f, b, RK_DT_F64, &err);
+    if (s == RK_OK && (s = rk_atomic_open(&af[1], path = r->path_a, &err)) == RK_OK)
+        s = rk_npy_write_to(af[1].f, a, RK_DT_F64, &err);
+    if (s == RK_OK) {
+        path = r->prefix;
+        s = rk_atomic_commit_group(af, 2, &err);
+    }
+    rk_atomic_abort(&af[0]);
+    rk_atomic_abort(&af[1]);
+    return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, path, s, &err);
+}
+
 static int write_outputs(const char *cmd, approx_report *r, const rk_svd *svd)
 {
     rk_status s;
@@ -108,17 +135,11 @@ static int write_outputs(const char *cmd, approx_report *r, const rk_svd *svd)
             return rc;
     }
     if (r->prefix) {
-        r->path_b = join(r->prefix, "_B.npy");
-        r->path_a = join(r->prefix, "_A.npy");
-        if (!r->path_b || !r->path_a)
-            return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
         rk_mat b = { 0 }, a = { 0 };
         s = rk_lowrank_factors(&b, &a, svd, r->k, r->balanced ? RK_SPLIT_BALANCED : RK_SPLIT_US);
         if (s != RK_OK)
             return cli_fail(cmd, r->file, s, NULL);
-        rc = write_npy(cmd, r->path_b, &b);
-        if (rc == RK_EXIT_OK)
-            rc = write_npy(cmd, r->path_a, &a);
+        rc = write_pair(cmd, r, &b, &a);
         rk_mat_free(&b);
         rk_mat_free(&a);
     }
@@ -289,10 +310,35 @@ static int parse_args(int argc, char **argv, approx_report *r, bool *json)
         return cli_usage_error(cmd, "missing -k K (the rank of the approximation)");
     if (r->balanced && !r->prefix)
         return cli_usage_error(cmd, "--balanced only applies to --factors");
-    if ((r->out && !*r->out) || (r->prefix && !*r->prefix))
-        return cli_usage_error(cmd, "empty output name");
     return RK_EXIT_OK;
 }
+
+/* Every output checked before the SVD: names, folders, collisions (-o X_B.npy --factors X). */
+static int check_outputs(const char *cmd, approx_report *r, bool json)
+{
+    int rc = RK_EXIT_OK;
+    if (r->out && (rc = cli_output_check(cmd, "-o", r->out)) != RK_EXIT_OK)
+        return rc;
+    if (r->out && !strcmp(r->out, "-") && json)
+        return cli_usage_error(cmd, "-o - and --json both write to standard output");
+    if (!r->prefix)
+        return RK_EXIT_OK;
+    if (!*r->prefix || !strcmp(r->prefix, "-"))
+        return cli_usage_error(cmd, "--factors wants a name prefix (two files are written), not '%s'",
+                               r->prefix);
+    r->path_b = join(r->prefix, "_B.npy");
+    r->path_a = join(r->prefix, "_A.npy");
+    if (!r->path_b || !r->path_a)
+        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    if ((rc = cli_output_check(cmd, "--factors", r->path_b)) != RK_EXIT_OK ||
+        (rc = cli_output_check(cmd, "--factors", r->path_a)) != RK_EXIT_OK)
+        return rc;
+    const char *paths[] = { r->out, r->path_b, r->path_a };
+    const char *opts[] = { "-o", "--factors", "--factors" };
+    return cli_output_distinct(cmd, paths, opts, 3);
+}
+
+static int run(const char *cmd, approx_report *rp, bool json);
 
 int cmd_approx(int argc, char **argv)
 {
@@ -302,7 +348,18 @@ int cmd_approx(int argc, char **argv)
     int rc = parse_args(argc, argv, &r, &json);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
+    if ((rc = check_outputs(cmd, &r, json)) == RK_EXIT_OK)
+        rc = run(cmd, &r, json);
+    rk_free(r.path_b);
+    rk_free(r.path_a);
+    return rc;
+}
 
+/* Decompose, write, report; exit status. */
+static int run(const char *cmd, approx_report *rp, bool json)
+{
+    approx_report r = *rp;
+    int rc;
     rk_mat a = { 0 };
     if ((rc = cli_load_matrix(cmd, r.file, &a)) != RK_EXIT_OK)
         return rc;
@@ -349,10 +406,8 @@ int cmd_approx(int argc, char **argv)
     if (rc == RK_EXIT_OK) {
         if (json)
             rc = cli_json_print(cmd, build_json(&r));
-        else
+        else if (!r.out || strcmp(r.out, "-")) /* -o -: stdout holds the matrix alone */
             print_text(&r);
     }
-    rk_free(r.path_b);
-    rk_free(r.path_a);
     return rc;
 }

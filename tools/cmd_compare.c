@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 #include "exp_cli.h"
 #include "nn_cli.h"
@@ -178,6 +179,14 @@ int cmd_compare(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     const char *cmd = "compare";
+    rc = cli_output_not_inside(cmd, a.out, "--base", a.base);
+    rc = rc ? rc : cli_output_not_inside(cmd, a.out, "--full", a.full);
+    rc = rc ? rc : cli_output_not_inside(cmd, a.out, "--data", a.data);
+    for (size_t i = 0; i < a.n_lora && !rc; i++)
+        rc = cli_output_not_inside(cmd, a.out, "--lora", a.lora[i]);
+    rk_out_dir od; /* the report folder: checked and started before any work */
+    if (rc || (rc = cli_output_dir_open(cmd, "--out", a.out, &od)) != RK_EXIT_OK)
+        return rc;
     int threads = nn_cli_set_threads(a.threads);
     exp_progress prog;
     exp_progress_start(&prog, a.quiet, t0);
@@ -215,10 +224,13 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     rk_exp_report_info info = { exp_command_line(argc, argv), a.data, 0, threads, false };
-    rc = exp_finish(cmd, &prog, a.out, a.format, &cfg, &m, &an, &info);
+    rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &cfg, &m, &an, &info);
+    if (rc == RK_EXIT_OK)
+        rc = cli_output_dir_commit(cmd, a.out, &od);
     if (rc == RK_EXIT_OK)
         printf("report: %s/report.md\n", a.out);
 done:
+    rk_out_dir_abort(&od);
     rk_exp_analysis_free(&an);
     rk_exp_models_free(&m);
     rk_mlp_free(&net);

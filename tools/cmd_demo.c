@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 #include "exp_cli.h"
 #include "nn_cli.h"
@@ -196,6 +197,10 @@ int cmd_demo(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     const char *cmd = "demo";
+    rk_out_dir od; /* the report folder: checked and started before any work */
+    if ((rc = cli_output_not_inside(cmd, a.out, "--data", a.data)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open(cmd, "--out", a.out, &od)) != RK_EXIT_OK)
+        return rc;
     int threads = nn_cli_set_threads(a.threads);
     bool ftz = nn_cli_enable_ftz();
     exp_progress prog;
@@ -205,8 +210,10 @@ int cmd_demo(int argc, char **argv)
     exp_progress_cb("load data", NULL, &prog);
     rk_dataset train = { 0 }, test = { 0 };
     rc = nn_cli_load_data(cmd, a.data, &train, &test);
-    if (rc != RK_EXIT_OK)
+    if (rc != RK_EXIT_OK) {
+        rk_out_dir_abort(&od);
         return rc;
+    }
     /* the network's input and output follow the data */
     a.cfg.net.sizes[0] = train.dim;
     a.cfg.net.sizes[a.cfg.net.n_layers] = (size_t)train.n_classes;
@@ -224,7 +231,7 @@ int cmd_demo(int argc, char **argv)
     }
     if (s == RK_OK) {
         exp_progress_cb("save weights and adapters", NULL, &prog);
-        s = rk_exp_save(a.out, &a.cfg, &net, &m, &err);
+        s = rk_exp_save(od.tmp_path, &a.cfg, &net, &m, &err);
     }
     if (s != RK_OK) {
         if (!a.quiet && prog.tty)
@@ -233,10 +240,13 @@ int cmd_demo(int argc, char **argv)
     } else {
         rk_exp_report_info info = { exp_command_line(argc, argv),
                                     a.data ? a.data : rk_dataset_default_dir(), 0, threads, ftz };
-        rc = exp_finish(cmd, &prog, a.out, a.format, &a.cfg, &m, &an, &info);
+        rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &a.cfg, &m, &an, &info);
+        if (rc == RK_EXIT_OK)
+            rc = cli_output_dir_commit(cmd, a.out, &od);
         if (rc == RK_EXIT_OK)
             printf("report: %s/report.md (%.1f s)\n", a.out, nn_cli_now() - t0);
     }
+    rk_out_dir_abort(&od);
     rk_exp_analysis_free(&an);
     rk_exp_models_free(&m);
     rk_mlp_free(&net);

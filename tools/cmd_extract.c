@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "cli_pairs.h"
 #include "commands.h"
 
@@ -337,8 +338,8 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
     return obj;
 }
 
-/* Write the adapter folder; exit status. */
-static int write_adapter(const extract_opts *o, const extract_item *items, size_t n)
+/* Write the adapter into the folder being built and put it in place; exit status. */
+static int write_adapter(const extract_opts *o, rk_out_dir *od, const extract_item *items, size_t n)
 {
     rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
     if (!mods)
@@ -348,9 +349,11 @@ static int write_adapter(const extract_opts *o, const extract_item *items, size_
     rk_peft_write_opts wo = { .lora_alpha = o->alpha };
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_peft_write(o->out, &wo, mods, n, &err);
+    rk_status s = rk_peft_write(od->tmp_path, &wo, mods, n, &err);
     rk_free(mods);
-    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", o->out, s, &err);
+    if (s != RK_OK)
+        return cli_fail("extract", o->out, s, &err);
+    return cli_output_dir_commit("extract", o->out, od);
 }
 
 int cmd_extract(int argc, char **argv)
@@ -359,11 +362,19 @@ int cmd_extract(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
-    cli_pairs p;
-    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, &p)) != RK_EXIT_OK)
+    rk_out_dir od; /* checked and started before any work (lib/io/output.h) */
+    if ((rc = cli_output_not_inside("extract", o.out, "BASE", o.base)) != RK_EXIT_OK ||
+        (rc = cli_output_not_inside("extract", o.out, "FINETUNED", o.ft)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open("extract", "-o", o.out, &od)) != RK_EXIT_OK)
         return rc;
+    cli_pairs p;
+    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, &p)) != RK_EXIT_OK) {
+        rk_out_dir_abort(&od);
+        return rc;
+    }
     if (o.module && p.safetensors) {
         cli_pairs_close(&p);
+        rk_out_dir_abort(&od);
         return cli_usage_error("extract", "--module applies to two .npy files (safetensors tensors name their modules)");
     }
     extract_item *items = rk_calloc(p.n, sizeof *items);
@@ -384,7 +395,7 @@ int cmd_extract(int argc, char **argv)
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, items, n);
+        rc = write_adapter(&o, &od, items, n);
     if (rc == RK_EXIT_OK) {
         if (o.json)
             rc = cli_json_print("extract", build_json(&o, &p, items, n, sk, n_sk));
@@ -399,5 +410,6 @@ int cmd_extract(int argc, char **argv)
     rk_free(items);
     rk_free(sk);
     cli_pairs_close(&p);
+    rk_out_dir_abort(&od);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 #include "finetune.h"
 #include "nn_cli.h"
@@ -204,6 +205,11 @@ int cmd_finetune(int argc, char **argv)
         return rc < 0 ? RK_EXIT_OK : rc;
     ft_run r;
     memset(&r, 0, sizeof r);
+    /* The output folder first: a bad --out fails before the training, not after. */
+    if ((rc = cli_output_not_inside("finetune", a.out, "--base", a.base)) != RK_EXIT_OK ||
+        (rc = cli_output_not_inside("finetune", a.out, "--data", a.data)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open("finetune", "--out", a.out, &r.od)) != RK_EXIT_OK)
+        return rc;
     int threads = nn_cli_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();
     rc = ft_setup(&a, &r);

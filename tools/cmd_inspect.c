@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 #include "inspect_plot.h"
 
@@ -266,5 +267,7 @@ int cmd_inspect(int argc, char **argv)
     if (plot_arg && as_json && !strcmp(plot_arg, "-"))
         return cli_usage_error("inspect", "--plot - draws on standard output, which --json uses: "
                                           "give --plot FILE.png");
+    if (plot_arg && (rc = cli_output_plot_check("inspect", plot_arg)) != RK_EXIT_OK)
+        return rc;
     return inspect(adapter, as_json, plot_arg);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 
 static const char random_usage[] =
@@ -34,7 +35,8 @@ static const char random_usage[] =
     "                     f4 = float32 (rounding to float32 perturbs a rank-R\n"
     "                     matrix by ~1e-7 relative: its default numerical rank is\n"
     "                     then min(M, N); use 'ranklab rank --rtol 1e-5')\n"
-    "  -o, --output FILE  the .npy file to write (required; written atomically)\n"
+    "  -o, --output FILE  the .npy file to write (required; written atomically;\n"
+    "                     - writes it to standard output and prints nothing else)\n"
     "  -h, --help         show this help\n"
     "\n"
     "The matrix must fit in half of this machine's memory; larger sizes are\n"
@@ -108,7 +110,7 @@ static int parse_args(int argc, char **argv, random_args *a)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->have_m || !a->have_n)
         return cli_usage_error(cmd, "missing --rows M or --cols N");
-    if (!a->out || !*a->out)
+    if (!a->out)
         return cli_usage_error(cmd, "missing -o FILE.npy");
     size_t k = a->m < a->n ? a->m : a->n;
     if (a->have_r && a->r > k)
@@ -157,6 +159,8 @@ int cmd_random(int argc, char **argv)
     snprintf(what, sizeof what, "a %zu x %zu matrix", a.m, a.n);
     if ((rc = cli_check_memory(cmd, a.out, what, fits, bytes)) != RK_EXIT_OK)
         return rc;
+    if ((rc = cli_output_check(cmd, "-o", a.out)) != RK_EXIT_OK)
+        return rc;
 
     rk_rng rng;
     rk_rng_seed(&rng, (uint64_t)a.seed);
@@ -170,11 +174,14 @@ int cmd_random(int argc, char **argv)
     rk_mat_free(&w);
     if (s != RK_OK)
         return cli_fail(cmd, a.out, s, &err);
-    printf("wrote %s: %zu x %zu %s, ", a.out, a.m, a.n, a.dtype == RK_DT_F32 ? "float32" : "float64");
+    if (!strcmp(a.out, "-")) /* the matrix is on stdout: nothing else goes there */
+        return RK_EXIT_OK;
+    FILE *say = stdout;
+    fprintf(say, "wrote %s: %zu x %zu %s, ", a.out, a.m, a.n, a.dtype == RK_DT_F32 ? "float32" : "float64");
     if (a.have_r)
-        printf("rank %zu = randn(%zu, %zu) * randn(%zu, %zu)", a.r, a.m, a.r, a.r, a.n);
+        fprintf(say, "rank %zu = randn(%zu, %zu) * randn(%zu, %zu)", a.r, a.m, a.r, a.r, a.n);
     else
-        printf("N(0, 1) entries");
-    printf(", seed %llu\n", a.seed);
+        fprintf(say, "N(0, 1) entries");
+    fprintf(say, ", seed %llu\n", a.seed);
     return RK_EXIT_OK;
 }

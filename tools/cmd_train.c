@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 #include "nn_cli.h"
 
@@ -156,7 +157,8 @@ static json_t *build_json(const train_args *a, const rk_mlp *net, const rk_datas
 }
 
 /* Train and save; everything after the data is loaded. */
-static int run(const train_args *a, rk_dataset *train, rk_dataset *test, int threads, bool ftz, double t0)
+static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_dataset *test, int threads,
+               bool ftz, double t0)
 {
     const char *cmd = "train";
     rk_mlp_config shape = a->shape;
@@ -197,28 +199,25 @@ static int run(const train_args *a, rk_dataset *train, rk_dataset *test, int thr
     if (st)
         rc = cli_fail(cmd, NULL, st, NULL);
 
-    char *model = NULL, *jpath = NULL;
-    if (!rc && (st = rk_mkdir_p(a->out, &err)) != RK_OK)
-        rc = cli_fail(cmd, a->out, st, &err);
+    /* Written into the folder being built (od->tmp_path); named by where it will be (a->out). */
+    char *model = NULL, *jpath = NULL, *shown = NULL;
     if (!rc) {
-        size_t len = strlen(a->out) + 32;
-        model = malloc(len);
-        jpath = malloc(len);
-        if (!model || !jpath)
+        model = cli_output_join(od->tmp_path, "model.safetensors");
+        jpath = cli_output_join(od->tmp_path, "train.json");
+        shown = cli_output_join(a->out, "model.safetensors");
+        if (!model || !jpath || !shown)
             rc = cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-        else {
-            snprintf(model, len, "%s/model.safetensors", a->out);
-            snprintf(jpath, len, "%s/train.json", a->out);
-        }
     }
     if (!rc && (st = rk_checkpoint_save(&net, model, &err)) != RK_OK)
-        rc = cli_fail(cmd, model, st, &err);
+        rc = cli_fail(cmd, shown, st, &err);
     nn_eval ev = { 0 };
     if (!rc && (st = nn_cli_evaluate(&ev, &net, NULL, test, &err)) != RK_OK)
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
-        json_t *o = build_json(a, &net, train, &res, losses, &ev, model, threads, ftz, nn_cli_now() - t0);
+        json_t *o = build_json(a, &net, train, &res, losses, &ev, shown, threads, ftz, nn_cli_now() - t0);
         rc = o ? nn_cli_json_write(cmd, jpath, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        if (!rc) /* the whole folder in place before it is reported */
+            rc = cli_output_dir_commit(cmd, a->out, od);
         if (!rc && a->json) {
             rc = cli_json_print(cmd, o);
         } else {
@@ -227,13 +226,14 @@ static int run(const train_args *a, rk_dataset *train, rk_dataset *test, int thr
                 printf("pretrained %zu parameters: %zu steps of %zu, loss %.4f -> %.4f, %.1f s\n",
                        net.n_params, res.steps, a->batch, res.loss_first, res.loss_last, res.seconds);
                 nn_cli_print_table("test accuracy:", &ev);
-                printf("wrote %s\n", model);
+                printf("wrote %s\n", shown);
             }
         }
     }
     nn_cli_eval_free(&ev);
     free(model);
     free(jpath);
+    free(shown);
     free(losses);
     rk_optim_free(&opt);
     rk_mlp_free(&net);
@@ -247,12 +247,17 @@ int cmd_train(int argc, char **argv)
     int rc = parse_args(&a, argc, argv);
     if (rc)
         return rc < 0 ? RK_EXIT_OK : rc;
+    /* The output folder first: `--out FILE` fails before the training, not after. */
+    rk_out_dir od;
+    if ((rc = cli_output_not_inside("train", a.out, "--data", a.data)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open("train", "--out", a.out, &od)) != RK_EXIT_OK)
+        return rc;
     int threads = nn_cli_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();
     rk_dataset train = { 0 }, test = { 0 };
-    if ((rc = nn_cli_load_data("train", a.data, &train, &test)) != RK_EXIT_OK)
-        return rc;
-    rc = run(&a, &train, &test, threads, ftz, t0);
+    if ((rc = nn_cli_load_data("train", a.data, &train, &test)) == RK_EXIT_OK)
+        rc = run(&a, &od, &train, &test, threads, ftz, t0);
+    rk_out_dir_abort(&od);
     rk_dataset_free(&train);
     rk_dataset_free(&test);
     return rc;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "nn_cli.h"
+#include "ranklab.h"
 
 /** The parsed options. */
 typedef struct ft_args {
@@ -39,7 +40,8 @@ typedef struct ft_run {
     float *losses;      /* (steps) */
     rk_train_result res;
     rk_mat delta[RK_MLP_MAX_LAYERS];
-    char *paths[3];     /* model or adapter dir, delta file, json file */
+    char *paths[3];     /* model or adapter dir, delta file (where they will be), json file (being written) */
+    rk_out_dir od;      /* the output folder being built (lib/io/output.h) */
 } ft_run;
 
 /** Load the base model and the data, evaluate the base, choose the class. Returns an exit status. */
@@ -48,7 +50,10 @@ int ft_setup(const ft_args *a, ft_run *r);
 /** Create the trainable net or adapters and train. Returns an exit status. */
 int ft_train(const ft_args *a, ft_run *r);
 
-/** Evaluate, compute the deltas and write the output files. Returns an exit status. */
+/**
+ * Evaluate, compute the deltas and write the output files into r->od (opened
+ * here when the caller has not opened it already). Returns an exit status.
+ */
 int ft_save(const ft_args *a, ft_run *r);
 
 /** Print the tables or the JSON object (and write DIR/finetune.json). Returns an exit status. */

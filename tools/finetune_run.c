@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "finetune.h"
+#include "cli_output.h"
 
 static const char *const init_names[] = { "kaiming", "gaussian", "normal", "pissa" };
 
@@ -170,24 +171,29 @@ int ft_save(const ft_args *a, ft_run *r)
         return cli_fail(cmd, NULL, st, &err);
     if ((st = compute_deltas(a, r)) != RK_OK)
         return cli_fail(cmd, NULL, st, NULL);
-    if ((st = rk_mkdir_p(a->out, &err)) != RK_OK)
-        return cli_fail(cmd, a->out, st, &err);
+    int rc = r->od.tmp_path ? RK_EXIT_OK : cli_output_dir_open(cmd, "--out", a->out, &r->od);
+    if (rc)
+        return rc;
+    /* Reported by where they will be (a->out); written into the folder being built. */
+    const char *w = r->od.tmp_path;
     r->paths[0] = a->full ? join(a->out, "model.safetensors") : join(a->out, "");
     r->paths[1] = join(a->out, "delta.safetensors");
-    r->paths[2] = join(a->out, "finetune.json");
-    if (!r->paths[0] || !r->paths[1] || !r->paths[2])
-        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-    if (a->full) {
-        st = rk_checkpoint_save(&r->work, r->paths[0], &err);
+    r->paths[2] = join(w, "finetune.json");
+    char *wmodel = join(w, "model.safetensors"), *wdelta = join(w, "delta.safetensors");
+    if (!r->paths[0] || !r->paths[1] || !r->paths[2] || !wmodel || !wdelta)
+        st = RK_ENOMEM;
+    else if (a->full) {
+        st = rk_checkpoint_save(&r->work, wmodel, &err);
     } else {
         rk_lora init = r->lo_init ? lora_view(&r->lo, r->lo_init) : r->lo;
-        st = rk_checkpoint_save_adapter(&r->lo, r->lo_init ? &init : NULL, a->out, NULL, &err);
+        st = rk_checkpoint_save_adapter(&r->lo, r->lo_init ? &init : NULL, w, NULL, &err);
     }
-    if (st)
-        return cli_fail(cmd, r->paths[0], st, &err);
-    if ((st = rk_checkpoint_save_deltas(r->paths[1], r->delta, r->base.cfg.n_layers, &err)) != RK_OK)
-        return cli_fail(cmd, r->paths[1], st, &err);
-    return RK_EXIT_OK;
+    const char *failed = st == RK_ENOMEM ? NULL : r->paths[0];
+    if (st == RK_OK && (st = rk_checkpoint_save_deltas(wdelta, r->delta, r->base.cfg.n_layers, &err)))
+        failed = r->paths[1];
+    free(wmodel);
+    free(wdelta);
+    return st == RK_OK ? RK_EXIT_OK : cli_fail(cmd, failed, st, &err);
 }
 
 static int json_lora(json_t *o, const ft_args *a, const ft_run *r)
@@ -262,6 +268,8 @@ int ft_report(const ft_args *a, ft_run *r, int threads, bool ftz, double seconds
     if (!o)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     int rc = nn_cli_json_write(cmd, r->paths[2], o);
+    if (!rc) /* the whole folder in place before it is reported */
+        rc = cli_output_dir_commit(cmd, a->out, &r->od);
     if (rc) {
         json_decref(o);
         return rc;
@@ -305,5 +313,6 @@ void ft_free(ft_run *r)
         rk_mat_free(&r->delta[l]);
     for (int i = 0; i < 3; i++)
         free(r->paths[i]);
+    rk_out_dir_abort(&r->od);
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -84,6 +85,9 @@ int main(int argc, char **argv)
      * report (and the temporary output is removed) instead of the process
      * being killed with a half-written temporary file left behind. */
     (void)signal(SIGXFSZ, SIG_IGN);
+    /* Interrupted (Ctrl-C, kill, a closed terminal): the temporaries of the
+     * outputs being written are removed before the process ends. */
+    cli_output_signals();
     int rc = run(argc, argv);
     /* Everything printed must have reached stdout: `ranklab svd A.npy >
      * /dev/full` is a failure, not a success with no output. */

@@ -2,11 +2,13 @@
  * file.h — file helpers every reader and writer shares: read a whole file
  * with a size limit checked before allocating, and write a file atomically
  * (to a temporary name in the same directory, fsync'd, then renamed), so an
- * interrupted run never leaves a broken output behind.
+ * interrupted run never leaves a broken output behind. What each kind of
+ * target gets (links, FIFOs, devices, "-", directories) is in io/output.h.
  */
 #ifndef RK_IO_FILE_H
 #define RK_IO_FILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
 
@@ -38,22 +40,48 @@ rk_status rk_file_open_regular(const char *path, FILE **f, size_t *size, rk_err 
 /** Size in bytes of the open file @p f (via fstat), or RK_EIO. */
 rk_status rk_file_size(FILE *f, size_t *size, rk_err *err);
 
-/** An output file being written under a temporary name next to its final path. */
+/**
+ * An output file being written. A regular or missing target (links followed)
+ * is written under a temporary name beside it and renamed onto it at commit;
+ * a FIFO, a character device or "-" (standard output) is written directly
+ * (io/output.h has the rules).
+ */
 typedef struct rk_atomic_file {
     FILE *f;            /**< write here */
-    char *final_path;   /**< where it goes on commit */
-    char *tmp_path;     /**< where it is meanwhile: FINAL.tmp-PID-N */
+    char *final_path;   /**< where it goes on commit: the path with links followed, or "-" */
+    char *tmp_path;     /**< where it is meanwhile: FINAL.tmp-PID-N (the target itself when direct) */
+    bool direct;        /**< a stream written in place: no temporary, no rename */
+    int temp;           /**< registry handle of the temporary (io/output.h), 0 when none */
 } rk_atomic_file;
 
 /**
- * Open @p path for atomic writing: creates the temporary file FINAL.tmp-PID-N
- * beside it (exclusively, N the first free number; mode 0666 less the umask,
- * as for any new file), so the rename stays within one file system.
+ * Open @p path for writing by its kind (rk_output_classify): a regular or
+ * missing file gets the temporary FINAL.tmp-PID-N beside the resolved target
+ * (exclusively, N the first free number; mode 0666 less the umask, as for any
+ * new file), so the rename stays within one file system; the temporary is
+ * listed for rk_output_remove_temporaries(). A FIFO or character device is
+ * opened for writing (a FIFO waits for its reader); "-" is stdout.
+ * @return RK_OK; RK_EINVAL for an empty name; RK_EIO for a directory, a
+ *         block device or socket, or errno's text; RK_ENOMEM.
  */
 rk_status rk_atomic_open(rk_atomic_file *af, const char *path, rk_err *err);
 
-/** Flush, fsync, close and rename the temporary file onto the final path. */
+/**
+ * Flush, fsync, close and rename the temporary file onto the final path (a
+ * direct output is flushed and closed; stdout stays open). An error from any
+ * step is returned, and the temporary is removed.
+ */
 rk_status rk_atomic_commit(rk_atomic_file *af, rk_err *err);
+
+/**
+ * Commit @p n files that belong together (a factor pair) as one: every file
+ * is flushed and fsync'd first, so a write error (a full disk, a file size
+ * limit) leaves every target as it was; then the renames run back to back
+ * under an exclusive lock on the folder of the first file, with SIGINT,
+ * SIGTERM and SIGHUP held back, so concurrent ranklab writers and those
+ * signals never leave a mixed set. Every entry is closed afterwards.
+ */
+rk_status rk_atomic_commit_group(rk_atomic_file *afs, size_t n, rk_err *err);
 
 /** Close and delete the temporary file; the final path is untouched. Safe after commit and on NULL. */
 void rk_atomic_abort(rk_atomic_file *af);

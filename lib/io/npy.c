@@ -244,9 +244,9 @@ rk_status rk_npy_read_f32(const char *path, float **data, size_t *rows, size_t *
     return st;
 }
 
-/* Write rows × cols elements (from d with row stride, or from f) as little-endian dtype. */
-static rk_status write_file(const char *path, rk_dtype dtype, size_t rows, size_t cols,
-                            const double *d, size_t stride, const float *f, rk_err *err)
+/* Write the header and rows × cols elements (from d with row stride, or from f) as little-endian dtype. */
+static rk_status write_stream(FILE *out, rk_dtype dtype, size_t rows, size_t cols,
+                              const double *d, size_t stride, const float *f, rk_err *err)
 {
     if (dtype != RK_DT_F64 && dtype != RK_DT_F32)
         return rk_err_set(err, RK_EDTYPE, "ranklab writes .npy as <f8 or <f4 only");
@@ -258,10 +258,7 @@ static rk_status write_file(const char *path, rk_dtype dtype, size_t rows, size_
     rk_status st = rk_npy_format_header(head, sizeof head, dtype, rows, cols, &hlen);
     if (st)
         return rk_err_set(err, st, "cannot format the header");
-    rk_atomic_file af;
-    if ((st = rk_atomic_open(&af, path, err)))
-        return st;
-    bool ok = fwrite(head, 1, hlen, af.f) == hlen;
+    bool ok = fwrite(head, 1, hlen, out) == hlen;
     bool swap = !rk_host_little_endian();
     size_t size = rk_dtype_size(dtype);
     unsigned char chunk[BLOCK * 32];
@@ -280,18 +277,34 @@ static rk_status write_file(const char *path, rk_dtype dtype, size_t rows, size_
                 chunk[used + k] = b[swap ? size - 1 - k : k];
             used += size;
             if (used == sizeof chunk) {
-                ok = fwrite(chunk, 1, used, af.f) == used;
+                ok = fwrite(chunk, 1, used, out) == used;
                 used = 0;
             }
         }
     if (ok && used)
-        ok = fwrite(chunk, 1, used, af.f) == used;
-    if (!ok) {
-        int e = errno;
+        ok = fwrite(chunk, 1, used, out) == used;
+    return ok ? RK_OK : rk_err_set(err, RK_EIO, "write failed: %s", strerror(errno));
+}
+
+static rk_status write_file(const char *path, rk_dtype dtype, size_t rows, size_t cols,
+                            const double *d, size_t stride, const float *f, rk_err *err)
+{
+    rk_atomic_file af;
+    rk_status st = rk_atomic_open(&af, path, err);
+    if (st == RK_OK)
+        st = write_stream(af.f, dtype, rows, cols, d, stride, f, err);
+    if (st) {
         rk_atomic_abort(&af);
-        return rk_err_set(err, RK_EIO, "write failed: %s", strerror(e));
+        return st;
     }
     return rk_atomic_commit(&af, err);
+}
+
+rk_status rk_npy_write_to(FILE *f, const rk_mat *m, rk_dtype dtype, rk_err *err)
+{
+    if (!f || !m || (m->rows && m->cols && !m->data))
+        return rk_err_set(err, RK_EINVAL, "missing argument");
+    return write_stream(f, dtype, m->rows, m->cols, m->data, m->stride, NULL, err);
 }
 
 rk_status rk_npy_write(const char *path, const rk_mat *m, rk_dtype dtype, rk_err *err)

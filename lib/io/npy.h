@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/mat.h"
 #include "core/status.h"
@@ -112,6 +113,13 @@ rk_status rk_npy_read_f32(const char *path, float **data, size_t *rows, size_t *
  *   RK_EIO / RK_ENOENT (cannot create or write), RK_ENOMEM.
  */
 rk_status rk_npy_write(const char *path, const rk_mat *m, rk_dtype dtype, rk_err *err);
+
+/**
+ * Write @p m as a .npy file (preamble, header, data) to the open stream @p f,
+ * which the caller commits or discards: for outputs written together
+ * (rk_atomic_commit_group in io/file.h).
+ */
+rk_status rk_npy_write_to(FILE *f, const rk_mat *m, rk_dtype dtype, rk_err *err);
 
 /** Write the row-major floats @p data (@p rows × @p cols) to @p path as '<f4', as rk_npy_write(). */
 rk_status rk_npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,

@@ -232,13 +232,26 @@ static rk_status draw_term(const rk_plot_spec *spec, const rk_plot_out *out,
     return st;
 }
 
+/* The last component of @p path. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 static rk_status draw_file(const rk_plot_spec *spec, const rk_plot_out *out,
                            rk_plot_script_ctx *ctx, const char *program, const char *gp_path,
                            rk_err *err)
 {
-    /* The kept script names the final picture; the one run names a temporary beside it. */
-    ctx->output = out->path;
+    /* The kept script names the picture and the data by their names in its
+     * own folder (they are siblings), so it still draws after the folder is
+     * moved or swapped in whole (lib/io/output.h); the one run names a
+     * temporary beside the picture. */
+    const char *data_file = ctx->data_file;
+    ctx->output = base_name(out->path);
+    ctx->data_file = data_file ? base_name(data_file) : NULL;
     rk_status st = write_script_file(gp_path, spec, ctx, err);
+    ctx->data_file = data_file;
     if (st)
         return st;
     rk_atomic_file pic;

@@ -259,7 +259,7 @@ void rk_plot_write_script(FILE *f, const rk_plot_spec *spec, const rk_plot_scrip
 {
     fputs("# gnuplot script written by ranklab (lib/plot/plot.c)", f);
     if (ctx->data_file) {
-        fputs("; draw again with: gnuplot THIS_FILE\n# data: ", f);
+        fputs("; draw again in its folder with: gnuplot THIS_FILE\n# data: ", f);
         for (const char *p = ctx->data_file; *p; p++)
             fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
     }

@@ -119,17 +119,17 @@ static void test_atomic_outputs_do_not_collide(void **state)
     unlink(path);
 }
 
-/* A failed commit (the final path is a directory) removes the temporary file. */
+/* A failed commit (the final path became a directory meanwhile) removes the temporary file. */
 static void test_failed_commit_leaves_nothing(void **state)
 {
     (void)state;
     static char dir[4096];
     snprintf(dir, sizeof dir, "%s", rk_test_tmpfile("out-dir"));
     rmdir(dir);
-    assert_int_equal(mkdir(dir, 0700), 0);
     rk_atomic_file af;
     rk_err err;
     assert_status(rk_atomic_open(&af, dir, &err), RK_OK);
+    assert_int_equal(mkdir(dir, 0700), 0);
     static char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s", af.tmp_path);
     assert_status(rk_atomic_commit(&af, &err), RK_EIO);
