@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "cli_rule.h"
 #include "commands.h"
 #include "resize_run.h"
@@ -59,7 +60,8 @@ static const char resize_usage[] =
     "\n"
     "Options:\n"
     "  --rank-rule RULE    the rule (required)\n"
-    "  -o, --output OUT    the new adapter folder (created if missing; required)\n"
+    "  -o, --output OUT    the new adapter folder (created, or replaced whole when\n"
+    "                      it holds only an adapter; not ADAPTER's folder; required)\n"
     "  --max-rank R        cap every module's rank at R >= 1\n"
     "  --json              print one JSON object: adapter, output, rule, max_rank,\n"
     "                      modules (name, shape [out, in], rank_before, rank,\n"
@@ -166,10 +168,16 @@ int cmd_resize(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
+    rk_out_dir od; /* checked and started before any work (lib/io/output.h) */
+    if ((rc = cli_output_not_inside("resize", o.out, "ADAPTER", o.adapter)) != RK_EXIT_OK ||
+        (rc = cli_output_dir_open("resize", "-o", o.out, &od)) != RK_EXIT_OK)
+        return rc;
     resize_job job;
     rc = resize_prepare(&o, &job);
     if (rc == RK_EXIT_OK)
-        rc = resize_write(&o, &job);
+        rc = resize_write(&o, &job, od.tmp_path);
+    if (rc == RK_EXIT_OK)
+        rc = cli_output_dir_commit("resize", o.out, &od);
     if (rc == RK_EXIT_OK) {
         if (o.json)
             rc = cli_json_print("resize", resize_json(&o, &job));
@@ -177,5 +185,6 @@ int cmd_resize(int argc, char **argv)
             print_text(&o, &job);
     }
     resize_free(&job);
+    rk_out_dir_abort(&od);
     return rc;
 }

@@ -161,8 +161,8 @@ static int copy_full(const resize_opts *o, const rk_peft_adapter *ad, rk_peft_fu
 }
 
 /* Write the kept modules and the full tensors; exit status. */
-static int write_out(const resize_opts *o, const resize_job *job, rk_peft_lora *mods, double *alphas,
-                     rk_peft_full *full)
+static int write_out(const resize_opts *o, const char *dir, const resize_job *job, rk_peft_lora *mods,
+                     double *alphas, rk_peft_full *full)
 {
     size_t nk = 0;
     for (size_t i = 0; i < job->n; i++) {
@@ -180,11 +180,11 @@ static int write_out(const resize_opts *o, const resize_job *job, rk_peft_lora *
                                   .n_modules_to_save = cfg->n_modules_to_save };
     rk_err err;
     rk_err_clear(&err);
-    rk_status st = rk_peft_write_with(o->out, &wo, mods, nk, &extra, &err);
+    rk_status st = rk_peft_write_with(dir, &wo, mods, nk, &extra, &err);
     return st == RK_OK ? RK_EXIT_OK : cli_fail(cmd, o->out, st, &err);
 }
 
-int resize_write(const resize_opts *o, resize_job *job)
+int resize_write(const resize_opts *o, resize_job *job, const char *dir)
 {
     int rc = make_factors(job);
     if (rc != RK_EXIT_OK)
@@ -199,7 +199,7 @@ int resize_write(const resize_opts *o, resize_job *job)
     if (rc == RK_EXIT_OK)
         rc = copy_full(o, &job->ad, full, data);
     if (rc == RK_EXIT_OK)
-        rc = write_out(o, job, mods, alphas, full);
+        rc = write_out(o, dir, job, mods, alphas, full);
     for (size_t i = 0; data && i < nf; i++)
         rk_free(data[i]);
     rk_free(data);

@@ -47,8 +47,8 @@ typedef struct resize_job {
 /** Read the adapter, decompose every module, choose the ranks; exit status (messages printed). */
 int resize_prepare(const resize_opts *o, resize_job *job);
 
-/** Make the new factors and write the adapter folder; exit status. */
-int resize_write(const resize_opts *o, resize_job *job);
+/** Make the new factors and write the adapter into the folder @p dir (the output being built); exit status. */
+int resize_write(const resize_opts *o, resize_job *job, const char *dir);
 
 /** The --json object, or NULL when out of memory. */
 json_t *resize_json(const resize_opts *o, const resize_job *job);
