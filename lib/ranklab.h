@@ -40,6 +40,8 @@
 #include "analysis/amplify.h"
 #include "analysis/delta.h"
 #include "analysis/experiment.h"
+#include "analysis/intruders.h"
+#include "analysis/learn_forget.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/layers.h"

@@ -160,48 +160,58 @@ int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char
     return rc;
 }
 
-/* delta = ft − base when the shapes agree; exit status. */
-static int subtract(const char *cmd, const cli_pairs *p, rk_mat *base, rk_mat *ft, rk_mat *delta)
+int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, rk_mat *ft)
 {
-    if (base->rows != ft->rows || base->cols != ft->cols) {
-        fprintf(stderr, "ranklab %s: %s: shape %zu x %zu differs from %s's %zu x %zu\n", cmd, p->ft,
-                ft->rows, ft->cols, p->base, base->rows, base->cols);
-        return RK_EXIT_RUNTIME;
-    }
-    rk_status s = rk_mat_axpy(ft, -1.0, base); /* ΔW = W_ft − W_base, in place */
-    if (s != RK_OK)
-        return cli_fail(cmd, p->ft, s, NULL);
-    *delta = *ft;
+    int rc = RK_EXIT_OK;
+    *base = (rk_mat){ 0 };
     *ft = (rk_mat){ 0 };
-    return RK_EXIT_OK;
-}
-
-int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta)
-{
-    rk_mat base = { 0 }, ft = { 0 };
-    int rc;
-    *delta = (rk_mat){ 0 };
     if (!p->safetensors) {
-        if ((rc = cli_load_matrix(cmd, p->base, &base)) == RK_EXIT_OK &&
-            (rc = cli_load_matrix(cmd, p->ft, &ft)) == RK_EXIT_OK)
-            rc = subtract(cmd, p, &base, &ft, delta);
+        if ((rc = cli_load_matrix(cmd, p->base, base)) == RK_EXIT_OK)
+            rc = cli_load_matrix(cmd, p->ft, ft);
     } else {
         const st_files *f = p->priv;
         const rk_tensor_pair *q = &f->pairs[f->index[i]];
         rk_err err;
         rk_err_clear(&err);
-        rk_status s = rk_st_tensor_to_mat(&f->base, q->base, &base, &err);
-        if (s != RK_OK) {
+        rk_status s = rk_st_tensor_to_mat(&f->base, q->base, base, &err);
+        if (s != RK_OK)
             rc = cli_fail(cmd, p->base, s, &err);
-        } else if ((s = rk_st_tensor_to_mat(&f->ft, q->other, &ft, &err)) != RK_OK) {
+        else if ((s = rk_st_tensor_to_mat(&f->ft, q->other, ft, &err)) != RK_OK)
             rc = cli_fail(cmd, p->ft, s, &err);
-        } else {
-            rc = subtract(cmd, p, &base, &ft, delta);
-        }
     }
-    rk_mat_free(&base);
-    rk_mat_free(&ft);
+    if (rc == RK_EXIT_OK && (base->rows != ft->rows || base->cols != ft->cols)) {
+        fprintf(stderr, "ranklab %s: %s: shape %zu x %zu differs from %s's %zu x %zu\n", cmd, p->ft,
+                ft->rows, ft->cols, p->base, base->rows, base->cols);
+        rc = RK_EXIT_RUNTIME;
+    }
+    if (rc != RK_EXIT_OK) {
+        rk_mat_free(base);
+        rk_mat_free(ft);
+    }
     return rc;
+}
+
+int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta)
+{
+    rk_mat base, ft;
+    *delta = (rk_mat){ 0 };
+    int rc = cli_pairs_load(cmd, p, i, &base, &ft);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    rk_status s = rk_mat_axpy(&ft, -1.0, &base); /* ΔW = W_ft − W_base, in place */
+    rk_mat_free(&base);
+    if (s != RK_OK) {
+        rk_mat_free(&ft);
+        return cli_fail(cmd, p->ft, s, NULL);
+    }
+    *delta = ft;
+    return RK_EXIT_OK;
+}
+
+const rk_st_file *cli_pairs_ft_file(const cli_pairs *p)
+{
+    const st_files *f = p->priv;
+    return p->safetensors && f ? &f->ft : NULL;
 }
 
 void cli_pairs_close(cli_pairs *p)

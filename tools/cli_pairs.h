@@ -65,11 +65,21 @@ int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char
                    cli_pairs *p);
 
 /**
+ * Load pair @p i: @p base and @p ft (new matrices, in double, of the same
+ * shape). On failure prints the error (a shape mismatch of two .npy files is
+ * one) and returns RK_EXIT_RUNTIME; both are then empty.
+ */
+int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, rk_mat *ft);
+
+/**
  * Load pair @p i and form @p delta = FINETUNED − BASE (a new matrix, in
  * double), storing the shape. On failure prints the error and returns
  * RK_EXIT_RUNTIME (a shape mismatch of two .npy files is one).
  */
 int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta);
+
+/** The open FINETUNED safetensors file (to copy its other tensors), or NULL for two matrices. */
+const rk_st_file *cli_pairs_ft_file(const cli_pairs *p);
 
 /** Release what cli_pairs_open made. */
 void cli_pairs_close(cli_pairs *p);

@@ -194,9 +194,14 @@ static int swap_by_backup(rk_out_dir *d, char **backup, int *backup_temp)
 }
 
 /* Put d->tmp_path in place of d->final_path; what to remove afterwards in *old (or NULL). */
-static int swap_in(rk_out_dir *d, const char **old, char **backup, int *backup_temp)
+static int swap_in(rk_out_dir *d, bool exchange, const char **old, char **backup, int *backup_temp)
 {
     *old = NULL;
+    if (!exchange) {
+        int e = swap_by_backup(d, backup, backup_temp);
+        *old = *backup;
+        return e;
+    }
     for (int i = 0; i < SWAP_ATTEMPTS; i++) {
         if (renameat2(AT_FDCWD, d->tmp_path, AT_FDCWD, d->final_path, RENAME_EXCHANGE) == 0) {
             *old = d->tmp_path; /* now holds the old folder */
@@ -218,7 +223,8 @@ static int swap_in(rk_out_dir *d, const char **old, char **backup, int *backup_t
     return EBUSY;
 }
 
-rk_status rk_out_dir_commit(rk_out_dir *d, rk_err *err)
+/* rk_out_dir_commit, with the exchange or (@p exchange false) the fallback alone. */
+static rk_status commit(rk_out_dir *d, bool exchange, rk_err *err)
 {
     if (!d || !d->tmp_path || !d->final_path) {
         rk_out_dir_abort(d);
@@ -239,7 +245,7 @@ rk_status rk_out_dir_commit(rk_out_dir *d, rk_err *err)
     sigset_t saved;
     const char *old = NULL;
     rk_output_commit_begin(parent, &lock, &saved);
-    e = swap_in(d, &old, &backup, &backup_temp);
+    e = swap_in(d, exchange, &old, &backup, &backup_temp);
     if (!e && !old) { /* renamed: the temporary's name is gone */
         rk_output_temp_forget(d->temp);
         d->temp = 0;
@@ -267,4 +273,14 @@ void rk_out_dir_abort(rk_out_dir *d)
     rk_free(d->tmp_path);
     rk_free(d->final_path);
     *d = (rk_out_dir){ 0 };
+}
+
+rk_status rk_out_dir_commit(rk_out_dir *d, rk_err *err)
+{
+    return commit(d, true, err);
+}
+
+rk_status rk_out_dir_commit_by_backup(rk_out_dir *d, rk_err *err)
+{
+    return commit(d, false, err);
 }

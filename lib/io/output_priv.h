@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "core/status.h"
+#include "io/output.h"
 
 /** The folder of @p path ("." when it has none, "/" for a top-level name) into a new string. */
 char *rk_output_parent(const char *path);
@@ -35,5 +36,11 @@ void rk_output_commit_begin(const char *dir, int *lock_fd, sigset_t *saved);
 
 /** End what rk_output_commit_begin started: fsync the folder, unlock it, let the signals through. */
 void rk_output_commit_end(int lock_fd, const sigset_t *saved);
+
+/**
+ * rk_out_dir_commit by its fallback alone (old → DIR.old-PID-N, new → DIR),
+ * the path taken on file systems without RENAME_EXCHANGE; for the tests.
+ */
+rk_status rk_out_dir_commit_by_backup(rk_out_dir *d, rk_err *err);
 
 #endif

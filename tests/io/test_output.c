@@ -5,6 +5,7 @@
  * empties. Everything lives in the test's own temporary directory. */
 #define _XOPEN_SOURCE 700 /* mknod */
 #include "testutil.h"
+#include "io/output_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -241,6 +242,25 @@ static void test_folder_swapped_whole(void **state)
     assert_true(none_named(rk_test_tmpdir(), "swap.tmp-"));
 }
 
+/* The swap of file systems without RENAME_EXCHANGE: old aside, new in, old removed. */
+static void test_folder_swap_fallback(void **state)
+{
+    (void)state;
+    char *dir = tmp("fallback"), *a = tmp("fallback/a.txt");
+    rk_err err;
+    rk_out_dir d;
+    for (int round = 0; round < 2; round++) { /* a new folder, then one replaced */
+        assert_status(rk_out_dir_open(&d, dir, owned, &err), RK_OK);
+        char f[4300];
+        snprintf(f, sizeof f, "%s/a.txt", d.tmp_path);
+        put(f, round ? "second" : "first");
+        assert_status(rk_out_dir_commit_by_backup(&d, &err), RK_OK);
+        assert_string_equal(slurp(a), round ? "second" : "first");
+    }
+    assert_true(none_named(rk_test_tmpdir(), "fallback.tmp-"));
+    assert_true(none_named(rk_test_tmpdir(), "fallback.old-"));
+}
+
 static void test_folder_refusals(void **state)
 {
     (void)state;
@@ -340,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_device_written_directly),
         cmocka_unit_test(test_check_and_same),
         cmocka_unit_test(test_folder_swapped_whole),
+        cmocka_unit_test(test_folder_swap_fallback),
         cmocka_unit_test(test_folder_refusals),
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_registry_removes_temporaries),

@@ -238,11 +238,25 @@ if [ "$(id -u)" -eq 0 ] && mkdir disk && mount -t tmpfs -o size=128k tmpfs disk 
     run approx wide_base.npy -k 150 --factors disk/p
     [ "$rc" -eq 1 ] && cmp -s disk/p_A.npy pa.npy && cmp -s disk/p_B.npy pb.npy
     verdict "approx --factors onto a full disk: exit 1, the old pair whole" $?
+    # A fine-tune's folder (adapter, delta, finetune.json) on a disk filled up.
+    "$rk" train --data "$mini" --hidden 8 --epochs 1 --out m8 >/dev/null 2>&1
+    run finetune --base m8/model.safetensors --lora-rank 1 --data "$mini" --out disk/ft
+    first=$rc
+    rm -rf ft_before && cp -r disk/ft ft_before
+    dd if=/dev/zero of=disk/filler bs=1024 2>/dev/null
+    run finetune --base m8/model.safetensors --lora-rank 2 --data "$mini" --out disk/ft
+    [ "$first" -eq 0 ] && [ "$rc" -eq 1 ] && diff -r disk/ft ft_before >/dev/null
+    verdict "finetune onto a full disk: exit 1, the old adapter, delta and finetune.json whole" $?
+    no_temp "no temporary left by the fine-tune on the full disk" disk
+    rm -f disk/filler
     umount disk && mnt=""
 else
+    why="a tmpfs mount needs root"
+    [ "$(id -u)" -eq 0 ] && why="cannot mount a tmpfs here"
     for d in "extract onto a full disk" "the old adapter is whole" "no temporary left on the full disk" \
-             "approx --factors onto a full disk"; do
-        skip "$d" "a tmpfs mount needs root"
+             "approx --factors onto a full disk" "finetune onto a full disk" \
+             "no temporary left by the fine-tune"; do
+        skip "$d" "$why"
     done
 fi
 
