@@ -136,37 +136,50 @@ static void derive_config(rk_exp_config *cfg, const rk_exp_models *m)
     }
 }
 
-/* With --data: accuracies of the base, each adapter and W0 + ΔW_full. */
+/* A copy of @p net with W_l = W0_l + ΔW_full_l (rounded once to float) in every layer. */
+static rk_status full_net(rk_mlp *ft, const rk_mlp *net, const rk_exp_models *m)
+{
+    rk_status s = rk_mlp_create(ft, &net->cfg, net->max_batch);
+    if (s == RK_OK)
+        s = rk_mlp_copy_params(ft, net);
+    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++) {
+        rk_mat w = { 0 };
+        s = rk_mat_dup(&w, &m->w0[l]);
+        if (s == RK_OK)
+            s = rk_mat_axpy(&w, 1.0, &m->full[l]);
+        if (s == RK_OK)
+            s = rk_mat_to_f32(ft->p.w[l], &w);
+        rk_mat_free(&w);
+    }
+    return s;
+}
+
+/* With --data: accuracies of the base, each adapter and W0 + ΔW_full (the base is never written). */
 static rk_status evaluate_all(const cmp_args *a, rk_exp_models *m, rk_mlp *net,
                               const rk_dataset *test, rk_err *err)
 {
-    rk_status s = rk_exp_evaluate(&m->pretrain_eval, net, NULL, test, -1);
+    rk_status s = rk_evaluate(&m->pretrain_eval, net, NULL, test, err);
     if (s != RK_OK)
-        return rk_err_set(err, s, "evaluating the base: %s", rk_strerror(s));
-    int worst = -1;
-    for (int c = 0; c < m->pretrain_eval.n_classes; c++)
-        if (worst < 0 || m->pretrain_eval.per_class[c] < m->pretrain_eval.per_class[worst])
-            worst = c;
-    m->target_class = worst;
-    m->pretrain_eval.target_accuracy = m->pretrain_eval.per_class[worst];
+        return s;
+    if (m->pretrain_eval.worst >= m->pretrain_eval.n_classes)
+        return rk_err_set(err, RK_ENOTFOUND, "the test set has no example of any class");
+    m->target_class = (int)m->pretrain_eval.worst;
     for (size_t i = 0; s == RK_OK && i < a->n_lora; i++) {
         rk_lora lo;
         s = rk_checkpoint_load_adapter(&lo, net, a->lora[i], err);
         if (s == RK_OK)
-            s = rk_exp_evaluate(&m->runs[i].eval, net, &lo, test, worst);
+            s = rk_evaluate(&m->runs[i].eval, net, &lo, test, err);
         rk_lora_free(&lo);
     }
-    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
-        for (size_t k = 0; k < m->w0[l].rows * m->w0[l].cols; k++)
-            net->p.w[l][k] = (float)(m->w0[l].data[k] + m->full[l].data[k]);
+    rk_mlp ft = { 0 };
     if (s == RK_OK)
-        s = rk_exp_evaluate(&m->full_eval, net, NULL, test, worst);
+        s = full_net(&ft, net, m);
+    if (s == RK_OK)
+        s = rk_evaluate(&m->full_eval, &ft, NULL, test, err);
+    rk_mlp_free(&ft);
     m->full_cost.trainable_params = 0;   /* the delta file holds the weights only */
     for (size_t l = 0; l < m->n_layers; l++)
         m->full_cost.trainable_params += m->w0[l].rows * m->w0[l].cols;
-    for (size_t l = 0; l < m->n_layers; l++)
-        for (size_t k = 0; k < m->w0[l].rows * m->w0[l].cols; k++)
-            net->p.w[l][k] = (float)m->w0[l].data[k];
     return s;
 }
 

@@ -1,7 +1,7 @@
 /*
  * cmd_demo.c — `ranklab demo`: the main experiment end to end (pretrain,
  * worst class, full and LoRA fine-tunes, analysis, report), over
- * lib/analysis/experiment.h. `make demo` runs it.
+ * lib/analysis/experiment*.h. `make demo` runs it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -231,7 +231,7 @@ int cmd_demo(int argc, char **argv)
     }
     if (s == RK_OK) {
         exp_progress_cb("save weights and adapters", NULL, &prog);
-        s = rk_exp_save(od.tmp_path, &a.cfg, &net, &m, &err);
+        s = rk_exp_save(od.tmp_path, &net, &m, &an, &err);
     }
     if (s != RK_OK) {
         if (!a.quiet && prog.tty)

@@ -39,7 +39,7 @@ static const char eval_usage[] =
 enum { OPT_ADAPTER = 1301, OPT_DATA, OPT_THREADS, OPT_JSON };
 
 static json_t *build_json(const char *model, const char *adapter, const rk_mlp *net, const rk_lora *lo,
-                          const nn_eval *ev, int threads, double seconds)
+                          const rk_eval *ev, int threads, double seconds)
 {
     json_t *o = json_object();
     int bad = !o;
@@ -108,8 +108,8 @@ int cmd_eval(int argc, char **argv)
     }
     rk_dataset train = { 0 }, test = { 0 };
     rc = nn_cli_load_data(cmd, data, &train, &test);
-    nn_eval ev = { 0 };
-    if (!rc && (st = nn_cli_evaluate(&ev, &net, adapter ? &lo : NULL, &test, &err)) != RK_OK)
+    rk_eval ev = { 0 };
+    if (!rc && (st = rk_evaluate(&ev, &net, adapter ? &lo : NULL, &test, &err)) != RK_OK)
         rc = cli_fail(cmd, model, st, &err);
     if (!rc && json) {
         rc = cli_json_print(cmd, build_json(model, adapter, &net, adapter ? &lo : NULL, &ev, nthreads,
@@ -122,7 +122,7 @@ int cmd_eval(int argc, char **argv)
             printf("%s (%zu parameters)\n", model, net.n_params);
         nn_cli_print_table("test accuracy:", &ev);
     }
-    nn_cli_eval_free(&ev);
+    rk_eval_free(&ev);
     rk_dataset_free(&train);
     rk_dataset_free(&test);
     rk_lora_free(&lo);

@@ -122,7 +122,7 @@ static int parse_args(train_args *a, int argc, char **argv)
 }
 
 static json_t *build_json(const train_args *a, const rk_mlp *net, const rk_dataset *train,
-                          const rk_train_result *res, const float *losses, const nn_eval *ev,
+                          const rk_train_result *res, const float *losses, const rk_eval *ev,
                           const char *model, int threads, bool ftz, double seconds)
 {
     json_t *o = json_object(), *hidden = json_array();
@@ -165,15 +165,10 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     shape.sizes[0] = train->dim;
     shape.sizes[shape.n_layers] = (size_t)train->n_classes;
     rk_mlp net = { 0 };
-    rk_optim opt = { 0 };
     rk_err err;
     rk_err_clear(&err);
     size_t max_batch = a->batch > NN_EVAL_BATCH ? a->batch : NN_EVAL_BATCH;
     rk_status st = rk_mlp_create(&net, &shape, max_batch);
-    rk_optim_config oc = rk_optim_adam_default();
-    oc.lr = a->lr;
-    if (!st)
-        st = rk_optim_create(&opt, &oc, net.n_params);
     if (st)
         return cli_fail(cmd, NULL, st, NULL);
     rk_rng rng;
@@ -181,6 +176,7 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     rk_mlp_init(&net, &rng);
 
     rk_train_opts to = rk_train_opts_default();
+    to.optim.lr = a->lr;
     to.batch = a->batch;
     to.epochs = a->epochs;
     to.seed = a->seed + 1;
@@ -193,11 +189,12 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     if (!losses)
         st = RK_ENOMEM;
     else
-        st = rk_train_run(&net, NULL, &opt, train->x, train->y, train->n, train->dim, NULL, 0, &to, &res);
+        st = rk_train_run(&net, NULL, &(rk_train_data){ train->x, train->y, train->n, train->dim, NULL, 0 },
+                          &to, &res, &err);
     nn_progress_end(&prog);
     int rc = RK_EXIT_OK;
     if (st)
-        rc = cli_fail(cmd, NULL, st, NULL);
+        rc = cli_fail(cmd, NULL, st, &err);
 
     /* Written into the folder being built (od->tmp_path); named by where it will be (a->out). */
     char *model = NULL, *jpath = NULL, *shown = NULL;
@@ -210,8 +207,8 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     }
     if (!rc && (st = rk_checkpoint_save(&net, model, &err)) != RK_OK)
         rc = cli_fail(cmd, shown, st, &err);
-    nn_eval ev = { 0 };
-    if (!rc && (st = nn_cli_evaluate(&ev, &net, NULL, test, &err)) != RK_OK)
+    rk_eval ev = { 0 };
+    if (!rc && (st = rk_evaluate(&ev, &net, NULL, test, &err)) != RK_OK)
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
         json_t *o = build_json(a, &net, train, &res, losses, &ev, shown, threads, ftz, nn_cli_now() - t0);
@@ -230,12 +227,11 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
             }
         }
     }
-    nn_cli_eval_free(&ev);
+    rk_eval_free(&ev);
     free(model);
     free(jpath);
     free(shown);
     free(losses);
-    rk_optim_free(&opt);
     rk_mlp_free(&net);
     return rc;
 }

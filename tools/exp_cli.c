@@ -83,12 +83,13 @@ void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a)
 {
     if (m->target_class >= 0)
         printf("target class: %d\n", m->target_class);
-    if (m->pretrain_eval.done)
+    if (m->pretrain_eval.n_classes)
         printf("pretrained:   accuracy %.4f, target class %.4f\n", m->pretrain_eval.accuracy,
-               m->pretrain_eval.target_accuracy);
-    if (m->full_eval.done)
+               rk_exp_target_accuracy(m, &m->pretrain_eval));
+    if (m->full_eval.n_classes)
         printf("full:         accuracy %.4f, target class %.4f, %zu trainable params\n",
-               m->full_eval.accuracy, m->full_eval.target_accuracy, m->full_cost.trainable_params);
+               m->full_eval.accuracy, rk_exp_target_accuracy(m, &m->full_eval),
+               m->full_cost.trainable_params);
     printf("%-22s %9s %8s %8s", "LoRA run", "params", "acc", "target");
     for (size_t l = 0; l < a->n_layers; l++)
         printf("  %-18s", a->layers[l].name);
@@ -98,14 +99,11 @@ void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a)
     printf("\n");
     for (size_t i = 0; i < m->n_runs; i++) {
         const rk_exp_lora_run *r = &m->runs[i];
-        size_t p = r->cost.trainable_params;
-        if (!p)
-            for (size_t l = 0; l < m->n_layers; l++)
-                p += r->a[l].rows * r->a[l].cols + r->b[l].rows * r->b[l].cols;
+        size_t p = rk_exp_lora_run_params(r);
         char acc[16] = "-", tgt[16] = "-";
-        if (r->eval.done) {
+        if (r->eval.n_classes) {
             snprintf(acc, sizeof acc, "%.4f", r->eval.accuracy);
-            snprintf(tgt, sizeof tgt, "%.4f", r->eval.target_accuracy);
+            snprintf(tgt, sizeof tgt, "%.4f", rk_exp_target_accuracy(m, &r->eval));
         }
         printf("%-22.22s %9zu %8s %8s", r->label, p, acc, tgt);
         for (size_t l = 0; l < a->n_layers; l++)

@@ -31,9 +31,8 @@ typedef struct ft_run {
     rk_mlp *net;        /* the net that runs: &work (full) or &base (LoRA) */
     rk_lora lo;         /* LoRA adapters (LoRA only) */
     float *lo_init;     /* (lo.n_params) adapter at init, PiSSA only */
-    rk_optim opt;
     rk_dataset train, test;
-    nn_eval before, after;
+    rk_eval before, after;
     int cls;            /* target class */
     size_t *order;      /* (n_order) training rows of the class */
     size_t n_order;

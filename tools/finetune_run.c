@@ -29,11 +29,13 @@ int ft_setup(const ft_args *a, ft_run *r)
     int rc = nn_cli_load_data(cmd, a->data, &r->train, &r->test);
     if (rc)
         return rc;
-    if ((st = nn_cli_evaluate(&r->before, &r->base, NULL, &r->test, &err)) != RK_OK)
+    if ((st = rk_evaluate(&r->before, &r->base, NULL, &r->test, &err)) != RK_OK)
         return cli_fail(cmd, a->base, st, &err);
     if (a->cls >= r->test.n_classes)
         return cli_usage_error(cmd, "--class %ld: the data has classes 0 to %d", a->cls, r->test.n_classes - 1);
-    r->cls = a->cls < 0 ? r->before.worst : (int)a->cls;
+    if (a->cls < 0 && r->before.worst >= r->before.n_classes)
+        return cli_fail(cmd, a->data ? a->data : rk_dataset_default_dir(), RK_ENOTFOUND, NULL);
+    r->cls = a->cls < 0 ? (int)r->before.worst : (int)a->cls;
     size_t n_layers = r->base.cfg.n_layers;
     if (a->lora.layers >> n_layers)
         return cli_usage_error(cmd, "--layers: the net has %zu layers", n_layers);
@@ -88,11 +90,7 @@ int ft_train(const ft_args *a, ft_run *r)
     } else {
         r->net = &r->base;   // opened with max_batch(a) rows in ft_setup
     }
-    rk_optim_config oc = rk_optim_adam_default();
-    oc.lr = a->lr;
-    if (a->full) {
-        st = rk_optim_create(&r->opt, &oc, r->net->n_params);
-    } else {
+    if (!a->full) {
         rk_rng rng;
         rk_rng_seed(&rng, a->seed);
         st = rk_lora_create(&r->lo, r->net, &a->lora, &rng);
@@ -106,13 +104,12 @@ int ft_train(const ft_args *a, ft_run *r)
             else
                 memcpy(r->lo_init, r->lo.params, r->lo.n_params * sizeof *r->lo_init);
         }
-        if (!st)
-            st = rk_optim_create(&r->opt, &oc, r->lo.n_params);
     }
     if (st)
         return cli_fail(cmd, NULL, st, NULL);
 
     rk_train_opts to = rk_train_opts_default();
+    to.optim.lr = a->lr;
     to.batch = a->batch;
     to.steps = a->steps;
     to.seed = a->seed + 1;
@@ -122,10 +119,12 @@ int ft_train(const ft_args *a, ft_run *r)
     to.losses = r->losses;
     nn_progress prog = { .quiet = false };
     nn_progress_start(&prog, "finetune", &to, a->steps);
-    st = rk_train_run(r->net, a->full ? NULL : &r->lo, &r->opt, r->train.x, r->train.y, r->train.n,
-                      r->train.dim, r->order, r->n_order, &to, &r->res);
+    rk_train_data data = { r->train.x, r->train.y, r->train.n, r->train.dim, r->order, r->n_order };
+    rk_err err;
+    rk_err_clear(&err);
+    st = rk_train_run(r->net, a->full ? NULL : &r->lo, &data, &to, &r->res, &err);
     nn_progress_end(&prog);
-    return st ? cli_fail(cmd, NULL, st, NULL) : RK_EXIT_OK;
+    return st ? cli_fail(cmd, NULL, st, &err) : RK_EXIT_OK;
 }
 
 /* ΔW of every layer into r->delta: W_ft − W0, or s·B·A (− s·B0·A0 for PiSSA). */
@@ -166,7 +165,7 @@ int ft_save(const ft_args *a, ft_run *r)
     const char *cmd = "finetune";
     rk_err err;
     rk_err_clear(&err);
-    rk_status st = nn_cli_evaluate(&r->after, r->net, a->full ? NULL : &r->lo, &r->test, &err);
+    rk_status st = rk_evaluate(&r->after, r->net, a->full ? NULL : &r->lo, &r->test, &err);
     if (st)
         return cli_fail(cmd, NULL, st, &err);
     if ((st = compute_deltas(a, r)) != RK_OK)
@@ -302,11 +301,10 @@ void ft_free(ft_run *r)
     rk_mlp_free(&r->work);
     rk_lora_free(&r->lo);
     free(r->lo_init);
-    rk_optim_free(&r->opt);
     rk_dataset_free(&r->train);
     rk_dataset_free(&r->test);
-    nn_cli_eval_free(&r->before);
-    nn_cli_eval_free(&r->after);
+    rk_eval_free(&r->before);
+    rk_eval_free(&r->after);
     free(r->order);
     free(r->losses);
     for (size_t l = 0; l < RK_MLP_MAX_LAYERS; l++)

@@ -60,39 +60,6 @@ int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dat
     return RK_EXIT_OK;
 }
 
-rk_status nn_cli_evaluate(nn_eval *ev, rk_mlp *net, rk_lora *lora, const rk_dataset *test, rk_err *err)
-{
-    memset(ev, 0, sizeof *ev);
-    size_t L = net->cfg.n_layers;
-    if (net->cfg.sizes[0] != test->dim || net->cfg.sizes[L] != (size_t)test->n_classes)
-        return rk_err_set(err, RK_ESHAPE, "the net maps %zu inputs to %zu classes, the data has %zu pixels and %d classes",
-                          net->cfg.sizes[0], net->cfg.sizes[L], test->dim, test->n_classes);
-    int k = test->n_classes;
-    ev->k = k;
-    ev->n = test->n;
-    ev->confusion = calloc((size_t)k * (size_t)k, sizeof *ev->confusion);
-    if (!ev->confusion)
-        return rk_err_set(err, RK_ENOMEM, "out of memory");
-    rk_status st = rk_mlp_evaluate(net, lora, test->x, test->y, test->n, &ev->correct, ev->confusion);
-    if (st) {
-        nn_cli_eval_free(ev);
-        return rk_err_set(err, st, "evaluation failed: %s", rk_strerror(st));
-    }
-    ev->accuracy = rk_metrics_accuracy(ev->confusion, k);
-    rk_metrics_per_class(ev->confusion, k, ev->per_class);
-    size_t worst;
-    ev->worst = rk_metrics_worst_class(ev->confusion, (size_t)k, &worst) == RK_OK ? (int)worst : -1;
-    return RK_OK;
-}
-
-void nn_cli_eval_free(nn_eval *ev)
-{
-    if (ev) {
-        free(ev->confusion);
-        ev->confusion = NULL;
-    }
-}
-
 const char *nn_cli_class_name(int c, int k, char *buf, size_t len)
 {
     static const char *const fashion[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -103,20 +70,19 @@ const char *nn_cli_class_name(int c, int k, char *buf, size_t len)
     return buf;
 }
 
-void nn_cli_print_table(const char *title, const nn_eval *ev)
+void nn_cli_print_table(const char *title, const rk_eval *ev)
 {
     char buf[32];
+    size_t k = ev->n_classes;
     printf("%s\n", title);
     printf("  %-16s %11s %8s\n", "class", "correct", "accuracy");
-    for (int c = 0; c < ev->k; c++) {
-        size_t total = 0;
-        for (int p = 0; p < ev->k; p++)
-            total += ev->confusion[(size_t)c * (size_t)ev->k + (size_t)p];
-        size_t right = ev->confusion[(size_t)c * (size_t)ev->k + (size_t)c];
+    for (size_t c = 0; c < k; c++) {
+        size_t right = ev->confusion[c * k + c];
+        size_t total = right + rk_metrics_class_wrong(ev->confusion, k, c);
         char counts[48];
         snprintf(counts, sizeof counts, "%zu/%zu", right, total);
-        printf("  %d %-14s %11s %8.4f%s\n", c, nn_cli_class_name(c, ev->k, buf, sizeof buf), counts,
-               ev->per_class[c], c == ev->worst ? "   <- worst" : "");
+        printf("  %zu %-14s %11s %8.4f%s\n", c, nn_cli_class_name((int)c, (int)k, buf, sizeof buf),
+               counts, ev->per_class[c], c == ev->worst ? "   <- worst" : "");
     }
     char counts[48];
     snprintf(counts, sizeof counts, "%zu/%zu", ev->correct, ev->n);
@@ -131,23 +97,22 @@ static int set_prefixed(json_t *o, const char *prefix, const char *key, json_t *
     return json_object_set_new(o, name, value);
 }
 
-int nn_cli_json_eval(json_t *o, const char *prefix, const nn_eval *ev)
+int nn_cli_json_eval(json_t *o, const char *prefix, const rk_eval *ev)
 {
     json_t *acc = json_array(), *right = json_array(), *total = json_array();
     int bad = !acc || !right || !total;
-    for (int c = 0; !bad && c < ev->k; c++) {
-        size_t t = 0;
-        for (int p = 0; p < ev->k; p++)
-            t += ev->confusion[(size_t)c * (size_t)ev->k + (size_t)p];
+    size_t k = ev->n_classes;
+    for (size_t c = 0; !bad && c < k; c++) {
+        size_t r = ev->confusion[c * k + c];
         bad |= json_array_append_new(acc, cli_json_real_or_null(ev->per_class[c]));
-        bad |= json_array_append_new(right, json_integer((json_int_t)ev->confusion[(size_t)c * (size_t)ev->k + (size_t)c]));
-        bad |= json_array_append_new(total, json_integer((json_int_t)t));
+        bad |= json_array_append_new(right, json_integer((json_int_t)r));
+        bad |= json_array_append_new(total, json_integer((json_int_t)(r + rk_metrics_class_wrong(ev->confusion, k, c))));
     }
     bad |= set_prefixed(o, prefix, "accuracy", cli_json_real_or_null(ev->accuracy));
     bad |= set_prefixed(o, prefix, "per_class_accuracy", acc);
     bad |= set_prefixed(o, prefix, "per_class_correct", right);
     bad |= set_prefixed(o, prefix, "per_class_total", total);
-    bad |= set_prefixed(o, prefix, "worst_class", json_integer(ev->worst));
+    bad |= set_prefixed(o, prefix, "worst_class", json_integer(ev->worst < k ? (json_int_t)ev->worst : -1));
     return bad;
 }
 
@@ -206,16 +171,16 @@ int nn_cli_json_env(json_t *o, int threads, bool ftz)
 
 /* The callback of rk_train_run: a bar redrawn at most 10 times a second on a
  * terminal, one plain line per report otherwise. */
-static int progress_cb(const rk_train_progress *tp, void *ctx)
+static rk_status progress_cb(const rk_train_progress *tp, void *ctx)
 {
     nn_progress *p = ctx;
     if (p->quiet)
-        return 0;
+        return RK_OK;
     double eta = tp->step ? tp->seconds * (double)(tp->total_steps - tp->step) / (double)tp->step : 0.0;
     if (p->tty) {
         double now = nn_cli_now();
         if (tp->step != tp->total_steps && now - p->last_draw < 0.1)
-            return 0;
+            return RK_OK;
         p->last_draw = now;
         int width = 24, fill = (int)((double)width * (double)tp->step / (double)tp->total_steps);
         char bar[32];
@@ -230,7 +195,7 @@ static int progress_cb(const rk_train_progress *tp, void *ctx)
                 p->phase, tp->step, tp->total_steps, tp->loss_mean, tp->samples_per_s, eta);
     }
     fflush(stderr);
-    return 0;
+    return RK_OK;
 }
 
 void nn_progress_start(nn_progress *p, const char *phase, rk_train_opts *opts, size_t total)

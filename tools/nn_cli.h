@@ -1,7 +1,7 @@
 /*
  * nn_cli.h — what the train, finetune and eval commands share: BLAS threads
- * and flush-to-zero, loading the dataset, evaluating a net on the test set,
- * the per-class accuracy table and its JSON, the progress display, and
+ * and flush-to-zero, loading the dataset, the per-class accuracy table of an
+ * evaluation (rk_evaluate, lib/nn/eval.h) and its JSON, the progress display, and
  * parsing of size lists ("1000,2000", "1,2,3").
  */
 #ifndef RK_TOOLS_NN_CLI_H
@@ -42,35 +42,14 @@ double nn_cli_now(void);
  */
 int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dataset *test);
 
-/** Counts of a test-set evaluation. */
-typedef struct nn_eval {
-    int k;                         /**< classes */
-    size_t n;                      /**< examples */
-    size_t correct;                /**< correct predictions */
-    size_t *confusion;             /**< (k, k) rows true class, columns prediction (owned) */
-    double accuracy;               /**< correct / n */
-    double per_class[256];         /**< accuracy of each class */
-    int worst;                     /**< class with the lowest accuracy */
-} nn_eval;
-
-/**
- * Evaluate @p net (with @p lora unless NULL) on @p test. The net's last
- * layer must have test->n_classes outputs and its input test->dim
- * features (checked: RK_ESHAPE with a message in err).
- */
-rk_status nn_cli_evaluate(nn_eval *ev, rk_mlp *net, rk_lora *lora, const rk_dataset *test, rk_err *err);
-
-/** Release what @p ev owns. */
-void nn_cli_eval_free(nn_eval *ev);
-
 /** Name of class @p c: the Fashion-MNIST names for 10 classes, else "class C". */
 const char *nn_cli_class_name(int c, int k, char *buf, size_t len);
 
 /** Print the per-class table (class, name, correct/total, accuracy) and the overall line to stdout. */
-void nn_cli_print_table(const char *title, const nn_eval *ev);
+void nn_cli_print_table(const char *title, const rk_eval *ev);
 
 /** Add accuracy, per_class_accuracy, per_class_correct, per_class_total and worst_class under keys prefixed by @p prefix. */
-int nn_cli_json_eval(json_t *o, const char *prefix, const nn_eval *ev);
+int nn_cli_json_eval(json_t *o, const char *prefix, const rk_eval *ev);
 
 /** A JSON summary of a loss curve: first, last, and the means of up to 10 equal windows. */
 json_t *nn_cli_json_losses(const float *losses, size_t n);

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { C = RK_DATASET_CLASSES };
-
 void lnn_configure(lesson_nn *n)
 {
     rk_mlp_config cfg = rk_mlp_config_default();   /* 784 → 1000 → 2000 → 10 */
@@ -25,11 +23,11 @@ bool lnn_opt_data(void *ctx, const char *v)
     return *v != '\0';
 }
 
-void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion)
+void lnn_print_wrong(tut_runner *t, const char *label, const rk_eval *ev)
 {
     tut_printf(t, "%s", label);
-    for (int c = 0; c < C; c++)
-        tut_printf(t, " %4zu", rk_metrics_class_wrong(confusion, C, c));
+    for (size_t c = 0; c < ev->n_classes; c++)
+        tut_printf(t, " %4zu", rk_metrics_class_wrong(ev->confusion, ev->n_classes, c));
     tut_printf(t, "\n");
 }
 
@@ -64,22 +62,19 @@ static rk_status load(tut_runner *t, lesson_nn *n)
     return s;
 }
 
-rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, size_t *confusion, double *acc,
+rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, rk_eval *ev, double *acc,
                        double *target_acc)
 {
-    size_t correct = 0;
-    memset(confusion, 0, C * C * sizeof *confusion);
-    rk_status s = rk_mlp_evaluate(net, lora, n->test.x, n->test.y, n->test.n, &correct, confusion);
-    if (s != RK_OK)
-        return s;
-    if (acc)
-        *acc = rk_metrics_accuracy(confusion, C);
-    if (target_acc) {
-        double per[C];
-        rk_metrics_per_class(confusion, C, per);
-        *target_acc = n->worst >= 0 ? per[n->worst] : NAN;
-    }
-    return RK_OK;
+    rk_eval own;
+    rk_eval *e = ev ? ev : &own;
+    rk_status s = rk_evaluate(e, net, lora, &n->test, NULL);
+    if (s == RK_OK && acc)
+        *acc = e->accuracy;
+    if (s == RK_OK && target_acc)
+        *target_acc = rk_eval_class_accuracy(e, n->worst);
+    if (!ev)
+        rk_eval_free(&own);
+    return s;
 }
 
 rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
@@ -93,18 +88,13 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
     if (s != RK_OK)
         return s;
     rk_mlp_init(&n->base, &rng);
-    rk_optim opt;
-    rk_optim_config oc = rk_optim_adam_default();
-    s = rk_optim_create(&opt, &oc, n->base.n_params);
-    if (s != RK_OK)
-        return s;
-    rk_train_opts to = rk_train_opts_default();   /* batch 10, one epoch, shuffled */
+    rk_train_opts to = rk_train_opts_default();   /* Adam lr 1e-3, batch 10, one epoch, shuffled */
     to.batch = LNN_BATCH;
     to.seed = tut_seed(t);
     rk_train_result res = { 0 };
-    s = rk_train_run(&n->base, NULL, &opt, n->train.x, n->train.y, n->train.n, n->train.dim,
-                     NULL, 0, &to, &res);
-    rk_optim_free(&opt);
+    s = rk_train_run(&n->base, NULL,
+                     &(rk_train_data){ n->train.x, n->train.y, n->train.n, n->train.dim, NULL, 0 },
+                     &to, &res, NULL);
     if (s != RK_OK)
         return s;
     n->pretrain_seconds = res.seconds;
@@ -115,18 +105,17 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
                n->train.n, res.steps, LNN_BATCH);
     tut_printf(t, "  loss %.3f → %.3f in %.1f s\n", res.loss_first, res.loss_last, res.seconds);
     n->worst = -1;
-    double acc = 0;
-    s = lnn_evaluate(n, &n->base, NULL, n->pre_confusion, &acc, NULL);
+    s = rk_evaluate(&n->pre, &n->base, NULL, &n->test, NULL);
     if (s != RK_OK)
         return s;
-    size_t worst;
-    n->worst = rk_metrics_worst_class(n->pre_confusion, C, &worst) == RK_OK ? (int)worst : -1;
-    double per[C];
-    rk_metrics_per_class(n->pre_confusion, C, per);
+    if (n->pre.worst >= n->pre.n_classes)
+        return RK_ENOTFOUND;
+    n->worst = (int)n->pre.worst;
+    double acc = n->pre.accuracy;
     tut_printf(t, "test accuracy %.4f on %zu test images\n", acc, n->test.n);
-    lnn_print_wrong(t, "wrong per class 0-9:", n->pre_confusion);
+    lnn_print_wrong(t, "wrong per class 0-9:", &n->pre);
     tut_printf(t, "worst class: %d (accuracy %.3f), computed from these counts\n", n->worst,
-               per[n->worst]);
+               n->pre.per_class[n->worst]);
     size_t count = 0;
     for (size_t i = 0; i < n->train.n; i++)
         count += n->train.y[i] == n->worst;
@@ -150,25 +139,18 @@ rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *ta
     rk_status s = lnn_pretrain(t, n);
     if (s != RK_OK)
         return s;
-    return lnn_evaluate(n, &n->base, NULL, (size_t[C * C]){ 0 }, acc, target_acc);
+    return lnn_evaluate(n, &n->base, NULL, NULL, acc, target_acc);
 }
 
 rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
                        rk_train_result *res)
 {
-    rk_optim opt;
-    rk_optim_config oc = rk_optim_adam_default();   /* a fresh optimizer for this phase */
-    rk_status s = rk_optim_create(&opt, &oc, lora ? lora->n_params : net->n_params);
-    if (s != RK_OK)
-        return s;
-    rk_train_opts to = rk_train_opts_default();
+    rk_train_opts to = rk_train_opts_default();   /* a fresh Adam, lr 1e-3, for this phase */
     to.batch = LNN_BATCH;
     to.steps = LNN_FT_STEPS;
     to.seed = seed;
-    s = rk_train_run(net, lora, &opt, n->train.x, n->train.y, n->train.n, n->train.dim,
-                     n->target, n->n_target, &to, res);
-    rk_optim_free(&opt);
-    return s;
+    rk_train_data data = { n->train.x, n->train.y, n->train.n, n->train.dim, n->target, n->n_target };
+    return rk_train_run(net, lora, &data, &to, res, NULL);
 }
 
 void lnn_free(lesson_nn *n)
@@ -176,6 +158,7 @@ void lnn_free(lesson_nn *n)
     rk_dataset_free(&n->train);
     rk_dataset_free(&n->test);
     rk_mlp_free(&n->base);
+    rk_eval_free(&n->pre);
     rk_free(n->target);
     n->target = NULL;
     n->n_target = 0;

@@ -32,7 +32,7 @@ typedef struct lesson_nn {
     rk_dataset train;           /**< those images, standardised */
     rk_dataset test;            /**< the test images evaluated, standardised */
     rk_mlp base;                /**< the pretrained network */
-    size_t pre_confusion[RK_DATASET_CLASSES * RK_DATASET_CLASSES]; /**< its test confusion */
+    rk_eval pre;                /**< its evaluation on the test set */
     int worst;                  /**< its worst class on the test set */
     size_t *target;             /**< (n_target) indices of training images of class worst */
     size_t n_target;            /**< their number */
@@ -58,19 +58,19 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n);
 rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *target_acc);
 
 /**
- * Test-set confusion counts of @p net (with @p lora, may be NULL) into
- * @p confusion (10×10, zeroed here); *acc = accuracy, *target_acc = accuracy
- * on class n->worst (either may be NULL).
+ * rk_evaluate() of @p net (with @p lora, may be NULL) on the lesson's test
+ * set into @p ev (NULL: not kept; else free it with rk_eval_free); *acc =
+ * accuracy, *target_acc = accuracy on class n->worst (either may be NULL).
  */
-rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, size_t *confusion, double *acc,
+rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, rk_eval *ev, double *acc,
                        double *target_acc);
 
 /** Train @p net (fully, @p lora NULL, or its adapter) for LNN_FT_STEPS steps on class worst. */
 rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
                        rk_train_result *res);
 
-/** Print "wrong per class" of @p confusion on one line after @p label. */
-void lnn_print_wrong(tut_runner *t, const char *label, const size_t *confusion);
+/** Print "wrong per class" of @p ev on one line after @p label. */
+void lnn_print_wrong(tut_runner *t, const char *label, const rk_eval *ev);
 
 /** The lesson option --data DIR (for tut_option; ctx is a lesson_nn). */
 bool lnn_opt_data(void *ctx, const char *v);

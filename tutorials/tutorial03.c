@@ -53,9 +53,9 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     rk_train_result res = { 0 };
     if (s == RK_OK)
         s = lnn_finetune(n, &L->ft, NULL, tut_seed(t) + 1, &res);
-    size_t conf[C * C];
+    rk_eval ev = { 0 };
     if (s == RK_OK)
-        s = lnn_evaluate(n, &L->ft, NULL, conf, &L->ft_acc, &L->ft_target);
+        s = lnn_evaluate(n, &L->ft, NULL, &ev, &L->ft_acc, &L->ft_target);
     if (s != RK_OK)
         return s;
     tut_printf(t, "fine-tune: %zu steps of %d images of class %d (%zu of them), every one of\n"
@@ -65,14 +65,15 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     tut_printf(t, "                 accuracy   class %d\n", n->worst);
     tut_printf(t, "  pretrained      %.4f    %.4f\n", L->pre_acc, L->pre_target);
     tut_printf(t, "  fine-tuned      %.4f    %.4f\n\n", L->ft_acc, L->ft_target);
-    lnn_print_wrong(t, "wrong per class 0-9:", conf);
-    size_t pre_t = rk_metrics_class_wrong(n->pre_confusion, C, n->worst), ft_t = rk_metrics_class_wrong(conf, C, n->worst);
-    size_t pre_o = 0, ft_o = 0;
-    for (int c = 0; c < C; c++)
-        if (c != n->worst) {
-            pre_o += rk_metrics_class_wrong(n->pre_confusion, C, c);
-            ft_o += rk_metrics_class_wrong(conf, C, c);
+    lnn_print_wrong(t, "wrong per class 0-9:", &ev);
+    size_t w = (size_t)n->worst, pre_t = rk_metrics_class_wrong(n->pre.confusion, C, w);
+    size_t ft_t = rk_metrics_class_wrong(ev.confusion, C, w), pre_o = 0, ft_o = 0;
+    for (size_t c = 0; c < C; c++)
+        if (c != w) {
+            pre_o += rk_metrics_class_wrong(n->pre.confusion, C, c);
+            ft_o += rk_metrics_class_wrong(ev.confusion, C, c);
         }
+    rk_eval_free(&ev);
     tut_printf(t, "\nwrong: class %d %zu → %zu, the other classes %zu → %zu. Trained on one class\n"
                   "only, the network learnt to answer %d; what it knew of the others is\n"
                   "overwritten (catastrophic forgetting).\n", n->worst, pre_t, ft_t, pre_o, ft_o,
@@ -220,12 +221,12 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
     tut_printf(t, "      r   accuracy   class %d   (every layer: W0 + [ΔW]_r)\n", w);
     tut_printf(t, "      0    %.4f    %.4f   pretrained W0 (its own biases)\n", L->pre_acc,
                L->pre_target);
-    size_t conf[C * C], r_close = 0;   /* from r_close on, class w is within 0.01 of W_ft's */
+    size_t r_close = 0;   /* from r_close on, class w is within 0.01 of W_ft's */
     for (size_t i = 0; i < nr && s == RK_OK; i++) {
         double acc = 0, tacc = 0;
         s = truncated_net(L, &net, rs[i]);
         if (s == RK_OK)
-            s = lnn_evaluate(&L->nn, &net, NULL, conf, &acc, &tacc);
+            s = lnn_evaluate(&L->nn, &net, NULL, NULL, &acc, &tacc);
         if (s != RK_OK)
             break;
         if (r_close == 0 && fabs(tacc - L->ft_target) <= 0.01)

@@ -186,9 +186,9 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     lesson4 *L = ctx;
     rk_train_result res = { 0 };
     rk_status s = lnn_finetune(&L->nn, &L->net, &L->lora, tut_seed(t) + 1, &res);
-    size_t conf[C * C];
+    rk_eval ev = { 0 };
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, &L->net, &L->lora, conf, &L->lora_acc, &L->lora_target);
+        s = lnn_evaluate(&L->nn, &L->net, &L->lora, &ev, &L->lora_acc, &L->lora_target);
     if (s != RK_OK)
         return s;
     int w = L->nn.worst;
@@ -200,8 +200,9 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     tut_printf(t, "  pretrained         %.4f    %.4f\n", L->pre_acc, L->pre_target);
     tut_printf(t, "  with LoRA r = %zu    %.4f    %.4f\n\n", L->lora.cfg.rank, L->lora_acc,
                L->lora_target);
-    lnn_print_wrong(t, "wrong per class 0-9, pretrained:", L->nn.pre_confusion);
-    lnn_print_wrong(t, "wrong per class 0-9, with LoRA: ", conf);
+    lnn_print_wrong(t, "wrong per class 0-9, pretrained:", &L->nn.pre);
+    lnn_print_wrong(t, "wrong per class 0-9, with LoRA: ", &ev);
+    rk_eval_free(&ev);
     tut_check(t, "lora_acc", "%.6f", L->lora_acc);
     tut_check(t, "lora_target_acc", "%.6f", L->lora_target);
     tut_check(t, "pre_target_acc", "%.6f", L->pre_target);
@@ -213,20 +214,23 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
 static rk_status step_disable(tut_runner *t, void *ctx)
 {
     lesson4 *L = ctx;
-    size_t conf[C * C];
+    rk_eval ev = { 0 };
     double acc = 0, tacc = 0;
     rk_status s = rk_lora_set_enabled(&L->lora, false);
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, &L->net, &L->lora, conf, &acc, &tacc);
+        s = lnn_evaluate(&L->nn, &L->net, &L->lora, &ev, &acc, &tacc);
     if (s == RK_OK)
         s = rk_lora_set_enabled(&L->lora, true);
-    if (s != RK_OK)
+    if (s != RK_OK) {
+        rk_eval_free(&ev);
         return s;
-    bool same = memcmp(conf, L->nn.pre_confusion, sizeof conf) == 0;
+    }
+    bool same = memcmp(ev.confusion, L->nn.pre.confusion, C * C * sizeof *ev.confusion) == 0;
     tut_printf(t, "                    accuracy   class %d\n", L->nn.worst);
     tut_printf(t, "  LoRA disabled      %.4f    %.4f\n", acc, tacc);
     tut_printf(t, "  pretrained         %.4f    %.4f\n\n", L->pre_acc, L->pre_target);
-    lnn_print_wrong(t, "wrong per class 0-9, disabled:  ", conf);
+    lnn_print_wrong(t, "wrong per class 0-9, disabled:  ", &ev);
+    rk_eval_free(&ev);
     tut_printf(t, "\nThe confusion counts of all %zu test images are %s the pretrained ones:\n"
                   "disabling the adapter gives back the pretrained network exactly.\n",
                L->nn.test.n, same ? "identical to" : "NOT");
@@ -307,11 +311,10 @@ static rk_status step_merge(tut_runner *t, void *ctx)
         den = fmax(den, fabs((double)side[i]));
     }
     rk_free(side);
-    size_t conf[C * C];
     if (s == RK_OK)
         s = time_predict(L, &L->lora, &t_merged, NULL);
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, net, &L->lora, conf, &acc, &tacc);
+        s = lnn_evaluate(&L->nn, net, &L->lora, NULL, &acc, &tacc);
     if (s == RK_OK)
         s = merged_weight_error(L, &werr);
     double uerr = 0;   /* after unmerging: max |W − W0| / max |W0| */

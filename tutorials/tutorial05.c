@@ -64,10 +64,8 @@ static rk_status step_pretrain(tut_runner *t, void *ctx)
     rk_status s = lnn_pretrain(t, &L->nn);
     if (s != RK_OK)
         return s;
-    double per[RK_DATASET_CLASSES];
-    L->base_acc = rk_metrics_accuracy(L->nn.pre_confusion, RK_DATASET_CLASSES);
-    rk_metrics_per_class(L->nn.pre_confusion, RK_DATASET_CLASSES, per);
-    L->base_target_acc = per[L->nn.worst];
+    L->base_acc = L->nn.pre.accuracy;
+    L->base_target_acc = rk_eval_class_accuracy(&L->nn.pre, L->nn.worst);
     tut_printf(t, "every fine-tune below trains on class %d (%s): %zu of the training images\n",
                L->nn.worst, CLASS_NAMES[L->nn.worst], L->nn.n_target);
     tut_check(t, "target_acc", "%.6f", L->base_target_acc);
@@ -79,7 +77,6 @@ static rk_status step_pretrain(tut_runner *t, void *ctx)
 static rk_status step_full(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
-    size_t conf[RK_DATASET_CLASSES * RK_DATASET_CLASSES];
     rk_status s = rk_mlp_create(&L->full, &L->nn.base.cfg, L->nn.base.max_batch);
     if (s == RK_OK)
         s = rk_mlp_copy_params(&L->full, &L->nn.base);
@@ -87,7 +84,7 @@ static rk_status step_full(tut_runner *t, void *ctx)
     if (s == RK_OK)
         s = lnn_finetune(&L->nn, &L->full, NULL, tut_seed(t) + L5_SEED_FT, &res);
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, &L->full, NULL, conf, &L->full_acc, &L->full_target_acc);
+        s = lnn_evaluate(&L->nn, &L->full, NULL, NULL, &L->full_acc, &L->full_target_acc);
     if (s != RK_OK)
         return s;
     tut_printf(t, "%zu steps of %d '%s' images, Adam lr 1e-3, every parameter trains\n",
@@ -133,10 +130,9 @@ static rk_status lora_run(lesson5 *L, tut_runner *t, size_t r, rk_lora_init init
     rk_status s = rk_lora_create(&lo, &L->nn.base, &lc, &rng);
     if (s != RK_OK)
         return s;
-    size_t conf[RK_DATASET_CLASSES * RK_DATASET_CLASSES];
     s = lnn_finetune(&L->nn, &L->nn.base, &lo, tut_seed(t) + L5_SEED_FT, NULL);
     if (s == RK_OK)
-        s = lnn_evaluate(&L->nn, &L->nn.base, &lo, conf, acc, tacc);
+        s = lnn_evaluate(&L->nn, &L->nn.base, &lo, NULL, acc, tacc);
     for (size_t l = 0; s == RK_OK && l < L5_LAYERS; l++)
         if (delta)
             s = rk_lora_delta(&delta[l], &lo, l);

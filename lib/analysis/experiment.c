@@ -9,12 +9,13 @@
  * 64 passes the same 60,000 images in 938 steps at far better sgemm
  * efficiency. The fine-tunes keep the tutorial's 100 steps of 10 images.
  *
- * Memory per method is COUNTED, not measured: the bytes of training state a
- * method allocates — gradients, Adam's two moments, and for LoRA the adapter
- * itself and its forward/backward scratch (u, du). Activations of the base
- * network are the same for every method and are left out. (getrusage's
- * ru_maxrss is a process-wide high-water mark: after pretraining it no
- * longer moves, so its deltas would read 0 for every fine-tune.)
+ * Memory per method is COUNTED, not measured: rk_train_run reports the bytes
+ * of training state it held — gradients, Adam's two moments, and for LoRA
+ * the adapter itself and its forward/backward scratch (u, du), each counted
+ * by the module that allocated it. Activations of the base network are the
+ * same for every method and are left out. (getrusage's ru_maxrss is a
+ * process-wide high-water mark: after pretraining it no longer moves, so its
+ * deltas would read 0 for every fine-tune.)
  */
 #include "analysis/experiment.h"
 
@@ -23,8 +24,6 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "nn/metrics.h"
-#include "nn/optim.h"
 
 /** Rows per forward pass when evaluating. */
 #define EXP_EVAL_BATCH 500
@@ -78,41 +77,6 @@ rk_status rk_exp_config_check(const rk_exp_config *cfg, rk_err *err)
     return RK_OK;
 }
 
-rk_status rk_exp_evaluate(rk_exp_eval *ev, rk_mlp *net, rk_lora *lora, const rk_dataset *test,
-                          int target)
-{
-    if (!ev || !net || !test)
-        return RK_EINVAL;
-    memset(ev, 0, sizeof *ev);
-    int k = (int)net->cfg.sizes[net->cfg.n_layers];
-    if (k > RK_EXP_MAX_CLASSES)
-        return RK_EINVAL;
-    size_t *conf = rk_calloc((size_t)k * (size_t)k, sizeof *conf);
-    if (!conf)
-        return RK_ENOMEM;
-    size_t correct = 0;
-    rk_status s = rk_mlp_evaluate(net, lora, test->x, test->y, test->n, &correct, conf);
-    if (s == RK_OK) {
-        ev->n_classes = k;
-        ev->accuracy = rk_metrics_accuracy(conf, k);
-        rk_metrics_per_class(conf, k, ev->per_class);
-        ev->target_accuracy = target >= 0 && target < k ? ev->per_class[target] : NAN;
-        ev->done = true;
-    }
-    rk_free(conf);
-    return s;
-}
-
-/* The class with the lowest accuracy (smallest index on a tie), −1 if none. */
-static int worst_class(const rk_exp_eval *ev)
-{
-    int worst = -1;
-    for (int c = 0; c < ev->n_classes; c++)
-        if (!isnan(ev->per_class[c]) && (worst < 0 || ev->per_class[c] < ev->per_class[worst]))
-            worst = c;
-    return worst;
-}
-
 /* The training loop's callback, forwarded with the phase name. */
 typedef struct phase_ctx {
     const rk_exp_config *cfg;
@@ -120,54 +84,29 @@ typedef struct phase_ctx {
     bool stopped;
 } phase_ctx;
 
-static int phase_cb(const rk_train_progress *tp, void *ctx)
+static rk_status phase_cb(const rk_train_progress *tp, void *ctx)
 {
     phase_ctx *p = ctx;
     if (p->cfg->progress && p->cfg->progress(p->phase, tp, p->cfg->progress_ctx)) {
         p->stopped = true;
-        return 1;
+        return RK_ESTATE;
     }
-    return 0;
+    return RK_OK;
 }
 
-/* Train @p net (with @p lora if not NULL) with a fresh Adam, recording the cost. */
+/* Train @p net (with @p lora if not NULL) with a fresh Adam (rk_train_run), recording the cost. */
 static rk_status train_phase(const rk_exp_config *cfg, const char *phase, rk_mlp *net,
-                             rk_lora *lora, const rk_dataset *d, size_t n, const size_t *order,
-                             size_t n_order, const rk_train_opts *base_opts, double lr,
-                             rk_exp_cost *cost)
+                             rk_lora *lora, const rk_train_data *data,
+                             const rk_train_opts *base_opts, double lr, rk_train_result *cost)
 {
-    rk_optim opt;
-    rk_optim_config oc = rk_optim_adam_default();
-    oc.lr = lr;
-    size_t n_params = lora ? lora->n_params : net->n_params;
-    rk_status s = rk_optim_create(&opt, &oc, n_params);
-    if (s != RK_OK)
-        return s;
     phase_ctx pc = { cfg, phase, false };
     rk_train_opts o = *base_opts;
+    o.optim = rk_optim_adam_default();
+    o.optim.lr = lr;
     o.report_every = 10;
     o.callback = phase_cb;
     o.callback_ctx = &pc;
-    rk_train_result res;
-    memset(&res, 0, sizeof res);
-    s = rk_train_run(net, lora, &opt, d->x, d->y, n, d->dim, order, n_order, &o, &res);
-    rk_optim_free(&opt);
-    if (s == RK_OK && pc.stopped)
-        s = RK_ESTATE;
-    cost->trainable_params = n_params;
-    cost->seconds = res.seconds;
-    cost->steps = res.steps;
-    cost->loss_first = res.loss_first;
-    cost->loss_last = res.loss_last;
-    /* gradients + Adam m and v, 4 bytes each; LoRA also its own parameters and scratch */
-    cost->train_bytes = 3 * n_params * sizeof(float);
-    if (lora) {
-        cost->train_bytes += n_params * sizeof(float);
-        for (size_t l = 0; l < net->cfg.n_layers; l++)
-            if (rk_lora_has_layer(lora, l))
-                cost->train_bytes += 2 * lora->max_batch * lora->cfg.rank * sizeof(float);
-    }
-    return s;
+    return rk_train_run(net, lora, data, &o, cost, NULL);
 }
 
 static void notify(const rk_exp_config *cfg, const char *phase)
@@ -185,11 +124,11 @@ static rk_status full_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_d
     if (s != RK_OK)
         return s;
     s = rk_mlp_copy_params(&ft, net);
+    rk_train_data data = { train->x, train->y, train->n, train->dim, order, n_order };
     if (s == RK_OK)
-        s = train_phase(cfg, "full", &ft, NULL, train, train->n, order, n_order, opts, cfg->ft_lr,
-                        &m->full_cost);
+        s = train_phase(cfg, "full", &ft, NULL, &data, opts, cfg->ft_lr, &m->full_cost);
     if (s == RK_OK)
-        s = rk_exp_evaluate(&m->full_eval, &ft, NULL, test, m->target_class);
+        s = rk_evaluate(&m->full_eval, &ft, NULL, test, NULL);
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
         s = rk_mlp_weight_delta(&m->full[l], &ft, net, l);
     rk_mlp_free(&ft);
@@ -213,15 +152,17 @@ static rk_status lora_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_d
     run->scale = lo.scale;
     char phase[64];
     snprintf(phase, sizeof phase, "lora %s", run->label);
-    s = train_phase(cfg, phase, net, &lo, train, train->n, order, n_order, opts, cfg->ft_lr,
-                    &run->cost);
+    rk_train_data data = { train->x, train->y, train->n, train->dim, order, n_order };
+    s = train_phase(cfg, phase, net, &lo, &data, opts, cfg->ft_lr, &run->cost);
     if (s == RK_OK)
-        s = rk_exp_evaluate(&run->eval, net, &lo, test, -1);
-    for (size_t l = 0; s == RK_OK && l < net->cfg.n_layers; l++) {
-        size_t in = net->cfg.sizes[l], out = net->cfg.sizes[l + 1];
-        s = rk_mat_from_f32(&run->a[l], lo.p.a[l], run->rank, in);
-        if (s == RK_OK)
-            s = rk_mat_from_f32(&run->b[l], lo.p.b[l], out, run->rank);
+        s = rk_evaluate(&run->eval, net, &lo, test, NULL);
+    size_t L = net->cfg.n_layers;
+    if (s == RK_OK)
+        s = rk_exp_lora_run_alloc(run, L, net->cfg.sizes + 1, net->cfg.sizes);
+    /* the factors stay float32, as trained */
+    for (size_t l = 0; s == RK_OK && l < L; l++) {
+        memcpy(run->a[l], lo.p.a[l], run->rank * run->in[l] * sizeof(float));
+        memcpy(run->b[l], lo.p.b[l], run->out[l] * run->rank * sizeof(float));
     }
     rk_lora_free(&lo);
     return s;
@@ -305,19 +246,13 @@ static rk_status pretrain(const rk_exp_config *cfg, const rk_dataset *train,
     o.seed = cfg->seed;
     m->n_train = cfg->pretrain_limit && cfg->pretrain_limit < train->n ? cfg->pretrain_limit
                                                                         : train->n;
-    s = train_phase(cfg, "pretrain", net, NULL, train, m->n_train, NULL, 0, &o, cfg->pretrain_lr,
-                    &m->pretrain_cost);
+    /* rk_train_run frees the gradient buffer it allocated: W0's network keeps none */
+    rk_train_data data = { train->x, train->y, m->n_train, train->dim, NULL, 0 };
+    s = train_phase(cfg, "pretrain", net, NULL, &data, &o, cfg->pretrain_lr, &m->pretrain_cost);
     if (s != RK_OK)
         return s;
     notify(cfg, "evaluate pretrained");
-    s = rk_exp_evaluate(&m->pretrain_eval, net, NULL, test, -1);
-    if (s != RK_OK)
-        return s;
-    /* Pretraining allocated a gradient buffer; W0's network needs none. */
-    rk_free(net->grads);
-    net->grads = NULL;
-    memset(&net->g, 0, sizeof net->g);
-    return RK_OK;
+    return rk_evaluate(&m->pretrain_eval, net, NULL, test, NULL);
 }
 
 rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk_dataset *test,
@@ -341,8 +276,9 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     s = pretrain(cfg, train, test, m, net);
     if (s != RK_OK)
         return rk_err_set(err, s, "pretraining: %s", rk_strerror(s));
-    m->target_class = worst_class(&m->pretrain_eval);
-    m->pretrain_eval.target_accuracy = m->pretrain_eval.per_class[m->target_class];
+    if (m->pretrain_eval.worst >= m->pretrain_eval.n_classes)
+        return rk_err_set(err, RK_ENOTFOUND, "no test example of any class");
+    m->target_class = (int)m->pretrain_eval.worst;
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
         s = rk_mat_from_f32(&m->w0[l], net->p.w[l], cfg->net.sizes[l + 1], cfg->net.sizes[l]);
     size_t *order = NULL, n_order = 0;
@@ -367,11 +303,67 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
         rk_exp_lora_run *r = &m->runs[i];
         uint64_t seed = r->role == RK_EXP_ROLE_SEED2 ? cfg->lora_seed2 : cfg->lora_seed;
         s = lora_finetune(cfg, net, train, test, order, n_order, &o, r, seed);
-        r->eval.target_accuracy = r->eval.per_class[m->target_class];
         if (s != RK_OK)
             rk_err_set(err, s, "LoRA %s: %s", r->label, rk_strerror(s));
     }
     rk_free(order);
+    return s;
+}
+
+size_t rk_exp_lora_run_params(const rk_exp_lora_run *run)
+{
+    if (run->cost.trainable_params)
+        return run->cost.trainable_params;
+    size_t p = 0;
+    for (size_t l = 0; l < run->n_layers; l++)
+        p += run->rank * (run->in[l] + run->out[l]);
+    return p;
+}
+
+double rk_exp_target_accuracy(const rk_exp_models *m, const rk_eval *ev)
+{
+    return m ? rk_eval_class_accuracy(ev, m->target_class) : NAN;
+}
+
+void rk_exp_lora_run_free(rk_exp_lora_run *run)
+{
+    if (!run)
+        return;
+    for (size_t l = 0; l < RK_MLP_MAX_LAYERS; l++) {
+        rk_free(run->a[l]);
+        rk_free(run->b[l]);
+    }
+    rk_eval_free(&run->eval);
+    memset(run, 0, sizeof *run);
+}
+
+rk_status rk_exp_lora_run_alloc(rk_exp_lora_run *run, size_t n_layers, const size_t *out,
+                                const size_t *in)
+{
+    if (!run || !out || !in || n_layers > RK_MLP_MAX_LAYERS)
+        return RK_EINVAL;
+    run->n_layers = n_layers;
+    for (size_t l = 0; l < n_layers; l++) {
+        size_t na, nb;
+        if (!rk_size_mul(run->rank, in[l], &na) || !rk_size_mul(out[l], run->rank, &nb))
+            return RK_EOVERFLOW;
+        run->out[l] = out[l];
+        run->in[l] = in[l];
+        run->a[l] = rk_calloc(na ? na : 1, sizeof(float));
+        run->b[l] = rk_calloc(nb ? nb : 1, sizeof(float));
+        if (!run->a[l] || !run->b[l])
+            return RK_ENOMEM;   /* the caller frees the run */
+    }
+    return RK_OK;
+}
+
+rk_status rk_exp_lora_factors(rk_mat *a, rk_mat *b, const rk_exp_lora_run *run, size_t l)
+{
+    if (!a || !b || !run || l >= run->n_layers)
+        return RK_EINVAL;
+    rk_status s = rk_mat_from_f32(a, run->a[l], run->rank, run->in[l]);
+    if (s == RK_OK && (s = rk_mat_from_f32(b, run->b[l], run->out[l], run->rank)) != RK_OK)
+        rk_mat_free(a);
     return s;
 }
 
@@ -384,22 +376,24 @@ void rk_exp_models_free(rk_exp_models *m)
         rk_mat_free(&m->full[l]);
     }
     for (size_t i = 0; i < RK_EXP_MAX_RUNS; i++)
-        for (size_t l = 0; l < RK_MLP_MAX_LAYERS; l++) {
-            rk_mat_free(&m->runs[i].a[l]);
-            rk_mat_free(&m->runs[i].b[l]);
-        }
+        rk_exp_lora_run_free(&m->runs[i]);
+    rk_eval_free(&m->pretrain_eval);
+    rk_eval_free(&m->full_eval);
     memset(m, 0, sizeof *m);
     m->target_class = -1;
 }
 
 rk_status rk_exp_lora_dense(rk_mat *out, const rk_exp_lora_run *run, size_t l)
 {
-    if (!out || !run || l >= RK_MLP_MAX_LAYERS)
-        return RK_EINVAL;
-    rk_status s = rk_mat_create(out, run->b[l].rows, run->a[l].cols);
-    if (s == RK_OK)
-        s = rk_mat_gemm(false, false, run->scale, &run->b[l], &run->a[l], 0.0, out);
-    if (s != RK_OK)
+    rk_mat a = { 0 }, b = { 0 };
+    rk_status s = rk_exp_lora_factors(&a, &b, run, l);
+    if (s == RK_OK && out)
+        s = rk_mat_create(out, b.rows, a.cols);
+    else if (s == RK_OK)
+        s = RK_EINVAL;
+    if (s == RK_OK && (s = rk_mat_gemm(false, false, run->scale, &b, &a, 0.0, out)) != RK_OK)
         rk_mat_free(out);
+    rk_mat_free(&a);
+    rk_mat_free(&b);
     return s;
 }

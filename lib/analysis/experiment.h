@@ -22,7 +22,13 @@
  *
  * The models (rk_exp_models) are what the analysis needs and what
  * `ranklab compare` reads back from files, so demo = runs + compare.
- * Training is float32 (lib/nn); every comparison is double.
+ * Training is float32 (lib/nn), and the LoRA factors stay float32 as they
+ * were trained; every comparison is double.
+ *
+ * One header per job: this one runs steps 1–3 (rk_exp_run),
+ * experiment_analysis.h is step 4 (rk_exp_analyze), experiment_output.h
+ * writes and reads everything (results.json, plots, report.md, the models
+ * on disk).
  */
 #ifndef RK_ANALYSIS_EXPERIMENT_H
 #define RK_ANALYSIS_EXPERIMENT_H
@@ -31,14 +37,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/amplify.h"
 #include "core/mat.h"
 #include "core/status.h"
 #include "nn/data.h"
+#include "nn/eval.h"
 #include "nn/lora.h"
 #include "nn/mlp.h"
 #include "nn/train.h"
-#include "plot/plot.h"
 
 /** Most LoRA ranks one experiment compares. */
 #define RK_EXP_MAX_RANKS 12
@@ -83,15 +88,6 @@ typedef struct rk_exp_config {
     void *progress_ctx;        /**< passed to progress */
 } rk_exp_config;
 
-/** Accuracy of one network on the test set. */
-typedef struct rk_exp_eval {
-    double accuracy;                        /**< overall */
-    double target_accuracy;                 /**< on the target class (NaN before it is known) */
-    double per_class[RK_EXP_MAX_CLASSES];   /**< per class (NaN: no example) */
-    int n_classes;                          /**< entries of per_class */
-    bool done;                              /**< false: not evaluated (e.g. compare without data) */
-} rk_exp_eval;
-
 /** Which kind of LoRA run. */
 typedef enum rk_exp_role {
     RK_EXP_ROLE_RANK = 0,  /**< one of the ranks compared */
@@ -99,27 +95,24 @@ typedef enum rk_exp_role {
     RK_EXP_ROLE_SEED2      /**< the main init with another seed */
 } rk_exp_role;
 
-/** What a training method cost. */
-typedef struct rk_exp_cost {
-    size_t trainable_params;   /**< parameters the optimizer updates */
-    size_t train_bytes;        /**< bytes of training state: gradients + Adam moments + adapter scratch (counted) */
-    double seconds;            /**< wall time of training */
-    size_t steps;              /**< steps taken */
-    double loss_first;         /**< loss of the first step */
-    double loss_last;          /**< loss of the last step */
-} rk_exp_cost;
-
-/** One LoRA run: its factors per layer, unscaled (ΔW = scale·B·A). */
+/**
+ * One LoRA adapter over every layer: its factors per layer in float32, as
+ * trained and as written (ΔW_l = scale·B_l·A_l), its cost and accuracy. The
+ * SVD-extracted adapters of the analysis are of this type too.
+ */
 typedef struct rk_exp_lora_run {
     char label[48];                    /**< "r=8", "r=8 N(0,1) init", "r=8 seed 2" */
     rk_exp_role role;                  /**< which kind */
-    size_t rank;                       /**< r */
+    size_t rank;                       /**< R, the same in every layer */
     rk_lora_init init;                 /**< initialisation of A */
-    double scale;                      /**< s = α/r */
-    rk_mat a[RK_MLP_MAX_LAYERS];       /**< A (r, In) per layer, double */
-    rk_mat b[RK_MLP_MAX_LAYERS];       /**< B (Out, r) per layer, double */
-    rk_exp_cost cost;                  /**< training cost (zero when read from files) */
-    rk_exp_eval eval;                  /**< accuracy with the adapter */
+    double scale;                      /**< s = α/R */
+    size_t n_layers;                   /**< layers with factors (rk_exp_lora_run_alloc) */
+    size_t out[RK_MLP_MAX_LAYERS];     /**< Out_l */
+    size_t in[RK_MLP_MAX_LAYERS];      /**< In_l */
+    float *a[RK_MLP_MAX_LAYERS];       /**< A_l (R, In_l), row-major */
+    float *b[RK_MLP_MAX_LAYERS];       /**< B_l (Out_l, R), row-major */
+    rk_train_result cost;              /**< what training took and held (zero when read from files) */
+    rk_eval eval;                      /**< accuracy with the adapter (empty: not evaluated) */
 } rk_exp_lora_run;
 
 /** Everything the analysis needs: the base weights and every update. */
@@ -131,64 +124,14 @@ typedef struct rk_exp_models {
     size_t n_runs;                     /**< LoRA runs */
     rk_exp_lora_run runs[RK_EXP_MAX_RUNS]; /**< in the order of the ranks, then normal, then seed 2 */
     int target_class;                  /**< class fine-tuned on (−1 unknown) */
-    rk_exp_eval pretrain_eval;         /**< accuracy of W0 */
-    rk_exp_eval full_eval;             /**< accuracy after the full fine-tune */
-    rk_exp_cost pretrain_cost;         /**< pretraining cost */
-    rk_exp_cost full_cost;             /**< full fine-tune cost */
+    rk_eval pretrain_eval;             /**< accuracy of W0 */
+    rk_eval full_eval;                 /**< accuracy after the full fine-tune */
+    rk_train_result pretrain_cost;     /**< pretraining cost */
+    rk_train_result full_cost;         /**< full fine-tune cost */
     size_t n_train;                    /**< training examples used for pretraining */
     size_t n_target_train;             /**< training examples of the target class */
     size_t n_test;                     /**< test examples */
 } rk_exp_models;
-
-/** Comparison of one LoRA run with the full update in one layer. */
-typedef struct rk_exp_cmp {
-    size_t rank;               /**< r of the run */
-    size_t numerical_rank;     /**< rank(ΔW_lora) by numpy's rule (≤ r) */
-    double fro;                /**< ‖ΔW_lora‖_F */
-    double rel_err;            /**< ‖ΔW_lora − ΔW_full‖_F / ‖ΔW_full‖_F */
-    double ey_rel_err;         /**< ‖ΔW_full − [ΔW_full]_r‖_F / ‖ΔW_full‖_F (Eckart–Young) */
-    double cosine;             /**< ⟨ΔW_lora, ΔW_full⟩_F / (‖·‖_F‖·‖_F) */
-    size_t phi_dim;            /**< d = min(r, Out, In, RK_EXP_MAX_PHI): size of the φ tables */
-    double phi;                /**< φ(d, d), left singular vectors (column spaces) */
-    double phi_right;          /**< φ(d, d), right singular vectors (row spaces) */
-    rk_mat phi_left_table;     /**< (d, d) φ(i, j) of ΔW_lora (i) vs ΔW_full (j), left */
-    rk_mat phi_right_table;    /**< (d, d) the same for the right singular vectors */
-    double *s;                 /**< (k) singular values of ΔW_lora, k = min(r, Out, In) */
-    size_t k;                  /**< entries of s */
-    rk_amplify amp;            /**< amplification of W0 by ΔW_lora at r' = min(r, k, In, Out) */
-} rk_exp_cmp;
-
-/** Analysis of one adapted layer. */
-typedef struct rk_exp_layer {
-    char name[16];             /**< "linear1", … */
-    size_t out;                /**< rows of W0 and ΔW */
-    size_t in;                 /**< columns of W0 and ΔW */
-    double *s_w0;              /**< (k) singular values of W0, k = min(Out, In) */
-    double *s_full;            /**< (k) singular values of ΔW_full */
-    size_t k;                  /**< min(Out, In) */
-    double full_fro;           /**< ‖ΔW_full‖_F */
-    double w0_fro;             /**< ‖W0‖_F */
-    size_t full_rank;          /**< numerical rank of ΔW_full */
-    rk_exp_cmp cmp[RK_EXP_MAX_RUNS];   /**< per LoRA run (models' order) */
-    rk_amplify amp_full[RK_EXP_MAX_RUNS]; /**< ΔW_full's amplification at the same r' as cmp[i] */
-    rk_mat phi_pair;           /**< φ(i, j) of ΔW_lora(pair_lo) (i) vs ΔW_lora(pair_hi) (j); empty if absent */
-    rk_mat phi_seeds;          /**< φ(i, j) of the two seeds at seed2_rank; empty if absent */
-} rk_exp_layer;
-
-/** Results of rk_exp_analyze(). */
-typedef struct rk_exp_analysis {
-    size_t n_layers;                       /**< layers analysed */
-    rk_exp_layer layers[RK_MLP_MAX_LAYERS]; /**< per layer */
-    size_t n_extracted;                    /**< ranks with an SVD-extracted adapter */
-    size_t extracted_rank[RK_EXP_MAX_RANKS];   /**< r of each */
-    size_t extracted_params[RK_EXP_MAX_RANKS]; /**< Σ_layers r'·(Out + In), r' = min(r, Out, In) */
-    rk_exp_eval extracted_eval[RK_EXP_MAX_RANKS]; /**< accuracy of W0 + [ΔW_full]_r */
-    int pair_run_lo;                       /**< run index of the φ pair's smaller rank (−1 absent) */
-    int pair_run_hi;                       /**< run index of the φ pair's larger rank (−1 absent) */
-    int seed_run_a;                        /**< run index of the first seed (−1 absent) */
-    int seed_run_b;                        /**< run index of the second seed (−1 absent) */
-    double seconds;                        /**< wall time of the analysis */
-} rk_exp_analysis;
 
 /** `ranklab demo`'s defaults (see the fields of rk_exp_config). */
 rk_exp_config rk_exp_config_default(void);
@@ -207,6 +150,8 @@ rk_status rk_exp_config_check(const rk_exp_config *cfg, rk_err *err);
  * with rk_exp_models_free, also on error). @p net receives the pretrained
  * network (created here; free with rk_mlp_free) for evaluations and saving.
  * @p train and @p test are standardised datasets with dim = net.sizes[0].
+ * Every phase trains with rk_train_run() (a fresh Adam each) and evaluates
+ * with rk_evaluate().
  * @return RK_OK; RK_EINVAL (config, dataset shapes); RK_ENOTFOUND (no
  *         training example of the target class); RK_ESTATE (stopped by the
  *         progress callback); RK_ENOMEM; the training loop's errors.
@@ -217,130 +162,34 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
 /** Release what @p m owns and zero it. NULL accepted. */
 void rk_exp_models_free(rk_exp_models *m);
 
-/**
- * Accuracy of @p net on @p test (overall, per class, and on @p target when
- * ≥ 0), with @p lora when not NULL.
- */
-rk_status rk_exp_evaluate(rk_exp_eval *ev, rk_mlp *net, rk_lora *lora, const rk_dataset *test,
-                          int target);
+/** Trainable parameters of @p run: its cost's count, or R·(In + Out) summed over the layers when read from files. */
+size_t rk_exp_lora_run_params(const rk_exp_lora_run *run);
+
+/** Accuracy of @p ev on m->target_class (NaN when either is unknown). */
+double rk_exp_target_accuracy(const rk_exp_models *m, const rk_eval *ev);
+
+/** Release the factors and the evaluation of @p run and zero it. NULL accepted. */
+void rk_exp_lora_run_free(rk_exp_lora_run *run);
 
 /**
- * Step 4: the per-layer analysis of @p m into @p out (need not be
- * initialised; free with rk_exp_analysis_free, also on error). When @p net
- * (the pretrained network, weights W0) and @p test are not NULL, the
- * SVD-extracted adapters W0 + [ΔW_full]_r are evaluated at every rank of
- * @p cfg (net's weights are restored afterwards). @p cfg gives the ranks,
- * the φ pair and seeds and the progress callback.
- * @return RK_OK; RK_EINVAL; RK_ESHAPE (updates and W0 disagree); RK_ENOMEM;
- *         the SVD's errors.
+ * Allocate @p run's factors for @p n_layers layers of shapes (@p out[l],
+ * @p in[l]) at rank run->rank, zero-filled, and record the shapes.
+ * @return RK_OK; RK_EINVAL; RK_EOVERFLOW; RK_ENOMEM (nothing left allocated).
  */
-rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_mlp *net,
-                         const rk_dataset *test, rk_exp_analysis *out, rk_err *err);
+rk_status rk_exp_lora_run_alloc(rk_exp_lora_run *run, size_t n_layers, const size_t *out,
+                                const size_t *in);
 
-/** Release what @p a owns and zero it. NULL accepted. */
-void rk_exp_analysis_free(rk_exp_analysis *a);
+/**
+ * The factors of layer @p l in double (exact: rk_mat_from_f32), allocated:
+ * @p a (R, In) = A_l and @p b (Out, R) = B_l. On error both are empty.
+ * @return RK_OK; RK_EINVAL (NULL, l not a layer of the run); RK_ENOMEM.
+ */
+rk_status rk_exp_lora_factors(rk_mat *a, rk_mat *b, const rk_exp_lora_run *run, size_t l);
 
 /**
  * ΔW_lora = scale·B·A of run @p run at layer @p l as a dense (Out, In)
- * matrix, allocated into @p out.
+ * double matrix, allocated into @p out.
  */
 rk_status rk_exp_lora_dense(rk_mat *out, const rk_exp_lora_run *run, size_t l);
-
-struct json_t;
-
-/**
- * The results as a JSON object (the layout of results.json, see
- * docs/experiment.md): config, pretrain, target_class, full, lora (one entry
- * per rank with its layers), lora_extra (N(0,1) init, second seed),
- * svd_extracted, layers (spectra, φ pair and seed tables). NaN and ±Inf are
- * written as null. Returns a new reference (json_decref), NULL on ENOMEM.
- */
-struct json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
-                                   const rk_exp_analysis *a);
-
-/** Write rk_exp_results_json() to @p path (indented), atomically. */
-rk_status rk_exp_results_write(const char *path, const rk_exp_config *cfg, const rk_exp_models *m,
-                               const rk_exp_analysis *a, rk_err *err);
-
-/** Most plots one report draws. */
-#define RK_EXP_MAX_PLOTS 48
-
-/** One plot of the report: its image, data file, and whether the image was drawn. */
-typedef struct rk_exp_plot {
-    char file[64];      /**< image name relative to the output folder ("error_linear2.png") */
-    char data[64];      /**< data file beside it ("error_linear2.dat") */
-    rk_status status;   /**< RK_OK: drawn; RK_EPLOT: gnuplot missing or failed (data written) */
-} rk_exp_plot;
-
-/** The plots drawn by rk_exp_plots_write(). */
-typedef struct rk_exp_plots {
-    size_t n;                              /**< plots attempted */
-    rk_exp_plot plots[RK_EXP_MAX_PLOTS];   /**< in drawing order */
-    char gnuplot_error[RK_ERRMSG_MAX];     /**< first gnuplot problem, empty if none */
-} rk_exp_plots;
-
-/**
- * Draw the report's plots into folder @p dir (created if missing) as PNG or
- * SVG (@p format RK_PLOT_PNG or RK_PLOT_SVG): accuracy.EXT (accuracy
- * against r for LoRA and the SVD-extracted adapters), and per layer
- * error_L.EXT (rel_err and the Eckart–Young bound against r), spectra_L.EXT
- * (scree of W0, ΔW_full and every ΔW_lora), energy_L.EXT (cumulative
- * energy of W0 and ΔW_full),
- * phi_L_rR_left/right.EXT (φ(i, j) of ΔW_lora(R) vs ΔW_full),
- * phi_L_pair.EXT and phi_L_seeds.EXT. A missing gnuplot is not an error:
- * the data files are written and each plot's status says RK_EPLOT.
- * @return RK_OK; RK_EIO/RK_ENOMEM/RK_EINVAL when a data file cannot be written.
- */
-rk_status rk_exp_plots_write(const char *dir, rk_plot_format format, const rk_exp_config *cfg,
-                             const rk_exp_models *m, const rk_exp_analysis *a, rk_exp_plots *plots,
-                             rk_err *err);
-
-/** Facts about the run that the report prints but the results do not hold. */
-typedef struct rk_exp_report_info {
-    const char *command;       /**< command line that produced the run ("ranklab demo …") */
-    const char *data_dir;      /**< dataset folder, or NULL */
-    double total_seconds;      /**< wall time of the whole run */
-    int threads;               /**< BLAS threads */
-    bool ftz;                  /**< flush-to-zero was on during training */
-} rk_exp_report_info;
-
-/**
- * Write @p dir/report.md: the tables (accuracy, cost, rel_err against the
- * Eckart–Young bound, amplification, per class), every plot of @p plots
- * with a paragraph generated from the measured numbers, and a pointer to
- * the lib/ function behind each number. Only files that exist in @p dir
- * are linked (checked when writing).
- * @return RK_OK; RK_EIO; RK_ENOMEM.
- */
-rk_status rk_exp_report_write(const char *dir, const rk_exp_config *cfg, const rk_exp_models *m,
-                              const rk_exp_analysis *a, const rk_exp_plots *plots,
-                              const rk_exp_report_info *info, rk_err *err);
-
-/** Folder name of a LoRA run under adapters/: "lora_r8", "lora_r8_normal", "lora_r8_seed2". */
-void rk_exp_run_dirname(const rk_exp_lora_run *run, char *buf, size_t n);
-
-/**
- * Save a run under @p dir: weights/base.safetensors (the pretrained @p net,
- * rk_checkpoint_save), full/delta.safetensors (ΔW_full, F64,
- * rk_checkpoint_save_deltas), adapters/lora_rR…/ for every LoRA run and
- * adapters/extracted_rR/ (B = U_R·S_R, A = V_Rᵀ of ΔW_full, scale 1, R
- * capped by the smallest layer) in PEFT's layout.
- * @return RK_OK; RK_EIO; RK_ENOMEM; the SVD's errors.
- */
-rk_status rk_exp_save(const char *dir, const rk_exp_config *cfg, const rk_mlp *net,
-                      const rk_exp_models *m, rk_err *err);
-
-/**
- * Read a run back for the analysis: the base model @p base (safetensors,
- * PyTorch names; created into @p net, free with rk_mlp_free), the full
- * update @p full (a delta .safetensors file, or a folder holding
- * delta.safetensors) and @p n_lora PEFT adapters (modules linear1 …, one
- * rank and scale each). A second adapter with a rank already seen becomes
- * the "second seed" run. Accuracies and costs are left empty.
- * @return RK_OK; the readers' errors; RK_ENOTFOUND, RK_ESHAPE, RK_ECONFIG
- *         (an adapter or delta that does not fit the base; err says which).
- */
-rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const char *full,
-                      const char *const *lora, size_t n_lora, rk_err *err);
 
 #endif

@@ -1,13 +1,16 @@
 /*
- * experiment_analysis.c — step 4 of the main experiment (experiment.h): per
- * adapted layer, in double, compare every learned LoRA update with the full
- * fine-tune's update and with its best rank-r approximation.
+ * experiment_analysis.c — step 4 of the main experiment
+ * (experiment_analysis.h): per adapted layer, in double, compare every
+ * learned LoRA update with the full fine-tune's update and with its best
+ * rank-r approximation; build the SVD-extracted adapters and evaluate them.
  *
- * SVDs: W0 and ΔW_full densely (rk_svd_decomp, thin); each ΔW_lora = s·B·A
- * from its factors (rk_factored_svd: two thin QRs and an r×r SVD), which is
- * exact and costs O((Out + In)·r²) instead of O(Out·In·min(Out, In)).
+ * SVDs: W0 and ΔW_full densely (rk_svd_decomp, thin), each once; each
+ * ΔW_lora = s·B·A from its factors (rk_factored_svd: two thin QRs and an r×r
+ * SVD), which is exact and costs O((Out + In)·r²) instead of
+ * O(Out·In·min(Out, In)). The SVD of ΔW_full gives the Eckart–Young bounds,
+ * the φ tables and the extracted factors alike.
  */
-#include "analysis/experiment.h"
+#include "analysis/experiment_analysis.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -144,11 +147,16 @@ static rk_status analyze_layer(const rk_exp_config *cfg, const rk_exp_models *m,
     memset(sl, 0, sizeof sl);
     for (size_t i = 0; s == RK_OK && i < m->n_runs; i++) {
         const rk_exp_lora_run *run = &m->runs[i];
-        if (run->a[l].cols != L->in || run->b[l].rows != L->out) {
+        if (l >= run->n_layers || run->in[l] != L->in || run->out[l] != L->out) {
             s = RK_ESHAPE;
             break;
         }
-        s = rk_factored_svd(&sl[i], &run->b[l], &run->a[l], run->scale, RK_SVD_THIN);
+        rk_mat fa = { 0 }, fb = { 0 };
+        s = rk_exp_lora_factors(&fa, &fb, run, l);
+        if (s == RK_OK)
+            s = rk_factored_svd(&sl[i], &fb, &fa, run->scale, RK_SVD_THIN);
+        rk_mat_free(&fa);
+        rk_mat_free(&fb);
         if (s == RK_OK)
             s = compare_run(&L->cmp[i], &L->amp_full[i], run, l, w0, full, &sw0, sfull, &sl[i],
                             cfg->seed + 7);
@@ -165,58 +173,105 @@ static rk_status analyze_layer(const rk_exp_config *cfg, const rk_exp_models *m,
     return s;
 }
 
-/* Write W0 + [ΔW_full]_r (float) into @p net's weights for every layer. */
-static rk_status set_extracted(rk_mlp *net, const rk_exp_models *m, const rk_svd *sfull, size_t r)
+/*
+ * Layer @p l of the extracted adapter @p ex at rank r' = min(r, k):
+ * B = U_r'·S_r', A = V_r'ᵀ (rk_lowrank_factors, RK_SPLIT_US), written into
+ * the first r' columns of B and rows of A (the rest stay zero), in float.
+ */
+static rk_status extracted_layer(rk_exp_lora_run *ex, size_t l, const rk_svd *sfull, size_t r)
 {
+    size_t rr = r < sfull->k ? r : sfull->k, R = ex->rank;
+    rk_mat b = { 0 }, a = { 0 }, bp = { 0 }, ap = { 0 };
+    rk_status s = rk_lowrank_factors(&b, &a, sfull, rr, RK_SPLIT_US);
+    if (s == RK_OK)
+        s = rk_mat_create(&bp, ex->out[l], R);
+    if (s == RK_OK)
+        s = rk_mat_create(&ap, R, ex->in[l]);
+    if (s == RK_OK && rr > 0) {
+        rk_mat bv = rk_mat_view_cols(&bp, 0, rr), av = rk_mat_view_rows(&ap, 0, rr);
+        s = rk_mat_copy(&bv, &b);
+        if (s == RK_OK)
+            s = rk_mat_copy(&av, &a);
+    }
+    if (s == RK_OK)
+        s = rk_mat_to_f32(ex->b[l], &bp);
+    if (s == RK_OK)
+        s = rk_mat_to_f32(ex->a[l], &ap);
+    rk_mat_free(&b);
+    rk_mat_free(&a);
+    rk_mat_free(&bp);
+    rk_mat_free(&ap);
+    return s;
+}
+
+/* The extracted adapter of rank r, [ΔW_full]_r in every layer, from the SVDs @p sfull. */
+static rk_status build_extracted(rk_exp_lora_run *ex, const rk_exp_models *m, const rk_svd *sfull,
+                                 size_t r, size_t *params)
+{
+    size_t R = 0, out[RK_MLP_MAX_LAYERS], in[RK_MLP_MAX_LAYERS];
+    *params = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
-        rk_mat ak;
         size_t rr = r < sfull[l].k ? r : sfull[l].k;
-        rk_status s = rk_lowrank_approx(&ak, &sfull[l], rr);
-        if (s != RK_OK)
-            return s;
-        size_t n = ak.rows * ak.cols;
-        for (size_t i = 0; i < n; i++)
-            net->p.w[l][i] = (float)(m->w0[l].data[i] + ak.data[i]);
-        rk_mat_free(&ak);
+        R = rr > R ? rr : R;
+        out[l] = m->w0[l].rows;
+        in[l] = m->w0[l].cols;
+        *params += rr * (out[l] + in[l]);
     }
-    return RK_OK;
+    snprintf(ex->label, sizeof ex->label, "extracted r=%zu", r);
+    ex->role = RK_EXP_ROLE_RANK;
+    ex->rank = R;
+    ex->scale = 1.0;
+    rk_status s = rk_exp_lora_run_alloc(ex, m->n_layers, out, in);
+    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
+        s = extracted_layer(ex, l, &sfull[l], r);
+    return s;
 }
 
-static void restore_w0(rk_mlp *net, const rk_exp_models *m)
+/* Accuracy of W0 + s·B·A of @p ex on @p test: the adapter's side path on @p net, never merged. */
+static rk_status evaluate_extracted(rk_exp_lora_run *ex, rk_mlp *net, const rk_dataset *test)
 {
-    for (size_t l = 0; l < m->n_layers; l++) {
-        size_t n = m->w0[l].rows * m->w0[l].cols;
-        for (size_t i = 0; i < n; i++)
-            net->p.w[l][i] = (float)m->w0[l].data[i];
+    rk_lora_config lc = rk_lora_config_default();
+    lc.rank = ex->rank;
+    lc.alpha = (double)ex->rank;   /* s = 1 */
+    rk_rng rng;
+    rk_rng_seed(&rng, 0);          /* the random A is overwritten below */
+    rk_lora lo;
+    rk_status s = rk_lora_create(&lo, net, &lc, &rng);
+    for (size_t l = 0; s == RK_OK && l < ex->n_layers; l++) {
+        memcpy(lo.p.a[l], ex->a[l], ex->rank * ex->in[l] * sizeof(float));
+        memcpy(lo.p.b[l], ex->b[l], ex->out[l] * ex->rank * sizeof(float));
     }
+    if (s == RK_OK)
+        s = rk_evaluate(&ex->eval, net, &lo, test, NULL);
+    rk_lora_free(&lo);
+    return s;
 }
 
-static rk_status evaluate_extracted(const rk_exp_config *cfg, const rk_exp_models *m,
-                                    rk_mlp *net, const rk_dataset *test, const rk_svd *sfull,
-                                    rk_exp_analysis *a)
+static rk_status check_net(const rk_mlp *net, const rk_exp_models *m)
 {
     if (net->cfg.n_layers != m->n_layers)
         return RK_ESHAPE;
     for (size_t l = 0; l < m->n_layers; l++)
         if (net->cfg.sizes[l] != m->w0[l].cols || net->cfg.sizes[l + 1] != m->w0[l].rows)
             return RK_ESHAPE;
-    rk_status s = RK_OK;
+    return RK_OK;
+}
+
+/* Every extracted adapter of @p cfg's ranks, evaluated when @p net and @p test are given. */
+static rk_status extract_all(const rk_exp_config *cfg, const rk_exp_models *m, rk_mlp *net,
+                             const rk_dataset *test, const rk_svd *sfull, rk_exp_analysis *a)
+{
+    rk_status s = net && test ? check_net(net, m) : RK_OK;
     for (size_t i = 0; s == RK_OK && i < cfg->n_ranks; i++) {
-        size_t r = cfg->ranks[i];
+        a->n_extracted = i + 1;
+        a->extracted_rank[i] = cfg->ranks[i];
+        s = build_extracted(&a->extracted[i], m, sfull, cfg->ranks[i], &a->extracted_params[i]);
+        if (s != RK_OK || !net || !test)
+            continue;
         if (cfg->progress)
             cfg->progress("evaluate extracted", NULL, cfg->progress_ctx);
-        a->extracted_rank[i] = r;
-        a->extracted_params[i] = 0;
-        for (size_t l = 0; l < m->n_layers; l++) {
-            size_t rr = r < sfull[l].k ? r : sfull[l].k;
-            a->extracted_params[i] += rr * (m->w0[l].rows + m->w0[l].cols);
-        }
-        s = set_extracted(net, m, sfull, r);
-        if (s == RK_OK)
-            s = rk_exp_evaluate(&a->extracted_eval[i], net, NULL, test, m->target_class);
-        a->n_extracted = i + 1;
+        s = evaluate_extracted(&a->extracted[i], net, test);
     }
-    restore_w0(net, m);
     return s;
 }
 
@@ -244,8 +299,8 @@ rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_ml
         if (s != RK_OK)
             rk_err_set(err, s, "%s: %s", m->names[l], rk_strerror(s));
     }
-    if (s == RK_OK && net && test) {
-        s = evaluate_extracted(cfg, m, net, test, sfull, a);
+    if (s == RK_OK) {
+        s = extract_all(cfg, m, net, test, sfull, a);
         if (s != RK_OK)
             rk_err_set(err, s, "SVD-extracted adapters: %s", rk_strerror(s));
     }
@@ -270,5 +325,7 @@ void rk_exp_analysis_free(rk_exp_analysis *a)
         rk_mat_free(&L->phi_pair);
         rk_mat_free(&L->phi_seeds);
     }
+    for (size_t i = 0; i < RK_EXP_MAX_RANKS; i++)
+        rk_exp_lora_run_free(&a->extracted[i]);
     memset(a, 0, sizeof *a);
 }

@@ -6,6 +6,10 @@
  *   full/delta.safetensors           ΔW_full per layer, F64 (linear1.weight, …)
  *   adapters/lora_rR[_normal|_seed2]/  each LoRA run, PEFT layout
  *   adapters/extracted_rR/           B = U_R·S_R, A = V_Rᵀ of ΔW_full, PEFT layout
+ *                                    (the analysis's factors, rk_exp_analysis.extracted)
+ *
+ * Every adapter's factors are float32 from training (or from the analysis)
+ * and are written as they are.
  *
  * Reading takes the same files (or `ranklab finetune` outputs: a delta file
  * or a folder holding delta.safetensors, and PEFT adapter folders).
@@ -13,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis/experiment.h"
+#include "analysis/experiment_output.h"
 #include "core/alloc.h"
 #include "io/file.h"
 #include "io/peft.h"
@@ -28,82 +32,27 @@ void rk_exp_run_dirname(const rk_exp_lora_run *run, char *buf, size_t n)
     snprintf(buf, n, "lora_r%zu%s", run->rank, suffix[run->role]);
 }
 
-static float *to_float(const rk_mat *m)
+/* Write the float factors of @p run (every layer of @p m) as a PEFT adapter with lora_alpha @p alpha. */
+static rk_status write_adapter(const char *path, const rk_exp_models *m, const rk_exp_lora_run *run,
+                               double alpha, rk_err *err)
 {
-    size_t n = m->rows * m->cols;
-    float *f = rk_alloc((n ? n : 1) * sizeof *f);
-    if (!f)
-        return NULL;
-    rk_mat_to_f32(f, m);
-    return f;
-}
-
-/* Write factors a[l] (r, In), b[l] (Out, r) of every layer as a PEFT adapter. */
-static rk_status write_adapter(const char *path, const rk_exp_models *m, const rk_mat *a,
-                               const rk_mat *b, double alpha, rk_err *err)
-{
+    if (run->n_layers != m->n_layers)
+        return rk_err_set(err, RK_ESHAPE, "%s: the adapter has %zu layers, the model %zu", path,
+                          run->n_layers, m->n_layers);
     rk_peft_lora mods[RK_MLP_MAX_LAYERS];
-    float *fa[RK_MLP_MAX_LAYERS] = { 0 }, *fb[RK_MLP_MAX_LAYERS] = { 0 };
-    rk_status s = RK_OK;
-    for (size_t l = 0; l < m->n_layers; l++) {
-        fa[l] = to_float(&a[l]);
-        fb[l] = to_float(&b[l]);
-        if (!fa[l] || !fb[l]) {
-            s = RK_ENOMEM;
-            break;
-        }
-        mods[l] = (rk_peft_lora){ m->names[l], a[l].rows, a[l].cols, b[l].rows, fa[l], fb[l] };
-    }
-    if (s == RK_OK) {
-        rk_peft_write_opts o;
-        memset(&o, 0, sizeof o);
-        o.lora_alpha = alpha;
-        s = rk_peft_write(path, &o, mods, m->n_layers, err);
-    }
-    for (size_t l = 0; l < m->n_layers; l++) {
-        rk_free(fa[l]);
-        rk_free(fb[l]);
-    }
-    return s;
+    for (size_t l = 0; l < m->n_layers; l++)
+        mods[l] = (rk_peft_lora){ m->names[l], run->rank, run->in[l], run->out[l], run->a[l],
+                                  run->b[l] };
+    rk_peft_write_opts o;
+    memset(&o, 0, sizeof o);
+    o.lora_alpha = alpha;
+    return rk_peft_write(path, &o, mods, m->n_layers, err);
 }
 
-static rk_status write_extracted(const char *dir, const rk_exp_config *cfg, const rk_exp_models *m,
-                                 rk_err *err)
+rk_status rk_exp_save(const char *dir, const rk_mlp *net, const rk_exp_models *m,
+                      const rk_exp_analysis *a, rk_err *err)
 {
-    rk_svd sv[RK_MLP_MAX_LAYERS];
-    memset(sv, 0, sizeof sv);
-    rk_status s = RK_OK;
-    for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
-        s = rk_svd_decomp(&sv[l], &m->full[l], RK_SVD_THIN);
-    for (size_t i = 0; s == RK_OK && i < cfg->n_ranks; i++) {
-        rk_mat a[RK_MLP_MAX_LAYERS], b[RK_MLP_MAX_LAYERS];
-        memset(a, 0, sizeof a);
-        memset(b, 0, sizeof b);
-        size_t r = cfg->ranks[i];
-        /* every layer needs the same rank in one adapter: the smallest layer caps it */
-        for (size_t l = 0; l < m->n_layers; l++)
-            if (sv[l].k < r)
-                r = sv[l].k;
-        for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
-            s = rk_lowrank_factors(&b[l], &a[l], &sv[l], r, RK_SPLIT_US);
-        char path[4096];
-        snprintf(path, sizeof path, "%s/adapters/extracted_r%zu", dir, cfg->ranks[i]);
-        if (s == RK_OK && r > 0)
-            s = write_adapter(path, m, a, b, (double)r, err);
-        for (size_t l = 0; l < m->n_layers; l++) {
-            rk_mat_free(&a[l]);
-            rk_mat_free(&b[l]);
-        }
-    }
-    for (size_t l = 0; l < RK_MLP_MAX_LAYERS; l++)
-        rk_svd_free(&sv[l]);
-    return s;
-}
-
-rk_status rk_exp_save(const char *dir, const rk_exp_config *cfg, const rk_mlp *net,
-                      const rk_exp_models *m, rk_err *err)
-{
-    if (!dir || !cfg || !net || !m)
+    if (!dir || !net || !m)
         return rk_err_set(err, RK_EINVAL, "bad arguments");
     char path[4096];
     snprintf(path, sizeof path, "%s/weights", dir);
@@ -121,11 +70,13 @@ rk_status rk_exp_save(const char *dir, const rk_exp_config *cfg, const rk_mlp *n
         char name[64];
         rk_exp_run_dirname(&m->runs[i], name, sizeof name);
         snprintf(path, sizeof path, "%s/adapters/%s", dir, name);
-        s = write_adapter(path, m, m->runs[i].a, m->runs[i].b,
-                          m->runs[i].scale * (double)m->runs[i].rank, err);
+        s = write_adapter(path, m, &m->runs[i], m->runs[i].scale * (double)m->runs[i].rank, err);
     }
-    if (s == RK_OK)
-        s = write_extracted(dir, cfg, m, err);
+    for (size_t i = 0; s == RK_OK && a && i < a->n_extracted; i++) {
+        snprintf(path, sizeof path, "%s/adapters/extracted_r%zu", dir, a->extracted_rank[i]);
+        s = write_adapter(path, m, &a->extracted[i], a->extracted[i].scale * (double)a->extracted[i].rank,
+                          err);
+    }
     return s;
 }
 
@@ -194,14 +145,25 @@ static rk_status load_lora(rk_exp_models *m, const char *path, rk_err *err)
         }
         run->rank = mod->r;
         run->scale = mod->scale;
-        s = rk_mat_dup(&run->a[l], &mod->a);
-        if (s == RK_OK)
-            s = rk_mat_dup(&run->b[l], &mod->b);
         seen++;
     }
     if (s == RK_OK && seen != m->n_layers)
         s = rk_err_set(err, RK_ECONFIG, "%s: adapts %zu of the %zu layers", path, seen,
                        m->n_layers);
+    size_t out[RK_MLP_MAX_LAYERS], in[RK_MLP_MAX_LAYERS];
+    for (size_t l = 0; l < m->n_layers; l++) {
+        out[l] = m->w0[l].rows;
+        in[l] = m->w0[l].cols;
+    }
+    if (s == RK_OK)
+        s = rk_exp_lora_run_alloc(run, m->n_layers, out, in);
+    /* the reader gives double; the factors are held as the float32 they were written as */
+    for (size_t i = 0; s == RK_OK && i < ad.n_modules; i++) {
+        size_t l = (size_t)layer_of(m, ad.modules[i].name);
+        s = rk_mat_to_f32(run->a[l], &ad.modules[i].a);
+        if (s == RK_OK)
+            s = rk_mat_to_f32(run->b[l], &ad.modules[i].b);
+    }
     rk_peft_free(&ad);
     if (s != RK_OK)
         return s;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis/experiment.h"
+#include "analysis/experiment_output.h"
 #include "core/alloc.h"
 #include "io/file.h"
 #include "linalg/rank.h"
@@ -77,17 +77,19 @@ static rk_status plot_accuracy(plot_ctx *pc, const rk_exp_models *m, const rk_ex
     double ex[RK_EXP_MAX_RANKS], eacc[RK_EXP_MAX_RANKS], etgt[RK_EXP_MAX_RANKS];
     size_t n = 0, ne = 0;
     for (size_t i = 0; i < m->n_runs; i++)
-        if (m->runs[i].role == RK_EXP_ROLE_RANK && m->runs[i].eval.done) {
+        if (m->runs[i].role == RK_EXP_ROLE_RANK && m->runs[i].eval.n_classes) {
             x[n] = (double)m->runs[i].rank;
             acc[n] = m->runs[i].eval.accuracy;
-            tgt[n++] = m->runs[i].eval.target_accuracy;
+            tgt[n++] = rk_exp_target_accuracy(m, &m->runs[i].eval);
         }
     for (size_t i = 0; i < a->n_extracted; i++) {
+        if (!a->extracted[i].eval.n_classes)
+            continue;
         ex[ne] = (double)a->extracted_rank[i];
-        eacc[ne] = a->extracted_eval[i].accuracy;
-        etgt[ne++] = a->extracted_eval[i].target_accuracy;
+        eacc[ne] = a->extracted[i].eval.accuracy;
+        etgt[ne++] = rk_exp_target_accuracy(m, &a->extracted[i].eval);
     }
-    if (n == 0 || !m->full_eval.done)
+    if (n == 0 || !m->full_eval.n_classes)
         return RK_OK;
     /* All classes (what differs: how much is forgotten) as lines; the target class, which
      * every method learns, as points over the full fine-tune's line so that all stay visible. */
@@ -105,7 +107,7 @@ static rk_status plot_accuracy(plot_ctx *pc, const rk_exp_models *m, const rk_ex
     };
     rk_plot_hline hl[3] = {
         { "full fine-tune: all classes", m->full_eval.accuracy, false },
-        { "full fine-tune: target class", m->full_eval.target_accuracy, false },
+        { "full fine-tune: target class", rk_exp_target_accuracy(m, &m->full_eval), false },
         { "pretrained: all classes", m->pretrain_eval.accuracy, false },
     };
     rk_plot_series only[2] = { ser[0], ser[2] };

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "analysis/experiment.h"
+#include "analysis/experiment_output.h"
 #include "io/file.h"
 #include "linalg/spectrum.h"
 
@@ -54,23 +54,23 @@ static void figure(const rep *r, const char *base, const char *alt)
     }
 }
 
-static void fmt_acc(char *buf, size_t n, const rk_exp_eval *ev, bool target)
+static void fmt_acc(char *buf, size_t n, const rk_exp_models *m, const rk_eval *ev, bool target)
 {
-    if (!ev->done)
+    if (!ev->n_classes)
         snprintf(buf, n, "–");
     else
-        snprintf(buf, n, "%.4f", target ? ev->target_accuracy : ev->accuracy);
+        snprintf(buf, n, "%.4f", target ? rk_exp_target_accuracy(m, ev) : ev->accuracy);
 }
 
-static void acc_row(const rep *r, const char *method, const rk_exp_eval *ev, size_t params,
-                    const rk_exp_cost *c)
+static void acc_row(const rep *r, const char *method, const rk_eval *ev, size_t params,
+                    const rk_train_result *c)
 {
     char a1[32], a2[32];
-    fmt_acc(a1, sizeof a1, ev, false);
-    fmt_acc(a2, sizeof a2, ev, true);
+    fmt_acc(a1, sizeof a1, r->m, ev, false);
+    fmt_acc(a2, sizeof a2, r->m, ev, true);
     if (c && c->steps)
         fprintf(r->f, "| %s | %zu | %.2f | %.1f | %s | %s |\n", method, params, c->seconds,
-                (double)c->train_bytes / 1048576.0, a1, a2);
+                (double)c->state_bytes / 1048576.0, a1, a2);
     else
         fprintf(r->f, "| %s | %zu | – | – | %s | %s |\n", method, params, a1, a2);
 }
@@ -80,20 +80,11 @@ static int best_lora(const rk_exp_models *m)
 {
     int b = -1;
     for (size_t i = 0; i < m->n_runs; i++)
-        if (m->runs[i].role == RK_EXP_ROLE_RANK && m->runs[i].eval.done &&
-            (b < 0 || m->runs[i].eval.target_accuracy > m->runs[b].eval.target_accuracy))
+        if (m->runs[i].role == RK_EXP_ROLE_RANK && m->runs[i].eval.n_classes &&
+            (b < 0 || rk_exp_target_accuracy(m, &m->runs[i].eval) >
+                          rk_exp_target_accuracy(m, &m->runs[b].eval)))
             b = (int)i;
     return b;
-}
-
-static size_t run_params(const rk_exp_models *m, size_t i)
-{
-    if (m->runs[i].cost.trainable_params)
-        return m->runs[i].cost.trainable_params;
-    size_t p = 0;
-    for (size_t l = 0; l < m->n_layers; l++)
-        p += m->runs[i].a[l].rows * m->runs[i].a[l].cols + m->runs[i].b[l].rows * m->runs[i].b[l].cols;
-    return p;
 }
 
 static void accuracy_section(const rep *r)
@@ -109,41 +100,44 @@ static void accuracy_section(const rep *r)
     char label[96];
     for (size_t i = 0; i < m->n_runs; i++) {
         snprintf(label, sizeof label, "LoRA %s", m->runs[i].label);
-        acc_row(r, label, &m->runs[i].eval, run_params(m, i), &m->runs[i].cost);
+        acc_row(r, label, &m->runs[i].eval, rk_exp_lora_run_params(&m->runs[i]), &m->runs[i].cost);
     }
     for (size_t i = 0; i < a->n_extracted; i++) {
         snprintf(label, sizeof label, "SVD-extracted W0 + [ΔW_full]_%zu", a->extracted_rank[i]);
-        acc_row(r, label, &a->extracted_eval[i], a->extracted_params[i], NULL);
+        acc_row(r, label, &a->extracted[i].eval, a->extracted_params[i], NULL);
     }
     fprintf(r->f, "\nTraining state is counted, not sampled: gradients and Adam's two moments of "
-                  "what trains, plus the adapter and its scratch for LoRA (4 bytes per float; "
-                  "`train_phase` in lib/analysis/experiment.c). Accuracies: `rk_exp_evaluate` "
-                  "(lib/analysis/experiment.c) over `rk_mlp_evaluate` (lib/nn/mlp.c).\n\n");
-    if (!m->full_eval.done || !m->pretrain_eval.done)
+                  "what trains, plus the adapter and its scratch for LoRA (4 bytes per float), as "
+                  "`rk_train_run` (lib/nn/train.c) reports what it held. Accuracies: `rk_evaluate` "
+                  "(lib/nn/eval.c) over `rk_mlp_evaluate` (lib/nn/mlp.c); the SVD-extracted "
+                  "adapters run as a LoRA side path on W0 (`rk_exp_analyze`, "
+                  "lib/analysis/experiment_analysis.c).\n\n");
+    if (!m->full_eval.n_classes || !m->pretrain_eval.n_classes)
         return;
     int b = best_lora(m);
     fprintf(r->f, "The pretrained network classifies %.1f%% of the test set correctly and the "
                   "target class %d only %.1f%%. The full fine-tune (%zu parameters) moves the "
                   "target class to %.1f%% and the whole test set to %.1f%%.",
             100 * m->pretrain_eval.accuracy, m->target_class,
-            100 * m->pretrain_eval.target_accuracy, m->full_cost.trainable_params,
-            100 * m->full_eval.target_accuracy, 100 * m->full_eval.accuracy);
+            100 * rk_exp_target_accuracy(m, &m->pretrain_eval), m->full_cost.trainable_params,
+            100 * rk_exp_target_accuracy(m, &m->full_eval), 100 * m->full_eval.accuracy);
     if (b >= 0) {
         const rk_exp_lora_run *run = &m->runs[b];
         fprintf(r->f, " Among the LoRA ranks, r = %zu does best (or ties) on the target class: %.1f%% "
                       "(overall %.1f%%) with %zu trainable parameters, %.2f%% of the full "
                       "fine-tune's.",
-                run->rank, 100 * run->eval.target_accuracy, 100 * run->eval.accuracy,
-                run_params(m, (size_t)b),
-                100.0 * (double)run_params(m, (size_t)b) / (double)m->full_cost.trainable_params);
+                run->rank, 100 * rk_exp_target_accuracy(m, &run->eval), 100 * run->eval.accuracy,
+                rk_exp_lora_run_params(&m->runs[b]),
+                100.0 * (double)rk_exp_lora_run_params(&m->runs[b]) / (double)m->full_cost.trainable_params);
         for (size_t i = 0; i < a->n_extracted; i++)
-            if (a->extracted_rank[i] == run->rank && a->extracted_eval[i].done)
+            if (a->extracted_rank[i] == run->rank && a->extracted[i].eval.n_classes)
                 fprintf(r->f, " The SVD-extracted update of the same rank, W0 + [ΔW_full]_%zu, "
                               "reaches %.1f%% on the target class (overall %.1f%%): the %s does "
                               "better at this parameter budget.",
-                        run->rank, 100 * a->extracted_eval[i].target_accuracy,
-                        100 * a->extracted_eval[i].accuracy,
-                        a->extracted_eval[i].target_accuracy > run->eval.target_accuracy
+                        run->rank, 100 * rk_exp_target_accuracy(m, &a->extracted[i].eval),
+                        100 * a->extracted[i].eval.accuracy,
+                        rk_exp_target_accuracy(m, &a->extracted[i].eval) >
+                                rk_exp_target_accuracy(m, &run->eval)
                             ? "optimal truncation of the full update"
                             : "learned LoRA update");
     }
@@ -186,12 +180,12 @@ static void main_table(const rep *r)
         if (run->role != RK_EXP_ROLE_RANK)
             continue;
         char a1[32], a2[32], a3[32] = "–";
-        fmt_acc(a1, sizeof a1, &run->eval, false);
-        fmt_acc(a2, sizeof a2, &run->eval, true);
+        fmt_acc(a1, sizeof a1, m, &run->eval, false);
+        fmt_acc(a2, sizeof a2, m, &run->eval, true);
         for (size_t j = 0; j < a->n_extracted; j++)
             if (a->extracted_rank[j] == run->rank)
-                fmt_acc(a3, sizeof a3, &a->extracted_eval[j], true);
-        fprintf(r->f, "| %zu | %zu | %s | %s | %s |", run->rank, run_params(m, i), a1, a2, a3);
+                fmt_acc(a3, sizeof a3, m, &a->extracted[j].eval, true);
+        fprintf(r->f, "| %zu | %zu | %s | %s | %s |", run->rank, rk_exp_lora_run_params(&m->runs[i]), a1, a2, a3);
         for (size_t l = 0; l < a->n_layers; l++) {
             const rk_exp_cmp *c = &a->layers[l].cmp[i];
             fprintf(r->f, " %.3f / %.3f (%.2f) |", c->rel_err, c->ey_rel_err, c->phi);
@@ -394,9 +388,9 @@ static void init_section(const rep *r)
 static void per_class_section(const rep *r)
 {
     const rk_exp_models *m = r->m;
-    if (!m->pretrain_eval.done)
+    if (!m->pretrain_eval.n_classes)
         return;
-    int k = m->pretrain_eval.n_classes;
+    int k = (int)m->pretrain_eval.n_classes;
     fprintf(r->f, "## Per-class accuracy\n\n| method |");
     for (int c = 0; c < k; c++)
         fprintf(r->f, " %d%s%s |", c, k == 10 ? " " : "", class_name(c, k));
@@ -404,7 +398,7 @@ static void per_class_section(const rep *r)
     for (int c = 0; c < k; c++)
         fprintf(r->f, "---:|");
     fprintf(r->f, "\n");
-    const rk_exp_eval *ev[2 + RK_EXP_MAX_RUNS];
+    const rk_eval *ev[2 + RK_EXP_MAX_RUNS];
     const char *names[2 + RK_EXP_MAX_RUNS];
     size_t n = 0;
     ev[n] = &m->pretrain_eval;
@@ -416,7 +410,7 @@ static void per_class_section(const rep *r)
         names[n++] = m->runs[i].label;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!ev[i]->done)
+        if (!ev[i]->n_classes)
             continue;
         fprintf(r->f, "| %s%s |", i >= 2 ? "LoRA " : "", names[i]);
         for (int c = 0; c < k; c++)
@@ -475,7 +469,7 @@ static void header(const rep *r, const rk_exp_report_info *info)
                   "%zu examples of the target class, the same batches in the same order, Adam lr "
                   "%g. LoRA on every linear layer, biases frozen, α = %s (scale %s), A "
                   "kaiming-uniform and B = 0 (PEFT's default).\n\n",
-            m->target_class, class_name(m->target_class, m->pretrain_eval.n_classes),
+            m->target_class, class_name(m->target_class, (int)m->pretrain_eval.n_classes),
             m->n_target_train, c->ft_steps, c->ft_batch, c->ft_lr,
             c->lora_alpha > 0 ? "fixed" : "r", c->lora_alpha > 0 ? "α/r" : "1 at every rank");
     if (info && info->data_dir)

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "analysis/experiment.h"
+#include "analysis/experiment_output.h"
 #include "core/alloc.h"
 #include "io/file.h"
 
@@ -33,19 +33,19 @@ static json_t *table(const rk_mat *t)
     return a;
 }
 
-static void put_eval(json_t *o, const rk_exp_eval *ev)
+static void put_eval(json_t *o, const rk_exp_models *m, const rk_eval *ev)
 {
-    if (!ev->done)
+    if (!ev->n_classes)
         return;
     json_object_set_new(o, "accuracy", num(ev->accuracy));
-    json_object_set_new(o, "target_accuracy", num(ev->target_accuracy));
-    json_object_set_new(o, "per_class_accuracy", vec(ev->per_class, (size_t)ev->n_classes));
+    json_object_set_new(o, "target_accuracy", num(rk_exp_target_accuracy(m, ev)));
+    json_object_set_new(o, "per_class_accuracy", vec(ev->per_class, ev->n_classes));
 }
 
-static void put_cost(json_t *o, const rk_exp_cost *c)
+static void put_cost(json_t *o, const rk_train_result *c)
 {
     json_object_set_new(o, "trainable_params", json_integer((json_int_t)c->trainable_params));
-    json_object_set_new(o, "train_state_bytes", json_integer((json_int_t)c->train_bytes));
+    json_object_set_new(o, "train_state_bytes", json_integer((json_int_t)c->state_bytes));
     json_object_set_new(o, "train_seconds", num(c->seconds));
     json_object_set_new(o, "steps", json_integer((json_int_t)c->steps));
     json_object_set_new(o, "loss_first", num(c->loss_first));
@@ -95,14 +95,9 @@ static json_t *run_json(const rk_exp_models *m, const rk_exp_analysis *a, size_t
     json_object_set_new(o, "role", json_string(roles[r->role]));
     json_object_set_new(o, "init", json_string(inits[r->init]));
     json_object_set_new(o, "scale", num(r->scale));
-    put_eval(o, &r->eval);
+    put_eval(o, m, &r->eval);
     put_cost(o, &r->cost);
-    if (!r->cost.trainable_params) {
-        size_t p = 0;
-        for (size_t l = 0; l < m->n_layers; l++)
-            p += r->a[l].rows * r->a[l].cols + r->b[l].rows * r->b[l].cols;
-        json_object_set_new(o, "trainable_params", json_integer((json_int_t)p));
-    }
+    json_object_set_new(o, "trainable_params", json_integer((json_int_t)rk_exp_lora_run_params(r)));
     json_t *layers = json_array();
     for (size_t l = 0; l < a->n_layers; l++)
         json_array_append_new(layers, layer_cmp(&a->layers[l], i));
@@ -159,7 +154,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     json_t *root = json_object();
     json_object_set_new(root, "config", config_json(cfg));
     json_t *pre = json_object();
-    put_eval(pre, &m->pretrain_eval);
+    put_eval(pre, m, &m->pretrain_eval);
     put_cost(pre, &m->pretrain_cost);
     json_object_set_new(pre, "train_examples", json_integer((json_int_t)m->n_train));
     json_object_set_new(root, "pretrain", pre);
@@ -167,7 +162,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     json_object_set_new(root, "target_train_examples", json_integer((json_int_t)m->n_target_train));
     json_object_set_new(root, "test_examples", json_integer((json_int_t)m->n_test));
     json_t *full = json_object();
-    put_eval(full, &m->full_eval);
+    put_eval(full, m, &m->full_eval);
     put_cost(full, &m->full_cost);
     json_object_set_new(root, "full", full);
     json_t *lora = json_array(), *extra = json_array();
@@ -180,7 +175,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
         json_t *o = json_object();
         json_object_set_new(o, "rank", json_integer((json_int_t)a->extracted_rank[i]));
         json_object_set_new(o, "params", json_integer((json_int_t)a->extracted_params[i]));
-        put_eval(o, &a->extracted_eval[i]);
+        put_eval(o, m, &a->extracted[i].eval);
         json_array_append_new(ex, o);
     }
     json_object_set_new(root, "svd_extracted", ex);

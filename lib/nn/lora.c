@@ -119,6 +119,14 @@ static void lora_copy_biases(rk_lora *lo, const rk_mlp *net)
             memcpy(lo->p.bias[l], net->p.b[l], lo->shape.sizes[l + 1] * sizeof(float));
 }
 
+size_t rk_lora_state_bytes(const rk_lora *lo)
+{
+    if (!lo || !lo->params)
+        return 0;
+    size_t scratch = 2 * mask_count(lo->cfg.layers) * lo->cfg.rank * lo->max_batch;
+    return (2 * lo->n_params + scratch) * sizeof(float);
+}
+
 rk_status rk_lora_create(rk_lora *lo, rk_mlp *net, const rk_lora_config *cfg, rk_rng *rng)
 {
     if (!lo)

@@ -111,6 +111,13 @@ void rk_lora_free(rk_lora *lo);
 /** Trainable parameters of layer @p l (R·(In + Out) [+ Out]), 0 when not adapted. */
 size_t rk_lora_layer_params(const rk_lora *lo, size_t l);
 
+/**
+ * Bytes the adapter set holds for training: its parameters and their
+ * gradients (2·n_params·4) and the forward/backward scratch u, du
+ * (2·R·max_batch·4 per adapted layer); 0 for NULL.
+ */
+size_t rk_lora_state_bytes(const rk_lora *lo);
+
 /** true when layer @p l has an adapter. */
 bool rk_lora_has_layer(const rk_lora *lo, size_t l);
 

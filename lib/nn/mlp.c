@@ -152,6 +152,20 @@ rk_status rk_mlp_grads_alloc(rk_mlp *net)
     return RK_OK;
 }
 
+void rk_mlp_grads_free(rk_mlp *net)
+{
+    if (!net)
+        return;
+    rk_free(net->grads);
+    net->grads = NULL;
+    memset(&net->g, 0, sizeof net->g);
+}
+
+size_t rk_mlp_grads_bytes(const rk_mlp *net)
+{
+    return net && net->grads ? net->n_params * sizeof(float) : 0;
+}
+
 void rk_mlp_zero_grad(rk_mlp *net)
 {
     if (net && net->grads)

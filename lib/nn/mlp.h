@@ -100,6 +100,12 @@ size_t rk_mlp_layer_params(const rk_mlp *net, size_t l);
  */
 rk_status rk_mlp_grads_alloc(rk_mlp *net);
 
+/** Release the gradient buffer (net->grads, net->g) again; nothing when there is none. */
+void rk_mlp_grads_free(rk_mlp *net);
+
+/** Bytes of the gradient buffer: n_params·4 while it exists, else 0. */
+size_t rk_mlp_grads_bytes(const rk_mlp *net);
+
 /** grads = 0 (no-op when there is no gradient buffer). */
 void rk_mlp_zero_grad(rk_mlp *net);
 

@@ -24,6 +24,13 @@ static bool in_unit(double x)
     return x >= 0.0 && x < 1.0;
 }
 
+size_t rk_optim_state_bytes(const rk_optim *opt)
+{
+    if (!opt || !opt->m)
+        return 0;
+    return opt->n * sizeof(float) * (opt->v ? 2 : 1);
+}
+
 rk_status rk_optim_create(rk_optim *opt, const rk_optim_config *cfg, size_t n)
 {
     if (!opt)

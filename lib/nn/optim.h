@@ -63,6 +63,9 @@ rk_optim_config rk_optim_sgd_default(double lr, double momentum);
  */
 rk_status rk_optim_create(rk_optim *opt, const rk_optim_config *cfg, size_t n);
 
+/** Bytes of state it holds: n·4 for SGD (momentum), 2·n·4 for Adam (m, v); 0 for NULL. */
+size_t rk_optim_state_bytes(const rk_optim *opt);
+
 /** Release the state and reset @p opt. NULL is accepted. */
 void rk_optim_free(rk_optim *opt);
 

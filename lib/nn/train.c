@@ -12,7 +12,8 @@
 
 rk_train_opts rk_train_opts_default(void)
 {
-    return (rk_train_opts){ .batch = 10, .steps = 0, .epochs = 1, .seed = 0, .shuffle = 1 };
+    return (rk_train_opts){ .optim = rk_optim_adam_default(), .batch = 10, .steps = 0,
+                            .epochs = 1, .seed = 0, .shuffle = 1 };
 }
 
 size_t rk_train_total_steps(size_t n, const rk_train_opts *opts)
@@ -75,19 +76,17 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static rk_status check_run(const rk_mlp *net, const float *x, const unsigned char *y, size_t n,
-                           size_t dim, const size_t *order, size_t n_order,
-                           const rk_train_opts *o)
+static rk_status check_run(const rk_mlp *net, const rk_train_data *d, const rk_train_opts *o)
 {
-    if (!net || !x || !y || !o || n == 0 || dim != net->cfg.sizes[0])
+    if (!net || !d || !d->x || !d->y || !o || d->n == 0 || d->dim != net->cfg.sizes[0])
         return RK_EINVAL;
     if (o->batch == 0 || o->batch > net->max_batch || (o->steps == 0 && o->epochs == 0))
         return RK_EINVAL;
-    if (order) {
-        if (n_order == 0)
+    if (d->order) {
+        if (d->n_order == 0)
             return RK_EINVAL;
-        for (size_t i = 0; i < n_order; i++)
-            if (order[i] >= n)
+        for (size_t i = 0; i < d->n_order; i++)
+            if (d->order[i] >= d->n)
                 return RK_EINVAL;
     }
     return RK_OK;
@@ -141,62 +140,115 @@ static size_t cursor_next(cursor *c, size_t *bidx, size_t batch, bool wrap)
     return b;
 }
 
-rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
-                       const unsigned char *y, size_t n, size_t dim, const size_t *order,
-                       size_t n_order, const rk_train_opts *opts, rk_train_result *res)
+/* The loop's buffers: the index stream and one staging batch. */
+typedef struct loop_bufs {
+    cursor cur;
+    size_t *bidx;            // (B) rows of this batch
+    float *xb;               // (B, dim) staging
+    unsigned char *yb;       // (B)
+} loop_bufs;
+
+static void loop_bufs_free(loop_bufs *b)
 {
-    rk_status st = check_run(net, x, y, n, dim, order, n_order, opts);
-    if (st != RK_OK)
-        return st;
-    size_t m = order ? n_order : n, B = opts->batch;
-    size_t total = rk_train_total_steps(m, opts);
-    cursor cur = { .idx = rk_calloc(m, sizeof(size_t)), .m = m, .shuffle = opts->shuffle };
-    size_t *bidx = rk_calloc(B, sizeof(size_t));         // (B) rows of this batch
-    float *xb = rk_calloc(B * dim, sizeof(float));       // (B, dim) staging
-    unsigned char *yb = rk_calloc(B, 1);                 // (B)
-    if (!cur.idx || !bidx || !xb || !yb || total == 0) {
-        st = total == 0 ? RK_EOVERFLOW : RK_ENOMEM;
-        goto done;
+    rk_free(b->cur.idx);
+    rk_free(b->bidx);
+    rk_free(b->xb);
+    rk_free(b->yb);
+}
+
+static rk_status loop_bufs_alloc(loop_bufs *b, const rk_train_data *d, const rk_train_opts *o)
+{
+    size_t m = d->order ? d->n_order : d->n, B = o->batch;
+    *b = (loop_bufs){ .cur = { .idx = rk_calloc(m, sizeof(size_t)), .m = m, .shuffle = o->shuffle },
+                      .bidx = rk_calloc(B, sizeof(size_t)),
+                      .xb = rk_calloc(B * d->dim, sizeof(float)),
+                      .yb = rk_calloc(B, 1) };
+    if (!b->cur.idx || !b->bidx || !b->xb || !b->yb) {
+        loop_bufs_free(b);
+        return RK_ENOMEM;
     }
     for (size_t i = 0; i < m; i++)
-        cur.idx[i] = order ? order[i] : i;
-    rk_rng_seed(&cur.rng, opts->seed);
-    cursor_new_pass(&cur);
+        b->cur.idx[i] = d->order ? d->order[i] : i;
+    rk_rng_seed(&b->cur.rng, o->seed);
+    cursor_new_pass(&b->cur);
+    return RK_OK;
+}
+
+/* The steps of a run with optimizer @p opt; *r is kept up to date as it goes. */
+static rk_status train_loop(rk_mlp *net, rk_lora *lora, rk_optim *opt, const rk_train_data *d,
+                            const rk_train_opts *opts, size_t total, rk_train_result *r,
+                            rk_err *err)
+{
+    loop_bufs lb;
+    rk_status st = loop_bufs_alloc(&lb, d, opts);
+    if (st != RK_OK)
+        return rk_err_set(err, st, "training buffers: %s", rk_strerror(st));
     double t0 = now_seconds(), loss_sum = 0.0;
     size_t samples = 0, since = 0;
-    rk_train_result r = { 0 };
     for (size_t s = 0; s < total; s++) {
-        size_t b = cursor_next(&cur, bidx, B, opts->steps > 0);
-        gather(xb, yb, x, y, bidx, b, dim);
+        size_t b = cursor_next(&lb.cur, lb.bidx, opts->batch, opts->steps > 0);
+        gather(lb.xb, lb.yb, d->x, d->y, lb.bidx, b, d->dim);
         float loss;
-        if ((st = rk_train_step(net, lora, opt, xb, yb, b, &loss)) != RK_OK)
-            goto done;
+        if ((st = rk_train_step(net, lora, opt, lb.xb, lb.yb, b, &loss)) != RK_OK) {
+            rk_err_set(err, st, "step %zu: %s", s + 1, rk_strerror(st));
+            break;
+        }
         if (opts->losses)
             opts->losses[s] = loss;
-        r.loss_first = s == 0 ? loss : r.loss_first;
-        r.loss_last = loss;
-        r.steps = s + 1;
+        r->loss_first = s == 0 ? loss : r->loss_first;
+        r->loss_last = loss;
+        r->steps = s + 1;
+        r->seconds = now_seconds() - t0;
         samples += b;
         loss_sum += loss;
         since++;
         if (opts->callback && opts->report_every &&
             ((s + 1) % opts->report_every == 0 || s + 1 == total)) {
-            double el = now_seconds() - t0;
-            rk_train_progress p = { s + 1, total, cur.epoch, loss, loss_sum / (double)since,
-                                    el > 0 ? (double)samples / el : 0.0, el };
+            double el = r->seconds;
+            rk_train_progress p = { s + 1, total, lb.cur.epoch, loss, loss_sum / (double)since,
+                                    el > 0 ? (double)samples / el : 0.0, el, net, lora };
             loss_sum = 0.0;
             since = 0;
-            if (opts->callback(&p, opts->callback_ctx))
+            if ((st = opts->callback(&p, opts->callback_ctx)) != RK_OK) {
+                rk_err_set(err, st, "stopped after step %zu by the progress callback", s + 1);
                 break;
+            }
         }
     }
-    r.seconds = now_seconds() - t0;
+    r->seconds = now_seconds() - t0;
+    loop_bufs_free(&lb);
+    return st;
+}
+
+rk_status rk_train_run(rk_mlp *net, rk_lora *lora, const rk_train_data *data,
+                       const rk_train_opts *opts, rk_train_result *res, rk_err *err)
+{
+    rk_train_result r = { 0 };
     if (res)
         *res = r;
-done:
-    rk_free(cur.idx);
-    rk_free(bidx);
-    rk_free(xb);
-    rk_free(yb);
+    rk_status st = check_run(net, data, opts);
+    if (st != RK_OK)
+        return rk_err_set(err, st, "training: bad arguments or options");
+    size_t total = rk_train_total_steps(data->order ? data->n_order : data->n, opts);
+    if (total == 0)
+        return rk_err_set(err, RK_EOVERFLOW, "training: too many steps");
+    rk_optim opt;
+    bool had_grads = net->grads != NULL;
+    st = rk_optim_create(&opt, &opts->optim, lora ? lora->n_params : net->n_params);
+    if (st == RK_OK && !lora)
+        st = rk_mlp_grads_alloc(net);
+    if (st != RK_OK) {
+        rk_optim_free(&opt);
+        return rk_err_set(err, st, "training state: %s", rk_strerror(st));
+    }
+    r.trainable_params = opt.n;
+    r.state_bytes = rk_optim_state_bytes(&opt) +
+                    (lora ? rk_lora_state_bytes(lora) : rk_mlp_grads_bytes(net));
+    st = train_loop(net, lora, &opt, data, opts, total, &r, err);
+    rk_optim_free(&opt);
+    if (!lora && !had_grads)
+        rk_mlp_grads_free(net);
+    if (res)
+        *res = r;
     return st;
 }

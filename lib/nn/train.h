@@ -10,11 +10,13 @@
  *     written.
  * The step never allocates.
  *
- * The loop takes the data as plain arrays — x (n, dim) float, y (n) labels —
- * and an optional index order, so it is independent of how the data were
- * loaded. Batches are gathered from the order into one staging buffer
- * allocated once per call. The library never prints: progress goes to a
- * callback, which the tools turn into a progress bar.
+ * rk_train_run() is the one way lib/ and its users train: it creates the
+ * optimizer, runs the loop and reports what the training held. It takes the
+ * data as plain arrays (rk_train_data) and an optional index order, so it is
+ * independent of how the data were loaded. Batches are gathered from the
+ * order into one staging buffer allocated once per call. The library never
+ * prints: progress goes to a callback, which the tools turn into a progress
+ * bar and which can observe the model every N steps or stop the run.
  */
 #ifndef RK_NN_TRAIN_H
 #define RK_NN_TRAIN_H
@@ -28,7 +30,13 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 
-/** What the progress callback is told. */
+/**
+ * What the callback is told every opts->report_every steps (and after the
+ * last). Besides the figures it gets the model itself, between two steps:
+ * an observer may read or evaluate @p net (and @p lora) — e.g. record
+ * accuracy curves along a fine-tune — as long as it leaves the parameters
+ * as they are (forward passes are fine: the next step recomputes its own).
+ */
 typedef struct rk_train_progress {
     size_t step;            /**< steps done so far (1-based after the first step) */
     size_t total_steps;     /**< steps this call will take */
@@ -37,13 +45,31 @@ typedef struct rk_train_progress {
     double loss_mean;       /**< mean loss since the previous report */
     double samples_per_s;   /**< throughput since the start of the call */
     double seconds;         /**< wall time since the start of the call */
+    rk_mlp *net;            /**< the network being trained (the frozen base under LoRA) */
+    rk_lora *lora;          /**< the adapters being trained, NULL for full training */
 } rk_train_progress;
 
-/** Progress callback; return non-zero to stop training early (the loop then returns RK_OK). */
-typedef int (*rk_train_callback)(const rk_train_progress *p, void *ctx);
+/**
+ * Progress callback. Return RK_OK to go on; any other status stops the run
+ * after this step, and rk_train_run() returns that status (its result then
+ * says how far it got), with err naming the step.
+ */
+typedef rk_status (*rk_train_callback)(const rk_train_progress *p, void *ctx);
+
+/** The rows a run trains on: plain arrays, however they were loaded. */
+typedef struct rk_train_data {
+    const float *x;             /**< (n, dim) inputs */
+    const unsigned char *y;     /**< (n) labels */
+    size_t n;                   /**< rows */
+    size_t dim;                 /**< features per row, = net->cfg.sizes[0] */
+    const size_t *order;        /**< (n_order) the rows batches are drawn from (a class filter, a
+                                     subset), each < n; NULL: all n rows */
+    size_t n_order;             /**< entries of order */
+} rk_train_data;
 
 /** Options of rk_train_run(). */
 typedef struct rk_train_opts {
+    rk_optim_config optim;  /**< the optimizer rk_train_run() creates (Adam, PyTorch's defaults) */
     size_t batch;           /**< rows per step, 1 … net->max_batch */
     size_t steps;           /**< > 0: exactly this many steps of full batches, wrapping around
                                  the data (a new shuffle at each wrap, batches may straddle it) */
@@ -57,15 +83,21 @@ typedef struct rk_train_opts {
     float *losses;          /**< if not NULL, (total steps) receives every step's loss */
 } rk_train_opts;
 
-/** What a run did. */
+/** What a run did and what it held. */
 typedef struct rk_train_result {
     size_t steps;           /**< steps taken */
     double loss_first;      /**< loss of the first step */
     double loss_last;       /**< loss of the last step */
-    double seconds;         /**< wall time */
+    double seconds;         /**< wall time of the loop */
+    size_t trainable_params; /**< parameters the optimizer updated */
+    size_t state_bytes;     /**< bytes of training state held while training: the gradients and
+                                 the optimizer's state, and for LoRA the adapters' parameters and
+                                 scratch (rk_mlp_grads_bytes, rk_optim_state_bytes,
+                                 rk_lora_state_bytes); activations, the same for every method,
+                                 are not counted */
 } rk_train_result;
 
-/** batch 10, 1 epoch, seed 0, shuffled, no callback. */
+/** Adam (PyTorch's defaults), batch 10, 1 epoch, seed 0, shuffled, no callback. */
 rk_train_opts rk_train_opts_default(void);
 
 /**
@@ -91,15 +123,18 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
                         const unsigned char *y, size_t batch, float *loss);
 
 /**
- * Train on the rows of x (n, dim = sizes[0]) and y (n). When @p order (n_order
- * indices < n) is given, batches are drawn from those rows only (a class
- * filter, a subset); otherwise from all n rows. Shuffling uses an rk_rng
- * seeded with opts->seed. @p res may be NULL.
- * @return RK_OK; the errors of rk_train_step; RK_EINVAL (bad options, an
- *         index ≥ n, an empty order, dim ≠ sizes[0]); RK_ENOMEM (staging buffers).
+ * Train: create the optimizer opts->optim over the trainable buffer (the
+ * whole network when @p lora is NULL, else the adapters only), run
+ * rk_train_step() over batches drawn from @p data, and free the optimizer.
+ * Shuffling uses an rk_rng seeded with opts->seed. Full training allocates
+ * the network's gradient buffer for the run and frees it again when it was
+ * not there before. @p res (may be NULL) is filled also when the run stops
+ * early. @p err (may be NULL) says what went wrong and at which step.
+ * @return RK_OK; the errors of rk_optim_create and rk_train_step; RK_EINVAL
+ *         (bad options, an index ≥ n, an empty order, dim ≠ sizes[0]);
+ *         RK_ENOMEM (staging buffers); the callback's status when it stopped the run.
  */
-rk_status rk_train_run(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *x,
-                       const unsigned char *y, size_t n, size_t dim, const size_t *order,
-                       size_t n_order, const rk_train_opts *opts, rk_train_result *res);
+rk_status rk_train_run(rk_mlp *net, rk_lora *lora, const rk_train_data *data,
+                       const rk_train_opts *opts, rk_train_result *res, rk_err *err);
 
 #endif

@@ -113,8 +113,8 @@ static void test_runs_and_target(void **state)
         for (size_t l = 0; l < 3; l++)
             want += r->rank * (F.cfg.net.sizes[l] + F.cfg.net.sizes[l + 1]);
         assert_int_equal(r->cost.trainable_params, want);
-        assert_true(r->eval.done);
-        assert_true(r->eval.target_accuracy == r->eval.per_class[t]);
+        assert_true(r->eval.n_classes == CLASSES);
+        assert_true(rk_exp_target_accuracy(&F.m, &r->eval) == r->eval.per_class[t]);
     }
     /* the full fine-tune changed every layer; the frozen base did not move */
     for (size_t l = 0; l < 3; l++) {
@@ -176,9 +176,11 @@ static void test_phi(void **state)
     }
     /* φ(X, X) = 1: a run's update against itself, and ΔW_full against itself */
     rk_svd s;
-    assert_status(rk_factored_svd(&s, &F.m.runs[2].b[1], &F.m.runs[2].a[1], F.m.runs[2].scale,
-                                  RK_SVD_THIN),
-                  RK_OK);
+    rk_mat fa, fb;
+    assert_status(rk_exp_lora_factors(&fa, &fb, &F.m.runs[2], 1), RK_OK);
+    assert_status(rk_factored_svd(&s, &fb, &fa, F.m.runs[2].scale, RK_SVD_THIN), RK_OK);
+    rk_mat_free(&fa);
+    rk_mat_free(&fb);
     rk_mat t;
     assert_status(rk_subspace_phi_svd(&t, &s, &s, RK_SIDE_LEFT, s.k, s.k), RK_OK);
     for (size_t i = 0; i < s.k; i++)
@@ -228,7 +230,7 @@ static void test_extracted_adapter(void **state)
     (void)state;
     const char *dir = rk_test_tmpfile("saved");
     rk_err err;
-    assert_status(rk_exp_save(dir, &F.cfg, &F.net, &F.m, &err), RK_OK);
+    assert_status(rk_exp_save(dir, &F.net, &F.m, &F.a, &err), RK_OK);
     char path[4096];
     snprintf(path, sizeof path, "%s/adapters/extracted_r2", dir);
     rk_peft_adapter ad;
@@ -254,6 +256,70 @@ static void test_extracted_adapter(void **state)
         rk_svd_free(&s);
     }
     rk_peft_free(&ad);
+    /* what is written is the analysis's own float factors, bit for bit, zero-padded where
+       a layer has fewer directions than r (linear3: 4 < 8) */
+    for (size_t i = 0; i < F.a.n_extracted; i++) {
+        const rk_exp_lora_run *ex = &F.a.extracted[i];
+        snprintf(path, sizeof path, "%s/adapters/extracted_r%zu", dir, F.a.extracted_rank[i]);
+        assert_status(rk_peft_read(&ad, path, &err), RK_OK);
+        for (size_t k = 0; k < ad.n_modules; k++) {
+            const rk_peft_module *mod = &ad.modules[k];
+            size_t l = (size_t)(mod->name[6] - '1');
+            assert_int_equal(mod->r, ex->rank);
+            float fa[16 * 32], fb[32 * 16];
+            assert_true(mod->a.rows * mod->a.cols <= 16 * 32 && mod->b.rows * mod->b.cols <= 32 * 16);
+            assert_status(rk_mat_to_f32(fa, &mod->a), RK_OK);
+            assert_status(rk_mat_to_f32(fb, &mod->b), RK_OK);
+            assert_memory_equal(fa, ex->a[l], ex->rank * ex->in[l] * sizeof(float));
+            assert_memory_equal(fb, ex->b[l], ex->out[l] * ex->rank * sizeof(float));
+            size_t k_l = ex->in[l] < ex->out[l] ? ex->in[l] : ex->out[l];
+            for (size_t j = k_l; j < ex->rank; j++)
+                assert_true(ex->a[l][j * ex->in[l]] == 0.0f);
+        }
+        rk_peft_free(&ad);
+    }
+}
+
+/* The analysis evaluates W0 + [ΔW_full]_r as a side path: the model is not written, and the
+ * accuracy is that of the merged weights up to a prediction flipped by float rounding. */
+static void test_analysis_leaves_the_model(void **state)
+{
+    (void)state;
+    size_t bytes = F.net.n_params * sizeof(float);
+    float *before = rk_alloc(bytes);
+    assert_non_null(before);
+    memcpy(before, F.net.params, bytes);
+    rk_exp_config cfg = F.cfg;
+    cfg.progress = NULL;
+    rk_exp_analysis a;
+    rk_err err;
+    assert_status(rk_exp_analyze(&cfg, &F.m, &F.net, &F.test, &a, &err), RK_OK);
+    assert_memory_equal(before, F.net.params, bytes);
+    assert_int_equal(a.n_extracted, F.cfg.n_ranks);
+    rk_mlp merged;
+    assert_status(rk_mlp_create(&merged, &F.net.cfg, F.net.max_batch), RK_OK);
+    for (size_t i = 0; i < a.n_extracted; i++) {
+        assert_true(a.extracted[i].eval.accuracy == F.a.extracted[i].eval.accuracy);
+        assert_status(rk_mlp_copy_params(&merged, &F.net), RK_OK);
+        for (size_t l = 0; l < 3; l++) {
+            rk_mat d, w;
+            assert_status(rk_exp_lora_dense(&d, &a.extracted[i], l), RK_OK);
+            assert_status(rk_mat_from_f32(&w, F.net.p.w[l], d.rows, d.cols), RK_OK);
+            assert_status(rk_mat_axpy(&w, 1.0, &d), RK_OK);
+            assert_status(rk_mat_to_f32(merged.p.w[l], &w), RK_OK);
+            rk_mat_free(&d);
+            rk_mat_free(&w);
+        }
+        rk_eval ev;
+        assert_status(rk_evaluate(&ev, &merged, NULL, &F.test, &err), RK_OK);
+        if (!(fabs(ev.accuracy - a.extracted[i].eval.accuracy) <= 2.0 / NTEST))
+            fail_msg("r = %zu: side path %.4f, merged %.4f", a.extracted_rank[i],
+                     a.extracted[i].eval.accuracy, ev.accuracy);
+        rk_eval_free(&ev);
+    }
+    rk_mlp_free(&merged);
+    rk_exp_analysis_free(&a);
+    rk_free(before);
 }
 
 static void test_compare_roundtrip(void **state)
@@ -261,7 +327,7 @@ static void test_compare_roundtrip(void **state)
     (void)state;
     const char *dir = rk_test_tmpfile("saved2");
     rk_err err;
-    assert_status(rk_exp_save(dir, &F.cfg, &F.net, &F.m, &err), RK_OK);
+    assert_status(rk_exp_save(dir, &F.net, &F.m, &F.a, &err), RK_OK);
     char base[4096], full[4096], l1[4096], l2[4096];
     snprintf(base, sizeof base, "%s/weights/base.safetensors", dir);
     snprintf(full, sizeof full, "%s/full", dir);
@@ -473,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_phi),
         cmocka_unit_test(test_amplification_own_directions),
         cmocka_unit_test(test_extracted_adapter),
+        cmocka_unit_test(test_analysis_leaves_the_model),
         cmocka_unit_test(test_compare_roundtrip),
         cmocka_unit_test(test_results_json),
         cmocka_unit_test(test_report_and_plots),

@@ -50,17 +50,15 @@ static void make(fixture *f)
 
 typedef struct observer {
     rk_lf_track *track;
-    rk_mlp *net, *base;
-    rk_lora *lora;
+    rk_mlp *base;
     const rk_lf_eval *ev;
-    rk_status status;
 } observer;
 
-static int observe(const rk_train_progress *p, void *ctx)
+/* The training loop's callback: the model being trained comes with the progress. */
+static rk_status observe(const rk_train_progress *p, void *ctx)
 {
     observer *o = ctx;
-    o->status = rk_lf_record(o->track, p->step, o->net, o->lora, o->base, o->ev);
-    return o->status != RK_OK;
+    return rk_lf_record(o->track, p->step, p->net, p->lora, o->base, o->ev);
 }
 
 /* Fine-tune on class 0 (full when lora is NULL), recording every EVERY steps. */
@@ -70,24 +68,21 @@ static void run(fixture *f, rk_lora *lora, rk_lf_track *t, const rk_lf_eval *ev)
     for (size_t i = 0; i < NX; i++)
         if (f->y[i] == 0)
             order[n_order++] = i;
-    rk_optim opt;
-    rk_optim_config oc = rk_optim_adam_default();
-    oc.lr = 1e-2;
-    if (!lora)
-        assert_status(rk_mlp_grads_alloc(&f->net), RK_OK);
-    assert_status(rk_optim_create(&opt, &oc, lora ? lora->n_params : f->net.n_params), RK_OK);
     assert_status(rk_lf_record(t, 0, &f->net, lora, &f->base, ev), RK_OK);
-    observer o = { t, &f->net, &f->base, lora, ev, RK_OK };
+    observer o = { t, &f->base, ev };
     rk_train_opts to = rk_train_opts_default();
+    to.optim.lr = 1e-2;
     to.steps = STEPS;
     to.batch = 10;
     to.seed = 5;
     to.report_every = EVERY;
     to.callback = observe;
     to.callback_ctx = &o;
-    assert_status(rk_train_run(&f->net, lora, &opt, f->x, f->y, NX, IN, order, n_order, &to, NULL), RK_OK);
-    assert_status(o.status, RK_OK);
-    rk_optim_free(&opt);
+    rk_train_data d = { f->x, f->y, NX, IN, order, n_order };
+    rk_err err;
+    rk_status s = rk_train_run(&f->net, lora, &d, &to, NULL, &err);
+    if (s != RK_OK)
+        fail_msg("training with records: %s", err.msg);
 }
 
 static void test_full_records(void **state)

@@ -112,12 +112,10 @@ static epoch_result epoch_ranklab(const rk_dataset *train, const rk_dataset *tes
 {
     epoch_result e = { .accuracy = -1 };
     rk_mlp net = { 0 };
-    rk_optim opt = { 0 };
     rk_mlp_config cfg = rk_mlp_config_default();
-    rk_optim_config oc = rk_optim_adam_default();   // lr 1e-3
     rk_rng rng;
     rk_rng_seed(&rng, EPOCH_SEED);
-    rk_train_opts to = rk_train_opts_default();
+    rk_train_opts to = rk_train_opts_default();   // Adam, lr 1e-3
     to.batch = EPOCH_BATCH;
     to.epochs = 1;
     to.seed = EPOCH_SEED;
@@ -126,10 +124,9 @@ static epoch_result epoch_ranklab(const rk_dataset *train, const rk_dataset *tes
     rk_status st = rk_mlp_create(&net, &cfg, 500);
     if (!st) {
         rk_mlp_init(&net, &rng);
-        st = rk_optim_create(&opt, &oc, net.n_params);
+        rk_train_data d = { train->x, train->y, train->n, train->dim, NULL, 0 };
+        st = rk_train_run(&net, NULL, &d, &to, &res, NULL);
     }
-    if (!st)
-        st = rk_train_run(&net, NULL, &opt, train->x, train->y, train->n, train->dim, NULL, 0, &to, &res);
     if (!st)
         st = rk_mlp_evaluate(&net, NULL, test->x, test->y, test->n, &correct, NULL);
     if (!st)
@@ -137,7 +134,6 @@ static epoch_result epoch_ranklab(const rk_dataset *train, const rk_dataset *tes
                             .accuracy = (double)correct / (double)test->n };
     else
         printf("  ranklab epoch failed: %s\n", rk_strerror(st));
-    rk_optim_free(&opt);
     rk_mlp_free(&net);
     return e;
 }

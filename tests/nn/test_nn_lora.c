@@ -61,17 +61,13 @@ static void train_lora(rk_mlp *net, rk_lora *lo, const rk_lora_config *cfg, floa
     rk_rng rng;
     rk_rng_seed(&rng, 77);
     assert_status(rk_lora_create(lo, net, cfg, &rng), RK_OK);
-    rk_optim opt;
-    rk_optim_config oc = rk_optim_adam_default();
-    oc.lr = 1e-2;
-    assert_status(rk_optim_create(&opt, &oc, lo->n_params), RK_OK);
     rk_train_opts to = rk_train_opts_default();
+    to.optim.lr = 1e-2;
     to.batch = 8;
     to.steps = 40;
     to.seed = 3;
-    assert_status(rk_train_run(net, lo, &opt, x, y, n, net->cfg.sizes[0], NULL, 0, &to, NULL),
-                  RK_OK);
-    rk_optim_free(&opt);
+    rk_train_data d = { x, y, n, net->cfg.sizes[0], NULL, 0 };
+    assert_status(rk_train_run(net, lo, &d, &to, NULL, NULL), RK_OK);
 }
 
 static void test_base_frozen_bit_for_bit_after_training(void **state)

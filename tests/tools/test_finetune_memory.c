@@ -1,7 +1,7 @@
 /*
  * test_finetune_memory.c — what LoRA saves in memory, measured in bytes the
  * library allocates: the steps of `ranklab finetune` (tools/finetune_run.c:
- * ft_setup, ft_train, ft_save) run on the default 784 → 1000 → 2000 → 10 net,
+ * ft_setup, ft_train, ft_save, linked from the tools' internal library) run on the default 784 → 1000 → 2000 → 10 net,
  * once --full and once --lora-rank 4, under a counting allocator installed
  * with rk_set_allocator(); the test compares the peaks of live bytes.
  *
@@ -24,7 +24,7 @@
 
 #include "testutil.h"
 
-#include "../../tools/finetune.h"
+#include "finetune.h"
 
 /* ---- a counting allocator: a 16-byte header holds each block's size ---- */
 

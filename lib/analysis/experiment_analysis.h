@@ -1,0 +1,94 @@
+/*
+ * experiment_analysis.h — step 4 of the main experiment (experiment.h): per
+ * adapted layer, in double, every learned LoRA update against the full
+ * fine-tune's update and its best rank-r approximation; and the
+ * SVD-extracted adapters [ΔW_full]_r, whose accuracy is that of W0 plus the
+ * adapter's side path (lib/nn/lora.h) — the model's weights are never written.
+ */
+#ifndef RK_ANALYSIS_EXPERIMENT_ANALYSIS_H
+#define RK_ANALYSIS_EXPERIMENT_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/amplify.h"
+#include "analysis/experiment.h"
+#include "core/mat.h"
+#include "core/status.h"
+
+/** Comparison of one LoRA run with the full update in one layer. */
+typedef struct rk_exp_cmp {
+    size_t rank;               /**< r of the run */
+    size_t numerical_rank;     /**< rank(ΔW_lora) by numpy's rule (≤ r) */
+    double fro;                /**< ‖ΔW_lora‖_F */
+    double rel_err;            /**< ‖ΔW_lora − ΔW_full‖_F / ‖ΔW_full‖_F */
+    double ey_rel_err;         /**< ‖ΔW_full − [ΔW_full]_r‖_F / ‖ΔW_full‖_F (Eckart–Young) */
+    double cosine;             /**< ⟨ΔW_lora, ΔW_full⟩_F / (‖·‖_F‖·‖_F) */
+    size_t phi_dim;            /**< d = min(r, Out, In, RK_EXP_MAX_PHI): size of the φ tables */
+    double phi;                /**< φ(d, d), left singular vectors (column spaces) */
+    double phi_right;          /**< φ(d, d), right singular vectors (row spaces) */
+    rk_mat phi_left_table;     /**< (d, d) φ(i, j) of ΔW_lora (i) vs ΔW_full (j), left */
+    rk_mat phi_right_table;    /**< (d, d) the same for the right singular vectors */
+    double *s;                 /**< (k) singular values of ΔW_lora, k = min(r, Out, In) */
+    size_t k;                  /**< entries of s */
+    rk_amplify amp;            /**< amplification of W0 by ΔW_lora at r' = min(r, k, In, Out) */
+} rk_exp_cmp;
+
+/** Analysis of one adapted layer. */
+typedef struct rk_exp_layer {
+    char name[16];             /**< "linear1", … */
+    size_t out;                /**< rows of W0 and ΔW */
+    size_t in;                 /**< columns of W0 and ΔW */
+    double *s_w0;              /**< (k) singular values of W0, k = min(Out, In) */
+    double *s_full;            /**< (k) singular values of ΔW_full */
+    size_t k;                  /**< min(Out, In) */
+    double full_fro;           /**< ‖ΔW_full‖_F */
+    double w0_fro;             /**< ‖W0‖_F */
+    size_t full_rank;          /**< numerical rank of ΔW_full */
+    rk_exp_cmp cmp[RK_EXP_MAX_RUNS];   /**< per LoRA run (models' order) */
+    rk_amplify amp_full[RK_EXP_MAX_RUNS]; /**< ΔW_full's amplification at the same r' as cmp[i] */
+    rk_mat phi_pair;           /**< φ(i, j) of ΔW_lora(pair_lo) (i) vs ΔW_lora(pair_hi) (j); empty if absent */
+    rk_mat phi_seeds;          /**< φ(i, j) of the two seeds at seed2_rank; empty if absent */
+} rk_exp_layer;
+
+/** Results of rk_exp_analyze(). */
+typedef struct rk_exp_analysis {
+    size_t n_layers;                       /**< layers analysed */
+    rk_exp_layer layers[RK_MLP_MAX_LAYERS]; /**< per layer */
+    size_t n_extracted;                    /**< ranks with an SVD-extracted adapter */
+    size_t extracted_rank[RK_EXP_MAX_RANKS];   /**< r of each, as configured */
+    size_t extracted_params[RK_EXP_MAX_RANKS]; /**< Σ_layers r'·(Out + In), r' = min(r, Out, In) */
+    /**
+     * The SVD-extracted adapters, float32, scale 1: in layer l, B = U_r'·S_r',
+     * A = V_r'ᵀ of ΔW_full with r' = min(r, Out, In), padded with zero
+     * components to one rank R = max_l r' for all layers; so s·B·A =
+     * [ΔW_full]_r exactly up to the float rounding of the factors. Their
+     * eval is W0 + [ΔW_full]_r on the test set (empty without one).
+     */
+    rk_exp_lora_run extracted[RK_EXP_MAX_RANKS];
+    int pair_run_lo;                       /**< run index of the φ pair's smaller rank (−1 absent) */
+    int pair_run_hi;                       /**< run index of the φ pair's larger rank (−1 absent) */
+    int seed_run_a;                        /**< run index of the first seed (−1 absent) */
+    int seed_run_b;                        /**< run index of the second seed (−1 absent) */
+    double seconds;                        /**< wall time of the analysis */
+} rk_exp_analysis;
+
+/**
+ * Step 4: the per-layer analysis of @p m into @p out (need not be
+ * initialised; free with rk_exp_analysis_free, also on error). The SVD of
+ * each ΔW_full is computed once; from it come the Eckart–Young bounds, the φ
+ * tables and the SVD-extracted adapters at every rank of @p cfg. When
+ * @p net (the pretrained network, weights W0) and @p test are not NULL, each
+ * extracted adapter is evaluated as an rk_lora side path on @p net (whose
+ * parameters are not written). @p cfg gives the ranks, the φ pair and seeds
+ * and the progress callback.
+ * @return RK_OK; RK_EINVAL; RK_ESHAPE (updates, W0 and @p net disagree);
+ *         RK_ENOMEM; the SVD's errors.
+ */
+rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_mlp *net,
+                         const rk_dataset *test, rk_exp_analysis *out, rk_err *err);
+
+/** Release what @p a owns and zero it. NULL accepted. */
+void rk_exp_analysis_free(rk_exp_analysis *a);
+
+#endif
