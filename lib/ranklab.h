@@ -31,6 +31,7 @@
 #include "io/npy.h"
 #include "io/peft.h"
 #include "io/safetensors.h"
+#include "io/shards.h"
 #include "linalg/factored.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"

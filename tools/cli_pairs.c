@@ -1,9 +1,13 @@
 /* cli_pairs.c — BASE FINETUNED → the weight matrices to subtract (see cli_pairs.h). */
 #include "cli_pairs.h"
 
+#include <float.h>
+#include <fnmatch.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -16,6 +20,32 @@ int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, co
     *base = argv[optind];
     *ft = argv[optind + 1];
     return RK_EXIT_OK;
+}
+
+bool cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o, int *rc)
+{
+    size_t q;
+    *rc = RK_EXIT_OK;
+    switch (c) {
+    case CLI_OPT_MODULES:
+        if (!*arg)
+            *rc = cli_usage_error(cmd, "--modules wants a pattern");
+        o->modules = arg;
+        return true;
+    case CLI_OPT_ITERS:
+        if (!cli_parse_size(arg, 1000, &q))
+            *rc = cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", arg);
+        o->iters = (int)q;
+        return true;
+    case CLI_OPT_EXACT:
+        o->exact = true;
+        return true;
+    case 'q':
+        o->quiet = true;
+        return true;
+    default:
+        return false;
+    }
 }
 
 int cli_skip_append_json(json_t *arr, const cli_skip *s)
@@ -34,10 +64,10 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && !memcmp(s + n - k, suffix, k);
 }
 
-/* The files of the safetensors case. */
+/* The checkpoints of the safetensors case. */
 typedef struct st_files {
-    rk_st_file base, ft;
-    rk_tensor_pair *pairs;    /* every name of either file */
+    rk_shards base, ft;
+    rk_tensor_pair *pairs;    /* every name of either checkpoint */
     size_t n_pairs;
     size_t *index;            /* (cli_pairs.n) the usable pairs */
 } st_files;
@@ -84,19 +114,51 @@ static void skip_reason(char *buf, size_t size, const rk_tensor_pair *q)
     }
 }
 
-static int open_st(const char *cmd, cli_pairs *p, const char *tensor)
+/* Open one checkpoint; exit status (the message names the file at fault). */
+static int open_ckpt(const char *cmd, const char *path, rk_shards *s)
+{
+    rk_err err;
+    char where[4096];
+    rk_err_clear(&err);
+    rk_status st = rk_shards_open(s, path, &err, where, sizeof where);
+    return st == RK_OK ? RK_EXIT_OK : cli_fail(cmd, where, st, &err);
+}
+
+/* Whether tensor @p name is selected by the comma-separated globs of --modules
+ * (matched against its module name, "model.layers.0.mlp.up_proj"). */
+static bool selected(const char *patterns, const char *name)
+{
+    if (!patterns)
+        return true;
+    char *module = cli_module_name(name, NULL), pat[512];
+    bool yes = false;
+    for (const char *p = patterns; module && *p && !yes;) {
+        size_t len = strcspn(p, ",");
+        if (len < sizeof pat) {
+            memcpy(pat, p, len);
+            pat[len] = '\0';
+            yes = fnmatch(pat, module, 0) == 0 || fnmatch(pat, name, 0) == 0;
+        }
+        p += len + (p[len] == ',');
+    }
+    rk_free(module);
+    return yes;
+}
+
+static int open_st(const char *cmd, cli_pairs *p, const char *tensor, const char *modules)
 {
     st_files *f = rk_calloc(1, sizeof *f);
     if (!f)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     p->priv = f;
-    rk_err err;
-    rk_err_clear(&err);
-    rk_status s = rk_st_open(&f->base, p->base, &err);
-    if (s != RK_OK)
-        return cli_fail(cmd, p->base, s, &err);
-    if ((s = rk_st_open(&f->ft, p->ft, &err)) != RK_OK)
-        return cli_fail(cmd, p->ft, s, &err);
+    int rc = open_ckpt(cmd, p->base, &f->base);
+    if (rc == RK_EXIT_OK)
+        rc = open_ckpt(cmd, p->ft, &f->ft);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    p->ft_name_or_path = f->ft.name_or_path;
+    p->base_name_or_path = f->base.name_or_path;
+    rk_status s;
     if ((s = rk_tensor_pairs_match(&f->base, &f->ft, &f->pairs, &f->n_pairs)) != RK_OK)
         return cli_fail(cmd, NULL, s, NULL);
     f->index = rk_calloc(f->n_pairs ? f->n_pairs : 1, sizeof *f->index);
@@ -108,6 +170,10 @@ static int open_st(const char *cmd, cli_pairs *p, const char *tensor)
         const rk_tensor_pair *q = &f->pairs[i];
         if (tensor && strcmp(q->name, tensor) != 0)
             continue;
+        if (!selected(modules, q->name)) {
+            p->n_unselected++;
+            continue;
+        }
         if (q->status == RK_PAIR_OK) {
             f->index[p->n] = i;
             p->names[p->n++] = q->name;
@@ -127,26 +193,37 @@ static int open_st(const char *cmd, cli_pairs *p, const char *tensor)
         return RK_EXIT_RUNTIME;
     }
     if (p->n == 0) {
-        fprintf(stderr, "ranklab %s: %s: no 2-d tensor with the same name and shape in %s\n", cmd,
-                p->ft, p->base);
+        fprintf(stderr, "ranklab %s: %s: no 2-d tensor with the same name and shape in %s%s\n", cmd,
+                p->ft, p->base, modules ? " selected by --modules" : "");
         return RK_EXIT_RUNTIME;
     }
     return RK_EXIT_OK;
 }
 
+/* A checkpoint argument: a .safetensors file or a directory. */
+static bool is_checkpoint(const char *path)
+{
+    struct stat sb;
+    return ends_with(path, ".safetensors") || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+}
+
 int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char *tensor,
-                   cli_pairs *p)
+                   const char *modules, cli_pairs *p)
 {
     *p = (cli_pairs){ .base = base, .ft = ft };
-    bool sb = ends_with(base, ".safetensors"), sf = ends_with(ft, ".safetensors");
+    bool sb = is_checkpoint(base), sf = is_checkpoint(ft);
+    struct stat st;
+    if (sb != sf && stat(sb ? ft : base, &st) != 0)
+        sb = sf = true; /* a missing path beside a checkpoint: let the checkpoint reader name the problem */
     if (sb != sf) {
-        fprintf(stderr, "ranklab %s: %s: %s is a safetensors file, %s is not; give two of a kind\n",
+        fprintf(stderr, "ranklab %s: %s: %s is a checkpoint, %s is not; give two of a kind\n",
                 cmd, sb ? ft : base, sb ? base : ft, sb ? ft : base);
         return RK_EXIT_RUNTIME;
     }
     if (!sb) {
-        if (tensor)
-            return cli_usage_error(cmd, "--tensor applies to two .safetensors files");
+        if (tensor || modules)
+            return cli_usage_error(cmd, "--%s applies to two checkpoints (.safetensors files or "
+                                        "model directories)", tensor ? "tensor" : "modules");
         p->n = 1;
         p->names = rk_calloc(1, sizeof *p->names);
         if (!p->names)
@@ -154,10 +231,16 @@ int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char
         return RK_EXIT_OK;
     }
     p->safetensors = true;
-    int rc = open_st(cmd, p, tensor);
+    int rc = open_st(cmd, p, tensor, modules);
     if (rc != RK_EXIT_OK)
         cli_pairs_close(p);
     return rc;
+}
+
+static const rk_tensor_pair *pair_at(const cli_pairs *p, size_t i)
+{
+    const st_files *f = p->priv;
+    return &f->pairs[f->index[i]];
 }
 
 int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, rk_mat *ft)
@@ -169,15 +252,19 @@ int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, 
         if ((rc = cli_load_matrix(cmd, p->base, base)) == RK_EXIT_OK)
             rc = cli_load_matrix(cmd, p->ft, ft);
     } else {
-        const st_files *f = p->priv;
-        const rk_tensor_pair *q = &f->pairs[f->index[i]];
+        const rk_tensor_pair *q = pair_at(p, i);
         rk_err err;
         rk_err_clear(&err);
-        rk_status s = rk_st_tensor_to_mat(&f->base, q->base, base, &err);
-        if (s != RK_OK)
-            rc = cli_fail(cmd, p->base, s, &err);
-        else if ((s = rk_st_tensor_to_mat(&f->ft, q->other, ft, &err)) != RK_OK)
-            rc = cli_fail(cmd, p->ft, s, &err);
+        rk_status s = rk_st_tensor_to_mat(q->base_at->file, q->base, base, &err);
+        if (s != RK_OK) {
+            rc = cli_fail(cmd, q->base_at->path, s, &err);
+        } else if ((s = rk_st_tensor_to_mat(q->other_at->file, q->other, ft, &err)) != RK_OK) {
+            rc = cli_fail(cmd, q->other_at->path, s, &err);
+        } else if (!rk_mat_is_finite(base) || !rk_mat_is_finite(ft)) {
+            fprintf(stderr, "ranklab %s: %s: tensor '%s' holds NaN or Inf\n", cmd,
+                    rk_mat_is_finite(base) ? q->other_at->path : q->base_at->path, q->name);
+            rc = RK_EXIT_RUNTIME;
+        }
     }
     if (rc == RK_EXIT_OK && (base->rows != ft->rows || base->cols != ft->cols)) {
         fprintf(stderr, "ranklab %s: %s: shape %zu x %zu differs from %s's %zu x %zu\n", cmd, p->ft,
@@ -208,18 +295,132 @@ int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta
     return RK_EXIT_OK;
 }
 
-const rk_st_file *cli_pairs_ft_file(const cli_pairs *p)
+const rk_shards *cli_pairs_ft(const cli_pairs *p)
 {
     const st_files *f = p->priv;
     return p->safetensors && f ? &f->ft : NULL;
+}
+
+void cli_pairs_shape(const cli_pairs *p, size_t i, size_t *m, size_t *n)
+{
+    if (!p->safetensors) {
+        *m = *n = 0;
+        return;
+    }
+    const rk_tensor_pair *q = pair_at(p, i);
+    *m = q->base->shape[0];
+    *n = q->base->shape[1];
+}
+
+/* The float32 ΔW of a .npy pair, through the double one. */
+static int delta_f32_npy(const char *cmd, const cli_pairs *p, cli_delta32 *d)
+{
+    rk_mat dd;
+    int rc = cli_pairs_delta(cmd, p, 0, &dd);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    d->m = dd.rows;
+    d->n = dd.cols;
+    d->data = rk_alloc(dd.rows * dd.cols * sizeof(float) + 1);
+    if (!d->data) {
+        rk_mat_free(&dd);
+        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    }
+    for (size_t r = 0; r < dd.rows; r++)
+        for (size_t c = 0; c < dd.cols; c++)
+            d->data[r * dd.cols + c] = (float)RK_AT(&dd, r, c);
+    rk_mat_free(&dd);
+    return RK_EXIT_OK;
+}
+
+int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta32 *d)
+{
+    *d = (cli_delta32){ 0 };
+    if (!p->safetensors)
+        return delta_f32_npy(cmd, p, d);
+    const rk_tensor_pair *q = pair_at(p, i);
+    size_t m = q->base->shape[0], n = q->base->shape[1], mn, bytes;
+    bool ok = rk_size_mul(m, n, &mn) && rk_size_mul(mn, sizeof(float), &bytes);
+    int rc = cli_check_memory(cmd, q->other_at->path, "dW in float32", ok, bytes);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    if (!(d->data = rk_alloc(bytes + 1)))
+        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    d->m = m;
+    d->n = n;
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_st_tensor_to_f32(q->base_at->file, q->base, d->data, mn, &err);
+    const char *at = q->base_at->path;
+    if (s == RK_OK) {
+        at = q->other_at->path;
+        s = rk_st_tensor_rsub_f32(q->other_at->file, q->other, d->data, mn, &err); /* ΔW = W_ft − W_base */
+    }
+    if (s != RK_OK) {
+        cli_delta32_free(d);
+        return cli_fail(cmd, at, s, &err);
+    }
+    return RK_EXIT_OK;
+}
+
+/* Whether tensor @p t of @p f holds NaN or Inf, read again in double (an
+ * error path, taken once: its memory is not the concern). */
+static rk_status tensor_nonfinite(const rk_st_file *f, const rk_st_tensor *t, bool *bad, rk_err *err)
+{
+    rk_mat full;
+    *bad = false;
+    rk_status s = rk_st_tensor_to_mat(f, t, &full, err);
+    if (s == RK_OK) {
+        *bad = !rk_mat_is_finite(&full);
+        rk_mat_free(&full);
+    }
+    return s;
+}
+
+int cli_pairs_nonfinite(const char *cmd, const cli_pairs *p, size_t i)
+{
+    const rk_tensor_pair *q = pair_at(p, i);
+    const rk_shard_tensor *side[2] = { q->base_at, q->other_at };
+    rk_err err;
+    rk_err_clear(&err);
+    for (int k = 0; k < 2; k++) {
+        bool bad;
+        rk_status s = tensor_nonfinite(side[k]->file, side[k]->t, &bad, &err);
+        if (s != RK_OK)
+            return cli_fail(cmd, side[k]->path, s, &err);
+        if (bad) {
+            fprintf(stderr, "ranklab %s: %s: tensor '%s' holds NaN or Inf\n", cmd, side[k]->path, q->name);
+            return RK_EXIT_RUNTIME;
+        }
+    }
+    fprintf(stderr, "ranklab %s: %s: tensor '%s': FINETUNED - BASE overflows float32\n", cmd,
+            q->other_at->path, q->name);
+    return RK_EXIT_RUNTIME;
+}
+
+void cli_delta32_free(cli_delta32 *d)
+{
+    rk_free(d->data);
+    *d = (cli_delta32){ 0 };
+}
+
+size_t cli_pairs_elements(const cli_pairs *p)
+{
+    size_t total = 0;
+    for (size_t i = 0; p->safetensors && i < p->n; i++) {
+        size_t m, n;
+        cli_pairs_shape(p, i, &m, &n);
+        total += m * n; /* both fit in memory as headers' claims checked against file sizes */
+    }
+    return total;
 }
 
 void cli_pairs_close(cli_pairs *p)
 {
     st_files *f = p->priv;
     if (f) {
-        rk_st_close(&f->base);
-        rk_st_close(&f->ft);
+        rk_shards_close(&f->base);
+        rk_shards_close(&f->ft);
         rk_free(f->pairs);
         rk_free(f->index);
         rk_free(f);

@@ -3,9 +3,10 @@
  * `ranklab extract`: which weight matrices to subtract.
  *
  *   two .npy files (or two FILE.safetensors:TENSOR specs)   one pair
- *   two .safetensors files                                  every tensor with the
- *       same name, the same shape and 2 dimensions in both (or only --tensor NAME);
- *       the others are listed as skipped with the reason
+ *   two checkpoints (.safetensors files, model directories, sharded
+ *   directories with model.safetensors.index.json)         every tensor with the
+ *       same name, the same shape and 2 dimensions in both (or only --tensor NAME,
+ *       or those --modules selects); the others are listed as skipped with the reason
  *
  * The matching itself is lib/analysis/tensor_pairs.h (rk_tensor_pairs_match).
  * Pairs are loaded one at a time (cli_pairs_delta), so two large checkpoints
@@ -18,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "ranklab.h"
@@ -37,8 +39,40 @@ typedef struct cli_pairs {
     const char **names;     /**< (n) tensor names; NULL entries for the single-matrix case */
     size_t n_skipped;       /**< tensors left out */
     cli_skip *skipped;      /**< (n_skipped) */
-    void *priv;             /**< the open files (safetensors) */
+    size_t n_unselected;    /**< tensors --modules left out (not listed) */
+    const char *base_name_or_path;  /**< BASE's config.json _name_or_path, or NULL */
+    const char *ft_name_or_path;    /**< FINETUNED's config.json _name_or_path, or NULL */
+    void *priv;             /**< the open checkpoints (safetensors) */
 } cli_pairs;
+
+/** The options delta and extract share for checkpoints. */
+typedef struct cli_ckpt_opts {
+    const char *modules;   /**< --modules PATTERN, or NULL */
+    int iters;             /**< --iters Q, or -1: stop when the error settles (rk_trunc_f32_rsvd_opts) */
+    bool exact;            /**< --exact: the dense SVD in double */
+    bool quiet;            /**< -q, --quiet: no progress */
+} cli_ckpt_opts;
+
+enum { CLI_OPT_MODULES = 1201, CLI_OPT_ITERS, CLI_OPT_EXACT };
+
+/** Their getopt_long entries, to put in a command's option table. */
+#define CLI_CKPT_LONGOPTS                                                                      \
+    { "modules", required_argument, NULL, CLI_OPT_MODULES },                                   \
+        { "iters", required_argument, NULL, CLI_OPT_ITERS },                                   \
+        { "exact", no_argument, NULL, CLI_OPT_EXACT }, { "quiet", no_argument, NULL, 'q' }
+
+/**
+ * Handle getopt_long's @p c when it is one of CLI_CKPT_LONGOPTS (or 'q'):
+ * returns true and sets *@p rc (RK_EXIT_OK, or the usage error's status);
+ * false when @p c is another option.
+ */
+bool cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o, int *rc);
+
+/** A weight difference ΔW = W_ft − W_base in float32, row-major m×n. */
+typedef struct cli_delta32 {
+    float *data;   /**< (m×n), owned */
+    size_t m, n;
+} cli_delta32;
 
 /**
  * The two positional arguments BASE FINETUNED left after getopt_long (from
@@ -55,14 +89,47 @@ int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, co
 int cli_skip_append_json(json_t *arr, const cli_skip *s);
 
 /**
- * Open BASE and FINETUNED and decide the pairs. @p tensor (may be NULL)
- * selects one tensor of two safetensors files; then that tensor must be in
- * both with the same 2-d shape. On failure prints the error (naming the file)
- * and returns RK_EXIT_RUNTIME (or RK_EXIT_USAGE for --tensor with .npy
- * files); *p is then empty.
+ * Open BASE and FINETUNED and decide the pairs. Two checkpoints (each a
+ * .safetensors file or a directory: lib/io/shards.h) are opened by their
+ * headers only. @p tensor (may be NULL) selects one tensor; then that tensor
+ * must be in both with the same 2-d shape. @p modules (may be NULL): a
+ * comma-separated list of shell globs (fnmatch) matched against each
+ * tensor's module name and its full name; the others are left out, counted
+ * in n_unselected. On failure prints the error (naming the file at fault)
+ * and returns RK_EXIT_RUNTIME (or RK_EXIT_USAGE for --tensor or --modules
+ * with .npy files); *p is then empty.
  */
 int cli_pairs_open(const char *cmd, const char *base, const char *ft, const char *tensor,
-                   cli_pairs *p);
+                   const char *modules, cli_pairs *p);
+
+/** The shape m×n of pair @p i of two checkpoints (known from the headers); 0×0 for .npy files. */
+void cli_pairs_shape(const cli_pairs *p, size_t i, size_t *m, size_t *n);
+
+/** Σ m·n over the pairs of two checkpoints (0 for .npy files): the work ahead. */
+size_t cli_pairs_elements(const cli_pairs *p);
+
+/**
+ * Load pair @p i as ΔW = FINETUNED − BASE in float32 into @p d: the base
+ * tensor is read into a new m×n buffer, then the
+ * fine-tuned one is subtracted from it chunk by chunk as it is read
+ * (rk_st_tensor_rsub_f32), so memory is one m×n float buffer. NaN/Inf is
+ * left to the decomposition's own check (then cli_pairs_nonfinite). On
+ * failure prints "ranklab CMD: FILE: ..." naming the shard at fault and
+ * returns RK_EXIT_RUNTIME.
+ */
+int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta32 *d);
+
+/**
+ * After a decomposition of pair @p i failed with RK_ENONFINITE: find the side
+ * holding NaN or Inf (reading the tensors again) and print "ranklab CMD:
+ * SHARD: tensor 'T' holds NaN or Inf" (or that FINETUNED − BASE overflows
+ * float32). Returns RK_EXIT_RUNTIME. The normal path pays no extra pass: the
+ * check is the one rk_rsvd_f32 makes while it sums ‖ΔW‖_F.
+ */
+int cli_pairs_nonfinite(const char *cmd, const cli_pairs *p, size_t i);
+
+/** Release @p d's buffer. */
+void cli_delta32_free(cli_delta32 *d);
 
 /**
  * Load pair @p i: @p base and @p ft (new matrices, in double, of the same
@@ -78,8 +145,8 @@ int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, 
  */
 int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta);
 
-/** The open FINETUNED safetensors file (to copy its other tensors), or NULL for two matrices. */
-const rk_st_file *cli_pairs_ft_file(const cli_pairs *p);
+/** The open FINETUNED checkpoint (to copy its other tensors), or NULL for two matrices. */
+const rk_shards *cli_pairs_ft(const cli_pairs *p);
 
 /** Release what cli_pairs_open made. */
 void cli_pairs_close(cli_pairs *p);

@@ -24,11 +24,13 @@
 #include "cli.h"
 #include "cli_output.h"
 #include "cli_pairs.h"
+#include "cli_progress.h"
 #include "commands.h"
 
 static const char extract_usage[] =
     "usage: ranklab extract --rank R BASE FINETUNED -o ADAPTER_DIR [--tensor NAME]\n"
-    "                       [--alpha A] [--module NAME] [--exact] [--json]\n"
+    "                       [--modules PATTERN] [--alpha A] [--module NAME] [--exact]\n"
+    "                       [--iters Q] [--quiet] [--json]\n"
     "\n"
     "The rank-R LoRA adapter that best approximates the weight difference\n"
     "dW = FINETUNED - BASE, written in Hugging Face PEFT's layout\n"
@@ -39,39 +41,58 @@ static const char extract_usage[] =
     "||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2) is printed per tensor (absolute\n"
     "and relative to ||dW||_F), with the error of the float32 factors written.\n"
     "\n"
-    "BASE and FINETUNED are two .npy files (one module), or two .safetensors\n"
-    "files: every tensor with the same name and shape and 2 dimensions becomes\n"
-    "a module named after it (linear1.weight -> linear1); the others, and\n"
-    "tensors with min(m, n) < R, are listed as skipped.\n"
+    "BASE and FINETUNED are two .npy files (one module), or two checkpoints: a\n"
+    ".safetensors file, a model directory (model.safetensors or\n"
+    "adapter_model.safetensors), or a sharded Hugging Face directory\n"
+    "(model.safetensors.index.json and its shards). Every tensor with the same\n"
+    "name and shape and 2 dimensions becomes a module named after it\n"
+    "(model.layers.0.mlp.up_proj.weight -> model.layers.0.mlp.up_proj); the\n"
+    "others, and tensors with min(m, n) < R, are listed as skipped. Tensors are\n"
+    "read one pair at a time, so memory is one dW (in float32), not the\n"
+    "checkpoints. base_model_name_or_path comes from BASE/config.json's\n"
+    "_name_or_path when there is one.\n"
     "\n"
     "Options:\n"
     "  -r, --rank R        the adapter's rank, 1 <= R <= min(m, n) (required)\n"
     "  -o, --output DIR    the adapter folder (created if missing; required)\n"
-    "  --tensor NAME       only tensor NAME of two .safetensors files\n"
+    "  --tensor NAME       only tensor NAME of two checkpoints\n"
+    "  --modules PATTERN   only the modules matching PATTERN: comma-separated\n"
+    "                      shell globs on the module name, e.g. '*.q_proj,*.v_proj'\n"
+    "                      or 'model.layers.1[0-9].*' (to split a model across\n"
+    "                      processes)\n"
     "  --alpha A           lora_alpha, A > 0 (default R, so the scale A/R is 1)\n"
     "  --module NAME       the module name for two .npy files (default: the\n"
     "                      FINETUNED file's name without directory and extension)\n"
-    "  --exact             always use the dense SVD. By default a large difference\n"
-    "                      (min(m, n) >= 512, R <= min(m, n)/8) is decomposed by\n"
-    "                      the randomized SVD, top R only; its error is then\n"
-    "                      ||dW - B A||_F formed from the factors (double)\n"
+    "  --exact             always use the dense SVD in double. By default a large\n"
+    "                      difference (min(m, n) >= 512, R <= min(m, n)/8) is\n"
+    "                      decomposed by the randomized SVD, top R only (of two\n"
+    "                      checkpoints: dW in float32, sketch in float32, finish in\n"
+    "                      double); the error left is then exact from\n"
+    "                      ||dW||_F^2 - sum_{i<=R} sigma_i^2\n"
+    "  --iters Q           exactly Q power iterations of that randomized SVD (each\n"
+    "                      is two passes over dW); by default they stop once the\n"
+    "                      error moves by < 1% between iterations (at most 6)\n"
+    "  -q, --quiet         no progress on stderr (shown for large checkpoints: a\n"
+    "                      bar on a terminal, one line per module otherwise)\n"
     "  --json              print one JSON object: base, finetuned, output, rank,\n"
     "                      lora_alpha, scale, modules (name, tensor, shape, method,\n"
     "                      frobenius_norm, frobenius_error, relative_error,\n"
     "                      energy_kept, written_error, params), skipped\n"
     "  -h, --help          show this help\n"
     "\n"
-    "Exit status: 0 ok; 1 a file cannot be read, shapes differ, R > min(m, n)\n"
-    "(two .npy files or --tensor), no tensor can be extracted, or the adapter\n"
-    "cannot be written; 2 usage error (also R < 1, A <= 0).\n";
+    "Exit status: 0 ok; 1 a file cannot be read (a missing or truncated shard, a\n"
+    "bad index, NaN or Inf in a tensor), shapes differ, R > min(m, n) (two .npy\n"
+    "files or --tensor), no tensor can be extracted, or the adapter cannot be\n"
+    "written (nothing is then left behind); 2 usage error (also R < 1, A <= 0).\n";
 
-enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_EXACT };
+enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON };
 
 typedef struct extract_opts {
     const char *base, *ft, *out, *tensor, *module;
     size_t r;
     double alpha;
-    bool have_alpha, json, exact;
+    bool have_alpha, json;
+    cli_ckpt_opts ck;   /* --modules, --iters, --exact, --quiet */
 } extract_opts;
 
 /* One module's factors and errors. */
@@ -108,7 +129,7 @@ static int parse_args(int argc, char **argv, extract_opts *o)
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "module", required_argument, NULL, OPT_MODULE },
         { "json", no_argument, NULL, OPT_JSON },
-        { "exact", no_argument, NULL, OPT_EXACT },
+        CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -116,7 +137,12 @@ static int parse_args(int argc, char **argv, extract_opts *o)
     bool have_r = false;
     int c, rc;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hr:o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqr:o:", longopts, NULL)) != -1) {
+        if (cli_ckpt_option(cmd, c, optarg, &o->ck, &rc)) {
+            if (rc != RK_EXIT_OK)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'h':
             fputs(extract_usage, stdout);
@@ -142,9 +168,6 @@ static int parse_args(int argc, char **argv, extract_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
-            break;
-        case OPT_EXACT:
-            o->exact = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -189,49 +212,48 @@ static rk_status written_error(const rk_mat *delta, const extract_item *it, size
     return s;
 }
 
-/* Factor pair @p i into @p it; exit status. *skip is set (with a reason) when min(m, n) < R. */
-static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extract_item *it,
-                       cli_skip *skip, bool *skipped)
+/*
+ * The rank of the adapter for an m×n module: every per-module choice of R
+ * is made here (today the --rank given; a rule over the spectrum plugs in
+ * here). 0 means "skip this module" (min(m, n) < R).
+ */
+static size_t module_rank(const extract_opts *o, size_t m, size_t n)
 {
-    const char *cmd = "extract";
-    rk_mat d, b = { 0 }, a = { 0 };
-    int rc = cli_pairs_delta(cmd, p, i, &d);
-    if (rc != RK_EXIT_OK)
-        return rc;
-    const char *what = p->names[i] ? p->names[i] : p->ft;
-    size_t k = d.rows < d.cols ? d.rows : d.cols;
-    *skipped = false;
-    if (o->r > k) {
-        if (p->safetensors && !o->tensor) {
-            skip->name = p->names[i];
-            snprintf(skip->reason, sizeof skip->reason, "min(m, n) = %zu of %zu x %zu is less than R = %zu",
-                     k, d.rows, d.cols, o->r);
-            *skipped = true;
-            rk_mat_free(&d);
-            return RK_EXIT_OK;
-        }
-        fprintf(stderr, "ranklab extract: %s: R = %zu is more than min(m, n) = %zu of this %zu x %zu difference\n",
-                what, o->r, k, d.rows, d.cols);
-        rk_mat_free(&d);
-        return RK_EXIT_RUNTIME;
-    }
+    size_t k = m < n ? m : n;
+    return o->r <= k ? o->r : 0;
+}
+
+/* The module's name and item fields other than the factors; RK_ENOMEM. */
+static rk_status name_item(const extract_opts *o, const cli_pairs *p, size_t i, extract_item *it)
+{
     it->tensor = p->names[i];
-    it->m = d.rows;
-    it->n = d.cols;
-    it->norm = rk_mat_norm_fro(&d);
-    /* Only the top R are needed: the randomized SVD when it pays (lib/linalg/rsvd.h). */
-    it->randomized = !o->exact && rk_rsvd_worthwhile(d.rows, d.cols, o->r);
-    rk_trunc_lora_opts lo = { .randomized = it->randomized, .seed = 0 };
-    rk_status s = rk_trunc_lora(&b, &a, &d, o->r, &lo, &it->row);
-    double scale = o->alpha / (double)o->r; /* PEFT: s = lora_alpha / r */
-    if (s == RK_OK) {
-        it->module = o->module && !p->safetensors ? rk_alloc(strlen(o->module) + 1)
-                                                  : cli_module_name(p->names[i], p->ft);
-        if (it->module && o->module && !p->safetensors)
+    if (o->module && !p->safetensors) {
+        it->module = rk_alloc(strlen(o->module) + 1);
+        if (it->module)
             memcpy(it->module, o->module, strlen(o->module) + 1);
+    } else {
+        it->module = cli_module_name(p->names[i], p->ft);
+    }
+    return it->module ? RK_OK : RK_ENOMEM;
+}
+
+/* The dense (or, for two .npy files, randomized double) path: ΔW in double; exit status. */
+static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, rk_mat *d,
+                          extract_item *it)
+{
+    rk_mat b = { 0 }, a = { 0 };
+    it->norm = rk_mat_norm_fro(d);
+    /* Only the top R are needed: the randomized SVD when it pays (lib/linalg/rsvd.h). */
+    it->randomized = !o->ck.exact && rk_rsvd_worthwhile(d->rows, d->cols, o->r);
+    rk_trunc_lora_opts lo = { .randomized = it->randomized, .seed = 0 };
+    rk_status s = rk_trunc_lora(&b, &a, d, o->r, &lo, &it->row);
+    double scale = o->alpha / (double)o->r; /* PEFT: s = lora_alpha / r */
+    if (s == RK_OK)
+        s = name_item(o, p, i, it);
+    if (s == RK_OK) {
         it->b = rk_alloc(it->m * o->r * sizeof(float) + 1);
         it->a = rk_alloc(o->r * it->n * sizeof(float) + 1);
-        if (!it->module || !it->b || !it->a)
+        if (!it->b || !it->a)
             s = RK_ENOMEM;
     }
     if (s == RK_OK) {
@@ -240,12 +262,78 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
             b.data[j] /= scale;
         rk_mat_to_f32(it->b, &b);
         rk_mat_to_f32(it->a, &a);
-        s = written_error(&d, it, o->r, scale, &it->written_err);
+        s = written_error(d, it, o->r, scale, &it->written_err);
     }
     rk_mat_free(&b);
     rk_mat_free(&a);
+    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", p->names[i] ? p->names[i] : p->ft, s, NULL);
+}
+
+/* The streamed path for a large module of two checkpoints: ΔW in float32,
+ * randomized SVD (float32 sketch, double finish); exit status. */
+static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, extract_item *it)
+{
+    cli_delta32 d;
+    int rc = cli_pairs_delta_f32("extract", p, i, &d);
+    if (rc != RK_EXIT_OK)
+        return rc;
+    rk_trunc_lora32 f;
+    it->randomized = true;
+    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, o->ck.iters, 0, &f);
+    cli_delta32_free(&d);
+    if (s == RK_ENONFINITE)
+        return cli_pairs_nonfinite("extract", p, i);
+    if (s == RK_OK && (s = name_item(o, p, i, it)) != RK_OK)
+        rk_trunc_lora32_free(&f);
+    if (s != RK_OK)
+        return cli_fail("extract", p->ft, s, NULL);
+    it->b = f.b;
+    it->a = f.a;
+    it->norm = f.norm;
+    it->row = f.row;
+    it->written_err = f.written_err;
+    return RK_EXIT_OK;
+}
+
+/* Factor pair @p i into @p it; exit status. *skip is set (with a reason) when min(m, n) < R. */
+static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extract_item *it,
+                       cli_skip *skip, bool *skipped)
+{
+    const char *cmd = "extract";
+    size_t m, n;
+    rk_mat d = { 0 };
+    int rc;
+    *skipped = false;
+    cli_pairs_shape(p, i, &m, &n); /* two checkpoints: from the headers, before reading */
+    if (!p->safetensors) {
+        if ((rc = cli_pairs_delta(cmd, p, i, &d)) != RK_EXIT_OK)
+            return rc;
+        m = d.rows;
+        n = d.cols;
+    }
+    size_t k = m < n ? m : n;
+    if (module_rank(o, m, n) == 0) {
+        rk_mat_free(&d);
+        if (p->safetensors && !o->tensor) {
+            skip->name = p->names[i];
+            snprintf(skip->reason, sizeof skip->reason, "min(m, n) = %zu of %zu x %zu is less than R = %zu",
+                     k, m, n, o->r);
+            *skipped = true;
+            return RK_EXIT_OK;
+        }
+        fprintf(stderr, "ranklab extract: %s: R = %zu is more than min(m, n) = %zu of this %zu x %zu difference\n",
+                p->names[i] ? p->names[i] : p->ft, o->r, k, m, n);
+        return RK_EXIT_RUNTIME;
+    }
+    it->m = m;
+    it->n = n;
+    if (p->safetensors && !o->ck.exact && rk_rsvd_worthwhile(m, n, o->r))
+        return extract_float(o, p, i, it);
+    if (p->safetensors && (rc = cli_pairs_delta(cmd, p, i, &d)) != RK_EXIT_OK)
+        return rc;
+    rc = extract_double(o, p, i, &d, it);
     rk_mat_free(&d);
-    return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, what, s, NULL);
+    return rc;
 }
 
 static void print_text(const extract_opts *o, const cli_pairs *p, const extract_item *items, size_t n,
@@ -261,6 +349,8 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
     cli_print_row("lora_alpha", v, note);
     if (p->safetensors)
         printf("%-18s%zu extracted, %zu skipped\n", "tensors", n, p->n_skipped + n_sk);
+    if (p->n_unselected)
+        printf("%-18s%zu not selected by --modules %s\n", "", p->n_unselected, o->ck.modules);
     for (size_t i = 0; i < p->n_skipped; i++)
         printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
     for (size_t i = 0; i < n_sk; i++)
@@ -280,7 +370,7 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
         snprintf(v, sizeof v, "%.10g", it->norm);
         cli_print_row("||dW||_F", v, NULL);
         snprintf(v, sizeof v, "%.10g", it->row.fro_err);
-        cli_print_row("error left", v, it->randomized ? "(||dW - B*A||_F, formed in double)"
+        cli_print_row("error left", v, it->randomized ? "(||dW - B*A||_F = sqrt(||dW||_F^2 - sum_{i<=R} sigma_i^2))"
                                                       : "(||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2))");
         snprintf(v, sizeof v, "%.6g", it->row.rel_err);
         cli_print_row("relative error", v, "(error left / ||dW||_F)");
@@ -338,15 +428,18 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
     return obj;
 }
 
-/* Write the adapter into the folder being built and put it in place; exit status. */
-static int write_adapter(const extract_opts *o, rk_out_dir *od, const extract_item *items, size_t n)
+/* Write the adapter into the folder being built and put it in place, the
+ * whole folder at once (lib/io/output.h); exit status. The one place the
+ * adapter is written. */
+static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od,
+                         const extract_item *items, size_t n)
 {
     rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
     if (!mods)
         return cli_fail("extract", NULL, RK_ENOMEM, NULL);
     for (size_t i = 0; i < n; i++)
         mods[i] = (rk_peft_lora){ items[i].module, o->r, items[i].n, items[i].m, items[i].a, items[i].b };
-    rk_peft_write_opts wo = { .lora_alpha = o->alpha };
+    rk_peft_write_opts wo = { .lora_alpha = o->alpha, .base_model = p->base_name_or_path };
     rk_err err;
     rk_err_clear(&err);
     rk_status s = rk_peft_write(od->tmp_path, &wo, mods, n, &err);
@@ -356,9 +449,34 @@ static int write_adapter(const extract_opts *o, rk_out_dir *od, const extract_it
     return cli_output_dir_commit("extract", o->out, od);
 }
 
+/* Every pair in turn, with progress; exit status. *n and *n_sk count items and skips. */
+static int extract_all(const extract_opts *o, const cli_pairs *p, extract_item *items, size_t *n,
+                       cli_skip *sk, size_t *n_sk)
+{
+    cli_progress pr;
+    cli_progress_begin(&pr, "extract", p->n, cli_pairs_elements(p), o->ck.quiet);
+    int rc = RK_EXIT_OK;
+    for (size_t i = 0; i < p->n && rc == RK_EXIT_OK; i++) {
+        size_t m, k;
+        bool skipped;
+        cli_pairs_shape(p, i, &m, &k);
+        cli_progress_step(&pr, i, p->names[i] ? p->names[i] : p->ft, m * k);
+        rc = extract_one(o, p, i, &items[*n], &sk[*n_sk], &skipped);
+        if (rc == RK_EXIT_OK)
+            skipped ? (*n_sk)++ : (*n)++;
+        else
+            (*n)++; /* free what it holds */
+    }
+    if (rc == RK_EXIT_OK)
+        cli_progress_end(&pr);
+    else if (pr.tty)
+        fputc('\n', stderr);
+    return rc;
+}
+
 int cmd_extract(int argc, char **argv)
 {
-    extract_opts o = { 0 };
+    extract_opts o = { .ck.iters = -1 };
     int rc = parse_args(argc, argv, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
@@ -368,34 +486,28 @@ int cmd_extract(int argc, char **argv)
         (rc = cli_output_dir_open("extract", "-o", o.out, &od)) != RK_EXIT_OK)
         return rc;
     cli_pairs p;
-    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, &p)) != RK_EXIT_OK) {
+    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK) {
         rk_out_dir_abort(&od);
         return rc;
     }
     if (o.module && p.safetensors) {
         cli_pairs_close(&p);
         rk_out_dir_abort(&od);
-        return cli_usage_error("extract", "--module applies to two .npy files (safetensors tensors name their modules)");
+        return cli_usage_error("extract", "--module applies to two .npy files (checkpoint tensors name their modules)");
     }
     extract_item *items = rk_calloc(p.n, sizeof *items);
     cli_skip *sk = rk_calloc(p.n, sizeof *sk);
     size_t n = 0, n_sk = 0;
     if (!items || !sk)
         rc = cli_fail("extract", NULL, RK_ENOMEM, NULL);
-    for (size_t i = 0; i < p.n && rc == RK_EXIT_OK; i++) {
-        bool skipped;
-        rc = extract_one(&o, &p, i, &items[n], &sk[n_sk], &skipped);
-        if (rc == RK_EXIT_OK)
-            skipped ? n_sk++ : n++;
-        else
-            n++; /* free what it holds */
-    }
+    if (rc == RK_EXIT_OK)
+        rc = extract_all(&o, &p, items, &n, sk, &n_sk);
     if (rc == RK_EXIT_OK && n == 0) {
         fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ft, o.r);
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &od, items, n);
+        rc = write_adapter(&o, &p, &od, items, n);
     if (rc == RK_EXIT_OK) {
         if (o.json)
             rc = cli_json_print("extract", build_json(&o, &p, items, n, sk, n_sk));

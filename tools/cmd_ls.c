@@ -1,7 +1,8 @@
 /*
- * cmd_ls.c — `ranklab ls FILE`: the tensors of a safetensors file (name,
- * dtype, shape, bytes) and its __metadata__ (lib/io/safetensors.h,
- * rk_st_open), or the header of a .npy file (lib/io/npy.h, rk_npy_read).
+ * cmd_ls.c — `ranklab ls FILE`: the tensors of a safetensors file or a
+ * (sharded) model directory (name, dtype, shape, bytes, shard) and the
+ * file's __metadata__ (lib/io/shards.h, rk_shards_open: headers only), or
+ * the header of a .npy file (lib/io/npy.h, rk_npy_read).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,11 +13,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ranklab ls FILE.safetensors|FILE.npy\n\n"
+    fprintf(f, "usage: ranklab ls FILE.safetensors|MODEL_DIR|FILE.npy\n\n"
                "List the tensors of a safetensors file: name, dtype, shape and size in\n"
-               "bytes, then the file's __metadata__. For a .npy file: its version,\n"
-               "dtype, shape and memory order. The file is checked completely first: a\n"
-               "malformed file is refused with the reason.\n\n"
+               "bytes, then the file's __metadata__. MODEL_DIR is a model directory\n"
+               "(model.safetensors or adapter_model.safetensors) or a sharded one\n"
+               "(model.safetensors.index.json and its shards: each tensor's shard is\n"
+               "listed too); only the headers are read. For a .npy file: its version,\n"
+               "dtype, shape and memory order. The headers (and the index) are checked\n"
+               "completely first: a malformed file is refused with the reason.\n\n"
                "  -h, --help   show this help\n");
 }
 
@@ -32,34 +36,59 @@ static void print_shape(const rk_st_tensor *t)
     printf("  %-14s", buf);
 }
 
-static int list_safetensors(const char *path)
+static void print_table(const rk_shards *c)
 {
-    rk_st_file f;
-    rk_err err;
-    rk_err_clear(&err);
-    rk_status st = rk_st_open(&f, path, &err);
-    if (st)
-        return cli_fail("ls", path, st, &err);
-    printf("%s: %zu tensor%s, header %zu bytes, data %zu bytes\n", path, f.n_tensors,
-           f.n_tensors == 1 ? "" : "s", f.data_start - 8, f.size - f.data_start);
     size_t width = 4;
-    for (size_t i = 0; i < f.n_tensors; i++)
-        if (strlen(f.tensors[i].name) > width)
-            width = strlen(f.tensors[i].name);
-    if (f.n_tensors)
-        printf("%-*s  %-7s  %-14s  %s\n", (int)width, "name", "dtype", "shape", "bytes");
-    for (size_t i = 0; i < f.n_tensors; i++) {
-        const rk_st_tensor *t = &f.tensors[i];
+    for (size_t i = 0; i < c->n_tensors; i++)
+        if (strlen(c->tensors[i].t->name) > width)
+            width = strlen(c->tensors[i].t->name);
+    if (c->n_tensors)
+        printf("%-*s  %-7s  %-14s  %s%s\n", (int)width, "name", "dtype", "shape", "bytes",
+               c->sharded ? "  shard" : "");
+    for (size_t i = 0; i < c->n_tensors; i++) {
+        const rk_st_tensor *t = c->tensors[i].t;
         printf("%-*s  %-7s", (int)width, t->name, t->dtype_name);
         print_shape(t);
-        printf("  %zu\n", t->end - t->begin);
+        if (c->sharded) {
+            const char *slash = strrchr(c->tensors[i].path, '/');
+            printf("  %-10zu  %s\n", t->end - t->begin, slash ? slash + 1 : c->tensors[i].path);
+        } else {
+            printf("  %zu\n", t->end - t->begin);
+        }
     }
-    if (f.n_meta) {
+}
+
+/* A .safetensors file, a model directory or a sharded one: headers only. */
+static int list_safetensors(const char *path)
+{
+    rk_shards c;
+    rk_err err;
+    char where[4096];
+    rk_err_clear(&err);
+    rk_status st = rk_shards_open(&c, path, &err, where, sizeof where);
+    if (st)
+        return cli_fail("ls", where, st, &err);
+    size_t header = 0, data = 0;
+    for (size_t i = 0; i < c.n_files; i++) {
+        header += c.files[i].data_start - 8;
+        data += c.files[i].size - c.files[i].data_start;
+    }
+    if (c.sharded)
+        printf("%s: %zu tensor%s in %zu shards (%s), headers %zu bytes, data %zu bytes\n", path,
+               c.n_tensors, c.n_tensors == 1 ? "" : "s", c.n_files, RK_SHARDS_INDEX, header, data);
+    else
+        printf("%s: %zu tensor%s, header %zu bytes, data %zu bytes\n", c.paths[0], c.n_tensors,
+               c.n_tensors == 1 ? "" : "s", header, data);
+    if (c.name_or_path)
+        printf("config.json _name_or_path: %s\n", c.name_or_path);
+    print_table(&c);
+    const rk_st_file *f = &c.files[0];
+    if (!c.sharded && f->n_meta) {
         printf("metadata:\n");
-        for (size_t i = 0; i < f.n_meta; i++)
-            printf("  %s: %s\n", f.meta_keys[i], f.meta_values[i]);
+        for (size_t i = 0; i < f->n_meta; i++)
+            printf("  %s: %s\n", f->meta_keys[i], f->meta_values[i]);
     }
-    rk_st_close(&f);
+    rk_shards_close(&c);
     return RK_EXIT_OK;
 }
 

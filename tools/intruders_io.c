@@ -96,7 +96,7 @@ int intr_open(const char *cmd, const char *base, const char *ft, const char *ten
     int rc;
     if (src->adapter) {
         rc = open_adapter(cmd, src, tensor);
-    } else if ((rc = cli_pairs_open(cmd, base, ft, tensor, &src->pairs)) == RK_EXIT_OK) {
+    } else if ((rc = cli_pairs_open(cmd, base, ft, tensor, NULL, &src->pairs)) == RK_EXIT_OK) {
         src->n = src->pairs.n;
         src->names = src->pairs.names;
     }
@@ -238,7 +238,8 @@ int intr_out_add(const char *cmd, const intr_src *src, size_t i, rk_mat *w, cons
         rk_status s = rk_mat_dup(&o->npy, w);
         return s == RK_OK ? RK_EXIT_OK : cli_fail(cmd, NULL, s, NULL);
     }
-    const rk_st_tensor *t = rk_st_find(cli_pairs_ft_file(&src->pairs), src->names[i]);
+    const rk_shard_tensor *at = rk_shards_find(cli_pairs_ft(&src->pairs), src->names[i]);
+    const rk_st_tensor *t = at ? at->t : NULL;
     size_t shape[2] = { w->rows, w->cols };
     rk_status s;
     if (t && t->dtype == RK_DT_F64) {
@@ -299,18 +300,19 @@ static bool is_pair(const intr_src *src, const char *name)
 
 static int commit_model(const char *cmd, const intr_src *src, intr_out *o)
 {
-    const rk_st_file *f = cli_pairs_ft_file(&src->pairs);
+    const rk_shards *c = cli_pairs_ft(&src->pairs);
     rk_err err;
     rk_err_clear(&err);
     rk_status s = RK_OK;
-    for (size_t i = 0; i < f->n_tensors; i++) {
-        if (is_pair(src, f->tensors[i].name))
+    for (size_t i = 0; i < c->n_tensors; i++) {
+        if (is_pair(src, c->tensors[i].t->name))
             continue;
-        int rc = copy_tensor(cmd, src->ft, f, &f->tensors[i], o->writer);
+        int rc = copy_tensor(cmd, c->tensors[i].path, c->tensors[i].file, c->tensors[i].t, o->writer);
         if (rc != RK_EXIT_OK)
             return rc;
     }
-    for (size_t i = 0; s == RK_OK && i < f->n_meta; i++)
+    const rk_st_file *f = &c->files[0]; /* the metadata of a single file; a sharded one's differ per shard */
+    for (size_t i = 0; s == RK_OK && c->n_files == 1 && i < f->n_meta; i++)
         s = rk_st_writer_add_meta(o->writer, f->meta_keys[i], f->meta_values[i]);
     if (s == RK_OK)
         s = rk_st_writer_save(o->writer, o->path, &err);

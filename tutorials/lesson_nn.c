@@ -142,15 +142,42 @@ rk_status lnn_pretrain_step(tut_runner *t, lesson_nn *n, double *acc, double *ta
     return lnn_evaluate(n, &n->base, NULL, NULL, acc, target_acc);
 }
 
-rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
-                       rk_train_result *res)
+/* The observer of a tracked fine-tune: a record every LNN_TRACK_EVERY steps. */
+typedef struct tracker {
+    rk_lf_track *track;
+    const rk_mlp *base;
+    const rk_lf_eval *ev;
+} tracker;
+
+static rk_status observe(const rk_train_progress *p, void *ctx)
+{
+    const tracker *k = ctx;   /* a failing record stops the run with its status */
+    return rk_lf_record(k->track, p->step, p->net, p->lora, k->base, k->ev);
+}
+
+rk_status lnn_finetune_tracked(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                               rk_lf_track *track, const rk_lf_eval *ev, rk_train_result *res)
 {
     rk_train_opts to = rk_train_opts_default();   /* a fresh Adam, lr 1e-3, for this phase */
     to.batch = LNN_BATCH;
     to.steps = LNN_FT_STEPS;
     to.seed = seed;
+    tracker k = { track, &n->base, ev };
+    rk_status s = RK_OK;
+    if (track) {   /* step 0 first: the network before any update */
+        to.report_every = LNN_TRACK_EVERY;
+        to.callback = observe;
+        to.callback_ctx = &k;
+        s = rk_lf_record(track, 0, net, lora, &n->base, ev);
+    }
     rk_train_data data = { n->train.x, n->train.y, n->train.n, n->train.dim, n->target, n->n_target };
-    return rk_train_run(net, lora, &data, &to, res, NULL);
+    return s != RK_OK ? s : rk_train_run(net, lora, &data, &to, res, NULL);
+}
+
+rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                       rk_train_result *res)
+{
+    return lnn_finetune_tracked(n, net, lora, seed, NULL, NULL, res);
 }
 
 void lnn_free(lesson_nn *n)

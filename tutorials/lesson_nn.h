@@ -19,8 +19,8 @@
 
 #include "runner.h"
 
-/** Fine-tuning steps on the worst class (of 10 images each), as in the notebook. */
-enum { LNN_FT_STEPS = 100, LNN_BATCH = 10, LNN_EVAL_BATCH = 500 };
+/** Fine-tuning steps on the worst class (of 10 images each), as in the notebook; a learn–forget record every LNN_TRACK_EVERY. */
+enum { LNN_FT_STEPS = 100, LNN_BATCH = 10, LNN_EVAL_BATCH = 500, LNN_TRACK_EVERY = 10 };
 
 /** The data and the pretrained network of a lesson. Zero-initialise. */
 typedef struct lesson_nn {
@@ -68,6 +68,15 @@ rk_status lnn_evaluate(lesson_nn *n, rk_mlp *net, rk_lora *lora, rk_eval *ev, do
 /** Train @p net (fully, @p lora NULL, or its adapter) for LNN_FT_STEPS steps on class worst. */
 rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
                        rk_train_result *res);
+
+/**
+ * As lnn_finetune(), and when @p track is not NULL a learn–forget record
+ * (lib/analysis/learn_forget.h) on @p ev before the first step and every
+ * LNN_TRACK_EVERY steps (ΔW against n->base for a full fine-tune), taken by
+ * the training loop's callback.
+ */
+rk_status lnn_finetune_tracked(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
+                               rk_lf_track *track, const rk_lf_eval *ev, rk_train_result *res);
 
 /** Print "wrong per class" of @p ev on one line after @p label. */
 void lnn_print_wrong(tut_runner *t, const char *label, const rk_eval *ev);

@@ -204,7 +204,11 @@ static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
             if (!parse_seed(optarg, &r->seed))
                 return usage_error(l, "--seed wants a non-negative integer, not '%s'", optarg);
             break;
-        case OPT_OUT: r->out_dir = optarg; break;
+        case OPT_OUT:
+            if (!*optarg) /* an empty folder name would mean the root folder */
+                return usage_error(l, "%s", "--out wants a folder name, not an empty one");
+            r->out_dir = optarg;
+            break;
         case OPT_CHECK: r->check = true; break;
         case OPT_NO_PLOT: r->no_plot = true; break;
         case OPT_HELP: usage(l, stdout); return EXIT_OK;

@@ -167,7 +167,36 @@ void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const cha
     run_job(t, &j, name, false);
 }
 
+static rk_status draw_spec_term(FILE *f, void *arg)
+{
+    rk_plot_out out = { .format = RK_PLOT_TERM, .term = f };
+    return rk_plot_draw(arg, &out, NULL);
+}
+
+void tut_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name)
+{
+    tut_plot(t, draw_spec_term, spec);
+    const char *dir = tut_out_dir(t);
+    if (!dir || tut_quiet(t))
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.png", dir, name);
+    rk_plot_out o = { .format = RK_PLOT_PNG, .path = path };
+    rk_err err;
+    rk_status s = rk_plot_draw(spec, &o, &err);
+    if (s == RK_OK)
+        tut_printf(t, "wrote %s (and its .dat, .gp)\n", path);
+    else
+        tut_printf(t, "(no %s: %s)\n", path, rk_err_message(&err, s));
+}
+
 #else /* no lib/plot in this build */
+
+void tut_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name)
+{
+    (void)spec, (void)name;
+    tut_printf(t, "(no plot: this build has no lib/plot)\n");
+}
 
 void tut_scree(tut_runner *t, const double *s, size_t k, double tol, const char *title,
                const char *name)

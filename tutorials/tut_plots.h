@@ -43,6 +43,9 @@ void tut_scree(tut_runner *t, const double *s, size_t k, double tol, const char 
 void tut_spectra(tut_runner *t, const char *const *names, const double *const *s,
                  const size_t *k, size_t n, const char *title, const char *name);
 
+/** Draw @p spec in the terminal (tut_plot) and, with --out DIR, as DIR/NAME.png. */
+void tut_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name);
+
 /** @p img as a grayscale picture titled @p title in DIR/NAME.png (with --out DIR; range [0, 1]). */
 void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title);
 

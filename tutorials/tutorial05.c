@@ -32,29 +32,6 @@ rk_status l5_weight(rk_mat *out, const rk_mlp *net, size_t l)
     return s;
 }
 
-static rk_status draw_term(FILE *out, void *arg)
-{
-    rk_plot_out o = { .format = RK_PLOT_TERM, .term = out };
-    return rk_plot_draw(arg, &o, NULL);
-}
-
-void l5_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name)
-{
-    tut_plot(t, draw_term, spec);
-    const char *dir = tut_out_dir(t);
-    if (!dir || tut_quiet(t))
-        return;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.png", dir, name);
-    rk_plot_out o = { .format = RK_PLOT_PNG, .path = path };
-    rk_err err;
-    rk_status s = rk_plot_draw(spec, &o, &err);
-    if (s == RK_OK)
-        tut_printf(t, "wrote %s (and its .dat, .gp)\n", path);
-    else
-        tut_printf(t, "(no %s: %s)\n", path, rk_err_message(&err, s));
-}
-
 /* ---- step 1 ------------------------------------------------------------ */
 
 static rk_status step_pretrain(tut_runner *t, void *ctx)

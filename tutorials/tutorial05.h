@@ -13,6 +13,7 @@
 
 #include "lesson_nn.h"
 #include "runner.h"
+#include "tut_plots.h"
 
 #define DOC5 "docs/tutorials/05-lora-vs-svd.md"
 

@@ -73,7 +73,7 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
                           .xlabel = "rank r (log scale)",
                           .ylabel = "relative error in Frobenius norm",
                           .logx = true, .ymin = 0, .ymax = 1.05, .series = ser, .n_series = 2 };
-    l5_show_plot(t, &spec, "05-error-vs-rank");
+    tut_show_plot(t, &spec, "05-error-vs-rank");
     return RK_OK;
 }
 
@@ -110,7 +110,7 @@ static void heatmap(tut_runner *t, const rk_mat *phi, const char *title, const c
     rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title, .xlabel = xlabel,
                           .ylabel = ylabel, .zlabel = "φ(i, j)", .z = phi, .zmin = 0, .zmax = 1,
                           .index_base = 1 };
-    l5_show_plot(t, &spec, name);
+    tut_show_plot(t, &spec, name);
 }
 
 rk_status l5_step_phi_full(tut_runner *t, void *ctx)

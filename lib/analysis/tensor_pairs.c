@@ -1,4 +1,4 @@
-/* tensor_pairs.c — the tensors two safetensors files have in common (see tensor_pairs.h). */
+/* tensor_pairs.c — the tensors two checkpoints have in common (see tensor_pairs.h). */
 #include "analysis/tensor_pairs.h"
 
 #include <stdbool.h>
@@ -26,27 +26,28 @@ static rk_pair_status classify(const rk_st_tensor *a, const rk_st_tensor *b)
     return RK_PAIR_OK;
 }
 
-rk_status rk_tensor_pairs_match(const rk_st_file *base, const rk_st_file *other,
+rk_status rk_tensor_pairs_match(const rk_shards *base, const rk_shards *other,
                                 rk_tensor_pair **pairs, size_t *n)
 {
     if (!base || !other || !pairs || !n)
         return RK_EINVAL;
     *pairs = NULL;
     *n = 0;
-    size_t cap = base->n_tensors + other->n_tensors; /* both were in memory: no overflow */
+    size_t cap = base->n_tensors + other->n_tensors; /* both headers were in memory: no overflow */
     rk_tensor_pair *p = rk_calloc(cap ? cap : 1, sizeof *p);
     if (!p)
         return RK_ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < base->n_tensors; i++) {
-        const rk_st_tensor *a = &base->tensors[i];
-        const rk_st_tensor *b = rk_st_find(other, a->name);
-        p[k++] = (rk_tensor_pair){ a->name, a, b, b ? classify(a, b) : RK_PAIR_ONLY_BASE };
+        const rk_shard_tensor *a = &base->tensors[i];
+        const rk_shard_tensor *b = rk_shards_find(other, a->t->name);
+        p[k++] = (rk_tensor_pair){ a->t->name, a->t, b ? b->t : NULL, a, b,
+                                   b ? classify(a->t, b->t) : RK_PAIR_ONLY_BASE };
     }
     for (size_t i = 0; i < other->n_tensors; i++) {
-        const rk_st_tensor *b = &other->tensors[i];
-        if (!rk_st_find(base, b->name))
-            p[k++] = (rk_tensor_pair){ b->name, NULL, b, RK_PAIR_ONLY_OTHER };
+        const rk_shard_tensor *b = &other->tensors[i];
+        if (!rk_shards_find(base, b->t->name))
+            p[k++] = (rk_tensor_pair){ b->t->name, NULL, b->t, NULL, b, RK_PAIR_ONLY_OTHER };
     }
     *pairs = p;
     *n = k;

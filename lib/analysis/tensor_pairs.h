@@ -1,6 +1,7 @@
 /*
- * tensor_pairs.h — which tensors of two safetensors files (a base checkpoint
- * and a fine-tuned one) can be subtracted, ΔW = W_finetuned − W_base.
+ * tensor_pairs.h — which tensors of two checkpoints (a base and a fine-tune,
+ * each one safetensors file or a sharded directory: lib/io/shards.h) can be
+ * subtracted, ΔW = W_finetuned − W_base.
  *
  * A name present in both files with the same shape, 2 dimensions and
  * loadable element types is a pair; every other name is reported with the
@@ -13,7 +14,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
-#include "io/safetensors.h"
+#include "io/shards.h"
 
 /** Whether a name can be compared, and if not, why. */
 typedef enum rk_pair_status {
@@ -25,23 +26,25 @@ typedef enum rk_pair_status {
     RK_PAIR_DTYPE         /**< an element type ranklab cannot load */
 } rk_pair_status;
 
-/** One name of either file. Pointers go into the two rk_st_file. */
+/** One name of either checkpoint. Pointers go into the two rk_shards. */
 typedef struct rk_tensor_pair {
     const char *name;            /**< tensor name */
-    const rk_st_tensor *base;    /**< its entry in the base file, or NULL */
-    const rk_st_tensor *other;   /**< its entry in the other file, or NULL */
+    const rk_st_tensor *base;    /**< its entry in the base checkpoint, or NULL */
+    const rk_st_tensor *other;   /**< its entry in the other checkpoint, or NULL */
+    const rk_shard_tensor *base_at;   /**< where to read base from, or NULL */
+    const rk_shard_tensor *other_at;  /**< where to read other from, or NULL */
     rk_pair_status status;       /**< RK_PAIR_OK when it can be subtracted */
 } rk_tensor_pair;
 
 /**
  * Match the tensors of @p base and @p other by name. *@p pairs receives an
  * rk_alloc'd array (free with rk_free; it points into both files, which must
- * outlive it) of *@p n entries: the base file's names in its order, then the
- * names found only in @p other, in its order. A shape mismatch is reported
+ * outlive it) of *@p n entries: the base's names in sorted order, then the
+ * names found only in @p other, in sorted order. A shape mismatch is reported
  * before "not 2-d", and that before the element type.
  * @return RK_OK; RK_EINVAL (NULL); RK_ENOMEM (then *pairs is NULL, *n 0).
  */
-rk_status rk_tensor_pairs_match(const rk_st_file *base, const rk_st_file *other,
+rk_status rk_tensor_pairs_match(const rk_shards *base, const rk_shards *other,
                                 rk_tensor_pair **pairs, size_t *n);
 
 /** A short description of @p s ("ok", "only in base", "shapes differ", …). */

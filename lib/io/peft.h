@@ -183,7 +183,9 @@ typedef struct rk_peft_write_extra {
  * LORA, `r` = the most common rank of the modules (ties: the smallest),
  * `lora_alpha` = the most common module alpha (ties: the smallest), and
  * exact-name `rank_pattern` / `alpha_pattern` entries for the modules whose
- * rank / alpha differ; target_modules = the module names. Then
+ * rank / alpha differ; target_modules = the short module names, the last
+ * component of each path: "q_proj" for "model.layers.0.self_attn.q_proj",
+ * each once. Then
  * adapter_model.safetensors with base_model.model.<module>.lora_A.weight /
  * lora_B.weight in F32, metadata
  * {"format": "pt"}. Both files are written atomically.

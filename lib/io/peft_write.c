@@ -27,6 +27,22 @@ static json_t *number(double v)
     return json_real(v);
 }
 
+/* The short name PEFT's target_modules uses: the last component of the module path. */
+static const char *short_name(const char *module)
+{
+    const char *dot = strrchr(module, '.');
+    return dot && dot[1] ? dot + 1 : module;
+}
+
+/* Whether module i's short name was seen among mods[0..i). */
+static bool seen_before(const rk_peft_lora *mods, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(short_name(mods[j].module), short_name(mods[i].module)))
+            return true;
+    return false;
+}
+
 /* The options and extras of one write. */
 typedef struct wctx {
     const rk_peft_write_opts *o;
@@ -57,14 +73,17 @@ static double most_common(const wctx *c, const rk_peft_lora *mods, size_t n, boo
     return best;
 }
 
-/* target_modules, rank_pattern and alpha_pattern: the modules that differ from r and lora_alpha. */
+/* target_modules (the short names, q_proj, …: PEFT matches a name when the module path ends
+ * with it, each once, in first-seen order), rank_pattern and alpha_pattern (the full names of
+ * the modules that differ from r and lora_alpha). */
 static bool module_keys(json_t *root, const wctx *c, const rk_peft_lora *mods, size_t n, size_t r,
                         double alpha)
 {
     json_t *targets = json_array(), *ranks = json_object(), *alphas = json_object();
     bool ok = targets && ranks && alphas;
     for (size_t i = 0; ok && i < n; i++) {
-        ok = !json_array_append_new(targets, json_string(mods[i].module));
+        if (!seen_before(mods, i))
+            ok = !json_array_append_new(targets, json_string(short_name(mods[i].module)));
         if (ok && mods[i].r != r)
             ok = !json_object_set_new(ranks, mods[i].module, json_integer((json_int_t)mods[i].r));
         if (ok && alpha_of(c, i) != alpha)

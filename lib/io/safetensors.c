@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "io/file.h"
+#include "io/safetensors_internal.h"
 
 /* Every dtype name the reference knows, with its size in bits. Those with
  * rk_dtype RK_DT_UNKNOWN, and the unsigned 16/32/64-bit ones, are listed but
@@ -80,6 +81,8 @@ void rk_st_close(rk_st_file *f)
         return;
     free_contents(f);
     rk_free(f->data);
+    if (f->fp)
+        (void)fclose(f->fp);
     *f = (rk_st_file){ 0 };
 }
 
@@ -249,28 +252,34 @@ static rk_status parse_header(rk_st_file *f, const json_t *root, rk_err *err)
     return RK_OK;
 }
 
-rk_status rk_st_parse(rk_st_file *f, unsigned char *buf, size_t size, rk_err *err)
+/* The 8-byte length N at the start of a file of @p size bytes: checked
+ * against the format's limit and the file's size. */
+rk_status st_header_length(const unsigned char *head8, size_t size, size_t *hlen, rk_err *err)
 {
-    if (!f || (!buf && size))
-        return rk_err_set(err, RK_EINVAL, "invalid argument");
-    *f = (rk_st_file){ 0 };
     if (size < 8)
         return rk_err_set(err, RK_ETRUNC, "file is %zu bytes, too short for the 8-byte header length",
                           size);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
-        n = (n << 8) | buf[i];
+        n = (n << 8) | head8[i];
     if (n > RK_ST_MAX_HEADER)
         return rk_err_set(err, RK_ETOOBIG, "header length %llu exceeds the limit of %u bytes",
                           (unsigned long long)n, RK_ST_MAX_HEADER);
     if (n > size - 8)
         return rk_err_set(err, RK_ETRUNC, "header length %llu runs past the end of the file (%zu bytes)",
                           (unsigned long long)n, size);
-    size_t hlen = (size_t)n, bad = utf8_invalid_at(buf + 8, hlen);
+    *hlen = (size_t)n;
+    return RK_OK;
+}
+
+rk_status st_parse_header(rk_st_file *f, const unsigned char *hdr, size_t hlen, size_t data_len,
+                          rk_err *err)
+{
+    size_t bad = utf8_invalid_at(hdr, hlen);
     if (bad < hlen)
         return rk_err_set(err, RK_EHEADER, "header is not valid UTF-8 (byte %zu)", 8 + bad);
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)buf + 8, hlen, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         if (json_error_code(&jerr) == json_error_duplicate_key)
             return rk_err_set(err, RK_EDUPKEY, "header has a duplicate key: %s", jerr.text);
@@ -286,12 +295,25 @@ rk_status rk_st_parse(rk_st_file *f, unsigned char *buf, size_t size, rk_err *er
         st = parse_header(f, root, err);
     json_decref(root);
     if (!st)
-        st = check_layout(f, size - 8 - hlen, err);
+        st = check_layout(f, data_len, err);
     if (st) {
         free_contents(f);
         *f = (rk_st_file){ 0 };
-        return st;
     }
+    return st;
+}
+
+rk_status rk_st_parse(rk_st_file *f, unsigned char *buf, size_t size, rk_err *err)
+{
+    if (!f || (!buf && size))
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    *f = (rk_st_file){ 0 };
+    size_t hlen;
+    rk_status st = st_header_length(buf, size, &hlen, err);
+    if (!st)
+        st = st_parse_header(f, buf + 8, hlen, size - 8 - hlen, err);
+    if (st)
+        return st;
     f->data = buf;
     f->size = size;
     f->data_start = 8 + hlen;
@@ -357,13 +379,14 @@ rk_status rk_st_tensor_to_mat(const rk_st_file *f, const rk_st_tensor *t, rk_mat
     rk_status st = rk_mat_create(out, rows, cols);
     if (st)
         return rk_err_set(err, st, "cannot allocate a %zux%zu matrix", rows, cols);
-    if (rows && cols)
-        rk_dtype_to_double(t->dtype, false, f->data + f->data_start + t->begin, rows * cols, out->data);
-    return RK_OK;
+    if (rows && cols && (st = st_convert(f, t, out->data, ST_SET_F64, err)) != RK_OK)
+        rk_mat_free(out);
+    return st;
 }
 
-rk_status rk_st_tensor_to_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
-                              rk_err *err)
+/* Convert all n elements of t into dst by @p mode, after the checks every entry point shares. */
+static rk_status to_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n, st_conv mode,
+                        rk_err *err)
 {
     if (!f || !t || (!dst && n))
         return rk_err_set(err, RK_EINVAL, "invalid argument");
@@ -373,9 +396,19 @@ rk_status rk_st_tensor_to_f32(const rk_st_file *f, const rk_st_tensor *t, float 
     if (n != numel)
         return rk_err_set(err, RK_ESHAPE, "tensor '%s' has %zu elements, %zu expected", t->name,
                           numel, n);
-    if (n)
-        rk_dtype_to_float(t->dtype, false, f->data + f->data_start + t->begin, n, dst);
-    return RK_OK;
+    return n ? st_convert(f, t, dst, mode, err) : RK_OK;
+}
+
+rk_status rk_st_tensor_to_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
+                              rk_err *err)
+{
+    return to_f32(f, t, dst, n, ST_SET_F32, err);
+}
+
+rk_status rk_st_tensor_rsub_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
+                                rk_err *err)
+{
+    return to_f32(f, t, dst, n, ST_RSUB_F32, err);
 }
 
 rk_status rk_st_load_matrix(const char *path, const char *tensor, rk_mat *out, rk_err *err)

@@ -37,6 +37,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/mat.h"
 #include "core/status.h"
@@ -56,9 +57,14 @@ typedef struct rk_st_tensor {
     size_t end;          /**< one past the last byte: the data is buffer[begin, end) */
 } rk_st_tensor;
 
-/** A parsed safetensors file; the whole file stays in memory. */
+/**
+ * A parsed safetensors file: either the whole file in memory (rk_st_open,
+ * rk_st_parse), or only its header with the file kept open and each tensor
+ * read when asked for (rk_st_open_lazy; data is NULL, fp is set).
+ */
 typedef struct rk_st_file {
-    unsigned char *data;    /**< the whole file (owned) */
+    unsigned char *data;    /**< the whole file (owned), NULL when lazy */
+    FILE *fp;               /**< lazy: the open file the tensors are read from (owned), else NULL */
     size_t size;            /**< its size in bytes */
     size_t n_tensors;       /**< number of tensors */
     rk_st_tensor *tensors;  /**< (n_tensors), sorted by name */
@@ -91,7 +97,23 @@ rk_status rk_st_parse(rk_st_file *f, unsigned char *buf, size_t size, rk_err *er
  */
 rk_status rk_st_open(rk_st_file *f, const char *path, rk_err *err);
 
-/** Release everything @p f owns and reset it to empty. NULL is accepted. */
+/**
+ * Open the file at @p path reading only its 8 + N header bytes, and check
+ * them by every rule of rk_st_parse against the file's real size (from
+ * fstat): the layout must end exactly at the end of the file, so no data
+ * offset can point past it. Nothing is allocated by a size the header claims
+ * beyond N ≤ 100,000,000, itself bounded by the file size. The file stays
+ * open; rk_st_tensor_to_f32(), rk_st_tensor_rsub_f32() and
+ * rk_st_tensor_to_mat() then read one tensor's bytes with pread, in chunks
+ * of RK_ST_CHUNK bytes, converting on the way. Memory: the header.
+ * @return as rk_st_open.
+ */
+rk_status rk_st_open_lazy(rk_st_file *f, const char *path, rk_err *err);
+
+/** Bytes a lazy file reads per pread (a multiple of every element size). */
+#define RK_ST_CHUNK ((size_t)1 << 20)
+
+/** Release everything @p f owns (closing a lazy file) and reset it to empty. NULL is accepted. */
 void rk_st_close(rk_st_file *f);
 
 /** The tensor called @p name (binary search), or NULL. */
@@ -117,6 +139,15 @@ rk_status rk_st_tensor_to_mat(const rk_st_file *f, const rk_st_tensor *t, rk_mat
  */
 rk_status rk_st_tensor_to_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
                               rk_err *err);
+
+/**
+ * @p dst[i] = t[i] − @p dst[i] for the @p n elements of @p t, in float
+ * (ΔW = W_finetuned − W_base, with dst holding W_base): the tensor is
+ * converted a chunk at a time, so no second n-element buffer is needed.
+ * @return as rk_st_tensor_to_f32, plus RK_EIO / RK_ETRUNC from a lazy read.
+ */
+rk_status rk_st_tensor_rsub_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
+                                rk_err *err);
 
 /**
  * Load tensor @p tensor of the file at @p path as a matrix (as rk_st_tensor_to_mat).

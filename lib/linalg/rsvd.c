@@ -2,6 +2,7 @@
  * mixed-precision guard; the sketch itself is in rsvd_sketch.c. */
 #include "linalg/rsvd.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -81,33 +82,84 @@ rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
     return rk_rsvd_with_stats(out, a, opts, NULL);
 }
 
-static rk_status check_args(const rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts)
+static rk_status check_args(const rk_rsvd_opts *opts, size_t m, size_t n, size_t stride)
 {
-    if (!out || !a || !opts || opts->power_iters < RK_RSVD_AUTO_ITERS ||
-        opts->power_iters > 1000 || !(opts->tol >= 0.0) ||
-        (unsigned)opts->precision > (unsigned)RK_RSVD_PREC_MIXED ||
+    if (!opts || opts->power_iters < RK_RSVD_AUTO_ITERS ||
+        opts->power_iters > 1000 || !(opts->tol >= 0.0) || !(opts->err_tol >= 0.0) ||
+        (unsigned)opts->precision > (unsigned)RK_RSVD_PREC_SINGLE ||
         (unsigned)opts->normalizer > (unsigned)RK_RSVD_NORM_LU)
         return RK_EINVAL;
-    if (opts->k > (a->rows < a->cols ? a->rows : a->cols))
+    if (opts->k > (m < n ? m : n))
         return RK_ERANGE;
-    if (a->rows > INT_MAX || a->cols > INT_MAX || a->stride > INT_MAX)
+    if (m > INT_MAX || n > INT_MAX || stride > INT_MAX)
         return RK_EOVERFLOW; /* BLAS and LAPACK take int dimensions */
     return RK_OK;
+}
+
+/* k = 0: empty factors of the right shapes. */
+static rk_status empty_result(rk_svd *out, size_t m, size_t n)
+{
+    rk_status st = rk_mat_create(&out->u, m, 0);
+    if (st == RK_OK)
+        st = rk_mat_create(&out->vt, 0, n);
+    if (st)
+        rk_svd_free(out);
+    return st;
+}
+
+/* Run the sketch (and the refinement the guard asks for) on run's A. */
+static rk_status run_sketch(rk_svd *out, rsvd_run *run, rk_rsvd_stats *stats)
+{
+    size_t m = run->m, n = run->n, k = run->k;
+    run->stats.columns = run->l;
+    rk_status st = rsvd_sketch_run(out, run);
+    if (st == RK_OK && run->single) {
+        run->stats.mixed = true;
+        if (needs_refinement(run, out)) {
+            rsvd_run ref = *run;
+            ref.single = false;
+            ref.start = run->q;
+            rk_svd_free(out);
+            out->m = m, out->n = n, out->k = k;
+            st = rsvd_sketch_run(out, &ref);
+            run->stats = ref.stats;
+            run->stats.refined = true;
+        }
+    }
+    rk_free(run->q);
+    if (st) {
+        rk_svd_free(out);
+        memset(out, 0, sizeof *out);
+        return st;
+    }
+    *stats = run->stats;
+    return RK_OK;
+}
+
+/* Zero *stats (or point it at @p ignored when NULL) and *out; false when out is NULL. */
+static bool reset(rk_svd *out, rk_rsvd_stats **stats, rk_rsvd_stats *ignored)
+{
+    if (!*stats)
+        *stats = ignored;
+    **stats = (rk_rsvd_stats){ 0 };
+    if (out)
+        memset(out, 0, sizeof *out);
+    return out != NULL;
 }
 
 rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts,
                              rk_rsvd_stats *stats)
 {
     rk_rsvd_stats ignored;
-    if (!stats)
-        stats = &ignored;
-    *stats = (rk_rsvd_stats){ 0 };
-    if (!out)
+    if (!reset(out, &stats, &ignored))
         return RK_EINVAL;
-    memset(out, 0, sizeof *out);
-    rk_status st = check_args(out, a, opts);
+    if (!a)
+        return RK_EINVAL;
+    rk_status st = check_args(opts, a->rows, a->cols, a->stride);
     if (st)
         return st;
+    if (opts->precision == RK_RSVD_PREC_SINGLE)
+        return RK_EINVAL; /* a double A is finished in double: MIXED */
     size_t m = a->rows, n = a->cols, mn = m < n ? m : n, k = opts->k;
     bool single = k > 0 && use_single(opts->precision, m, n);
     if (!single && !rk_mat_is_finite(a)) /* a float32 sketch checks A as it converts it */
@@ -115,41 +167,69 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
     out->m = m;
     out->n = n;
     out->k = k;
-    if (k == 0) {
-        st = rk_mat_create(&out->u, m, 0);
-        if (st == RK_OK)
-            st = rk_mat_create(&out->vt, 0, n);
-        if (st)
-            rk_svd_free(out);
-        return st;
-    }
+    if (k == 0)
+        return empty_result(out, m, n);
     rsvd_run run = {
-        .a = a, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
-        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol,
+        .a = a, .m = m, .n = n, .k = k, .l = sketch_width(k, opts->oversample, opts->align, mn),
+        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol, .err_tol = opts->err_tol,
         .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = single,
         .scale = 1.0, .seed = opts->seed,
     };
-    run.stats.columns = run.l;
-    st = rsvd_sketch_run(out, &run);
-    if (st == RK_OK && run.single) {
-        run.stats.mixed = true;
-        if (needs_refinement(&run, out)) {
-            rsvd_run ref = run;
-            ref.single = false;
-            ref.start = run.q;
-            rk_svd_free(out);
-            out->m = m, out->n = n, out->k = k;
-            st = rsvd_sketch_run(out, &ref);
-            run.stats = ref.stats;
-            run.stats.refined = true;
+    if (opts->err_tol > 0.0 && !single)
+        run.fro2 = rk_mat_norm_fro(a) * rk_mat_norm_fro(a);
+    return run_sketch(out, &run, stats);
+}
+
+/* Σ a_i² in double over n floats; false when one is NaN or Inf. Four partial
+ * sums, so the compiler can vectorise without reordering a single sum. */
+static bool float_fro2(const float *a, size_t n, double *fro2)
+{
+    double s[4] = { 0 };
+    float mx = 0.0f;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; j++) {
+            double v = a[i + j];
+            s[j] += v * v;
+            mx = fabsf(a[i + j]) > mx ? fabsf(a[i + j]) : mx;
         }
+    for (; i < n; i++) {
+        s[0] += (double)a[i] * a[i];
+        mx = fabsf(a[i]) > mx ? fabsf(a[i]) : mx;
     }
-    rk_free(run.q);
-    if (st) {
-        rk_svd_free(out);
-        memset(out, 0, sizeof *out);
+    *fro2 = (s[0] + s[1]) + (s[2] + s[3]);
+    return mx <= FLT_MAX && *fro2 == *fro2; /* Inf makes mx Inf; NaN makes the sum NaN */
+}
+
+rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_rsvd_opts *opts,
+                      rk_rsvd_stats *stats, double *fro)
+{
+    rk_rsvd_stats ignored;
+    if (!reset(out, &stats, &ignored))
+        return RK_EINVAL;
+    size_t mn;
+    if (!a || !rk_size_mul(m, n, &mn))
+        return a ? RK_EOVERFLOW : RK_EINVAL;
+    rk_status st = check_args(opts, m, n, n);
+    if (st)
         return st;
-    }
-    *stats = run.stats;
-    return RK_OK;
+    double fro2;
+    if (!float_fro2(a, mn, &fro2))
+        return RK_ENONFINITE;
+    if (fro)
+        *fro = sqrt(fro2);
+    out->m = m;
+    out->n = n;
+    out->k = opts->k;
+    if (opts->k == 0)
+        return empty_result(out, m, n);
+    rsvd_run run = {
+        .fa = a, .m = m, .n = n, .k = opts->k,
+        .l = sketch_width(opts->k, opts->oversample, opts->align, m < n ? m : n),
+        .iters = rk_rsvd_power_iters(opts, m, n), .tol = opts->tol, .err_tol = opts->err_tol,
+        .lu = opts->normalizer != RK_RSVD_NORM_QR, .single = opts->precision != RK_RSVD_PREC_DOUBLE,
+        .single_finish = opts->precision == RK_RSVD_PREC_SINGLE,
+        .scale = 1.0, .fro2 = fro2, .seed = opts->seed,
+    };
+    return run_sketch(out, &run, stats);
 }

@@ -34,6 +34,13 @@
  * double, starting from the float Q (stats.refined). The error is known for
  * free: ‖A − U_k·S_k·V_kᵀ‖_F² = ‖A‖_F² − Σ_{i<k} s_i².
  *
+ * Early stop on the error (opts.err_tol > 0): from the same l×l values,
+ * e_i = √(‖A‖_F² − Σ_{j≤k} s_j²) is the error ‖A − U_k·S_k·V_kᵀ‖_F the run
+ * would return if it stopped at iteration i (exact for orthonormal Q); the
+ * iterations stop once it moves by at most err_tol·e_i — what an extraction
+ * cares about, where a value-by-value test waits for tail values that do
+ * not change the error. A heuristic too (the error can stall and then drop).
+ *
  * Early stop (opts.tol > 0): with QR normalisation Z = Aᵀ·Q has the singular
  * values of B, which are those of R in Z's QR — an l×l SVD per iteration.
  * The iterations stop once the top k change by at most tol·s_1 from one
@@ -105,7 +112,9 @@
 typedef enum rk_rsvd_precision {
     RK_RSVD_PREC_AUTO = 0, /**< MIXED when m·n ≥ RK_RSVD_MIXED_MIN_ENTRIES, else DOUBLE */
     RK_RSVD_PREC_DOUBLE,   /**< everything in float64 */
-    RK_RSVD_PREC_MIXED     /**< sketch and power iterations in float32, finish in float64 */
+    RK_RSVD_PREC_MIXED,    /**< sketch and power iterations in float32, finish in float64 */
+    RK_RSVD_PREC_SINGLE    /**< rk_rsvd_f32 only: the finish's QR and product B = QᵀA in float32 too
+                                (only the small SVD of B is double): for factors stored as float32 */
 } rk_rsvd_precision;
 
 /**
@@ -137,6 +146,9 @@ typedef struct rk_rsvd_opts {
     size_t align;       /**< round l = k + p up to a multiple of this when that adds at most
                              l/4 columns (0 or 1: never; default RK_RSVD_ALIGN), then clamp
                              to min(m, n) */
+    double err_tol;     /**< 0 (default): off; > 0: stop the power iterations (q is then a
+                             maximum) once the rank-k error estimate e = √(‖A‖_F² − Σ_{i≤k} s_i²)
+                             changes by ≤ err_tol·e between iterations (QR normalisation, as tol) */
 } rk_rsvd_opts;
 
 /** What rk_rsvd_with_stats() did. */
@@ -182,6 +194,22 @@ rk_status rk_rsvd(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts);
 /** rk_rsvd(), also filling @p stats (may be NULL; zeroed on error) with the work done. */
 rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *opts,
                              rk_rsvd_stats *stats);
+
+/**
+ * rk_rsvd_with_stats() of a float32 matrix @p a (m×n, row-major, leading
+ * dimension n) — a weight difference formed in float32 from BF16/F16/F32
+ * checkpoints — with no copy of A in either precision. One pass first checks
+ * A for NaN/Inf and sums ‖A‖_F² in double (*@p fro = ‖A‖_F when not NULL);
+ * the sketch and power iterations run in float32 on A itself (unless
+ * opts->precision is RK_RSVD_PREC_DOUBLE); the finish (Q, B = QᵀA, the small
+ * SVD, U = Q·Ũ) and the guard's refinement are double, their products with A
+ * taken a row block at a time widened exactly to double (≈ 8 MB of blocks).
+ * A is not scaled: its entries are floats already. Memory besides A: the
+ * m×l and n×l blocks and the widened row block.
+ * @return as rk_rsvd_with_stats.
+ */
+rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_rsvd_opts *opts,
+                      rk_rsvd_stats *stats, double *fro);
 
 /**
  * Whether the tools should use rk_rsvd() rather than the dense SVD when only

@@ -19,11 +19,16 @@
 /** One run of the range finder plus the double-precision finish. */
 typedef struct rsvd_run {
     /* in */
-    const rk_mat *a;      /**< m×n, finite (in float32 the conversion checks it: RK_ENONFINITE) */
+    const rk_mat *a;      /**< m×n, finite (in float32 the conversion checks it: RK_ENONFINITE); or NULL and: */
+    const float *fa;      /**< a float32 A (m×n, row-major, leading dimension n), checked finite by the caller */
+    size_t m;             /**< rows of A */
+    size_t n;             /**< columns of A */
     size_t k;             /**< triplets kept */
     size_t l;             /**< sketch columns, k ≤ l ≤ min(m, n) */
     int iters;            /**< power iterations (the maximum when tol > 0) */
-    double tol;           /**< early-stop tolerance, 0 = off */
+    double tol;           /**< early-stop tolerance on the values, 0 = off */
+    double err_tol;       /**< early-stop tolerance on the error estimate, 0 = off (needs fro2) */
+    bool single_finish;   /**< fa only: the finish's QR and B = QᵀA in float32 as well */
     bool lu;              /**< LU between products (only when tol = 0) */
     bool single;          /**< sketch in float32 */
     double scale;         /**< single, out: the power of two A was scaled by before rounding */
@@ -31,7 +36,7 @@ typedef struct rsvd_run {
     const double *start;  /**< NULL, or an m×l start block in place of A·Ω */
     /* out */
     double *q;            /**< single only: the final orthonormal Q (m×l), owned; rk_free it */
-    double fro2;          /**< single only: Σ (scale·a_ij)², summed during the conversion */
+    double fro2;          /**< Σ (scale·a_ij)²: summed during the float conversion, or given with fa */
     rk_rsvd_stats stats;  /**< work done, added to what is there */
 } rsvd_run;
 

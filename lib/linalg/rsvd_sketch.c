@@ -26,8 +26,12 @@
  * they serve both precisions. */
 typedef struct sketch {
     bool single;
-    const rk_mat *a;
+    const rk_mat *a;        /* the double A, or NULL when A is float32 (fa) */
+    const float *fa;        /* a float32 A: single products use it as it is, double ones widen it by row blocks */
+    double *wide;           /* fa's rows widened to double, a block of WIDE_BYTES at a time */
+    size_t wide_rows;       /* rows per block */
     float *af;              /* single: scale·A rounded, row-major m×n (= column-major n×m) */
+    bool af_owned;          /* af is a copy made here (else it is fa) */
     int m, n, l;
     void *y, *z, *w;
     double *tau, *work;
@@ -82,10 +86,41 @@ static rk_status make_float_copy(float *af, rsvd_run *run)
     return RK_OK;
 }
 
+/* Bytes of the double block a float32 A is widened into for a double product. */
+#define WIDE_BYTES ((size_t)8 << 20)
+
+/* Rows i0 .. i0 + rows of the float A, widened into s->wide (row-major, leading dimension n). */
+static void widen(const sketch *s, size_t i0, size_t rows)
+{
+    const float *src = s->fa + i0 * (size_t)s->n;
+    for (size_t i = 0; i < rows * (size_t)s->n; i++)
+        s->wide[i] = src[i];
+}
+
+/* The double products with a float32 A, a row block A_b (rows × n) at a time:
+ * y_b = A_b·x (the rows of y), z = Σ_b A_bᵀ·y_b. Exact widening, so the
+ * result is that of dgemm on the double A. */
+static void prod_wide(const sketch *s, const double *x_or_y, double *out, bool transposed)
+{
+    size_t m = (size_t)s->m, step = s->wide_rows;
+    for (size_t i0 = 0; i0 < m; i0 += step) {
+        int rows = (int)(m - i0 < step ? m - i0 : step);
+        widen(s, i0, (size_t)rows);
+        if (!transposed)
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, rows, s->l, s->n, 1.0, s->wide, s->n,
+                        x_or_y, s->n, 0.0, out + i0, s->m);
+        else
+            cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, s->n, s->l, rows, 1.0, s->wide,
+                        s->n, x_or_y + i0, s->m, i0 ? 1.0 : 0.0, out, s->n);
+    }
+}
+
 /* y (m×l) = A·x (x n×l). */
 static void prod_a(const sketch *s, const void *x, void *y)
 {
-    if (s->single)
+    if (!s->single && s->fa)
+        prod_wide(s, x, y, false);
+    else if (s->single)
         cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, s->m, s->l, s->n, 1.0f, s->af, s->n,
                     x, s->n, 0.0f, y, s->m);
     else
@@ -96,7 +131,9 @@ static void prod_a(const sketch *s, const void *x, void *y)
 /* z (n×l) = Aᵀ·y (y m×l). */
 static void prod_at(const sketch *s, const void *y, void *z)
 {
-    if (s->single)
+    if (!s->single && s->fa)
+        prod_wide(s, y, z, true);
+    else if (s->single)
         cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, s->n, s->l, s->m, 1.0f, s->af,
                     s->n, y, s->m, 0.0f, z, s->n);
     else
@@ -203,32 +240,44 @@ static rk_status query_work(sketch *s)
 
 static rk_status sketch_init(sketch *s, rsvd_run *run)
 {
-    const rk_mat *a = run->a;
-    size_t es = run->single ? sizeof(float) : sizeof(double), mn;
-    *s = (sketch){ .single = run->single, .a = a, .m = (int)a->rows, .n = (int)a->cols,
+    size_t m = run->m, n = run->n, es = run->single ? sizeof(float) : sizeof(double), mn;
+    *s = (sketch){ .single = run->single, .a = run->a, .fa = run->fa, .m = (int)m, .n = (int)n,
                    .l = (int)run->l };
-    if (!rk_size_mul(a->rows, a->cols, &mn))
+    if (!rk_size_mul(m, n, &mn))
         return RK_EOVERFLOW;
-    if (run->single) {
+    if (run->single && run->fa) {
+        s->af = (float *)run->fa; /* used as it is: never written */
+    } else if (run->single) {
         if (!(s->af = alloc_elems(mn, sizeof(float))))
             return RK_ENOMEM;
+        s->af_owned = true;
         rk_status st = make_float_copy(s->af, run);
         if (st)
             return st;
     }
-    if (!(s->y = alloc_elems(a->rows * run->l, es)) || !(s->z = alloc_elems(a->cols * run->l, es)) ||
+    if (run->fa) {
+        /* the finish (and a refinement) is double: widened row blocks of ≈ WIDE_BYTES */
+        s->wide_rows = WIDE_BYTES / (n * sizeof(double) + 1);
+        s->wide_rows = s->wide_rows < 1 ? 1 : s->wide_rows > m ? m : s->wide_rows;
+        if (!(s->wide = alloc_elems(s->wide_rows * n, sizeof(double))))
+            return RK_ENOMEM;
+    }
+    if (!(s->y = alloc_elems(m * run->l, es)) || !(s->z = alloc_elems(n * run->l, es)) ||
         !(s->tau = alloc_elems(run->l, sizeof(double))))
         return RK_ENOMEM;
-    if (run->tol > 0.0 && !(s->w = alloc_elems(a->cols * run->l, es)))
+    bool check = run->tol > 0.0 || run->err_tol > 0.0;
+    if (check && !(s->w = alloc_elems(n * run->l, es)))
         return RK_ENOMEM;
-    if (run->lu && run->tol == 0.0 && !(s->ipiv = alloc_elems(run->l, sizeof(lapack_int))))
+    if (run->lu && !check && !(s->ipiv = alloc_elems(run->l, sizeof(lapack_int))))
         return RK_ENOMEM;
     return query_work(s);
 }
 
 static void sketch_free(sketch *s)
 {
-    rk_free(s->af);
+    if (s->af_owned)
+        rk_free(s->af);
+    rk_free(s->wide);
     rk_free(s->y);
     rk_free(s->z);
     rk_free(s->w);
@@ -273,6 +322,28 @@ static bool settled(const double *v, const double *prev, size_t k, double tol)
     return true;
 }
 
+/* The rank-k error estimate e = √(‖A‖_F² − Σ_{j<k} v_j²) of the current values. */
+static double error_estimate(const double *v, size_t k, double fro2)
+{
+    double kept = 0.0;
+    for (size_t j = 0; j < k; j++)
+        kept += v[j] * v[j];
+    return fro2 > kept ? sqrt(fro2 - kept) : 0.0;
+}
+
+/* Whether the iterations may stop after this one: the values (tol) or the
+ * error estimate (err_tol, kept in *prev_err) have settled. */
+static bool may_stop(const sketch *s, const rsvd_run *run, const double *prev, double *prev_err, int i)
+{
+    if (run->err_tol > 0.0) {
+        double e = error_estimate(s->vals.s, run->k, run->fro2);
+        bool done = i > 0 && fabs(*prev_err - e) <= run->err_tol * e;
+        *prev_err = e;
+        return done;
+    }
+    return i > 0 && settled(s->vals.s, prev, run->k, run->tol);
+}
+
 /*
  * The power iterations. y = A·Ω, then per round: y ← normalise(y),
  * z = Aᵀ·y, z ← normalise(z), y = A·z. With tol > 0 both normalisations are
@@ -283,9 +354,9 @@ static bool settled(const double *v, const double *prev, size_t k, double tol)
  */
 static rk_status iterate(sketch *s, rsvd_run *run, bool *b_ready)
 {
-    double *prev = NULL;
+    double *prev = NULL, prev_err = 0.0;
     rk_status st = RK_OK;
-    bool check = run->tol > 0.0, lu = run->lu && !check;
+    bool check = run->tol > 0.0 || run->err_tol > 0.0, lu = run->lu && !check;
     *b_ready = false;
     if (check && !(prev = alloc_elems(run->k, sizeof(double))))
         return RK_ENOMEM;
@@ -302,8 +373,8 @@ static rk_status iterate(sketch *s, rsvd_run *run, bool *b_ready)
             memcpy(s->w, s->z, zbytes);
             if ((st = norm_qr(s, s->w, s->n, s->single, true)))
                 break;
-            if (i > 0 && settled(s->vals.s, prev, run->k, run->tol)) {
-                *b_ready = !s->single;
+            if (may_stop(s, run, prev, &prev_err, i)) {
+                *b_ready = !s->single || run->single_finish;
                 break;
             }
             memcpy(prev, s->vals.s, run->k * sizeof(double));
@@ -349,6 +420,29 @@ static rk_status lift(rk_svd *out, const double *q, double *bt, size_t m, size_t
     return st;
 }
 
+/* The float32 finish (run->single_finish): Q = qr(y) and B = Qᵀ·A by sgemm
+ * unless the iterations stopped with them ready, then both widened to double
+ * for the small SVD and the lift. Q is orthonormal to float rounding. */
+static rk_status finish_single(sketch *s, rsvd_run *run, double **q, double **bt, bool b_ready)
+{
+    size_t ml = (size_t)s->m * (size_t)s->l, nl = (size_t)s->n * (size_t)s->l;
+    rk_status st = RK_OK;
+    if (!b_ready && (st = norm_qr(s, s->y, s->m, true, false)) == RK_OK) {
+        prod_at(s, s->y, s->z);
+        run->stats.products++;
+        run->stats.products_single++;
+    }
+    *q = alloc_elems(ml, sizeof(double));
+    *bt = alloc_elems(nl, sizeof(double));
+    if (st == RK_OK && (!*q || !*bt))
+        st = RK_ENOMEM;
+    for (size_t i = 0; st == RK_OK && i < ml; i++)
+        (*q)[i] = ((const float *)s->y)[i];
+    for (size_t i = 0; st == RK_OK && i < nl; i++)
+        (*bt)[i] = ((const float *)s->z)[i];
+    return st;
+}
+
 /* The double-precision finish from the m×l block in s->y: Q = qr(y),
  * B = Qᵀ·A (skipped when b_ready), then lift. In float32 the block is first
  * widened to double and Q is kept in run->q for a refinement. */
@@ -357,9 +451,14 @@ static rk_status finish(sketch *s, rsvd_run *run, rk_svd *out, bool b_ready)
     size_t m = (size_t)s->m, n = (size_t)s->n, l = (size_t)s->l, ml = m * l;
     double *q = s->y, *bt = s->z;
     rk_status st = RK_OK;
-    if (s->single) {
-        rk_free(s->af); /* the float copy of A is no longer needed */
+    if (s->single && run->single_finish) {
+        st = finish_single(s, run, &q, &bt, b_ready);
+        b_ready = true;
+    } else if (s->single) {
+        if (s->af_owned)
+            rk_free(s->af); /* the float copy of A is no longer needed */
         s->af = NULL;
+        s->af_owned = false;
         q = alloc_elems(ml, sizeof(double));
         bt = alloc_elems(n * l, sizeof(double));
         if (!q || !bt) {
@@ -371,7 +470,7 @@ static rk_status finish(sketch *s, rsvd_run *run, rk_svd *out, bool b_ready)
             q[i] = (double)((const float *)s->y)[i];
         s->single = false; /* from here on: double blocks, double A */
     }
-    if (!b_ready) {
+    if (st == RK_OK && !b_ready) {
         if ((st = norm_qr(s, q, s->m, false, false)) == RK_OK) {
             prod_at(s, q, bt);
             run->stats.products++;

@@ -188,7 +188,7 @@ expect "delta --ranks with a negative rank: exit 2" 2 "ranklab delta: --ranks: a
 run delta "$tmp/base.npy" "$tmp/ft.npy" --ranks 1,,2
 expect "delta --ranks with an empty item: exit 2" 2 "ranklab delta: --ranks wants integers"
 run delta "$tmp/base.npy" "$tmp/ft.npy" --tensor x
-expect "delta --tensor with .npy files: exit 2" 2 "ranklab delta: --tensor applies to two .safetensors files"
+expect "delta --tensor with .npy files: exit 2" 2 "ranklab delta: --tensor applies to two checkpoints"
 run delta "$tmp/base.npy" "$tmp/ft.npy" --plot - --json
 expect "delta --plot - with --json: exit 2" 2 "ranklab delta: --plot - and --json"
 

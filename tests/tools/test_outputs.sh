@@ -62,7 +62,8 @@ for args in "train --out" "finetune --base base.npy --lora-rank 1 --out" "demo -
             "compare --base b --full f --lora l --out" "approx base.npy -k 1 -o" \
             "approx base.npy -k 1 --factors" "extract -r 1 base.npy ft.npy -o" \
             "random --rows 2 --cols 2 -o" "svd base.npy --plot" "delta base.npy ft.npy --plot" \
-            "inspect x --plot"; do
+            "inspect x --plot" "tutorial 1 --out" "intruders base.npy ft.npy --scale 0.5 -o" \
+            "intruders base.npy ft.npy --plot"; do
     # shellcheck disable=SC2086 # ARGS is split on purpose
     run $args ""
     expect "${args%% *} ${args##* } '': usage error" 2

@@ -1,0 +1,28 @@
+/*
+ * safetensors_internal.h — the pieces of the safetensors reader shared by the
+ * whole-file path (safetensors.c) and the lazy one (safetensors_lazy.c).
+ * Not installed.
+ */
+#ifndef RK_IO_SAFETENSORS_INTERNAL_H
+#define RK_IO_SAFETENSORS_INTERNAL_H
+
+#include "io/safetensors.h"
+
+/** N from the first 8 bytes of a file of @p size bytes, checked against the limit and the size. */
+rk_status st_header_length(const unsigned char *head8, size_t size, size_t *hlen, rk_err *err);
+
+/** Parse and check the @p hlen header bytes at @p hdr for a data buffer of @p data_len bytes. */
+rk_status st_parse_header(rk_st_file *f, const unsigned char *hdr, size_t hlen, size_t data_len,
+                          rk_err *err);
+
+/** What st_convert() does with each converted element x_i of the tensor. */
+typedef enum st_conv {
+    ST_SET_F64,    /**< ((double *)dst)[i] = x_i */
+    ST_SET_F32,    /**< ((float *)dst)[i] = x_i */
+    ST_RSUB_F32    /**< ((float *)dst)[i] = x_i − ((float *)dst)[i] */
+} st_conv;
+
+/** Convert all of @p t (loadable, checked by the caller) into @p dst, from memory or by pread. */
+rk_status st_convert(const rk_st_file *f, const rk_st_tensor *t, void *dst, st_conv mode, rk_err *err);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * safetensors_lazy.c — a safetensors file opened by its header alone, and the
+ * conversion of one tensor's bytes (from memory, or read with pread a chunk at
+ * a time) to double or float.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "io/file.h"
+#include "io/safetensors_internal.h"
+
+/* Read exactly @p n bytes at @p off of @p fd into @p buf. */
+static rk_status read_at(int fd, void *buf, size_t n, size_t off, rk_err *err)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t got = pread(fd, p, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return rk_err_set(err, RK_EIO, "read failed at byte %zu: %s", off, strerror(errno));
+        if (got == 0)
+            return rk_err_set(err, RK_ETRUNC, "file ends before byte %zu (it changed after it was opened)",
+                              off + n);
+        p += got;
+        off += (size_t)got;
+        n -= (size_t)got;
+    }
+    return RK_OK;
+}
+
+rk_status rk_st_open_lazy(rk_st_file *f, const char *path, rk_err *err)
+{
+    if (!f || !path)
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    *f = (rk_st_file){ 0 };
+    FILE *fp;
+    size_t size, hlen;
+    unsigned char head8[8] = { 0 };
+    rk_status st = rk_file_open_regular(path, &fp, &size, err);
+    if (st)
+        return st;
+    st = size < 8 ? st_header_length(head8, size, &hlen, err) : read_at(fileno(fp), head8, 8, 0, err);
+    if (!st)
+        st = st_header_length(head8, size, &hlen, err);
+    unsigned char *hdr = NULL;
+    if (!st && !(hdr = rk_alloc(hlen ? hlen : 1)))
+        st = rk_err_set(err, RK_ENOMEM, "out of memory for a header of %zu bytes", hlen);
+    if (!st)
+        st = read_at(fileno(fp), hdr, hlen, 8, err);
+    if (!st)
+        st = st_parse_header(f, hdr, hlen, size - 8 - hlen, err);
+    rk_free(hdr);
+    if (st) {
+        (void)fclose(fp);
+        return st;
+    }
+    f->fp = fp;
+    f->size = size;
+    f->data_start = 8 + hlen;
+    return RK_OK;
+}
+
+/* Convert @p count elements of type @p t at @p src into dst[first, first + count). */
+static void convert_span(rk_dtype t, const unsigned char *src, size_t first, size_t count, void *dst,
+                         float *tmp, st_conv mode)
+{
+    if (mode == ST_SET_F64) {
+        rk_dtype_to_double(t, false, src, count, (double *)dst + first);
+    } else if (mode == ST_SET_F32) {
+        rk_dtype_to_float(t, false, src, count, (float *)dst + first);
+    } else {
+        float *d = (float *)dst + first;
+        rk_dtype_to_float(t, false, src, count, tmp);
+        for (size_t i = 0; i < count; i++)
+            d[i] = tmp[i] - d[i];
+    }
+}
+
+rk_status st_convert(const rk_st_file *f, const rk_st_tensor *t, void *dst, st_conv mode, rk_err *err)
+{
+    size_t es = rk_dtype_size(t->dtype), n = t->end - t->begin;
+    size_t per = f->fp ? RK_ST_CHUNK / es : n / (es ? es : 1); /* elements per span */
+    if (n == 0 || es == 0)
+        return RK_OK;
+    if (per == 0)
+        per = 1;
+    unsigned char *buf = f->fp ? rk_alloc(per * es) : NULL;
+    float *tmp = mode == ST_RSUB_F32 ? rk_alloc(per * sizeof(float)) : NULL;
+    rk_status st = RK_OK;
+    if ((f->fp && !buf) || (mode == ST_RSUB_F32 && !tmp))
+        st = rk_err_set(err, RK_ENOMEM, "out of memory");
+    size_t numel = n / es;
+    for (size_t first = 0; !st && first < numel; first += per) {
+        size_t count = numel - first < per ? numel - first : per;
+        size_t off = f->data_start + t->begin + first * es;
+        const unsigned char *src = f->data ? f->data + off : buf;
+        if (f->fp && (st = read_at(fileno(f->fp), buf, count * es, off, err)))
+            break;
+        convert_span(t->dtype, src, first, count, dst, tmp, mode);
+    }
+    rk_free(buf);
+    rk_free(tmp);
+    return st;
+}
