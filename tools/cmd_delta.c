@@ -87,6 +87,9 @@ static const char delta_usage[] =
     "                    Several tensors share one plot (at most 16: use --tensor).\n"
     "                    Without gnuplot: a message, FILE.dat still written, exit 0.\n"
     "  --format FMT      png or svg, whatever FILE's extension\n"
+    ;
+/* The rest of the usage (one string literal may not exceed 4095 bytes in C11). */
+static const char delta_usage_more[] =
     "  --rules           per tensor, the rank every rank rule picks at its default\n"
     "                    parameter (energy:0.9, sv_fro:0.9, sv_cumulative:0.9,\n"
     "                    sv_ratio:10, gd; docs/concepts/rank-rules.md), its\n"
@@ -194,6 +197,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         switch (c) {
         case 'h':
             fputs(delta_usage, stdout);
+            fputs(delta_usage_more, stdout);
             return -1;
         case OPT_TENSOR:
             o->tensor = optarg;
