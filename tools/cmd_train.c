@@ -212,7 +212,7 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
         json_t *o = build_json(a, &net, train, &res, losses, &ev, shown, threads, ftz, nn_cli_now() - t0);
-        rc = o ? nn_cli_json_write(cmd, jpath, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        rc = o ? nn_cli_json_write(cmd, jpath, a->out, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
         if (!rc) /* the whole folder in place before it is reported */
             rc = cli_output_dir_commit(cmd, a->out, od);
         if (!rc && a->json) {

@@ -62,10 +62,8 @@ int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dat
 
 const char *nn_cli_class_name(int c, int k, char *buf, size_t len)
 {
-    static const char *const fashion[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
     if (k == 10 && c >= 0 && c < 10)
-        return fashion[c];
+        return rk_dataset_class_name((size_t)c);
     snprintf(buf, len, "class %d", c);
     return buf;
 }
@@ -143,13 +141,14 @@ json_t *nn_cli_json_losses(const float *losses, size_t n)
     return o;
 }
 
-int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
+int nn_cli_json_write(const char *cmd, const char *path, const char *shown, json_t *o)
 {
+    const char *name = shown ? shown : path;
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     char *line = text ? malloc(strlen(text) + 2) : NULL;
     if (!line) {
         free(text);
-        return cli_fail(cmd, path, RK_ENOMEM, NULL);
+        return cli_fail(cmd, name, RK_ENOMEM, NULL);
     }
     size_t len = (size_t)sprintf(line, "%s\n", text);
     free(text);
@@ -157,7 +156,7 @@ int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
     rk_err_clear(&err);
     rk_status st = rk_file_write_all(path, line, len, &err);
     free(line);
-    return st ? cli_fail(cmd, path, st, &err) : RK_EXIT_OK;
+    return st ? cli_fail(cmd, name, st, &err) : RK_EXIT_OK;
 }
 
 int nn_cli_json_env(json_t *o, int threads, bool ftz)

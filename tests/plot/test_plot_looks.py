@@ -28,31 +28,11 @@ import tempfile
 BUILD = os.environ["RK_BUILD_ROOT"]
 SRC = os.environ["RK_SOURCE_ROOT"]
 RANKLAB = os.path.join(BUILD, "tools", "ranklab")
-n_tests = 0
-failed = 0
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from tap import NO_FASHION_MNIST, Tap, fashion_mnist  # noqa: E402
 
-
-def ok(cond, desc, diag=None):
-    global n_tests, failed
-    n_tests += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_tests, desc))
-    if not cond:
-        failed += 1
-        for line in (diag or "").splitlines()[:20]:
-            print("# " + line)
-
-
-def skip(desc, why):
-    global n_tests
-    n_tests += 1
-    print("ok %d - %s # SKIP %s" % (n_tests, desc, why))
-
-
-def fashion_mnist():
-    for d in (os.environ.get("RANKLAB_DATA"), "/usr/share/datasets/fashion-mnist"):
-        if d and os.path.exists(os.path.join(d, "t10k-labels-idx1-ubyte.gz")):
-            return d
-    return None
+t = Tap()
+ok, skip = t.ok, t.skip
 
 
 def plot_elements(script):
@@ -182,8 +162,7 @@ def main():
     if len(sys.argv) > 1:  # check folders drawn before: test_plot_looks.py DIR...
         for d in sys.argv[1:]:
             check_dir(d, d)
-        print("1..%d" % n_tests)
-        return 1 if failed else 0
+        return t.done()
     if not shutil.which("gnuplot"):
         print("1..0 # SKIP gnuplot is not installed (Debian package gnuplot-nox)")
         return 0
@@ -204,7 +183,7 @@ def main():
             if run("svd --plot", [RANKLAB, "svd", mat, "--plot", tmp + "/svd/scree.png"]):
                 check_dir("svd", tmp + "/svd")
         if fashion_mnist() is None:
-            skip("the lessons' plots", "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+            skip("the lessons' plots", NO_FASHION_MNIST)
         else:
             for lesson, extra in (("02", []), ("03", ["--quick"]), ("05", ["--quick"])):
                 out = "%s/lesson%s" % (tmp, lesson)
@@ -213,8 +192,7 @@ def main():
                     check_dir("lesson " + lesson, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n_tests)
-    return 1 if failed else 0
+    return t.done()
 
 
 if __name__ == "__main__":
