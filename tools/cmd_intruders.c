@@ -350,21 +350,23 @@ static int draw(const intr_opts *o, const intr_item *items, size_t n)
     int rc = RK_EXIT_OK;
     for (size_t i = 0; i < n && rc == RK_EXIT_OK; i++) {
         const intr_item *it = &items[i];
-        char title[512], path[4096];
+        char title[512], path[4096], name[256];
+        /* plot text is enhanced (lib/plot/style.h): the tensor name is shown as it is */
+        rk_plot_text_literal(name, sizeof name, it->name);
         rk_plot_out out = o->plot_out;
         if (n > 1 && out.path) {
             plot_path(path, sizeof path, out.path, it->name ? it->name : "matrix");
             out.path = path;
         }
         if (it->trivial == RK_INTRUDER_MEANINGFUL)
-            snprintf(title, sizeof title, "|U_ft^T U0|%s%s: %zu intruder%s in the top %zu (eps %g)",
-                     it->name ? " of " : "", it->name ? it->name : "", it->count, it->count == 1 ? "" : "s",
+            snprintf(title, sizeof title, "|U_{ft}^T U_0|%s%s: %zu intruder%s in the top %zu (ε %g)",
+                     it->name ? " of " : "", it->name ? name : "", it->count, it->count == 1 ? "" : "s",
                      it->top, o->eps);
         else
-            snprintf(title, sizeof title, "|U_ft^T U0|%s%s (top %zu: the count is not meaningful here)",
-                     it->name ? " of " : "", it->name ? it->name : "", it->top);
+            snprintf(title, sizeof title, "|U_{ft}^T U_0|%s%s (top %zu: the count is not meaningful here)",
+                     it->name ? " of " : "", it->name ? name : "", it->top);
         rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title,
-                              .xlabel = "singular vector j of W0", .ylabel = "singular vector i of W_ft",
+                              .xlabel = "singular vector j of W_0", .ylabel = "singular vector i of W_{ft}",
                               .zlabel = "|u'_i . u_j|", .z = &it->cos, .zmin = 0.0, .zmax = 1.0,
                               .index_base = 1 };
         if (out.format == RK_PLOT_TERM)

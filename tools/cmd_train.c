@@ -212,7 +212,7 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
         json_t *o = build_json(a, &net, train, &res, losses, &ev, shown, threads, ftz, nn_cli_now() - t0);
-        rc = o ? nn_cli_json_write(cmd, jpath, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        rc = o ? nn_cli_json_write(cmd, jpath, a->out, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
         if (!rc) /* the whole folder in place before it is reported */
             rc = cli_output_dir_commit(cmd, a->out, od);
         if (!rc && a->json) {
@@ -248,7 +248,7 @@ int cmd_train(int argc, char **argv)
     if ((rc = cli_output_not_inside("train", a.out, "--data", a.data)) != RK_EXIT_OK ||
         (rc = cli_output_dir_open("train", "--out", a.out, &od)) != RK_EXIT_OK)
         return rc;
-    int threads = nn_cli_set_threads((int)a.threads);
+    int threads = rk_blas_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();
     rk_dataset train = { 0 }, test = { 0 };
     if ((rc = nn_cli_load_data("train", a.data, &train, &test)) == RK_EXIT_OK)

@@ -266,7 +266,7 @@ int ft_report(const ft_args *a, ft_run *r, int threads, bool ftz, double seconds
     json_t *o = build_json(a, r, threads, ftz, seconds);
     if (!o)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-    int rc = nn_cli_json_write(cmd, r->paths[2], o);
+    int rc = nn_cli_json_write(cmd, r->paths[2], a->out, o);
     if (!rc) /* the whole folder in place before it is reported */
         rc = cli_output_dir_commit(cmd, a->out, &r->od);
     if (rc) {

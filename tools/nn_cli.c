@@ -14,23 +14,6 @@
 #define NN_HAVE_MXCSR 1
 #endif
 
-#ifdef RK_HAVE_OPENBLAS
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-#endif
-
-int nn_cli_set_threads(int n)
-{
-#ifdef RK_HAVE_OPENBLAS
-    if (n > 0)
-        openblas_set_num_threads(n);
-    return openblas_get_num_threads();
-#else
-    (void)n;
-    return 0;
-#endif
-}
-
 bool nn_cli_enable_ftz(void)
 {
 #ifdef NN_HAVE_MXCSR
@@ -62,10 +45,8 @@ int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dat
 
 const char *nn_cli_class_name(int c, int k, char *buf, size_t len)
 {
-    static const char *const fashion[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
     if (k == 10 && c >= 0 && c < 10)
-        return fashion[c];
+        return rk_dataset_class_name((size_t)c);
     snprintf(buf, len, "class %d", c);
     return buf;
 }
@@ -143,13 +124,14 @@ json_t *nn_cli_json_losses(const float *losses, size_t n)
     return o;
 }
 
-int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
+int nn_cli_json_write(const char *cmd, const char *path, const char *shown, json_t *o)
 {
+    const char *name = shown ? shown : path;
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     char *line = text ? malloc(strlen(text) + 2) : NULL;
     if (!line) {
         free(text);
-        return cli_fail(cmd, path, RK_ENOMEM, NULL);
+        return cli_fail(cmd, name, RK_ENOMEM, NULL);
     }
     size_t len = (size_t)sprintf(line, "%s\n", text);
     free(text);
@@ -157,7 +139,7 @@ int nn_cli_json_write(const char *cmd, const char *path, json_t *o)
     rk_err_clear(&err);
     rk_status st = rk_file_write_all(path, line, len, &err);
     free(line);
-    return st ? cli_fail(cmd, path, st, &err) : RK_EXIT_OK;
+    return st ? cli_fail(cmd, name, st, &err) : RK_EXIT_OK;
 }
 
 int nn_cli_json_env(json_t *o, int threads, bool ftz)

@@ -18,14 +18,6 @@
 #define NN_EVAL_BATCH 500
 
 /**
- * Use @p n OpenBLAS threads when n > 0 (openblas_set_num_threads, with
- * RK_HAVE_OPENBLAS); n = 0 leaves OpenBLAS's own choice, which honours
- * OPENBLAS_NUM_THREADS. Returns the number of threads OpenBLAS will use
- * (0 when it is not OpenBLAS).
- */
-int nn_cli_set_threads(int n);
-
-/**
  * Set flush-to-zero and denormals-are-zero in this thread's MXCSR (x86 with
  * SSE only): subnormal floats become 0, so a fine-tune whose loss reaches ~0
  * does not slow down on them. Returns true when it was set.
@@ -54,8 +46,12 @@ int nn_cli_json_eval(json_t *o, const char *prefix, const rk_eval *ev);
 /** A JSON summary of a loss curve: first, last, and the means of up to 10 equal windows. */
 json_t *nn_cli_json_losses(const float *losses, size_t n);
 
-/** Write @p o as one line of JSON to @p path atomically (o is kept). Returns an exit status. */
-int nn_cli_json_write(const char *cmd, const char *path, json_t *o);
+/**
+ * Write @p o as one line of JSON to @p path atomically (o is kept); an error
+ * names @p shown (where the file will be once its folder is in place) or,
+ * when NULL, @p path. Returns an exit status.
+ */
+int nn_cli_json_write(const char *cmd, const char *path, const char *shown, json_t *o);
 
 /** The BLAS/FTZ/thread facts every command records. */
 int nn_cli_json_env(json_t *o, int threads, bool ftz);

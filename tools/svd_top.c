@@ -154,7 +154,7 @@ static int draw(const top_report *r, const rk_plot_out *out, bool quiet)
     rk_plot_hline tol = { .name = tname, .y = r->tol };
     rk_plot_spec spec = { .kind = RK_PLOT_XY, .title = title, .xlabel = "index k",
                           .ylabel = "singular value σ_k (log scale)",
-                          .y2label = "cumulative energy (share of ‖A‖_F^2, linear)",
+                          .y2label = "cumulative energy (linear)",
                           .logy = true, .y2min = 0, .y2max = 1.05, .series = ser, .n_series = 2,
                           .hlines = &tol, .n_hlines = r->tol > 0 && isfinite(r->tol) };
     rk_err err;

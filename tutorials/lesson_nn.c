@@ -23,11 +23,19 @@ bool lnn_opt_data(void *ctx, const char *v)
     return *v != '\0';
 }
 
+void lnn_print_wrong_head(tut_runner *t)
+{
+    tut_printf(t, "wrong, class:");
+    for (int c = 0; c < RK_DATASET_CLASSES; c++)
+        tut_printf(t, " %5d", c);
+    tut_printf(t, "\n");
+}
+
 void lnn_print_wrong(tut_runner *t, const char *label, const rk_eval *ev)
 {
-    tut_printf(t, "%s", label);
+    tut_printf(t, "  %-11s", label);
     for (size_t c = 0; c < ev->n_classes; c++)
-        tut_printf(t, " %4zu", rk_metrics_class_wrong(ev->confusion, ev->n_classes, c));
+        tut_printf(t, " %5zu", rk_metrics_class_wrong(ev->confusion, ev->n_classes, c));
     tut_printf(t, "\n");
 }
 
@@ -55,7 +63,7 @@ static rk_status load(tut_runner *t, lesson_nn *n)
         s = rk_dataset_standardize(&n->train, mean, std);
     if (s == RK_OK)
         s = rk_dataset_standardize(&n->test, mean, std);
-    tut_printf(t, "data: %s (standardised: mean %.4f, std %.4f of the training pixels)\n",
+    tut_printf(t, "data: %s\n  standardised with the training pixels' mean %.4f and std %.4f\n",
                n->data_dir ? n->data_dir : rk_dataset_default_dir(), mean, std);
     rk_dataset_free(&train);
     rk_dataset_free(&test);
@@ -101,7 +109,7 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
     const size_t *sz = n->cfg.sizes;
     tut_printf(t, "net %zu → %zu → %zu → %zu (%zu parameters)%s\n", sz[0], sz[1], sz[2], sz[3],
                n->base.n_params, n->quick ? "  [--quick]" : "");
-    tut_printf(t, "pretrain: the first %zu training images, 1 epoch = %zu steps of %d, Adam lr 1e-3\n",
+    tut_printf(t, "pretrain: first %zu training images, 1 epoch = %zu steps of %d, Adam lr 1e-3\n",
                n->train.n, res.steps, LNN_BATCH);
     tut_printf(t, "  loss %.3f → %.3f in %.1f s\n", res.loss_first, res.loss_last, res.seconds);
     n->worst = -1;
@@ -113,9 +121,14 @@ rk_status lnn_pretrain(tut_runner *t, lesson_nn *n)
     n->worst = (int)n->pre.worst;
     double acc = n->pre.accuracy;
     tut_printf(t, "test accuracy %.4f on %zu test images\n", acc, n->test.n);
-    lnn_print_wrong(t, "wrong per class 0-9:", &n->pre);
-    tut_printf(t, "worst class: %d (accuracy %.3f), computed from these counts\n", n->worst,
-               n->pre.per_class[n->worst]);
+    tut_printf(t, "classes:");
+    for (size_t c = 0; c < RK_DATASET_CLASSES; c++)
+        tut_printf(t, "%s %zu %s", c == 6 ? "\n        " : c ? " " : "", c, rk_dataset_class_name(c));
+    tut_printf(t, "\n");
+    lnn_print_wrong_head(t);
+    lnn_print_wrong(t, "pretrained", &n->pre);
+    tut_printf(t, "worst class: %d %s (accuracy %.3f), computed from these counts\n", n->worst,
+               rk_dataset_class_name((size_t)n->worst), n->pre.per_class[n->worst]);
     size_t count = 0;
     for (size_t i = 0; i < n->train.n; i++)
         count += n->train.y[i] == n->worst;

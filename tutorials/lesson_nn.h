@@ -78,7 +78,10 @@ rk_status lnn_finetune(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
 rk_status lnn_finetune_tracked(lesson_nn *n, rk_mlp *net, rk_lora *lora, uint64_t seed,
                                rk_lf_track *track, const rk_lf_eval *ev, rk_train_result *res);
 
-/** Print "wrong per class" of @p ev on one line after @p label. */
+/** The class numbers 0–9 as the head of the rows lnn_print_wrong() prints. */
+void lnn_print_wrong_head(tut_runner *t);
+
+/** One row of wrong answers per class of @p ev, after @p label (≤ 12 characters). */
 void lnn_print_wrong(tut_runner *t, const char *label, const rk_eval *ev);
 
 /** The lesson option --data DIR (for tut_option; ctx is a lesson_nn). */

@@ -3,12 +3,14 @@
  * executables (see runner.h for the behaviour and the options).
  */
 #include "runner.h"
+#include "tut_keys.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/blas.h"
@@ -118,7 +120,8 @@ static void usage(const tut_lesson *l, FILE *f)
     }
     fprintf(f, "  --version     ranklab's version and the BLAS kernel core in use\n"
                "  --help        this help\n\n"
-               "Between steps it waits for Enter when stdin is a terminal (q quits).\n"
+               "Between steps it waits when stdin is a terminal: Enter or space goes on,\n"
+               "q or Ctrl-D quits (at once, no Enter needed).\n"
                "Exit status: 0 success, 1 a step failed, 2 usage error.\n");
 }
 
@@ -260,21 +263,15 @@ static void print_step_tail(const tut_step *s)
         printf("Docs: %s\n", s->doc);
 }
 
-/* Wait for Enter before step @p next (0-based); false when the reader typed q. */
+/* Wait for a key before step @p next (0-based), at once (tut_keys.c); false: quit. */
 static bool wait_enter(tut_runner *r, size_t next)
 {
-    printf("\n-- Enter: step %zu, %s · q: quit --", next + 1, r->lesson->steps[next].title);
+    printf("\nNext: step %zu of %zu, %s\n-- Enter or space: go on · q or Ctrl-D: quit --",
+           next + 1, r->lesson->n_steps, r->lesson->steps[next].title);
     fflush(stdout);
-    char line[64];
-    if (!fgets(line, sizeof line, stdin)) {
-        r->pause = false;   /* end of input: run the rest straight through */
-        printf("\n");
-        return true;
-    }
-    bool quit = line[0] == 'q' || line[0] == 'Q';
-    while (!strchr(line, '\n') && fgets(line, sizeof line, stdin))
-        ;   /* drop the rest of a long line, so it does not answer the next pause */
-    return !quit;
+    tut_key key = tut_read_key();
+    printf("\n");
+    return key == TUT_KEY_NEXT;
 }
 
 static int run_steps(tut_runner *r)
@@ -291,7 +288,8 @@ static int run_steps(tut_runner *r)
         printf("\nSteps:\n");
         for (size_t i = 0; i < l->n_steps; i++)
             printf("  %2zu  %s\n", i + 1, l->steps[i].title);
-        printf("\nAfter each step, Enter goes on and q quits (--no-pause runs straight through).\n");
+        printf("\nAfter each step, Enter or space goes on; q or Ctrl-D quits\n"
+               "(--no-pause runs straight through).\n");
         if (!wait_enter(r, r->first - 1))
             return EXIT_OK;
     }
@@ -319,13 +317,60 @@ static int run_steps(tut_runner *r)
     return EXIT_OK;
 }
 
+/* The length of the shortest prefix of @p path (ending at a '/' or the end) that does not
+ * exist yet: the first folder `--out` will make; 0 when the whole path exists. */
+static size_t first_missing(const char *path)
+{
+    struct stat st;
+    size_t n = strlen(path);
+    for (size_t i = 1; i <= n; i++)
+        if (i == n || (path[i] == '/' && path[i - 1] != '/')) {
+            char prefix[4096];
+            if (i >= sizeof prefix)
+                return 0;
+            memcpy(prefix, path, i);
+            prefix[i] = '\0';
+            if (stat(prefix, &st) != 0)
+                return i;
+        }
+    return 0;
+}
+
+/* Remove the folders this run made for @p path, leaf first, while they are empty (rmdir
+ * removes nothing else); true when the first of them, path[0..made), is gone too. */
+static bool remove_made(const char *path, size_t made)
+{
+    char p[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof p)
+        return false;
+    memcpy(p, path, n + 1);
+    while (n > made && p[n - 1] == '/')
+        p[--n] = '\0';
+    for (;;) {
+        if (rmdir(p) != 0)
+            return false;
+        if (n <= made)
+            return true;
+        while (n > made && p[n - 1] != '/')
+            n--;                     /* up to the parent */
+        while (n > made && p[n - 1] == '/')
+            n--;
+        p[n] = '\0';
+        if (n < made)
+            return true;
+    }
+}
+
 int tut_main(const tut_lesson *lesson, int argc, char **argv)
 {
     /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
     rk_blas_remedy_exec(argv);
     tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
     int status = parse_args(&r, lesson, argc, argv);
+    size_t made = 0;   /* --out DIR's first missing folder: path[0..made) (0: none) */
     if (status < 0 && r.out_dir) {
+        made = first_missing(r.out_dir);
         rk_err err;
         rk_status s = rk_mkdir_p(r.out_dir, &err);
         if (s != RK_OK) {
@@ -335,6 +380,8 @@ int tut_main(const tut_lesson *lesson, int argc, char **argv)
     }
     if (status < 0)
         status = run_steps(&r);
+    if (made && remove_made(r.out_dir, made))
+        printf("(nothing was written into %s, so it was not kept)\n", r.out_dir);
     if (lesson->cleanup)
         lesson->cleanup(lesson->ctx);
     fflush(stdout);

@@ -50,19 +50,25 @@ void tut_ascii_image(tut_runner *t, const rk_mat *m, size_t r0, size_t c0, size_
 void tut_ascii_panels(tut_runner *t, const rk_mat *const *panels, const char *const *names,
                       size_t n, size_t side)
 {
-    for (size_t p = 0; p < n; p += 2) {
-        size_t q = p + 1 < n ? p + 2 : p + 1;
+    enum { RSTEP = 4, CSTEP = 2, COLUMNS = 80 };
+    size_t width = (side + CSTEP - 1) / CSTEP + 3;      /* "|…| " */
+    size_t per_row = (COLUMNS - 2) / width;
+    per_row = per_row ? per_row : 1;
+    for (size_t p = 0; p < n; p += per_row) {
+        size_t q = p + per_row < n ? p + per_row : n;
+        tut_printf(t, " ");
         for (size_t i = p; i < q; i++)
-            tut_printf(t, "   %-*s", (int)side + 2, names[i]);
+            tut_printf(t, "  %-*s", (int)width - 2, names[i]);
         tut_printf(t, "\n");
-        for (size_t r = 0; r < side; r += 2) {
+        for (size_t r = 0; r < side; r += RSTEP) {
+            tut_printf(t, " ");
             for (size_t i = p; i < q; i++) {
                 char line[256];
                 size_t len = 0;
-                for (size_t c = 0; c < side && len + 1 < sizeof line; c++)
-                    line[len++] = block_char(panels[i], r, c, 2, 1);
+                for (size_t c = 0; c < side && len + 1 < sizeof line; c += CSTEP)
+                    line[len++] = block_char(panels[i], r, c, RSTEP, CSTEP);
                 line[len] = '\0';
-                tut_printf(t, "  |%s| ", line);
+                tut_printf(t, " |%s|", line);
             }
             tut_printf(t, "\n");
         }
@@ -121,24 +127,26 @@ static rk_status draw_term(FILE *f, void *arg)
     return draw_job(arg, &out, NULL);
 }
 
-static void run_job(tut_runner *t, const plot_job *j, const char *name, bool term)
+/* Draw @p j in the terminal (@p term) and as DIR/NAME.png; true when the PNG was written. */
+static bool run_job(tut_runner *t, const plot_job *j, const char *name, bool term, bool announce)
 {
     if (tut_quiet(t))
-        return;
+        return false;
     if (term)
         tut_plot(t, draw_term, (void *)j);
     const char *dir = tut_out_dir(t);
     if (!dir)
-        return;
+        return false;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.png", dir, name);
     rk_plot_out out = { .format = RK_PLOT_PNG, .path = path };
     rk_err err;
     rk_status s = draw_job(j, &out, &err);
-    if (s == RK_OK)
+    if (s == RK_OK && announce)
         tut_printf(t, "  wrote %s\n", path);
-    else
+    else if (s != RK_OK)
         tut_printf(t, "  (no %s: %s)\n", path, rk_err_message(&err, s));
+    return s == RK_OK;
 }
 
 void tut_scree(tut_runner *t, const double *s, size_t k, double tol, const char *title,
@@ -146,7 +154,7 @@ void tut_scree(tut_runner *t, const double *s, size_t k, double tol, const char 
 {
     rk_plot_spectrum sp = { .name = "singular value σ_k", .s = s, .k = k };
     plot_job j = { .spectra = &sp, .n = 1, .tol = tol, .energy = true, .title = title };
-    run_job(t, &j, name, true);
+    run_job(t, &j, name, true, true);
 }
 
 void tut_spectra(tut_runner *t, const char *const *names, const double *const *s,
@@ -158,13 +166,13 @@ void tut_spectra(tut_runner *t, const char *const *names, const double *const *s
     for (size_t i = 0; i < n; i++)
         sp[i] = (rk_plot_spectrum){ .name = names[i], .s = s[i], .k = k[i] };
     plot_job j = { .spectra = sp, .n = n, .tol = 0, .energy = true, .title = title };
-    run_job(t, &j, name, true);
+    run_job(t, &j, name, true, true);
 }
 
-void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title)
+bool tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title)
 {
     plot_job j = { .title = title, .img = img };
-    run_job(t, &j, name, false);
+    return run_job(t, &j, name, false, false);
 }
 
 static rk_status draw_spec_term(FILE *f, void *arg)
@@ -212,9 +220,10 @@ void tut_spectra(tut_runner *t, const char *const *names, const double *const *s
     tut_printf(t, "(no plot: this build has no lib/plot)\n");
 }
 
-void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title)
+bool tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title)
 {
     (void)t, (void)img, (void)name, (void)title;
+    return false;
 }
 
 #endif

@@ -20,8 +20,8 @@ void tut_ascii_image(tut_runner *t, const rk_mat *m, size_t r0, size_t c0, size_
 
 /**
  * The top-left @p side × @p side block of each of the @p n matrices, side by
- * side two per line, one character per 1×2 pixels (column × row), each under
- * its name.
+ * side as many as fit in 80 columns, one character per 4×2 pixels (rows ×
+ * columns: a character is about twice as tall as wide), each under its name.
  */
 void tut_ascii_panels(tut_runner *t, const rk_mat *const *panels, const char *const *names,
                       size_t n, size_t side);
@@ -46,7 +46,12 @@ void tut_spectra(tut_runner *t, const char *const *names, const double *const *s
 /** Draw @p spec in the terminal (tut_plot) and, with --out DIR, as DIR/NAME.png. */
 void tut_show_plot(tut_runner *t, rk_plot_spec *spec, const char *name);
 
-/** @p img as a grayscale picture titled @p title in DIR/NAME.png (with --out DIR; range [0, 1]). */
-void tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title);
+/**
+ * @p img as a grayscale picture titled @p title in DIR/NAME.png (with --out
+ * DIR; range [0, 1]). Prints nothing when it works (the caller says what it
+ * wrote), one line when it cannot.
+ * @return true when DIR/NAME.png was written.
+ */
+bool tut_image_png(tut_runner *t, const rk_mat *img, const char *name, const char *title);
 
 #endif

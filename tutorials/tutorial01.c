@@ -79,6 +79,8 @@ static rk_status step_rank(tut_runner *t, void *ctx)
     }
     tut_printf(t, "\ntol = σ_max·max(m,n)·ε = %.3e · %zu · %.3e = %.3e\n", sv.s[0],
                L->m > L->n ? L->m : L->n, DBL_EPSILON, tol);
+    tut_printf(t, "(ε = %.3e: the gap between 1 and the next double, the relative\n"
+                  " size of one rounding)\n", DBL_EPSILON);
     tut_printf(t, "rank(W) = #{σ_i > tol} = %zu     (#{σ_i > 0} would say %zu)\n", L->rank,
                nonzero);
     tut_check(t, "rank", "%zu", L->rank);
@@ -150,7 +152,8 @@ static rk_status step_svd(tut_runner *t, void *ctx)
     s = svd_ratios(&L->w, &L->svd, &resid, &orth);
     if (s != RK_OK)
         return s;
-    tut_printf(t, "\nIs it right? LAPACK's acceptance ratios (each must stay below 50):\n"
+    tut_printf(t, "\nIs it right? LAPACK's acceptance ratios (each must stay below 50;\n"
+                  "‖M‖₁ = the largest sum of |entries| down a column of M):\n"
                   "  ‖W − U·diag(S)·Vᵀ‖₁ / (‖W‖₁·max(m,n)·ε) = %.3f\n"
                   "  ‖I − UᵀU‖₁ / (m·ε)                     = %.3f\n", resid, orth);
     tut_check(t, "svd_u", "%zux%zu", L->svd.u.rows, L->svd.u.cols);
@@ -187,8 +190,10 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
         return s;
     tut_printf(t, "\n‖W − U_r·S_r·V_rᵀ‖_F = %.3e   (‖W‖_F = %.3f, relative %.1e)\n", err, wf,
                err / wf);
-    tut_printf(t, "√(σ₃² + … + σ₁₀²)     = %.3e   (Eckart–Young: the error is the dropped tail)\n",
-               tail);
+    tut_printf(t, "√(σ₃² + … + σ₁₀²)     = %.3e   (Eckart–Young: the dropped tail)\n", tail);
+    tut_printf(t, "‖M‖_F = √(sum of all entries²). Both numbers are rounding noise, a few\n"
+                  "ε·‖W‖_F: the rank-2 truncation is W itself, and that they differ means\n"
+                  "nothing.\n");
     tut_check(t, "truncation_rel_err", "%.6e", err / wf);
     return RK_OK;
 }
@@ -295,9 +300,9 @@ static rk_status step_forward(tut_runner *t, void *ctx)
         tut_printf(t, "        y = W·x + b    y' = (B·A)·x + b\n");
         for (size_t i = 0; i < L->m; i++)
             tut_printf(t, "  %2zu  %12.6f    %12.6f\n", i, y.data[i], y2.data[i]);
-        tut_printf(t, "\nmax |y − y'|  float32: %.3e = %.2f·ε₃₂·c   (ε₃₂ = %.2e)\n", d32,
+        tut_printf(t, "\nmax |y − y'|  float32: %.3e = %.2f·ε₃₂·c   (ε₃₂ = %.2e: float32's ε)\n", d32,
                    d32 / (FLT_EPSILON * scale), (double)FLT_EPSILON);
-        tut_printf(t, "              double:  %.3e = %.2f·ε₆₄·c   (ε₆₄ = %.2e)\n", d64,
+        tut_printf(t, "              double:  %.3e = %.2f·ε₆₄·c   (ε₆₄ = %.2e: double's ε)\n", d64,
                    d64 / (DBL_EPSILON * scale), DBL_EPSILON);
         tut_printf(t, "with c = max_i (|W|·|x| + |b|)_i = %.3f, the size rounding errors scale with.\n"
                       "The difference is rounding only: B·A is W, up to the precision used.\n",
@@ -360,7 +365,7 @@ static rk_status noisy_rank(tut_runner *t, lesson1 *L, double level, double tol,
         rk_rank_opts abs = { RK_TOL_ABS, tol };
         size_t r_default = rk_rank_from_values(sv.s, sv.k, L->m, L->n, NULL, &tol_default);
         size_t r_tol = rk_rank_from_values(sv.s, sv.k, L->m, L->n, &abs, &tol_used);
-        tut_printf(t, "noise %.0e:  σ₁ %.3f  σ₂ %.3f  σ₃ %.2e … σ₁₀ %.2e   ‖E‖₂ = %.2e\n", level,
+        tut_printf(t, "noise %.0e:  σ₁ %.3f  σ₂ %.3f  σ₃ %.2e … σ₁₀ %.2e   ‖E‖₂ %.2e\n", level,
                    sv.s[0], sv.s[1], sv.s[2], sv.s[sv.k - 1], se.s[0]);
         tut_printf(t, "  default tol %.2e → rank %zu;   tol %.2e → rank %zu\n", tol_default,
                    r_default, tol_used, r_tol);
@@ -384,7 +389,8 @@ static rk_status step_noise(tut_runner *t, void *ctx)
     double spread = sqrt((double)L->m) + sqrt((double)L->n);
     double tiny = 1e-10;
     double tol_tiny = 2.0 * tiny * spread, tol = L->tol > 0 ? L->tol : 2.0 * L->noise * spread;
-    tut_printf(t, "W + E with E = δ·randn(%zu,%zu); tolerance above the noise: 2·δ·(√m+√n)\n\n",
+    tut_printf(t, "W + E with E = δ·randn(%zu,%zu); tolerance above the noise: 2·δ·(√m+√n)\n"
+                  "(‖E‖₂ = σ₁(E), the most E stretches a unit vector: about δ·(√m+√n))\n\n",
                L->m, L->n);
     rk_status s = noisy_rank(t, L, tiny, tol_tiny, "rank_noise_tiny");
     if (s == RK_OK)
@@ -449,6 +455,7 @@ static const tut_step steps[] = {
       { "lib/linalg/svd.c rk_svd_decomp()", NULL },
       DOC ", docs/concepts/svd.md" },
     { "Keep r = 2 singular triplets",
+      "A singular triplet is (u_i, σ_i, v_i): a column of U, its σ, a row of Vᵀ.\n"
       "U_r = the first r columns of U, S_r = diag(σ₁..σ_r), V_rᵀ = the first r\n"
       "rows of Vᵀ. Their product U_r·S_r·V_rᵀ is the best rank-r approximation\n"
       "of W; since W has rank 2, it is W itself, up to rounding.",

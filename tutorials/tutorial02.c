@@ -74,10 +74,11 @@ static rk_status step_image(tut_runner *t, void *ctx)
                L->first + GRID * GRID - 1, L->data_dir ? L->data_dir : rk_dataset_default_dir());
     tut_printf(t, "A: %zu×%zu = a %d×%d grid of %d×%d items,  ‖A‖_F = %.3f\n", L->a.rows,
                L->a.cols, GRID, GRID, SIDE, SIDE, rk_mat_norm_fro(&L->a));
-    tut_printf(t, "items per class:");
+    tut_printf(t, "items per class:\n");
     for (int c = 0; c < RK_DATASET_CLASSES; c++)
-        tut_printf(t, " %d:%zu", c, counts[c]);
-    tut_printf(t, "\n\nThe top-left 5×2 items, one character per 2×4 pixels (column × row):\n");
+        tut_printf(t, "  %d %-12s %2zu%s", c, rk_dataset_class_name((size_t)c), counts[c],
+                   c % 4 == 3 || c + 1 == RK_DATASET_CLASSES ? "\n" : "");
+    tut_printf(t, "\nThe top-left 2×5 items (rows × columns), one character per 4×2 pixels:\n");
     tut_ascii_image(t, &L->a, 0, 0, 2 * SIDE, 5 * SIDE, 4, 2);
     tut_check(t, "m", "%zu", L->a.rows);
     tut_check(t, "n", "%zu", L->a.cols);
@@ -130,8 +131,13 @@ static rk_status step_scree(tut_runner *t, void *ctx)
     size_t r999 = rk_spectrum_rank_for_energy(sv, k, 0.999);
     tut_printf(t, "\nenergy 90%% needs k = %zu, 99%% k = %zu, 99.9%% k = %zu (of %zu)\n", r90, r99,
                r999, k);
-    tut_printf(t, "stable rank ‖A‖_F²/σ₁² = %.2f   effective rank exp(H(σ/Σσ)) = %.1f\n",
+    tut_printf(t, "stable rank ‖A‖_F²/σ₁² = %.2f   effective rank exp(H) = %.1f\n"
+                  "(H = −Σ p_i·log p_i with p_i = σ_i/Σσ: the entropy of the spectrum)\n",
                rk_spectrum_stable_rank(sv, k), rk_spectrum_effective_rank(sv, k));
+    double e1 = rk_spectrum_energy(sv, k, 1);
+    tut_printf(t, "\nA_k keeps the energy E(k) and misses the rest, so its relative error is\n"
+                  "√(1 − E(k)): k = 1 keeps %.0f%% and is %.0f%% off (step 5 measures it).\n",
+               100.0 * e1, 100.0 * sqrt(1.0 - e1));
     tut_check(t, "rank90", "%zu", r90);
     tut_check(t, "rank99", "%zu", r99);
     tut_check(t, "energy_at_50", "%.9e", rk_spectrum_energy(sv, k, 50));
@@ -159,8 +165,8 @@ static rk_status save_image(tut_runner *t, const rk_mat *img, const char *name, 
         fprintf(stderr, "ranklab-tutorial-02: %s: %s\n", path, rk_err_message(&err, s));
         return s;
     }
-    tut_printf(t, "  wrote %s/%s.npy and .pgm\n", dir, name);
-    tut_image_png(t, img, name, title);
+    bool png = tut_image_png(t, img, name, title);
+    tut_printf(t, "  wrote %s/%s.npy, .pgm%s\n", dir, name, png ? ", .png" : "");
     return RK_OK;
 }
 
@@ -172,17 +178,19 @@ static rk_status step_reconstruct(tut_runner *t, void *ctx)
         s = rk_lowrank_approx(&L->ak[i], &L->svd, ranks[i]);   /* A_k = U_k·S_k·V_kᵀ */
     if (s != RK_OK)
         return s;
-    tut_printf(t, "The top-left item (class %d) in A and in A_k, one character per 1×2 pixels:\n\n",
-               L->labels[0]);
+    tut_printf(t, "The top-left item (class %d %s) in A and in A_k, one character per\n"
+                  "4×2 pixels (rows × columns):\n\n",
+               L->labels[0], rk_dataset_class_name((size_t)L->labels[0]));
     const rk_mat *panel[N_RANKS + 1] = { &L->a, &L->ak[0], &L->ak[1], &L->ak[2], &L->ak[3] };
     const char *names[N_RANKS + 1] = { "A", "A_1", "A_5", "A_20", "A_50" };
     tut_ascii_panels(t, panel, names, N_RANKS + 1, SIDE);
+    tut_printf(t, "Rank 1 is the blur every item shares; by rank 20 the shape is there.\n");
     s = save_image(t, &L->a, "original", "A: 100 Fashion-MNIST test items");
     for (size_t i = 0; i < N_RANKS && s == RK_OK; i++) {
         char name[32], title[64];
         snprintf(name, sizeof name, "rank%03zu", ranks[i]);
-        snprintf(title, sizeof title, "A_%zu = U_%zu S_%zu V_%zu^T (rank %zu)", ranks[i], ranks[i],
-                 ranks[i], ranks[i], ranks[i]);
+        snprintf(title, sizeof title, "A_{%zu} = U_{%zu}·S_{%zu}·V_{%zu}^T (rank %zu)", ranks[i],
+                 ranks[i], ranks[i], ranks[i], ranks[i]);
         s = save_image(t, &L->ak[i], name, title);
     }
     if (!tut_out_dir(t))
@@ -224,7 +232,11 @@ static rk_status step_error(tut_runner *t, void *ctx)
     }
     tut_printf(t, "\nlargest relative difference %.2e: rounding only (ε = %.1e).\n"
                   "No rank-k matrix comes closer to A (Eckart–Young–Mirsky), and the error\n"
-                  "is known from the spectrum alone, before forming A_k.\n", worst, DBL_EPSILON);
+                  "is known from the spectrum alone, before forming A_k:\n"
+                  "‖A − A_k‖_F/‖A‖_F = √(1 − E(k)), E(k) the energy kept (step 3); at k = 1,\n"
+                  "√(1 − %.4f) = %.2f%%.\n", worst, DBL_EPSILON,
+               rk_spectrum_energy(L->svd.s, L->svd.k, 1),
+               100.0 * sqrt(1.0 - rk_spectrum_energy(L->svd.s, L->svd.k, 1)));
     tut_check(t, "reldiff_max", "%.6e", worst);
     return RK_OK;
 }
@@ -341,7 +353,7 @@ int main(int argc, char **argv)
         .prog = "ranklab-tutorial-02",
         .title = "Lesson 2: Low-rank approximation",
         .intro = "Eckart–Young on a real image: a grid of Fashion-MNIST items, its SVD,\n"
-                 "reconstructions at rank 1, 5, 20, 50 and their errors. Text: " DOC "\n",
+                 "reconstructions at rank 1, 5, 20, 50 and their errors.\nText: " DOC "\n",
         .steps = steps,
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,

@@ -58,14 +58,17 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
         s = lnn_evaluate(n, &L->ft, NULL, &ev, &L->ft_acc, &L->ft_target);
     if (s != RK_OK)
         return s;
-    tut_printf(t, "fine-tune: %zu steps of %d images of class %d (%zu of them), every one of\n"
-                  "the %zu parameters trains; loss %.3f → %.3f in %.2f s\n\n",
-               res.steps, LNN_BATCH, n->worst, n->n_target, L->ft.n_params, res.loss_first,
+    const char *wname = rk_dataset_class_name((size_t)n->worst);
+    tut_printf(t, "fine-tune: %zu steps of %d images of class %d %s (%zu of them), every\n"
+                  "one of the %zu parameters trains; loss %.3f → %.3f in %.2f s\n\n",
+               res.steps, LNN_BATCH, n->worst, wname, n->n_target, L->ft.n_params, res.loss_first,
                res.loss_last, res.seconds);
-    tut_printf(t, "                 accuracy   class %d\n", n->worst);
+    tut_printf(t, "                 accuracy   class %d %s\n", n->worst, wname);
     tut_printf(t, "  pretrained      %.4f    %.4f\n", L->pre_acc, L->pre_target);
     tut_printf(t, "  fine-tuned      %.4f    %.4f\n\n", L->ft_acc, L->ft_target);
-    lnn_print_wrong(t, "wrong per class 0-9:", &ev);
+    lnn_print_wrong_head(t);
+    lnn_print_wrong(t, "pretrained", &n->pre);
+    lnn_print_wrong(t, "fine-tuned", &ev);
     size_t w = (size_t)n->worst, pre_t = rk_metrics_class_wrong(n->pre.confusion, C, w);
     size_t ft_t = rk_metrics_class_wrong(ev.confusion, C, w), pre_o = 0, ft_o = 0;
     for (size_t c = 0; c < C; c++)
@@ -74,10 +77,10 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
             ft_o += rk_metrics_class_wrong(ev.confusion, C, c);
         }
     rk_eval_free(&ev);
-    tut_printf(t, "\nwrong: class %d %zu → %zu, the other classes %zu → %zu. Trained on one class\n"
-                  "only, the network learnt to answer %d; what it knew of the others is\n"
-                  "overwritten (catastrophic forgetting).\n", n->worst, pre_t, ft_t, pre_o, ft_o,
-               n->worst);
+    tut_printf(t, "\nwrong: class %d %s %zu → %zu, the other classes %zu → %zu. Trained on\n"
+                  "one class only, the network learnt to answer %d; what it knew of the others\n"
+                  "is overwritten (catastrophic forgetting).\n", n->worst, wname, pre_t, ft_t,
+               pre_o, ft_o, n->worst);
     tut_check(t, "pre_target_acc", "%.6f", L->pre_target);
     tut_check(t, "ft_acc", "%.6f", L->ft_acc);
     tut_check(t, "ft_target_acc", "%.6f", L->ft_target);
@@ -89,8 +92,9 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
 static rk_status step_delta(tut_runner *t, void *ctx)
 {
     lesson3 *L = ctx;
-    tut_printf(t, "                                              rank         zero in ΔW\n");
-    tut_printf(t, "layer   ΔW shape     ‖W0‖_F    ‖ΔW‖_F  ‖ΔW‖/‖W0‖   (ΔW)   of   rows  columns\n");
+    tut_printf(t, "ΔW shape: Out×In (rows × columns); ‖M‖_F = √(sum of all entries²)\n\n");
+    tut_printf(t, "                                                     rank            zero in ΔW\n");
+    tut_printf(t, "layer    ΔW shape      ‖W0‖_F    ‖ΔW‖_F ‖ΔW‖/‖W0‖    (ΔW)    of   rows  columns\n");
     for (size_t l = 0; l < NL; l++) {
         rk_mat w0 = { 0 };
         rk_status s = rk_mlp_weight_delta(&L->dw[l], &L->ft, &L->nn.base, l);
@@ -126,7 +130,7 @@ static rk_status step_delta(tut_runner *t, void *ctx)
                 zero = RK_AT(&L->dw[l], i, j) == 0.0;
             zero_cols += zero;
         }
-        tut_printf(t, "  %zu     %-10s  %8.3f  %8.4f    %.4f     %4zu  %4zu   %4zu  %4zu\n", l + 1,
+        tut_printf(t, "linear%zu  %-10s  %8.3f  %8.4f    %.4f    %4zu  %4zu   %4zu  %7zu\n", l + 1,
                    shape, w0f, df, df / w0f, rank, d->k, zero_rows, zero_cols);
         char key[32];
         snprintf(key, sizeof key, "dw_rank_%zu", l + 1);
@@ -147,20 +151,20 @@ static rk_status step_delta(tut_runner *t, void *ctx)
 static rk_status step_spectrum(tut_runner *t, void *ctx)
 {
     lesson3 *L = ctx;
-    tut_printf(t, "layer  σ₁      σ₂      σ₅      energy r=1  r=4    r=16   90%%   99%%   "
-                  "stable  effective\n");
+    tut_printf(t, "                                    energy kept      rank for  stable effective\n"
+                  "               σ₁     σ₂     σ₅    r=1   r=4  r=16   90%%   99%%    rank     rank\n");
     for (size_t l = 0; l < NL; l++) {
         const double *s = L->svd[l].s;
         size_t k = L->svd[l].k;
         size_t r90 = rk_spectrum_rank_for_energy(s, k, 0.90);
         size_t r99 = rk_spectrum_rank_for_energy(s, k, 0.99);
         double st = rk_spectrum_stable_rank(s, k), ef = rk_spectrum_effective_rank(s, k);
-        tut_printf(t, "ΔW%zu   %.4f  %.4f  %.4f  %.3f      %.3f  %.3f  %4zu  %4zu  %6.2f  %7.1f\n",
+        tut_printf(t, "linear%zu ΔW %6.3f %6.3f %6.3f  %5.3f %5.3f %5.3f  %4zu  %4zu  %6.2f  %7.1f\n",
                    l + 1, s[0], s[1], k > 4 ? s[4] : 0.0, rk_spectrum_energy(s, k, 1),
                    rk_spectrum_energy(s, k, 4), rk_spectrum_energy(s, k, 16), r90, r99, st, ef);
         const double *w = L->w0svd[l].s;
         size_t kw = L->w0svd[l].k;
-        tut_printf(t, "W0_%zu  %.4f  %.4f  %.4f  %.3f      %.3f  %.3f  %4zu  %4zu  %6.2f  %7.1f\n",
+        tut_printf(t, "linear%zu W0 %6.3f %6.3f %6.3f  %5.3f %5.3f %5.3f  %4zu  %4zu  %6.2f  %7.1f\n",
                    l + 1, w[0], w[1], kw > 4 ? w[4] : 0.0, rk_spectrum_energy(w, kw, 1),
                    rk_spectrum_energy(w, kw, 4), rk_spectrum_energy(w, kw, 16),
                    rk_spectrum_rank_for_energy(w, kw, 0.90), rk_spectrum_rank_for_energy(w, kw, 0.99),
@@ -175,6 +179,8 @@ static rk_status step_spectrum(tut_runner *t, void *ctx)
         snprintf(key, sizeof key, "w0_r90_%zu", l + 1);
         tut_check(t, key, "%zu", rk_spectrum_rank_for_energy(w, kw, 0.90));
     }
+    tut_printf(t, "\nenergy kept at r: Σ_{i≤r}σ_i²/Σσ²; stable rank ‖·‖_F²/σ₁²; effective rank\n"
+                  "exp(H), H = −Σ p_i·log p_i of p_i = σ_i/Σσ (lesson 2, step 3).\n");
     tut_printf(t, "\nCompare the 90%% columns: a handful of directions carry most of each ΔW,\n"
                   "while W0 spreads its energy over many. The fine-tune is low-rank in\n"
                   "practice although no rank was imposed: LoRA bets on exactly this.\n");
@@ -218,7 +224,8 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
         rs[nr++] = r;
     rs[nr++] = L->kmax;
     int w = L->nn.worst;
-    tut_printf(t, "      r   accuracy   class %d   (every layer: W0 + [ΔW]_r)\n", w);
+    tut_printf(t, "      r   accuracy   class %d %s   (every layer: W0 + [ΔW]_r)\n", w,
+               rk_dataset_class_name((size_t)w));
     tut_printf(t, "      0    %.4f    %.4f   pretrained W0 (its own biases)\n", L->pre_acc,
                L->pre_target);
     size_t r_close = 0;   /* from r_close on, class w is within 0.01 of W_ft's */
@@ -256,10 +263,12 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
         }
         tut_printf(t, "      full fine-tune: %.4f    %.4f\n", L->ft_acc, L->ft_target);
         tut_printf(t, "\nAt full rank every weight equals W_ft to %.2f units of float rounding\n"
-                      "(max |W − W_ft| / (ε·max |W_ft|), layer by layer).\n", worst);
+                      "(max |W − W_ft| / (ε₃₂·max |W_ft|) over the layers, ε₃₂ = float32's ε).\n",
+                   worst);
         if (r_close > 0)
-            tut_printf(t, "Class %d is within 0.01 of the full fine-tune's accuracy from r = %zu on:\n"
-                          "a few directions of ΔW carry the change.\n", w, r_close);
+            tut_printf(t, "Class %d %s is within 0.01 of the full fine-tune's accuracy from r = %zu\n"
+                          "on: a few directions of ΔW carry the change.\n", w,
+                       rk_dataset_class_name((size_t)w), r_close);
         tut_check(t, "trunc_full_r", "%zu", L->kmax);
         tut_check(t, "trunc_full_weight_ulps", "%.6e", worst);
         tut_check(t, "trunc_target_close_r", "%zu", r_close);
@@ -343,7 +352,7 @@ int main(int argc, char **argv)
         .prog = "ranklab-tutorial-03",
         .title = "Lesson 3: Weight deltas",
         .intro = "Fine-tune a whole network on one class and look at ΔW = W_ft − W0: its\n"
-                 "spectrum, and what truncating it to rank r keeps. Text: " DOC "\n",
+                 "spectrum, and what truncating it to rank r keeps.\nText: " DOC "\n",
         .steps = steps,
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,

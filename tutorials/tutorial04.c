@@ -84,25 +84,25 @@ static rk_status step_counts(tut_runner *t, void *ctx)
     rk_rng_seed(&rng, tut_seed(t));
     rk_mlp_config cfg = rk_mlp_config_default();
     rk_status s = rk_mlp_create(&big, &cfg, 1);   /* the notebook's net, parameters only */
-    rk_lora_config lc = rk_lora_config_default();  /* R = 1, α = 1, every layer */
+    rk_lora_config lc = rk_lora_config_default();  /* r = 1, α = 1, every layer */
     if (s == RK_OK)
         s = rk_lora_create(&lo, &big, &lc, &rng);
     if (s != RK_OK) {
         rk_mlp_free(&big);
         return s;
     }
-    tut_printf(t, "layer  W (Out×In)   weights    biases     LoRA r=1: R·(In+Out)\n");
+    tut_printf(t, "layer    W (Out×In)   weights    biases   LoRA r=1: r·(In+Out)\n");
     size_t wsum = 0, bsum = 0;
     for (size_t l = 0; l < cfg.n_layers; l++) {
         size_t in = cfg.sizes[l], out = cfg.sizes[l + 1];
         char shape[32];
         snprintf(shape, sizeof shape, "%zu×%zu", out, in);
-        tut_printf(t, "  %zu    %-10s  %9zu  %8zu     %6zu = 1·(%zu+%zu)\n", l + 1, shape, out * in,
+        tut_printf(t, "linear%zu  %-10s  %9zu  %8zu   %6zu = 1·(%zu+%zu)\n", l + 1, shape, out * in,
                    out, rk_lora_layer_params(&lo, l), in, out);
         wsum += out * in;
         bsum += out;
     }
-    tut_printf(t, "total               %9zu  %8zu     %6zu\n\n", wsum, bsum, lo.n_params);
+    tut_printf(t, "total              %9zu  %8zu   %6zu\n\n", wsum, bsum, lo.n_params);
     tut_printf(t, "network parameters: %zu + %zu = %zu\n", wsum, bsum, big.n_params);
     tut_printf(t, "LoRA adds %zu trainable parameters at r = 1: %.3f%% of the network\n",
                lo.n_params, 100.0 * (double)lo.n_params / (double)big.n_params);
@@ -166,6 +166,11 @@ static rk_status step_freeze(tut_runner *t, void *ctx)
         return s;
     tut_printf(t, "adapters on all %zu weights: r = %zu, α = %.0f, s = α/r = %.3f, A ~ N(0,1), B = 0\n",
                net->cfg.n_layers, L->lora.cfg.rank, L->lora.cfg.alpha, (double)L->lora.scale);
+    tut_printf(t, "α (PEFT's lora_alpha) is a constant set with r; the update is scaled by\n"
+                  "s = α/r. The notebook takes α = 1 (so s = 1/r); the demo takes α = r, so\n"
+                  "s = 1 at every rank and the ranks compare on one scale.\n"
+                  "A ~ N(0,1) is the notebook's init; PEFT draws A kaiming-uniform, small\n"
+                  "(|a| ≤ 1/√In). Lesson 5 step 8 shows what N(0,1) does to ΔW.\n");
     tut_printf(t, "trainable: %zu adapter parameters (%.2f%% of the %zu in this network)\n",
                L->lora.n_params, 100.0 * (double)L->lora.n_params / (double)net->n_params,
                net->n_params);
@@ -192,16 +197,30 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
     if (s != RK_OK)
         return s;
     int w = L->nn.worst;
-    tut_printf(t, "LoRA fine-tune: %zu steps of %d images of class %d, %zu parameters train;\n"
-                  "loss %.3f → %.3f in %.2f s\n\n",
-               res.steps, LNN_BATCH, w, L->lora.n_params, res.loss_first, res.loss_last,
+    const char *wname = rk_dataset_class_name((size_t)w);
+    tut_printf(t, "LoRA fine-tune (A ~ N(0,1)): %zu steps of %d images of class %d %s,\n"
+                  "%zu parameters train; loss %.3f → %.3f in %.2f s\n\n",
+               res.steps, LNN_BATCH, w, wname, L->lora.n_params, res.loss_first, res.loss_last,
                res.seconds);
-    tut_printf(t, "                    accuracy   class %d\n", w);
+    tut_printf(t, "                    accuracy   class %d %s\n", w, wname);
     tut_printf(t, "  pretrained         %.4f    %.4f\n", L->pre_acc, L->pre_target);
     tut_printf(t, "  with LoRA r = %zu    %.4f    %.4f\n\n", L->lora.cfg.rank, L->lora_acc,
                L->lora_target);
-    lnn_print_wrong(t, "wrong per class 0-9, pretrained:", &L->nn.pre);
-    lnn_print_wrong(t, "wrong per class 0-9, with LoRA: ", &ev);
+    lnn_print_wrong_head(t);
+    lnn_print_wrong(t, "pretrained", &L->nn.pre);
+    lnn_print_wrong(t, "with LoRA", &ev);
+    size_t pre_o = 0, lora_o = 0, uw = (size_t)w;
+    for (size_t c = 0; c < C; c++)
+        if (c != uw) {
+            pre_o += rk_metrics_class_wrong(L->nn.pre.confusion, C, c);
+            lora_o += rk_metrics_class_wrong(ev.confusion, C, c);
+        }
+    tut_printf(t, "\nClass %d %s: %zu → %zu wrong. The other classes: %zu → %zu wrong: trained\n"
+                  "on one class, the adapter forgets too, with %.2f%% of the parameters\n"
+                  "(lesson 3 step 2 shows the full fine-tune's forgetting).\n", w, wname,
+               rk_metrics_class_wrong(L->nn.pre.confusion, C, uw),
+               rk_metrics_class_wrong(ev.confusion, C, uw), pre_o, lora_o,
+               100.0 * (double)L->lora.n_params / (double)L->net.n_params);
     rk_eval_free(&ev);
     tut_check(t, "lora_acc", "%.6f", L->lora_acc);
     tut_check(t, "lora_target_acc", "%.6f", L->lora_target);
@@ -226,13 +245,17 @@ static rk_status step_disable(tut_runner *t, void *ctx)
         return s;
     }
     bool same = memcmp(ev.confusion, L->nn.pre.confusion, C * C * sizeof *ev.confusion) == 0;
-    tut_printf(t, "                    accuracy   class %d\n", L->nn.worst);
+    tut_printf(t, "                    accuracy   class %d %s\n", L->nn.worst,
+               rk_dataset_class_name((size_t)L->nn.worst));
     tut_printf(t, "  LoRA disabled      %.4f    %.4f\n", acc, tacc);
     tut_printf(t, "  pretrained         %.4f    %.4f\n\n", L->pre_acc, L->pre_target);
-    lnn_print_wrong(t, "wrong per class 0-9, disabled:  ", &ev);
+    lnn_print_wrong_head(t);
+    lnn_print_wrong(t, "pretrained", &L->nn.pre);
+    lnn_print_wrong(t, "disabled", &ev);
     rk_eval_free(&ev);
-    tut_printf(t, "\nThe confusion counts of all %zu test images are %s the pretrained ones:\n"
-                  "disabling the adapter gives back the pretrained network exactly.\n",
+    tut_printf(t, "\nThe confusion counts of all %zu test images are %s the\n"
+                  "pretrained ones: disabling the adapter gives back the pretrained network\n"
+                  "exactly.\n",
                L->nn.test.n, same ? "identical to" : "NOT");
     tut_check(t, "disabled_acc", "%.6f", acc);
     tut_check(t, "disabled_equals_pretrained", "%d", same);
@@ -332,15 +355,25 @@ static rk_status step_merge(tut_runner *t, void *ctx)
         return s;
     double rel = den > 0 ? num / den : num;
     tut_printf(t, "merged: W ← W + s·B·A in each layer (one sgemm), the side path switched off\n\n");
-    tut_printf(t, "max |W_merged − (W + s·B·A)| / max |W|      = %.2e   (float ε = %.2e)\n", werr,
+    tut_printf(t, "max |W_merged − (W + s·B·A)| / max |W|      = %.2e   (ε₃₂ = %.2e)\n", werr,
                (double)FLT_EPSILON);
     tut_printf(t, "max |logits merged − unmerged| / max |logits| = %.2e   (%zu test images)\n", rel, b);
-    tut_printf(t, "accuracy merged %.4f, class %d %.4f (unmerged: %.4f, %.4f)\n\n", acc,
-               L->nn.worst, tacc, L->lora_acc, L->lora_target);
+    tut_printf(t, "accuracy merged %.4f, class %d %s %.4f (unmerged: %.4f, %.4f)\n\n", acc,
+               L->nn.worst, rk_dataset_class_name((size_t)L->nn.worst), tacc, L->lora_acc,
+               L->lora_target);
     tut_printf(t, "time to predict %zu test images (best of %d):\n", L->nn.test.n, TIMING_RUNS);
     tut_printf(t, "  adapter disabled    %.3f s\n", L->t_plain);
     tut_printf(t, "  adapter, unmerged   %.3f s   (x·Wᵀ plus the side path s·(x·Aᵀ)·Bᵀ)\n", t_side);
     tut_printf(t, "  adapter, merged     %.3f s   (x·W'ᵀ: the same work as no adapter)\n", t_merged);
+    size_t wmac = 0;   /* multiply-adds per image: Σ In·Out for W, Σ r·(In + Out) for the side path */
+    for (size_t l = 0; l < net->cfg.n_layers; l++)
+        wmac += net->cfg.sizes[l] * net->cfg.sizes[l + 1];
+    tut_printf(t, "\nWhy the times hardly differ at this size: at r = %zu the side path adds\n"
+                  "%zu multiply-adds per image to the weights' %zu (%.2f%%), less than\n"
+                  "the timing noise (these times also move with the machine's load).\n"
+                  "Merging pays at large r, or where every layer call counts.\n",
+               L->lora.cfg.rank, L->lora.n_params, wmac,
+               100.0 * (double)L->lora.n_params / (double)wmac);
     tut_printf(t, "\nMerged, the fine-tuned network is a plain network again: no extra\n"
                   "parameters at inference, no extra time. Unmerging (W ← W − s·B·A) gives\n"
                   "back the base to rounding, max |W − W0| / max |W0| = %.2e, to swap in\n"
@@ -387,7 +420,7 @@ static const tut_step steps[] = {
     { "Parameter counts: 2,807,010 and 6,794",
       "The notebook's network, 784 → 1000 → 2000 → 10, created for real to count\n"
       "its parameters, and LoRA adapters of rank 1 on its three weights: each\n"
-      "adds A (1×In) and B (Out×1), R·(In + Out) numbers.",
+      "adds A (1×In) and B (Out×1), r·(In + Out) numbers (shapes rows × columns).",
       step_counts,
       { "lib/nn/mlp.c rk_mlp_create()", "lib/nn/lora.c rk_lora_create()",
         "lib/nn/lora.c rk_lora_layer_params()", NULL },
@@ -447,7 +480,7 @@ int main(int argc, char **argv)
         .prog = "ranklab-tutorial-04",
         .title = "Lesson 4: LoRA",
         .intro = "The LoRA notebook in C: parameter counts, a frozen base, adapters trained\n"
-                 "on the worst class, switched off, and merged. Text: " DOC "\n",
+                 "on the worst class, switched off, and merged.\nText: " DOC "\n",
         .steps = steps,
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,

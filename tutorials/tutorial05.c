@@ -15,11 +15,6 @@
  */
 #include "tutorial05.h"
 
-static const char *const CLASS_NAMES[RK_DATASET_CLASSES] = {
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-};
-
 /* ---- helpers ----------------------------------------------------------- */
 
 rk_status l5_weight(rk_mat *out, const rk_mlp *net, size_t l)
@@ -43,8 +38,8 @@ static rk_status step_pretrain(tut_runner *t, void *ctx)
         return s;
     L->base_acc = L->nn.pre.accuracy;
     L->base_target_acc = rk_eval_class_accuracy(&L->nn.pre, L->nn.worst);
-    tut_printf(t, "every fine-tune below trains on class %d (%s): %zu of the training images\n",
-               L->nn.worst, CLASS_NAMES[L->nn.worst], L->nn.n_target);
+    tut_printf(t, "every fine-tune below trains on class %d %s: %zu of the training images\n",
+               L->nn.worst, rk_dataset_class_name((size_t)L->nn.worst), L->nn.n_target);
     tut_check(t, "target_acc", "%.6f", L->base_target_acc);
     return RK_OK;
 }
@@ -64,11 +59,13 @@ static rk_status step_full(tut_runner *t, void *ctx)
         s = lnn_evaluate(&L->nn, &L->full, NULL, NULL, &L->full_acc, &L->full_target_acc);
     if (s != RK_OK)
         return s;
+    const char *wname = rk_dataset_class_name((size_t)L->nn.worst);
     tut_printf(t, "%zu steps of %d '%s' images, Adam lr 1e-3, every parameter trains\n",
-               res.steps, LNN_BATCH, CLASS_NAMES[L->nn.worst]);
-    tut_printf(t, "class %d accuracy %.4f → %.4f, overall %.4f → %.4f\n\n", L->nn.worst,
-               L->base_target_acc, L->full_target_acc, L->base_acc, L->full_acc);
-    tut_printf(t, "layer  shape      ‖ΔW_full‖_F  rank   energy in top 1 / 4 / 16 directions\n");
+               res.steps, LNN_BATCH, wname);
+    tut_printf(t, "class %d %s accuracy %.4f → %.4f, overall %.4f → %.4f\n\n", L->nn.worst,
+               wname, L->base_target_acc, L->full_target_acc, L->base_acc, L->full_acc);
+    tut_printf(t, "shape: Out×In (rows × columns); ‖M‖_F = √(sum of all entries²)\n");
+    tut_printf(t, "layer    shape      ‖ΔW_full‖_F  rank   energy in top 1 / 4 / 16 directions\n");
     for (size_t l = 0; l < L5_LAYERS; l++) {
         s = rk_mlp_weight_delta(&L->dfull[l], &L->full, &L->nn.base, l);
         if (s == RK_OK)
@@ -81,7 +78,7 @@ static rk_status step_full(tut_runner *t, void *ctx)
         const rk_svd *d = &L->dfull_svd[l];
         char shape[32];
         snprintf(shape, sizeof shape, "%zu×%zu", L->dfull[l].rows, L->dfull[l].cols);
-        tut_printf(t, "%5zu  %-9s  %11.4f  %4zu   %.3f / %.3f / %.3f\n", l, shape,
+        tut_printf(t, "linear%zu  %-9s  %11.4f  %4zu   %.3f / %.3f / %.3f\n", l + 1, shape,
                    rk_spectrum_fro(d->s, d->k), rank, rk_spectrum_energy(d->s, d->k, 1),
                    rk_spectrum_energy(d->s, d->k, 4), rk_spectrum_energy(d->s, d->k, 16));
     }
@@ -123,8 +120,8 @@ static rk_status lora_run(lesson5 *L, tut_runner *t, size_t r, rk_lora_init init
 static rk_status step_lora(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
-    tut_printf(t, "   r  trainable  class %d acc  overall   rank(ΔW_lora) per layer (≤ r)\n",
-               L->nn.worst);
+    tut_printf(t, "                                        rank(ΔW_lora) (≤ r)\n"
+                  "   r  trainable  class %d acc  overall   linear1 linear2 linear3\n", L->nn.worst);
     for (size_t k = 0; k < L5_RANKS; k++) {
         size_t r = L->ranks[k];
         rk_status s = lora_run(L, t, r, RK_LORA_INIT_KAIMING, L->dlora[k], NULL, &L->lora_acc[k],
@@ -140,7 +137,7 @@ static rk_status step_lora(tut_runner *t, void *ctx)
             s = rk_delta_rank(&rank[l], &L->dlora[k][l]);
             if (s != RK_OK)
                 return s;
-            tut_printf(t, " %3zu", rank[l]);
+            tut_printf(t, "     %3zu", rank[l]);
         }
         tut_printf(t, "\n");
         for (size_t l = 0; l < L5_LAYERS; l++) {
@@ -154,7 +151,7 @@ static rk_status step_lora(tut_runner *t, void *ctx)
                            &L->normal_target_acc, &params);
     if (s != RK_OK)
         return s;
-    tut_printf(t, "%4zu  %9zu  %11.4f  %7.4f   (A ~ N(0,1), the classic tutorial's init)\n", r,
+    tut_printf(t, "%4zu  %9zu  %11.4f  %7.4f   (A ~ N(0,1), the notebook's init)\n", r,
                params, L->normal_target_acc, L->normal_acc);
     tut_printf(t, "full  %9zu  %11.4f  %7.4f\n", L->full.n_params, L->full_target_acc,
                L->full_acc);
@@ -209,10 +206,12 @@ static const tut_step steps[] = {
         "lib/analysis/delta.c rk_delta_rank()", NULL },
       DOC5 ", docs/concepts/rank.md" },
     { "LoRA at r = 1, 2, 4, 8, 16 on the same batches",
-      "Each rank gets fresh adapters on every layer (A kaiming-uniform as in\n"
-      "loralib/PEFT, B = 0, α = 1, s = α/r) and the same 100 batches as the\n"
-      "full fine-tune. ΔW_lora = s·B·A has rank ≤ r by construction; the\n"
-      "numerical rank confirms it. One more run at r = 4 starts A ~ N(0,1).",
+      "Each rank gets fresh adapters on every layer and the same 100 batches\n"
+      "as the full fine-tune: A kaiming-uniform as in loralib/PEFT (uniform in\n"
+      "±1/√In), B = 0, and α = 1 as in the notebook, so the scale s = α/r is\n"
+      "1/r (`ranklab demo` takes α = r: s = 1 at every rank). ΔW_lora = s·B·A\n"
+      "has rank ≤ r by construction; the numerical rank confirms it. One more\n"
+      "run at r = 4 starts A ~ N(0,1), the notebook's init.",
       step_lora,
       { "lib/nn/lora.c rk_lora_create()", "lib/nn/lora.c rk_lora_delta()",
         "lib/nn/train.c rk_train_run()", NULL },

@@ -35,7 +35,7 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
             snprintf(key, sizeof key, "ey_r%zu_l%zu", L->ranks[k], l);
             tut_check(t, key, "%.17g", L->ey[k][l]);
         }
-    tut_printf(t, "layer %d (%zu×%zu), the main one:\n", L5_MAIN, L->dfull[L5_MAIN].rows,
+    tut_printf(t, "linear%d (%zu×%zu), the main one:\n", L5_MAIN + 1, L->dfull[L5_MAIN].rows,
                L->dfull[L5_MAIN].cols);
     tut_printf(t, "   r   rel_err   Eckart–Young   above the bound   ratio\n");
     for (size_t k = 0; k < L5_RANKS; k++) {
@@ -49,7 +49,7 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
     tut_printf(t, "\nevery layer: rel_err (Eckart–Young bound)\n   r");
     for (size_t l = 0; l < L5_LAYERS; l++) {
         char name[32];
-        snprintf(name, sizeof name, "layer %zu", l);
+        snprintf(name, sizeof name, "linear%zu", l + 1);
         tut_printf(t, l + 1 < L5_LAYERS ? "   %-15s" : "   %s", name);
     }
     tut_printf(t, "\n");
@@ -79,17 +79,19 @@ rk_status l5_step_errors(tut_runner *t, void *ctx)
 
 /* ---- step 5 ------------------------------------------------------------ */
 
+/* The table φ(i, j); wider than 12 columns it is printed in hundredths, to fit 80 columns. */
 static void print_phi(tut_runner *t, const rk_mat *phi, const char *rows, const char *cols)
 {
-    tut_printf(t, "φ(i, j), i = top-i of %s (down), j = top-j of %s (across):\n      ", rows,
-               cols);
+    bool wide = phi->cols > 12;
+    tut_printf(t, "%s, i = top-i of %s (down),\nj = top-j of %s (across):\n      ",
+               wide ? "100·φ(i, j)" : "φ(i, j)", rows, cols);
     for (size_t j = 0; j < phi->cols; j++)
-        tut_printf(t, " %4zu", j + 1);
+        tut_printf(t, wide ? " %3zu" : " %4zu", j + 1);
     tut_printf(t, "\n");
     for (size_t i = 0; i < phi->rows; i++) {
         tut_printf(t, "  %3zu ", i + 1);
         for (size_t j = 0; j < phi->cols; j++)
-            tut_printf(t, " %4.2f", RK_AT(phi, i, j));
+            tut_printf(t, wide ? " %3.0f" : " %4.2f", (wide ? 100.0 : 1.0) * RK_AT(phi, i, j));
         tut_printf(t, "\n");
     }
 }
@@ -119,9 +121,10 @@ rk_status l5_step_phi_full(tut_runner *t, void *ctx)
     const rk_svd *full = &L->dfull_svd[L5_MAIN];
     rk_mat heat = { 0 };
     double lo = 1, hi = 0;
-    tut_printf(t, "layer %d, left singular vectors (d = %zu; random directions: φ(1,1) ≈ 1/d = "
-               "%.4f)\n\n   r   φ(1,1)   φ(r,r)\n", L5_MAIN, full->u.rows,
-               1.0 / (double)full->u.rows);
+    tut_printf(t, "linear%d, left singular vectors (d = %zu; random directions: φ(1,1) ≈ 1/d\n"
+               "= %.4f). φ(i, i) is also the mean cos² of the principal angles: the angles\n"
+               "between the two subspaces' best-aligned pairs of directions.\n\n"
+               "   r   φ(1,1)   φ(r,r)\n", L5_MAIN + 1, full->u.rows, 1.0 / (double)full->u.rows);
     for (size_t k = 0; k < L5_RANKS; k++) {
         size_t r = L->ranks[k];
         rk_mat phi = { 0 };
@@ -154,7 +157,7 @@ rk_status l5_step_phi_full(tut_runner *t, void *ctx)
     for (size_t i = 0; i < 8; i++)
         self_min = fmin(self_min, RK_AT(&self, i, i));
     rk_mat_free(&self);
-    tut_printf(t, "\nsanity: φ(ΔW_full, ΔW_full, i, i) = %.15f at worst for i ≤ 8 (must be 1)\n",
+    tut_printf(t, "\nsanity: φ(ΔW_full, ΔW_full, i, i) ≥ %.15f for i ≤ 8 (must be 1)\n",
                self_min);
     tut_check(t, "phi_full_min", "%.17g", lo);
     tut_check(t, "phi_full_max", "%.17g", hi);
@@ -188,8 +191,8 @@ rk_status l5_step_phi_ranks(tut_runner *t, void *ctx)
     tut_printf(t, "\nright vectors (d = %zu): φ(1,1) = %.3f; random directions would give %.4f\n",
                d, L->phi11_small_large, 1.0 / (double)d);
     tut_printf(t, "left vectors (d = %zu):  φ(1,1) = %.3f\n", a->u.rows, RK_AT(&left, 0, 0));
-    tut_printf(t, "the top direction of r = 2 against the top j of r = 16: φ(1, j) from %.3f "
-               "(j = 1) to %.3f (j = %zu)\n", RK_AT(&phi, 0, 0), RK_AT(&phi, 0, rb - 1), rb);
+    tut_printf(t, "the top direction of r = 2 against the top j of r = 16: φ(1, j) from\n"
+               "%.3f (j = 1) to %.3f (j = %zu)\n", RK_AT(&phi, 0, 0), RK_AT(&phi, 0, rb - 1), rb);
     heatmap(t, &phi, "φ(i, j), linear2: LoRA r = 2 vs r = 16, right singular vectors (Figure 3)",
             "i: top-i of ΔW_{lora}, r = 2", "j: top-j of ΔW_{lora}, r = 16", "05-phi-r2-r16");
     tut_check(t, "phi_r2_r16_11", "%.6f", L->phi11_small_large);
@@ -242,7 +245,7 @@ rk_status l5_step_amplify(tut_runner *t, void *ctx)
     }
     const rk_amplify *col[4] = { &L->amp_lora[0], &L->amp_full[0], &L->amp_lora[1],
                                  &L->amp_full[1] };
-    tut_printf(t, "layer %d: W0 %zu×%zu, ‖W0‖_F = %.3f\n\n", L5_MAIN, w0.rows, w0.cols,
+    tut_printf(t, "linear%d: W0 %zu×%zu, ‖W0‖_F = %.3f\n\n", L5_MAIN + 1, w0.rows, w0.cols,
                L->amp_full[0].w0_fro);
     tut_printf(t, "                      LoRA r=%-3zu  full r=%-3zu  LoRA r=%-3zu  full r=%-3zu"
                "   paper r=4\n", col[0]->r, col[1]->r, col[2]->r, col[3]->r);
@@ -289,14 +292,26 @@ rk_status l5_step_init(tut_runner *t, void *ctx)
     L->kaiming_ratio = rk_mat_norm_fro(kai) / ffro;
     L->normal_ratio = rk_mat_norm_fro(&L->dnormal) / ffro;
     size_t r = L->ranks[L5_MID];
-    tut_printf(t, "layer %d, r = %zu          ‖ΔW_lora‖/‖ΔW_full‖   cosine   rel_err   "
-               "class %d acc\n", L5_MAIN, r, L->nn.worst);
+    tut_printf(t, "linear%d, r = %zu         ‖ΔW_lora‖/‖ΔW_full‖   cosine   rel_err   "
+               "class %d acc\n", L5_MAIN + 1, r, L->nn.worst);
     tut_printf(t, "A kaiming-uniform         %8.3f          %7.3f   %7.3f   %7.4f\n",
                L->kaiming_ratio, L->kaiming_cos, kai_err, L->lora_target_acc[L5_MID]);
     tut_printf(t, "A ~ N(0,1)                %8.3f          %7.3f   %7.3f   %7.4f\n",
                L->normal_ratio, L->normal_cos, L->normal_rel_err, L->normal_target_acc);
     tut_printf(t, "Eckart–Young bound at r = %zu: %.3f; rank of the N(0,1) update: %zu\n", r,
                L->ey[L5_MID][L5_MAIN], rank);
+    tut_printf(t, "(cosine = ⟨ΔW_lora, ΔW_full⟩_F / (‖ΔW_lora‖_F·‖ΔW_full‖_F), 1 = same direction)\n");
+    /* The class accuracy does not rank the updates; rel_err against ΔW_full does. */
+    if (L->normal_rel_err > kai_err && L->normal_ratio > 1 && fabs(L->normal_cos) < 0.3)
+        tut_printf(t, "\nThe N(0,1) run fits class %d too (accuracy %.4f against %.4f), yet it is\n"
+                      "the worse update: rel_err %.2f against %.2f. It is %.1f× the size of\n"
+                      "ΔW_full and nearly orthogonal to it: it fits the class with a different,\n"
+                      "larger change. That is why PEFT starts A small (kaiming-uniform).\n",
+                   L->nn.worst, L->normal_target_acc, L->lora_target_acc[L5_MID],
+                   L->normal_rel_err, kai_err, L->normal_ratio);
+    else
+        tut_printf(t, "\nJudge the updates by rel_err (%.2f for N(0,1), %.2f for kaiming), not by\n"
+                      "the class accuracy: both runs fit the class.\n", L->normal_rel_err, kai_err);
     tut_check(t, "normal_ratio", "%.6f", L->normal_ratio);
     tut_check(t, "normal_cos", "%.6f", L->normal_cos);
     tut_check(t, "normal_rel_err", "%.17g", L->normal_rel_err);
@@ -308,40 +323,67 @@ rk_status l5_step_init(tut_runner *t, void *ctx)
 
 /* ---- step 9 ----------------------------------------------------------- */
 
+/* One comparison: what, this run's figure, the paper's, and the verdict on the next line. */
+static void paper_line(tut_runner *t, const char *what, const char *ours, const char *paper,
+                       const char *verdict)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%s: %s (paper: %s)", what, ours, paper);
+    size_t cols = 0;   /* UTF-8 code points: one column each here */
+    for (const char *c = line; *c; c++)
+        cols += ((unsigned char)*c & 0xC0) != 0x80;
+    if (cols <= 80)
+        tut_printf(t, "%s\n    → %s\n", line, verdict);
+    else
+        tut_printf(t, "%s: %s\n    (paper: %s)\n    → %s\n", what, ours, paper, verdict);
+}
+
 rk_status l5_step_paper(tut_runner *t, void *ctx)
 {
     lesson5 *L = ctx;
     double p = L->phi11_small_large;
-    tut_printf(t, "this run: %zu parameters, layer %d of %zu×%zu; the paper: 175B, W_q 12288×12288\n\n",
-               L->nn.base.n_params, L5_MAIN, L->dfull[L5_MAIN].rows, L->dfull[L5_MAIN].cols);
-    tut_printf(t, "φ(1,1) between r=2 and r=16: %.2f (paper, GPT-3 r=8 vs r=64: > 0.5): %s\n", p,
+    char what[96], ours[64];
+    tut_printf(t, "this run: %zu parameters, linear%d of %zu×%zu;\nthe paper: 175B, W_q 12288×12288\n\n",
+               L->nn.base.n_params, L5_MAIN + 1, L->dfull[L5_MAIN].rows, L->dfull[L5_MAIN].cols);
+    snprintf(ours, sizeof ours, "%.2f", p);
+    paper_line(t, "φ(1,1) between r=2 and r=16", ours, "GPT-3 r=8 vs r=64: > 0.5",
                p > 0.5 ? "above 0.5, as in the paper" : "not above 0.5, unlike the paper");
-    tut_printf(t, "  mean φ(1, j) over j ≤ 16: %.2f — the top direction of r=2 %s\n",
-               L->phi_small_large_mean,
-               L->phi_small_large_mean > 0.5 ? "lies mostly inside the r=16 subspace"
-                                              : "lies mostly outside the r=16 subspace");
+    snprintf(ours, sizeof ours, "%.2f", L->phi_small_large_mean);
+    paper_line(t, "mean φ(1, j) over j ≤ 16", ours, "not reported",
+               L->phi_small_large_mean > 0.5 ? "the top direction of r=2 lies mostly inside r=16's"
+                                              : "the top direction of r=2 lies mostly outside r=16's");
     const rk_amplify *a4 = &L->amp_lora[0], *a16 = &L->amp_lora[1];
-    tut_printf(t, "amplification factor, LoRA r=%zu: %.2f (paper, r=4: 21.5): %s\n", a4->r,
-               a4->factor, a4->factor > 1 ? "> 1, ΔW amplifies directions of W0"
-                                          : "≤ 1, no amplification");
-    tut_printf(t, "amplification factor, LoRA r=%zu: %.2f (paper, r=64: ≈ 2): %s\n", a16->r,
-               a16->factor, a16->factor < a4->factor ? "smaller than at low r, as in the paper"
-                                                     : "not smaller than at low r, unlike the paper");
+    snprintf(what, sizeof what, "amplification factor, LoRA r=%zu", a4->r);
+    snprintf(ours, sizeof ours, "%.2f", a4->factor);
+    paper_line(t, what, ours, "r=4: 21.5", a4->factor > 1 ? "> 1, ΔW amplifies directions of W0"
+                                                          : "≤ 1, no amplification");
+    snprintf(what, sizeof what, "amplification factor, LoRA r=%zu", a16->r);
+    snprintf(ours, sizeof ours, "%.2f", a16->factor);
+    paper_line(t, what, ours, "r=64: ≈ 2", a16->factor < a4->factor
+                                               ? "smaller than at low r, as in the paper"
+                                               : "not smaller than at low r, unlike the paper");
     double rw = a4->proj_delta / a4->proj_w0, rr = a4->proj_delta / a4->proj_random;
-    tut_printf(t, "‖UᵀW0V‖ along ΔW's dirs / W0's own, r=%zu: %.3f (paper: 0.32/21.67 = 0.015): %s\n",
-               a4->r, rw, rw < 0.5 ? "ΔW's directions are not W0's top ones, as in the paper"
-                                   : "ΔW's directions are close to W0's top ones, unlike the paper");
-    tut_printf(t, "‖UᵀW0V‖ along ΔW's dirs / random, r=%zu: %.2f (paper: 0.32/0.02 = 16): %s\n",
-               a4->r, rr, rr > 1 ? "ΔW's directions do lie in W0 more than random ones"
-                                 : "no more of W0 than in random directions");
+    snprintf(what, sizeof what, "‖UᵀW0V‖ along ΔW's dirs / W0's own, r=%zu", a4->r);
+    snprintf(ours, sizeof ours, "%.3f", rw);
+    paper_line(t, what, ours, "0.32/21.67 = 0.015",
+               rw < 0.5 ? "ΔW's directions are not W0's top ones, as in the paper"
+                        : "ΔW's directions are close to W0's top ones, unlike the paper");
+    snprintf(what, sizeof what, "‖UᵀW0V‖ along ΔW's dirs / random, r=%zu", a4->r);
+    snprintf(ours, sizeof ours, "%.2f", rr);
+    paper_line(t, what, ours, "0.32/0.02 = 16", rr > 1 ? "ΔW's directions lie in W0 more than random ones"
+                                                       : "no more of W0 than in random directions");
     double e = L->rel_err[L5_MID][L5_MAIN], b = L->ey[L5_MID][L5_MAIN];
-    tut_printf(t, "rel_err at r=%zu: %.3f against the Eckart–Young bound %.3f: %.2f× the bound "
-               "(no counterpart in the paper)\n", L->ranks[L5_MID], e, b, e / b);
-    tut_printf(t, "φ(1,1) of ΔW_lora(r=%zu) and ΔW_full: %.2f (no counterpart in the paper)\n",
-               L->ranks[L5_LARGE], L->phi11_full[L5_LARGE]);
-    tut_printf(t, "N(0,1) init, r=%zu: ‖ΔW‖ %.1f× the full one's, cosine %.2f (the PyTorch "
-               "version: 3-9×, nearly orthogonal): %s\n", L->ranks[L5_MID], L->normal_ratio,
-               L->normal_cos, L->normal_ratio > 1 && fabs(L->normal_cos) < 0.3
+    snprintf(what, sizeof what, "rel_err at r=%zu", L->ranks[L5_MID]);
+    snprintf(ours, sizeof ours, "%.3f, %.2f× the Eckart–Young bound %.3f", e, e / b, b);
+    paper_line(t, what, ours, "no counterpart", "LoRA lands above the best rank-r update");
+    snprintf(what, sizeof what, "φ(1,1) of ΔW_lora(r=%zu) and ΔW_full", L->ranks[L5_LARGE]);
+    snprintf(ours, sizeof ours, "%.2f", L->phi11_full[L5_LARGE]);
+    paper_line(t, what, ours, "no counterpart", "1 would mean LoRA's top direction is the full one's");
+    snprintf(what, sizeof what, "N(0,1) init, r=%zu", L->ranks[L5_MID]);
+    snprintf(ours, sizeof ours, "‖ΔW‖ %.1f× the full one's, cosine %.2f", L->normal_ratio,
+             L->normal_cos);
+    paper_line(t, what, ours, "the PyTorch version: 3-9×, nearly orthogonal",
+               L->normal_ratio > 1 && fabs(L->normal_cos) < 0.3
                    ? "larger and nearly orthogonal, the same picture"
                    : "a different picture");
     tut_check(t, "paper_phi_above_half", "%d", p > 0.5);

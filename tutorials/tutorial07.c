@@ -72,7 +72,7 @@ static rk_status toy_case(tut_runner *t, const char *what, const rk_mat *w0, con
             sg = 1.0;
             tut_printf(t, "  u'_%zu = (%6.3f, %6.3f, %6.3f)  σ' = %.3f   c = max_j |u'·u_j| = %.3f%s\n", i + 1,
                        sg * u[0], sg * u[1], sg * u[2], r.ft.s[i], r.max_cos[i],
-                       r.is_intruder[i] ? "  < 0.5: an intruder" : "");
+                       r.is_intruder[i] ? "\n      < 0.5: an intruder" : "");
         }
         tut_printf(t, "  intruders: %zu%s\n\n", r.count,
                    r.trivial == RK_INTRUDER_MEANINGFUL ? "" : "  (the test cannot find any here)");
@@ -82,6 +82,31 @@ static rk_status toy_case(tut_runner *t, const char *what, const rk_mat *w0, con
     rk_mat_free(&d);
     rk_intruders_free(&r);
     return s;
+}
+
+/* @p text indented by two spaces, broken at spaces to fit 80 columns. */
+static void print_wrapped(tut_runner *t, const char *text)
+{
+    enum { WIDTH = 78 };
+    const char *p = text;
+    while (*p) {
+        size_t len = strlen(p), cut = len, cols = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (((unsigned char)p[i] & 0xC0) != 0x80 && ++cols > WIDTH - 2) {
+                cut = i;
+                break;
+            }
+        }
+        if (cut < len)
+            while (cut > 0 && p[cut] != ' ')
+                cut--;
+        if (cut == 0)
+            cut = len;
+        tut_printf(t, "  %.*s\n", (int)cut, p);
+        p += cut;
+        while (*p == ' ')
+            p++;
+    }
 }
 
 static rk_status step_toy(tut_runner *t, void *ctx)
@@ -106,7 +131,8 @@ static rk_status step_toy(tut_runner *t, void *ctx)
         return s;
     tut_printf(t, "The strong update out of the plane makes W_ft's top direction (0, 0.243, 0.970)\n"
                   "a new one: cosine 1/√17 = 0.243 with e2 and 0 with e1. The rotation moves W0's\n"
-                  "directions by 30° but keeps them in the plane: cosines cos 30° = 0.866, no intruder.\n");
+                  "directions by 30° but keeps them in the plane: cosines cos 30° = 0.866, no\n"
+                  "intruder.\n");
     tut_check(t, "toy_small_intruders", "%zu", n_small);
     tut_check(t, "toy_large_intruders", "%zu", n_large);
     tut_check(t, "toy_large_c1", "%.6f", c_large);
@@ -133,10 +159,10 @@ static rk_status step_blind(tut_runner *t, void *ctx)
         return s;
     tut_printf(t, "A 3×3 W0 has three left vectors: a whole basis of R³. Any unit vector u has\n"
                   "Σ_j (u·u_j)² = 1, so its largest cosine is at least 1/√3 = 0.577 > 0.5: no\n"
-                  "vector of R³ can be an intruder. ranklab says so instead of counting:\n  %s\n"
-                  "The network's last layer has the other blind spot: 10 outputs and K = 10,\n"
-                  "so W_ft's top 10 are a whole basis of R^10 just as W0's are.\n",
-               rk_intruder_trivial_text(r.trivial));
+                  "vector of R³ can be an intruder. ranklab says so instead of counting:\n");
+    print_wrapped(t, rk_intruder_trivial_text(r.trivial));
+    tut_printf(t, "The network's last layer has the other blind spot: 10 outputs and K = 10,\n"
+                  "so W_ft's top 10 are a whole basis of R^10 just as W0's are.\n");
     tut_check(t, "blind_c1", "%.6f", c1);
     tut_check(t, "blind_trivial", "%d", r.trivial == RK_INTRUDER_NONE_POSSIBLE);
     rk_intruders_free(&r);
@@ -157,7 +183,7 @@ static rk_status step_pretrain(tut_runner *t, void *ctx)
     for (size_t i = 0; i < L->n_eval; i++)
         n_t += L->ev.y[i] == L->nn.worst;
     L->n_target = n_t;
-    tut_printf(t, "\nevaluation subset: the first %zu test images, %zu of class %d, %zu of the others\n",
+    tut_printf(t, "\nevaluation subset: the first %zu test images,\n%zu of class %d, %zu of the others\n",
                L->n_eval, n_t, L->nn.worst, L->n_eval - n_t);
     tut_check(t, "eval_n", "%zu", L->n_eval);
     return RK_OK;
@@ -222,7 +248,7 @@ static rk_status step_finetune(tut_runner *t, void *ctx)
                  o->points[0].target_acc == pre.target_acc && o->points[0].other_acc == pre.other_acc;
     bool last = fl->target_acc == fin_full.target_acc && fl->other_acc == fin_full.other_acc &&
                 ol->target_acc == fin_lora.target_acc && ol->other_acc == fin_lora.other_acc;
-    tut_printf(t, "\nstep 0 is the pretrained network (%s); the last row is the final evaluation (%s).\n",
+    tut_printf(t, "\nstep 0 is the pretrained network (%s);\nthe last row is the final evaluation (%s).\n",
                step0 ? "equal" : "NOT equal", last ? "equal" : "NOT equal");
     tut_check(t, "lf_step0_is_pretrained", "%d", step0);
     tut_check(t, "lf_last_is_final", "%d", last);
@@ -261,11 +287,11 @@ static void heatmap(tut_runner *t, const rk_intruders *r, size_t l, const char *
     if (rk_intruders_cos_table(&cos, r, nb) != RK_OK)
         return;
     char title[160], name[64];
-    snprintf(title, sizeof title, "|U_ft^T U0|, linear%zu, %s: %zu intruder%s in the top %zu", l + 1, who,
+    snprintf(title, sizeof title, "|U_{ft}^T U_0|, linear%zu, %s: %zu intruder%s in the top %zu", l + 1, who,
              r->count, r->count == 1 ? "" : "s", r->top);
     snprintf(name, sizeof name, "07-intruders-linear%zu", l + 1);
-    rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title, .xlabel = "singular vector j of W0",
-                          .ylabel = "singular vector i of W_ft", .zlabel = "|u'_i . u_j|", .z = &cos,
+    rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title, .xlabel = "singular vector j of W_0",
+                          .ylabel = "singular vector i of W_{ft}", .zlabel = "|u'_i . u_j|", .z = &cos,
                           .zmin = 0, .zmax = 1, .index_base = 1 };
     tut_show_plot(t, &spec, name);
     rk_mat_free(&cos);
@@ -380,7 +406,7 @@ static rk_status step_lambda(tut_runner *t, void *ctx)
     double n_t = (double)L->n_target, n_o = (double)(L->n_eval - L->n_target);
     bool same = fabs(L->sweep[0][0].target_acc - lora_last->target_acc) * n_t <= 2.5 &&
                 fabs(L->sweep[0][0].other_acc - lora_last->other_acc) * n_o <= 2.5;
-    tut_printf(t, "\nλ = 1 is the fine-tune itself: the merged LoRA weights give the adapter's figures%s.\n",
+    tut_printf(t, "\nλ = 1 is the fine-tune itself: the merged LoRA weights give the adapter's\nfigures%s.\n",
                same ? " (to 2 images)" : " NOT EVEN to 2 images");
     tut_check(t, "lambda1_is_lora", "%d", same);
     tut_check(t, "lora_lambda0_other", "%.6f", L->sweep[0][L7_LAMBDAS - 1].other_acc);

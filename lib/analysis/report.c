@@ -12,6 +12,7 @@
 #include "analysis/experiment_output.h"
 #include "io/file.h"
 #include "linalg/spectrum.h"
+#include "nn/data.h"
 
 typedef struct rep {
     FILE *f;
@@ -21,9 +22,6 @@ typedef struct rep {
     const rk_exp_analysis *a;
     const rk_exp_plots *plots;
 } rep;
-
-static const char *const fashion[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
 
 static bool exists(const rep *r, const char *name)
 {
@@ -35,7 +33,7 @@ static bool exists(const rep *r, const char *name)
 
 static const char *class_name(int c, int k)
 {
-    return k == 10 && c >= 0 && c < 10 ? fashion[c] : "";
+    return k == 10 && c >= 0 && c < 10 ? rk_dataset_class_name((size_t)c) : "";
 }
 
 /* An image (drawn) or its data file, with the paragraph under it. */
@@ -87,6 +85,50 @@ static int best_lora(const rk_exp_models *m)
     return b;
 }
 
+/* LoRA at rank r against W0 + [ΔW_full]_r: the target class (what both learn) and all
+ * classes (what each forgets), said apart, and a tie said as a tie. */
+static void compare_extracted(const rep *r, const rk_exp_lora_run *run, const rk_eval *ex)
+{
+    double tx = rk_exp_target_accuracy(r->m, ex), tl = rk_exp_target_accuracy(r->m, &run->eval);
+    double dt = tx - tl;
+    double da = ex->accuracy - run->eval.accuracy;
+    fprintf(r->f, " The SVD-extracted update of the same rank, W0 + [ΔW_full]_%zu, reaches %.1f%% "
+                  "on the target class (overall %.1f%%).",
+            run->rank, 100 * tx, 100 * ex->accuracy);
+    if (dt != 0)
+        fprintf(r->f, " On the target class the %s is ahead by %.1f points.",
+                dt > 0 ? "extracted update" : "learned LoRA update", 100 * fabs(dt));
+    else
+        fprintf(r->f, " Both reach the same target-class accuracy.");
+    if (da != 0)
+        fprintf(r->f, " The %s forgets less of the other classes: %.1f%% against %.1f%% "
+                      "overall.",
+                da > 0 ? "extracted update" : "learned LoRA update",
+                100 * (da > 0 ? ex->accuracy : run->eval.accuracy),
+                100 * (da > 0 ? run->eval.accuracy : ex->accuracy));
+    else
+        fprintf(r->f, " Overall they are equal too.");
+}
+
+/* "SVD-extracted W0 + [ΔW_full]_r", and the layers whose rank stops below r (min(Out, In) < r):
+ * their factors, and so the parameter count, are smaller than LoRA's at the same r. */
+static void extracted_label(const rep *r, size_t rank, char *buf, size_t n)
+{
+    int len = snprintf(buf, n, "SVD-extracted W0 + [ΔW_full]_%zu", rank);
+    const char *sep = " (capped: ";
+    for (size_t l = 0; l < r->a->n_layers && len > 0 && (size_t)len < n; l++) {
+        const rk_exp_layer *L = &r->a->layers[l];
+        size_t k = L->out < L->in ? L->out : L->in;
+        if (k < rank) {
+            len += snprintf(buf + len, n - (size_t)len, "%s%s at rank %zu = min(Out, In)", sep,
+                            L->name, k);
+            sep = ", ";
+        }
+    }
+    if (len > 0 && (size_t)len < n && sep[0] == ',')
+        snprintf(buf + len, n - (size_t)len, ")");
+}
+
 static void accuracy_section(const rep *r)
 {
     const rk_exp_models *m = r->m;
@@ -97,13 +139,13 @@ static void accuracy_section(const rep *r)
     acc_row(r, "pretrained (W0)", &m->pretrain_eval, m->pretrain_cost.trainable_params,
             &m->pretrain_cost);
     acc_row(r, "full fine-tune", &m->full_eval, m->full_cost.trainable_params, &m->full_cost);
-    char label[96];
+    char label[256];
     for (size_t i = 0; i < m->n_runs; i++) {
         snprintf(label, sizeof label, "LoRA %s", m->runs[i].label);
         acc_row(r, label, &m->runs[i].eval, rk_exp_lora_run_params(&m->runs[i]), &m->runs[i].cost);
     }
     for (size_t i = 0; i < a->n_extracted; i++) {
-        snprintf(label, sizeof label, "SVD-extracted W0 + [ΔW_full]_%zu", a->extracted_rank[i]);
+        extracted_label(r, a->extracted_rank[i], label, sizeof label);
         acc_row(r, label, &a->extracted[i].eval, a->extracted_params[i], NULL);
     }
     fprintf(r->f, "\nTraining state is counted, not sampled: gradients and Adam's two moments of "
@@ -131,21 +173,14 @@ static void accuracy_section(const rep *r)
                 100.0 * (double)rk_exp_lora_run_params(&m->runs[b]) / (double)m->full_cost.trainable_params);
         for (size_t i = 0; i < a->n_extracted; i++)
             if (a->extracted_rank[i] == run->rank && a->extracted[i].eval.n_classes)
-                fprintf(r->f, " The SVD-extracted update of the same rank, W0 + [ΔW_full]_%zu, "
-                              "reaches %.1f%% on the target class (overall %.1f%%): the %s does "
-                              "better at this parameter budget.",
-                        run->rank, 100 * rk_exp_target_accuracy(m, &a->extracted[i].eval),
-                        100 * a->extracted[i].eval.accuracy,
-                        rk_exp_target_accuracy(m, &a->extracted[i].eval) >
-                                rk_exp_target_accuracy(m, &run->eval)
-                            ? "optimal truncation of the full update"
-                            : "learned LoRA update");
+                compare_extracted(r, run, &a->extracted[i].eval);
     }
     fprintf(r->f, "\n\n");
     figure(r, "accuracy", "accuracy against rank");
-    fprintf(r->f, "What to look at: the two LoRA curves against the dashed lines of the full "
-                  "fine-tune; the gap between the target-class and all-class curves is what "
-                  "fine-tuning on one class costs the others.\n\n");
+    fprintf(r->f, "What to look at: the all-class curves (lines) against the full fine-tune's "
+                  "dashed line and the pretrained net's dash-dot line: how much of the other "
+                  "classes each method forgets. The target-class markers sit near the full "
+                  "fine-tune's dotted line: every method learns the class.\n\n");
 }
 
 /* The layer with the most weights: where rank matters most. */
@@ -167,7 +202,9 @@ static void main_table(const rep *r)
                   "‖ΔW_full − [ΔW_full]_r‖_F / ‖ΔW_full‖_F, the least error any rank-r update can "
                   "have (`rk_delta_rel_err`, `rk_delta_eckart_young_rel_err`, "
                   "lib/analysis/delta.c). φ = φ(d, d) of the top-d left singular vectors, "
-                  "d = min(r, Out, In) (`rk_subspace_phi_svd`, lib/linalg/subspace.c).\n\n"
+                  "d = min(r, Out, In) (`rk_subspace_phi_svd`, lib/linalg/subspace.c); φ marked "
+                  "¹ is 1 by construction: d reaches the layer's output dimension Out, so both "
+                  "sets of d left singular vectors span all of R^Out and φ says nothing there.\n\n"
                   "| r | params | accuracy | target acc. | extracted target acc. |");
     for (size_t l = 0; l < a->n_layers; l++)
         fprintf(r->f, " %s rel_err / EY (φ) |", a->layers[l].name);
@@ -187,8 +224,11 @@ static void main_table(const rep *r)
                 fmt_acc(a3, sizeof a3, m, &a->extracted[j].eval, true);
         fprintf(r->f, "| %zu | %zu | %s | %s | %s |", run->rank, rk_exp_lora_run_params(&m->runs[i]), a1, a2, a3);
         for (size_t l = 0; l < a->n_layers; l++) {
-            const rk_exp_cmp *c = &a->layers[l].cmp[i];
-            fprintf(r->f, " %.3f / %.3f (%.2f) |", c->rel_err, c->ey_rel_err, c->phi);
+            const rk_exp_layer *L = &a->layers[l];
+            const rk_exp_cmp *c = &L->cmp[i];
+            bool trivial = (c->rank < L->in ? c->rank : L->in) >= L->out;
+            fprintf(r->f, " %.3f / %.3f (%.2f%s) |", c->rel_err, c->ey_rel_err, c->phi,
+                    trivial ? "¹" : "");
         }
         fprintf(r->f, "\n");
     }
@@ -300,8 +340,9 @@ static void amp_table(const rep *r, const rk_exp_layer *L)
                   "update, of W0 itself, and of a random pair; factor = ‖ΔW‖_F / ‖Uᵀ·W0·V‖_F.\n\n"
                   "| update | r' | ‖Uᵀ W0 V‖ (ΔW dirs) | (W0 dirs) | (random) | ‖ΔW‖_F | factor |\n"
                   "|---|---:|---:|---:|---:|---:|---:|\n");
-    double fmax = 0, ffull = 0;
+    double fmax = 0, ffull = 0, fall = 0;
     size_t rmax = 0;
+    int iall = -1;   /* the largest factor of every LoRA row, N(0,1) and second seed included */
     for (size_t i = 0; i < m->n_runs; i++) {
         const rk_amplify *x = &L->cmp[i].amp, *y = &L->amp_full[i];
         if (x->r)
@@ -310,15 +351,26 @@ static void amp_table(const rep *r, const rk_exp_layer *L)
         if (y->r && m->runs[i].role == RK_EXP_ROLE_RANK)
             fprintf(r->f, "| full, top %zu | %zu | %.4g | %.4g | %.4g | %.4g | %.3g |\n", y->r, y->r,
                     y->proj_delta, y->proj_w0, y->proj_random, y->delta_fro, y->factor);
+        if (x->r && x->factor > fall) {
+            fall = x->factor;
+            iall = (int)i;
+        }
         if (x->r && m->runs[i].role == RK_EXP_ROLE_RANK && x->factor > fmax) {
             fmax = x->factor;
             rmax = x->r;
             ffull = y->factor;
         }
     }
+    if (iall >= 0 && m->runs[iall].role != RK_EXP_ROLE_RANK)
+        fprintf(r->f, "\nThe largest factor of all LoRA rows is %.3g, LoRA %s's: %s.",
+                fall, m->runs[iall].label,
+                m->runs[iall].role == RK_EXP_ROLE_NORMAL
+                    ? "its update is dominated by the large random A (see the initialisation section)"
+                    : "a second adapter seed");
     if (rmax)
-        fprintf(r->f, "\nThe largest LoRA factor is %.3g at r' = %zu (the full update's, at the "
-                      "same r', is %.3g): %s\n\n",
+        fprintf(r->f, "%sAmong the ranks with PEFT's init (A kaiming-uniform), the largest is %.3g at "
+                      "r' = %zu (the full update's, at the same r', is %.3g): %s\n\n",
+                iall >= 0 && m->runs[iall].role != RK_EXP_ROLE_RANK ? " " : "\n",
                 fmax, rmax, ffull,
                 fmax > 1 ? "the update is larger than W0's own component along its directions — "
                            "it amplifies directions W0 holds only weakly."
@@ -457,8 +509,14 @@ static void header(const rep *r, const rk_exp_report_info *info)
     if (info && info->command)
         fprintf(r->f, "Made by `%s`", info->command);
     if (info)
-        fprintf(r->f, " in %.1f s (%d BLAS thread%s, flush-to-zero %s).", info->total_seconds,
-                info->threads, info->threads == 1 ? "" : "s", info->ftz ? "on" : "off");
+        fprintf(r->f, " in %.1f s (%d BLAS thread%s, flush-to-zero %s%s).", info->total_seconds,
+                info->threads, info->threads == 1 ? "" : "s", info->ftz ? "on" : "off",
+                info->ftz ? ": float32 results below 1.2e-38 (subnormal numbers) are set to 0, "
+                            "which avoids their slow arithmetic"
+                          : "");
+    fprintf(r->f, " Seed %llu: the network's init and every batch order and adapter init derive "
+                  "from it (`--seed`); another seed gives other trained numbers.",
+            (unsigned long long)r->cfg->seed);
     fprintf(r->f, "\n\nNetwork");
     for (size_t i = 0; i <= c->net.n_layers; i++)
         fprintf(r->f, "%s%zu", i ? " → " : " ", c->net.sizes[i]);

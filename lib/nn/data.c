@@ -19,6 +19,15 @@ const char *rk_dataset_default_dir(void)
     return env && *env ? env : RK_DATASET_DEFAULT_DIR;
 }
 
+const char *rk_dataset_class_name(size_t c)
+{
+    static const char *const names[RK_DATASET_CLASSES] = {
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    };
+    return c < RK_DATASET_CLASSES ? names[c] : "?";
+}
+
 /* Allocate x (n, dim) and y (n) of an empty dataset; mean 0, std 1 (raw). */
 static rk_status dataset_alloc(rk_dataset *d, size_t n, size_t dim, int n_classes)
 {

@@ -54,6 +54,13 @@ typedef enum rk_dataset_split {
 const char *rk_dataset_default_dir(void);
 
 /**
+ * The name of Fashion-MNIST class @p c (0 "T-shirt/top" … 6 "Shirt" … 9
+ * "Ankle boot"), so that a class number is never shown alone; "?" for a
+ * number outside 0–9. Static string.
+ */
+const char *rk_dataset_class_name(size_t c);
+
+/**
  * Load one images file and one labels file (IDX, raw or gzip) as examples
  * with pixels scaled to [0, 1] (mean 0, std 1 recorded: not standardised).
  * Images must be u8 and 3-d (n, rows, cols), labels u8 and 1-d (n).

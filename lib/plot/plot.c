@@ -291,6 +291,10 @@ rk_status rk_plot_draw(const rk_plot_spec *spec, const rk_plot_out *out, rk_err 
         .block_rows = 1,
         .block_cols = 1,
     };
+    /* The legend goes below the plot: past four entries the picture grows to keep the plot's height. */
+    size_t entries = spec->kind == RK_PLOT_XY ? spec->n_series + spec->n_hlines : 0;
+    if (!term && out->height == 0 && entries > 4)
+        ctx.height += 22 * (unsigned)(entries > 40 ? 36 : entries - 4);
     const char *program = out->gnuplot ? out->gnuplot : rk_plot_gnuplot_program();
     char *dat = NULL, *gp = NULL;
     /* "-" (the `--plot -` of the tools) means the terminal and no files. */

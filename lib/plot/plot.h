@@ -126,7 +126,9 @@ typedef struct rk_plot_spec {
 
 /**
  * Default sizes: pixels for PNG/SVG, characters for the terminal. Heatmaps
- * are taller, so that a 16 × 16 table's cell values stay ≥ 10 px high.
+ * are taller, so that a 16 × 16 table's cell values stay ≥ 10 px high; an
+ * XY picture grows by 22 px per legend entry past four (the legend sits
+ * below the plot and must not squeeze it).
  */
 enum { RK_PLOT_WIDTH = 800, RK_PLOT_HEIGHT = 500, RK_PLOT_HEATMAP_HEIGHT = 760,
        RK_PLOT_TERM_WIDTH = 79, RK_PLOT_TERM_HEIGHT = 24 };

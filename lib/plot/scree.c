@@ -80,7 +80,7 @@ rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
         if (n == 1)
             snprintf(names[i], sizeof names[i], "cumulative energy Σ_{i≤k} σ_i^2 / Σ σ_i^2 (right axis)");
         else
-            snprintf(names[i], sizeof names[i], "%s: cumulative energy (right axis)", sp->name);
+            snprintf(names[i], sizeof names[i], "%s: energy (right axis)", sp->name);
         series[ns++] = (rk_plot_series){ .name = names[i], .y = cum + at, .n = sp->k,
                                          .style = RK_PLOT_LINES, .y2 = true,
                                          .color = n == 1 ? (int)++slot : color,
@@ -103,7 +103,7 @@ rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
         .title = opts->title ? opts->title : "Scree plot: singular values",
         .xlabel = opts->logx ? "index k (log scale)" : "index k",
         .ylabel = "singular value σ_k (log scale)",
-        .y2label = opts->energy ? "cumulative energy (share of Σ σ_i^2 kept by the top k, linear)" : NULL,
+        .y2label = opts->energy ? "cumulative energy (linear)" : NULL,
         .logx = opts->logx,
         .logy = true,
         .y2min = 0,

@@ -27,7 +27,7 @@ rk_plot_look rk_plot_look_reference(size_t i)
 rk_plot_look rk_plot_look_line(size_t i)
 {
     /* Never solid: a reference line must not read as a series. */
-    static const char *const inks[2] = { "#404040", "#000000" };
+    static const char *const inks[2] = { "#404040", "#666666" };
     return (rk_plot_look){ inks[(i / 4) % 2], 2 + (int)(i % 4), 0 };
 }
 

@@ -7,10 +7,10 @@
  * k mod 7 of the Okabe–Ito palette (safe for the common colour-vision
  * deficiencies; its yellow is left out: it cannot be read on white), with
  * dash pattern 1 + ⌊k / 7⌋ and its own point type, so that no two of the
- * first 35 slots look the same even in grey print. Reference series (W0
+ * first 35 slots share colour and dash. Reference series (W0
  * beside the updates of W0) and reference lines (tolerances, thresholds,
- * baselines) are grey or black with their own dashes and never take a
- * series' colour.
+ * baselines) are in greys of their own, never a series' colour: no reference
+ * series or line looks like any of the first 35 slots.
  *
  *   slot:    0 blue  1 vermillion  2 green  3 orange  4 purple  5 sky  6 black
  *   dash:    1 solid (slots 0–6), 2 dashed (7–13), 3 dotted (14–20), …
@@ -46,8 +46,8 @@ rk_plot_look rk_plot_look_reference(size_t i);
 
 /**
  * The look of the @p i-th reference line (a tolerance, a threshold, a
- * baseline level): dark grey or black, dashed, dotted, dash-dot; distinct
- * from every series and reference series for i < 8.
+ * baseline level): dark greys, dashed, dotted, dash-dot (never solid);
+ * distinct from every series slot and reference series for i < 8.
  */
 rk_plot_look rk_plot_look_line(size_t i);
 

@@ -8,13 +8,16 @@ script (.gp) and data (.dat), as gnuplot would:
   minimum far below its maximum (a clamp or floor read as data): such values
   must be filtered out by the script, and the legend must say how many;
 - a log axis of ranks has its tics at the ranks used and no range past them;
-- PNG and SVG text is enhanced (σ_k renders), heat-map cell labels are at
-  least 10 px, and no label spells out what the plots write as symbols
+- PNG and SVG text is enhanced (σ_k renders) with every subscript longer
+  than one character braced (ΔW_{full}, never ΔW_full), heat-map cell labels
+  are at least 10 px, and no label spells out what the plots write as symbols
   (sigma, phi, dW_);
 - every picture exists and is not empty.
 
-The demo runs on a small synthetic dataset (tests/tools/make_idx.py); the
-lessons 2, 3 and 5 need Fashion-MNIST and are skipped without it. Speaks TAP.
+The demo runs on a small synthetic dataset (tests/tools/make_idx.py); every
+lesson built runs with --out (--quick where it has it) and its plots, if it
+draws any, are read back; the lessons need Fashion-MNIST and are skipped
+without it. Speaks TAP.
 Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT.
 """
 import math
@@ -28,31 +31,11 @@ import tempfile
 BUILD = os.environ["RK_BUILD_ROOT"]
 SRC = os.environ["RK_SOURCE_ROOT"]
 RANKLAB = os.path.join(BUILD, "tools", "ranklab")
-n_tests = 0
-failed = 0
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from tap import NO_FASHION_MNIST, Tap, fashion_mnist  # noqa: E402
 
-
-def ok(cond, desc, diag=None):
-    global n_tests, failed
-    n_tests += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_tests, desc))
-    if not cond:
-        failed += 1
-        for line in (diag or "").splitlines()[:20]:
-            print("# " + line)
-
-
-def skip(desc, why):
-    global n_tests
-    n_tests += 1
-    print("ok %d - %s # SKIP %s" % (n_tests, desc, why))
-
-
-def fashion_mnist():
-    for d in (os.environ.get("RANKLAB_DATA"), "/usr/share/datasets/fashion-mnist"):
-        if d and os.path.exists(os.path.join(d, "t10k-labels-idx1-ubyte.gz")):
-            return d
-    return None
+t = Tap()
+ok, skip = t.ok, t.skip
 
 
 def plot_elements(script):
@@ -155,6 +138,11 @@ def check_script(name, script, png):
                      re.findall(r"title (\(.*?\))(?:\.|,|$)", script))
     words = [w for w in (r"\bsigma\b", r"\bphi\b", r"\bdW_", r"Eckart-Young") if re.search(w, texts)]
     ok(not words, "%s: symbols, not their names (%s)" % (name, words or "none"))
+    if "set terminal dumb" not in script:
+        # enhanced text subscripts one character after _: a longer subscript needs braces
+        loose = re.findall(r"(?<!\\)_[A-Za-z0-9]{2,}", texts)
+        ok(not loose, "%s: every subscript of more than one character is braced (%s)"
+           % (name, loose or "none"))
     ok(os.path.exists(png) and os.path.getsize(png) > 2000, "%s: the picture is there" % name)
 
 
@@ -171,6 +159,12 @@ def check_dir(label, d):
             check_xy(name, script, base + ".dat")
 
 
+def lessons():
+    """Every lesson built: tutorials/ranklab-tutorial-NN."""
+    return sorted(f[len("ranklab-tutorial-"):] for f in os.listdir(os.path.join(BUILD, "tutorials"))
+                  if re.fullmatch(r"ranklab-tutorial-\d\d", f))
+
+
 def run(desc, argv, timeout=300):
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=timeout)
@@ -182,8 +176,7 @@ def main():
     if len(sys.argv) > 1:  # check folders drawn before: test_plot_looks.py DIR...
         for d in sys.argv[1:]:
             check_dir(d, d)
-        print("1..%d" % n_tests)
-        return 1 if failed else 0
+        return t.done()
     if not shutil.which("gnuplot"):
         print("1..0 # SKIP gnuplot is not installed (Debian package gnuplot-nox)")
         return 0
@@ -204,17 +197,19 @@ def main():
             if run("svd --plot", [RANKLAB, "svd", mat, "--plot", tmp + "/svd/scree.png"]):
                 check_dir("svd", tmp + "/svd")
         if fashion_mnist() is None:
-            skip("the lessons' plots", "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+            skip("the lessons' plots", NO_FASHION_MNIST)
         else:
-            for lesson, extra in (("02", []), ("03", ["--quick"]), ("05", ["--quick"])):
+            for lesson in lessons():
                 out = "%s/lesson%s" % (tmp, lesson)
                 exe = os.path.join(BUILD, "tutorials", "ranklab-tutorial-" + lesson)
-                if run("lesson %s with --out" % lesson, [exe, "--no-pause", "--out", out] + extra):
+                helptext = subprocess.run([exe, "--help"], stdout=subprocess.PIPE).stdout
+                extra = ["--quick"] if b"--quick" in helptext else []
+                if run("lesson %s with --out %s" % (lesson, " ".join(extra)),
+                       [exe, "--no-pause", "--out", out] + extra) and os.path.isdir(out):
                     check_dir("lesson " + lesson, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n_tests)
-    return 1 if failed else 0
+    return t.done()
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ run --no-pause --fail maybe
 [ "$(rc)" -eq 2 ] && grep -q "bad value for --fail: 'maybe'" "$tmp/err"; ok $? "a bad lesson option value: exit 2"
 
 run --no-pause --step 1 --seed 0x10 --out "$tmp/a/b"
-[ "$(rc)" -eq 0 ] && has "^seed 16, out $tmp/a/b\$" && [ -d "$tmp/a/b" ]
-ok $? "--seed and --out reach the steps; DIR is created"
+[ "$(rc)" -eq 0 ] && has "^seed 16, out $tmp/a/b\$" && [ ! -e "$tmp/a" ] && has "so it was not kept"
+ok $? "--seed and --out reach the steps; DIR (and a/) made for nothing is not left behind"
 
 : >"$tmp/file"
 run --no-pause --out "$tmp/file/sub"

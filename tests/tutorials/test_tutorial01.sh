@@ -131,8 +131,12 @@ exits 2 "a stray argument" extra
 exits 2 "--seed -1" --seed -1
 exits 2 "--noise abc" --noise abc
 
-"$T" --no-pause --step 1 --out "$tmp/out.d/sub" </dev/null >/dev/null 2>&1
-[ -d "$tmp/out.d/sub" ]; ok $? "--out DIR is created"
+"$T" --no-pause --step 1 --out "$tmp/out.d/sub" </dev/null >"$tmp/outdir" 2>&1
+[ ! -e "$tmp/out.d" ] && grep -q "so it was not kept" "$tmp/outdir"
+ok $? "--out DIR/sub that nothing is written into: neither folder is left behind, and it says so"
+mkdir "$tmp/mine"
+"$T" --no-pause --step 1 --out "$tmp/mine" </dev/null >/dev/null 2>&1
+[ -d "$tmp/mine" ]; ok $? "--out DIR that existed before stays"
 
 # --- ranklab tutorial NN -----------------------------------------------------
 "$RANKLAB" tutorial 1 --list </dev/null >"$tmp/viacmd"; st=$?

@@ -2,10 +2,14 @@
 """test_tutorial_tty.py — lesson 1 as a reader meets it in a terminal.
 
 The lesson runs on a pseudo-terminal (stdin is a tty), as in an interactive
-shell: it shows the map of the steps and waits; Enter shows step 1 and waits
-again; q quits with status 0; end of input (Ctrl-D) runs the rest straight
-through; --step 3 and --no-pause never wait. TAP output.
+shell: it shows the map of the steps and waits, saying which keys work; Enter
+shows step 1 and waits again; space goes on too; another key is ignored; q
+quits at once (no Enter) with status 0 and leaves the terminal as it was
+(canonical mode, echo on); Ctrl-D quits too; --step 3 and --no-pause never
+wait. TAP output.
 """
+import fcntl
+import termios
 import os
 import select
 import subprocess
@@ -15,15 +19,23 @@ import time
 EXE = os.path.join(os.environ.get("RK_BUILD_ROOT", "build"), "tutorials", "ranklab-tutorial-01")
 
 
+def controlling_terminal():
+    """In the child: a session of its own with the pseudo-terminal as its terminal, as a
+    shell's foreground job has (so that Ctrl-C on it sends SIGINT)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Session:
     """The lesson running on a pseudo-terminal; out collects everything it printed."""
 
     def __init__(self, *args):
         master, slave = os.openpty()
         self.master = master
+        self.slave = slave   # kept open: the terminal's settings are read after the lesson ends
+        self.before = termios.tcgetattr(slave)
         self.proc = subprocess.Popen([EXE, *args], stdin=slave, stdout=slave, stderr=slave,
-                                     close_fds=True)
-        os.close(slave)
+                                     close_fds=True, preexec_fn=controlling_terminal)
         self.out = ""
 
     def read_until(self, text, timeout=20.0):
@@ -63,8 +75,14 @@ class Session:
             self.proc.wait()
             status = None
         self.read_until("\0never\0", timeout=0.3)
+        self.after = termios.tcgetattr(self.slave)
+        os.close(self.slave)
         os.close(self.master)
         return status
+
+    def restored(self):
+        """The terminal's local modes (canonical, echo) are as before the lesson ran."""
+        return self.after[3] == self.before[3]
 
 
 n = 0
@@ -82,26 +100,36 @@ def case(ok, desc, session=None):
 
 
 def main():
+    prompt = "-- Enter or space: go on · q or Ctrl-D: quit --"
     s = Session()
-    case(s.read_until("-- Enter: step 1,") and "Steps:" in s.out,
-         "in a terminal: the map of the steps, then a pause before step 1", s)
-    case(s.quiet_for(1.0) and "== Step 1 of 8" not in s.out, "it waits for Enter", s)
+    case(s.read_until(prompt) and "Steps:" in s.out and "Next: step 1 of 8" in s.out,
+         "in a terminal: the map of the steps, then a pause naming its keys", s)
+    case(s.quiet_for(1.0) and "== Step 1 of 8" not in s.out, "it waits", s)
     s.send(b"\n")
-    case(s.read_until("-- Enter: step 2,") and "== Step 1 of 8" in s.out
+    case(s.read_until("Next: step 2 of 8") and "== Step 1 of 8" in s.out
          and "== Step 2 of 8" not in s.out, "Enter: step 1, then a pause before step 2", s)
-    s.send(b"\n")
-    case(s.read_until("-- Enter: step 3,") and "rank(W) = #{σ_i > tol} = 2" in s.out,
-         "Enter: step 2 (rank 2), then a pause", s)
-    s.send(b"q\n")
+    s.send(b"x")
+    case(s.quiet_for(1.0) and "== Step 2 of 8" not in s.out, "another key is ignored", s)
+    s.send(b" ")
+    case(s.read_until("Next: step 3 of 8") and "rank(W) = #{σ_i > tol} = 2" in s.out,
+         "space: step 2 (rank 2), then a pause", s)
+    s.send(b"q")   # no Enter
     status = s.finish()
-    case(status == 0 and "== Step 3 of 8" not in s.out, "q quits with status 0", s)
+    case(status == 0 and "== Step 3 of 8" not in s.out, "q quits at once, with status 0", s)
+    case(s.restored(), "the terminal is left as it was (canonical mode, echo)", s)
 
     s = Session()
-    s.read_until("-- Enter: step 1,")
-    s.send(b"\x04")   # Ctrl-D: end of input
-    ok = s.read_until("End of Lesson 1")
-    case(s.finish() == 0 and ok and s.out.count("== Step ") == 8,
-         "Ctrl-D (end of input) runs the rest straight through", s)
+    s.read_until(prompt)
+    s.send(b"\x04")   # Ctrl-D
+    status = s.finish()
+    case(status == 0 and "== Step 1 of 8" not in s.out and s.restored(),
+         "Ctrl-D quits, the terminal as it was", s)
+
+    s = Session()
+    s.read_until(prompt)
+    s.send(b"\x03")   # Ctrl-C: SIGINT while the terminal is in raw mode
+    status = s.finish()
+    case(status == -2 and s.restored(), "Ctrl-C ends it by SIGINT, the terminal as it was", s)
 
     s = Session("--step", "3")
     ok = s.read_until("Read alongside: lib/linalg/svd.c")
