@@ -12,17 +12,20 @@ rk_status rk_mat_create(rk_mat *m, size_t rows, size_t cols)
 {
     if (!m)
         return RK_EINVAL;
-    *m = (rk_mat){ rows, cols, cols, NULL, 0 };
+    *m = (rk_mat){ 0 };   /* on error it stays empty, as the header promises */
     size_t n, bytes;
     if (!rk_size_mul(rows, cols, &n) || !rk_size_mul(n, sizeof(double), &bytes))
         return RK_EOVERFLOW;
+    *m = (rk_mat){ rows, cols, cols, NULL, 0 };
     if (n == 0) {
         m->owner = 1;
         return RK_OK;
     }
     double *data = rk_calloc(n, sizeof(double));
-    if (!data)
+    if (!data) {
+        *m = (rk_mat){ 0 };
         return RK_ENOMEM;
+    }
     m->data = data;
     m->owner = 1;
     return RK_OK;

@@ -70,6 +70,35 @@ for x in r['lora']:
 assert [x['role'] for x in r['lora_extra']] == ['normal_init', 'seed2']
 PY
 
+# The demo's intruder counts against `ranklab intruders` on the adapters it saved.
+for d in "$tmp"/demo/adapters/lora_r*; do
+    "$rk" intruders "$tmp/demo/weights/base.safetensors" "$d" --json >"$d.intruders.json" 2>"$tmp/err"
+done
+pyhere "results.json: intruders per layer as ranklab intruders finds them on the saved adapters; the lambda sweep" "$tmp/demo" <<'PY'
+import glob, json, os, sys
+d = sys.argv[1]
+r = json.load(open(os.path.join(d, 'results.json')))
+runs = {x['label']: x for x in r['lora'] + r['lora_extra']}
+names = {'r=%d' % x['rank']: 'lora_r%d' % x['rank'] for x in r['lora']}
+names.update({x['label']: 'lora_r%d_normal' % x['rank'] for x in r['lora_extra'] if x['role'] == 'normal_init'})
+assert len(names) == 5, names
+for label, folder in names.items():
+    cmd = json.load(open(os.path.join(d, 'adapters', folder + '.intruders.json')))
+    mine = runs[label]['intruders']
+    assert [m['intruders'] for m in cmd['modules']] == mine['count'], (label, mine, cmd['modules'])
+    for m, c in zip(cmd['modules'], mine['min_cos']):
+        assert abs(min(m['max_cos']) - c) <= 1e-9, (label, m['max_cos'], c)
+assert r['full']['intruders']['count'][2] is None           # 10 outputs, K = 10: blind
+sw = r['intruder_sweep']
+assert sw['lambda'] == [1, 0.75, 0.5, 0.25, 0] and sw['eval_examples'] == 100
+assert sw['lora']['run'] == 'r=8'
+for part, run in (('lora', runs['r=8']), ('full', r['full'])):
+    t, o = sw[part]['target_accuracy'], sw[part]['other_accuracy']
+    assert all(0 <= v <= 1 for v in t + o)
+    if not any(run['intruders']['count'][:2]):           # nothing to scale: every lambda the same
+        assert len(set(t)) == 1 and len(set(o)) == 1, (part, t, o)
+PY
+
 pyhere "report.md links only files that exist" "$tmp/demo" <<'PY'
 import os, re, sys
 d = sys.argv[1]
