@@ -136,8 +136,10 @@ expect "random 100000 x 100000 (80 GB): refused before allocating" 1 \
 run random --rows 100000 --cols 100000 --rank 2 -o huge.npy
 expect "random 100000 x 100000 --rank 2: refused before allocating" 1 "ranklab random: huge.npy: out of memory"
 run random --rows 18446744073709551615 --cols 2 -o huge.npy
-expect "random with rows x cols overflowing size_t: exit 1" 1 \
-    "ranklab random: huge.npy: out of memory: .* needs more bytes than size_t can count"
+expect "random with a dimension over BLAS/LAPACK's int: usage error naming the option and the limit" 2 \
+    "ranklab random: --rows 18446744073709551615 is more than 2147483647"
+run random --rows 2147483647 --cols 2147483647 -o huge.npy
+expect "random 2^31-1 x 2^31-1 (32 EiB): refused before allocating" 1 "ranklab random: huge.npy: out of memory"
 run random --rows 18446744073709551616 --cols 2 -o huge.npy
 expect "random --rows beyond 2^64: usage error" 2 "ranklab random: --rows wants an integer"
 if [ ! -e huge.npy ]; then pass "nothing written for refused sizes"; else fail "nothing written for refused sizes"; fi
