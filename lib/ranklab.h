@@ -53,6 +53,7 @@
 #include "linalg/factored.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
+#include "linalg/rankrule.h"
 #include "linalg/spectrum.h"
 #include "linalg/svd.h"
 #include "analysis/amplify.h"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_output.h"
@@ -36,6 +37,19 @@ static void usage(FILE *f)
                "  --format F       png or svg, whatever FILE's extension\n"
                "  --adapter DIR    the adapter as an option (the same as the argument)\n"
                "  -h, --help       show this help\n");
+}
+
+/* A model directory (model.safetensors or a sharded index) rather than an adapter. */
+static bool is_model_dir(const char *path)
+{
+    static const char *const names[] = { "model.safetensors", RK_SHARDS_INDEX };
+    for (size_t i = 0; i < 2; i++) {
+        char p[4096];
+        struct stat sb;
+        if (snprintf(p, sizeof p, "%s/%s", path, names[i]) < (int)sizeof p && stat(p, &sb) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* One module's figures. */
@@ -205,6 +219,11 @@ static int inspect(const char *path, bool as_json, const char *plot_arg, const c
     rk_err err;
     rk_err_clear(&err);
     rk_status st = rk_peft_read(&ad, path, &err);
+    if (st == RK_ENOENT && is_model_dir(path)) {
+        fprintf(stderr, "ranklab inspect: %s: a model checkpoint, not a LoRA adapter; 'ranklab ls %s' lists "
+                        "its tensors, 'ranklab delta BASE %s' compares it with its base\n", path, path, path);
+        return RK_EXIT_RUNTIME;
+    }
     if (st)
         return cli_fail("inspect", path, st, &err);
     report *rep = calloc(ad.n_modules, sizeof *rep);

@@ -56,6 +56,9 @@ mkdir single && cp ft.safetensors single/model.safetensors
 run ls single
 if [ "$rc" -eq 0 ] && grep -q "^single/model.safetensors: 9 tensors" "$tmp/out"; then ok "ls of a directory holding model.safetensors"; else not_ok "ls of a directory holding model.safetensors"; diag "$tmp/out" "$tmp/err"; fi
 
+run inspect ft
+bad "inspect of a model directory says it is a checkpoint, not an adapter" "ranklab inspect: ft: a model checkpoint, not a LoRA adapter" nodir
+
 # ---- extract: sharded directories against single files -------------------------
 run extract -r 2 base ft -o ad --json
 [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; check "extract -r 2 of two sharded directories: exit 0, nothing on stderr (small: no progress)" $?
