@@ -59,7 +59,8 @@ static const char resize_usage[] =
     "leaves at 0) is left out and listed as skipped.\n"
     "\n"
     "Options:\n"
-    "  --rank-rule RULE    the rule (required)\n"
+    "  --rank-rule RULE    the rule (required, or -r)\n"
+    "  -r, --rank R        the same as --rank-rule fixed:R\n"
     "  -o, --output OUT    the new adapter folder (created, or replaced whole when\n"
     "                      it holds only an adapter; not ADAPTER's folder; required)\n"
     "  --max-rank R        cap every module's rank at R >= 1\n"
@@ -83,6 +84,7 @@ static int parse_args(int argc, char **argv, resize_opts *o)
 {
     static const struct option longopts[] = {
         { "rank-rule", required_argument, NULL, OPT_RULE },
+        { "rank", required_argument, NULL, 'r' },
         { "output", required_argument, NULL, 'o' },
         { "max-rank", required_argument, NULL, OPT_MAX_RANK },
         { "json", no_argument, NULL, OPT_JSON },
@@ -93,16 +95,21 @@ static int parse_args(int argc, char **argv, resize_opts *o)
     bool have_rule = false;
     int c, rc;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:r:", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(resize_usage, stdout);
             return -1;
-        case OPT_RULE:
-            if ((rc = cli_rule_option(cmd, optarg, &o->rule)) != RK_EXIT_OK)
+        case 'r':
+        case OPT_RULE: {
+            char fixed[64];
+            if (c == 'r')
+                snprintf(fixed, sizeof fixed, "fixed:%s", optarg);
+            if ((rc = cli_rule_option(cmd, c == 'r' ? fixed : optarg, &o->rule)) != RK_EXIT_OK)
                 return rc;
             have_rule = true;
             break;
+        }
         case 'o':
             o->out = optarg;
             break;

@@ -34,7 +34,7 @@ declare -A takes=(
   [demo]="-o --output -q --quiet --json --format --seed --out --rank"   # --rank: prefix of --ranks
   [compare]="-o --output --adapter --base -q --quiet --json --format --out --lora"
   [intruders]="-o --output --json --format"
-  [resize]="-o --output --json --rank"   # --rank: prefix of --rank-rule
+  [resize]="-o --output -r --rank --json"
 )
 all="-o --output -r --rank --adapter --base -q --quiet --json --format --seed"
 commands=$("$rk" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
