@@ -274,6 +274,7 @@ static void print_step_tail(const tut_step *s)
 /* Wait for a key before step @p next (0-based), at once (tut_keys.c); false: quit. */
 static bool wait_enter(tut_runner *r, size_t next)
 {
+    tut_keys_begin(); /* before the prompt: a key pressed at once is not echoed or lost */
     printf("\nNext: step %zu of %zu, %s\n-- Enter or space: go on · q or Ctrl-D: quit --",
            next + 1, r->lesson->n_steps, r->lesson->steps[next].title);
     fflush(stdout);
