@@ -92,6 +92,12 @@ rk_status rk_atomic_commit_group(rk_atomic_file *afs, size_t n, rk_err *err);
 /** Close and delete the temporary file; the final path is untouched. Safe after commit and on NULL. */
 void rk_atomic_abort(rk_atomic_file *af);
 
+/**
+ * DIR/NAME in a new string (rk_free it): one '/' between them unless @p dir
+ * is empty or already ends in one. NULL when memory runs out.
+ */
+char *rk_path_join(const char *dir, const char *name);
+
 /** Write @p size bytes of @p data to @p path atomically. */
 rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_err *err);
 

@@ -9,16 +9,6 @@
 #include "io/file.h"
 #include "io/peft.h"
 
-/* dir/name into a new buffer. */
-static char *join(const char *dir, const char *name)
-{
-    size_t d = strlen(dir), n = strlen(name);
-    char *p = rk_alloc(d + n + 2);
-    if (p)
-        snprintf(p, d + n + 2, "%s%s%s", dir, d && dir[d - 1] != '/' ? "/" : "", name);
-    return p;
-}
-
 static json_t *number(double v)
 {
     /* PEFT declares lora_alpha an int: write integral values as integers */
@@ -212,7 +202,7 @@ rk_status rk_peft_write_with(const char *dir, const rk_peft_write_opts *opts, co
     rk_status st = check_args(&c, mods, n, err);
     if (st || (st = rk_mkdir_p(dir, err)))
         return st;
-    char *st_path = join(dir, "adapter_model.safetensors"), *cfg_path = join(dir, "adapter_config.json");
+    char *st_path = rk_path_join(dir, "adapter_model.safetensors"), *cfg_path = rk_path_join(dir, "adapter_config.json");
     json_t *cfg = config_json(&c, mods, n);
     char *text = cfg ? json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(cfg);
