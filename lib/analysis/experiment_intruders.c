@@ -72,7 +72,7 @@ static int sweep_run(const rk_exp_models *m)
     return best;
 }
 
-/* Accuracy of @p net on @p sub: on the target class and on the others. */
+/* Accuracy of @p net on @p sub: on the target class and on the others (the records' formula). */
 static rk_status split_accuracy(rk_mlp *net, const rk_dataset *sub, int target, double *t_acc,
                                 double *o_acc)
 {
@@ -80,22 +80,12 @@ static rk_status split_accuracy(rk_mlp *net, const rk_dataset *sub, int target, 
     rk_status s = rk_evaluate(&ev, net, NULL, sub, NULL);
     if (s != RK_OK)
         return s;
-    size_t k = ev.n_classes, t = (size_t)target, t_ok = 0, t_all = 0, o_ok = 0, o_all = 0;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < k; j++) {
-            size_t c = ev.confusion[i * k + j];
-            if (i == t) {
-                t_all += c;
-                t_ok += j == t ? c : 0;
-            } else {
-                o_all += c;
-                o_ok += j == i ? c : 0;
-            }
-        }
-    *t_acc = t_all ? (double)t_ok / (double)t_all : NAN;
-    *o_acc = o_all ? (double)o_ok / (double)o_all : NAN;
+    rk_lf_point p = { 0, NAN, NAN };
+    s = rk_lf_point_from_confusion(&p, ev.confusion, ev.n_classes, target);
+    *t_acc = p.target_acc;
+    *o_acc = p.other_acc;
     rk_eval_free(&ev);
-    return RK_OK;
+    return s;
 }
 
 /* The sweep of one fine-tune: its intruders (kept per layer) times each λ, loaded into @p scratch. */
