@@ -68,7 +68,7 @@ typedef struct tut_step {
 typedef struct tut_option {
     const char *name;     /**< without the dashes */
     const char *metavar;  /**< shown in --help, e.g. "E"; NULL: a flag without a value */
-    const char *help;     /**< one line */
+    const char *help;     /**< one line, or lines separated by '\n' (each ≤ 60 columns) */
     bool (*parse)(void *ctx, const char *value);
 } tut_option;
 
