@@ -200,7 +200,7 @@ int cmd_compare(int argc, char **argv)
     rk_out_dir od; /* the report folder: checked and started before any work */
     if (rc || (rc = cli_output_dir_open(cmd, "--out", a.out, &od)) != RK_EXIT_OK)
         return rc;
-    int threads = nn_cli_set_threads(a.threads);
+    int threads = rk_blas_set_threads(a.threads);
     exp_progress prog;
     exp_progress_start(&prog, a.quiet, t0);
     rk_exp_models m;

@@ -201,7 +201,7 @@ int cmd_demo(int argc, char **argv)
     if ((rc = cli_output_not_inside(cmd, a.out, "--data", a.data)) != RK_EXIT_OK ||
         (rc = cli_output_dir_open(cmd, "--out", a.out, &od)) != RK_EXIT_OK)
         return rc;
-    int threads = nn_cli_set_threads(a.threads);
+    int threads = rk_blas_set_threads(a.threads);
     bool ftz = nn_cli_enable_ftz();
     exp_progress prog;
     exp_progress_start(&prog, a.quiet, t0);

@@ -93,7 +93,7 @@ int cmd_eval(int argc, char **argv)
     }
     if ((rc = cli_one_file(cmd, argc, argv, optind, &model)) != RK_EXIT_OK)
         return rc;
-    int nthreads = nn_cli_set_threads((int)threads);
+    int nthreads = rk_blas_set_threads((int)threads);
 
     rk_err err;
     rk_err_clear(&err);

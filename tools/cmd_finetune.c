@@ -210,7 +210,7 @@ int cmd_finetune(int argc, char **argv)
         (rc = cli_output_not_inside("finetune", a.out, "--data", a.data)) != RK_EXIT_OK ||
         (rc = cli_output_dir_open("finetune", "--out", a.out, &r.od)) != RK_EXIT_OK)
         return rc;
-    int threads = nn_cli_set_threads((int)a.threads);
+    int threads = rk_blas_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();
     rc = ft_setup(&a, &r);
     if (!rc)

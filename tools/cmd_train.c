@@ -248,7 +248,7 @@ int cmd_train(int argc, char **argv)
     if ((rc = cli_output_not_inside("train", a.out, "--data", a.data)) != RK_EXIT_OK ||
         (rc = cli_output_dir_open("train", "--out", a.out, &od)) != RK_EXIT_OK)
         return rc;
-    int threads = nn_cli_set_threads((int)a.threads);
+    int threads = rk_blas_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();
     rk_dataset train = { 0 }, test = { 0 };
     if ((rc = nn_cli_load_data("train", a.data, &train, &test)) == RK_EXIT_OK)

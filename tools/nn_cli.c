@@ -14,23 +14,6 @@
 #define NN_HAVE_MXCSR 1
 #endif
 
-#ifdef RK_HAVE_OPENBLAS
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-#endif
-
-int nn_cli_set_threads(int n)
-{
-#ifdef RK_HAVE_OPENBLAS
-    if (n > 0)
-        openblas_set_num_threads(n);
-    return openblas_get_num_threads();
-#else
-    (void)n;
-    return 0;
-#endif
-}
-
 bool nn_cli_enable_ftz(void)
 {
 #ifdef NN_HAVE_MXCSR

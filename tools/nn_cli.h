@@ -18,14 +18,6 @@
 #define NN_EVAL_BATCH 500
 
 /**
- * Use @p n OpenBLAS threads when n > 0 (openblas_set_num_threads, with
- * RK_HAVE_OPENBLAS); n = 0 leaves OpenBLAS's own choice, which honours
- * OPENBLAS_NUM_THREADS. Returns the number of threads OpenBLAS will use
- * (0 when it is not OpenBLAS).
- */
-int nn_cli_set_threads(int n);
-
-/**
  * Set flush-to-zero and denormals-are-zero in this thread's MXCSR (x86 with
  * SSE only): subnormal floats become 0, so a fine-tune whose loss reaches ~0
  * does not slow down on them. Returns true when it was set.

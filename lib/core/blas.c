@@ -37,7 +37,22 @@ int rk_blas_threads(void)
 {
     return openblas_get_num_threads();
 }
+
+void openblas_set_num_threads(int num_threads);
+
+int rk_blas_set_threads(int n)
+{
+    if (n > 0)
+        openblas_set_num_threads(n);
+    return openblas_get_num_threads();
+}
 #else
+int rk_blas_set_threads(int n)
+{
+    (void)n;   /* the reference BLAS has no threads to set */
+    return 0;
+}
+
 /*
  * Built against the generic libblas.so.3 — which Debian's alternatives may
  * point at OpenBLAS. Look its functions up in the running process, so the

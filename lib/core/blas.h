@@ -48,6 +48,14 @@ void rk_blas_query(rk_blas_info *info);
 int rk_blas_threads(void);
 
 /**
+ * Use @p n BLAS threads when n > 0 (openblas_set_num_threads, in an OpenBLAS
+ * build); n ≤ 0 leaves the BLAS's own choice, which honours
+ * OPENBLAS_NUM_THREADS. Returns the number of threads OpenBLAS will use, 0
+ * when the linked BLAS has none to set.
+ */
+int rk_blas_set_threads(int n);
+
+/**
  * Is @p core one of OpenBLAS's generic cores — SSE-era kernels without AVX
  * (Katmai, Coppermine, Northwood, Prescott, Banias, Atom, Core2, Penryn,
  * Dunnington, Nehalem, Opteron, Opteron(SSE3), Barcelona, Bobcat, Unknown)?

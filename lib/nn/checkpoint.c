@@ -28,14 +28,24 @@ static void shape_str(char *buf, size_t len, const rk_st_tensor *t)
         snprintf(buf + used, len - used, ")");
 }
 
+/* A safetensors writer with PyTorch's metadata {"format": "pt"}; *w NULL when it could not be made. */
+static rk_status pt_writer(rk_st_writer **w, rk_err *err)
+{
+    if (rk_st_writer_new(w)) {
+        *w = NULL;
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    }
+    return rk_st_writer_add_meta(*w, "format", "pt");
+}
+
 rk_status rk_checkpoint_save(const rk_mlp *net, const char *path, rk_err *err)
 {
     if (!net || !net->params || !path)
         return rk_err_set(err, RK_EINVAL, "invalid argument");
     rk_st_writer *w;
-    if (rk_st_writer_new(&w))
-        return rk_err_set(err, RK_ENOMEM, "out of memory");
-    rk_status st = rk_st_writer_add_meta(w, "format", "pt");
+    rk_status st = pt_writer(&w, err);
+    if (!w)
+        return st;
     char name[48];
     for (size_t l = 0; !st && l < net->cfg.n_layers; l++) {
         size_t shape[2] = { net->cfg.sizes[l + 1], net->cfg.sizes[l] };   /* (Out, In) */
@@ -217,9 +227,9 @@ rk_status rk_checkpoint_save_deltas(const char *path, const rk_mat *deltas, size
     if (!path || !deltas || n == 0 || n > RK_MLP_MAX_LAYERS)
         return rk_err_set(err, RK_EINVAL, "invalid argument");
     rk_st_writer *w;
-    if (rk_st_writer_new(&w))
-        return rk_err_set(err, RK_ENOMEM, "out of memory");
-    rk_status st = rk_st_writer_add_meta(w, "format", "pt");
+    rk_status st = pt_writer(&w, err);
+    if (!w)
+        return st;
     char name[48];
     for (size_t l = 0; !st && l < n; l++) {
         const rk_mat *d = &deltas[l];

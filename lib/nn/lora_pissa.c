@@ -23,12 +23,16 @@ static rk_status pissa_factors(float *a, float *b, const float *w, size_t out, s
         // s·B·A = U_R·S_R·V_Rᵀ: each factor carries √(σ_k / s)
         double g = sqrt(svd.s[k] / s);
         for (size_t j = 0; j < in; j++)
-            a[k * in + j] = (float)(g * RK_AT(&svd.vt, k, j));   // A = √(S_R/s)·V_Rᵀ
+            RK_AT(&svd.vt, k, j) *= g;   // A = √(S_R/s)·V_Rᵀ
         for (size_t i = 0; i < out; i++)
-            b[i * r + k] = (float)(RK_AT(&svd.u, i, k) * g);     // B = U_R·√(S_R/s)
+            RK_AT(&svd.u, i, k) *= g;    // B = U_R·√(S_R/s)
     }
+    rk_mat av = rk_mat_view_rows(&svd.vt, 0, r), bv = rk_mat_view_cols(&svd.u, 0, r);
+    st = rk_mat_to_f32(a, &av);          // (R, In), rounded once
+    if (st == RK_OK)
+        st = rk_mat_to_f32(b, &bv);      // (Out, R)
     rk_svd_free(&svd);
-    return RK_OK;
+    return st;
 }
 
 rk_status rk_lora_pissa_init(rk_lora *lo, rk_mlp *net, double s)

@@ -251,7 +251,7 @@ int main(int argc, char **argv)
             if (bench_fma_peak(prec, th, 0.2, &pk) != RK_OK)
                 fprintf(stderr, "bench_blas: cannot start %d threads for the FMA peak\n", th);
             double peak = pk.gflops, peak_share = pk.cpu_share;
-            int seen = bench_blas_set_threads(th);
+            int seen = rk_blas_set_threads(th);
             printf("  %s FMA peak on %d thread%s: %.1f GFLOP/s per CPU second (%.1f by the wall "
                    "clock, cpu share %.0f%%); BLAS threads now %d\n",
                    prec == BENCH_F32 ? "fp32" : "fp64", th, th > 1 ? "s" : "", peak,

@@ -353,7 +353,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int seen = bench_blas_set_threads(o.threads);
+    int seen = rk_blas_set_threads(o.threads);
     printf("bench_rsvd: rk_rsvd vs scikit-learn's randomized_svd vs the exact SVD, same matrices, "
            "interleaved in one run\n");
     printf("  ranklab: threads=%d%s core=%s\n", o.threads, seen > 0 ? "" : " (asked; not settable)",

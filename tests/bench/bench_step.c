@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 #if defined(__SSE__) || defined(__x86_64__)
     _mm_setcsr(_mm_getcsr() | 0x8040u);   // FTZ | DAZ, as the training commands
 #endif
-    int threads = bench_blas_set_threads(o.threads);
+    int threads = rk_blas_set_threads(o.threads);
     printf("bench_step: training step (forward, loss, backward, Adam) of 784-1000-2000-10, ranklab against PyTorch\n"
            "  %d rounds x %d steps per side, interleaved R I T | T I R; BLAS threads %d; FTZ on both sides\n  ",
            o.rounds, o.steps, threads > 0 ? threads : o.threads);

@@ -306,7 +306,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int seen = bench_blas_set_threads(o.threads);
+    int seen = rk_blas_set_threads(o.threads);
     printf("bench_svd: rk_svd_decomp vs numpy.linalg.svd, same matrices, interleaved in one run\n");
     printf("  ranklab: threads=%d%s core=%s lapack=%s\n", o.threads,
            seen > 0 ? "" : " (asked; not settable)", bench_blas_core(), lapack_file());

@@ -57,17 +57,6 @@ bool bench_blas_threads_settable(void)
 #endif
 }
 
-int bench_blas_set_threads(int n)
-{
-#ifdef RK_HAVE_OPENBLAS
-    openblas_set_num_threads(n);
-    return openblas_get_num_threads();
-#else
-    (void)n;
-    return 0;
-#endif
-}
-
 const char *bench_blas_core(void)
 {
 #ifdef RK_HAVE_OPENBLAS

@@ -28,9 +28,6 @@ double bench_min(const double *v, size_t n);
 /** True when the number of BLAS threads can be set from here (OpenBLAS). */
 bool bench_blas_threads_settable(void);
 
-/** Ask the BLAS for @p n threads; returns the count it reports afterwards (0: unknown). */
-int bench_blas_set_threads(int n);
-
 /** The BLAS's kernel core ("Zen", "Haswell", ...) or a note that it is unknown. */
 const char *bench_blas_core(void);
 
