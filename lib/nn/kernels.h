@@ -76,34 +76,6 @@ void rk_linear_forward_fused(float *y, const float *x, const float *w, const flo
 void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, size_t batch,
                                  size_t in, size_t out, bool simd);
 
-/** The largest rank the small-batch LoRA side path (lora_fused.c) takes. */
-#define RK_LORA_SMALL_RANK 32
-
-/**
- * Whether rk_lora_side_forward/backward take lora_fused.c's loops instead of
- * sgemm: rk_linear_small_batch(batch) and rank ≤ RK_LORA_SMALL_RANK.
- */
-bool rk_lora_side_small(size_t batch, size_t rank);
-
-/**
- * rk_lora_side_forward() without sgemm, on the calling thread (lora_fused.c):
- * u = x·Aᵀ by rk_linear_forward_fused (@p simd false forces its portable C
- * loop), y += s·u·Bᵀ by axpys over Bᵀ. rank ≤ RK_LORA_SMALL_RANK.
- */
-void rk_lora_side_forward_small(float *y, float *u, const float *x, const float *a,
-                                const float *b, float scale, size_t batch, size_t in,
-                                size_t out, size_t rank, bool simd);
-
-/**
- * rk_lora_side_backward() without sgemm, on the calling thread (lora_fused.c):
- * dB and du in one pass over B, dA and dx in one pass over A.
- * rank ≤ RK_LORA_SMALL_RANK.
- */
-void rk_lora_side_backward_small(float *dx, float *da, float *db, float *du, const float *dy,
-                                 const float *x, const float *u, const float *a,
-                                 const float *b, float scale, size_t batch, size_t in,
-                                 size_t out, size_t rank);
-
 /** rk_optim_update_linear() with @p simd false forcing the portable C loop. */
 rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, float *dx,
                                         const float *dy, const float *x, size_t batch,

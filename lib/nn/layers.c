@@ -116,10 +116,6 @@ void rk_softmax_xent_backward(float *dlogits, const float *probs, const unsigned
 void rk_lora_side_forward(float *y, float *u, const float *x, const float *a, const float *b,
                           float scale, size_t batch, size_t in, size_t out, size_t rank)
 {
-    if (rk_lora_side_small(batch, rank)) {   // no sgemm: nn/lora_fused.c
-        rk_lora_side_forward_small(y, u, x, a, b, scale, batch, in, out, rank, true);
-        return;
-    }
     // u = x·Aᵀ : (B, In)·(In, R)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)rank, (int)in,
                 1.0f, x, (int)in, a, (int)in, 0.0f, u, (int)rank);
@@ -132,10 +128,6 @@ void rk_lora_side_backward(float *dx, float *da, float *db, float *du, const flo
                            const float *x, const float *u, const float *a, const float *b,
                            float scale, size_t batch, size_t in, size_t out, size_t rank)
 {
-    if (rk_lora_side_small(batch, rank)) {   // no sgemm: nn/lora_fused.c
-        rk_lora_side_backward_small(dx, da, db, du, dy, x, u, a, b, scale, batch, in, out, rank);
-        return;
-    }
     // forward: y += s · u·Bᵀ  →  dB += s · dyᵀ·u : (Out, B)·(B, R)
     if (db)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)rank, (int)batch,
