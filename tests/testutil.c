@@ -69,11 +69,12 @@ const char *rk_test_tmpfile(const char *name)
     return buf;
 }
 
-static long fail_after, alloc_count;
+static long fail_after, alloc_count, alloc_attempts;
 
 static void *failing_alloc(size_t size, void *ctx)
 {
     (void)ctx;
+    alloc_attempts++;
     if (fail_after > 0 && alloc_count + 1 >= fail_after)
         return NULL;
     alloc_count++;
@@ -90,6 +91,7 @@ void rk_test_fail_alloc_after(long n)
 {
     fail_after = n;
     alloc_count = 0;
+    alloc_attempts = 0;
     if (n <= 0) {
         rk_set_allocator(NULL);
         return;
@@ -99,6 +101,15 @@ void rk_test_fail_alloc_after(long n)
 }
 
 long rk_test_alloc_count(void) { return alloc_count; }
+
+long rk_test_alloc_attempts(void) { return alloc_attempts; }
+
+double rk_test_worst(double worst, double err)
+{
+    if (isnan(worst) || isnan(err))
+        return NAN;
+    return err > worst ? err : worst;
+}
 
 void rk_test_assert_mat_near(const rk_mat *a, const rk_mat *b, double tol, const char *file, int line)
 {

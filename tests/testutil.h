@@ -30,13 +30,23 @@ const char *rk_test_tmpfile(const char *name);
 /**
  * Make the library's allocator fail on the @p n-th allocation from now
  * (1 = the next one), and every one after it. n = 0 restores malloc.
- * rk_test_alloc_count() says how many allocations succeeded since the call.
+ * rk_test_alloc_count() says how many allocations succeeded since the call,
+ * rk_test_alloc_attempts() how many were asked for (failed ones included: a
+ * code path that falls back when an allocation fails still asked).
  */
 void rk_test_fail_alloc_after(long n);
 long rk_test_alloc_count(void);
+long rk_test_alloc_attempts(void);
 
 /** Machine epsilon of double, 2^-52 (LAPACK's dlamch('P')). */
 #define RK_EPS 2.220446049250313e-16
+
+/**
+ * The larger of @p worst and @p err, NaN when either is: a running maximum
+ * of errors that a NaN cannot hide (fmax and `err > worst` skip NaN), so
+ * that a final `assert_true(worst <= bound)` fails on it.
+ */
+double rk_test_worst(double worst, double err);
 
 /** Assert ‖a − b‖_max ≤ tol, printing the first differing entries on failure. */
 #define assert_mat_near(a, b, tol) rk_test_assert_mat_near((a), (b), (tol), __FILE__, __LINE__)

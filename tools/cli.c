@@ -10,12 +10,48 @@
 #include <string.h>
 #include <unistd.h>
 
+void cli_escape(char *dst, size_t cap, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    if (cap == 0)
+        return;
+    for (const unsigned char *p = (const unsigned char *)src; p && *p; p++) {
+        bool ctl = *p < 0x20 || *p == 0x7f;
+        size_t need = ctl ? 4 : 1;
+        if (at + need >= cap)
+            break;
+        if (ctl) {
+            dst[at++] = '\\';
+            dst[at++] = 'x';
+            dst[at++] = hex[*p >> 4];
+            dst[at++] = hex[*p & 15];
+        } else {
+            dst[at++] = (char)*p;
+        }
+    }
+    dst[at] = '\0';
+}
+
+const char *cli_name(const char *s)
+{
+    /* A few buffers in turn, so one printf can show several names. */
+    static char ring[4][4 * RK_ERRMSG_MAX];
+    static unsigned next;
+    char *buf = ring[next++ % 4];
+    cli_escape(buf, sizeof ring[0], s);
+    return buf;
+}
+
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err)
 {
-    if (file)
-        fprintf(stderr, "ranklab %s: %s: %s\n", cmd, file, rk_err_message(err, s));
+    /* The message may quote names read from the file: escaped, as is the file's name. */
+    const char *msg = rk_err_message(err, s);
+    size_t n = file ? strlen(file) : 0;
+    if (file && !(strncmp(msg, file, n) == 0 && msg[n] == ':')) /* never "F: F: ..." */
+        fprintf(stderr, "ranklab %s: %s: %s\n", cmd, cli_name(file), cli_name(msg));
     else
-        fprintf(stderr, "ranklab %s: %s\n", cmd, rk_err_message(err, s));
+        fprintf(stderr, "ranklab %s: %s\n", cmd, cli_name(msg));
     return RK_EXIT_RUNTIME;
 }
 
@@ -116,13 +152,36 @@ int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out)
     return RK_EXIT_OK;
 }
 
+static bool json_nonfinite; /* cli_json_real() was given a NaN or Inf */
+
+#undef json_real
+json_t *cli_json_real(double x)
+{
+    if (!isfinite(x))
+        json_nonfinite = true;
+    return json_real(x);
+}
+
+rk_status cli_json_cause(void)
+{
+    return json_nonfinite ? RK_ENONFINITE : RK_ENOMEM;
+}
+
+int cli_json_fail(const char *cmd)
+{
+    rk_err err;
+    rk_err_set(&err, cli_json_cause(), "%s", json_nonfinite ? "a result is NaN or Inf, which JSON cannot hold; nothing written"
+                                                            : rk_strerror(RK_ENOMEM));
+    return cli_fail(cmd, NULL, err.status, &err);
+}
+
 int cli_json_print(const char *cmd, json_t *obj)
 {
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
                      : NULL;
     json_decref(obj);
     if (!text)
-        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        return cli_json_fail(cmd);
     puts(text);
     free(text);
     return RK_EXIT_OK;

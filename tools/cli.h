@@ -14,7 +14,22 @@
 
 enum { RK_EXIT_OK = 0, RK_EXIT_RUNTIME = 1, RK_EXIT_USAGE = 2 };
 
-/** Print "ranklab CMD: FILE: message" (message from err or rk_strerror) and return RK_EXIT_RUNTIME. */
+/**
+ * Copy @p src (NULL: "") into @p dst (@p cap bytes, NUL-terminated, cut
+ * short when full) with every control character (bytes 0x00–0x1f, 0x7f —
+ * ESC, BEL, newline …) written as "\\xHH", so a name read from a file cannot
+ * drive the terminal or forge a line of output.
+ */
+void cli_escape(char *dst, size_t cap, const char *src);
+
+/**
+ * @p s escaped as by cli_escape(), in one of four static buffers used in
+ * turn (up to 1023 bytes): for printing names from files
+ * (`printf("%s", cli_name(t->name))`). Not thread-safe.
+ */
+const char *cli_name(const char *s);
+
+/** Print "ranklab CMD: FILE: message" (message from err or rk_strerror; both escaped by cli_name) and return RK_EXIT_RUNTIME. */
 int cli_fail(const char *cmd, const char *file, rk_status s, const rk_err *err);
 
 /** Print "ranklab CMD: message" and "Try 'ranklab CMD --help'." and return RK_EXIT_USAGE. */
@@ -61,6 +76,25 @@ int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out);
  * failed while building it) or cannot be printed.
  */
 int cli_json_print(const char *cmd, json_t *obj);
+
+/**
+ * json_real(@p x), remembering when @p x is NaN or ±Inf (JSON has neither,
+ * and jansson's json_real then returns NULL, which the builders would
+ * otherwise report as "out of memory"). Every tool's json_real() is this
+ * function (the macro below), so cli_json_fail() can name the real cause.
+ */
+json_t *cli_json_real(double x);
+#define json_real(x) cli_json_real(x)
+
+/**
+ * Report that a JSON document could not be built or printed: "ranklab CMD:
+ * a result is NaN or Inf, which JSON cannot hold" when cli_json_real() met
+ * one in this process, "out of memory" otherwise. Returns RK_EXIT_RUNTIME.
+ */
+int cli_json_fail(const char *cmd);
+
+/** RK_ENONFINITE when cli_json_real() has met a NaN or Inf in this process, else RK_ENOMEM. */
+rk_status cli_json_cause(void);
 
 /** A JSON real with @p x's value, or JSON null when @p x is NaN or ±Inf (JSON has no Infinity). */
 json_t *cli_json_real_or_null(double x);

@@ -278,6 +278,24 @@ int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, 
     return rc;
 }
 
+/* RK_EXIT_OK when every entry of @p m (from @p file, tensor @p name or a
+ * .npy when NULL) is finite; otherwise a message naming the file, the tensor
+ * and the first bad entry. */
+static int check_finite(const char *cmd, const char *file, const char *name, const rk_mat *m)
+{
+    for (size_t i = 0; i < m->rows && m->cols; i++)
+        for (size_t j = 0; j < m->cols; j++) {
+            double x = RK_AT(m, i, j);
+            if (isfinite(x))
+                continue;
+            fprintf(stderr, "ranklab %s: %s: %s%s%s holds %s at (%zu, %zu)\n", cmd, cli_name(file),
+                    name ? "tensor '" : "the matrix", name ? cli_name(name) : "", name ? "'" : "",
+                    isnan(x) ? "NaN" : "Inf", i, j);
+            return RK_EXIT_RUNTIME;
+        }
+    return RK_EXIT_OK;
+}
+
 int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta)
 {
     rk_mat base, ft;
@@ -285,14 +303,36 @@ int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta
     int rc = cli_pairs_load(cmd, p, i, &base, &ft);
     if (rc != RK_EXIT_OK)
         return rc;
-    rk_status s = rk_mat_axpy(&ft, -1.0, &base); /* ΔW = W_ft − W_base, in place */
+    const char *name = p->safetensors ? p->names[i] : NULL;
+    rc = check_finite(cmd, p->base, name, &base);
+    if (rc == RK_EXIT_OK)
+        rc = check_finite(cmd, p->ft, name, &ft);
+    rk_status s = rc ? RK_OK : rk_mat_axpy(&ft, -1.0, &base); /* ΔW = W_ft − W_base, in place */
     rk_mat_free(&base);
-    if (s != RK_OK) {
+    if (rc == RK_EXIT_OK && s != RK_OK)
+        rc = cli_fail(cmd, p->ft, s, NULL);
+    /* Two finite values near ±DBL_MAX can have a difference beyond it. */
+    if (rc == RK_EXIT_OK && !rk_mat_is_finite(&ft)) {
+        fprintf(stderr, "ranklab %s: %s - %s overflows%s%s%s: the difference is beyond the largest "
+                "double (1.8e308)\n", cmd, cli_name(p->ft), cli_name(p->base), name ? " in tensor '" : "",
+                name ? cli_name(name) : "", name ? "'" : "");
+        rc = RK_EXIT_RUNTIME;
+    }
+    if (rc != RK_EXIT_OK) {
         rk_mat_free(&ft);
-        return cli_fail(cmd, p->ft, s, NULL);
+        return rc;
     }
     *delta = ft;
     return RK_EXIT_OK;
+}
+
+int cli_pairs_fail(const char *cmd, const cli_pairs *p, size_t i, rk_status s, const rk_err *err)
+{
+    const char *name = p->names ? p->names[i] : NULL;
+    fprintf(stderr, "ranklab %s: %s - %s%s%s%s: %s\n", cmd, cli_name(p->ft), cli_name(p->base),
+            name ? ", tensor '" : "", name ? cli_name(name) : "", name ? "'" : "",
+            cli_name(rk_err_message(err, s)));
+    return RK_EXIT_RUNTIME;
 }
 
 const rk_shards *cli_pairs_ft(const cli_pairs *p)
@@ -389,12 +429,13 @@ int cli_pairs_nonfinite(const char *cmd, const cli_pairs *p, size_t i)
         if (s != RK_OK)
             return cli_fail(cmd, side[k]->path, s, &err);
         if (bad) {
-            fprintf(stderr, "ranklab %s: %s: tensor '%s' holds NaN or Inf\n", cmd, side[k]->path, q->name);
+            fprintf(stderr, "ranklab %s: %s: tensor '%s' holds NaN or Inf\n", cmd, side[k]->path,
+                    cli_name(q->name));
             return RK_EXIT_RUNTIME;
         }
     }
     fprintf(stderr, "ranklab %s: %s: tensor '%s': FINETUNED - BASE overflows float32\n", cmd,
-            q->other_at->path, q->name);
+            q->other_at->path, cli_name(q->name));
     return RK_EXIT_RUNTIME;
 }
 

@@ -145,6 +145,13 @@ int cli_pairs_load(const char *cmd, const cli_pairs *p, size_t i, rk_mat *base, 
  */
 int cli_pairs_delta(const char *cmd, const cli_pairs *p, size_t i, rk_mat *delta);
 
+/**
+ * Report a failure on the difference of pair @p i — it belongs to both
+ * files: "ranklab CMD: FINETUNED - BASE, tensor 'NAME': message" (without
+ * the tensor for two .npy files), names escaped. Returns RK_EXIT_RUNTIME.
+ */
+int cli_pairs_fail(const char *cmd, const cli_pairs *p, size_t i, rk_status s, const rk_err *err);
+
 /** The open FINETUNED checkpoint (to copy its other tensors), or NULL for two matrices. */
 const rk_shards *cli_pairs_ft(const cli_pairs *p);
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_output.h"
@@ -21,6 +22,14 @@ int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_pl
     if (out->format == RK_PLOT_TERM) {
         out->term = stdout;
     } else {
+        /* A folder would get FOLDER.dat and FOLDER.gp beside it, then fail:
+         * refuse it before anything is computed or written. */
+        struct stat sb;
+        if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "ranklab %s: %s: is a directory; --plot wants a file name "
+                    "(such as %s/scree.png) or '-'\n", cmd, cli_name(arg), cli_name(arg));
+            return RK_EXIT_RUNTIME;
+        }
         out->path = arg;
     }
     return cli_output_plot_check(cmd, arg);

@@ -214,7 +214,7 @@ int cmd_compare(int argc, char **argv)
     exp_progress_cb("read the runs", NULL, &prog);
     rk_status s = rk_exp_load(&m, &net, a.base, a.full, a.lora, a.n_lora, &err);
     if (s != RK_OK) {
-        rc = cli_fail(cmd, a.base, s, &err);
+        rc = cli_fail(cmd, NULL, s, &err); /* the message begins with the file that failed */
         goto done;
     }
     rk_exp_config cfg;

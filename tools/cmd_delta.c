@@ -307,7 +307,7 @@ static int analyse(const delta_opts *o, const cli_pairs *p, size_t i, delta_item
     rk_status s = rk_svd_decomp(&svd, &d, RK_SVD_VALUES);
     rk_mat_free(&d);
     if (s != RK_OK)
-        return cli_fail(cmd, p->names[i] ? p->names[i] : p->ft, s, NULL);
+        return cli_pairs_fail(cmd, p, i, s, NULL);
     it->m = svd.m;
     it->n = svd.n;
     it->kfull = svd.k;
@@ -375,7 +375,7 @@ static void print_item(const delta_opts *o, const delta_item *it)
 {
     char v[64], note[160];
     if (it->name)
-        printf("tensor            %s\n", it->name);
+        printf("tensor            %s\n", cli_name(it->name));
     snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
     snprintf(note, sizeof note, "(min(m, n) = %zu, m*n = %zu parameters)", it->kfull, it->m * it->n);
     cli_print_row("shape", v, note);
@@ -421,7 +421,7 @@ static void print_text(const delta_opts *o, const cli_pairs *p, const delta_item
     if (p->safetensors) {
         printf("%-18s%zu compared, %zu skipped\n", "tensors", n, p->n_skipped);
         for (size_t i = 0; i < p->n_skipped; i++)
-            printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
+            printf("  skipped         %s: %s\n", cli_name(p->skipped[i].name), p->skipped[i].reason);
     }
     for (size_t i = 0; i < n; i++) {
         printf("\n");

@@ -108,7 +108,10 @@ static int parse_one(demo_args *a, int c, const char *arg)
     case OPT_LIMIT:
     case OPT_THREADS:
         if (!cli_parse_size(arg, 100000000, &v) || (v == 0 && c != OPT_LIMIT))
-            return cli_usage_error(cmd, "option needs a positive integer, not '%s'", arg);
+            return cli_usage_error(cmd, "--%s needs %s integer up to 100000000, not '%s'",
+                                   c == OPT_STEPS ? "steps" : c == OPT_EPOCHS ? "epochs" :
+                                   c == OPT_PBATCH ? "pretrain-batch" : c == OPT_LIMIT ? "limit" : "threads",
+                                   c == OPT_LIMIT ? "a non-negative" : "a positive", arg);
         if (c == OPT_STEPS) a->cfg.ft_steps = v;
         if (c == OPT_EPOCHS) a->cfg.pretrain_epochs = v;
         if (c == OPT_PBATCH) a->cfg.pretrain_batch = v;

@@ -14,6 +14,7 @@
  * printed too. The adapter is written by lib/io/peft.h (rk_peft_write).
  */
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -237,6 +238,25 @@ static rk_status name_item(const extract_opts *o, const cli_pairs *p, size_t i, 
     return it->module ? RK_OK : RK_ENOMEM;
 }
 
+/* B/s (B = U_R·S_R in double) must be a normal float32: neither beyond
+ * FLT_MAX (Inf once written) nor below FLT_MIN all through (zeros or
+ * subnormals: the adapter would be empty). A = V_Rᵀ is orthonormal, ≤ 1. */
+static rk_status check_float32(const rk_mat *b, double scale, rk_err *err)
+{
+    double big = 0.0, unscaled = 0.0;
+    for (size_t j = 0; j < b->rows * b->cols; j++) {
+        big = fmax(big, fabs(b->data[j] / scale));
+        unscaled = fmax(unscaled, fabs(b->data[j]));
+    }
+    if (!(big <= FLT_MAX))
+        return rk_err_set(err, RK_EMAGNITUDE, "B = U_R S_R / s reaches %.3g, beyond float32's largest "
+                          "value (3.4e38) with s = alpha/R = %g: a larger --alpha scales B down", big, scale);
+    if (big < FLT_MIN && unscaled > 0.0) /* a zero ΔW gives zero factors, rightly */
+        return rk_err_set(err, RK_EMAGNITUDE, "B = U_R S_R / s is at most %.3g, below float32's smallest "
+                          "normal value (1.2e-38) with s = alpha/R = %g: a smaller --alpha", big, scale);
+    return RK_OK;
+}
+
 /* The dense (or, for two .npy files, randomized double) path: ΔW in double; exit status. */
 static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, rk_mat *d,
                           extract_item *it)
@@ -256,6 +276,10 @@ static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, r
         if (!it->b || !it->a)
             s = RK_ENOMEM;
     }
+    rk_err err;
+    rk_err_clear(&err);
+    if (s == RK_OK)
+        s = check_float32(&b, scale, &err);
     if (s == RK_OK) {
         /* B carries 1/s so that s·B·A = U_R·S_R·V_Rᵀ whatever α is. */
         for (size_t j = 0; j < it->m * o->r; j++)
@@ -266,7 +290,23 @@ static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, r
     }
     rk_mat_free(&b);
     rk_mat_free(&a);
-    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", p->names[i] ? p->names[i] : p->ft, s, NULL);
+    return s == RK_OK ? RK_EXIT_OK : cli_pairs_fail("extract", p, i, s, &err);
+}
+
+/* The float32 B of the streamed path: finite, and not all zero when ΔW is not. */
+static rk_status check_b32(const float *b, size_t count, double norm, double scale, rk_err *err)
+{
+    float big = 0.0f;
+    for (size_t j = 0; j < count; j++) {
+        if (!isfinite(b[j]))
+            return rk_err_set(err, RK_EMAGNITUDE, "B = U_R S_R / s is beyond float32's largest value "
+                              "(3.4e38) with s = alpha/R = %g: a larger --alpha scales B down", scale);
+        big = fmaxf(big, fabsf(b[j]));
+    }
+    if (big < FLT_MIN && norm > 0.0)
+        return rk_err_set(err, RK_EMAGNITUDE, "B = U_R S_R / s is below float32's smallest normal value "
+                          "(1.2e-38) with s = alpha/R = %g: a smaller --alpha", scale);
+    return RK_OK;
 }
 
 /* The streamed path for a large module of two checkpoints: ΔW in float32,
@@ -283,6 +323,12 @@ static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, ex
     cli_delta32_free(&d);
     if (s == RK_ENONFINITE)
         return cli_pairs_nonfinite("extract", p, i);
+    rk_err err;
+    rk_err_clear(&err);
+    if (s == RK_OK && (s = check_b32(f.b, it->m * o->r, f.norm, o->alpha / (double)o->r, &err)) != RK_OK) {
+        rk_trunc_lora32_free(&f);
+        return cli_pairs_fail("extract", p, i, s, &err);
+    }
     if (s == RK_OK && (s = name_item(o, p, i, it)) != RK_OK)
         rk_trunc_lora32_free(&f);
     if (s != RK_OK)
@@ -352,15 +398,15 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
     if (p->n_unselected)
         printf("%-18s%zu not selected by --modules %s\n", "", p->n_unselected, o->ck.modules);
     for (size_t i = 0; i < p->n_skipped; i++)
-        printf("  skipped         %s: %s\n", p->skipped[i].name, p->skipped[i].reason);
+        printf("  skipped         %s: %s\n", cli_name(p->skipped[i].name), p->skipped[i].reason);
     for (size_t i = 0; i < n_sk; i++)
-        printf("  skipped         %s: %s\n", sk[i].name, sk[i].reason);
+        printf("  skipped         %s: %s\n", cli_name(sk[i].name), sk[i].reason);
     for (size_t i = 0; i < n; i++) {
         const extract_item *it = &items[i];
         printf("\n");
-        printf("module            %s\n", it->module);
+        printf("module            %s\n", cli_name(it->module));
         if (it->tensor)
-            printf("tensor            %s\n", it->tensor);
+            printf("tensor            %s\n", cli_name(it->tensor));
         snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
         snprintf(note, sizeof note, "(B: %zu x %zu, A: %zu x %zu)", it->m, o->r, o->r, it->n);
         cli_print_row("shape of dW", v, note);

@@ -74,8 +74,13 @@ static const char finetune_usage[] =
     "recorded as \"ftz\" in the JSON). Progress goes to stderr: a bar on a\n"
     "terminal, ten plain lines otherwise.\n"
     "\n"
-    "Exit status: 0 ok, 1 data missing, the model unusable or a file cannot be\n"
-    "written, 2 usage error.\n";
+    "A --batch larger than the class's training examples is cut to their\n"
+    "number (said on stderr). Training that diverges (the loss or the weights\n"
+    "become NaN or Inf, e.g. with a huge --lr or --alpha) stops with a message\n"
+    "naming the step, and nothing is written.\n\n"
+    "Exit status: 0 ok, 1 data missing (or no training or test examples), the\n"
+    "model unusable, training diverged, or a file cannot be written; 2 usage\n"
+    "error.\n";
 
 enum {
     OPT_BASE = 1401, OPT_OUT, OPT_FULL, OPT_RANK, OPT_ALPHA, OPT_RSLORA, OPT_INIT, OPT_LAYERS, OPT_CLASS,

@@ -97,8 +97,8 @@ static void print_text(const char *path, const rk_peft_adapter *ad, const report
            ad->n_full, ad->n_full == 1 ? "" : "s");
     size_t w = 6;
     for (size_t i = 0; i < ad->n_modules; i++)
-        if (strlen(ad->modules[i].name) > w)
-            w = strlen(ad->modules[i].name);
+        if (strlen(cli_name(ad->modules[i].name)) > w)   /* names escaped: cli_name */
+            w = strlen(cli_name(ad->modules[i].name));
     printf("%-*s  ", (int)w, "module");
     put_padded("ΔW shape", -12);
     static const struct { const char *title; int width; } cols[] = {
@@ -113,19 +113,19 @@ static void print_text(const char *path, const rk_peft_adapter *ad, const report
         base_shape(p->m, &rows, &ncols);
         char shape[64];
         snprintf(shape, sizeof shape, "%zux%zu", rows, ncols);
-        printf("%-*s  %-12s%5zu%9.4g%12.5g%12.5g%9.3f%5zu%5zu\n", (int)w, p->m->name, shape,
+        printf("%-*s  %-12s%5zu%9.4g%12.5g%12.5g%9.3f%5zu%5zu\n", (int)w, cli_name(p->m->name), shape,
                p->m->r, p->m->scale, p->fro, p->svd.k ? p->svd.s[0] : 0.0, p->eff, p->r90, p->r99);
     }
     printf("\nsingular values of ΔW:\n");
     for (size_t i = 0; i < ad->n_modules; i++) {
-        printf("%-*s ", (int)w, rep[i].m->name);
+        printf("%-*s ", (int)w, cli_name(rep[i].m->name));
         for (size_t j = 0; j < rep[i].svd.k; j++)
             printf(" %.6g", rep[i].svd.s[j]);
         printf("\n");
     }
     for (size_t i = 0; i < ad->n_full; i++) {
         const rk_st_tensor *t = ad->full[i];
-        printf("%sfull tensor %s %s (", i ? "" : "\n", t->name, t->dtype_name);
+        printf("%sfull tensor %s %s (", i ? "" : "\n", cli_name(t->name), cli_name(t->dtype_name));
         for (int d = 0; d < t->ndim; d++)
             printf("%s%zu", d ? ", " : "", t->shape[d]);
         printf(")\n");

@@ -40,14 +40,14 @@ static void print_table(const rk_shards *c)
 {
     size_t width = 4;
     for (size_t i = 0; i < c->n_tensors; i++)
-        if (strlen(c->tensors[i].t->name) > width)
-            width = strlen(c->tensors[i].t->name);
+        if (strlen(cli_name(c->tensors[i].t->name)) > width)   /* names escaped: cli_name */
+            width = strlen(cli_name(c->tensors[i].t->name));
     if (c->n_tensors)
         printf("%-*s  %-7s  %-14s  %s%s\n", (int)width, "name", "dtype", "shape", "bytes",
                c->sharded ? "  shard" : "");
     for (size_t i = 0; i < c->n_tensors; i++) {
         const rk_st_tensor *t = c->tensors[i].t;
-        printf("%-*s  %-7s", (int)width, t->name, t->dtype_name);
+        printf("%-*s  %-7s", (int)width, cli_name(t->name), cli_name(t->dtype_name));
         print_shape(t);
         if (c->sharded) {
             const char *slash = strrchr(c->tensors[i].path, '/');
@@ -80,13 +80,13 @@ static int list_safetensors(const char *path)
         printf("%s: %zu tensor%s, header %zu bytes, data %zu bytes\n", c.paths[0], c.n_tensors,
                c.n_tensors == 1 ? "" : "s", header, data);
     if (c.name_or_path)
-        printf("config.json _name_or_path: %s\n", c.name_or_path);
+        printf("config.json _name_or_path: %s\n", cli_name(c.name_or_path));
     print_table(&c);
     const rk_st_file *f = &c.files[0];
     if (!c.sharded && f->n_meta) {
         printf("metadata:\n");
         for (size_t i = 0; i < f->n_meta; i++)
-            printf("  %s: %s\n", f->meta_keys[i], f->meta_values[i]);
+            printf("  %s: %s\n", cli_name(f->meta_keys[i]), cli_name(f->meta_values[i]));
     }
     rk_shards_close(&c);
     return RK_EXIT_OK;

@@ -11,6 +11,7 @@
  * gives the same matrix on every machine.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +27,8 @@ static const char random_usage[] =
     "with --rank R, the product randn(M, R) * randn(R, N), whose rank is exactly R.\n"
     "\n"
     "Options:\n"
-    "  --rows M           number of rows, M >= 0 (required)\n"
-    "  --cols N           number of columns, N >= 0 (required)\n"
+    "  --rows M           number of rows, 0 <= M <= 2147483647 (required)\n"
+    "  --cols N           number of columns, 0 <= N <= 2147483647 (required)\n"
     "  --rank R           make the matrix rank R, 0 <= R <= min(M, N)\n"
     "  --seed S           seed of the random generator, an unsigned 64-bit\n"
     "                     integer (default 0); the same seed gives the same matrix\n"
@@ -112,6 +113,12 @@ static int parse_args(int argc, char **argv, random_args *a)
         return cli_usage_error(cmd, "missing --rows M or --cols N");
     if (!a->out)
         return cli_usage_error(cmd, "missing -o FILE.npy");
+    /* Every other command hands the matrix to BLAS and LAPACK, whose
+     * dimensions are ints: a file they would refuse is not written. */
+    if (a->m > INT_MAX || a->n > INT_MAX)
+        return cli_usage_error(cmd, "--%s %zu is more than %d, the largest dimension BLAS and "
+                               "LAPACK take (an int)", a->m > INT_MAX ? "rows" : "cols",
+                               a->m > INT_MAX ? a->m : a->n, INT_MAX);
     size_t k = a->m < a->n ? a->m : a->n;
     if (a->have_r && a->r > k)
         return cli_usage_error(cmd, "--rank %zu is more than min(M, N) = %zu", a->r, k);

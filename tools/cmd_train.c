@@ -48,7 +48,11 @@ static const char train_usage[] =
     "floats become 0; recorded as \"ftz\" in the JSON). Progress goes to stderr:\n"
     "a bar on a terminal, ten plain lines otherwise.\n"
     "\n"
-    "Exit status: 0 ok, 1 data missing or a file cannot be written, 2 usage error.\n";
+    "A --batch larger than the training set is cut to its size (said on stderr).\n"
+    "Training that diverges (the loss or the weights become NaN or Inf) stops\n"
+    "with a message naming the step, and nothing is written.\n\n"
+    "Exit status: 0 ok, 1 data missing (or no training or test examples),\n"
+    "training diverged, or a file cannot be written; 2 usage error.\n";
 
 enum { OPT_OUT = 1201, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_HIDDEN, OPT_THREADS, OPT_JSON };
 
@@ -194,7 +198,7 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     nn_progress_end(&prog);
     int rc = RK_EXIT_OK;
     if (st)
-        rc = cli_fail(cmd, NULL, st, &err);
+        rc = cli_fail(cmd, NULL, st, &err);   /* a diverged run names its step; nothing is written */
 
     /* Written into the folder being built (od->tmp_path); named by where it will be (a->out). */
     char *model = NULL, *jpath = NULL, *shown = NULL;
@@ -212,7 +216,7 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
         json_t *o = build_json(a, &net, train, &res, losses, &ev, shown, threads, ftz, nn_cli_now() - t0);
-        rc = o ? nn_cli_json_write(cmd, jpath, a->out, o) : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+        rc = o ? nn_cli_json_write(cmd, jpath, a->out, o) : cli_json_fail(cmd);
         if (!rc) /* the whole folder in place before it is reported */
             rc = cli_output_dir_commit(cmd, a->out, od);
         if (!rc && a->json) {
@@ -251,8 +255,15 @@ int cmd_train(int argc, char **argv)
     int threads = rk_blas_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();
     rk_dataset train = { 0 }, test = { 0 };
-    if ((rc = nn_cli_load_data("train", a.data, &train, &test)) == RK_EXIT_OK)
+    if ((rc = nn_cli_load_data("train", a.data, &train, &test)) == RK_EXIT_OK) {
+        /* A batch beyond the data would only size activations for rows that never come. */
+        if (a.batch > train.n) {
+            fprintf(stderr, "ranklab train: --batch %zu is more than the %zu training examples: using batch %zu\n",
+                    a.batch, train.n, train.n);
+            a.batch = train.n;
+        }
         rc = run(&a, &od, &train, &test, threads, ftz, t0);
+    }
     rk_out_dir_abort(&od);
     rk_dataset_free(&train);
     rk_dataset_free(&test);

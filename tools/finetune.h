@@ -44,7 +44,7 @@ typedef struct ft_run {
 } ft_run;
 
 /** Load the base model and the data, evaluate the base, choose the class. Returns an exit status. */
-int ft_setup(const ft_args *a, ft_run *r);
+int ft_setup(ft_args *a, ft_run *r);
 
 /** Create the trainable net or adapters and train. Returns an exit status. */
 int ft_train(const ft_args *a, ft_run *r);

@@ -18,17 +18,31 @@ static size_t max_batch(const ft_args *a)
     return a->batch > NN_EVAL_BATCH ? a->batch : NN_EVAL_BATCH;
 }
 
-int ft_setup(const ft_args *a, ft_run *r)
+/* A batch larger than the examples it is drawn from would only repeat
+ * examples within a step (and size the activations for rows that never
+ * come): use all of them, and say so. */
+static void cap_batch(ft_args *a, size_t requested, size_t n, int cls)
+{
+    if (a->batch > n)
+        a->batch = n;
+    if (cls >= 0 && requested > n)
+        fprintf(stderr, "ranklab finetune: --batch %zu is more than the %zu training examples of class %d: "
+                "using batch %zu\n", requested, n, cls, n);
+}
+
+int ft_setup(ft_args *a, ft_run *r)
 {
     const char *cmd = "finetune";
     rk_err err;
     rk_err_clear(&err);
-    rk_status st = rk_checkpoint_open(&r->base, a->base, max_batch(a), &err);
-    if (st)
-        return cli_fail(cmd, a->base, st, &err);
     int rc = nn_cli_load_data(cmd, a->data, &r->train, &r->test);
     if (rc)
         return rc;
+    size_t requested = a->batch;
+    cap_batch(a, requested, r->train.n, -1); /* before the activations are sized */
+    rk_status st = rk_checkpoint_open(&r->base, a->base, max_batch(a), &err);
+    if (st)
+        return cli_fail(cmd, a->base, st, &err);
     if ((st = rk_evaluate(&r->before, &r->base, NULL, &r->test, &err)) != RK_OK)
         return cli_fail(cmd, a->base, st, &err);
     if (a->cls >= r->test.n_classes)
@@ -45,8 +59,11 @@ int ft_setup(const ft_args *a, ft_run *r)
     for (size_t i = 0; i < r->train.n; i++)
         if (r->train.y[i] == r->cls)
             r->order[r->n_order++] = i;
-    if (r->n_order == 0)
-        return cli_fail(cmd, a->data ? a->data : rk_dataset_default_dir(), RK_ENOTFOUND, NULL);
+    if (r->n_order == 0) {
+        rk_err_set(&err, RK_ENOTFOUND, "no training examples of class %d", r->cls);
+        return cli_fail(cmd, a->data ? a->data : rk_dataset_default_dir(), RK_ENOTFOUND, &err);
+    }
+    cap_batch(a, requested, r->n_order, r->cls);
     return RK_EXIT_OK;
 }
 
@@ -124,7 +141,7 @@ int ft_train(const ft_args *a, ft_run *r)
     rk_err_clear(&err);
     st = rk_train_run(r->net, a->full ? NULL : &r->lo, &data, &to, &r->res, &err);
     nn_progress_end(&prog);
-    return st ? cli_fail(cmd, NULL, st, &err) : RK_EXIT_OK;
+    return st ? cli_fail(cmd, NULL, st, &err) : RK_EXIT_OK;   /* diverged: the step, nothing written */
 }
 
 /* ΔW of every layer into r->delta: W_ft − W0, or s·B·A (− s·B0·A0 for PiSSA). */
@@ -146,6 +163,9 @@ static rk_status compute_deltas(const ft_args *a, ft_run *r)
         }
         if (st)
             return st;
+        // s·B·A in double can overflow where B and A did not (alpha near DBL_MAX)
+        if (!rk_mat_is_finite(&r->delta[l]))
+            return RK_EMAGNITUDE;
     }
     return RK_OK;
 }
@@ -168,7 +188,12 @@ int ft_save(const ft_args *a, ft_run *r)
     rk_status st = rk_evaluate(&r->after, r->net, a->full ? NULL : &r->lo, &r->test, &err);
     if (st)
         return cli_fail(cmd, NULL, st, &err);
-    if ((st = compute_deltas(a, r)) != RK_OK)
+    if ((st = compute_deltas(a, r)) == RK_EMAGNITUDE) {
+        rk_err_set(&err, st, "the weight change is not finite (the scale s = %g is too large); nothing written",
+                   a->full ? 1.0 : (double)r->lo.scale);
+        return cli_fail(cmd, NULL, st, &err);
+    }
+    if (st)
         return cli_fail(cmd, NULL, st, NULL);
     int rc = r->od.tmp_path ? RK_EXIT_OK : cli_output_dir_open(cmd, "--out", a->out, &r->od);
     if (rc)

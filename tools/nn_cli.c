@@ -40,6 +40,13 @@ int nn_cli_load_data(const char *cmd, const char *dir, rk_dataset *train, rk_dat
     rk_status st = rk_dataset_load(train, test, d, &err);
     if (st)
         return cli_fail(cmd, d, st, &err);
+    /* Accuracies over no examples would be 0/0: refuse rather than print NaN. */
+    if (train->n == 0 || test->n == 0) {
+        rk_err_set(&err, RK_EDATA, "no %s examples in %s", train->n == 0 ? "training" : "test", d);
+        rk_dataset_free(train);
+        rk_dataset_free(test);
+        return cli_fail(cmd, NULL, RK_EDATA, &err);
+    }
     return RK_EXIT_OK;
 }
 
@@ -128,7 +135,9 @@ int nn_cli_json_write(const char *cmd, const char *path, const char *shown, json
 {
     const char *name = shown ? shown : path;
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    char *line = text ? malloc(strlen(text) + 2) : NULL;
+    if (!text)
+        return cli_json_fail(cmd); /* a NaN or Inf (named as such), or memory */
+    char *line = malloc(strlen(text) + 2);
     if (!line) {
         free(text);
         return cli_fail(cmd, name, RK_ENOMEM, NULL);

@@ -76,6 +76,12 @@ static int run(int argc, char **argv)
         fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", name);
         return RK_EXIT_USAGE;
     }
+    /* Under a memory limit OpenBLAS cannot work in, say so rather than hang
+     * (lib/core/blas.h: rk_blas_memory_report). */
+    char prog[64];
+    snprintf(prog, sizeof prog, "ranklab %s", c->name);
+    if (rk_blas_memory_report(stderr, prog) == RK_BLAS_MEM_TOO_SMALL)
+        return RK_EXIT_RUNTIME;
     return c->run(argc - 1, argv + 1);
 }
 

@@ -366,6 +366,8 @@ int tut_main(const tut_lesson *lesson, int argc, char **argv)
 {
     /* First, as in `ranklab`: OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded. */
     rk_blas_remedy_exec(argv);
+    if (rk_blas_memory_report(stderr, lesson->prog) == RK_BLAS_MEM_TOO_SMALL)
+        return 1;   /* a memory limit OpenBLAS would hang in: said why */
     tut_runner r = { .lesson = lesson, .seed = lesson->default_seed };
     int status = parse_args(&r, lesson, argc, argv);
     size_t made = 0;   /* --out DIR's first missing folder: path[0..made) (0: none) */

@@ -304,6 +304,12 @@ rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_ml
         if (s != RK_OK)
             rk_err_set(err, s, "SVD-extracted adapters: %s", rk_strerror(s));
     }
+    if (s == RK_OK) {
+        if (cfg->progress)
+            cfg->progress("intruder dimensions", NULL, cfg->progress_ctx);
+        if ((s = rk_exp_intruders(m, net, test, a)) != RK_OK)
+            rk_err_set(err, s, "intruder dimensions: %s", rk_strerror(s));
+    }
     for (size_t l = 0; l < RK_MLP_MAX_LAYERS; l++)
         rk_svd_free(&sfull[l]);
     return s;

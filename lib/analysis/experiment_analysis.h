@@ -8,6 +8,7 @@
 #ifndef RK_ANALYSIS_EXPERIMENT_ANALYSIS_H
 #define RK_ANALYSIS_EXPERIMENT_ANALYSIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,25 @@ typedef struct rk_exp_layer {
     rk_mat phi_seeds;          /**< φ(i, j) of the two seeds at seed2_rank; empty if absent */
 } rk_exp_layer;
 
+/** Fine-tuning weights scaled down by λ in the intruder sweep (PEFT's recipe). */
+#define RK_EXP_LAMBDAS 5
+
+/**
+ * The intruder test (lib/analysis/intruders.h, K = 10, ε = 0.5) of one
+ * fine-tune's weights W0 + ΔW, per layer.
+ */
+typedef struct rk_exp_intr {
+    size_t count[RK_MLP_MAX_LAYERS];     /**< intruders among the top K */
+    bool meaningful[RK_MLP_MAX_LAYERS];  /**< false where the test is blind (rk_intruders.trivial) */
+    double min_cos[RK_MLP_MAX_LAYERS];   /**< the smallest c_i of the top K */
+} rk_exp_intr;
+
+/** The λ sweep of one fine-tune, on the evaluation subset. */
+typedef struct rk_exp_sweep {
+    double target_acc[RK_EXP_LAMBDAS];   /**< accuracy on the target class */
+    double other_acc[RK_EXP_LAMBDAS];    /**< accuracy on the other classes */
+} rk_exp_sweep;
+
 /** Results of rk_exp_analyze(). */
 typedef struct rk_exp_analysis {
     size_t n_layers;                       /**< layers analysed */
@@ -71,7 +91,26 @@ typedef struct rk_exp_analysis {
     int seed_run_a;                        /**< run index of the first seed (−1 absent) */
     int seed_run_b;                        /**< run index of the second seed (−1 absent) */
     double seconds;                        /**< wall time of the analysis */
+    rk_exp_intr intr_full;                 /**< intruders of W0 + ΔW_full */
+    rk_exp_intr intr_run[RK_EXP_MAX_RUNS]; /**< intruders of W0 + ΔW_lora, per run */
+    bool have_sweep;                       /**< the λ sweep was run (a network and a test set given) */
+    int sweep_run;                         /**< run index of the swept LoRA run (rank 8, or the nearest), −1 none */
+    size_t sweep_n;                        /**< images of the evaluation subset (the first of the test set) */
+    double lambda[RK_EXP_LAMBDAS];         /**< 1, 0.75, 0.5, 0.25, 0 */
+    rk_exp_sweep sweep_lora;               /**< W0 + ΔW_lora with its intruders times λ */
+    rk_exp_sweep sweep_full;               /**< W0 + ΔW_full (pretrained biases) with its intruders times λ */
 } rk_exp_analysis;
+
+/**
+ * Intruder dimensions of every fine-tune in @p m (experiment_intruders.c):
+ * per layer, W0's SVD once and the test of W0 + ΔW for the full fine-tune
+ * and every LoRA run; with @p net (weights W0, not written) and @p test, the
+ * λ sweep (1, 0.75, 0.5, 0.25, 0) of the full fine-tune and of the main LoRA
+ * run closest to rank 8 on the first 2,000 test images.
+ * @return RK_OK; RK_ENOMEM; the SVD's errors.
+ */
+rk_status rk_exp_intruders(const rk_exp_models *m, rk_mlp *net, const rk_dataset *test,
+                           rk_exp_analysis *a);
 
 /**
  * Step 4: the per-layer analysis of @p m into @p out (need not be

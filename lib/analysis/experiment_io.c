@@ -14,6 +14,7 @@
  * Reading takes the same files (or `ranklab finetune` outputs: a delta file
  * or a folder holding delta.safetensors, and PEFT adapter folders).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -179,6 +180,36 @@ static rk_status load_lora(rk_exp_models *m, const char *path, rk_err *err)
     return RK_OK;
 }
 
+/* Every factor of @p run finite: a NaN or Inf is refused here, naming the
+ * adapter, not later by the analysis (which would know only the layer). */
+static rk_status check_run_finite(const rk_exp_models *m, const rk_exp_lora_run *run, const char *path,
+                                  rk_err *err)
+{
+    for (size_t l = 0; l < run->n_layers; l++) {
+        size_t na = run->rank * run->in[l], nb = run->out[l] * run->rank;
+        bool ok = true;
+        for (size_t i = 0; ok && i < na; i++)
+            ok = isfinite(run->a[l][i]);
+        for (size_t i = 0; ok && i < nb; i++)
+            ok = isfinite(run->b[l][i]);
+        if (!ok)
+            return rk_err_set(err, RK_ENONFINITE, "%s: module %s holds NaN or Inf", path, m->names[l]);
+    }
+    return RK_OK;
+}
+
+/* Begin @p err's message with "PATH: " unless it does already, so the
+ * caller can tell which of the inputs failed. */
+static rk_status blame(rk_status s, const char *path, rk_err *err)
+{
+    size_t n = strlen(path);
+    if (s == RK_OK || !err || (strncmp(err->msg, path, n) == 0 && err->msg[n] == ':'))
+        return s;
+    char msg[RK_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", rk_err_message(err, s));
+    return rk_err_set(err, s, "%s: %s", path, msg);
+}
+
 rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const char *full,
                       const char *const *lora, size_t n_lora, rk_err *err)
 {
@@ -188,15 +219,18 @@ rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const cha
     m->target_class = -1;
     rk_status s = rk_checkpoint_open(net, base, 500, err);
     if (s != RK_OK)
-        return s;
+        return blame(s, base, err);
     m->n_layers = net->cfg.n_layers;
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++) {
         snprintf(m->names[l], sizeof m->names[l], "linear%u", (unsigned)(l + 1) % 100u);
         s = rk_mat_from_f32(&m->w0[l], net->p.w[l], net->cfg.sizes[l + 1], net->cfg.sizes[l]);
     }
-    if (s == RK_OK)
-        s = load_full(m, full, err);
+    if (s == RK_OK && (s = blame(load_full(m, full, err), full, err)) == RK_OK)
+        for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
+            if (!rk_mat_is_finite(&m->full[l]))
+                s = rk_err_set(err, RK_ENONFINITE, "%s: %s.weight holds NaN or Inf", full, m->names[l]);
     for (size_t i = 0; s == RK_OK && i < n_lora; i++)
-        s = load_lora(m, lora[i], err);
+        if ((s = blame(load_lora(m, lora[i], err), lora[i], err)) == RK_OK)
+            s = check_run_finite(m, &m->runs[m->n_runs - 1], lora[i], err);
     return s;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "analysis/experiment.h"
 #include "analysis/experiment_analysis.h"
@@ -72,6 +73,13 @@ typedef struct rk_exp_report_info {
     int threads;               /**< BLAS threads */
     bool ftz;                  /**< flush-to-zero was on during training */
 } rk_exp_report_info;
+
+/**
+ * The report's sections on intruder dimensions and the λ sweep, written to
+ * @p f (lib/analysis/report_intruders.c): tables, a paragraph from the
+ * numbers, and where the paper's claims do or do not hold on this run.
+ */
+void rk_exp_report_intruders(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
 
 /**
  * Write @p dir/report.md: the tables (accuracy, cost, rel_err against the

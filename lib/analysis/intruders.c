@@ -67,8 +67,24 @@ static rk_status max_cosines(rk_intruders *r)
     return RK_OK;
 }
 
-rk_status rk_intruders_find(rk_intruders *out, const rk_mat *w0, const rk_mat *w_ft, size_t top,
-                            double eps)
+/* W0's thin SVD: computed from @p w0, or a copy of U0 and σ from @p given. */
+static rk_status base_svd(rk_svd *out, const rk_mat *w0, const rk_svd *given)
+{
+    if (!given)
+        return rk_svd_decomp(out, w0, RK_SVD_THIN);
+    memset(out, 0, sizeof *out);
+    out->m = given->m, out->n = given->n, out->k = given->k;
+    out->s = rk_alloc(given->k * sizeof *out->s);
+    rk_status s = out->s ? rk_mat_dup(&out->u, &given->u) : RK_ENOMEM;
+    if (s == RK_OK)
+        memcpy(out->s, given->s, given->k * sizeof *out->s);
+    else
+        rk_svd_free(out);
+    return s;
+}
+
+static rk_status find(rk_intruders *out, const rk_mat *w0, const rk_svd *given, const rk_mat *w_ft,
+                      size_t top, double eps)
 {
     rk_status s = check_args(out, w0, w_ft, top, eps);
     if (s != RK_OK)
@@ -83,7 +99,7 @@ rk_status rk_intruders_find(rk_intruders *out, const rk_mat *w0, const rk_mat *w
     if (!r.max_cos || !r.argmax || !r.is_intruder)
         s = RK_ENOMEM;
     if (s == RK_OK)
-        s = rk_svd_decomp(&r.base, w0, RK_SVD_THIN);
+        s = base_svd(&r.base, w0, given);
     if (s == RK_OK)
         s = rk_svd_decomp(&r.ft, w_ft, RK_SVD_THIN);
     if (s == RK_OK)
@@ -94,6 +110,21 @@ rk_status rk_intruders_find(rk_intruders *out, const rk_mat *w0, const rk_mat *w
     }
     *out = r;
     return RK_OK;
+}
+
+rk_status rk_intruders_find(rk_intruders *out, const rk_mat *w0, const rk_mat *w_ft, size_t top,
+                            double eps)
+{
+    return find(out, w0, NULL, w_ft, top, eps);
+}
+
+rk_status rk_intruders_find_svd(rk_intruders *out, const rk_mat *w0, const rk_svd *w0_svd,
+                                const rk_mat *w_ft, size_t top, double eps)
+{
+    if (!w0_svd || !w0 || w0_svd->m != w0->rows || w0_svd->n != w0->cols || !w0_svd->u.data ||
+        w0_svd->u.cols != w0_svd->k)
+        return w0_svd && w0 ? RK_ESHAPE : RK_EINVAL;
+    return find(out, w0, w0_svd, w_ft, top, eps);
 }
 
 rk_status rk_intruders_cos_table(rk_mat *cos, const rk_intruders *r, size_t nbase)

@@ -91,6 +91,16 @@ typedef struct rk_intruders {
 rk_status rk_intruders_find(rk_intruders *out, const rk_mat *w0, const rk_mat *w_ft, size_t top,
                             double eps);
 
+/**
+ * As rk_intruders_find() with W0's thin SVD already computed (@p w0_svd,
+ * rk_svd_decomp RK_SVD_THIN of @p w0; its U0 and σ are copied), so that
+ * several fine-tunes of one W0 cost one SVD each.
+ * @return as rk_intruders_find(); RK_ESHAPE also when @p w0_svd is not a
+ *         thin SVD of a matrix of @p w0's shape.
+ */
+rk_status rk_intruders_find_svd(rk_intruders *out, const rk_mat *w0, const rk_svd *w0_svd,
+                                const rk_mat *w_ft, size_t top, double eps);
+
 /** Release what @p r owns and reset it. NULL is accepted. */
 void rk_intruders_free(rk_intruders *r);
 

@@ -553,6 +553,7 @@ rk_status rk_exp_report_write(const char *dir, const rk_exp_config *cfg, const r
     for (size_t l = 0; l < a->n_layers; l++)
         layer_section(&r, &a->layers[l]);
     init_section(&r);
+    rk_exp_report_intruders(af.f, m, a);
     per_class_section(&r);
     files_section(&r);
     if (plots->gnuplot_error[0])

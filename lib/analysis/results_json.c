@@ -84,6 +84,32 @@ static json_t *layer_cmp(const rk_exp_layer *L, size_t i)
     return o;
 }
 
+/* Intruders per layer (null where the test is blind) and the smallest cosine of the top 10. */
+static json_t *intr_json(const rk_exp_intr *t, size_t n_layers)
+{
+    json_t *counts = json_array(), *cos = json_array();
+    for (size_t l = 0; l < n_layers; l++) {
+        json_array_append_new(counts, t->meaningful[l] ? json_integer((json_int_t)t->count[l]) : json_null());
+        json_array_append_new(cos, num(t->min_cos[l]));
+    }
+    return json_pack("{s:o, s:o}", "count", counts, "min_cos", cos);
+}
+
+static json_t *sweep_json(const rk_exp_models *m, const rk_exp_analysis *a)
+{
+    if (!a->have_sweep)
+        return json_null();
+    json_t *lora = a->sweep_run >= 0
+                       ? json_pack("{s:s, s:o, s:o}", "run", m->runs[a->sweep_run].label, "target_accuracy",
+                                   vec(a->sweep_lora.target_acc, RK_EXP_LAMBDAS), "other_accuracy",
+                                   vec(a->sweep_lora.other_acc, RK_EXP_LAMBDAS))
+                       : json_null();
+    json_t *full = json_pack("{s:o, s:o}", "target_accuracy", vec(a->sweep_full.target_acc, RK_EXP_LAMBDAS),
+                             "other_accuracy", vec(a->sweep_full.other_acc, RK_EXP_LAMBDAS));
+    return json_pack("{s:I, s:o, s:o, s:o}", "eval_examples", (json_int_t)a->sweep_n, "lambda",
+                     vec(a->lambda, RK_EXP_LAMBDAS), "lora", lora, "full", full);
+}
+
 static json_t *run_json(const rk_exp_models *m, const rk_exp_analysis *a, size_t i)
 {
     const rk_exp_lora_run *r = &m->runs[i];
@@ -102,6 +128,7 @@ static json_t *run_json(const rk_exp_models *m, const rk_exp_analysis *a, size_t
     for (size_t l = 0; l < a->n_layers; l++)
         json_array_append_new(layers, layer_cmp(&a->layers[l], i));
     json_object_set_new(o, "layers", layers);
+    json_object_set_new(o, "intruders", intr_json(&a->intr_run[i], a->n_layers));
     return o;
 }
 
@@ -164,6 +191,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     json_t *full = json_object();
     put_eval(full, m, &m->full_eval);
     put_cost(full, &m->full_cost);
+    json_object_set_new(full, "intruders", intr_json(&a->intr_full, a->n_layers));
     json_object_set_new(root, "full", full);
     json_t *lora = json_array(), *extra = json_array();
     for (size_t i = 0; i < m->n_runs; i++)
@@ -180,6 +208,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     }
     json_object_set_new(root, "svd_extracted", ex);
     json_object_set_new(root, "layers", layers_json(a));
+    json_object_set_new(root, "intruder_sweep", sweep_json(m, a));
     json_object_set_new(root, "analysis_seconds", num(a->seconds));
     return root;
 }

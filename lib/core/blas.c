@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #endif
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,13 +165,21 @@ void rk_blas_remedy_exec(char **argv)
     rk_cpu_features cpu;
     rk_cpu_features_detect(&cpu);
     const char *core = rk_blas_remedy_core(blas.core, &cpu, &env);
-    if (!core)
+    bool one = rk_blas_memory_wants_one_thread(blas.threads);
+    if (!core && !one)
         return;
-    if (setenv("OPENBLAS_CORETYPE", core, 1) == 0 && setenv("RANKLAB_NO_REEXEC", "1", 1) == 0 &&
-        setenv("RANKLAB_BLAS_REMEDY", blas.core, 1) == 0)
+    bool set = true;
+    if (one)
+        set = setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0 && setenv("RANKLAB_BLAS_ONE_THREAD", "1", 1) == 0;
+    if (core)
+        set = set && setenv("OPENBLAS_CORETYPE", core, 1) == 0 && setenv("RANKLAB_NO_REEXEC", "1", 1) == 0 &&
+              setenv("RANKLAB_BLAS_REMEDY", blas.core, 1) == 0;
+    if (set)
         execv("/proc/self/exe", argv);
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv("RANKLAB_BLAS_REMEDY");
+    if (core) {
+        unsetenv("OPENBLAS_CORETYPE");
+        unsetenv("RANKLAB_BLAS_REMEDY");
+    }
 }
 
 void rk_blas_core_print(FILE *f)

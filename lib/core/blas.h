@@ -90,6 +90,84 @@ void rk_blas_env_get(rk_blas_env *env);
  */
 const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, const rk_blas_env *env);
 
+/*
+ * Memory limits. OpenBLAS (0.3.21, Debian 12's) gives every BLAS thread a
+ * work buffer of RK_OPENBLAS_BUFFER bytes, mapped when the thread starts —
+ * at library load for the helper threads, at the first BLAS call for the
+ * main thread. Under an address-space limit too small for them (`ulimit -v`,
+ * RLIMIT_AS, or RLIMIT_DATA which since Linux 4.7 counts anonymous mappings
+ * too), the allocation is retried forever at 100% CPU and the program hangs
+ * (upstream issue 5289, fixed after 0.3.21). The only cure from outside is
+ * to ask for fewer threads before OpenBLAS is loaded (OPENBLAS_NUM_THREADS),
+ * or to refuse to start.
+ */
+
+/** OpenBLAS's per-thread buffer on x86-64 (BUFFER_SIZE = 32 << 22): 128 MiB. */
+#define RK_OPENBLAS_BUFFER ((size_t)128 << 20)
+
+/** What the program itself needs beside the buffers, with a small problem: 64 MiB. */
+#define RK_OPENBLAS_BASE ((size_t)64 << 20)
+
+/** What to do about the address-space limit. */
+typedef enum rk_blas_mem_action {
+    RK_BLAS_MEM_OK = 0,        /**< no limit, or enough for every thread */
+    RK_BLAS_MEM_ONE_THREAD,    /**< enough for one BLAS thread only: run with one */
+    RK_BLAS_MEM_TOO_SMALL      /**< not enough even for one thread: refuse to start */
+} rk_blas_mem_action;
+
+/** The decision of rk_blas_memory_plan() and the figures behind it. */
+typedef struct rk_blas_mem_plan {
+    rk_blas_mem_action action;   /**< what to do */
+    size_t limit;       /**< bytes the process may map (SIZE_MAX: no limit) */
+    int threads;        /**< BLAS threads asked about */
+    size_t need;        /**< bytes needed with that many threads */
+    size_t need_one;    /**< bytes needed with one thread */
+} rk_blas_mem_plan;
+
+/**
+ * The address space the process may use: the smaller soft limit of
+ * RLIMIT_AS and RLIMIT_DATA (getrlimit), SIZE_MAX when neither is set.
+ */
+size_t rk_blas_address_limit(void);
+
+/**
+ * Decide, for an address-space @p limit (bytes, SIZE_MAX: none), @p threads
+ * BLAS threads and a thread stack of @p stack bytes, whether OpenBLAS's
+ * buffers fit. Needed with t threads:
+ *   RK_OPENBLAS_BASE + t·RK_OPENBLAS_BUFFER + (t − 1)·stack
+ * (measured with OpenBLAS 0.3.21 on x86-64: a 600×500 SVD runs at 186 MB with
+ * one thread, 322 MB with two, and hangs below). A pure function; threads
+ * below 1 count as 1. Only meaningful when the BLAS is OpenBLAS.
+ */
+rk_blas_mem_plan rk_blas_memory_plan(size_t limit, int threads, size_t stack);
+
+/**
+ * rk_blas_memory_plan() for this process: rk_blas_address_limit(), @p threads,
+ * and the stack a new thread gets (RLIMIT_STACK's soft limit; 32 MiB when
+ * it is unlimited, an upper bound of what glibc then uses).
+ */
+rk_blas_mem_plan rk_blas_memory_check(int threads);
+
+/**
+ * Whether rk_blas_remedy_exec() should re-execute with OPENBLAS_NUM_THREADS=1:
+ * @p threads > 1 and rk_blas_memory_check(@p threads) is not RK_BLAS_MEM_OK,
+ * unless this process is such a re-execution (RANKLAB_BLAS_ONE_THREAD set).
+ */
+bool rk_blas_memory_wants_one_thread(int threads);
+
+/**
+ * After rk_blas_remedy_exec(), before any BLAS call: when the address-space
+ * limit is too small even for one thread, write why to the caller's stream
+ * @p f ("PROG: the address-space limit (ulimit -v) of N MiB is too small for
+ * OpenBLAS: ... raise the limit to at least M MiB") and return
+ * RK_BLAS_MEM_TOO_SMALL: the program must then exit (status 1) without
+ * BLAS work. When the remedy dropped to one thread, write that once
+ * ("PROG: ... using one BLAS thread") and return RK_BLAS_MEM_OK. Writes
+ * nothing and returns RK_BLAS_MEM_OK otherwise, and when the BLAS is not
+ * OpenBLAS.
+ */
+rk_blas_mem_action rk_blas_memory_report(FILE *f, const char *prog);
+
 /**
  * Call first in main(), before any BLAS work and before threads start.
  * When OpenBLAS did not recognise the CPU and loaded a generic core (e.g.
@@ -103,7 +181,10 @@ const char *rk_blas_remedy_core(const char *core, const rk_cpu_features *f, cons
  * RANKLAB_FAKE_GENERIC_CORE=1 takes the current core as generic (tests).
  * Returns only when there is nothing to do or exec failed (then the generic
  * kernels run, and the variables it set are removed again). The decision is
- * rk_blas_remedy_core()'s.
+ * rk_blas_remedy_core()'s. The same re-execution also sets
+ * OPENBLAS_NUM_THREADS=1 (and RANKLAB_BLAS_ONE_THREAD=1) when the
+ * address-space limit has room for one BLAS thread's buffer but not for all
+ * (rk_blas_memory_wants_one_thread(); OpenBLAS 0.3.21 would hang otherwise).
  */
 void rk_blas_remedy_exec(char **argv);
 

@@ -8,21 +8,31 @@
 
 #include "core/alloc.h"
 
+/* An empty matrix (0×n or m×0) holds nothing: every loop over it is skipped
+ * at once, so a 2⁶³×0 shape costs O(1) rather than a pass over its rows. */
+static bool empty(const rk_mat *m)
+{
+    return m->rows == 0 || m->cols == 0;
+}
+
 rk_status rk_mat_create(rk_mat *m, size_t rows, size_t cols)
 {
     if (!m)
         return RK_EINVAL;
-    *m = (rk_mat){ rows, cols, cols, NULL, 0 };
+    *m = (rk_mat){ 0 };   /* on error it stays empty, as the header promises */
     size_t n, bytes;
     if (!rk_size_mul(rows, cols, &n) || !rk_size_mul(n, sizeof(double), &bytes))
         return RK_EOVERFLOW;
+    *m = (rk_mat){ rows, cols, cols, NULL, 0 };
     if (n == 0) {
         m->owner = 1;
         return RK_OK;
     }
     double *data = rk_calloc(n, sizeof(double));
-    if (!data)
+    if (!data) {
+        *m = (rk_mat){ 0 };
         return RK_ENOMEM;
+    }
     m->data = data;
     m->owner = 1;
     return RK_OK;
@@ -75,7 +85,7 @@ rk_status rk_mat_copy(rk_mat *dst, const rk_mat *src)
         return RK_EINVAL;
     if (dst->rows != src->rows || dst->cols != src->cols)
         return RK_ESHAPE;
-    if (src->cols == 0)
+    if (empty(src))
         return RK_OK;
     for (size_t i = 0; i < src->rows; i++)
         memmove(dst->data + i * dst->stride, src->data + i * src->stride,
@@ -120,7 +130,7 @@ rk_status rk_mat_transpose(rk_mat *dst, const rk_mat *src)
     if (!dst || !src)
         return RK_EINVAL;
     rk_status st = rk_mat_create(dst, src->cols, src->rows);
-    if (st)
+    if (st || empty(src))
         return st;
     for (size_t i = 0; i < src->rows; i++)
         for (size_t j = 0; j < src->cols; j++)
@@ -130,6 +140,8 @@ rk_status rk_mat_transpose(rk_mat *dst, const rk_mat *src)
 
 void rk_mat_fill(rk_mat *m, double value)
 {
+    if (empty(m))
+        return;
     for (size_t i = 0; i < m->rows; i++)
         for (size_t j = 0; j < m->cols; j++)
             RK_AT(m, i, j) = value;
@@ -137,6 +149,8 @@ void rk_mat_fill(rk_mat *m, double value)
 
 void rk_mat_set_identity(rk_mat *m)
 {
+    if (empty(m))
+        return;
     for (size_t i = 0; i < m->rows; i++)
         for (size_t j = 0; j < m->cols; j++)
             RK_AT(m, i, j) = (i == j) ? 1.0 : 0.0;
@@ -144,6 +158,8 @@ void rk_mat_set_identity(rk_mat *m)
 
 void rk_mat_fill_normal(rk_mat *m, rk_rng *rng)
 {
+    if (empty(m))
+        return;
     for (size_t i = 0; i < m->rows; i++)
         for (size_t j = 0; j < m->cols; j++)
             RK_AT(m, i, j) = rk_rng_normal(rng);
@@ -198,6 +214,8 @@ rk_status rk_mat_mul(rk_mat *c, const rk_mat *a, const rk_mat *b)
 
 double rk_mat_norm_fro(const rk_mat *a)
 {
+    if (empty(a))
+        return 0.0;
     /* LAPACK's dlassq idea: keep scale·√ssq with scale = max |a_ij| so far. */
     double scale = 0.0, ssq = 1.0;
     bool inf = false; /* an Inf makes the norm Inf, unless a NaN follows */
@@ -224,6 +242,8 @@ double rk_mat_norm_fro(const rk_mat *a)
 
 double rk_mat_norm_1(const rk_mat *a)
 {
+    if (empty(a))
+        return 0.0;
     double best = 0.0;
     for (size_t j = 0; j < a->cols; j++) {
         double s = 0.0;
@@ -239,6 +259,8 @@ double rk_mat_max_abs_diff(const rk_mat *a, const rk_mat *b)
 {
     if (a->rows != b->rows || a->cols != b->cols)
         return NAN;
+    if (empty(a))
+        return 0.0;
     double best = 0.0;
     for (size_t i = 0; i < a->rows; i++)
         for (size_t j = 0; j < a->cols; j++) {
@@ -251,6 +273,8 @@ double rk_mat_max_abs_diff(const rk_mat *a, const rk_mat *b)
 
 bool rk_mat_is_finite(const rk_mat *a)
 {
+    if (empty(a))
+        return true;
     for (size_t i = 0; i < a->rows; i++)
         for (size_t j = 0; j < a->cols; j++)
             if (!isfinite(RK_AT(a, i, j)))
@@ -260,6 +284,8 @@ bool rk_mat_is_finite(const rk_mat *a)
 
 void rk_mat_scale(rk_mat *a, double alpha)
 {
+    if (empty(a))
+        return;
     for (size_t i = 0; i < a->rows; i++)
         for (size_t j = 0; j < a->cols; j++)
             RK_AT(a, i, j) *= alpha;
@@ -271,6 +297,8 @@ rk_status rk_mat_axpy(rk_mat *y, double alpha, const rk_mat *x)
         return RK_EINVAL;
     if (y->rows != x->rows || y->cols != x->cols)
         return RK_ESHAPE;
+    if (empty(y))
+        return RK_OK;
     for (size_t i = 0; i < y->rows; i++)
         for (size_t j = 0; j < y->cols; j++)
             RK_AT(y, i, j) += alpha * RK_AT(x, i, j);

@@ -11,7 +11,7 @@ static const char *const messages[RK_STATUS_COUNT_] = {
     [RK_ESHAPE] = "matrix shapes do not match",
     [RK_ERANGE] = "index or rank out of range",
     [RK_ENONFINITE] = "input contains NaN or Inf",
-    [RK_EOVERFLOW] = "size overflows",
+    [RK_EOVERFLOW] = "size overflows (a byte count beyond size_t, or a dimension over BLAS/LAPACK's int limit, 2147483647)",
     [RK_ECONVERGE] = "algorithm did not converge",
     [RK_ELAPACK] = "LAPACK reported an illegal argument",
     [RK_EIO] = "input/output error",
@@ -32,6 +32,8 @@ static const char *const messages[RK_STATUS_COUNT_] = {
     [RK_EDATA] = "dataset missing or unusable",
     [RK_EPLOT] = "plotting failed (is gnuplot installed?)",
     [RK_ESTATE] = "object in the wrong state for this call",
+    [RK_EDIVERGED] = "training diverged (the loss or the weights became NaN or Inf)",
+    [RK_EMAGNITUDE] = "values too large: a result (a singular value, a norm) is beyond the largest double, 1.8e308; scale the input down",
 };
 
 const char *rk_strerror(rk_status s)

@@ -40,6 +40,8 @@ typedef enum rk_status {
     RK_EDATA,         /**< a dataset is missing or unusable */
     RK_EPLOT,         /**< gnuplot is missing or failed */
     RK_ESTATE,        /**< the object is in the wrong state for this call */
+    RK_EDIVERGED,     /**< training diverged: the loss or the weights became NaN or Inf */
+    RK_EMAGNITUDE,    /**< a result is beyond the range of its floating-point type */
     RK_STATUS_COUNT_  /**< number of codes (not a status) */
 } rk_status;
 

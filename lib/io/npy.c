@@ -263,7 +263,8 @@ static rk_status write_stream(FILE *out, rk_dtype dtype, size_t rows, size_t col
     size_t size = rk_dtype_size(dtype);
     unsigned char chunk[BLOCK * 32];
     size_t used = 0;
-    for (size_t i = 0; ok && i < rows; i++)
+    /* count = 0 (an m×0 or 0×n matrix): only the header, whatever m is. */
+    for (size_t i = 0; ok && count && i < rows; i++)
         for (size_t j = 0; ok && j < cols; j++) {
             unsigned char b[8];
             if (dtype == RK_DT_F64) {

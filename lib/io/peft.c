@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "core/alloc.h"
+#include "io/peft_index.h"
 
 #define ST_NAME "adapter_model.safetensors"
 #define CFG_NAME "adapter_config.json"
@@ -126,63 +127,133 @@ static int cmp_modules(const void *a, const void *b)
     return c ? c : strcmp(x, y); /* "h.01" and "h.1" still get a fixed order */
 }
 
-/* Find or add the module called mod[0..mlen). */
-static rk_peft_module *module_slot(rk_peft_adapter *ad, const char *mod, size_t mlen)
+/* One LoRA factor key of the file: module mod[0..mlen), factor 'A' or 'B'. */
+typedef struct factor_key {
+    const char *mod;
+    size_t mlen;
+    char which;
+    const rk_st_tensor *t;
+} factor_key;
+
+static int cmp_module_part(const factor_key *x, const factor_key *y)
 {
-    for (size_t i = 0; i < ad->n_modules; i++)
-        if (strlen(ad->modules[i].name) == mlen && !strncmp(ad->modules[i].name, mod, mlen))
-            return &ad->modules[i];
-    rk_peft_module *m = &ad->modules[ad->n_modules];
-    if (!(m->name = dup_n(mod, mlen)))
-        return NULL;
-    ad->n_modules++;
-    return m;
+    int c = memcmp(x->mod, y->mod, x->mlen < y->mlen ? x->mlen : y->mlen);
+    return c ? c : (x->mlen > y->mlen) - (x->mlen < y->mlen);
+}
+
+/* By module name, then file order (tensors[] is in file order), so a
+ * module's keys are adjacent: grouping is one pass after an O(n log n) sort,
+ * where looking each module up among those seen so far would be O(n²). */
+static int cmp_factor(const void *a, const void *b)
+{
+    const factor_key *x = a, *y = b;
+    int c = cmp_module_part(x, y);
+    return c ? c : (x->t > y->t) - (x->t < y->t);
+}
+
+/* Group the sorted keys into ad->modules: one module per distinct name. */
+static rk_status group_factors(rk_peft_adapter *ad, const factor_key *keys, size_t nk, rk_err *err)
+{
+    rk_peft_module *m = NULL;
+    for (size_t i = 0; i < nk; i++) {
+        const factor_key *k = &keys[i];
+        if (i == 0 || cmp_module_part(&keys[i - 1], k)) {
+            m = &ad->modules[ad->n_modules++];
+            if (!(m->name = dup_n(k->mod, k->mlen)))
+                return rk_err_set(err, RK_ENOMEM, "out of memory");
+        }
+        const rk_st_tensor **slot = k->which == 'A' ? &m->a_tensor : &m->b_tensor;
+        if (*slot)
+            return rk_err_set(err, RK_ECONFIG, "module '%s' has two lora_%c tensors ('%s' and '%s')",
+                              m->name, k->which, (*slot)->name, k->t->name);
+        *slot = k->t;
+    }
+    return RK_OK;
 }
 
 /* Sort every tensor into a module's A or B, or the list of full tensors. */
 static rk_status collect(rk_peft_adapter *ad, rk_err *err)
 {
-    size_t n = ad->file.n_tensors;
+    size_t n = ad->file.n_tensors, nk = 0;
     ad->modules = rk_calloc(n ? n : 1, sizeof *ad->modules);
     ad->full = rk_calloc(n ? n : 1, sizeof *ad->full);
-    if (!ad->modules || !ad->full)
+    factor_key *keys = rk_calloc(n ? n : 1, sizeof *keys);
+    if (!ad->modules || !ad->full || !keys) {
+        rk_free(keys);
         return rk_err_set(err, RK_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         const rk_st_tensor *t = &ad->file.tensors[i];
-        char which;
-        size_t mlen;
-        const char *mod = factor_module(t->name, &which, &mlen);
-        if (!mod) {
+        factor_key k = { .t = t };
+        if ((k.mod = factor_module(t->name, &k.which, &k.mlen)))
+            keys[nk++] = k;
+        else
             ad->full[ad->n_full++] = t;
-            continue;
-        }
-        rk_peft_module *m = module_slot(ad, mod, mlen);
-        if (!m)
-            return rk_err_set(err, RK_ENOMEM, "out of memory");
-        const rk_st_tensor **slot = which == 'A' ? &m->a_tensor : &m->b_tensor;
-        if (*slot)
-            return rk_err_set(err, RK_ECONFIG, "module '%s' has two lora_%c tensors ('%s' and '%s')",
-                              m->name, which, (*slot)->name, t->name);
-        *slot = t;
     }
+    qsort(keys, nk, sizeof *keys, cmp_factor);
+    rk_status st = group_factors(ad, keys, nk, err);
+    rk_free(keys);
+    if (st)
+        return st;
     if (!ad->n_modules)
         return rk_err_set(err, RK_ECONFIG, "no lora_A/lora_B pairs in " ST_NAME);
     qsort(ad->modules, ad->n_modules, sizeof *ad->modules, cmp_modules);
     return RK_OK;
 }
 
-static bool in_targets(const rk_peft_config *cfg, const char *module)
+/* The config's lists indexed for lookups in O(log n) (io/peft_index.h). */
+typedef struct config_index {
+    rk_key_index targets, ranks, alphas;
+} config_index;
+
+static void config_index_free(config_index *ci)
+{
+    rk_key_index_free(&ci->targets);
+    rk_key_index_free(&ci->ranks);
+    rk_key_index_free(&ci->alphas);
+}
+
+static rk_status config_index_build(config_index *ci, const rk_peft_config *cfg, rk_err *err)
+{
+    *ci = (config_index){ 0 };
+    rk_status st = rk_key_index_build(&ci->targets, cfg->target_modules,
+                                      cfg->target_modules ? cfg->n_target_modules : 0, sizeof(char *));
+    if (!st)
+        st = rk_key_index_build(&ci->ranks, cfg->rank_pattern ? (const void *)&cfg->rank_pattern[0].key : NULL,
+                                cfg->n_rank_pattern, sizeof(rk_peft_pattern));
+    if (!st)
+        st = rk_key_index_build(&ci->alphas, cfg->alpha_pattern ? (const void *)&cfg->alpha_pattern[0].key : NULL,
+                                cfg->n_alpha_pattern, sizeof(rk_peft_pattern));
+    if (st) {
+        config_index_free(ci);
+        return rk_err_set(err, st, "out of memory");
+    }
+    return RK_OK;
+}
+
+/* rk_peft_config_rank / _alpha and the target_modules test, through the index. */
+static size_t module_rank(const rk_peft_config *cfg, const config_index *ci, const char *module)
+{
+    size_t pos = rk_key_index_first_match(&ci->ranks, module);
+    return pos == (size_t)-1 ? cfg->r : (size_t)cfg->rank_pattern[pos].value;
+}
+
+static double module_alpha(const rk_peft_config *cfg, const config_index *ci, const char *module)
+{
+    size_t pos = rk_key_index_first_match(&ci->alphas, module);
+    return pos == (size_t)-1 ? cfg->lora_alpha : cfg->alpha_pattern[pos].value;
+}
+
+static bool in_targets(const rk_peft_config *cfg, const config_index *ci, const char *module)
 {
     if (!cfg->target_modules)
         return true; /* absent, or a regex (not evaluated) */
-    for (size_t i = 0; i < cfg->n_target_modules; i++)
-        if (rk_peft_pattern_match(cfg->target_modules[i], module))
-            return true;
-    return false;
+    return rk_key_index_first_match(&ci->targets, module) != (size_t)-1;
 }
 
 /* Check one module's factors against each other and the config; load them. */
-static rk_status check_module(rk_peft_adapter *ad, rk_peft_module *m, rk_err *err)
+static rk_status check_module(rk_peft_adapter *ad, const config_index *ci, rk_peft_module *m,
+                              rk_err *err)
 {
     const rk_peft_config *cfg = &ad->config;
     const rk_st_tensor *a = m->a_tensor, *b = m->b_tensor;
@@ -196,11 +267,11 @@ static rk_status check_module(rk_peft_adapter *ad, rk_peft_module *m, rk_err *er
         return rk_err_set(err, RK_ECONFIG,
                           "module '%s': lora_A is (%zu, %zu) but lora_B is (%zu, %zu): ranks differ",
                           m->name, a->shape[0], a->shape[1], b->shape[0], b->shape[1]);
-    size_t want = rk_peft_config_rank(cfg, m->name);
+    size_t want = module_rank(cfg, ci, m->name);
     if (a->shape[0] != want)
         return rk_err_set(err, RK_ECONFIG, "module '%s': the tensors have rank %zu, the config says r = %zu",
                           m->name, a->shape[0], want);
-    if (!in_targets(cfg, m->name))
+    if (!in_targets(cfg, ci, m->name))
         return rk_err_set(err, RK_ECONFIG, "module '%s' is not in target_modules", m->name);
     for (int k = 0; k < 2; k++) {
         const rk_st_tensor *t = k ? b : a;
@@ -215,7 +286,7 @@ static rk_status check_module(rk_peft_adapter *ad, rk_peft_module *m, rk_err *er
     m->r = want;
     m->in = a->shape[1];
     m->out = b->shape[0];
-    m->alpha = rk_peft_config_alpha(cfg, m->name);
+    m->alpha = module_alpha(cfg, ci, m->name);
     m->scale = rk_peft_scale(m->alpha, m->r, cfg->use_rslora);
     m->fan_in_fan_out = cfg->fan_in_fan_out;
     return RK_OK;
@@ -231,9 +302,13 @@ rk_status rk_peft_build(rk_peft_adapter *ad, rk_st_file *file, rk_peft_config *c
     *ad = (rk_peft_adapter){ .config = *cfg, .file = *file };
     *cfg = (rk_peft_config){ 0 };
     *file = (rk_st_file){ 0 };
+    config_index ci = { 0 };
     rk_status st = collect(ad, err);
+    if (!st)
+        st = config_index_build(&ci, &ad->config, err);
     for (size_t i = 0; !st && i < ad->n_modules; i++)
-        st = check_module(ad, &ad->modules[i], err);
+        st = check_module(ad, &ci, &ad->modules[i], err);
+    config_index_free(&ci);
     if (st)
         rk_peft_free(ad);
     return st;

@@ -20,8 +20,11 @@ size_t rk_rank_from_values(const double *s, size_t k, size_t m, size_t n,
         tol = opts->value;
     else if (kind == RK_TOL_REL)
         tol = opts->value * smax;
-    else /* numpy/MATLAB: the rounding error of the SVD itself */
-        tol = smax * (double)(m > n ? m : n) * DBL_EPSILON;
+    else { /* numpy/MATLAB: the rounding error of the SVD itself */
+        double mn = (double)(m > n ? m : n);
+        /* numpy's order, (σ₁·max)·eps, unless σ₁·max would overflow (σ₁ near DBL_MAX) */
+        tol = smax <= DBL_MAX / mn ? smax * mn * DBL_EPSILON : smax * (mn * DBL_EPSILON);
+    }
 
     size_t rank = 0;
     for (size_t i = 0; i < k; i++)

@@ -25,6 +25,7 @@
 
 #include <lapacke.h>
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -113,12 +114,52 @@ static rk_status run_gesvd(const lapack_problem *p, lapack_int *info)
     return RK_OK;
 }
 
+/*
+ * Scaling, as LAPACK's drivers do it (dgesdd's anrm/bignum): singular values
+ * scale with A, σ(c·A) = c·σ(A), so A is decomposed as A/c with c = 2^e a
+ * power of two near max |a_ij| (exact: only the exponent changes), and
+ * σ = c·σ(A/c) afterwards. The scaled problem has max |a_ij| in [1, 2): no
+ * product inside the SVD overflows, and the only value that can is σ's
+ * unscaling itself — checked, never returned as Inf. Matrices of ordinary
+ * size (max |a_ij| within 2^±400) are not scaled.
+ */
+#define SCALE_LIMIT 400
+
 /* Copy row-major A (any stride) into compact row-major storage: the
- * column-major Aᵀ with leading dimension n. */
-static void copy_compact(double *dst, const rk_mat *a)
+ * column-major Aᵀ with leading dimension n, multiplied by 2^-e. */
+static void copy_compact(double *dst, const rk_mat *a, int e)
 {
+    for (size_t i = 0; i < a->rows; i++) {
+        double *d = dst + i * a->cols;
+        memcpy(d, a->data + i * a->stride, a->cols * sizeof(double));
+        for (size_t j = 0; e && j < a->cols; j++)
+            d[j] = ldexp(d[j], -e);
+    }
+}
+
+/* The exponent e of the scaling 2^e (0: none) for A's largest |a_ij|. */
+static int scale_exponent(const rk_mat *a)
+{
+    double amax = 0.0;
     for (size_t i = 0; i < a->rows; i++)
-        memcpy(dst + i * a->cols, a->data + i * a->stride, a->cols * sizeof(double));
+        for (size_t j = 0; j < a->cols; j++)
+            amax = fmax(amax, fabs(RK_AT(a, i, j)));
+    if (amax == 0.0)
+        return 0;
+    int e = ilogb(amax);
+    return (e > SCALE_LIMIT || e < -SCALE_LIMIT) ? e : 0;
+}
+
+/* σ = 2^e·σ(A/2^e), and Σσ — the nuclear norm, the largest norm of A and a
+ * bound of every |entry| of a truncation — must be finite too. */
+static rk_status unscale(rk_svd *r, int e)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < r->k; i++) {
+        r->s[i] = ldexp(r->s[i], e);
+        sum += r->s[i];
+    }
+    return isfinite(sum) ? RK_OK : RK_EMAGNITUDE;
 }
 
 /* S, and U, Vt of the shapes the mode asks for. For an empty A (k = 0) the
@@ -146,7 +187,9 @@ static rk_status check_input(const rk_mat *a, rk_svd_mode mode, rk_svd_path path
     if (!a || (mode != RK_SVD_THIN && mode != RK_SVD_FULL && mode != RK_SVD_VALUES) ||
         (path != RK_SVD_PATH_AUTO && path != RK_SVD_PATH_FALLBACK))
         return RK_EINVAL;
-    if (a->rows > INT_MAX || a->cols > INT_MAX)
+    /* An empty matrix never reaches LAPACK, so its dimensions may be any
+     * size_t: k = 0, and the thin factors are empty too. */
+    if (a->rows && a->cols && (a->rows > INT_MAX || a->cols > INT_MAX))
         return RK_EOVERFLOW; /* LAPACK takes int dimensions */
     if (a->rows && a->cols && (!a->data || a->stride < a->cols))
         return RK_EINVAL;
@@ -171,12 +214,13 @@ static rk_status decompose(rk_svd *r, const rk_mat *a, double *at, rk_svd_mode m
         p.ldlvt = (lapack_int)r->u.stride;
     }
     lapack_int info = 0;
-    copy_compact(at, a);
+    int e = scale_exponent(a);
+    copy_compact(at, a, e);
     rk_status st = run_gesdd(&p, &info);
     if (st)
         return st;
     if (info > 0 || (info == 0 && path == RK_SVD_PATH_FALLBACK)) {
-        copy_compact(at, a); /* gesdd destroyed it */
+        copy_compact(at, a, e); /* gesdd destroyed it */
         r->used_gesvd = 1;
         st = run_gesvd(&p, &info);
         if (st)
@@ -184,7 +228,7 @@ static rk_status decompose(rk_svd *r, const rk_mat *a, double *at, rk_svd_mode m
     }
     if (info < 0)
         return RK_ELAPACK;
-    return info > 0 ? RK_ECONVERGE : RK_OK;
+    return info > 0 ? RK_ECONVERGE : unscale(r, e);
 }
 
 rk_status rk_svd_decomp_path(rk_svd *out, const rk_mat *a, rk_svd_mode mode, rk_svd_path path)

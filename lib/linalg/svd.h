@@ -15,7 +15,9 @@
  * Algorithm: LAPACKE_dgesdd (divide and conquer) on the row-major data. When
  * gesdd reports no convergence (info > 0) the decomposition is retried with
  * LAPACKE_dgesvd (QR iteration), which converges in cases gesdd does not;
- * rk_svd.used_gesvd records it. Cost O(m·n·k) flops.
+ * rk_svd.used_gesvd records it. Cost O(m·n·k) flops. A matrix whose largest
+ * |a_ij| is beyond 2^±400 is decomposed scaled by a power of two, as LAPACK's
+ * drivers do, and its singular values scaled back (svd.c).
  */
 #ifndef RK_LINALG_SVD_H
 #define RK_LINALG_SVD_H
@@ -50,7 +52,10 @@ typedef struct rk_svd {
  * @return RK_OK; RK_EINVAL (NULL); RK_ENONFINITE (a holds NaN or Inf —
  *         checked before LAPACK is called); RK_EOVERFLOW (a dimension exceeds
  *         LAPACK's int); RK_ENOMEM; RK_ECONVERGE (neither gesdd nor gesvd
- *         converged); RK_ELAPACK (LAPACK reported an illegal argument).
+ *         converged); RK_ELAPACK (LAPACK reported an illegal argument);
+ *         RK_EMAGNITUDE (σ₁, or the nuclear norm Σσᵢ, is beyond the largest
+ *         double: values near DBL_MAX; on success Σσᵢ is finite, and so are
+ *         ‖A‖_F, every truncation error and every entry of a truncation).
  *         Empty matrices (0×n, m×0) succeed with k = 0 and empty factors
  *         (U is m×0 thin / m×m identity full, likewise Vt).
  */

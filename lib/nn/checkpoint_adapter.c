@@ -2,6 +2,7 @@
  * checkpoint_adapter.c — LoRA adapters of an rk_mlp to and from PEFT's
  * folder layout (io/peft.h). See checkpoint.h.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,24 @@ static long module_layer(const char *name, size_t n_layers)
     return (long)k - 1;
 }
 
+/* Every factor must be finite as the float32 the net computes with: a NaN,
+ * an Inf, or a value beyond FLT_MAX (Inf once converted) is refused, as a
+ * model holding one is (rk_checkpoint_open). */
+static rk_status check_finite(const rk_peft_module *m, rk_err *err)
+{
+    for (int k = 0; k < 2; k++) {
+        const rk_mat *f = k ? &m->b : &m->a;
+        for (size_t i = 0; i < f->rows; i++)
+            for (size_t j = 0; j < f->cols; j++)
+                if (!(fabs(RK_AT(f, i, j)) <= FLT_MAX))
+                    return rk_err_set(err, RK_ENONFINITE,
+                                      "module %s: lora_%c holds %s at (%zu, %zu)", m->name, k ? 'B' : 'A',
+                                      isnan(RK_AT(f, i, j)) ? "NaN" : "a value beyond float32's range (Inf)",
+                                      i, j);
+    }
+    return RK_OK;
+}
+
 /* Check the modules of @p ad against @p net; fill the rk_lora config. */
 static rk_status check_modules(const rk_peft_adapter *ad, const rk_mlp *net, rk_lora_config *cfg,
                                rk_err *err)
@@ -102,6 +121,9 @@ static rk_status check_modules(const rk_peft_adapter *ad, const rk_mlp *net, rk_
             return rk_err_set(err, RK_ESHAPE,
                               "module %s adapts a (%zu, %zu) weight, the net's linear%ld.weight is (%zu, %zu)",
                               m->name, m->out, m->in, l + 1, out, in);
+        rk_status st = check_finite(m, err);
+        if (st)
+            return st;
         if (i == 0) {
             cfg->rank = m->r;
             cfg->alpha = m->alpha;

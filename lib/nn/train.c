@@ -1,6 +1,7 @@
 /* train.c — the training step (full or LoRA) and a seeded loop over array data. */
 #include "nn/train.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -140,6 +141,39 @@ static size_t cursor_next(cursor *c, size_t *bidx, size_t batch, bool wrap)
     return b;
 }
 
+/* The first non-finite value of the trainable buffer, or n when all are finite. */
+static size_t first_nonfinite(const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i]))
+            return i;
+    return n;
+}
+
+/* RK_EDIVERGED with the step: the loss of step s (0-based) is not finite. */
+static rk_status diverged_loss(rk_err *err, float loss, size_t s, size_t total, size_t epoch)
+{
+    return rk_err_set(err, RK_EDIVERGED,
+                      "training diverged: the loss became %s at step %zu of %zu (epoch %zu); "
+                      "a smaller learning rate (or alpha) may help",
+                      isnan(loss) ? "NaN" : "Inf", s + 1, total, epoch);
+}
+
+/* After the last step: the weights it updated must be finite too (an update
+ * can overflow after the last loss was computed). */
+static rk_status check_params(const rk_mlp *net, const rk_lora *lora, size_t steps, rk_err *err)
+{
+    const float *p = lora ? lora->params : net->params;
+    size_t n = lora ? lora->n_params : net->n_params;
+    size_t bad = first_nonfinite(p, n);
+    if (bad == n)
+        return RK_OK;
+    return rk_err_set(err, RK_EDIVERGED,
+                      "training diverged: the %s became NaN or Inf by step %zu (parameter %zu of %zu); "
+                      "a smaller learning rate (or alpha) may help",
+                      lora ? "adapter's weights" : "weights", steps, bad, n);
+}
+
 /* The loop's buffers: the index stream and one staging batch. */
 typedef struct loop_bufs {
     cursor cur;
@@ -191,6 +225,10 @@ static rk_status train_loop(rk_mlp *net, rk_lora *lora, rk_optim *opt, const rk_
         float loss;
         if ((st = rk_train_step(net, lora, opt, lb.xb, lb.yb, b, &loss)) != RK_OK) {
             rk_err_set(err, st, "step %zu: %s", s + 1, rk_strerror(st));
+            break;
+        }
+        if (!isfinite(loss)) {
+            st = diverged_loss(err, loss, s, total, lb.cur.epoch);
             break;
         }
         if (opts->losses)
@@ -245,6 +283,8 @@ rk_status rk_train_run(rk_mlp *net, rk_lora *lora, const rk_train_data *data,
     r.state_bytes = rk_optim_state_bytes(&opt) +
                     (lora ? rk_lora_state_bytes(lora) : rk_mlp_grads_bytes(net));
     st = train_loop(net, lora, &opt, data, opts, total, &r, err);
+    if (st == RK_OK)
+        st = check_params(net, lora, r.steps, err);
     rk_optim_free(&opt);
     if (!lora && !had_grads)
         rk_mlp_grads_free(net);

@@ -130,7 +130,13 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
  * the network's gradient buffer for the run and frees it again when it was
  * not there before. @p res (may be NULL) is filled also when the run stops
  * early. @p err (may be NULL) says what went wrong and at which step.
- * @return RK_OK; the errors of rk_optim_create and rk_train_step; RK_EINVAL
+ *
+ * Divergence is an error, not a result: after every step the loss must be
+ * finite, and at the end every trainable parameter (the adapter's, or the
+ * whole network's) must be; otherwise the run stops with RK_EDIVERGED and
+ * @p err names the step ("the loss became NaN at step 3 of 600"). The
+ * parameters are then garbage and must not be saved.
+ * @return RK_OK; RK_EDIVERGED; the errors of rk_optim_create and rk_train_step; RK_EINVAL
  *         (bad options, an index ≥ n, an empty order, dim ≠ sizes[0]);
  *         RK_ENOMEM (staging buffers); the callback's status when it stopped the run.
  */

@@ -355,6 +355,35 @@ static void test_argument_checks(void **state)
     rk_mat_free(&other);
 }
 
+/* With W0's SVD given, the same numbers as computing it (the same decomposition, copied). */
+static void test_given_base_svd(void **state)
+{
+    (void)state;
+    rk_mat w0 = { 0 }, wft = { 0 }, other = { 0 };
+    rk_svd svd0, thin0;
+    double u[M];
+    planted_base(&w0, &svd0, u);
+    planted_ft(&wft, &w0, &svd0, u, 20.0);
+    assert_status(rk_svd_decomp(&thin0, &w0, RK_SVD_THIN), RK_OK);
+    rk_intruders a, b;
+    assert_status(rk_intruders_find(&a, &w0, &wft, 10, 0.5), RK_OK);
+    assert_status(rk_intruders_find_svd(&b, &w0, &thin0, &wft, 10, 0.5), RK_OK);
+    assert_int_equal(a.count, b.count);
+    for (size_t i = 0; i < 10; i++)
+        assert_true(a.max_cos[i] == b.max_cos[i] && a.argmax[i] == b.argmax[i]);
+    rk_intruders_free(&a);
+    rk_intruders_free(&b);
+    assert_status(rk_intruders_find_svd(&b, &w0, &svd0, &wft, 10, 0.5), RK_ESHAPE); /* a full SVD */
+    assert_status(rk_intruders_find_svd(&b, &w0, NULL, &wft, 10, 0.5), RK_EINVAL);
+    assert_status(rk_mat_create(&other, N, M), RK_OK);
+    assert_status(rk_intruders_find_svd(&b, &other, &thin0, &wft, 10, 0.5), RK_ESHAPE);
+    rk_mat_free(&other);
+    rk_svd_free(&thin0);
+    rk_svd_free(&svd0);
+    rk_mat_free(&wft);
+    rk_mat_free(&w0);
+}
+
 static void test_allocation_failures(void **state)
 {
     (void)state;
@@ -392,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_refactor_truncates),
         cmocka_unit_test(test_blind_spots),
         cmocka_unit_test(test_argument_checks),
+        cmocka_unit_test(test_given_base_svd),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

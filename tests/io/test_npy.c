@@ -368,6 +368,7 @@ static void test_numpy_loads_our_files(void **state)
 {
     (void)state;
     if (!have_numpy()) {
+        print_message("# SKIP reason: numpy is not installed (Debian package python3-numpy)\n");
         skip();
         return;
     }

@@ -372,6 +372,7 @@ static void test_fuzz_corpus_replays(void **state)
     snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/npy", root ? root : ".");
     DIR *d = opendir(dir);
     if (!d) {
+        print_message("# SKIP reason: %s is absent\n", dir);
         skip();
         return;
     }

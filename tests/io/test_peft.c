@@ -272,8 +272,11 @@ static void test_gpt2_fixture(void **state)
 {
     (void)state;
     const char *shared = rk_test_shared();
-    if (!shared)
+    if (!shared) {
+        print_message("# SKIP reason: the GPT-2 adapter written by PEFT lives in ../shared "
+                      "(beside the clone), which is absent\n");
         skip();
+    }
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/fixtures/peft-gpt2", shared);
     rk_peft_adapter ad;
@@ -312,16 +315,18 @@ static void test_gpt2_fixture(void **state)
         assert_int_equal(s.k, json_array_size(sv));
         for (size_t j = 0; j < s.k; j++) {
             double w = json_real_value(json_array_get(sv, j));
-            assert_rel_near(s.s[j], w, 1e-5);
-            worst = fmax(worst, fabs(s.s[j] - w) / w);
+            // both in double from the same float32 factors: only the SVDs' rounding
+            // differs, O(k·ε·σ_1/σ_j) with σ_1/σ_8 < 10 here (measured: 2e-15)
+            assert_rel_near(s.s[j], w, 1e-12);
+            worst = rk_test_worst(worst, fabs(s.s[j] - w) / w);
         }
         rk_svd_free(&s);
     }
     print_message("# 12 modules, max relative difference to numpy %.2g\n", worst);
     json_decref(want);
     /* and, for two modules, a dense SVD of ΔW formed here */
-    check_against_dense(&ad.modules[0], 1e-5);
-    check_against_dense(&ad.modules[11], 1e-5);
+    check_against_dense(&ad.modules[0], 1e-12);
+    check_against_dense(&ad.modules[11], 1e-12);
     rk_peft_free(&ad);
 }
 

@@ -31,7 +31,7 @@ static double orthogonality(const rk_mat *q, bool rows)
     double worst = 0;
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < k; j++)
-            worst = fmax(worst, fabs(RK_AT(&g, i, j) - (i == j)));
+            worst = rk_test_worst(worst, fabs(RK_AT(&g, i, j) - (i == j)));
     rk_mat_free(&g);
     return worst;
 }

@@ -59,7 +59,7 @@ static double check_against_exact(const rk_mat *a, const rk_rsvd_opts *o, rk_rsv
     for (size_t i = 0; i < k; i++) {
         assert_true(f.s[i] >= 0.0 && (i == 0 || f.s[i] <= f.s[i - 1]));
         assert_true(f.s[i] <= exact.s[i] + 100.0 * (double)a->rows * RK_EPS * exact.s[0]);
-        worst = fmax(worst, fabs(f.s[i] - exact.s[i]) / exact.s[0]);
+        worst = rk_test_worst(worst, fabs(f.s[i] - exact.s[i]) / exact.s[0]);
     }
     print_message("# %zux%zu k=%zu l=%zu %s%s: err/opt %.9f, U %.3g V %.3g, max|ds|/s1 %.2g\n",
                   a->rows, a->cols, k, stats->columns, stats->mixed ? "mixed" : "double",
@@ -162,7 +162,7 @@ static void test_paths_match_exact_low_rank(void **state)
             assert_status(rk_rsvd_with_stats(&f, &a, &o, &st), RK_OK);
             double worst = 0.0;
             for (size_t i = 0; i < K; i++)
-                worst = fmax(worst, fabs(f.s[i] - exact.s[i]));
+                worst = rk_test_worst(worst, fabs(f.s[i] - exact.s[i]));
             print_message("# %s %s%s: max |s - s_exact| %.3g\n", p ? "double" : "mixed",
                           q ? "QR" : "LU", st.refined ? " (refined)" : "", worst);
             assert_true(worst < 1e-7);

@@ -109,20 +109,20 @@ static int check_one(const rk_mat *a, const double *d, const double *thin_s, con
         r[0] = check_resid_ratio(a, &svd);
         r[1] = check_orth_cols(&svd.u);
         r[2] = check_orth_rows(&svd.vt);
-        max_resid = fmax(max_resid, r[0]);
-        max_orth_u = fmax(max_orth_u, r[1]);
-        max_orth_v = fmax(max_orth_v, r[2]);
+        max_resid = rk_test_worst(max_resid, r[0]);
+        max_orth_u = rk_test_worst(max_orth_u, r[1]);
+        max_orth_v = rk_test_worst(max_orth_v, r[2]);
     } else if (svd.u.data || svd.vt.data) {
         print_error("case %s: values-only mode returned vectors\n", name);
         fails++;
     }
     if (thin_s) {
         r[3] = check_values_ratio(svd.s, thin_s, svd.k);
-        max_values = fmax(max_values, r[3]);
+        max_values = rk_test_worst(max_values, r[3]);
     }
     if (d) {
         r[4] = check_known_ratio(svd.s, d, svd.k, a->rows, a->cols);
-        max_known = fmax(max_known, r[4]);
+        max_known = rk_test_worst(max_known, r[4]);
     }
     for (int i = 0; i < 5; i++)
         if (!(r[i] < CHECK_THRESH)) {

@@ -85,7 +85,7 @@ static void test_forward_against_double(void **state)
                         }
                         // |fl(Σ) − Σ| ≤ γ_(in+1) · Σ|terms|, γ_n ≈ n·u = n·ε/2
                         double ratio = fabs(y[i * out + o] - ref) / ((double)(in + 1) * FLT_EPSILON * mag + DBL_MIN);
-                        worst = ratio > worst ? ratio : worst;
+                        worst = rk_test_worst(worst, ratio);
                     }
             }
         free(x), free(w), free(b), free(y);
@@ -118,7 +118,7 @@ static void test_dx_against_double(void **state)
                         mag += fabs((double)dy[i * out + o] * w[o * in + k]);
                     }
                     double ratio = fabs(dx[i * in + k] - ref) / ((double)(out + 1) * FLT_EPSILON * mag + DBL_MIN);
-                    worst = ratio > worst ? ratio : worst;
+                    worst = rk_test_worst(worst, ratio);
                 }
         }
         free(dy), free(w), free(dx0), free(dx);
@@ -171,7 +171,7 @@ static void test_update_linear_against_plain(void **state)
                     for (size_t i = 0; i < n; i++) {
                         double gi = opt.m[5 + i] / (1.0 - oc.beta1);
                         double r = fabs(gi - gd[i]) / ((double)(B + 2) * FLT_EPSILON * gmag[i] + 4 * FLT_EPSILON * fabs(gd[i]) + DBL_MIN);
-                        worst_g = r > worst_g ? r : worst_g;
+                        worst_g = rk_test_worst(worst_g, r);
                     }
                 }
                 // the reference dX: dX + dY·W with the weights before this update, in double
@@ -190,7 +190,7 @@ static void test_update_linear_against_plain(void **state)
                 assert_status(rk_optim_update(&ref, 5, wref, g, n), RK_OK);
                 for (size_t i = 0; i < B * in; i++) {
                     double r = fabs(dx[i] - dxref[i]) / ((double)(out + 1) * FLT_EPSILON * dxmag[i] + DBL_MIN);
-                    worst_dx = r > worst_dx ? r : worst_dx;
+                    worst_dx = rk_test_worst(worst_dx, r);
                 }
                 free(dxref);
                 free(dxmag);
@@ -199,7 +199,7 @@ static void test_update_linear_against_plain(void **state)
             // differ only through G's rounding, a relative 1e-6 of a step at most here
             for (size_t i = 0; i < n; i++) {
                 double r = fabs((double)w[i] - wref[i]) / (oc.lr * 1e-4 + 4 * FLT_EPSILON * fabs(wref[i]));
-                worst_w = r > worst_w ? r : worst_w;
+                worst_w = rk_test_worst(worst_w, r);
             }
             rk_optim_free(&opt);
             rk_optim_free(&ref);
@@ -292,7 +292,7 @@ static void test_train_step_fused_matches_plain(void **state)
     double worst = 0.0;
     for (size_t i = 0; i < a.n_params; i++) {
         double r = fabs((double)a.params[i] - b.params[i]) / (oc.lr * 1e-3 + 8 * FLT_EPSILON * fabs(b.params[i]));
-        worst = r > worst ? r : worst;
+        worst = rk_test_worst(worst, r);
     }
     print_message("params after %d steps: worst |fused − plain| / (1e-3·lr + 8ε|p|) = %.3g\n", STEPS, worst);
     assert_true(worst < 1.0);

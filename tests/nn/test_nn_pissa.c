@@ -55,7 +55,7 @@ static void pissa_case(size_t rank, double alpha, bool rslora)
         for (size_t i = 0; i < nw; i++)
             wmax = fmax(wmax, fabs(w0[off + i]));
         for (size_t i = 0; i < nw; i++)
-            worst = fmax(worst, fabs((double)net.p.w[l][i] + d.data[i] - (double)w0[off + i]));
+            worst = rk_test_worst(worst, fabs((double)net.p.w[l][i] + d.data[i] - (double)w0[off + i]));
         print_message("# layer %zu r=%zu: max |W_base + s·B·A − W| = %.3g = %.2f ε_f·max|W|\n",
                       l + 1, rank, worst, worst / (FLT_EPSILON * wmax));
         assert_true(worst <= 2.0 * FLT_EPSILON * wmax);

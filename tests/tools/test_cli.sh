@@ -11,94 +11,44 @@ rk="$RK_BUILD_ROOT/tools/ranklab"
 data="$RK_TEST_DATA"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+tool "$rk"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
-
-# run ARGS...: run ranklab, keep stdout/stderr in $tmp/out, $tmp/err, status in $rc.
-run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# expect DESC STATUS [ERE]: the last run exited STATUS and (when given) its
-# stderr is one line matching ERE (anchored at the start).
-expect() {
-    desc=$1 want=$2 re=${3:-}
-    good=1
-    [ "$rc" -eq "$want" ] || good=0
-    if [ -n "$re" ]; then
-        grep -Eq "^$re" "$tmp/err" || good=0
-        if [ "$want" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then good=0; fi
-    fi
-    if [ $good -eq 1 ]; then
-        ok "$desc"
-    else
-        not_ok "$desc"
-        echo "# exit status $rc, wanted $want; stderr:"
-        diag "$tmp/err"
-    fi
-}
-
-# py DESC CODE [ARGS...]: run python3 CODE ARGS with the last stdout on stdin;
-# ok when it exits 0. What it prints becomes TAP diagnostics.
-py() {
-    desc=$1 code=$2
-    shift 2
-    if python3 -c "$code" "$@" <"$tmp/out" >"$tmp/py" 2>&1; then
-        ok "$desc"
-    else
-        not_ok "$desc"
-    fi
-    [ -s "$tmp/py" ] && diag "$tmp/py"
-    return 0
-}
-
-# json FILE ARGS...: save the JSON output of `ranklab ARGS` as $tmp/FILE.json.
-json() { f=$1; shift; "$rk" "$@" >"$tmp/$f.json" 2>"$tmp/err"; }
+# json FILE ARGS...: save the JSON output of `ranklab ARGS` as $tmp/FILE.json,
+# checking that it ran clean
+json() { f=$1; shift; run "$@"; cp "$tmp/out" "$tmp/$f.json"; expect "ranklab $*: exit 0" 0; }
 
 # ---- the command line itself --------------------------------------------
 for c in svd rank approx random; do
     run "$c" --help
-    if [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q "^usage: ranklab $c " && [ ! -s "$tmp/err" ]; then
-        ok "$c --help prints its usage on stdout, exit 0"
+    if ran_clean && head -n 1 "$tmp/out" | grep -q "^usage: ranklab $c " && [ ! -s "$tmp/err" ]; then
+        pass "$c --help prints its usage on stdout, exit 0"
     else
-        not_ok "$c --help prints its usage on stdout, exit 0"
+        fail "$c --help prints its usage on stdout, exit 0"
     fi
     cp "$tmp/out" "$tmp/help_opt"
     run help "$c"
-    if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/help_opt"; then
-        ok "ranklab help $c says what $c --help says"
+    if ran_clean && cmp -s "$tmp/out" "$tmp/help_opt"; then
+        pass "ranklab help $c says what $c --help says"
     else
-        not_ok "ranklab help $c says what $c --help says"
+        fail "ranklab help $c says what $c --help says"
     fi
 done
 # Each command's page in docs/tools/ shows its --help text verbatim.
 for c in svd rank approx random; do
-    doc="$RK_SOURCE_ROOT/docs/tools/$c.md"
-    "$rk" "$c" --help >"$tmp/help" 2>&1
-    if command -v python3 >/dev/null 2>&1; then
-        if python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
-                "$tmp/help" "$doc" 2>/dev/null; then
-            ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
-        else
-            not_ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
-        fi
-    else
-        skip "docs/tools/$c.md shows 'ranklab $c --help' as it is" "python3 missing"
-    fi
+    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$rk" "$c" --help
 done
 run --version
-if [ "$rc" -eq 0 ] && grep -Eq '^ranklab [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then
-    ok "--version prints 'ranklab X.Y.Z'"
+if ran_clean && grep -Eq '^ranklab [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then
+    pass "--version prints 'ranklab X.Y.Z'"
 else
-    not_ok "--version prints 'ranklab X.Y.Z'"
+    fail "--version prints 'ranklab X.Y.Z'"
 fi
 run help
-if [ "$rc" -eq 0 ] && grep -q '^  svd ' "$tmp/out" && grep -q '^  random ' "$tmp/out"; then
-    ok "ranklab help lists the commands"
+if ran_clean && grep -q '^  svd ' "$tmp/out" && grep -q '^  random ' "$tmp/out"; then
+    pass "ranklab help lists the commands"
 else
-    not_ok "ranklab help lists the commands"
+    fail "ranklab help lists the commands"
 fi
 run frobnicate
 expect "unknown command: exit 2" 2 "ranklab: 'frobnicate' is not a ranklab command"
@@ -117,7 +67,8 @@ run svd "$tmp/text.npy"
 expect "svd of a non-.npy file: exit 1 naming the file" 1 "ranklab svd: $tmp/text.npy: .+"
 run approx "$tmp/text.npy" -k 1
 expect "approx of a non-.npy file: exit 1 naming the file" 1 "ranklab approx: $tmp/text.npy: .+"
-"$rk" random --rows 6 --cols 5 --seed 3 -o "$tmp/g65.npy" >/dev/null
+run random --rows 6 --cols 5 --seed 3 -o "$tmp/g65.npy"
+expect "random writes the 6x5 fixture" 0
 size=$(wc -c <"$tmp/g65.npy")
 head -c $((size - 8)) "$tmp/g65.npy" >"$tmp/trunc.npy"
 run svd "$tmp/trunc.npy"
@@ -185,22 +136,21 @@ run random --rows 10 --cols 10 --dtype f2 -o "$tmp/r.npy"
 expect "random --dtype f2: exit 2" 2 "ranklab random: --dtype is f8 or f4"
 run random --rows 10 --cols 10 --seed -5 -o "$tmp/r.npy"
 expect "random --seed -5: exit 2" 2 "ranklab random: --seed wants"
-if [ ! -e "$tmp/r.npy" ]; then ok "usage errors write no file"; else not_ok "usage errors write no file"; fi
+if [ ! -e "$tmp/r.npy" ]; then pass "usage errors write no file"; else fail "usage errors write no file"; fi
 
 # ---- what the commands compute ---------------------------------------------
 if ! command -v python3 >/dev/null 2>&1; then
-    echo "# python3 is missing: skipping the JSON checks"
-    echo "1..$n"
-    exit 0
+    skip "what svd, rank, approx and random compute (about 25 checks)" "python3 is missing: the JSON is read with it"
+    done_testing
 fi
 
 run random --rows 20 --cols 15 --rank 3 --seed 7 -o "$tmp/r3.npy"
 expect "random --rank 3 writes a 20x15 matrix" 0
 run rank "$tmp/r3.npy"
-if [ "$rc" -eq 0 ] && grep -q '^rank 3$' "$tmp/out"; then
-    ok "rank of randn(20,3)·randn(3,15) is 3"
+if ran_clean && grep -q '^rank 3$' "$tmp/out"; then
+    pass "rank of randn(20,3)·randn(3,15) is 3"
 else
-    not_ok "rank of randn(20,3)·randn(3,15) is 3"
+    fail "rank of randn(20,3)·randn(3,15) is 3"
     diag "$tmp/out" "$tmp/err"
 fi
 run svd --json "$tmp/r3.npy"
@@ -225,6 +175,7 @@ d = json.load(sys.stdin)
 assert d["rank"] == 3 and d["shape"] == [20, 15] and d["tol"] > 0, d
 '
 run rank --rtol 0.5 --json "$tmp/r3.npy"
+expect "rank --rtol 0.5 --json" 0
 cp "$tmp/out" "$tmp/rtol.json"
 run svd --json "$tmp/r3.npy"
 py "--rtol 0.5 counts the sigma_i > 0.5*sigma_1" '
@@ -234,23 +185,27 @@ assert r["tol_rule"] == "rtol" and r["tol_option"] == 0.5 and r["tol"] == 0.5 * 
 assert r["rank"] == sum(1 for x in s if x > 0.5 * s[0]), r
 ' "$tmp/rtol.json"
 run rank --tol 1e300 "$tmp/r3.npy"
-if [ "$rc" -eq 0 ] && grep -q '^rank 0$' "$tmp/out"; then ok "--tol 1e300 gives rank 0"; else not_ok "--tol 1e300 gives rank 0"; fi
+if ran_clean && grep -q '^rank 0$' "$tmp/out"; then pass "--tol 1e300 gives rank 0"; else fail "--tol 1e300 gives rank 0"; fi
 
 run random --rows 20 --cols 15 --seed 7 -o "$tmp/g.npy"
+expect "random --rows 20 --cols 15 --seed 7" 0
 run rank "$tmp/g.npy"
-if grep -q '^rank 15$' "$tmp/out"; then ok "a 20x15 Gaussian has rank 15"; else not_ok "a 20x15 Gaussian has rank 15"; fi
-"$rk" random --rows 20 --cols 15 --seed 7 -o "$tmp/g_again.npy" >/dev/null
-"$rk" random --rows 20 --cols 15 --seed 8 -o "$tmp/g_other.npy" >/dev/null
+if ran_clean && grep -q '^rank 15$' "$tmp/out"; then pass "a 20x15 Gaussian has rank 15"; else fail "a 20x15 Gaussian has rank 15"; fi
+run random --rows 20 --cols 15 --seed 7 -o "$tmp/g_again.npy"
+expect "random --seed 7 again" 0
+run random --rows 20 --cols 15 --seed 8 -o "$tmp/g_other.npy"
+expect "random --seed 8" 0
 if cmp -s "$tmp/g.npy" "$tmp/g_again.npy" && ! cmp -s "$tmp/g.npy" "$tmp/g_other.npy"; then
-    ok "the same seed gives the same file, another seed another"
+    pass "the same seed gives the same file, another seed another"
 else
-    not_ok "the same seed gives the same file, another seed another"
+    fail "the same seed gives the same file, another seed another"
 fi
 run random --rows 20 --cols 15 --rank 3 --seed 7 --dtype f4 -o "$tmp/r3f4.npy"
-if [ "$rc" -eq 0 ] && head -c 64 "$tmp/r3f4.npy" | grep -q "'<f4'"; then ok "--dtype f4 writes <f4"; else not_ok "--dtype f4 writes <f4"; fi
+if ran_clean && head -c 64 "$tmp/r3f4.npy" | grep -q "'<f4'"; then pass "--dtype f4 writes <f4"; else fail "--dtype f4 writes <f4"; fi
 run rank --rtol 1e-5 "$tmp/r3f4.npy"
-if grep -q '^rank 3$' "$tmp/out"; then ok "the float32 rank-3 matrix has rank 3 with --rtol 1e-5"; else not_ok "the float32 rank-3 matrix has rank 3 with --rtol 1e-5"; fi
+if ran_clean && grep -q '^rank 3$' "$tmp/out"; then pass "the float32 rank-3 matrix has rank 3 with --rtol 1e-5"; else fail "the float32 rank-3 matrix has rank 3 with --rtol 1e-5"; fi
 run random --rows 6 --cols 4 --rank 0 -o "$tmp/zero.npy"
+expect "random --rank 0" 0
 run svd --json "$tmp/zero.npy"
 py "the zero matrix: rank 0, condition_number null (JSON has no Infinity)" '
 import json, sys
@@ -292,6 +247,7 @@ assert max(abs(x - y) for x, y in zip(b["singular_values"], s[:4])) <= 1e-12 * s
 assert max(abs(x - 1) for x in a["singular_values"]) <= 1e-12, "A = V_k^T has orthonormal rows"
 ' "$tmp/svals.json" "$tmp/b.json" "$tmp/a.json"
 run approx "$tmp/g.npy" -k 4 --factors "$tmp/bal" --balanced
+expect "approx --balanced writes the factors" 0
 json b svd --json "$tmp/bal_B.npy"
 json a svd --json "$tmp/bal_A.npy"
 py "balanced factors: B and A both have sqrt(sigma_1..4)" '
@@ -314,17 +270,17 @@ d = json.load(sys.stdin)
 assert abs(d["relative_error"] - 1) <= 1e-15 and d["params_factors"] == 0, d
 '
 run approx "$tmp/g.npy" -k 4
-if [ "$rc" -eq 0 ] && grep -q '^||A - A_k||_F ' "$tmp/out" && grep -Eq '^parameters k\(m\+n\) +140 ' "$tmp/out"; then
-    ok "approx text output names the errors and parameter counts"
+if ran_clean && grep -q '^||A - A_k||_F ' "$tmp/out" && grep -Eq '^parameters k\(m\+n\) +140 ' "$tmp/out"; then
+    pass "approx text output names the errors and parameter counts"
 else
-    not_ok "approx text output names the errors and parameter counts"
+    fail "approx text output names the errors and parameter counts"
 fi
 run svd --top 2 "$tmp/g.npy"
 rows=$(grep -Ec '^ +[0-9]+  ' "$tmp/out")
-if [ "$rc" -eq 0 ] && [ "$rows" -eq 2 ] && grep -q '13 more' "$tmp/out"; then
-    ok "svd --top 2 prints 2 table rows"
+if ran_clean && [ "$rows" -eq 2 ] && grep -q '13 more' "$tmp/out"; then
+    pass "svd --top 2 prints 2 table rows"
 else
-    not_ok "svd --top 2 prints 2 table rows (got $rows)"
+    fail "svd --top 2 prints 2 table rows (got $rows)"
 fi
 
 # ---- against numpy: fixtures written by numpy with its own results ----------
@@ -336,7 +292,7 @@ for base in gauss_30x20 lowrank_12x9_r4; do
         continue
     fi
     run svd --json "$f"
-    if python3 -c '
+    if ran_clean && python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 ref = [float(x) for x in open(sys.argv[1]).read().split()]
@@ -348,11 +304,11 @@ print("%s: max |sigma - sigma_numpy| / sigma_max = %.3g, rank %d (numpy %d)" % (
 assert diff <= 1e-12, diff
 assert d["rank"] == rank, (d["rank"], rank)
 ' "$data/npy/$base.svals.txt" "$data/npy/$base.rank.txt" "$base" <"$tmp/out" >"$tmp/py" 2>&1; then
-        ok "svd --json of $base.npy matches numpy.linalg.svd to 1e-12 and matrix_rank exactly"
+        pass "svd --json of $base.npy matches numpy.linalg.svd to 1e-12 and matrix_rank exactly"
     else
-        not_ok "svd --json of $base.npy matches numpy.linalg.svd to 1e-12 and matrix_rank exactly"
+        fail "svd --json of $base.npy matches numpy.linalg.svd to 1e-12 and matrix_rank exactly"
     fi
     diag "$tmp/py"
 done
 
-echo "1..$n"
+done_testing

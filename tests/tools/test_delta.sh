@@ -14,40 +14,8 @@ rk="$RK_BUILD_ROOT/tools/ranklab"
 dcheck=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
-check() { if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1"; fi; }
-
-run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# expect DESC STATUS [ERE]: exit status STATUS and (when given) stderr's first line matches ERE.
-expect() {
-    desc=$1 want=$2 re=${3:-}
-    good=1
-    [ "$rc" -eq "$want" ] || good=0
-    if [ -n "$re" ]; then
-        grep -Eq "^$re" "$tmp/err" || good=0
-        if [ "$want" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then good=0; fi
-    fi
-    if [ $good -eq 1 ]; then
-        ok "$desc"
-    else
-        not_ok "$desc"
-        echo "# exit status $rc, wanted $want; stderr:"
-        diag "$tmp/err"
-    fi
-}
-
-# py DESC CODE: run python3 CODE with the last stdout on stdin; ok when it exits 0.
-py() {
-    if python3 -c "$2" <"$tmp/out" >"$tmp/py" 2>&1; then ok "$1"; else not_ok "$1"; fi
-    [ -s "$tmp/py" ] && diag "$tmp/py"
-    return 0
-}
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+tool "$rk"
 
 is_png() { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
 
@@ -56,24 +24,18 @@ is_png() { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "8950
 # ---- help ------------------------------------------------------------------
 for c in delta extract; do
     run "$c" --help
-    if [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q "^usage: ranklab $c " && [ ! -s "$tmp/err" ]; then
-        ok "$c --help prints its usage on stdout, exit 0"
+    if ran_clean && head -n 1 "$tmp/out" | grep -q "^usage: ranklab $c " && [ ! -s "$tmp/err" ]; then
+        pass "$c --help prints its usage on stdout, exit 0"
     else
-        not_ok "$c --help prints its usage on stdout, exit 0"
+        fail "$c --help prints its usage on stdout, exit 0"
     fi
-    cp "$tmp/out" "$tmp/help"
-    if python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
-            "$tmp/help" "$RK_SOURCE_ROOT/docs/tools/$c.md" 2>/dev/null; then
-        ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
-    else
-        not_ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
-    fi
+    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$rk" "$c" --help
 done
 run help
 if grep -q '^  delta ' "$tmp/out" && grep -q '^  extract ' "$tmp/out"; then
-    ok "ranklab help lists delta and extract"
+    pass "ranklab help lists delta and extract"
 else
-    not_ok "ranklab help lists delta and extract"
+    fail "ranklab help lists delta and extract"
 fi
 
 # ---- delta of two .npy: dW = U*V has rank 3 exactly --------------------------
@@ -113,11 +75,11 @@ assert 1 <= t["stable_rank"] <= 3 and 1 <= t["effective_rank"] <= 3
 print("rank", t["rank"], "error at r = 3:", rows[3]["frobenius_error"], "scale", scale)
 '
 run delta "$tmp/base.npy" "$tmp/ft.npy"
-if [ "$rc" -eq 0 ] && grep -Eq '^rank +3 ' "$tmp/out" && grep -q '^   r    ||dW - dW_r||_F' "$tmp/out" \
+if ran_clean && grep -Eq '^rank +3 ' "$tmp/out" && grep -q '^   r    ||dW - dW_r||_F' "$tmp/out" \
         && grep -Eq '^ +13 +0 ' "$tmp/out"; then
-    ok "delta text: rank 3, the error table with the default ranks up to min(m, n) = 13"
+    pass "delta text: rank 3, the error table with the default ranks up to min(m, n) = 13"
 else
-    not_ok "delta text: rank 3, the error table with the default ranks up to min(m, n) = 13"
+    fail "delta text: rank 3, the error table with the default ranks up to min(m, n) = 13"
     diag "$tmp/out"
 fi
 run delta "$tmp/base.npy" "$tmp/base.npy" --json
@@ -151,11 +113,11 @@ assert sk["shape.weight"].startswith("shapes differ: 5 x 6 in BASE, 6 x 5 in FIN
 assert sk["linear1.bias"].startswith("not a matrix"), sk
 '
 run delta "$tmp/base.safetensors" "$tmp/ft.safetensors"
-if [ "$rc" -eq 0 ] && grep -q '^tensors           2 compared, 4 skipped' "$tmp/out" \
+if ran_clean && grep -q '^tensors           2 compared, 4 skipped' "$tmp/out" \
         && grep -q '^  skipped         shape.weight: shapes differ' "$tmp/out"; then
-    ok "safetensors text: 2 compared, 4 skipped, each with its reason"
+    pass "safetensors text: 2 compared, 4 skipped, each with its reason"
 else
-    not_ok "safetensors text: 2 compared, 4 skipped, each with its reason"
+    fail "safetensors text: 2 compared, 4 skipped, each with its reason"
     diag "$tmp/out"
 fi
 run delta "$tmp/base.safetensors" "$tmp/ft.safetensors" --tensor linear2.weight --json
@@ -216,12 +178,12 @@ assert abs(row["frobenius_error"] - mod["frobenius_error"]) <= 1e-12 * mod["frob
 assert abs(row["relative_error"] - mod["relative_error"]) <= 1e-12
 '
 "$dcheck" check "$tmp/ad2" "$tmp/base.npy" "$tmp/ft.npy" 2 >"$tmp/out" 2>&1
-check "extract -r 2: W0 + s*B*A read by lib/io/peft.h equals W0 + [dW]_2 (float32 eps-scaled)" $?
+ok $? "extract -r 2: W0 + s*B*A read by lib/io/peft.h equals W0 + [dW]_2 (float32 eps-scaled)"
 diag "$tmp/out"
 run extract -r 3 "$tmp/base.npy" "$tmp/ft.npy" -o "$tmp/ad3" --alpha 12 --module fc1
-if [ "$rc" -eq 0 ] && grep -q '^module            fc1' "$tmp/out"; then ok "extract --module names the module"; else not_ok "extract --module names the module"; diag "$tmp/err"; fi
+if ran_clean && grep -q '^module            fc1' "$tmp/out"; then pass "extract --module names the module"; else fail "extract --module names the module"; diag "$tmp/err"; fi
 "$dcheck" check "$tmp/ad3" "$tmp/base.npy" "$tmp/ft.npy" 3 >"$tmp/out" 2>&1
-check "extract -r 3 --alpha 12 (scale 4): W0 + s*B*A equals W0 + dW, the whole rank-3 update" $?
+ok $? "extract -r 3 --alpha 12 (scale 4): W0 + s*B*A equals W0 + dW, the whole rank-3 update"
 diag "$tmp/out"
 run inspect --json "$tmp/ad3"
 cat "$tmp/out" >"$tmp/inspect.json"
@@ -252,7 +214,7 @@ bad=0
 for t in linear1.weight linear2.weight; do
     "$dcheck" check "$tmp/adst" "$tmp/base.safetensors" "$tmp/ft.safetensors" 2 $t >>"$tmp/chk" 2>&1 || bad=1
 done
-check "extract of safetensors: each module reproduces W0 + [dW]_2" $bad
+ok $bad "extract of safetensors: each module reproduces W0 + [dW]_2"
 diag "$tmp/chk"
 run extract -r 10 "$tmp/base.safetensors" "$tmp/ft.safetensors" -o "$tmp/ad10" --json
 py "extract -r 10: linear2 (8 x 16) is skipped, linear1 (16 x 12) extracted" '
@@ -266,7 +228,7 @@ assert sk["linear2.weight"] == "min(m, n) = 8 of 8 x 16 is less than R = 10", sk
 # ---- extract: bad inputs -----------------------------------------------------
 run extract -r 14 "$tmp/base.npy" "$tmp/ft.npy" -o "$tmp/bad"
 expect "extract R > min(m, n): exit 1" 1 "ranklab extract: $tmp/ft.npy: R = 14 is more than min\\(m, n\\) = 13"
-[ ! -e "$tmp/bad" ]; check "extract R > min(m, n) writes nothing" $?
+[ ! -e "$tmp/bad" ]; ok $? "extract R > min(m, n) writes nothing"
 run extract -r 20 "$tmp/base.safetensors" "$tmp/ft.safetensors" -o "$tmp/bad"
 expect "extract R above every tensor's min(m, n): exit 1" 1 "ranklab extract: .*no tensor has min\\(m, n\\) >= R = 20"
 run extract -r -1 "$tmp/base.npy" "$tmp/ft.npy" -o "$tmp/bad"
@@ -308,10 +270,10 @@ assert all(b <= a + 1e-12 for a, b in zip(e["cumulative_energy"], r["cumulative_
 '
 run svd "$tmp/bigft.npy" --top 8
 grep -q '^method            randomized SVD (Halko–Martinsson–Tropp), top 8 of min(m,n) = 520; --exact to force the full SVD$' "$tmp/out"
-check "svd --top 8 says it used the randomized SVD and how to avoid it" $?
+ok $? "svd --top 8 says it used the randomized SVD and how to avoid it"
 run svd "$tmp/bigft.npy" --top 100
 ! grep -q randomized "$tmp/out" && [ "$rc" -eq 0 ]
-check "svd --top 100 (> min(m, n)/8): the dense SVD" $?
+ok $? "svd --top 100 (> min(m, n)/8): the dense SVD"
 run approx "$tmp/bigft.npy" -k 4 --json
 cp "$tmp/out" "$tmp/rnd.json"
 run approx "$tmp/bigft.npy" -k 4 --json --exact
@@ -338,7 +300,7 @@ assert m["method"] == "randomized"
 assert m["frobenius_error"] <= 1e-10 * m["frobenius_norm"], m
 '
 "$dcheck" check "$tmp/adbig" "$tmp/bigbase.npy" "$tmp/bigft.npy" 4 >"$tmp/out" 2>&1
-check "extract (randomized): W0 + s*B*A equals W0 + [dW]_4 of the dense SVD" $?
+ok $? "extract (randomized): W0 + s*B*A equals W0 + [dW]_4 of the dense SVD"
 diag "$tmp/out"
 run extract -r 4 "$tmp/bigbase.npy" "$tmp/bigft.npy" -o "$tmp/adbig2" --exact --json
 py "extract --exact: the dense SVD" 'import json, sys; assert json.load(sys.stdin)["modules"][0]["method"] == "exact"'
@@ -346,20 +308,20 @@ py "extract --exact: the dense SVD" 'import json, sys; assert json.load(sys.stdi
 # ---- plots -------------------------------------------------------------------
 if command -v gnuplot >/dev/null 2>&1; then
     run svd "$tmp/ft.npy" --plot "$tmp/scree.png"
-    is_png "$tmp/scree.png" && [ "$rc" -eq 0 ] && [ -s "$tmp/scree.dat" ] && [ -s "$tmp/scree.gp" ]
-    check "svd --plot: a PNG (signature), its .dat and .gp beside it" $?
-    grep -q '^plot  *.*scree.png (data .*scree.dat' "$tmp/out"; check "svd --plot names the files it wrote" $?
+    is_png "$tmp/scree.png" && ran_clean && [ -s "$tmp/scree.dat" ] && [ -s "$tmp/scree.gp" ]
+    ok $? "svd --plot: a PNG (signature), its .dat and .gp beside it"
+    grep -q '^plot  *.*scree.png (data .*scree.dat' "$tmp/out"; ok $? "svd --plot names the files it wrote"
     run svd "$tmp/ft.npy" --plot "$tmp/scree.img" --format svg
-    [ "$rc" -eq 0 ] && grep -q '<svg' "$tmp/scree.img"; check "svd --plot --format svg writes SVG" $?
+    ran_clean && grep -q '<svg' "$tmp/scree.img"; ok $? "svd --plot --format svg writes SVG"
     run svd "$tmp/ft.npy" --plot - --top 0
-    [ "$rc" -eq 0 ] && grep -q 'singular value' "$tmp/out"; check "svd --plot - draws in the terminal" $?
+    ran_clean && grep -q 'singular value' "$tmp/out"; ok $? "svd --plot - draws in the terminal"
     run delta "$tmp/base.npy" "$tmp/ft.npy" --plot "$tmp/dscree.png" --json
-    is_png "$tmp/dscree.png" && [ "$rc" -eq 0 ] && [ -s "$tmp/dscree.dat" ]
-    check "delta --plot: a PNG and its data" $?
+    is_png "$tmp/dscree.png" && ran_clean && [ -s "$tmp/dscree.dat" ]
+    ok $? "delta --plot: a PNG and its data"
     py "delta --plot with --json: stdout is still one JSON object" 'import json, sys; assert json.load(sys.stdin)["plot"]'
     run delta "$tmp/base.safetensors" "$tmp/ft.safetensors" --plot "$tmp/two.svg"
-    [ "$rc" -eq 0 ] && grep -q '<svg' "$tmp/two.svg" && grep -q 'linear2.weight' "$tmp/two.dat"
-    check "delta --plot of two tensors: one SVG with both spectra" $?
+    ran_clean && grep -q '<svg' "$tmp/two.svg" && grep -q 'linear2.weight' "$tmp/two.dat"
+    ok $? "delta --plot of two tensors: one SVG with both spectra"
 else
     for d in "svd --plot PNG" "svd --plot names its files" "svd --plot SVG" "svd --plot -" "delta --plot" \
              "delta --plot --json" "delta --plot two tensors"; do
@@ -370,12 +332,12 @@ RANKLAB_GNUPLOT=/nonexistent "$rk" svd "$tmp/ft.npy" --plot "$tmp/nog.png" >"$tm
 rc=$?
 [ "$rc" -eq 0 ] && [ -s "$tmp/nog.dat" ] && [ ! -e "$tmp/nog.png" ] && grep -q '^rank  *13 ' "$tmp/out" \
     && grep -q "ranklab svd: $tmp/nog.png: no plot drawn: .*gnuplot.*the data is in $tmp/nog.dat" "$tmp/err"
-check "svd --plot without gnuplot: message, the data file written, the report printed, exit 0" $?
+ok $? "svd --plot without gnuplot: message, the data file written, the report printed, exit 0"
 diag "$tmp/err"
 RANKLAB_GNUPLOT=/nonexistent "$rk" delta "$tmp/base.npy" "$tmp/ft.npy" --plot "$tmp/nogd.png" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 0 ] && [ -s "$tmp/nogd.dat" ] && [ ! -e "$tmp/nogd.png" ] && grep -q 'no plot drawn' "$tmp/err"
-check "delta --plot without gnuplot: message, the data file written, exit 0" $?
+ok $? "delta --plot without gnuplot: message, the data file written, exit 0"
 run svd "$tmp/ft.npy" --format svg
 expect "svd --format without --plot: exit 2" 2 "ranklab svd: --format only applies to --plot"
 run svd "$tmp/ft.npy" --plot x.png --format jpeg
@@ -383,4 +345,4 @@ expect "svd --format jpeg: exit 2" 2 "ranklab svd: --format wants png or svg"
 run svd "$tmp/ft.npy" --plot "$tmp/nodir/x.png"
 expect "svd --plot into a missing directory: exit 1 naming the file" 1 "ranklab svd: $tmp/nodir/x.png: "
 
-echo "1..$n"
+done_testing

@@ -111,8 +111,9 @@ static size_t make_fixtures(char *data_dir, size_t data_len, char *base, size_t 
 }
 
 /* ft_setup, ft_train, ft_save of one fine-tune under the counting allocator; its peak in bytes. */
-static size_t peak_of(const ft_args *a, size_t *lora_params)
+static size_t peak_of(const ft_args *args, size_t *lora_params)
 {
+    ft_args copy = *args, *a = &copy; /* ft_setup may cap the batch */
     counter c = { 0 };
     rk_allocator counting = { count_alloc, count_free, &c };
     rk_set_allocator(&counting);

@@ -14,40 +14,24 @@ rk="$RK_BUILD_ROOT/tools/ranklab"
 src="$RK_SOURCE_ROOT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+tool "$rk"
+# train and finetune report their progress on stderr; nothing else may be there
+stderr_may='^(pretrain|finetune): step [0-9]+/[0-9]+ loss [0-9.]+ \(mean since last line\) [0-9]+ samples/s ETA [0-9]+s$'
 
 if ! command -v python3 >/dev/null 2>&1; then
-    echo "1..0 # SKIP python3 is needed to make the dataset and read the JSON"
-    exit 0
+    skip_all "python3 is needed to make the dataset and read the JSON"
 fi
 python3 "$src/tests/tools/make_idx.py" "$tmp/data" --train 200 --test 100 --side 8 --seed 1
+ok $? "make_idx.py writes the synthetic dataset"
 data="$tmp/data"
 small="--data $data --hidden 32,16 --threads 1"
 ft="--data $data --threads 1"
 
-# run ARGS...: ranklab with stdout/stderr in $tmp/out, $tmp/err, status in $rc.
-run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# expect DESC STATUS [ERE]: exit status, and stderr's first line matching ERE.
-expect() {
-    desc=$1 want=$2 re=${3:-}
-    good=1
-    [ "$rc" -eq "$want" ] || good=0
-    if [ -n "$re" ]; then grep -Eq "^$re" "$tmp/err" || good=0; fi
-    if [ "$want" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then good=0; fi
-    if [ $good -eq 1 ]; then ok "$desc"; else
-        not_ok "$desc"
-        echo "# exit status $rc, wanted $want; stderr:"
-        diag "$tmp/err"
-    fi
-}
-
-# check DESC CODE [ARGS...]: python3 CODE ARGS (helpers J(path) and ST(path)
-# preloaded); ok when it exits 0; its output becomes diagnostics.
-check() {
+# pyfiles DESC CODE [ARGS...]: python3 CODE ARGS (helpers J(path) and ST(path)
+# preloaded); ok when it exits 0; its output becomes diagnostics. (It reads
+# files, not the last run: a run no check judged must still run clean.)
+pyfiles() {
     desc=$1 code=$2
     shift 2
     if python3 -c "
@@ -67,21 +51,14 @@ def ST(p):
         f = {'F32': 'f', 'F64': 'd'}[v['dtype']]
         out[k] = (v['dtype'], v['shape'], struct.unpack('<%d%s' % (len(raw) // struct.calcsize(f), f), raw))
     return out
-$code" "$@" >"$tmp/py" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
+$code" "$@" >"$tmp/py" 2>&1; then pass "$desc"; else fail "$desc"; fi
     [ -s "$tmp/py" ] && diag "$tmp/py"
     return 0
 }
 
 # ---- help texts and usage errors ------------------------------------------
 for c in train finetune eval; do
-    run "$c" --help
-    if [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q "^usage: ranklab $c " && [ ! -s "$tmp/err" ] &&
-        python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
-            "$tmp/out" "$src/docs/tools/$c.md" 2>/dev/null; then
-        ok "$c --help: usage on stdout, exit 0, shown verbatim in docs/tools/$c.md"
-    else
-        not_ok "$c --help: usage on stdout, exit 0, shown verbatim in docs/tools/$c.md"
-    fi
+    help_in_doc "$src/docs/tools/$c.md" "$rk" "$c" --help
 done
 run train $small
 expect "train without --out: usage error" 2 "ranklab train: missing --out DIR"
@@ -110,16 +87,16 @@ expect "train --json: exit 0" 0
 cp "$tmp/out" "$tmp/train.json"
 cp "$tmp/err" "$tmp/train.err"
 if [ -s "$tmp/m/model.safetensors" ] && cmp -s "$tmp/m/train.json" "$tmp/train.json"; then
-    ok "train writes model.safetensors and train.json (= its --json output)"
+    pass "train writes model.safetensors and train.json (= its --json output)"
 else
-    not_ok "train writes model.safetensors and train.json (= its --json output)"
+    fail "train writes model.safetensors and train.json (= its --json output)"
 fi
 if [ "$(grep -c '^pretrain: step [0-9]*/200 loss ' "$tmp/train.err")" -eq 10 ]; then
-    ok "progress: ten plain lines on stderr when it is not a terminal"
+    pass "progress: ten plain lines on stderr when it is not a terminal"
 else
-    not_ok "progress: ten plain lines on stderr when it is not a terminal"; diag "$tmp/train.err"
+    fail "progress: ten plain lines on stderr when it is not a terminal"; diag "$tmp/train.err"
 fi
-check "train JSON: keys, 10 per-class accuracies, 2778 parameters, ftz recorded" '
+pyfiles "train JSON: keys, 10 per-class accuracies, 2778 parameters, ftz recorded" '
 d = J(sys.argv[1])
 for k in ("accuracy", "per_class_accuracy", "trainable_params", "seconds", "loss", "steps", "seed", "ftz"):
     assert k in d, k
@@ -131,7 +108,7 @@ assert d["loss"]["last"] < d["loss"]["first"], d["loss"]
 assert d["accuracy"] > 0.5, d["accuracy"]
 print("accuracy", d["accuracy"], "loss", d["loss"]["first"], "->", d["loss"]["last"])
 ' "$tmp/train.json"
-check "model.safetensors: PyTorch state_dict names and (Out, In) shapes, F32" '
+pyfiles "model.safetensors: PyTorch state_dict names and (Out, In) shapes, F32" '
 t = ST(sys.argv[1])
 want = {"linear1.weight": [32, 64], "linear1.bias": [32], "linear2.weight": [16, 32],
         "linear2.bias": [16], "linear3.weight": [10, 16], "linear3.bias": [10]}
@@ -140,14 +117,14 @@ assert all(v[0] == "F32" for v in t.values())
 ' "$tmp/m/model.safetensors"
 
 run train $small --epochs 10 --lr 0.003 --seed 1 --out "$tmp/m2" --json
-check "train twice with the same seed and one thread: identical losses, accuracy and weights" '
+pyfiles "train twice with the same seed and one thread: identical losses, accuracy and weights" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 for k in ("loss", "accuracy", "per_class_accuracy", "steps"):
     assert a[k] == b[k], (k, a[k], b[k])
 assert open(sys.argv[3], "rb").read() == open(sys.argv[4], "rb").read()
 ' "$tmp/train.json" "$tmp/out" "$tmp/m/model.safetensors" "$tmp/m2/model.safetensors"
 run train $small --epochs 10 --lr 0.003 --seed 2 --out "$tmp/m3" --json
-check "another seed: other losses" '
+pyfiles "another seed: other losses" '
 assert J(sys.argv[1])["loss"] != J(sys.argv[2])["loss"]
 ' "$tmp/train.json" "$tmp/out"
 
@@ -155,16 +132,16 @@ assert J(sys.argv[1])["loss"] != J(sys.argv[2])["loss"]
 run eval "$tmp/m/model.safetensors" --data "$data" --json
 expect "eval --json: exit 0" 0
 cp "$tmp/out" "$tmp/eval0.json"
-check "eval of the trained model agrees with train's accuracy table" '
+pyfiles "eval of the trained model agrees with train's accuracy table" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 for k in ("accuracy", "per_class_accuracy", "per_class_correct", "per_class_total", "worst_class"):
     assert a[k] == b[k], (k, a[k], b[k])
 ' "$tmp/train.json" "$tmp/eval0.json"
 run eval "$tmp/m/model.safetensors" --data "$data"
-if [ "$rc" -eq 0 ] && grep -q '^  overall ' "$tmp/out" && grep -q '^  0 T-shirt/top ' "$tmp/out"; then
-    ok "eval prints the per-class table with class names and the overall line"
+if ran_clean && grep -q '^  overall ' "$tmp/out" && grep -q '^  0 T-shirt/top ' "$tmp/out"; then
+    pass "eval prints the per-class table with class names and the overall line"
 else
-    not_ok "eval prints the per-class table with class names and the overall line"; diag "$tmp/out"
+    fail "eval prints the per-class table with class names and the overall line"; diag "$tmp/out"
 fi
 
 # ---- finetune: LoRA --------------------------------------------------------
@@ -172,7 +149,7 @@ cp "$tmp/m/model.safetensors" "$tmp/base_copy.safetensors"
 run finetune --base "$tmp/m/model.safetensors" $ft --lora-rank 2 --class auto --seed 3 --out "$tmp/lora" --json
 expect "finetune --lora-rank 2 --json: exit 0" 0
 cp "$tmp/out" "$tmp/lora.json"
-check "finetune JSON: keys, 340 trainable parameters, target class = eval's worst class" '
+pyfiles "finetune JSON: keys, 340 trainable parameters, target class = eval's worst class" '
 d, e = J(sys.argv[1]), J(sys.argv[2])
 for k in ("accuracy", "per_class_accuracy", "trainable_params", "seconds", "target_class",
           "target_accuracy", "base_accuracy", "loss", "ftz"):
@@ -185,7 +162,7 @@ assert d["base_per_class_accuracy"] == acc
 print("worst class", worst, "accuracy", acc[worst], "->", d["target_accuracy"])
 assert d["target_accuracy"] > acc[worst]
 ' "$tmp/lora.json" "$tmp/eval0.json"
-check "adapter_config.json: PEFT LoRA config (r, lora_alpha, target_modules, use_rslora, task_type and base_model_name_or_path null)" '
+pyfiles "adapter_config.json: PEFT LoRA config (r, lora_alpha, target_modules, use_rslora, task_type and base_model_name_or_path null)" '
 c = J(sys.argv[1] + "/adapter_config.json")
 assert c["peft_type"] == "LORA" and c["r"] == 2 and c["lora_alpha"] == 2
 assert c["target_modules"] == ["linear1", "linear2", "linear3"], c["target_modules"]
@@ -195,36 +172,36 @@ assert t["base_model.model.linear2.lora_A.weight"][1] == [2, 32]
 assert t["base_model.model.linear2.lora_B.weight"][1] == [16, 2]
 ' "$tmp/lora"
 if cmp -s "$tmp/m/model.safetensors" "$tmp/base_copy.safetensors"; then
-    ok "LoRA fine-tuning leaves the base model file unchanged"
+    pass "LoRA fine-tuning leaves the base model file unchanged"
 else
-    not_ok "LoRA fine-tuning leaves the base model file unchanged"
+    fail "LoRA fine-tuning leaves the base model file unchanged"
 fi
 run eval "$tmp/m/model.safetensors" --data "$data" --json
-check "eval of the base before and after the LoRA fine-tune: identical" '
+pyfiles "eval of the base before and after the LoRA fine-tune: identical" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 del a["seconds"], b["seconds"]
 assert a == b
 ' "$tmp/eval0.json" "$tmp/out"
 run eval "$tmp/m/model.safetensors" --adapter "$tmp/lora" --data "$data" --json
-check "eval --adapter reproduces the fine-tune's accuracy and per-class table" '
+pyfiles "eval --adapter reproduces the fine-tune's accuracy and per-class table" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 for k in ("accuracy", "per_class_accuracy", "per_class_correct", "trainable_params"):
     assert a[k] == b[k], (k, a[k], b[k])
 ' "$tmp/lora.json" "$tmp/out"
-check "LoRA delta.safetensors: F64 linear1..3.weight with the (Out, In) shapes" '
+pyfiles "LoRA delta.safetensors: F64 linear1..3.weight with the (Out, In) shapes" '
 t = ST(sys.argv[1])
 assert {k: (v[0], v[1]) for k, v in t.items()} == {"linear1.weight": ("F64", [32, 64]),
     "linear2.weight": ("F64", [16, 32]), "linear3.weight": ("F64", [10, 16])}, t.keys()
 ' "$tmp/lora/delta.safetensors"
 run rank "$tmp/lora/delta.safetensors:linear2.weight" --json
-check "ranklab rank of the LoRA delta of layer 2 is at most r = 2" '
+pyfiles "ranklab rank of the LoRA delta of layer 2 is at most r = 2" '
 d = json.load(sys.stdin)
 print("rank", d["rank"])
 assert 1 <= d["rank"] <= 2
 ' <"$tmp/out"
 
 run finetune --base "$tmp/m/model.safetensors" $ft --lora-rank 2 --class auto --seed 3 --out "$tmp/lora2" --json
-check "finetune twice with the same seed: identical losses and accuracy" '
+pyfiles "finetune twice with the same seed: identical losses and accuracy" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 for k in ("loss", "accuracy", "per_class_accuracy", "target_class"):
     assert a[k] == b[k], (k, a[k], b[k])
@@ -232,7 +209,7 @@ for k in ("loss", "accuracy", "per_class_accuracy", "target_class"):
 
 run finetune --base "$tmp/m/model.safetensors" $ft --lora-rank 3 --alpha 1.5 --rslora --layers 1,3 \
     --init gaussian --class 4 --steps 20 --out "$tmp/sub" --json
-check "--layers 1,3 --rslora --class 4: adapters and deltas for layers 1 and 3 only, s = alpha/sqrt(r)" '
+pyfiles "--layers 1,3 --rslora --class 4: adapters and deltas for layers 1 and 3 only, s = alpha/sqrt(r)" '
 d = J(sys.argv[1])
 assert d["target_class"] == 4 and d["class_choice"] == "given" and d["steps"] == 20
 assert d["layers"] == [1, 3] and abs(d["scale"] - 1.5 / 3 ** 0.5) < 1e-12
@@ -246,7 +223,7 @@ assert c["target_modules"] == ["linear1", "linear3"] and c["use_rslora"] is True
 run finetune --base "$tmp/m/model.safetensors" $ft --lora-rank 2 --init pissa --out "$tmp/pissa" --json
 cp "$tmp/out" "$tmp/pissa.json"
 run eval "$tmp/m/model.safetensors" --adapter "$tmp/pissa" --data "$data" --json
-check "PiSSA: saved as a rank-4 adapter on the original weights; eval --adapter agrees within one example" '
+pyfiles "PiSSA: saved as a rank-4 adapter on the original weights; eval --adapter agrees within one example" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 assert J(sys.argv[3])["r"] == 4
 assert abs(a["accuracy"] - b["accuracy"]) <= 0.0100001, (a["accuracy"], b["accuracy"])
@@ -256,7 +233,7 @@ assert abs(a["accuracy"] - b["accuracy"]) <= 0.0100001, (a["accuracy"], b["accur
 run finetune --base "$tmp/m/model.safetensors" $ft --full --seed 3 --out "$tmp/full" --json
 expect "finetune --full --json: exit 0" 0
 cp "$tmp/out" "$tmp/full.json"
-check "full fine-tune: every parameter trains; delta = W_ft - W0 exactly, per layer" '
+pyfiles "full fine-tune: every parameter trains; delta = W_ft - W0 exactly, per layer" '
 d = J(sys.argv[1])
 assert d["mode"] == "full" and d["trainable_params"] == 2778
 w0, w1, dl = ST(sys.argv[2]), ST(sys.argv[3]), ST(sys.argv[4])
@@ -268,18 +245,18 @@ for k, (dt, shape, vals) in dl.items():
     assert max(abs(v) for v in vals) > 0, k
 ' "$tmp/full.json" "$tmp/m/model.safetensors" "$tmp/full/model.safetensors" "$tmp/full/delta.safetensors"
 run eval "$tmp/full/model.safetensors" --data "$data" --json
-check "eval of the fully fine-tuned model reproduces the fine-tune's accuracy" '
+pyfiles "eval of the fully fine-tuned model reproduces the fine-tune's accuracy" '
 a, b = J(sys.argv[1]), J(sys.argv[2])
 assert a["accuracy"] == b["accuracy"] and a["per_class_accuracy"] == b["per_class_accuracy"]
 ' "$tmp/full.json" "$tmp/out"
 run ls "$tmp/full/delta.safetensors"
-if [ "$rc" -eq 0 ] && grep -q '^linear1.weight  *F64  *(32, 64)' "$tmp/out"; then
-    ok "ranklab ls lists the delta file"
+if ran_clean && grep -q '^linear1.weight  *F64  *(32, 64)' "$tmp/out"; then
+    pass "ranklab ls lists the delta file"
 else
-    not_ok "ranklab ls lists the delta file"; diag "$tmp/out" "$tmp/err"
+    fail "ranklab ls lists the delta file"; diag "$tmp/out" "$tmp/err"
 fi
 run svd "$tmp/full/delta.safetensors:linear1.weight" --json
-check "ranklab svd reads a delta tensor: 32 singular values" '
+pyfiles "ranklab svd reads a delta tensor: 32 singular values" '
 d = json.load(sys.stdin)
 assert len(d["singular_values"]) == 32, len(d["singular_values"])
 ' <"$tmp/out"
@@ -291,10 +268,10 @@ expect "finetune from a delta file (no biases): exit 1 naming the file and the t
 run eval "$tmp/m/model.safetensors" --adapter "$tmp/nowhere" --data "$data"
 expect "eval with a missing adapter: exit 1 naming it" 1 "ranklab eval: $tmp/nowhere: "
 run train --data "$data" --hidden 32 --threads 1 --epochs 1 --out "$tmp/m1"
-run eval "$tmp/m/model.safetensors" --adapter "$tmp/lora" --data "$data"
+expect "train a net of another shape (hidden 32)" 0
 run eval "$tmp/m1/model.safetensors" --adapter "$tmp/lora" --data "$data"
 expect "an adapter for another net: exit 1 naming the module" 1 "ranklab eval: $tmp/lora: module linear2 "
 run finetune --base "$tmp/m/model.safetensors" $ft --full --class 10 --out "$tmp/bad"
 expect "finetune --class 10 with 10 classes: usage error" 2 "ranklab finetune: --class 10"
 
-echo "1..$n"
+done_testing

@@ -1,33 +1,6 @@
-# tap_lib.sh — TAP helpers shared by the lesson tests (sourced, not run):
-# ok, check, is, below, between, same, and the Fashion-MNIST check.
+# tap_lib.sh — what the lesson tests share beyond tests/tap.sh (sourced, not
+# run): a lesson without its dataset, and the shape of a lesson's output.
 . "$RK_SOURCE_ROOT/tests/tap.sh"
-
-# is FILE KEY EXPECTED: exact value
-is() {
-    v=$(check "$1" "$2")
-    [ "$v" = "$3" ]; st=$?
-    [ $st -eq 0 ] || echo "# $2: got '$v', want '$3'"
-    ok $st "$2 = $3"
-}
-
-# below FILE KEY LIMIT [WHY]: 0 <= value < limit
-below() {
-    v=$(check "$1" "$2")
-    awk -v v="$v" -v l="$3" 'BEGIN { exit !(v != "" && v + 0 >= 0 && v + 0 < l + 0) }'; st=$?
-    echo "# $2 = $v (limit $3)"
-    ok $st "$2 < $3${4:+ ($4)}"
-}
-
-# holds DESCRIPTION AWK_CONDITION NAME=VALUE...: an awk condition on named numbers
-holds() {
-    desc=$1; cond=$2; shift 2
-    vars=""
-    for a in "$@"; do vars="$vars -v $a"; done
-    # shellcheck disable=SC2086
-    awk $vars "BEGIN { exit !($cond) }"; st=$?
-    [ $st -eq 0 ] || echo "# values: $*"
-    ok $st "$desc"
-}
 
 # missing_data_fails EXE: without the dataset the lesson says how to get it and exits 1
 missing_data_fails() {
@@ -47,4 +20,13 @@ steps_ok() {
     [ "$reads" -eq "$2" ]; ok $? "every step ends with Read alongside: lib/... (found $reads)"
     docs=$(grep -c '^Docs: docs/tutorials/' "$1")
     [ "$docs" -eq "$2" ]; ok $? "every step names its docs page (found $docs)"
+}
+
+# exits CODE DESCRIPTION ARGS...: the lesson $T exits with CODE
+exits() {
+    want=$1; desc=$2; shift 2
+    "$T" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"; got=$?
+    [ "$got" -eq "$want" ]; st=$?
+    [ $st -eq 0 ] || echo "# exit $got, want $want; stderr: $(head -c 200 "$tmp/err")"
+    ok $st "$desc: exit $want"
 }

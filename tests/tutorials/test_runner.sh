@@ -6,17 +6,13 @@
 L="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
-run() { "$L" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+# lrun ARGS...: run the test lesson, stdout in $tmp/out, stderr in $tmp/err, status in $tmp/rc
+lrun() { "$L" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
 rc() { cat "$tmp/rc"; }
 has() { grep -q -- "$1" "$tmp/out"; }
 
-run --no-pause --check
+lrun --no-pause --check
 [ "$(rc)" -eq 0 ] && has '^PLOT-DRAWN spectrum$'; ok $? "the plot hook draws on the step's output"
 has '^(no terminal plot: '; ok $? "a plot that cannot be drawn is one line, not an error"
 has '^check: steps_run=3$' && has '^check: quiet_was=0$'; ok $? "all steps ran, loudly"
@@ -24,41 +20,40 @@ has '^Read alongside: lib/core/rng.c rk_rng_seed()$' && has '^Docs: docs/index.m
 ok $? "Read alongside and Docs lines"
 has '^seed 42, out (none)$'; ok $? "the lesson's default seed"
 
-run --no-pause --no-plot
+lrun --no-pause --no-plot
 [ "$(rc)" -eq 0 ] && ! has 'PLOT-DRAWN' && ! has 'no terminal plot'; ok $? "--no-plot: no plots"
 
-run --step 3 --check
+lrun --step 3 --check
 [ "$(rc)" -eq 0 ] && ! has 'PLOT-DRAWN' && ! has '^check: one=' && has '^check: steps_run=3$'
 ok $? "--step 3: earlier steps run silently (no plot, no checks) and first"
 
-run --no-pause --fail yes
+lrun --no-pause --fail yes
 [ "$(rc)" -eq 1 ] && grep -q '^runner-lesson: step 3 (Last): ' "$tmp/err" && ! has '^End of'
 ok $? "a failing step: exit 1, one line on stderr naming the step"
 
-run --no-pause --fail maybe
+lrun --no-pause --fail maybe
 [ "$(rc)" -eq 2 ] && grep -q "bad value for --fail: 'maybe'" "$tmp/err"; ok $? "a bad lesson option value: exit 2"
 
-run --no-pause --step 1 --seed 0x10 --out "$tmp/a/b"
+lrun --no-pause --step 1 --seed 0x10 --out "$tmp/a/b"
 [ "$(rc)" -eq 0 ] && has "^seed 16, out $tmp/a/b\$" && [ ! -e "$tmp/a" ] && has "so it was not kept"
 ok $? "--seed and --out reach the steps; DIR (and a/) made for nothing is not left behind"
 
 : >"$tmp/file"
-run --no-pause --out "$tmp/file/sub"
+lrun --no-pause --out "$tmp/file/sub"
 [ "$(rc)" -eq 1 ] && grep -q "^runner-lesson: $tmp/file/sub: " "$tmp/err"; ok $? "--out that cannot be made: exit 1"
 
-run --step
+lrun --step
 [ "$(rc)" -eq 2 ] && grep -q "needs a value" "$tmp/err"; ok $? "--step without a value: exit 2"
 
-run --help
+lrun --help
 [ "$(rc)" -eq 0 ] && has '^  --fail yes|no ' ; ok $? "--help lists the lesson's own options"
 
-run --no-pause --check --twice
+lrun --no-pause --check --twice
 [ "$(rc)" -eq 0 ] && has '^check: steps_run=4$'; ok $? "a flag option (no value) reaches the lesson"
-run --no-pause --twice=yes
+lrun --no-pause --twice=yes
 [ "$(rc)" -eq 2 ] && grep -q "doesn't allow an argument\|unknown option\|bad value" "$tmp/err"
 ok $? "a flag option given a value: exit 2"
-run --help
+lrun --help
 has '^  --twice  ' && ! has '^  --twice (null)'; ok $? "--help shows a flag option without a value"
 
-echo "1..$n"
-[ $fails -eq 0 ]
+done_testing

@@ -9,43 +9,9 @@ T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-01"
 RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-
-ok() {   # ok CONDITION_STATUS DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
-
-# check FILE KEY: the value of `check: KEY=VALUE` (empty when missing)
-check() { sed -n "s/^check: $2=//p" "$1" | head -n 1; }
-
-# is FILE KEY EXPECTED: exact value
-is() {
-    v=$(check "$1" "$2")
-    [ "$v" = "$3" ]; st=$?
-    [ $st -eq 0 ] || echo "# $2: got '$v', want '$3'"
-    ok $st "$2 = $3"
-}
-
-# below FILE KEY LIMIT: 0 <= value < limit
-below() {
-    v=$(check "$1" "$2")
-    awk -v v="$v" -v l="$3" 'BEGIN { exit !(v != "" && v + 0 >= 0 && v + 0 < l + 0) }'; st=$?
-    echo "# $2 = $v (limit $3)"
-    ok $st "$2 < $3${4:+ ($4)}"
-}
-
-# exits CODE DESCRIPTION ARGS...: the lesson exits with CODE
-exits() {
-    want=$1; desc=$2; shift 2
-    "$T" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"; got=$?
-    [ "$got" -eq "$want" ]; st=$?
-    [ $st -eq 0 ] || echo "# exit $got, want $want; stderr: $(head -c 200 "$tmp/err")"
-    ok $st "$desc: exit $want"
-}
-
-
+. "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
+tool "$RANKLAB"   # every run of ranklab goes through the crash-noting wrapper
+RANKLAB=$rk
 
 # --- the whole lesson, stdin not a terminal, with and without --no-pause ----
 timeout 60 "$T" --no-pause --check </dev/null >"$tmp/full" 2>"$tmp/full.err"
@@ -55,7 +21,7 @@ ok $? "a non-terminal stdin never waits (no --no-pause)"
 cmp -s "$tmp/full" "$tmp/nopause"; ok $? "same output either way"
 "$T" --no-pause --check </dev/null >"$tmp/again" 2>&1
 cmp -s "$tmp/full" "$tmp/again"; ok $? "same seed, same output"
-[ ! -s "$tmp/full.err" ]; ok $? "nothing on stderr"
+no_stderr "$tmp/full.err" "the whole lesson"
 
 steps=$(grep -c '^== Step [1-8] of 8: ' "$tmp/full")
 [ "$steps" -eq 8 ]; ok $? "8 numbered steps (found $steps)"
@@ -112,7 +78,7 @@ lines=$(grep -cE '^ +[1-8]  ' "$tmp/list")
     && ! grep -qE '^== Step [12456789] of 8' "$tmp/step3"
 ok $? "--step 3 shows step 3 only"
 is "$tmp/step3" svd_u 10x10
-[ -z "$(check "$tmp/step3" rank)" ]; ok $? "--step 3: steps 1-2 ran silently (no check lines)"
+[ -z "$(value "$tmp/step3" rank)" ]; ok $? "--step 3: steps 1-2 ran silently (no check lines)"
 
 "$T" --from 4 --no-pause </dev/null >"$tmp/from4"; st=$?
 shown=$(grep -cE '^== Step [4-8] of 8' "$tmp/from4")
@@ -131,12 +97,12 @@ exits 2 "a stray argument" extra
 exits 2 "--seed -1" --seed -1
 exits 2 "--noise abc" --noise abc
 
-"$T" --no-pause --step 1 --out "$tmp/out.d/sub" </dev/null >"$tmp/outdir" 2>&1
-[ ! -e "$tmp/out.d" ] && grep -q "so it was not kept" "$tmp/outdir"
+"$T" --no-pause --step 1 --out "$tmp/out.d/sub" </dev/null >"$tmp/outdir" 2>&1; st=$?
+[ $st -eq 0 ] && [ ! -e "$tmp/out.d" ] && grep -q "so it was not kept" "$tmp/outdir"
 ok $? "--out DIR/sub that nothing is written into: neither folder is left behind, and it says so"
 mkdir "$tmp/mine"
-"$T" --no-pause --step 1 --out "$tmp/mine" </dev/null >/dev/null 2>&1
-[ -d "$tmp/mine" ]; ok $? "--out DIR that existed before stays"
+"$T" --no-pause --step 1 --out "$tmp/mine" </dev/null >/dev/null 2>"$tmp/err"; st=$?
+[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && [ -d "$tmp/mine" ]; ok $? "--out DIR that existed before stays"
 
 # --- ranklab tutorial NN -----------------------------------------------------
 "$RANKLAB" tutorial 1 --list </dev/null >"$tmp/viacmd"; st=$?
@@ -145,8 +111,8 @@ mkdir "$tmp/mine"
 [ $st -eq 1 ] && grep -q 'ranklab-tutorial-98: not found' "$tmp/err"
 ok $? "ranklab tutorial 98: says it is not found, exit 1"
 
-"$RANKLAB" tutorial --help </dev/null >"$tmp/thelp"; st=$?
-[ $st -eq 0 ] && grep -q '^usage: ranklab tutorial NN' "$tmp/thelp"; ok $? "ranklab tutorial --help: exit 0"
+"$RANKLAB" tutorial --help </dev/null >"$tmp/thelp" 2>"$tmp/err"; st=$?
+[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q '^usage: ranklab tutorial NN' "$tmp/thelp"; ok $? "ranklab tutorial --help: exit 0"
 "$RANKLAB" tutorial 0 </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "ranklab tutorial 0: exit 2"
 "$RANKLAB" tutorial </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "ranklab tutorial (no number): exit 2"
 "$RANKLAB" tutorial 1 --step 9 </dev/null >/dev/null 2>&1; [ $? -eq 2 ]
@@ -154,11 +120,7 @@ ok $? "ranklab tutorial 1 --step 9: the lesson's exit status (2)"
 
 # --- the docs ----------------------------------------------------------------
 # (the page's excerpts: tests/docs/test_excerpts.sh)
-"$T" --help </dev/null >"$tmp/help"
-"$RANKLAB" tutorial --help </dev/null >"$tmp/thelp"
-python3 -c 'import sys; d = open(sys.argv[1]).read(); sys.exit(not all(open(f).read() in d for f in sys.argv[2:]))' \
-    "$RK_SOURCE_ROOT/docs/tools/tutorial.md" "$tmp/help" "$tmp/thelp"
-ok $? "docs/tools/tutorial.md shows both --help texts as they are"
+help_in_doc "$RK_SOURCE_ROOT/docs/tools/tutorial.md" "$RANKLAB" tutorial --help
+help_in_doc "$RK_SOURCE_ROOT/docs/tools/tutorial.md" "$T" --help
 
-echo "1..$n"
-[ $fails -eq 0 ]
+done_testing

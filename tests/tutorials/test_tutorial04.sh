@@ -22,15 +22,13 @@ missing_data_fails "$T"
 
 if [ -z "$(fashion_mnist_dir)" ]; then
     skip "lesson 4 on Fashion-MNIST" "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)"
-    echo "1..$n"
-    [ $fails -eq 0 ]
-    exit
+    done_testing
 fi
 
 F="$tmp/full"
 timeout 120 "$T" --no-pause --check --quick </dev/null >"$F" 2>"$tmp/full.err"
 ok $? "runs straight through with --no-pause --quick"
-[ ! -s "$tmp/full.err" ]; ok $? "nothing on stderr"
+no_stderr "$tmp/full.err" "the whole lesson"
 steps_ok "$F" 7
 
 is "$F" params_default 2807010
@@ -40,21 +38,20 @@ is "$F" lora_params $(((784 + 64) + (64 + 128) + (128 + 10)))
 is "$F" base_grads_before none
 is "$F" init_logits_equal 1
 holds "LoRA fine-tuning raises the worst class's accuracy" 'b > a' \
-    a="$(check "$F" pre_target_acc)" b="$(check "$F" lora_target_acc)"
+    a="$(value "$F" pre_target_acc)" b="$(value "$F" lora_target_acc)"
 is "$F" disabled_equals_pretrained 1
-is "$F" disabled_acc "$(check "$F" pretrain_acc)"
+is "$F" disabled_acc "$(value "$F" pretrain_acc)"
 is "$F" base_unchanged 1
 is "$F" base_grads_after none
 below "$F" merged_rel_diff 1e-5 "merged ≈ unmerged"
 below "$F" merged_weight_err 4.8e-7 "W_merged = W + s·B·A to float rounding (4ε)"
 below "$F" unmerge_err 4.8e-7 "unmerging gives back W0 to float rounding"
 holds "merged accuracy = unmerged accuracy (to 2 of 2,000 images)" '(a - b)^2 <= 0.001^2 + 1e-12' \
-    a="$(check "$F" merged_acc)" b="$(check "$F" lora_acc)"
+    a="$(value "$F" merged_acc)" b="$(value "$F" lora_acc)"
 
 "$T" --no-pause --check --quick --rank 4 --from 3 </dev/null >"$tmp/r4"; st=$?
-[ $st -eq 0 ] && [ "$(check "$tmp/r4" lora_params)" = $((4 * ((784 + 64) + (64 + 128) + (128 + 10)))) ]
+[ $st -eq 0 ] && [ "$(value "$tmp/r4" lora_params)" = $((4 * ((784 + 64) + (64 + 128) + (128 + 10)))) ]
 ok $? "--rank 4: four times the adapter parameters"
 is "$tmp/r4" base_unchanged 1
 
-echo "1..$n"
-[ $fails -eq 0 ]
+done_testing

@@ -41,16 +41,16 @@ is "$F" eval_n 1000
 is "$F" lf_step0_is_pretrained 1
 is "$F" lf_last_is_final 1
 holds "both fine-tunes learn the target class (>= 0.9 after 100 steps)" 'a >= 0.9 && b >= 0.9' \
-    a="$(check "$F" full_target_last)" b="$(check "$F" lora_target_last)"
+    a="$(value "$F" full_target_last)" b="$(value "$F" lora_target_last)"
 holds "both forget: the other classes fall below the pretrained network's" 'a < p && b < p' \
-    a="$(check "$F" full_other_last)" b="$(check "$F" lora_other_last)" p="$(check "$F" pre_other)"
+    a="$(value "$F" full_other_last)" b="$(value "$F" lora_other_last)" p="$(value "$F" pre_other)"
 holds "the full fine-tune forgets more than LoRA" 'a < b' \
-    a="$(check "$F" full_other_last)" b="$(check "$F" lora_other_last)"
+    a="$(value "$F" full_other_last)" b="$(value "$F" lora_other_last)"
 is "$F" l3_trivial 1
 is "$F" full_intruders_l3 0
 is "$F" lambda1_is_lora 1
 holds "the full update needs more directions for 90% of its energy than LoRA's (rank 1)" 'a > b && b == 1' \
-    a="$(check "$F" full_rank90_l2)" b="$(check "$F" lora_rank90_l2)"
+    a="$(value "$F" full_rank90_l2)" b="$(value "$F" lora_rank90_l2)"
 holds "phi of the first record against the final update lies in [0, 1]" 'p >= 0 && p <= 1' \
-    p="$(check "$F" full_phi_first_l2)"
+    p="$(value "$F" full_phi_first_l2)"
 done_testing
