@@ -22,7 +22,7 @@ build: deps $(BUILD)/build.ninja
 
 # The main experiment (docs/experiment.md): out/demo/report.md and friends.
 demo: build
-	$(RANKLAB) demo --out out/demo
+	$(RANKLAB) demo -o out/demo
 
 # A tour of the smaller commands on small matrices.
 walkthrough: build

@@ -1,5 +1,7 @@
-/*
- * ranklab.h — the whole public API in one include.
+/**
+ * @file
+ * ranklab.h — the whole public API in one include: `#include <ranklab/ranklab.h>`
+ * and compile with `$(pkg-config --cflags --libs ranklab)`.
  *
  * Layers (each uses only those above it):
  *   core/      status codes, allocation, RNG, the row-major matrix
@@ -9,7 +11,22 @@
  *   nn/        MLP, LoRA adapters, training (float32, CBLAS sgemm)
  *   plot/      gnuplot through a pipe
  *   analysis/  LoRA ΔW against the truncated SVD of the full delta
+ *
+ * Each module header can also be included alone, e.g. <ranklab/linalg/svd.h>.
  */
+
+/** @defgroup core core: status codes, allocation, RNG, the row-major matrix, CPU and BLAS
+ *  The bottom layer: everything else uses it. Double precision. */
+/** @defgroup linalg linalg: SVD, rank, low-rank approximation, QR, randomized SVD, subspaces
+ *  Linear algebra in double precision over core's rk_mat, through LAPACKE and CBLAS. */
+/** @defgroup io io: files — atomic writes, .npy, safetensors, PEFT adapters, IDX
+ *  Readers validate every header field before reading data; writers are atomic. */
+/** @defgroup nn nn: the float32 MLP, LoRA adapters, optimizers, training, datasets
+ *  Training in float32 with CBLAS sgemm; uses core and io. */
+/** @defgroup plot plot: gnuplot as a child process
+ *  PNG, SVG and terminal plots of series, heatmaps and images, each with its data file. */
+/** @defgroup analysis analysis: the learned LoRA update against the truncated full update
+ *  The experiment and the weight-difference tools; uses every layer above. */
 #ifndef RANKLAB_H
 #define RANKLAB_H
 
@@ -20,6 +37,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/status.h"
+#include "core/version.h"
 #include "io/dtype.h"
 #include "io/file.h"
 #include "io/output.h"
@@ -35,6 +53,7 @@
 #include "linalg/factored.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
+#include "linalg/rankrule.h"
 #include "linalg/spectrum.h"
 #include "linalg/svd.h"
 #include "analysis/amplify.h"

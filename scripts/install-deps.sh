@@ -25,6 +25,8 @@ have_py() { /usr/bin/python3 -c "import $1"; }
 
 need_pkg pkg-config have_cmd pkg-config
 need_pkg gcc have_cmd cc
+# tests/install: a C++ program calls the library through its extern "C" headers
+need_pkg g++ have_cmd c++
 need_pkg make have_cmd make
 need_pkg meson have_cmd meson
 need_pkg ninja-build have_cmd ninja

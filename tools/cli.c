@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,15 +143,67 @@ int cli_one_file(const char *cmd, int argc, char **argv, int optind_, const char
     return RK_EXIT_OK;
 }
 
+/* Read all of standard input (at most @p max bytes) into a new buffer. */
+static rk_status read_stdin(unsigned char **data, size_t *size, size_t max, rk_err *err)
+{
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = rk_alloc(cap);
+    if (!buf)
+        return RK_ENOMEM;
+    for (;;) {
+        if (n == cap) {
+            size_t bigger = cap > max / 2 ? max : cap * 2;
+            unsigned char *b = bigger > cap ? rk_alloc(bigger) : NULL;
+            if (b)
+                memcpy(b, buf, n);
+            else {
+                rk_free(buf);
+                return bigger > cap ? RK_ENOMEM
+                                    : rk_err_set(err, RK_ETOOBIG, "standard input is larger "
+                                                 "than half of this machine's memory");
+            }
+            rk_free(buf);
+            buf = b;
+            cap = bigger;
+        }
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0) {
+            if (ferror(stdin)) {
+                rk_free(buf);
+                return rk_err_set(err, RK_EIO, "cannot read standard input");
+            }
+            break;
+        }
+    }
+    *data = buf;
+    *size = n;
+    return RK_OK;
+}
+
 int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out)
 {
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_matrix_load(spec, out, &err);
+    rk_status s;
+    if (!strcmp(spec, "-")) { /* a .npy array on standard input */
+        unsigned char *data = NULL;
+        size_t size = 0;
+        s = read_stdin(&data, &size, cli_memory_limit(), &err);
+        if (s == RK_OK)
+            s = rk_npy_read_mem(data, size, out, NULL, &err);
+        rk_free(data);
+        if (s != RK_OK)
+            return cli_fail(cmd, "standard input", s, &err);
+        return RK_EXIT_OK;
+    }
+    s = rk_matrix_load(spec, out, &err);
     if (s != RK_OK)
         return cli_fail(cmd, spec, s, &err);
     return RK_EXIT_OK;
 }
+
+bool cli_json_pretty = false;
 
 static bool json_nonfinite; /* cli_json_real() was given a NaN or Inf */
 
@@ -177,7 +230,8 @@ int cli_json_fail(const char *cmd)
 
 int cli_json_print(const char *cmd, json_t *obj)
 {
-    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
+    size_t layout = cli_json_pretty ? JSON_INDENT(2) : JSON_COMPACT;
+    char *text = obj ? json_dumps(obj, layout | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
                      : NULL;
     json_decref(obj);
     if (!text)
@@ -185,6 +239,15 @@ int cli_json_print(const char *cmd, json_t *obj)
     puts(text);
     free(text);
     return RK_EXIT_OK;
+}
+
+json_t *cli_json_u64(unsigned long long v)
+{
+    if (v <= (unsigned long long)INT64_MAX) /* json_int_t is long long, 64 bits here */
+        return json_integer((json_int_t)v);
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", v);
+    return json_string(buf);
 }
 
 json_t *cli_json_real_or_null(double x)

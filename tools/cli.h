@@ -69,13 +69,19 @@ int cli_one_file(const char *cmd, int argc, char **argv, int optind_, const char
  */
 int cli_load_matrix(const char *cmd, const char *spec, rk_mat *out);
 
+/** True after --json-pretty (ranklab.c turns it into --json for the command): indent JSON output. */
+extern bool cli_json_pretty;
+
 /**
- * Print @p obj as one line of compact JSON (reals with 17 significant
+ * Print @p obj as one line of compact JSON (indented with --json-pretty) (reals with 17 significant
  * digits, keys in insertion order) followed by a newline, then release it.
  * Returns RK_EXIT_OK, or RK_EXIT_RUNTIME when @p obj is NULL (an allocation
  * failed while building it) or cannot be printed.
  */
 int cli_json_print(const char *cmd, json_t *obj);
+
+/** A JSON integer for @p v when it fits in json_int_t, else its decimal string (seeds are 64-bit unsigned). */
+json_t *cli_json_u64(unsigned long long v);
 
 /**
  * json_real(@p x), remembering when @p x is NaN or ±Inf (JSON has neither,

@@ -1,5 +1,5 @@
 /*
- * cmd_approx.c — `ranklab approx FILE -k K`: the best rank-k approximation
+ * cmd_approx.c — `ranklab approx FILE -r K`: the best rank-k approximation
  * A_k = U_k·S_k·V_kᵀ (Eckart–Young–Mirsky), its factors, and what it costs.
  *
  * Errors come from the spectrum, not from forming A − A_k:
@@ -21,18 +21,19 @@
 #include "commands.h"
 
 static const char approx_usage[] =
-    "usage: ranklab approx FILE -k K [-o OUT.npy] [--factors PREFIX] [--balanced]\n"
+    "usage: ranklab approx FILE -r K [-o OUT.npy] [--factors PREFIX] [--balanced]\n"
     "                      [--exact] [--json]\n"
     "\n"
     "Best rank-K approximation A_k = U_k S_k V_k^T of the matrix A in FILE (a .npy\n"
-    "array: 2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64),\n"
-    "with its errors from the spectrum:\n"
+    "array: 2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64;\n"
+    "'-' reads one from standard input), with its errors from the spectrum:\n"
     "  ||A - A_k||_F = sqrt(sum_{i>K} sigma_i^2),  ||A - A_k||_2 = sigma_{K+1},\n"
     "the relative error ||A - A_k||_F / ||A||_F, and the parameter counts m*n of A\n"
     "against K*(m+n) of the factors B (m x K) and A (K x n).\n"
     "\n"
     "Options:\n"
-    "  -k, --rank K       the rank, 0 <= K <= min(m, n) (required)\n"
+    "  -r, --rank K       the rank, 0 <= K <= min(m, n) (required; -k K is the\n"
+    "                     same)\n"
     "  -o, --output OUT   write A_k (m x n, float64) to OUT.npy (- : to standard\n"
     "                     output, and no report)\n"
     "  --factors PREFIX   write B to PREFIX_B.npy (m x K) and A to PREFIX_A.npy\n"
@@ -63,7 +64,7 @@ typedef struct approx_report {
     double fro, spectral, rel, kept;
 } approx_report;
 
-/* Parse K: a signed integer, so that "-k -1" gets its own message. */
+/* Parse K: a signed integer, so that "-r -1" gets its own message. */
 static int parse_k(const char *cmd, const char *arg, size_t *k)
 {
     if (cli_parse_size(arg, SIZE_MAX, k))
@@ -72,8 +73,8 @@ static int parse_k(const char *cmd, const char *arg, size_t *k)
     errno = 0;
     long long v = strtoll(arg, &end, 10);
     if (*arg && !*end && !errno && v < 0)
-        return cli_usage_error(cmd, "-k must be >= 0, not %lld", v);
-    return cli_usage_error(cmd, "-k wants an integer >= 0, not '%s'", arg);
+        return cli_usage_error(cmd, "--rank must be >= 0, not %lld", v);
+    return cli_usage_error(cmd, "--rank wants an integer >= 0, not '%s'", arg);
 }
 
 static char *join(const char *prefix, const char *suffix)
@@ -262,7 +263,7 @@ static rk_status randomized_errors(approx_report *r, const rk_mat *a, rk_svd *sv
 static int parse_args(int argc, char **argv, approx_report *r, bool *json)
 {
     static const struct option longopts[] = {
-        { "rank", required_argument, NULL, 'k' },
+        { "rank", required_argument, NULL, 'r' },
         { "output", required_argument, NULL, 'o' },
         { "factors", required_argument, NULL, OPT_FACTORS },
         { "balanced", no_argument, NULL, OPT_BALANCED },
@@ -275,12 +276,13 @@ static int parse_args(int argc, char **argv, approx_report *r, bool *json)
     bool have_k = false;
     int c, rc;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hk:o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hk:r:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(approx_usage, stdout);
             return -1;
-        case 'k':
+        case 'k': /* the earlier spelling of -r */
+        case 'r':
             if ((rc = parse_k(cmd, optarg, &r->k)) != RK_EXIT_OK)
                 return rc;
             have_k = true;
@@ -307,7 +309,7 @@ static int parse_args(int argc, char **argv, approx_report *r, bool *json)
     if ((rc = cli_one_file(cmd, argc, argv, optind, &r->file)) != RK_EXIT_OK)
         return rc;
     if (!have_k)
-        return cli_usage_error(cmd, "missing -k K (the rank of the approximation)");
+        return cli_usage_error(cmd, "missing -r K (the rank of the approximation)");
     if (r->balanced && !r->prefix)
         return cli_usage_error(cmd, "--balanced only applies to --factors");
     return RK_EXIT_OK;

@@ -16,8 +16,8 @@
 
 static const char compare_usage[] =
     "usage: ranklab compare --base MODEL.safetensors --full DIR|DELTA.safetensors\n"
-    "                       --lora DIR [--lora DIR ...] [--out DIR] [--data DIR]\n"
-    "                       [--format png|svg] [--threads N] [--quiet]\n"
+    "                       --adapter DIR [--adapter DIR ...] [-o DIR] [--data DIR]\n"
+    "                       [--format png|svg] [--threads N] [--json] [-q]\n"
     "\n"
     "Compare saved fine-tunes the way `ranklab demo` does: per layer, the\n"
     "spectra of W0, dW_full and each dW_lora = s B A; rel_err against the\n"
@@ -25,26 +25,29 @@ static const char compare_usage[] =
     "report.md, results.json and the plots with their data into DIR.\n"
     "\n"
     "Inputs (as `ranklab train`, `ranklab finetune` and `ranklab demo` write them):\n"
-    "  --base FILE   the pretrained model (linear1.weight, linear1.bias, ...)\n"
-    "  --full PATH   delta.safetensors of a full fine-tune (F64 linear1.weight, ...\n"
-    "                = W_ft - W0), or the folder holding it\n"
-    "  --lora DIR    a LoRA adapter in PEFT's layout adapting every layer (give\n"
-    "                one per rank; a second adapter of a rank already given is\n"
-    "                compared with the first as a second seed)\n"
+    "  --base FILE       the pretrained model (linear1.weight, linear1.bias, ...)\n"
+    "  --full PATH       delta.safetensors of a full fine-tune (F64\n"
+    "                    linear1.weight, ... = W_ft - W0), or the folder holding it\n"
+    "  --adapter DIR     a LoRA adapter in PEFT's layout adapting every layer\n"
+    "                    (give one per rank; a second adapter of a rank already\n"
+    "                    given is compared with the first as a second seed;\n"
+    "                    --lora DIR is the same)\n"
     "Options:\n"
-    "  --out DIR     output folder (default out/compare)\n"
-    "  --data DIR    also evaluate on the test set: the base, each adapter, the\n"
-    "                base's weights + dW_full (biases of the base), and\n"
-    "                W0 + [dW_full]_r; the target class is the base's worst\n"
-    "  --format F    png (default) or svg\n"
-    "  --threads N   OpenBLAS threads\n"
-    "  --quiet       no progress on stderr\n"
-    "  -h, --help    show this help\n"
+    "  -o, --output DIR  output folder (default out/compare; replaced as a whole)\n"
+    "  --data DIR        also evaluate on the test set: the base, each adapter,\n"
+    "                    the base's weights + dW_full (biases of the base), and\n"
+    "                    W0 + [dW_full]_r; the target class is the base's worst\n"
+    "  --format F        png (default) or svg\n"
+    "  --threads N       OpenBLAS threads\n"
+    "  --json            print one JSON object instead of the table (as demo's:\n"
+    "                    output, report, results, the headline figures)\n"
+    "  -q, --quiet       no progress on stderr\n"
+    "  -h, --help        show this help\n"
     "\n"
     "Exit status: 0 ok (also without gnuplot: the data files are written),\n"
     "1 an input is missing or does not fit the base, 2 usage error.\n";
 
-enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_OUT, OPT_DATA, OPT_FORMAT, OPT_THREADS, OPT_QUIET };
+enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_DATA, OPT_FORMAT, OPT_THREADS, OPT_JSON };
 
 typedef struct cmp_args {
     const char *base, *full, *out, *data;
@@ -52,16 +55,18 @@ typedef struct cmp_args {
     size_t n_lora;
     rk_plot_format format;
     int threads;
-    bool quiet;
+    bool quiet, json;
 } cmp_args;
 
 static int parse(cmp_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "base", required_argument, NULL, OPT_BASE }, { "full", required_argument, NULL, OPT_FULL },
-        { "lora", required_argument, NULL, OPT_LORA }, { "out", required_argument, NULL, OPT_OUT },
+        { "adapter", required_argument, NULL, OPT_LORA }, { "lora", required_argument, NULL, OPT_LORA },
+        { "output", required_argument, NULL, 'o' },    { "out", required_argument, NULL, 'o' },
+        { "json", no_argument, NULL, OPT_JSON },
         { "data", required_argument, NULL, OPT_DATA }, { "format", required_argument, NULL, OPT_FORMAT },
-        { "threads", required_argument, NULL, OPT_THREADS }, { "quiet", no_argument, NULL, OPT_QUIET },
+        { "threads", required_argument, NULL, OPT_THREADS }, { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
     };
     const char *cmd = "compare";
@@ -69,7 +74,7 @@ static int parse(cmp_args *a, int argc, char **argv)
     int c;
     size_t v;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(compare_usage, stdout); return -1;
         case OPT_BASE: a->base = optarg; break;
@@ -79,7 +84,8 @@ static int parse(cmp_args *a, int argc, char **argv)
                 return cli_usage_error(cmd, "at most %d adapters", RK_EXP_MAX_RUNS);
             a->lora[a->n_lora++] = optarg;
             break;
-        case OPT_OUT: a->out = optarg; break;
+        case 'o': a->out = optarg; break;
+        case OPT_JSON: a->json = true; break;
         case OPT_DATA: a->data = optarg; break;
         case OPT_FORMAT:
             if (exp_parse_format(cmd, optarg, &a->format) != RK_EXIT_OK)
@@ -90,14 +96,14 @@ static int parse(cmp_args *a, int argc, char **argv)
                 return cli_usage_error(cmd, "--threads needs a positive integer, not '%s'", optarg);
             a->threads = (int)v;
             break;
-        case OPT_QUIET: a->quiet = true; break;
+        case 'q': a->quiet = true; break;
         default: return cli_getopt_error(cmd, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->base || !a->full || a->n_lora == 0)
-        return cli_usage_error(cmd, "need --base, --full and at least one --lora");
+        return cli_usage_error(cmd, "need --base, --full and at least one --adapter");
     return RK_EXIT_OK;
 }
 
@@ -198,7 +204,7 @@ int cmd_compare(int argc, char **argv)
     for (size_t i = 0; i < a.n_lora && !rc; i++)
         rc = cli_output_not_inside(cmd, a.out, "--lora", a.lora[i]);
     rk_out_dir od; /* the report folder: checked and started before any work */
-    if (rc || (rc = cli_output_dir_open(cmd, "--out", a.out, &od)) != RK_EXIT_OK)
+    if (rc || (rc = cli_output_dir_open(cmd, "--output", a.out, &od)) != RK_EXIT_OK)
         return rc;
     int threads = rk_blas_set_threads(a.threads);
     exp_progress prog;
@@ -237,10 +243,12 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     rk_exp_report_info info = { exp_command_line(argc, argv), a.data, 0, threads, false };
-    rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &cfg, &m, &an, &info);
+    rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &cfg, &m, &an, &info, !a.json);
     if (rc == RK_EXIT_OK)
         rc = cli_output_dir_commit(cmd, a.out, &od);
-    if (rc == RK_EXIT_OK)
+    if (rc == RK_EXIT_OK && a.json)
+        rc = exp_print_json(cmd, a.out, &m, &an, nn_cli_now() - prog.t0);
+    else if (rc == RK_EXIT_OK)
         printf("report: %s/report.md\n", a.out);
 done:
     rk_out_dir_abort(&od);

@@ -9,7 +9,8 @@
  *     ‖ΔW − [ΔW]_r‖_F = √(Σ_{i>r} σ_i²), relative to ‖ΔW‖_F, energy kept,
  *     parameters r·(m + n) of a rank-r LoRA adapter,
  *   the ranks keeping 90% and 99% of the energy, stable and effective rank
- * (lib/analysis/truncation.h: rk_trunc_table, rk_trunc_summarize).
+ * (lib/analysis/truncation.h: rk_trunc_table, rk_trunc_summarize), and with
+ * --rules the rank of every rank rule (lib/linalg/rankrule.h).
  *
  * Only the top K (--top) are needed for the table up to rank K, because the
  * σ_i² add up to ‖ΔW‖_F²:  ‖ΔW − [ΔW]_r‖_F² = Σ_{i>r} σ_i² = ‖ΔW‖_F² − Σ_{i≤r} σ_i².
@@ -32,6 +33,7 @@
 #include "cli_pairs.h"
 #include "cli_progress.h"
 #include "cli_plot.h"
+#include "cli_rule.h"
 #include "cli_tol.h"
 #include "commands.h"
 
@@ -39,7 +41,8 @@ static const char delta_usage[] =
     "usage: ranklab delta BASE FINETUNED [--tensor NAME] [--modules PATTERN]\n"
     "                     [--ranks R1,R2,...] [--top K] [--exact] [--iters Q]\n"
     "                     [--tol T | --rtol R]\n"
-    "                     [--plot FILE.png|FILE.svg|-] [--format png|svg] [--quiet] [--json]\n"
+    "                     [--plot FILE.png|FILE.svg|-] [--format png|svg] [--rules]\n"
+    "                     [--quiet] [--json]\n"
     "\n"
     "The weight difference dW = FINETUNED - BASE and its spectrum: singular\n"
     "values, numerical rank, the error-vs-rank table of its truncations\n"
@@ -84,6 +87,16 @@ static const char delta_usage[] =
     "                    Several tensors share one plot (at most 16: use --tensor).\n"
     "                    Without gnuplot: a message, FILE.dat still written, exit 0.\n"
     "  --format FMT      png or svg, whatever FILE's extension\n"
+    ;
+/* The rest of the usage (one string literal may not exceed 4095 bytes in C11). */
+static const char delta_usage_more[] =
+    "  --rules           per tensor, the rank every rank rule picks at its default\n"
+    "                    parameter (energy:0.9, sv_fro:0.9, sv_cumulative:0.9,\n"
+    "                    sv_ratio:10, gd; docs/concepts/rank-rules.md), its\n"
+    "                    threshold on sigma where it has one and the energy kept;\n"
+    "                    JSON: rules per tensor. The rules need every singular\n"
+    "                    value: --rules implies --exact. With --plot of one\n"
+    "                    tensor, each rule is a labelled line on the scree plot\n"
     "  -q, --quiet       no progress on stderr (shown for large checkpoints)\n"
     "  --json            print one JSON object: base, finetuned, tensors (name,\n"
     "                    shape, method, frobenius_norm, spectral_norm,\n"
@@ -98,7 +111,7 @@ static const char delta_usage[] =
     "differ (two .npy files), no tensor can be compared, or the plot cannot be\n"
     "written; 2 usage error.\n";
 
-enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON };
+enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON, OPT_RULES };
 
 /* The most ranks --ranks takes. */
 #define MAX_RANKS 256
@@ -108,7 +121,7 @@ typedef struct delta_opts {
     size_t ranks[MAX_RANKS];
     size_t n_ranks;       /* 0: the default ranks */
     size_t top;
-    bool json;
+    bool json, rules;
     cli_ckpt_opts ck;     /* --modules, --iters, --exact, --quiet */
     rk_rank_opts tol;
     rk_plot_out out;      /* where --plot draws */
@@ -167,6 +180,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "json", no_argument, NULL, OPT_JSON },
+        { "rules", no_argument, NULL, OPT_RULES },
         CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -183,6 +197,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         switch (c) {
         case 'h':
             fputs(delta_usage, stdout);
+            fputs(delta_usage_more, stdout);
             return -1;
         case OPT_TENSOR:
             o->tensor = optarg;
@@ -208,6 +223,9 @@ static int parse_args(int argc, char **argv, delta_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_RULES:
+            o->rules = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -297,7 +315,7 @@ static int analyse(const delta_opts *o, const cli_pairs *p, size_t i, delta_item
     it->m = m;
     it->n = n;
     it->kfull = m < n ? m : n;
-    if (p->safetensors && !o->ck.exact && rk_rsvd_worthwhile(m, n, o->top))
+    if (p->safetensors && !o->ck.exact && !o->rules && rk_rsvd_worthwhile(m, n, o->top))
         return analyse_top(o, p, i, it);
     rk_mat d;
     int rc = cli_pairs_delta(cmd, p, i, &d);
@@ -409,6 +427,10 @@ static void print_item(const delta_opts *o, const delta_item *it)
     else if (it->n_left_out)
         printf("  (%zu rank%s above min(m, n) = %zu left out)\n", it->n_left_out,
                it->n_left_out == 1 ? "" : "s", it->k);
+    if (o->rules) {
+        printf("\n");
+        cli_rule_print(it->s, it->k, it->m, it->n);
+    }
 }
 
 static void print_text(const delta_opts *o, const cli_pairs *p, const delta_item *items, size_t n)
@@ -470,6 +492,10 @@ static json_t *item_json(const delta_opts *o, const delta_item *it)
         bad |= json_array_append_new(table, r);
     }
     bad |= json_object_set_new(t, "error_table", table);
+    if (o->rules) {
+        json_t *rules = cli_rule_json(it->s, it->k, it->m, it->n);
+        bad |= !rules || json_object_set_new(t, "rules", rules);
+    }
     if (bad) {
         json_decref(t);
         return NULL;
@@ -516,7 +542,10 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
         snprintf(title, sizeof title, "Singular values of ΔW = finetuned − base%s%s",
                  items[0].name ? ": " : "",
                  items[0].name ? rk_plot_text_literal(name, sizeof name, items[0].name) : "");
-        s = rk_plot_scree(items[0].s, items[0].k, items[0].sum.tol, title, &o->out, &err);
+        rk_plot_mark marks[8];
+        char names[8][96];
+        size_t nm = o->rules ? cli_rule_marks(items[0].s, items[0].k, items[0].m, items[0].n, marks, names) : 0;
+        s = rk_plot_scree_marked(items[0].s, items[0].k, items[0].sum.tol, marks, nm, title, &o->out, &err);
     } else {
         rk_plot_spectrum sp[16];
         char names[16][256];  /* tensor names as they are: escaped for the plot's enhanced text */

@@ -15,10 +15,10 @@
 #include "nn_cli.h"
 
 static const char demo_usage[] =
-    "usage: ranklab demo [--out DIR] [--data DIR] [--seed S] [--ranks 1,2,4,8,16,64]\n"
+    "usage: ranklab demo [-o DIR] [--data DIR] [--seed S] [--ranks 1,2,4,8,16,64]\n"
     "                    [--steps N] [--epochs E] [--pretrain-batch B] [--limit N]\n"
     "                    [--hidden 1000,2000] [--quick] [--threads N]\n"
-    "                    [--format png|svg] [--quiet]\n"
+    "                    [--format png|svg] [--json] [-q]\n"
     "\n"
     "The main experiment: how close is the update LoRA learns to the best\n"
     "low-rank approximation of the full fine-tune's update?\n"
@@ -45,7 +45,7 @@ static const char demo_usage[] =
     "The fine-tunes keep the tutorial's 100 steps of 10 images.\n"
     "\n"
     "Options:\n"
-    "  --out DIR           output folder (default out/demo)\n"
+    "  -o, --output DIR    output folder (default out/demo; replaced as a whole)\n"
     "  --data DIR          folder with the IDX files; default $RANKLAB_DATA, else\n"
     "                      /usr/share/datasets/fashion-mnist\n"
     "  --seed S            seed of everything (network init, batch orders, adapter\n"
@@ -60,7 +60,11 @@ static const char demo_usage[] =
     "  --quick             a fast run: --limit 10000, ranks 1,4,8,16\n"
     "  --threads N         OpenBLAS threads (default: OpenBLAS's choice)\n"
     "  --format F          png (default) or svg\n"
-    "  --quiet             no progress on stderr\n"
+    "  --json              print one JSON object instead of the table: output,\n"
+    "                      report, results (results.json has every figure),\n"
+    "                      target_class, pretrained, full and per LoRA run the\n"
+    "                      accuracies, rel_err and ey_rel_err per layer, seconds\n"
+    "  -q, --quiet         no progress on stderr\n"
     "  -h, --help          show this help\n"
     "\n"
     "Training runs with flush-to-zero and denormals-are-zero set. Progress goes\n"
@@ -69,15 +73,15 @@ static const char demo_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing: the data files are\n"
     "written), 1 data missing or a file cannot be written, 2 usage error.\n";
 
-enum { OPT_OUT = 1601, OPT_DATA, OPT_SEED, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT,
-       OPT_QUICK, OPT_THREADS, OPT_FORMAT, OPT_QUIET, OPT_HIDDEN };
+enum { OPT_DATA = 1601, OPT_SEED, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT,
+       OPT_QUICK, OPT_THREADS, OPT_FORMAT, OPT_HIDDEN, OPT_JSON };
 
 typedef struct demo_args {
     const char *out, *data;
     rk_exp_config cfg;
     int threads;
     rk_plot_format format;
-    bool quiet, quick, ranks_given, limit_given;
+    bool quiet, quick, ranks_given, limit_given, json;
 } demo_args;
 
 static int parse_one(demo_args *a, int c, const char *arg)
@@ -86,7 +90,8 @@ static int parse_one(demo_args *a, int c, const char *arg)
     size_t v;
     unsigned long long u;
     switch (c) {
-    case OPT_OUT: a->out = arg; break;
+    case 'o': a->out = arg; break;
+    case OPT_JSON: a->json = true; break;
     case OPT_DATA: a->data = arg; break;
     case OPT_SEED:
         if (!cli_parse_u64(arg, &u))
@@ -121,7 +126,7 @@ static int parse_one(demo_args *a, int c, const char *arg)
     case OPT_QUICK: a->quick = true; break;
     case OPT_FORMAT:
         return exp_parse_format(cmd, arg, &a->format);
-    case OPT_QUIET: a->quiet = true; break;
+    case 'q': a->quiet = true; break;
     case OPT_HIDDEN: {
         size_t h[RK_MLP_MAX_LAYERS - 1], n = 0;
         if (!nn_cli_parse_list(arg, 100000, h, RK_MLP_MAX_LAYERS - 1, &n))
@@ -140,13 +145,14 @@ static int parse_one(demo_args *a, int c, const char *arg)
 static int parse(demo_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "out", required_argument, NULL, OPT_OUT },       { "data", required_argument, NULL, OPT_DATA },
+        { "output", required_argument, NULL, 'o' },        { "out", required_argument, NULL, 'o' },
+        { "json", no_argument, NULL, OPT_JSON },           { "data", required_argument, NULL, OPT_DATA },
         { "seed", required_argument, NULL, OPT_SEED },     { "ranks", required_argument, NULL, OPT_RANKS },
         { "steps", required_argument, NULL, OPT_STEPS },   { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "pretrain-batch", required_argument, NULL, OPT_PBATCH },
         { "limit", required_argument, NULL, OPT_LIMIT },   { "quick", no_argument, NULL, OPT_QUICK },
         { "threads", required_argument, NULL, OPT_THREADS },
-        { "format", required_argument, NULL, OPT_FORMAT }, { "quiet", no_argument, NULL, OPT_QUIET },
+        { "format", required_argument, NULL, OPT_FORMAT }, { "quiet", no_argument, NULL, 'q' },
         { "hidden", required_argument, NULL, OPT_HIDDEN },
         { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
@@ -155,7 +161,7 @@ static int parse(demo_args *a, int argc, char **argv)
     a->format = RK_PLOT_PNG;
     int c, rc;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(demo_usage, stdout);
             return -1;
@@ -202,7 +208,7 @@ int cmd_demo(int argc, char **argv)
     const char *cmd = "demo";
     rk_out_dir od; /* the report folder: checked and started before any work */
     if ((rc = cli_output_not_inside(cmd, a.out, "--data", a.data)) != RK_EXIT_OK ||
-        (rc = cli_output_dir_open(cmd, "--out", a.out, &od)) != RK_EXIT_OK)
+        (rc = cli_output_dir_open(cmd, "--output", a.out, &od)) != RK_EXIT_OK)
         return rc;
     int threads = rk_blas_set_threads(a.threads);
     bool ftz = nn_cli_enable_ftz();
@@ -243,10 +249,12 @@ int cmd_demo(int argc, char **argv)
     } else {
         rk_exp_report_info info = { exp_command_line(argc, argv),
                                     a.data ? a.data : rk_dataset_default_dir(), 0, threads, ftz };
-        rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &a.cfg, &m, &an, &info);
+        rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &a.cfg, &m, &an, &info, !a.json);
         if (rc == RK_EXIT_OK)
             rc = cli_output_dir_commit(cmd, a.out, &od);
-        if (rc == RK_EXIT_OK)
+        if (rc == RK_EXIT_OK && a.json)
+            rc = exp_print_json(cmd, a.out, &m, &an, nn_cli_now() - t0);
+        else if (rc == RK_EXIT_OK)
             printf("report: %s/report.md (%.1f s)\n", a.out, nn_cli_now() - t0);
     }
     rk_out_dir_abort(&od);

@@ -17,10 +17,11 @@
 
 static const char finetune_usage[] =
     "usage: ranklab finetune --base MODEL.safetensors\n"
-    "                        (--full | --lora-rank R [--alpha A] [--rslora]\n"
+    "                        (--full | -r R [--alpha A] [--rslora]\n"
     "                         [--init kaiming|gaussian|normal|pissa] [--layers 1,2,3])\n"
     "                        [--class K|auto] [--steps N] [--batch B] [--lr LR]\n"
-    "                        [--seed S] [--data DIR] [--threads N] [--json] --out DIR\n"
+    "                        [--seed S] [--data DIR] [--threads N] [--json] [-q]\n"
+    "                        -o DIR\n"
     "\n"
     "Fine-tune the MLP in MODEL.safetensors on the training examples of one\n"
     "class (shuffled with the seed, reshuffled at each pass), with Adam, then\n"
@@ -39,9 +40,10 @@ static const char finetune_usage[] =
     "\n"
     "Options:\n"
     "  --base FILE      the pretrained model (from ranklab train); required\n"
-    "  --out DIR        output folder (created if missing); required\n"
+    "  -o, --output DIR output folder (created if missing; replaced as a whole);\n"
+    "                   required\n"
     "  --full           full fine-tuning\n"
-    "  --lora-rank R    LoRA with rank R >= 1\n"
+    "  -r, --rank R     LoRA with rank R >= 1 (--lora-rank R is the same)\n"
     "  --alpha A        LoRA alpha > 0 (default R, so that s = 1)\n"
     "  --rslora         s = alpha/sqrt(R) (rank-stabilised LoRA)\n"
     "  --init I         A's initialisation; B = 0 except for pissa:\n"
@@ -67,6 +69,7 @@ static const char finetune_usage[] =
     "                   per_class_accuracy, target_class, target_accuracy, the\n"
     "                   base model's figures (base_*), trainable_params,\n"
     "                   seconds, the loss curve summary, the settings\n"
+    "  -q, --quiet      no progress on stderr\n"
     "  -h, --help       show this help\n"
     "\n"
     "Training runs with flush-to-zero and denormals-are-zero set (subnormal\n"
@@ -83,7 +86,7 @@ static const char finetune_usage[] =
     "error.\n";
 
 enum {
-    OPT_BASE = 1401, OPT_OUT, OPT_FULL, OPT_RANK, OPT_ALPHA, OPT_RSLORA, OPT_INIT, OPT_LAYERS, OPT_CLASS,
+    OPT_BASE = 1401, OPT_FULL, OPT_RANK, OPT_ALPHA, OPT_RSLORA, OPT_INIT, OPT_LAYERS, OPT_CLASS,
     OPT_STEPS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_THREADS, OPT_JSON
 };
 
@@ -96,14 +99,15 @@ static int parse_one(ft_args *a, int c, const char *arg)
     size_t v, list[RK_MLP_MAX_LAYERS], n;
     switch (c) {
     case OPT_BASE: a->base = arg; return 0;
-    case OPT_OUT: a->out = arg; return 0;
+    case 'o': a->out = arg; return 0;
+    case 'q': a->quiet = true; return 0;
     case OPT_DATA: a->data = arg; return 0;
     case OPT_FULL: a->full = true; return 0;
     case OPT_RSLORA: a->lora.rslora = true; return 0;
     case OPT_JSON: a->json = true; return 0;
-    case OPT_RANK:
+    case 'r':
         if (!cli_parse_size(arg, 1u << 20, &a->lora.rank) || a->lora.rank == 0)
-            return cli_usage_error(cmd, "--lora-rank wants a positive integer, not '%s'", arg);
+            return cli_usage_error(cmd, "--rank wants a positive integer, not '%s'", arg);
         return 0;
     case OPT_ALPHA:
         if (!cli_parse_double(arg, &a->lora.alpha) || !(a->lora.alpha > 0))
@@ -160,8 +164,10 @@ static int parse_one(ft_args *a, int c, const char *arg)
 static int parse_args(ft_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "base", required_argument, NULL, OPT_BASE },     { "out", required_argument, NULL, OPT_OUT },
-        { "full", no_argument, NULL, OPT_FULL },           { "lora-rank", required_argument, NULL, OPT_RANK },
+        { "base", required_argument, NULL, OPT_BASE },     { "output", required_argument, NULL, 'o' },
+        { "out", required_argument, NULL, 'o' },           { "quiet", no_argument, NULL, 'q' },
+        { "full", no_argument, NULL, OPT_FULL },           { "rank", required_argument, NULL, 'r' },
+        { "lora-rank", required_argument, NULL, 'r' },
         { "alpha", required_argument, NULL, OPT_ALPHA },   { "rslora", no_argument, NULL, OPT_RSLORA },
         { "init", required_argument, NULL, OPT_INIT },     { "layers", required_argument, NULL, OPT_LAYERS },
         { "class", required_argument, NULL, OPT_CLASS },   { "steps", required_argument, NULL, OPT_STEPS },
@@ -176,7 +182,7 @@ static int parse_args(ft_args *a, int argc, char **argv)
     a->lora.rank = 0;
     int c, rc;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:qr:", longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(finetune_usage, stdout);
             return -1;
@@ -191,11 +197,11 @@ static int parse_args(ft_args *a, int argc, char **argv)
     if (!a->base)
         return cli_usage_error(cmd, "missing --base MODEL.safetensors");
     if (!a->out)
-        return cli_usage_error(cmd, "missing --out DIR");
+        return cli_usage_error(cmd, "missing -o DIR");
     if (a->full == (a->lora.rank > 0))
-        return cli_usage_error(cmd, "give exactly one of --full and --lora-rank R");
+        return cli_usage_error(cmd, "give exactly one of --full and --rank R");
     if (a->full && (a->alpha_given || a->lora.rslora || a->lora.layers))
-        return cli_usage_error(cmd, "--alpha, --rslora and --layers go with --lora-rank, not --full");
+        return cli_usage_error(cmd, "--alpha, --rslora and --layers go with --rank, not --full");
     if (!a->alpha_given)
         a->lora.alpha = (double)a->lora.rank;
     return RK_EXIT_OK;
@@ -213,7 +219,7 @@ int cmd_finetune(int argc, char **argv)
     /* The output folder first: a bad --out fails before the training, not after. */
     if ((rc = cli_output_not_inside("finetune", a.out, "--base", a.base)) != RK_EXIT_OK ||
         (rc = cli_output_not_inside("finetune", a.out, "--data", a.data)) != RK_EXIT_OK ||
-        (rc = cli_output_dir_open("finetune", "--out", a.out, &r.od)) != RK_EXIT_OK)
+        (rc = cli_output_dir_open("finetune", "--output", a.out, &r.od)) != RK_EXIT_OK)
         return rc;
     int threads = rk_blas_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();

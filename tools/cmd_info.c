@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "core/version.h"
 
 static const char *const CMD = "info";
 
@@ -232,12 +233,5 @@ int cmd_info(int argc, char **argv)
         print_text(&r);
         return RK_EXIT_OK;
     }
-    json_t *o = json_report(&r);
-    char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
-    if (!s)
-        return cli_fail(CMD, NULL, RK_ENOMEM, NULL);
-    puts(s);
-    free(s);
-    return RK_EXIT_OK;
+    return cli_json_print(CMD, json_report(&r));
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_output.h"
@@ -19,7 +20,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ranklab inspect [--json] [--plot FILE.png|FILE.svg|-] ADAPTER\n\n"
+    fprintf(f, "usage: ranklab inspect [--json] [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
+               "                       ADAPTER | --adapter ADAPTER\n\n"
                "ADAPTER is a PEFT LoRA adapter folder (adapter_config.json +\n"
                "adapter_model.safetensors) or its .safetensors file. For each adapted\n"
                "module: the shape of ΔW in the base weight's layout, r, the scale s,\n"
@@ -27,12 +29,27 @@ static void usage(FILE *f)
                "r×r core, never forming ΔW), the effective rank exp(−Σ p log p) with\n"
                "p = σ/Σσ, and the smallest ranks keeping 90%% and 99%% of the energy Σσ²;\n"
                "then a summary across modules.\n\n"
-               "  --json       print one JSON object (one line) instead of text\n"
-               "  --plot FILE  draw the singular values of every module's ΔW on a log\n"
-               "               scale into FILE.png or FILE.svg, with FILE.dat (the numbers)\n"
-               "               and FILE.gp (the gnuplot script) beside it; - draws in the\n"
-               "               terminal, after the report\n"
-               "  -h, --help   show this help\n");
+               "  --json           print one JSON object (one line) instead of text\n"
+               "  --plot FILE      draw the singular values of every module's ΔW on a\n"
+               "                   log scale into FILE.png or FILE.svg, with FILE.dat\n"
+               "                   (the numbers) and FILE.gp (the gnuplot script) beside\n"
+               "                   it; - draws in the terminal, after the report\n"
+               "  --format F       png or svg, whatever FILE's extension\n"
+               "  --adapter DIR    the adapter as an option (the same as the argument)\n"
+               "  -h, --help       show this help\n");
+}
+
+/* A model directory (model.safetensors or a sharded index) rather than an adapter. */
+static bool is_model_dir(const char *path)
+{
+    static const char *const names[] = { "model.safetensors", RK_SHARDS_INDEX };
+    for (size_t i = 0; i < 2; i++) {
+        char p[4096];
+        struct stat sb;
+        if (snprintf(p, sizeof p, "%s/%s", path, names[i]) < (int)sizeof p && stat(p, &sb) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* One module's figures. */
@@ -181,7 +198,8 @@ static int print_json(const char *path, const rk_peft_adapter *ad, const report 
 }
 
 /* --plot: one spectrum per module that has singular values, named by the module. */
-static int plot(const char *arg, const rk_peft_adapter *ad, const report *rep, bool announce)
+static int plot(const char *arg, const char *format, const rk_peft_adapter *ad, const report *rep,
+                bool announce)
 {
     rk_plot_spectrum *sp = calloc(ad->n_modules ? ad->n_modules : 1, sizeof *sp);
     if (!sp)
@@ -190,17 +208,22 @@ static int plot(const char *arg, const rk_peft_adapter *ad, const report *rep, b
     for (size_t i = 0; i < ad->n_modules; i++)
         if (rep[i].svd.k)
             sp[n++] = (rk_plot_spectrum){ .name = rep[i].m->name, .s = rep[i].svd.s, .k = rep[i].svd.k };
-    int rc = inspect_plot(arg, sp, n, announce);
+    int rc = inspect_plot(arg, format, sp, n, announce);
     free(sp);
     return rc;
 }
 
-static int inspect(const char *path, bool as_json, const char *plot_arg)
+static int inspect(const char *path, bool as_json, const char *plot_arg, const char *format)
 {
     rk_peft_adapter ad;
     rk_err err;
     rk_err_clear(&err);
     rk_status st = rk_peft_read(&ad, path, &err);
+    if (st == RK_ENOENT && is_model_dir(path)) {
+        fprintf(stderr, "ranklab inspect: %s: a model checkpoint, not a LoRA adapter; 'ranklab ls %s' lists "
+                        "its tensors, 'ranklab delta BASE %s' compares it with its base\n", path, path, path);
+        return RK_EXIT_RUNTIME;
+    }
     if (st)
         return cli_fail("inspect", path, st, &err);
     report *rep = calloc(ad.n_modules, sizeof *rep);
@@ -225,7 +248,7 @@ static int inspect(const char *path, bool as_json, const char *plot_arg)
     int rc = st ? cli_fail("inspect", path, st, &err)
                 : as_json ? print_json(path, &ad, rep) : (print_text(path, &ad, rep), RK_EXIT_OK);
     if (rc == RK_EXIT_OK && plot_arg)
-        rc = plot(plot_arg, &ad, rep, !as_json);
+        rc = plot(plot_arg, format, &ad, rep, !as_json);
     for (size_t i = 0; i < ad.n_modules; i++)
         rk_svd_free(&rep[i].svd);
     free(rep);
@@ -237,10 +260,12 @@ int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                           { "plot", required_argument, NULL, 'p' },
+                                          { "format", required_argument, NULL, 'f' },
+                                          { "adapter", required_argument, NULL, 'a' },
                                           { "help", no_argument, NULL, 'h' },
                                           { NULL, 0, NULL, 0 } };
     bool as_json = false;
-    const char *plot_arg = NULL;
+    const char *plot_arg = NULL, *format = NULL, *adapter = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -252,16 +277,23 @@ int cmd_inspect(int argc, char **argv)
             as_json = true;
             continue;
         }
-        if (c == 'p') {
-            plot_arg = optarg;
+        if (c == 'p' || c == 'f' || c == 'a') {
+            *(c == 'p' ? &plot_arg : c == 'f' ? &format : &adapter) = optarg;
             continue;
         }
         return cli_getopt_error("inspect", c, argv);
     }
-    const char *adapter;
-    int rc = cli_one_file("inspect", argc, argv, optind, &adapter);
-    if (rc != RK_EXIT_OK)
+    int rc;
+    if (adapter && optind < argc)
+        return cli_usage_error("inspect", "give the adapter once: '%s' and --adapter %s",
+                               argv[optind], adapter);
+    if (!adapter && (rc = cli_one_file("inspect", argc, argv, optind, &adapter)) != RK_EXIT_OK)
         return rc;
+    rk_plot_format f;
+    if (format && !plot_arg)
+        return cli_usage_error("inspect", "--format only applies to --plot");
+    if (format && (rk_plot_format_parse(format, &f) != RK_OK || f == RK_PLOT_TERM))
+        return cli_usage_error("inspect", "--format is png or svg, not '%s'", format);
     if (plot_arg && !*plot_arg)
         return cli_usage_error("inspect", "--plot wants FILE.png, FILE.svg or -");
     if (plot_arg && as_json && !strcmp(plot_arg, "-"))
@@ -269,5 +301,5 @@ int cmd_inspect(int argc, char **argv)
                                           "give --plot FILE.png");
     if (plot_arg && (rc = cli_output_plot_check("inspect", plot_arg)) != RK_EXIT_OK)
         return rc;
-    return inspect(adapter, as_json, plot_arg);
+    return inspect(adapter, as_json, plot_arg, format);
 }

@@ -13,7 +13,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ranklab ls FILE.safetensors|MODEL_DIR|FILE.npy\n\n"
+    fprintf(f, "usage: ranklab ls FILE.safetensors|MODEL_DIR|FILE.npy [--json]\n\n"
                "List the tensors of a safetensors file: name, dtype, shape and size in\n"
                "bytes, then the file's __metadata__. MODEL_DIR is a model directory\n"
                "(model.safetensors or adapter_model.safetensors) or a sharded one\n"
@@ -21,6 +21,11 @@ static void usage(FILE *f)
                "listed too); only the headers are read. For a .npy file: its version,\n"
                "dtype, shape and memory order. The headers (and the index) are checked\n"
                "completely first: a malformed file is refused with the reason.\n\n"
+               "  --json       print one JSON object instead: file, format (safetensors\n"
+               "               or npy); for safetensors sharded, shards, header_bytes,\n"
+               "               data_bytes, name_or_path, tensors (name, dtype, shape,\n"
+               "               bytes, shard), metadata; for .npy version, dtype, shape,\n"
+               "               fortran_order, data_offset, data_bytes\n"
                "  -h, --help   show this help\n");
 }
 
@@ -58,8 +63,39 @@ static void print_table(const rk_shards *c)
     }
 }
 
+/* `ls --json` of a safetensors file or directory, whose headers @p c holds. */
+static json_t *safetensors_json(const char *path, const rk_shards *c, size_t header, size_t data)
+{
+    json_t *tensors = json_array(), *meta = json_object();
+    for (size_t i = 0; tensors && i < c->n_tensors; i++) {
+        const rk_st_tensor *t = c->tensors[i].t;
+        json_t *shape = json_array();
+        for (int d = 0; shape && d < t->ndim; d++)
+            json_array_append_new(shape, json_integer((json_int_t)t->shape[d]));
+        const char *slash = strrchr(c->tensors[i].path, '/');
+        json_t *o = json_pack("{s:s, s:s, s:o, s:I, s:o}", "name", t->name, "dtype", t->dtype_name,
+                              "shape", shape ? shape : json_null(), "bytes",
+                              (json_int_t)(t->end - t->begin), "shard",
+                              c->sharded ? json_string(slash ? slash + 1 : c->tensors[i].path)
+                                         : json_null());
+        if (!o || json_array_append_new(tensors, o)) {
+            json_decref(tensors);
+            tensors = NULL;
+        }
+    }
+    const rk_st_file *f = &c->files[0];
+    for (size_t i = 0; meta && !c->sharded && i < f->n_meta; i++)
+        json_object_set_new(meta, f->meta_keys[i], json_string(f->meta_values[i]));
+    return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:o, s:o, s:o}", "file", path, "format",
+                     "safetensors", "sharded", c->sharded, "shards", (json_int_t)c->n_files,
+                     "header_bytes", (json_int_t)header, "data_bytes", (json_int_t)data,
+                     "name_or_path", c->name_or_path ? json_string(c->name_or_path) : json_null(),
+                     "tensors", tensors ? tensors : json_null(), "metadata",
+                     meta ? meta : json_null());
+}
+
 /* A .safetensors file, a model directory or a sharded one: headers only. */
-static int list_safetensors(const char *path)
+static int list_safetensors(const char *path, bool json)
 {
     rk_shards c;
     rk_err err;
@@ -72,6 +108,11 @@ static int list_safetensors(const char *path)
     for (size_t i = 0; i < c.n_files; i++) {
         header += c.files[i].data_start - 8;
         data += c.files[i].size - c.files[i].data_start;
+    }
+    if (json) {
+        int rc = cli_json_print("ls", safetensors_json(path, &c, header, data));
+        rk_shards_close(&c);
+        return rc;
     }
     if (c.sharded)
         printf("%s: %zu tensor%s in %zu shards (%s), headers %zu bytes, data %zu bytes\n", path,
@@ -117,7 +158,7 @@ static void npy_descr(const rk_npy_info *info, char *buf, size_t cap)
     snprintf(buf, cap, "%c%c%zu", size == 1 ? '|' : info->big_endian ? '>' : '<', kind, size);
 }
 
-static int list_npy(const char *path)
+static int list_npy(const char *path, bool json)
 {
     rk_mat m;
     rk_npy_info info;
@@ -132,6 +173,20 @@ static int list_npy(const char *path)
         snprintf(shape, sizeof shape, "(%zu,)", info.shape[0]);
     else
         snprintf(shape, sizeof shape, "(%zu, %zu)", info.shape[0], info.shape[1]);
+    if (json) {
+        json_t *dims = json_array();
+        for (int d = 0; dims && d < info.ndim; d++)
+            json_array_append_new(dims, json_integer((json_int_t)info.shape[d]));
+        char version[16];
+        snprintf(version, sizeof version, "%d.%d", info.major, info.minor);
+        rk_mat_free(&m);
+        return cli_json_print("ls", json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:I, s:I}", "file",
+                                              path, "format", "npy", "version", version, "dtype",
+                                              descr, "shape", dims ? dims : json_null(),
+                                              "fortran_order", info.fortran_order, "data_offset",
+                                              (json_int_t)info.data_offset, "data_bytes",
+                                              (json_int_t)rk_npy_data_size(&info)));
+    }
     printf("%s: .npy version %d.%d, data at byte %zu, %zu bytes\n", path, info.major, info.minor,
            info.data_offset, rk_npy_data_size(&info));
     printf("dtype    %s (%s)\nshape    %s\norder    %s\n", descr, rk_dtype_name(info.dtype), shape,
@@ -142,19 +197,24 @@ static int list_npy(const char *path)
 
 int cmd_ls(int argc, char **argv)
 {
-    static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+    static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                          { "help", no_argument, NULL, 'h' },
+                                          { NULL, 0, NULL, 0 } };
     int c;
+    bool json = false;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return RK_EXIT_OK;
         }
-        return cli_getopt_error("ls", c, argv);
+        if (c != 'j')
+            return cli_getopt_error("ls", c, argv);
+        json = true;
     }
     const char *file;
     int rc = cli_one_file("ls", argc, argv, optind, &file);
     if (rc != RK_EXIT_OK)
         return rc;
-    return is_npy(file) ? list_npy(file) : list_safetensors(file);
+    return is_npy(file) ? list_npy(file, json) : list_safetensors(file, json);
 }

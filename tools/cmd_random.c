@@ -21,7 +21,8 @@
 #include "commands.h"
 
 static const char random_usage[] =
-    "usage: ranklab random --rows M --cols N [--rank R] [--seed S] [--dtype f8|f4] -o FILE.npy\n"
+    "usage: ranklab random --rows M --cols N [-r R] [--seed S] [--dtype f8|f4] [--json]\n"
+    "                      -o FILE.npy\n"
     "\n"
     "Write an M x N random matrix to FILE.npy: independent N(0, 1) entries, or,\n"
     "with --rank R, the product randn(M, R) * randn(R, N), whose rank is exactly R.\n"
@@ -29,7 +30,7 @@ static const char random_usage[] =
     "Options:\n"
     "  --rows M           number of rows, 0 <= M <= 2147483647 (required)\n"
     "  --cols N           number of columns, 0 <= N <= 2147483647 (required)\n"
-    "  --rank R           make the matrix rank R, 0 <= R <= min(M, N)\n"
+    "  -r, --rank R       make the matrix rank R, 0 <= R <= min(M, N)\n"
     "  --seed S           seed of the random generator, an unsigned 64-bit\n"
     "                     integer (default 0); the same seed gives the same matrix\n"
     "  --dtype f8|f4      element type in the file: f8 = float64 (default),\n"
@@ -38,6 +39,8 @@ static const char random_usage[] =
     "                     then min(M, N); use 'ranklab rank --rtol 1e-5')\n"
     "  -o, --output FILE  the .npy file to write (required; written atomically;\n"
     "                     - writes it to standard output and prints nothing else)\n"
+    "  --json             print one JSON object instead of the line: output,\n"
+    "                     shape, dtype, rank (null without --rank), seed\n"
     "  -h, --help         show this help\n"
     "\n"
     "The matrix must fit in half of this machine's memory; larger sizes are\n"
@@ -45,11 +48,11 @@ static const char random_usage[] =
     "\n"
     "Exit status: 0 ok, 1 the file cannot be written (or out of memory), 2 usage error.\n";
 
-enum { OPT_ROWS = 1101, OPT_COLS, OPT_RANK, OPT_SEED, OPT_DTYPE };
+enum { OPT_ROWS = 1101, OPT_COLS, OPT_SEED, OPT_DTYPE, OPT_JSON };
 
 typedef struct random_args {
     size_t m, n, r;
-    bool have_m, have_n, have_r;
+    bool have_m, have_n, have_r, json;
     unsigned long long seed;
     rk_dtype dtype;
     const char *out;
@@ -61,17 +64,18 @@ static int parse_args(int argc, char **argv, random_args *a)
     static const struct option longopts[] = {
         { "rows", required_argument, NULL, OPT_ROWS },
         { "cols", required_argument, NULL, OPT_COLS },
-        { "rank", required_argument, NULL, OPT_RANK },
+        { "rank", required_argument, NULL, 'r' },
         { "seed", required_argument, NULL, OPT_SEED },
         { "dtype", required_argument, NULL, OPT_DTYPE },
         { "output", required_argument, NULL, 'o' },
+        { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *cmd = "random";
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:r:", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(random_usage, stdout);
@@ -84,7 +88,7 @@ static int parse_args(int argc, char **argv, random_args *a)
             if (!(a->have_n = cli_parse_size(optarg, SIZE_MAX, &a->n)))
                 return cli_usage_error(cmd, "--cols wants an integer >= 0, not '%s'", optarg);
             break;
-        case OPT_RANK:
+        case 'r':
             if (!(a->have_r = cli_parse_size(optarg, SIZE_MAX, &a->r)))
                 return cli_usage_error(cmd, "--rank wants an integer >= 0, not '%s'", optarg);
             break;
@@ -102,6 +106,9 @@ static int parse_args(int argc, char **argv, random_args *a)
             break;
         case 'o':
             a->out = optarg;
+            break;
+        case OPT_JSON:
+            a->json = true;
             break;
         default:
             return cli_getopt_error(cmd, c, argv);
@@ -183,6 +190,12 @@ int cmd_random(int argc, char **argv)
         return cli_fail(cmd, a.out, s, &err);
     if (!strcmp(a.out, "-")) /* the matrix is on stdout: nothing else goes there */
         return RK_EXIT_OK;
+    if (a.json)
+        return cli_json_print(cmd, json_pack("{s:s, s:[I,I], s:s, s:o, s:o}", "output", a.out,
+                                             "shape", (json_int_t)a.m, (json_int_t)a.n, "dtype",
+                                             a.dtype == RK_DT_F32 ? "float32" : "float64", "rank",
+                                             a.have_r ? json_integer((json_int_t)a.r) : json_null(),
+                                             "seed", cli_json_u64(a.seed)));
     FILE *say = stdout;
     fprintf(say, "wrote %s: %zu x %zu %s, ", a.out, a.m, a.n, a.dtype == RK_DT_F32 ? "float32" : "float64");
     if (a.have_r)

@@ -18,19 +18,21 @@
 
 #include "cli.h"
 #include "cli_plot.h"
+#include "cli_rule.h"
 #include "cli_tol.h"
 #include "commands.h"
 #include "svd_top.h"
 
 static const char svd_usage[] =
     "usage: ranklab svd FILE [--top K] [--exact] [--tol T | --rtol R] [--json]\n"
-    "                   [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
+    "                   [--rules] [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
     "\n"
     "Singular values of the matrix in FILE and the numbers they determine:\n"
     "numerical rank with its tolerance, the energy table (k, sigma_k, cumulative\n"
     "energy sum_{i<=k} sigma_i^2 / sum sigma_i^2), stable rank, effective rank,\n"
     "condition number, spectral, nuclear and Frobenius norms. FILE is a .npy\n"
-    "array (2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64).\n"
+    "array (2-d, or 1-d read as 1 x n; any numeric dtype, computed in float64),\n"
+    "or '-' to read one from standard input.\n"
     "\n"
     "Options:\n"
     "  --top K     show only the first K rows of the energy table (default: all;\n"
@@ -51,6 +53,16 @@ static const char svd_usage[] =
     "              cumulative_energy, rank, tol, tol_rule, stable_rank,\n"
     "              effective_rank, condition_number (null when infinite),\n"
     "              spectral_norm, nuclear_norm, frobenius_norm, rank_for_energy\n"
+    "              (and rules, with --rules)\n"
+    "  --rules     the rank every rank rule picks at its default parameter\n"
+    "              (energy:0.9, sv_fro:0.9, sv_cumulative:0.9, sv_ratio:10, gd;\n"
+    "              docs/concepts/rank-rules.md), with its threshold on sigma\n"
+    "              where it has one and the energy it keeps; JSON: rules =\n"
+    "              [{rule, rank, threshold (null for the rules on sums),\n"
+    "              energy_kept}]. Needs every singular value (the dense SVD).\n"
+    "              With --plot, each rule is a labelled line on the scree plot:\n"
+    "              sigma = sigma_1/X and sigma = tau (gd) across, the rank of\n"
+    "              the rules on sums (energy, sv_fro, sv_cumulative) upright\n"
     "  --plot OUT  the scree plot: log sigma_k against k, the cumulative energy on\n"
     "              a second axis, the rank tolerance as a line; a PNG file (an SVG\n"
     "              file for OUT.svg), or '-' to draw it in the terminal. OUT.dat\n"
@@ -63,7 +75,7 @@ static const char svd_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing), 1 the file cannot be read\n"
     "or decomposed or the plot cannot be written, 2 usage error.\n";
 
-enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT, OPT_EXACT };
+enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT, OPT_EXACT, OPT_RULES };
 
 /* The energy thresholds reported as "rank for energy". */
 static const double energy_levels[] = { 0.9, 0.99, 0.999 };
@@ -76,6 +88,7 @@ typedef struct svd_report {
     size_t rank;
     double tol;
     rk_rank_opts opts;
+    bool rules;            /* --rules: the rank rules' table and lines */
 } svd_report;
 
 static void print_text(const svd_report *r, size_t top)
@@ -127,6 +140,10 @@ static void print_text(const svd_report *r, size_t top)
         printf("%s%g%% at k = %zu", i ? ", " : "", 100 * energy_levels[i],
                rk_spectrum_rank_for_energy(r->s, r->k, energy_levels[i]));
     printf("\n");
+    if (r->rules) {
+        printf("\n");
+        cli_rule_print(r->s, r->k, r->m, r->n);
+    }
 }
 
 static json_t *build_json(const svd_report *r)
@@ -165,6 +182,10 @@ static json_t *build_json(const svd_report *r)
     bad |= json_object_set_new(o, "nuclear_norm", json_real(rk_spectrum_nuclear(r->s, r->k)));
     bad |= json_object_set_new(o, "frobenius_norm", json_real(rk_spectrum_fro(r->s, r->k)));
     bad |= json_object_set_new(o, "rank_for_energy", levels);
+    if (r->rules) {
+        json_t *rules = cli_rule_json(r->s, r->k, r->m, r->n);
+        bad |= !rules || json_object_set_new(o, "rules", rules);
+    }
     if (bad) {
         json_decref(o);
         return NULL;
@@ -183,19 +204,23 @@ static int draw(const svd_report *r, const rk_plot_out *out, bool quiet)
              rk_plot_text_literal(file, sizeof file, r->file));
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_plot_scree(r->s, r->k, r->tol, title, out, &err);
+    rk_plot_mark marks[8];
+    char names[8][96];
+    size_t nm = r->rules ? cli_rule_marks(r->s, r->k, r->m, r->n, marks, names) : 0;
+    rk_status s = rk_plot_scree_marked(r->s, r->k, r->tol, marks, nm, title, out, &err);
     return cli_plot_finish("svd", out, s, &err, quiet);
 }
 
 /* The report from every singular value (dense SVD, values only); exit status. */
 static int run_exact(const char *file, const rk_mat *a, size_t top, const rk_rank_opts *opts,
-                     bool json, const rk_plot_out *plot)
+                     bool json, bool rules, const rk_plot_out *plot)
 {
     rk_svd svd;
     rk_status s = rk_svd_decomp(&svd, a, RK_SVD_VALUES);
     if (s != RK_OK)
         return cli_fail("svd", file, s, NULL);
-    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = *opts };
+    svd_report r = { .file = file, .m = svd.m, .n = svd.n, .k = svd.k, .s = svd.s, .opts = *opts,
+                     .rules = rules };
     r.rank = rk_rank_from_values(svd.s, svd.k, svd.m, svd.n, opts, &r.tol);
     int rc = RK_EXIT_OK;
     if (json)
@@ -219,13 +244,14 @@ int cmd_svd(int argc, char **argv)
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "exact", no_argument, NULL, OPT_EXACT },
+        { "rules", no_argument, NULL, OPT_RULES },
         { NULL, 0, NULL, 0 },
     };
     const char *cmd = "svd";
     size_t top = SIZE_MAX;
     bool json = false;
     const char *plot = NULL, *format = NULL;
-    bool exact = false;
+    bool exact = false, rules = false;
     rk_plot_out out;
     rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
     int c, rc;
@@ -256,6 +282,9 @@ int cmd_svd(int argc, char **argv)
         case OPT_EXACT:
             exact = true;
             break;
+        case OPT_RULES:
+            rules = true;
+            break;
         default:
             return cli_getopt_error(cmd, c, argv);
         }
@@ -270,10 +299,10 @@ int cmd_svd(int argc, char **argv)
     if ((rc = cli_load_matrix(cmd, file, &a)) != RK_EXIT_OK)
         return rc;
     /* Only the top K asked for, of a large matrix: the randomized SVD (svd_top.c). */
-    if (!exact && top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, top))
+    if (!exact && !rules && top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, top))
         rc = svd_top_run(file, &a, top, &opts, json, plot ? &out : NULL);
     else
-        rc = run_exact(file, &a, top, &opts, json, plot ? &out : NULL);
+        rc = run_exact(file, &a, top, &opts, json, rules, plot ? &out : NULL);
     rk_mat_free(&a);
     return rc;
 }

@@ -14,8 +14,9 @@
 #include "nn_cli.h"
 
 static const char train_usage[] =
-    "usage: ranklab train --out DIR [--epochs E] [--batch B] [--lr LR] [--seed S]\n"
+    "usage: ranklab train -o DIR [--epochs E] [--batch B] [--lr LR] [--seed S]\n"
     "                     [--data DIR] [--hidden 1000,2000] [--threads N] [--json]\n"
+    "                     [-q]\n"
     "\n"
     "Pretrain a multilayer perceptron (784 -> hidden... -> 10, ReLU) on the\n"
     "training set with Adam (beta1 0.9, beta2 0.999, eps 1e-8), softmax\n"
@@ -25,7 +26,8 @@ static const char train_usage[] =
     "settings and results, the object --json prints).\n"
     "\n"
     "Options:\n"
-    "  --out DIR        output folder (created if missing); required\n"
+    "  -o, --output DIR output folder (created if missing; replaced as a whole);\n"
+    "                   required\n"
     "  --epochs E       passes over the training set (default 1)\n"
     "  --batch B        examples per step (default 10)\n"
     "  --lr LR          Adam learning rate (default 0.001)\n"
@@ -42,6 +44,7 @@ static const char train_usage[] =
     "  --json           print one JSON object instead of the table: accuracy,\n"
     "                   per_class_accuracy, trainable_params, seconds, the loss\n"
     "                   curve summary, the settings\n"
+    "  -q, --quiet      no progress on stderr\n"
     "  -h, --help       show this help\n"
     "\n"
     "Training runs with flush-to-zero and denormals-are-zero set (subnormal\n"
@@ -54,7 +57,7 @@ static const char train_usage[] =
     "Exit status: 0 ok, 1 data missing (or no training or test examples),\n"
     "training diverged, or a file cannot be written; 2 usage error.\n";
 
-enum { OPT_OUT = 1201, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_HIDDEN, OPT_THREADS, OPT_JSON };
+enum { OPT_EPOCHS = 1201, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_HIDDEN, OPT_THREADS, OPT_JSON };
 
 typedef struct train_args {
     const char *out, *data;
@@ -62,13 +65,14 @@ typedef struct train_args {
     double lr;
     unsigned long long seed;
     rk_mlp_config shape;   /* hidden widths only; inputs and classes come from the data */
-    bool json;
+    bool json, quiet;
 } train_args;
 
 static int parse_args(train_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "out", required_argument, NULL, OPT_OUT },       { "epochs", required_argument, NULL, OPT_EPOCHS },
+        { "output", required_argument, NULL, 'o' },        { "out", required_argument, NULL, 'o' },
+        { "quiet", no_argument, NULL, 'q' },               { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "batch", required_argument, NULL, OPT_BATCH },   { "lr", required_argument, NULL, OPT_LR },
         { "seed", required_argument, NULL, OPT_SEED },     { "data", required_argument, NULL, OPT_DATA },
         { "hidden", required_argument, NULL, OPT_HIDDEN }, { "threads", required_argument, NULL, OPT_THREADS },
@@ -81,12 +85,13 @@ static int parse_args(train_args *a, int argc, char **argv)
     int c;
     size_t n;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(train_usage, stdout);
             return -1;
-        case OPT_OUT: a->out = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'q': a->quiet = true; break;
         case OPT_DATA: a->data = optarg; break;
         case OPT_JSON: a->json = true; break;
         case OPT_EPOCHS:
@@ -121,7 +126,7 @@ static int parse_args(train_args *a, int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->out)
-        return cli_usage_error(cmd, "missing --out DIR");
+        return cli_usage_error(cmd, "missing -o DIR");
     return RK_EXIT_OK;
 }
 
@@ -187,7 +192,7 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     size_t total = rk_train_total_steps(train->n, &to);
     float *losses = calloc(total ? total : 1, sizeof *losses);
     to.losses = losses;
-    nn_progress prog = { .quiet = false };
+    nn_progress prog = { .quiet = a->quiet };
     nn_progress_start(&prog, "pretrain", &to, total);
     rk_train_result res = { 0 };
     if (!losses)
@@ -250,7 +255,7 @@ int cmd_train(int argc, char **argv)
     /* The output folder first: `--out FILE` fails before the training, not after. */
     rk_out_dir od;
     if ((rc = cli_output_not_inside("train", a.out, "--data", a.data)) != RK_EXIT_OK ||
-        (rc = cli_output_dir_open("train", "--out", a.out, &od)) != RK_EXIT_OK)
+        (rc = cli_output_dir_open("train", "--output", a.out, &od)) != RK_EXIT_OK)
         return rc;
     int threads = rk_blas_set_threads((int)a.threads);
     bool ftz = nn_cli_enable_ftz();

@@ -13,6 +13,7 @@ const rk_command rk_commands[] = {
     { "inspect", cmd_inspect, "spectra of the LoRA updates in a PEFT adapter" },
     { "delta", cmd_delta, "spectrum, rank and truncation errors of a weight difference" },
     { "extract", cmd_extract, "the rank-R LoRA adapter closest to a weight difference" },
+    { "resize", cmd_resize, "re-rank a LoRA adapter by a rank rule, from its factors" },
     { "intruders", cmd_intruders, "intruder dimensions of a fine-tune, and scaling them down" },
     { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },

@@ -21,6 +21,7 @@ int cmd_ls(int argc, char **argv);       /**< tools/cmd_ls.c */
 int cmd_inspect(int argc, char **argv);  /**< tools/cmd_inspect.c */
 int cmd_delta(int argc, char **argv);    /**< tools/cmd_delta.c */
 int cmd_extract(int argc, char **argv);  /**< tools/cmd_extract.c */
+int cmd_resize(int argc, char **argv);   /**< tools/cmd_resize.c, tools/resize_run.c */
 int cmd_intruders(int argc, char **argv); /**< tools/cmd_intruders.c, tools/intruders_io.c */
 int cmd_info(int argc, char **argv);     /**< tools/cmd_info.c */
 int cmd_train(int argc, char **argv);    /**< tools/cmd_train.c */

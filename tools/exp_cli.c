@@ -129,14 +129,58 @@ const char *exp_command_line(int argc, char **argv)
 
 int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
                const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
-               rk_exp_report_info *info)
+               rk_exp_report_info *info, bool table)
 {
     exp_progress_cb("plots and report", NULL, prog);
     if (!prog->quiet)
         fputc('\n', stderr);
     info->total_seconds = nn_cli_now() - prog->t0;
     int rc = exp_write_outputs(cmd, out, format, cfg, m, a, info);
-    if (rc == RK_EXIT_OK)
+    if (rc == RK_EXIT_OK && table)
         exp_print_summary(m, a);
     return rc;
+}
+
+/* {"accuracy", "target_accuracy"} of one evaluation; null when not evaluated. */
+static json_t *eval_json(const rk_exp_models *m, const rk_eval *ev)
+{
+    if (!ev->n_classes)
+        return json_null();
+    return json_pack("{s:o, s:o}", "accuracy", cli_json_real_or_null(ev->accuracy),
+                     "target_accuracy", cli_json_real_or_null(rk_exp_target_accuracy(m, ev)));
+}
+
+int exp_print_json(const char *cmd, const char *out, const rk_exp_models *m,
+                   const rk_exp_analysis *a, double seconds)
+{
+    char report[4096], results[4096];
+    snprintf(report, sizeof report, "%s/report.md", out);
+    snprintf(results, sizeof results, "%s/results.json", out);
+    json_t *runs = json_array();
+    for (size_t i = 0; runs && i < m->n_runs; i++) {
+        const rk_exp_lora_run *r = &m->runs[i];
+        json_t *rel = json_array(), *ey = json_array();
+        for (size_t l = 0; rel && ey && l < a->n_layers; l++) {
+            json_array_append_new(rel, cli_json_real_or_null(a->layers[l].cmp[i].rel_err));
+            json_array_append_new(ey, cli_json_real_or_null(a->layers[l].cmp[i].ey_rel_err));
+        }
+        json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "label", r->label, "rank",
+                              (json_int_t)r->rank, "params", (json_int_t)rk_exp_lora_run_params(r),
+                              "eval", eval_json(m, &r->eval), "rel_err", rel ? rel : json_null(),
+                              "ey_rel_err", ey ? ey : json_null());
+        if (!o || json_array_append_new(runs, o)) {
+            json_decref(runs);
+            runs = NULL;
+        }
+    }
+    json_t *layers = json_array();
+    for (size_t l = 0; layers && l < a->n_layers; l++)
+        json_array_append_new(layers, json_string(a->layers[l].name));
+    return cli_json_print(cmd, json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
+                                         "output", out, "report", report, "results", results,
+                                         "target_class", (json_int_t)m->target_class,
+                                         "pretrained", eval_json(m, &m->pretrain_eval),
+                                         "full", eval_json(m, &m->full_eval), "layers",
+                                         layers ? layers : json_null(), "lora",
+                                         runs ? runs : json_null(), "seconds", json_real(seconds)));
 }

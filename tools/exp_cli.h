@@ -44,12 +44,22 @@ int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, c
  * The last phase of demo and compare: "plots and report" on the progress
  * line @p prog (ended with a newline unless quiet), info->total_seconds set
  * from prog->t0, the outputs written by exp_write_outputs() and, when that
- * worked, the summary table on stdout (exp_print_summary). Returns the exit
- * status of exp_write_outputs().
+ * worked and @p table, the summary table on stdout (exp_print_summary).
+ * Returns the exit status of exp_write_outputs().
  */
 int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
                const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
-               rk_exp_report_info *info);
+               rk_exp_report_info *info, bool table);
+
+/**
+ * `--json` of demo and compare: one line with where the results are (output,
+ * report, results — the full figures are in results.json) and the headline
+ * figures: target_class, pretrained and full accuracy (all classes and the
+ * target), and per LoRA run its label, rank, params, accuracies and per layer
+ * rel_err and the Eckart–Young bound ey_rel_err; seconds of the whole run.
+ */
+int exp_print_json(const char *cmd, const char *out, const rk_exp_models *m,
+                   const rk_exp_analysis *a, double seconds);
 
 /** Print the main table (per rank: accuracy, target accuracy, rel_err vs EY per layer) to stdout. */
 void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a);

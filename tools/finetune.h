@@ -14,7 +14,7 @@
 /** The parsed options. */
 typedef struct ft_args {
     const char *base, *out, *data;
-    bool full, json;
+    bool full, json, quiet;
     rk_lora_config lora;   /* rank 0 = not given */
     bool alpha_given;
     long cls;              /* -1 = auto */

@@ -134,7 +134,7 @@ int ft_train(const ft_args *a, ft_run *r)
     if (!r->losses)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     to.losses = r->losses;
-    nn_progress prog = { .quiet = false };
+    nn_progress prog = { .quiet = a->quiet };
     nn_progress_start(&prog, "finetune", &to, a->steps);
     rk_train_data data = { r->train.x, r->train.y, r->train.n, r->train.dim, r->order, r->n_order };
     rk_err err;
@@ -195,7 +195,7 @@ int ft_save(const ft_args *a, ft_run *r)
     }
     if (st)
         return cli_fail(cmd, NULL, st, NULL);
-    int rc = r->od.tmp_path ? RK_EXIT_OK : cli_output_dir_open(cmd, "--out", a->out, &r->od);
+    int rc = r->od.tmp_path ? RK_EXIT_OK : cli_output_dir_open(cmd, "--output", a->out, &r->od);
     if (rc)
         return rc;
     /* Reported by where they will be (a->out); written into the folder being built. */

@@ -165,10 +165,11 @@ static rk_status draw(const rk_plot_spectrum *spectra, size_t n, const rk_plot_o
     return st;
 }
 
-int inspect_plot(const char *arg, const rk_plot_spectrum *spectra, size_t n, bool announce)
+int inspect_plot(const char *arg, const char *format, const rk_plot_spectrum *spectra, size_t n,
+                 bool announce)
 {
     rk_plot_out po = { .path = arg, .term = stdout };
-    if (rk_plot_format_for(arg, NULL, &po.format) != RK_OK)
+    if (rk_plot_format_for(arg, format, &po.format) != RK_OK)
         return cli_fail("inspect", arg, RK_EINVAL, NULL);
     bool term = po.format == RK_PLOT_TERM;
     double total = 0;

@@ -16,12 +16,13 @@ enum { INSPECT_PLOT_MAX_CURVES = 16 };
 /**
  * Draw @p spectra (one per module, named by the module; n ≥ 1) to @p arg:
  * FILE.png, FILE.svg (FILE.dat and FILE.gp beside it) or "-" (the terminal,
- * on stdout). When @p announce, one line on stdout names the files written.
+ * on stdout); @p format ("png", "svg" or NULL) overrides FILE's extension. When @p announce, one line on stdout names the files written.
  * gnuplot missing or failing, or nothing to draw (every ΔW is 0), is a
  * warning on stderr, not an error.
  * @return RK_EXIT_OK, or RK_EXIT_RUNTIME (message on stderr) when a file
  *         cannot be written or memory runs out.
  */
-int inspect_plot(const char *arg, const rk_plot_spectrum *spectra, size_t n, bool announce);
+int inspect_plot(const char *arg, const char *format, const rk_plot_spectrum *spectra, size_t n,
+                 bool announce);
 
 #endif

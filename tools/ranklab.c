@@ -3,7 +3,7 @@
  *
  *   ranklab CMD [options] [args]      run a subcommand
  *   ranklab help [CMD]                list commands, or CMD's --help
- *   ranklab --version
+ *   ranklab -V | --version
  *
  * Exit status: 0 success, 1 runtime error (message on stderr naming the file
  * and the problem), 2 usage error. Output that cannot be written (a full disk
@@ -18,17 +18,19 @@
 
 #include "cli.h"
 #include "cli_output.h"
+#include "core/version.h"
 #include "commands.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ranklab COMMAND [options] [args]\n"
                "       ranklab help [COMMAND]\n"
-               "       ranklab --version\n\n"
+               "       ranklab -V | --version\n\n"
                "Commands:\n");
     for (int i = 0; i < rk_command_count; i++)
         fprintf(f, "  %-10s %s\n", rk_commands[i].name, rk_commands[i].summary);
-    fprintf(f, "\nRun 'ranklab COMMAND --help' for a command's options.\n");
+    fprintf(f, "\nRun 'ranklab COMMAND --help' for a command's options. Every command that\n"
+               "prints results has --json (one line); --json-pretty indents it.\n");
 }
 
 static const rk_command *find(const char *name)
@@ -49,7 +51,7 @@ static int run(int argc, char **argv)
         return RK_EXIT_USAGE;
     }
     const char *name = argv[1];
-    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+    if (!strcmp(name, "--version") || !strcmp(name, "-V") || !strcmp(name, "version")) {
         printf("ranklab %s\n", RK_VERSION);
         return 0;
     }
@@ -58,7 +60,7 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (!strcmp(name, "help")) {
-        if (argc < 3) {
+        if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
             usage(stdout);
             return 0;
         }
@@ -71,6 +73,13 @@ static int run(int argc, char **argv)
         char *help_argv[] = { argv[2], help_arg, NULL };
         return c->run(2, help_argv);
     }
+    /* --json-pretty is --json with indentation, for every command. */
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--json-pretty")) {
+            static char json_opt[] = "--json";
+            argv[i] = json_opt;
+            cli_json_pretty = true;
+        }
     const rk_command *c = find(name);
     if (!c) {
         fprintf(stderr, "ranklab: '%s' is not a ranklab command (see 'ranklab help')\n", name);

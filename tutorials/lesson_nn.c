@@ -23,6 +23,23 @@ bool lnn_opt_data(void *ctx, const char *v)
     return *v != '\0';
 }
 
+bool lnn_opt_quick(void *ctx, const char *v)
+{
+    (void)v;
+    ((lesson_nn *)ctx)->quick = true;
+    return true;
+}
+
+bool lnn_parse_rank(const char *v, size_t *rank)
+{
+    char *end;
+    unsigned long r = strtoul(v, &end, 10);
+    if (end == v || *end || *v == '-' || r < 1 || r > 64)
+        return false;
+    *rank = (size_t)r;
+    return true;
+}
+
 void lnn_print_wrong_head(tut_runner *t)
 {
     tut_printf(t, "wrong, class:");

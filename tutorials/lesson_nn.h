@@ -87,6 +87,12 @@ void lnn_print_wrong(tut_runner *t, const char *label, const rk_eval *ev);
 /** The lesson option --data DIR (for tut_option; ctx is a lesson_nn). */
 bool lnn_opt_data(void *ctx, const char *v);
 
+/** The lesson option --quick (for tut_option; ctx is a lesson_nn; @p v unused). */
+bool lnn_opt_quick(void *ctx, const char *v);
+
+/** Parse a lesson's --rank R: a whole number 1..64 into *rank; false otherwise. */
+bool lnn_parse_rank(const char *v, size_t *rank);
+
 /** Release what @p n owns. */
 void lnn_free(lesson_nn *n);
 

@@ -3,6 +3,7 @@
  * executables (see runner.h for the behaviour and the options).
  */
 #include "runner.h"
+#include "core/version.h"
 #include "tut_keys.h"
 
 #include <errno.h>
@@ -40,6 +41,7 @@ static const struct option common_options[] = {
     { "step", required_argument, NULL, OPT_STEP },
     { "from", required_argument, NULL, OPT_FROM },
     { "seed", required_argument, NULL, OPT_SEED },
+    { "output", required_argument, NULL, OPT_OUT },
     { "out", required_argument, NULL, OPT_OUT },
     { "check", no_argument, NULL, OPT_CHECK },
     { "no-plot", no_argument, NULL, OPT_NO_PLOT },
@@ -103,23 +105,23 @@ void tut_plot(tut_runner *r, tut_plot_fn draw, void *arg)
 static void usage(const tut_lesson *l, FILE *f)
 {
     fprintf(f, "usage: %s [options]\n\n%s, step by step.\n\n"
-               "  --no-pause    run straight through (also when stdin is not a terminal)\n"
-               "  --list        list the steps\n"
-               "  --step N      run step N only (steps 1..N-1 run first, silently)\n"
-               "  --from N      start at step N (steps 1..N-1 run first, silently)\n"
-               "  --seed S      random seed (default %llu)\n"
-               "  --out DIR     write files (plots) into DIR\n"
-               "  --check       also print machine-readable 'check: KEY=VALUE' lines\n"
-               "  --no-plot     no terminal plots\n",
+               "  --no-pause        run straight through (also when stdin is not a terminal)\n"
+               "  --list            list the steps\n"
+               "  --step N          run step N only (steps 1..N-1 run first, silently)\n"
+               "  --from N          start at step N (steps 1..N-1 run first, silently)\n"
+               "  --seed S          random seed (default %llu)\n"
+               "  -o, --output DIR  write files (plots) into DIR\n"
+               "  --check           also print machine-readable 'check: KEY=VALUE' lines\n"
+               "  --no-plot         no terminal plots\n",
             l->prog, l->title, (unsigned long long)l->default_seed);
     for (size_t i = 0; i < l->n_options; i++) {
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", l->options[i].name,
                  l->options[i].metavar ? " " : "", l->options[i].metavar ? l->options[i].metavar : "");
-        fprintf(f, "  %-13s %s\n", left, l->options[i].help);
+        fprintf(f, "  %-17s %s\n", left, l->options[i].help);
     }
-    fprintf(f, "  --version     ranklab's version and the BLAS kernel core in use\n"
-               "  --help        this help\n\n"
+    fprintf(f, "  -V, --version     ranklab's version and the BLAS kernel core in use\n"
+               "  -h, --help        this help\n\n"
                "Between steps it waits when stdin is a terminal: Enter or space goes on,\n"
                "q or Ctrl-D quits (at once, no Enter needed).\n"
                "Exit status: 0 success, 1 a step failed, 2 usage error.\n");
@@ -190,7 +192,13 @@ static int parse_args(tut_runner *r, const tut_lesson *l, int argc, char **argv)
     size_t n = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': c = OPT_OUT; break;
+        case 'h': c = OPT_HELP; break;
+        case 'V': c = OPT_VERSION; break;
+        default: break;
+        }
         switch (c) {
         case OPT_NO_PAUSE: no_pause = true; break;
         case OPT_LIST: list = true; break;
@@ -266,6 +274,7 @@ static void print_step_tail(const tut_step *s)
 /* Wait for a key before step @p next (0-based), at once (tut_keys.c); false: quit. */
 static bool wait_enter(tut_runner *r, size_t next)
 {
+    tut_keys_begin(); /* before the prompt: a key pressed at once is not echoed or lost */
     printf("\nNext: step %zu of %zu, %s\n-- Enter or space: go on · q or Ctrl-D: quit --",
            next + 1, r->lesson->n_steps, r->lesson->steps[next].title);
     fflush(stdout);

@@ -18,7 +18,8 @@
  *                 dependency lists)
  *   --from N      run steps N..last (1..N-1 quietly first, as for --step)
  *   --seed S      seed of every random draw (default: the lesson's)
- *   --out DIR     where steps write files (plots); created when missing
+ *   -o, --output DIR  where steps write files (plots); created when missing
+ *                 (--out DIR is the same)
  *   --check       also print machine-readable `check: KEY=VALUE` lines,
  *                 which the test suite parses instead of prose
  *   --no-plot     skip terminal plots

@@ -58,6 +58,8 @@ static void install(void)
 /* Non-canonical, no echo, one byte at a time; signals (Ctrl-C, Ctrl-Z) still work. */
 static bool enter_raw(void)
 {
+    if (raw_on)
+        return true;
     if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved) != 0)
         return false;
     if (!installed)
@@ -84,6 +86,11 @@ static int next_byte(void)
             continue;
         return -1;
     }
+}
+
+void tut_keys_begin(void)
+{
+    (void)enter_raw();
 }
 
 tut_key tut_read_key(void)

@@ -18,6 +18,13 @@ typedef enum tut_key {
     TUT_KEY_QUIT        /**< q, Q, Esc, Ctrl-D or end of input: stop here */
 } tut_key;
 
+/**
+ * Put the terminal in the waiting mode now, before the prompt is printed, so
+ * that a key pressed as soon as the prompt shows is neither echoed nor lost
+ * (tut_read_key() then finds the mode set; a no-op when stdin is no terminal).
+ */
+void tut_keys_begin(void);
+
 /** Wait for a key that means something (others are ignored) and return it. */
 tut_key tut_read_key(void);
 

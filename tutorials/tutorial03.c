@@ -279,12 +279,7 @@ static rk_status step_truncate(tut_runner *t, void *ctx)
 
 /* ---- the lesson -------------------------------------------------------- */
 
-static bool opt_quick(void *ctx, const char *v)
-{
-    (void)v;
-    ((lesson3 *)ctx)->nn.quick = true;
-    return true;
-}
+static bool opt_quick(void *ctx, const char *v) { return lnn_opt_quick(&((lesson3 *)ctx)->nn, v); }
 
 static bool opt_data(void *ctx, const char *v) { return lnn_opt_data(&((lesson3 *)ctx)->nn, v); }
 

@@ -387,24 +387,11 @@ static rk_status step_merge(tut_runner *t, void *ctx)
 
 /* ---- the lesson -------------------------------------------------------- */
 
-static bool opt_quick(void *ctx, const char *v)
-{
-    (void)v;
-    ((lesson4 *)ctx)->nn.quick = true;
-    return true;
-}
+static bool opt_quick(void *ctx, const char *v) { return lnn_opt_quick(&((lesson4 *)ctx)->nn, v); }
 
 static bool opt_data(void *ctx, const char *v) { return lnn_opt_data(&((lesson4 *)ctx)->nn, v); }
 
-static bool opt_rank(void *ctx, const char *v)
-{
-    char *end;
-    unsigned long r = strtoul(v, &end, 10);
-    if (end == v || *end || *v == '-' || r < 1 || r > 64)
-        return false;
-    ((lesson4 *)ctx)->rank = (size_t)r;
-    return true;
-}
+static bool opt_rank(void *ctx, const char *v) { return lnn_parse_rank(v, &((lesson4 *)ctx)->rank); }
 
 static void cleanup(void *ctx)
 {

@@ -161,12 +161,7 @@ static rk_status step_lora(tut_runner *t, void *ctx)
 
 /* ---- the lesson -------------------------------------------------------- */
 
-static bool opt_quick(void *ctx, const char *v)
-{
-    (void)v;
-    ((lesson5 *)ctx)->nn.quick = true;
-    return true;
-}
+static bool opt_quick(void *ctx, const char *v) { return lnn_opt_quick(&((lesson5 *)ctx)->nn, v); }
 
 static bool opt_data(void *ctx, const char *v) { return lnn_opt_data(&((lesson5 *)ctx)->nn, v); }
 

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * amplify.h — how strongly a weight update ΔW amplifies directions of the
  * base weights W0 (LoRA paper §7.3 and Table 7).
  *
@@ -21,9 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../linalg/svd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Results of rk_amplify_compute(); one row of the paper's Table 7. */
 typedef struct rk_amplify {
@@ -60,5 +66,9 @@ rk_status rk_amplify_from_svd(rk_amplify *out, const rk_mat *w0, const rk_mat *d
  */
 rk_status rk_amplify_compute(rk_amplify *out, const rk_mat *w0, const rk_mat *delta, size_t r,
                              uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

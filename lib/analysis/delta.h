@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * delta.h — comparing a learned low-rank update ΔW_lora with the update of a
  * full fine-tune ΔW_full, and with the best rank-r update there is.
  *
@@ -17,8 +19,12 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * *@p out = ‖@p lora − @p full‖_F / ‖@p full‖_F (both Out×In). When ΔW_full
@@ -49,5 +55,9 @@ rk_status rk_delta_rank(size_t *rank, const rk_mat *a);
  * @return RK_OK; RK_EINVAL; RK_ESHAPE; RK_ENONFINITE.
  */
 rk_status rk_delta_cosine(double *out, const rk_mat *a, const rk_mat *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * experiment.h — the main experiment: how close is the low-rank update LoRA
  * learns to the best low-rank approximation of the update a full fine-tune
  * makes, and which directions do they share (LoRA paper §7, at small scale).
@@ -37,13 +39,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "nn/data.h"
-#include "nn/eval.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
-#include "nn/train.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../nn/data.h"
+#include "../nn/eval.h"
+#include "../nn/lora.h"
+#include "../nn/mlp.h"
+#include "../nn/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Most LoRA ranks one experiment compares. */
 #define RK_EXP_MAX_RANKS 12
@@ -191,5 +197,9 @@ rk_status rk_exp_lora_factors(rk_mat *a, rk_mat *b, const rk_exp_lora_run *run, 
  * double matrix, allocated into @p out.
  */
 rk_status rk_exp_lora_dense(rk_mat *out, const rk_exp_lora_run *run, size_t l);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * experiment_analysis.h — step 4 of the main experiment (experiment.h): per
  * adapted layer, in double, every learned LoRA update against the full
  * fine-tune's update and its best rank-r approximation; and the
@@ -12,10 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/amplify.h"
-#include "analysis/experiment.h"
-#include "core/mat.h"
-#include "core/status.h"
+#include "amplify.h"
+#include "experiment.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Comparison of one LoRA run with the full update in one layer. */
 typedef struct rk_exp_cmp {
@@ -129,5 +135,9 @@ rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_ml
 
 /** Release what @p a owns and zero it. NULL accepted. */
 void rk_exp_analysis_free(rk_exp_analysis *a);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

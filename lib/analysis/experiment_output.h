@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * experiment_output.h — everything the main experiment writes and reads
  * back: results.json, the plots with their data, report.md, and the models
  * on disk (base, ΔW_full, every adapter) so that `ranklab compare` can
@@ -11,10 +13,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "analysis/experiment.h"
-#include "analysis/experiment_analysis.h"
-#include "core/status.h"
-#include "plot/plot.h"
+#include "experiment.h"
+#include "experiment_analysis.h"
+#include "../core/status.h"
+#include "../plot/plot.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct json_t;
 
@@ -120,5 +126,9 @@ rk_status rk_exp_save(const char *dir, const rk_mlp *net, const rk_exp_models *m
  */
 rk_status rk_exp_load(rk_exp_models *m, rk_mlp *net, const char *base, const char *full,
                       const char *const *lora, size_t n_lora, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

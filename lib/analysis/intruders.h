@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * intruders.h — intruder dimensions of a fine-tuned weight matrix and their
  * mitigation (Shuttleworth et al., "LoRA vs Full Fine-tuning: An Illusion of
  * Equivalence", arXiv 2410.21228; the recipe of PEFT's
@@ -47,13 +49,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../linalg/svd.h"
 
-/** The paper's defaults: the top 10 vectors, threshold 0.5; PEFT's λ. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The paper's default number of top vectors tested: 10. */
 #define RK_INTRUDER_TOP 10
+/** The paper's default threshold on c_i: 0.5. */
 #define RK_INTRUDER_EPS 0.5
+/** PEFT's default scale λ of the intruder directions: 0.75. */
 #define RK_INTRUDER_LAMBDA 0.75
 
 /** Why the count of a matrix means nothing (see the top of intruders.h). */
@@ -131,5 +139,9 @@ rk_status rk_intruders_refactor(rk_mat *b, rk_mat *a, double *rel_left, const rk
 
 /** A one-line description of @p t ("the top K span all of R^m", …). */
 const char *rk_intruder_trivial_text(rk_intruder_trivial t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * learn_forget.h — what a fine-tune learns against what it forgets, recorded
  * along training (Biderman et al., "LoRA Learns Less and Forgets Less",
  * arXiv 2405.09673), and how the update's spectrum grows.
@@ -30,10 +32,14 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../nn/lora.h"
+#include "../nn/mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** The accuracies of one record. */
 typedef struct rk_lf_point {
@@ -106,5 +112,9 @@ rk_status rk_lf_record(rk_lf_track *t, size_t step, rk_mlp *net, rk_lora *lora, 
  * @return RK_OK; RK_EINVAL; RK_ENOMEM.
  */
 rk_status rk_lf_finish(rk_lf_track *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * tensor_pairs.h — which tensors of two checkpoints (a base and a fine-tune,
  * each one safetensors file or a sharded directory: lib/io/shards.h) can be
  * subtracted, ΔW = W_finetuned − W_base.
@@ -13,8 +15,12 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
-#include "io/shards.h"
+#include "../core/status.h"
+#include "../io/shards.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Whether a name can be compared, and if not, why. */
 typedef enum rk_pair_status {
@@ -49,5 +55,9 @@ rk_status rk_tensor_pairs_match(const rk_shards *base, const rk_shards *other,
 
 /** A short description of @p s ("ok", "only in base", "shapes differ", …). */
 const char *rk_pair_status_text(rk_pair_status s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

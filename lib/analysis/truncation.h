@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup analysis
  * truncation.h — what truncating a matrix to rank r costs and saves, for a
  * list of ranks at once, read off its singular values; and the rank-r LoRA
  * factors of a weight difference ΔW = W_finetuned − W_base.
@@ -25,10 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/rank.h"
-#include "linalg/rsvd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "../linalg/rank.h"
+#include "../linalg/rsvd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** One row of the error-vs-rank table: the truncation of A to rank r. */
 typedef struct rk_trunc_row {
@@ -139,6 +145,7 @@ size_t rk_trunc_rank_for_energy_top(const double *s, size_t k_top, double fro, d
  * torch.svd_lowrank(q = 26, niter = 4) on the same ΔW.
  */
 #define RK_TRUNC_F32_ERR_TOL 1e-2
+/** The most power iterations the float32 path runs before it stops anyway. */
 #define RK_TRUNC_F32_MAX_ITERS 6
 
 /**
@@ -170,5 +177,9 @@ rk_status rk_trunc_lora_f32(const float *delta, size_t m, size_t n, size_t r, do
 
 /** Release the factors of @p f. NULL is accepted. */
 void rk_trunc_lora32_free(rk_trunc_lora32 *f);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * alloc.h — the library's one allocation entry point.
  *
  * Every allocation in lib/ goes through rk_alloc()/rk_free(), so a test can
@@ -22,6 +24,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** A custom allocator: alloc(size, ctx) → memory or NULL; free(ptr, ctx). */
 typedef struct rk_allocator {
@@ -55,5 +61,9 @@ bool rk_size_mul(size_t a, size_t b, size_t *out);
 
 /** *out = a + b; false when the sum overflows size_t. */
 bool rk_size_add(size_t a, size_t b, size_t *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

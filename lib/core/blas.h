@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * blas.h — which BLAS ranklab runs on, which kernels it picked, and how fast
  * its sgemm goes; the choice of a better OpenBLAS kernel core when the
  * library did not recognise the CPU.
@@ -21,8 +23,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/cpu.h"
-#include "core/status.h"
+#include "cpu.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** The BLAS linked into ranklab, as it reports itself. Strings are static. */
 typedef struct rk_blas_info {
@@ -216,5 +222,9 @@ typedef struct rk_blas_probe {
  * @return RK_OK; RK_EINVAL (n or reps 0, max_seconds negative); RK_EOVERFLOW; RK_ENOMEM.
  */
 rk_status rk_blas_sgemm_probe(size_t n, int reps, double max_seconds, rk_blas_probe *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

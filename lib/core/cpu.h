@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * cpu.h — what the processor can do: the vector instruction sets that decide
  * which BLAS kernels can run, the clock, and the fp32 FMA peak they imply.
  *
@@ -17,7 +19,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/status.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Who made the processor. */
 typedef enum rk_cpu_vendor { RK_CPU_OTHER = 0, RK_CPU_INTEL, RK_CPU_AMD } rk_cpu_vendor;
@@ -75,5 +81,9 @@ rk_status rk_cpu_info_read(rk_cpu_info *info, char **flags_out);
  * @return the clock in GHz, or 0 where the loop is not available (not x86-64).
  */
 double rk_cpu_clock_ghz_measure(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

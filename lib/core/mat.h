@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * mat.h — the row-major double matrix every linear-algebra routine works on.
  *
  * Layout (row-major, like numpy, PyTorch and safetensors):
@@ -23,8 +25,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/rng.h"
-#include "core/status.h"
+#include "rng.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Row-major matrix of doubles; see the picture at the top of mat.h. */
 typedef struct rk_mat {
@@ -132,5 +138,9 @@ void rk_mat_scale(rk_mat *a, double alpha);
 
 /** @p y += @p alpha · @p x for matrices of the same shape; RK_ESHAPE otherwise. */
 rk_status rk_mat_axpy(rk_mat *y, double alpha, const rk_mat *x);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

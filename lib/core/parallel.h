@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * parallel.h — the library's own loops over several threads (POSIX threads).
  *
  * The matrix products run on the BLAS's threads; the few loops of ranklab's
@@ -13,6 +15,10 @@
 #define RK_CORE_PARALLEL_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Most threads rk_parallel_for() starts (the machines ranklab targets have a few cores). */
 #define RK_PARALLEL_MAX 16
@@ -32,5 +38,9 @@ int rk_parallel_threads(void);
  * serially: this never fails). @p fn must not touch items outside its range.
  */
 void rk_parallel_for(size_t n, size_t grain, rk_parallel_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * rng.h — a seedable random number generator with explicit state.
  *
  * There is no global generator: every function that draws random numbers
@@ -11,6 +13,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Generator state. Copy it to fork a stream; never share one across threads. */
 typedef struct rk_rng {
@@ -39,5 +45,9 @@ uint64_t rk_rng_below(rk_rng *rng, uint64_t n);
 
 /** Fisher–Yates shuffle of @p n indices in place. */
 void rk_rng_shuffle(rk_rng *rng, size_t *idx, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup core
  * status.h — status codes and error details shared by every ranklab module.
  *
  * The library never prints, exits or aborts. Every fallible function returns
@@ -10,6 +12,10 @@
 #define RK_CORE_STATUS_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Status of a ranklab call. RK_OK is zero; every error is positive. */
 typedef enum rk_status {
@@ -76,5 +82,9 @@ void rk_err_clear(rk_err *err);
 
 /** The message in @p err if there is one, otherwise rk_strerror(@p s). */
 const char *rk_err_message(const rk_err *err, rk_status s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

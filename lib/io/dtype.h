@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * dtype.h — element types of tensors in files (.npy, safetensors, IDX) and
  * their conversion to the double and float that ranklab computes in.
  */
@@ -7,6 +9,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Element types ranklab knows by name. Not all can be converted (see rk_dtype_numeric). */
 typedef enum rk_dtype {
@@ -46,5 +52,9 @@ void rk_dtype_to_float(rk_dtype t, bool big_endian, const unsigned char *src, si
 
 /** true when this machine stores numbers little-endian. */
 bool rk_host_little_endian(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -284,3 +284,12 @@ rk_status rk_mkdir_p(const char *path, rk_err *err)
     rk_free(buf);
     return st;
 }
+
+char *rk_path_join(const char *dir, const char *name)
+{
+    size_t d = strlen(dir), n = strlen(name);
+    char *p = rk_alloc(d + n + 2);
+    if (p)
+        snprintf(p, d + n + 2, "%s%s%s", dir, d && dir[d - 1] != '/' ? "/" : "", name);
+    return p;
+}

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * file.h — file helpers every reader and writer shares: read a whole file
  * with a size limit checked before allocating, and write a file atomically
  * (to a temporary name in the same directory, fsync'd, then renamed), so an
@@ -12,7 +14,11 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Read all of @p path into a new buffer (*data, *size; free with rk_free).
@@ -86,10 +92,20 @@ rk_status rk_atomic_commit_group(rk_atomic_file *afs, size_t n, rk_err *err);
 /** Close and delete the temporary file; the final path is untouched. Safe after commit and on NULL. */
 void rk_atomic_abort(rk_atomic_file *af);
 
+/**
+ * DIR/NAME in a new string (rk_free it): one '/' between them unless @p dir
+ * is empty or already ends in one. NULL when memory runs out.
+ */
+char *rk_path_join(const char *dir, const char *name);
+
 /** Write @p size bytes of @p data to @p path atomically. */
 rk_status rk_file_write_all(const char *path, const void *data, size_t size, rk_err *err);
 
 /** Create directory @p path (and its parents) if missing; RK_EIO naming the problem otherwise. */
 rk_status rk_mkdir_p(const char *path, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * idx.h — the IDX format of MNIST and Fashion-MNIST, raw or gzip-compressed.
  *
  * An IDX file is a 4-byte magic, one big-endian u32 per dimension, then the
@@ -20,8 +22,12 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
-#include "io/dtype.h"
+#include "../core/status.h"
+#include "dtype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Most dimensions an IDX file may declare (MNIST uses 1 and 3). */
 #define RK_IDX_MAX_DIMS 8
@@ -93,5 +99,9 @@ void rk_idx_free(rk_idx *idx);
  * @return RK_OK, or RK_ERANGE when n > idx->count.
  */
 rk_status rk_idx_to_float(const rk_idx *idx, float *dst, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

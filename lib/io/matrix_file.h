@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * matrix_file.h — load a matrix named on a command line, whatever file holds
  * it: "FILE.npy" (a 1-d or 2-d .npy array) or "FILE.safetensors:TENSOR" (one
  * tensor of a safetensors file). Every ranklab command that reads a matrix
@@ -7,8 +9,12 @@
 #ifndef RK_IO_MATRIX_FILE_H
 #define RK_IO_MATRIX_FILE_H
 
-#include "core/mat.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Load the matrix named by @p spec into @p out (a new row-major double
@@ -28,5 +34,9 @@
  *   On error *out is an empty matrix that need not be freed.
  */
 rk_status rk_matrix_load(const char *spec, rk_mat *out, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,11 +1,13 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * npy.h — NumPy's .npy format: read 1-d and 2-d arrays of every common
  * numeric dtype into ranklab's row-major double (or float) matrices, and
  * write <f8 / <f4 matrices that numpy.load reads back.
  *
  * A .npy file is (numpy/lib/format.py):
  *
- *   offset 0   \x93NUMPY            6 magic bytes
+ *   offset 0   0x93 "NUMPY"        6 magic bytes
  *          6   major, minor         version 1.0, 2.0 or 3.0
  *          8   header length        u16 LE (1.0) or u32 LE (2.0, 3.0)
  *   10 or 12   header               a Python dict literal, space padded,
@@ -26,9 +28,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "io/dtype.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "dtype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** numpy's default limit on the header length (bytes after the length field). */
 #define RK_NPY_HEADER_MAX 10000
@@ -53,7 +59,7 @@ typedef struct rk_npy_info {
  * for the byte count the header promises (already checked for overflow here).
  * @return RK_OK and *info filled; or
  *   RK_ETRUNC    the file ends inside the preamble or the header,
- *   RK_EMAGIC    no \x93NUMPY magic,
+ *   RK_EMAGIC    no 0x93 "NUMPY" magic,
  *   RK_EVERSION  a version other than 1.0, 2.0, 3.0,
  *   RK_ETOOBIG   header longer than RK_NPY_HEADER_MAX,
  *   RK_EHEADER   header not a dict literal of exactly descr, fortran_order,
@@ -133,5 +139,9 @@ rk_status rk_npy_write_f32(const char *path, const float *data, size_t rows, siz
  */
 rk_status rk_npy_format_header(unsigned char *buf, size_t cap, rk_dtype dtype, size_t rows,
                                size_t cols, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

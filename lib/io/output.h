@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * output.h — where an output goes and how it is put there without losing
  * what was there before.
  *
@@ -30,7 +32,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** What an output path names, after following symbolic links. */
 typedef enum rk_output_kind {
@@ -122,5 +128,9 @@ rk_status rk_out_dir_commit(rk_out_dir *d, rk_err *err);
 
 /** Remove the temporary directory and its contents; the target is untouched. Safe after commit and on NULL. */
 void rk_out_dir_abort(rk_out_dir *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

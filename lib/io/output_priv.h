@@ -7,8 +7,8 @@
 
 #include <signal.h>
 
-#include "core/status.h"
-#include "io/output.h"
+#include "../core/status.h"
+#include "output.h"
 
 /** The folder of @p path ("." when it has none, "/" for a top-level name) into a new string. */
 char *rk_output_parent(const char *path);

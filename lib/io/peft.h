@@ -1,12 +1,14 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * peft.h — LoRA adapters in Hugging Face PEFT's layout: a folder holding
  * adapter_config.json and adapter_model.safetensors.
  *
  * For each adapted module (a linear layer y = x·W₀ᵀ of the base model, W₀
  * (Out, In)) the safetensors file holds
  *
- *   base_model.model.<module>.lora_A.weight    A  (r, In)
- *   base_model.model.<module>.lora_B.weight    B  (Out, r)
+ *   base_model.model.MODULE.lora_A.weight    A  (r, In)
+ *   base_model.model.MODULE.lora_B.weight    B  (Out, r)
  *
  * (keys with an adapter name, `.lora_A.<adapter>.weight`, are accepted too)
  * and the adapted layer computes W₀ + ΔW with
@@ -32,9 +34,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "io/safetensors.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "safetensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** One rank_pattern or alpha_pattern entry: module-name pattern → value. */
 typedef struct rk_peft_pattern {
@@ -151,6 +157,14 @@ typedef struct rk_peft_lora {
     const float *b;       /**< (Out, r) */
 } rk_peft_lora;
 
+/** A full tensor stored beside the adapters (a modules_to_save copy such as a classifier head). */
+typedef struct rk_peft_full {
+    const char *key;       /**< its whole key, e.g. "base_model.model.score.weight" */
+    int ndim;              /**< dimensions */
+    const size_t *shape;   /**< (ndim) */
+    const float *data;     /**< row-major elements, written as F32 */
+} rk_peft_full;
+
 /** Settings of an adapter to write. */
 typedef struct rk_peft_write_opts {
     double lora_alpha;        /**< alpha (the scale is alpha / r, or alpha / √r) */
@@ -160,18 +174,45 @@ typedef struct rk_peft_write_opts {
     const char *task_type;    /**< PEFT task_type, or NULL */
 } rk_peft_write_opts;
 
+/** What rk_peft_write_with() adds to rk_peft_write(). */
+typedef struct rk_peft_write_extra {
+    const double *alphas;     /**< (n modules) each module's lora_alpha, or NULL: opts->lora_alpha for all */
+    const rk_peft_full *full; /**< (n_full) full tensors to store as they are, or NULL */
+    size_t n_full;            /**< number of full tensors */
+    char *const *modules_to_save;  /**< (n_modules_to_save) written as modules_to_save; none: null */
+    size_t n_modules_to_save;      /**< number of modules_to_save names */
+} rk_peft_write_extra;
+
 /**
- * Write an adapter folder @p dir (created if missing) that PEFT can load:
- * adapter_config.json (peft_type LORA, r = the first module's rank, other
- * ranks as exact-name rank_pattern entries, target_modules = the short
- * module names, the last component of each path: "q_proj" for
- * "model.layers.0.self_attn.q_proj", each once) and adapter_model.safetensors with
- * base_model.model.<module>.lora_A.weight / lora_B.weight in F32, metadata
+ * Write an adapter folder @p dir (created if missing) that PEFT can load, as
+ * PEFT writes modules of different ranks: adapter_config.json with peft_type
+ * LORA, `r` = the most common rank of the modules (ties: the smallest),
+ * `lora_alpha` = the most common module alpha (ties: the smallest), and
+ * exact-name `rank_pattern` / `alpha_pattern` entries for the modules whose
+ * rank / alpha differ; target_modules = the short module names, the last
+ * component of each path: "q_proj" for "model.layers.0.self_attn.q_proj",
+ * each once. Then
+ * adapter_model.safetensors with base_model.model.MODULE.lora_A.weight /
+ * lora_B.weight in F32, metadata
  * {"format": "pt"}. Both files are written atomically.
- * @return RK_OK; RK_EINVAL (NULL, n = 0, r = 0, empty or duplicate module name);
- *         RK_ENOMEM; RK_EIO.
+ * @return RK_OK; RK_EINVAL (NULL, n = 0, r = 0, empty or duplicate module
+ *         name); RK_ENOMEM; RK_EIO.
  */
 rk_status rk_peft_write(const char *dir, const rk_peft_write_opts *opts, const rk_peft_lora *mods,
                         size_t n, rk_err *err);
+
+/**
+ * rk_peft_write() with per-module alphas, full tensors (stored in F32 under
+ * their own keys) and modules_to_save from @p extra (NULL: none, as
+ * rk_peft_write).
+ * @return as rk_peft_write; also RK_EINVAL (a non-finite alpha, a full tensor
+ *         without key or shape), RK_EDUPKEY (a full tensor's key repeats another key).
+ */
+rk_status rk_peft_write_with(const char *dir, const rk_peft_write_opts *opts, const rk_peft_lora *mods,
+                             size_t n, const rk_peft_write_extra *extra, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
 
 /** One key and its position in the file (the first match in file order wins). */
 typedef struct rk_key_entry {

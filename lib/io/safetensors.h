@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * safetensors.h — read and write the safetensors tensor format.
  *
  * Layout of a file (all integers little-endian):
@@ -39,9 +41,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "io/dtype.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "dtype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** The reference implementation's limit on the header length N. */
 #define RK_ST_MAX_HEADER 100000000u
@@ -188,5 +194,9 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err);
 
 /** Release the writer and its copies of the data. NULL is accepted. */
 void rk_st_writer_free(rk_st_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

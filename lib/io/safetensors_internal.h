@@ -6,7 +6,7 @@
 #ifndef RK_IO_SAFETENSORS_INTERNAL_H
 #define RK_IO_SAFETENSORS_INTERNAL_H
 
-#include "io/safetensors.h"
+#include "safetensors.h"
 
 /** N from the first 8 bytes of a file of @p size bytes, checked against the limit and the size. */
 rk_status st_header_length(const unsigned char *head8, size_t size, size_t *hlen, rk_err *err);

@@ -13,16 +13,6 @@
 #include "core/alloc.h"
 #include "io/file.h"
 
-/* dir/name into a new buffer, or NULL. */
-static char *join(const char *dir, const char *name)
-{
-    size_t d = strlen(dir), n = strlen(name);
-    char *p = rk_alloc(d + n + 2);
-    if (p)
-        snprintf(p, d + n + 2, "%s%s%s", dir, d && dir[d - 1] != '/' ? "/" : "", name);
-    return p;
-}
-
 static void set_where(char *where, size_t cap, const char *path)
 {
     if (where && cap)
@@ -128,7 +118,7 @@ static rk_status open_shards(rk_shards *s, const char *dir, const json_t *map, c
     if (st)
         set_where(where, cap, index);
     for (size_t i = 0; !st && i < n; i++) {
-        char *full = join(dir, names[i]);
+        char *full = rk_path_join(dir, names[i]);
         if (!full) {
             st = rk_err_set(err, RK_ENOMEM, "out of memory");
         } else if ((st = check_inside(dir_real, names[i], full, err)) != RK_OK) {
@@ -237,7 +227,7 @@ static rk_status collect(rk_shards *s, rk_err *err)
  * config.json that cannot be parsed is an error, one without the key is not. */
 static rk_status read_name(rk_shards *s, const char *dir, rk_err *err, char *where, size_t cap)
 {
-    char *cfg = join(dir, "config.json");
+    char *cfg = rk_path_join(dir, "config.json");
     if (!cfg)
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     rk_status st = RK_OK;
@@ -266,7 +256,7 @@ static rk_status read_name(rk_shards *s, const char *dir, rk_err *err, char *whe
 static rk_status open_dir(rk_shards *s, const char *dir, rk_err *err, char *where, size_t cap)
 {
     static const char *const singles[] = { "model.safetensors", "adapter_model.safetensors" };
-    char *index = join(dir, RK_SHARDS_INDEX);
+    char *index = rk_path_join(dir, RK_SHARDS_INDEX);
     if (!index)
         return rk_err_set(err, RK_ENOMEM, "out of memory");
     rk_status st;
@@ -278,7 +268,7 @@ static rk_status open_dir(rk_shards *s, const char *dir, rk_err *err, char *wher
     }
     rk_free(index);
     for (size_t i = 0; i < 2; i++) {
-        char *p = join(dir, singles[i]);
+        char *p = rk_path_join(dir, singles[i]);
         if (!p)
             return rk_err_set(err, RK_ENOMEM, "out of memory");
         if (exists(p)) {

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup io
  * shards.h — a checkpoint as Hugging Face stores one: a single .safetensors
  * file, a model directory holding model.safetensors (or a PEFT adapter's
  * adapter_model.safetensors), or a sharded directory
@@ -23,8 +25,12 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
-#include "io/safetensors.h"
+#include "../core/status.h"
+#include "safetensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** The index file of a sharded Hugging Face checkpoint. */
 #define RK_SHARDS_INDEX "model.safetensors.index.json"
@@ -71,5 +77,9 @@ void rk_shards_close(rk_shards *s);
 
 /** The tensor called @p name (binary search), or NULL. */
 const rk_shard_tensor *rk_shards_find(const rk_shards *s, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -130,3 +130,18 @@ rk_status rk_factored_svd(rk_svd *out, const rk_mat *b, const rk_mat *a, double 
     rk_free(tau);
     return st;
 }
+
+rk_status rk_factored_truncate(const rk_svd *svd, size_t r, double scale, float *b, float *a)
+{
+    if (!svd || !b || !a || !svd->u.data || !svd->vt.data || !isfinite(scale) || scale == 0)
+        return RK_EINVAL;
+    if (r == 0 || r > svd->k)
+        return RK_ERANGE;
+    for (size_t i = 0; i < svd->m; i++) /* B' = U_r·S_r / s */
+        for (size_t j = 0; j < r; j++)
+            b[i * r + j] = (float)(RK_AT(&svd->u, i, j) * svd->s[j] / scale);
+    for (size_t i = 0; i < r; i++) /* A' = Vt_r */
+        for (size_t j = 0; j < svd->n; j++)
+            a[i * svd->n + j] = (float)RK_AT(&svd->vt, i, j);
+    return RK_OK;
+}

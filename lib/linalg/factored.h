@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * factored.h — the SVD of a matrix given as a product of thin factors,
  * ΔW = s · B · A with B (m×r) and A (r×n), r small (a LoRA update), without
  * forming the m×n matrix.
@@ -19,9 +21,13 @@
 #ifndef RK_LINALG_FACTORED_H
 #define RK_LINALG_FACTORED_H
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "svd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * The SVD of ΔW = @p scale · @p b · @p a, b (m×r), a (r×n), into @p out
@@ -41,5 +47,24 @@
  */
 rk_status rk_factored_svd(rk_svd *out, const rk_mat *b, const rk_mat *a, double scale,
                           rk_svd_mode mode);
+
+/**
+ * New LoRA factors of rank @p r from a thin SVD ΔW = U·diag(S)·Vt (as
+ * rk_factored_svd or rk_svd_decomp give it), for the scale @p scale the new
+ * adapter will be applied with:
+ *
+ *   B' = U_r · S_r / scale   (m×r, into @p b, row-major float32)
+ *   A' = Vt_r                (r×n, into @p a, row-major float32)
+ *
+ * so that scale·B'·A' = U_r·S_r·Vt_r = [ΔW]_r, the best rank-r approximation
+ * (Eckart–Young–Mirsky), up to the float32 rounding of the factors.
+ * @return RK_OK; RK_EINVAL (NULL, no U/Vt, scale not finite or 0);
+ *         RK_ERANGE (r = 0 or r > svd->k).
+ */
+rk_status rk_factored_truncate(const rk_svd *svd, size_t r, double scale, float *b, float *a);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

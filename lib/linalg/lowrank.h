@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * lowrank.h — the best rank-r approximation A_r = U_r·S_r·V_rᵀ and its
  * factor splits A_r = B·A, from an SVD made by rk_svd_decomp().
  *
@@ -22,9 +24,13 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "svd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Which of the two factor splits of A_r = B·A rk_lowrank_factors() makes. */
 typedef enum rk_split {
@@ -63,5 +69,9 @@ rk_status rk_lowrank_errors(const rk_svd *svd, size_t r, double *fro, double *sp
 
 /** Parameters of the factors: r·(m + n) (SIZE_MAX if that overflows). Compare with m·n. */
 size_t rk_lowrank_param_count(size_t m, size_t n, size_t r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * qr.h — an orthonormal basis of a matrix's column space by Householder QR.
  *
  * For an m×n matrix A with k = min(m, n), A = Q·R with Q m×k having
@@ -16,8 +18,12 @@
 #ifndef RK_LINALG_QR_H
 #define RK_LINALG_QR_H
 
-#include "core/mat.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Allocate @p q (m×min(m, n), compact) holding the thin Q factor of @p a
@@ -31,5 +37,9 @@
  *         left empty and need not be freed.
  */
 rk_status rk_qr_orthonormal(rk_mat *q, const rk_mat *a);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * rank.h — numerical rank: how many singular values stand above a tolerance.
  *
  * In exact arithmetic rank(A) is the number of non-zero singular values. In
@@ -21,8 +23,12 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** How the rank tolerance is chosen; see the table at the top of rank.h. */
 typedef enum rk_tol_kind {
@@ -58,5 +64,9 @@ size_t rk_rank_from_values(const double *s, size_t k, size_t m, size_t n,
  *         Empty matrices have rank 0.
  */
 rk_status rk_rank(const rk_mat *a, const rk_rank_opts *opts, size_t *rank, double *tol_used);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -112,7 +112,7 @@ static rk_status run_sketch(rk_svd *out, rsvd_run *run, rk_rsvd_stats *stats)
 {
     size_t m = run->m, n = run->n, k = run->k;
     run->stats.columns = run->l;
-    rk_status st = rsvd_sketch_run(out, run);
+    rk_status st = rk_rsvd_sketch_run(out, run);
     if (st == RK_OK && run->single) {
         run->stats.mixed = true;
         if (needs_refinement(run, out)) {
@@ -121,7 +121,7 @@ static rk_status run_sketch(rk_svd *out, rsvd_run *run, rk_rsvd_stats *stats)
             ref.start = run->q;
             rk_svd_free(out);
             out->m = m, out->n = n, out->k = k;
-            st = rsvd_sketch_run(out, &ref);
+            st = rk_rsvd_sketch_run(out, &ref);
             run->stats = ref.stats;
             run->stats.refined = true;
         }

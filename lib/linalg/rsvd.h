@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * rsvd.h — randomized SVD (Halko, Martinsson & Tropp 2011): the top k singular
  * triplets of a large matrix at a fraction of the cost of a dense SVD.
  *
@@ -67,9 +69,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "svd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** power_iters value asking for the default: 7 when k < 0.1·min(m, n), else 4 (scikit-learn's rule). */
 #define RK_RSVD_AUTO_ITERS (-1)
@@ -225,5 +231,9 @@ rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_
  * better deal (docs/concepts/rsvd.md has measurements).
  */
 bool rk_rsvd_worthwhile(size_t m, size_t n, size_t k);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "linalg/rsvd.h"
+#include "rsvd.h"
 
 /** One run of the range finder plus the double-precision finish. */
 typedef struct rsvd_run {
@@ -45,6 +45,6 @@ typedef struct rsvd_run {
  * On error @p out may hold partial results (the caller frees it) and run->q
  * is NULL.
  */
-rk_status rsvd_sketch_run(rk_svd *out, rsvd_run *run);
+rk_status rk_rsvd_sketch_run(rk_svd *out, rsvd_run *run);
 
 #endif

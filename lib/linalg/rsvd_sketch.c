@@ -488,7 +488,7 @@ static rk_status finish(sketch *s, rsvd_run *run, rk_svd *out, bool b_ready)
     return st;
 }
 
-rk_status rsvd_sketch_run(rk_svd *out, rsvd_run *run)
+rk_status rk_rsvd_sketch_run(rk_svd *out, rsvd_run *run)
 {
     sketch s;
     bool b_ready = false;

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * spectrum.h — numbers read off the singular values s[0..k) of a matrix A.
  *
  * Every function takes the singular values as rk_svd_decomp() returns them:
@@ -22,6 +24,10 @@
 #define RK_LINALG_SPECTRUM_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Share of the squared Frobenius norm carried by the first @p r values:
@@ -64,5 +70,9 @@ double rk_spectrum_fro(const double *s, size_t k);
  * rank-r approximation. 0 when r ≥ k.
  */
 double rk_spectrum_tail_fro(const double *s, size_t k, size_t r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * subspace.h — how much two subspaces overlap: the LoRA paper's φ and the
  * principal angles.
  *
@@ -22,9 +24,13 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "linalg/svd.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "svd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Which singular vectors of a matrix span the compared subspace. */
 typedef enum rk_side {
@@ -85,5 +91,9 @@ rk_status rk_subspace_phi_svd(rk_mat *phi, const rk_svd *s1, const rk_svd *s2, r
  */
 rk_status rk_subspace_phi_matrices(rk_mat *phi, const rk_mat *a1, const rk_mat *a2, rk_side side,
                                    size_t ni, size_t nj);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup linalg
  * svd.h — the singular value decomposition A = U · diag(S) · Vᵀ via LAPACKE.
  *
  * For an m×n matrix A with k = min(m, n):
@@ -24,8 +26,12 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Which factors to compute. */
 typedef enum rk_svd_mode {
@@ -63,5 +69,9 @@ rk_status rk_svd_decomp(rk_svd *out, const rk_mat *a, rk_svd_mode mode);
 
 /** Release everything @p svd owns and reset it to empty. NULL is accepted. */
 void rk_svd_free(rk_svd *svd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

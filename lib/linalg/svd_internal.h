@@ -10,7 +10,7 @@
 #ifndef RK_LINALG_SVD_INTERNAL_H
 #define RK_LINALG_SVD_INTERNAL_H
 
-#include "linalg/svd.h"
+#include "svd.h"
 
 /** Which LAPACK path rk_svd_decomp_path() takes. */
 typedef enum rk_svd_path {

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * checkpoint.h — model weights, LoRA adapters and weight deltas on disk.
  *
  * Model file: safetensors with PyTorch state_dict names, F32, so that
@@ -26,10 +28,14 @@
 
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "lora.h"
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Write the weights and biases of @p net to @p path (safetensors, F32,
@@ -112,5 +118,9 @@ rk_status rk_checkpoint_load_adapter(rk_lora *lo, rk_mlp *net, const char *dir, 
  * @return RK_OK; RK_EINVAL (NULL, n 0 or > RK_MLP_MAX_LAYERS); RK_ENOMEM; RK_EIO.
  */
 rk_status rk_checkpoint_save_deltas(const char *path, const rk_mat *deltas, size_t n, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * data.h — the float32 training data of the nn module: labelled images from
  * IDX files (Fashion-MNIST by default), standardised, filtered by class,
  * and served in shuffled mini-batches.
@@ -18,8 +20,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/rng.h"
-#include "core/status.h"
+#include "../core/rng.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Classes of Fashion-MNIST (and MNIST). */
 #define RK_DATASET_CLASSES 10
@@ -162,5 +168,9 @@ void rk_batcher_new_epoch(rk_batcher *b);
 
 /** Free the order of @p b and zero it; NULL accepted. */
 void rk_batcher_free(rk_batcher *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * eval.h — how well a network (with or without LoRA adapters) classifies a
  * labelled set: the one evaluation result of ranklab, used by the
  * experiment, the tools and the lessons alike.
@@ -13,10 +15,14 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
-#include "nn/data.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
+#include "../core/status.h"
+#include "data.h"
+#include "lora.h"
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** An evaluation of K classes over n examples. Zero-initialised: not evaluated. */
 typedef struct rk_eval {
@@ -44,5 +50,9 @@ void rk_eval_free(rk_eval *ev);
 
 /** per_class[c], or NaN when @p ev is not evaluated or @p c is not one of its classes. */
 double rk_eval_class_accuracy(const rk_eval *ev, long c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

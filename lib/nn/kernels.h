@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nn/optim.h"
+#include "optim.h"
 
 /*
  * GCC at -O2 vectorises only loops without an epilogue (its "very-cheap" cost

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * layers.h — the float32 building blocks of the MLP: linear, ReLU, softmax
  * cross-entropy, and the LoRA side path of a linear layer.
  *
@@ -24,7 +26,11 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * Largest batch for the one-pass kernels (nn/linear_fused.c): the linear
@@ -122,5 +128,9 @@ void rk_lora_side_forward(float *y, float *u, const float *x, const float *a, co
 void rk_lora_side_backward(float *dx, float *da, float *db, float *du, const float *dy,
                            const float *x, const float *u, const float *a, const float *b,
                            float scale, size_t batch, size_t in, size_t out, size_t rank);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

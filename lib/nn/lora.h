@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * lora.h — LoRA adapters for an rk_mlp: W' = W + s·B·A, training only A and B.
  *
  * For an adapted linear layer l with weight W (Out, In):
@@ -37,10 +39,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/rng.h"
-#include "core/status.h"
-#include "nn/mlp.h"
+#include "../core/mat.h"
+#include "../core/rng.h"
+#include "../core/status.h"
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** How A and B start. */
 typedef enum rk_lora_init {
@@ -152,5 +158,9 @@ rk_status rk_lora_set_enabled(rk_lora *lo, bool enabled);
  *         not adapted); RK_ENOMEM.
  */
 rk_status rk_lora_delta(rk_mat *out, const rk_lora *lo, size_t l);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,9 +7,9 @@
 #ifndef RK_NN_LORA_PISSA_H
 #define RK_NN_LORA_PISSA_H
 
-#include "core/status.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
+#include "../core/status.h"
+#include "lora.h"
+#include "mlp.h"
 
 /**
  * For every adapted layer of @p lo, with W (Out, In) = U·S·Vᵀ (double SVD)

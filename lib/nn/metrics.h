@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * metrics.h — classification metrics from predicted and true labels:
  * confusion counts, accuracy, per-class accuracy and the worst class.
  *
@@ -17,7 +19,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /*
  * Every function is rk_metrics_*; K (the number of classes) and the counts
@@ -59,5 +65,9 @@ size_t rk_metrics_class_wrong(const size_t *counts, size_t k, size_t c);
  * @return RK_OK; RK_ENOTFOUND when no class has any example (*worst unchanged).
  */
 rk_status rk_metrics_worst_class(const size_t *counts, size_t k, size_t *worst);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

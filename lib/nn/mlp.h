@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * mlp.h — a multilayer perceptron in float32: linear layers with ReLU between.
  *
  * The default network is the LoRA tutorial's 784 → 1000 → 2000 → 10:
@@ -28,9 +30,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/rng.h"
-#include "core/status.h"
+#include "../core/mat.h"
+#include "../core/rng.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Most linear layers an rk_mlp can have. */
 #define RK_MLP_MAX_LAYERS 8
@@ -166,5 +172,9 @@ rk_status rk_mlp_evaluate(rk_mlp *net, struct rk_lora *lora, const float *x,
  *         differ); RK_ENOMEM.
  */
 rk_status rk_mlp_weight_delta(rk_mat *out, const rk_mlp *ft, const rk_mlp *base, size_t l);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

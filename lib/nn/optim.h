@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * optim.h — Adam and SGD with momentum over one flat parameter buffer.
  *
  * An optimizer owns its state (Adam's moments m, v; SGD's momentum buffer)
@@ -23,7 +25,11 @@
 
 #include <stddef.h>
 
-#include "core/status.h"
+#include "../core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Which update rule. */
 typedef enum rk_optim_kind {
@@ -94,5 +100,9 @@ rk_status rk_optim_begin_step(rk_optim *opt);
  */
 rk_status rk_optim_update(rk_optim *opt, size_t offset, float *params, const float *grads,
                           size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup nn
  * train.h — one training step and a training loop over in-memory arrays.
  *
  * A step is forward → loss → backward → optimizer update:
@@ -25,10 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/status.h"
-#include "nn/lora.h"
-#include "nn/mlp.h"
-#include "nn/optim.h"
+#include "../core/status.h"
+#include "lora.h"
+#include "mlp.h"
+#include "optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
  * What the callback is told every opts->report_every steps (and after the
@@ -142,5 +148,9 @@ rk_status rk_train_step(rk_mlp *net, rk_lora *lora, rk_optim *opt, const float *
  */
 rk_status rk_train_run(rk_mlp *net, rk_lora *lora, const rk_train_data *data,
                        const rk_train_opts *opts, rk_train_result *res, rk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

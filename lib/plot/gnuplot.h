@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/status.h"
+#include "../core/status.h"
 
 /**
  * Run @p program (searched on PATH when it has no '/') with the option -d

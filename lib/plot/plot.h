@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup plot
  * plot.h — plots drawn by gnuplot, run as a child process.
  *
  * One description of a plot (rk_plot_spec: title, axis labels, log scales,
@@ -42,9 +44,13 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "core/mat.h"
-#include "core/status.h"
-#include "plot/style.h"
+#include "../core/mat.h"
+#include "../core/status.h"
+#include "style.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Where a plot goes. */
 typedef enum rk_plot_format {
@@ -190,6 +196,13 @@ typedef struct rk_plot_spectrum {
     bool reference;         /**< a reference (W0 beside its updates): drawn in grey */
 } rk_plot_spectrum;
 
+/** A threshold on a scree plot (a rank rule's, lib/linalg/rankrule.h), with a legend entry. */
+typedef struct rk_plot_mark {
+    const char *name;   /**< legend entry, enhanced text, e.g. "energy:0.9: r = 4" (required) */
+    bool vertical;      /**< true: a vertical line at index k = at (a rank); false: σ = at */
+    double at;          /**< the rank, or the singular value (> 0: the σ axis is logarithmic) */
+} rk_plot_mark;
+
 /** How rk_plot_spectra_with() draws; zero-initialise, then set what differs. */
 typedef struct rk_plot_scree_opts {
     bool energy;            /**< each spectrum's cumulative energy on the right-hand axis */
@@ -198,6 +211,8 @@ typedef struct rk_plot_scree_opts {
     bool logx;              /**< log scale on k (spreads the first few values of long spectra) */
     bool energy_lines;      /**< with energy: lines at 90% and 99% (the ranks that keep that share) */
     const char *title;      /**< plot title (NULL: "Scree plot: singular values") */
+    const rk_plot_mark *marks;  /**< (n_marks) thresholds: a σ line across, or a rank line upright */
+    size_t n_marks;         /**< at most 8; a vertical one within [1, the first spectrum's k] */
 } rk_plot_scree_opts;
 
 /**
@@ -218,7 +233,17 @@ typedef struct rk_plot_scree_opts {
 rk_status rk_plot_spectra(const rk_plot_spectrum *spectra, size_t n, bool energy, double tol,
                           const char *title, const rk_plot_out *out, rk_err *err);
 
-/** rk_plot_spectra() with every option (log k axis, the tolerance's legend entry). */
+/**
+ * rk_plot_scree() with thresholds (rank rules): each mark a labelled line,
+ * horizontal (σ = at, like the tolerance) or vertical (k = at, over the whole
+ * height drawn). As rk_plot_spectra_with() with one spectrum and its energy.
+ * @return as rk_plot_scree(); RK_EINVAL also for more than 8 marks, a mark
+ *         without a name, at σ ≤ 0 or not finite, or at a rank outside [1, k].
+ */
+rk_status rk_plot_scree_marked(const double *s, size_t k, double tol, const rk_plot_mark *marks,
+                               size_t n_marks, const char *title, const rk_plot_out *out, rk_err *err);
+
+/** rk_plot_spectra() with every option (log k axis, the tolerance's legend entry, thresholds). */
 rk_status rk_plot_spectra_with(const rk_plot_spectrum *spectra, size_t n,
                                const rk_plot_scree_opts *opts, const rk_plot_out *out, rk_err *err);
 
@@ -240,5 +265,9 @@ rk_status rk_plot_format_for(const char *arg, const char *forced, rk_plot_format
  * $RANKLAB_GNUPLOT if set and non-empty, else "gnuplot".
  */
 const char *rk_plot_gnuplot_program(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

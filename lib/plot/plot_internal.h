@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "plot/plot.h"
+#include "plot.h"
 
 /** How the script reaches its data and where its picture goes. */
 typedef struct rk_plot_script_ctx {

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ * @ingroup plot
  * style.h — how every plot of ranklab looks: one fixed palette, dash
  * patterns and point types, grey for reference series, and text that
  * gnuplot's enhanced mode renders (σ_k, ‖A‖_F², ΔW_{full}).
@@ -27,6 +29,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** How one series or line is drawn: colour, gnuplot dashtype, gnuplot pointtype. */
 typedef struct rk_plot_look {
@@ -70,5 +76,9 @@ char *rk_plot_text_literal(char *buf, size_t cap, const char *s);
  * @return @p buf.
  */
 char *rk_plot_text_plain(char *buf, size_t cap, const char *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

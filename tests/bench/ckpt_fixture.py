@@ -11,10 +11,11 @@ sharded BF16 layout, for the checkpoint benchmark (bench_checkpoint.py).
 Each decoder layer: q/k/v/o_proj 4096×4096, gate/up_proj 11008×4096,
 down_proj 4096×11008, input/post_attention_layernorm (4096,); then model.norm.
 Base weights ~ N(0, 0.02²); fine-tune = base + P + noise, P = U·diag(s)·Vᵀ of
-rank 8 (U, V orthonormal, s from 1.0 down to 0.3, times √(m·n)/4096 so that
-P's entries are ~1e-3 like a real fine-tune's), noise N(0, (2e-5)²) — both
-then rounded to BF16 (round to nearest even), which adds rounding noise of
-~1e-4·|W|. Seeded: the same N gives the same files.
+rank 8 (U, V orthonormal, s from 0.256 down to 0.077 times √(m·n)/4096:
+entries of ~1e-4, a few times the BF16 rounding of the weights), noise
+N(0, (2e-5)²); both sides rounded to BF16 (to nearest even), which adds
+rounding noise of ~4e-5 per entry to ΔW. Seeded: the same N gives the same
+files.
 
 usage: ckpt_fixture.py DIR N_LAYERS [--seed S]
 """

@@ -79,12 +79,12 @@ def defines(root, path, func, cache={}):
 
 
 def lib_words(root, cache={}):
-    """Every identifier that occurs in lib/**/*.[ch]."""
+    """Every identifier that occurs in lib/**/*.[ch] (and the generated headers' *.h.in)."""
     if root not in cache:
         words = set()
         for d, _, names in os.walk(os.path.join(root, "lib")):
             for n in names:
-                if n.endswith((".c", ".h")):
+                if n.endswith((".c", ".h", ".h.in")):
                     with open(os.path.join(d, n), encoding="utf-8", errors="replace") as f:
                         words.update(re.findall(r"\b[A-Za-z_]\w*\b", f.read()))
         cache[root] = words

@@ -11,9 +11,12 @@ FUZZ_DIR     ?= build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_PKGS     = lapacke openblas jansson zlib
 FUZZ_SAN      = address,undefined
-FUZZ_CFLAGS   = -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DRK_VERSION='"fuzz"' \
+FUZZ_CFLAGS   = -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L \
                 -DRK_HAVE_OPENBLAS=1 -fno-sanitize-recover=all -fno-omit-frame-pointer \
-                -Ilib $(shell pkg-config --cflags $(FUZZ_PKGS))
+                -I$(FUZZ_DIR)/gen -Ilib $(shell pkg-config --cflags $(FUZZ_PKGS))
+# core/version.h is generated from lib/core/version.h.in (meson does it for
+# the main build); the fuzz build makes its own copy.
+FUZZ_VERSION_H = $(FUZZ_DIR)/gen/core/version.h
 FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lm
 FUZZ_LIB_SRC  = $(wildcard lib/core/*.c lib/io/*.c lib/linalg/*.c)
 FUZZ_LIB_OBJ  = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
@@ -25,7 +28,11 @@ FUZZ_BINS     = $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/obj/%.o: %.c
+$(FUZZ_VERSION_H): lib/core/version.h.in
+	@mkdir -p $(dir $@)
+	sed -e 's/@VERSION@/0.0.0-fuzz/' -e 's/@MAJOR@/0/' -e 's/@MINOR@/0/' -e 's/@PATCH@/0/' $< >$@
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_VERSION_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c $< -o $@
 

@@ -14,12 +14,11 @@ set -u
 rk="$RK_BUILD_ROOT/tools/ranklab"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
+. "$RK_SOURCE_ROOT/tests/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-check() { if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1"; diag "$tmp/err"; fi; }
+# status_ok DESC STATUS: passes when STATUS is 0; stderr shown otherwise.
+status_ok() { if [ "$2" -eq 0 ]; then pass "$1"; else fail "$1"; diag "$tmp/err"; fi; }
+# run ARGS...: ranklab ARGS, stdout and stderr kept, the status in $rc.
 run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
 
 # bad DESC ERE OUTDIR: exit 1, exactly one line on stderr matching ERE, OUTDIR not created.
@@ -29,12 +28,12 @@ bad() {
     grep -Eq "^$2" "$tmp/err" || good=0
     [ "$(wc -l <"$tmp/err")" -eq 1 ] || good=0
     [ ! -e "$3" ] || good=0
-    if [ $good -eq 1 ]; then ok "$1"; else not_ok "$1"; echo "# exit status $rc; stderr:"; diag "$tmp/err"; fi
+    if [ $good -eq 1 ]; then pass "$1"; else fail "$1"; echo "# exit status $rc; stderr:"; diag "$tmp/err"; fi
 }
 
 # py DESC CODE: python3 CODE with the last stdout on stdin; ok when it exits 0.
 py() {
-    if python3 -c "$2" <"$tmp/out" >"$tmp/py" 2>&1; then ok "$1"; else not_ok "$1"; fi
+    if python3 -c "$2" <"$tmp/out" >"$tmp/py" 2>&1; then pass "$1"; else fail "$1"; fi
     [ -s "$tmp/py" ] && diag "$tmp/py"
     return 0
 }
@@ -54,11 +53,14 @@ line = [l for l in t.splitlines() if l.startswith("model.layers.1.mlp.up_proj.we
 assert "F16" in line and "(40, 16)" in line and line.endswith("model-00002-of-00002.safetensors"), line'
 mkdir single && cp ft.safetensors single/model.safetensors
 run ls single
-if [ "$rc" -eq 0 ] && grep -q "^single/model.safetensors: 9 tensors" "$tmp/out"; then ok "ls of a directory holding model.safetensors"; else not_ok "ls of a directory holding model.safetensors"; diag "$tmp/out" "$tmp/err"; fi
+if [ "$rc" -eq 0 ] && grep -q "^single/model.safetensors: 9 tensors" "$tmp/out"; then pass "ls of a directory holding model.safetensors"; else fail "ls of a directory holding model.safetensors"; diag "$tmp/out" "$tmp/err"; fi
+
+run inspect ft
+bad "inspect of a model directory says it is a checkpoint, not an adapter" "ranklab inspect: ft: a model checkpoint, not a LoRA adapter" nodir
 
 # ---- extract: sharded directories against single files -------------------------
 run extract -r 2 base ft -o ad --json
-[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; check "extract -r 2 of two sharded directories: exit 0, nothing on stderr (small: no progress)" $?
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; status_ok "extract -r 2 of two sharded directories: exit 0, nothing on stderr (small: no progress)" $?
 cp "$tmp/out" "$tmp/sharded.json"
 run extract -r 2 base.safetensors ft.safetensors -o ad1 --json
 cp "$tmp/out" "$tmp/single.json"
@@ -69,7 +71,7 @@ assert [m["name"] for m in a] == [m["name"] for m in b] and len(a) == 7, [m["nam
 for x, y in zip(a, b):
     assert abs(x["relative_error"] - y["relative_error"]) <= 1e-12 * max(y["relative_error"], 1e-300), (x, y)
 ' "$tmp/sharded.json" "$tmp/single.json" >"$tmp/py" 2>&1
-check "extract: the sharded pair gives the modules and errors of the same tensors in single files" $?
+status_ok "extract: the sharded pair gives the modules and errors of the same tensors in single files" $?
 cp "$tmp/sharded.json" "$tmp/out"
 py "extract: the 600 x 520 module by the randomized SVD, the small ones exactly; 1-d norms skipped" '
 import json, sys
@@ -87,7 +89,7 @@ f = open("ad/adapter_model.safetensors", "rb"); h = json.loads(f.read(struct.unp
 k = "base_model.model.model.layers.0.self_attn.big_proj.lora_A.weight"
 assert h[k]["shape"] == [2, 520] and h[k.replace("lora_A", "lora_B")]["shape"] == [600, 2], h[k]
 ' >"$tmp/py" 2>&1
-check "adapter: PEFT keys base_model.model.<module>.lora_A/B.weight, short target_modules, base_model_name_or_path from config.json" $?
+status_ok "adapter: PEFT keys base_model.model.<module>.lora_A/B.weight, short target_modules, base_model_name_or_path from config.json" $?
 
 run extract -r 2 base ft -o adx --json --exact --tensor $big
 cp "$tmp/out" "$tmp/exact.json"
@@ -100,7 +102,7 @@ assert e["method"] == "exact" and r["method"] == "randomized"
 assert abs(r["relative_error"] - e["relative_error"]) <= 1e-3 * e["relative_error"], (r, e)
 assert abs(r["written_error"] - r["frobenius_error"]) <= 1e-3 * r["frobenius_error"], r
 ' "$tmp/exact.json" <"$tmp/out" >"$tmp/py" 2>&1
-check "extract of the large module: float32 randomized error within 1e-3 (relative) of the exact SVD's" $?
+status_ok "extract of the large module: float32 randomized error within 1e-3 (relative) of the exact SVD's" $?
 
 run extract -r 2 base ft -o adm --json --modules '*.q_proj,*.down_proj'
 py "--modules selects by glob on the module name; the others are not listed" '
@@ -127,13 +129,13 @@ for x in r["error_table"]:
     assert abs(x["frobenius_error"] - y["frobenius_error"]) <= 1e-3 * y["frobenius_error"], (x, y)
     assert abs(x["energy_kept"] - y["energy_kept"]) <= 1e-4, (x, y)
 ' "$tmp/dexact.json" <"$tmp/out" >"$tmp/py" 2>&1
-check "delta --top 4 of the large module: error table r <= 4 from ||dW||_F^2 - sum sigma_i^2 matches the exact SVD" $?
+status_ok "delta --top 4 of the large module: error table r <= 4 from ||dW||_F^2 - sum sigma_i^2 matches the exact SVD" $?
 
 # ---- different tensor sets and shapes: skipped with the reason, as for files ---
 run delta base bad-shape --top 2
-if [ "$rc" -eq 0 ] && grep -q "skipped         model.layers.1.self_attn.q_proj.weight: shapes differ: 24 x 16 in BASE, 16 x 24 in FINETUNED" "$tmp/out"; then ok "a tensor whose shape differs is skipped with the reason"; else not_ok "a tensor whose shape differs is skipped with the reason"; diag "$tmp/out" "$tmp/err"; fi
+if [ "$rc" -eq 0 ] && grep -q "skipped         model.layers.1.self_attn.q_proj.weight: shapes differ: 24 x 16 in BASE, 16 x 24 in FINETUNED" "$tmp/out"; then pass "a tensor whose shape differs is skipped with the reason"; else fail "a tensor whose shape differs is skipped with the reason"; diag "$tmp/out" "$tmp/err"; fi
 run delta base bad-fewer --top 2
-if [ "$rc" -eq 0 ] && grep -q "skipped         model.layers.1.mlp.up_proj.weight: only in BASE" "$tmp/out"; then ok "a tensor only in BASE is skipped with the reason"; else not_ok "a tensor only in BASE is skipped with the reason"; diag "$tmp/out" "$tmp/err"; fi
+if [ "$rc" -eq 0 ] && grep -q "skipped         model.layers.1.mlp.up_proj.weight: only in BASE" "$tmp/out"; then pass "a tensor only in BASE is skipped with the reason"; else fail "a tensor only in BASE is skipped with the reason"; diag "$tmp/out" "$tmp/err"; fi
 run extract -r 2 base bad-shape -o nodir --tensor model.layers.1.self_attn.q_proj.weight
 bad "extract --tensor whose shapes differ: exit 1 with the reason" "ranklab extract: base: tensor 'model.layers.1.self_attn.q_proj.weight': shapes differ" nodir
 
@@ -178,8 +180,8 @@ grep -q "^ranklab extract: ad: " "$tmp/err" || good=0
 cmp -s ad/adapter_model.safetensors ad-before/adapter_model.safetensors || good=0
 cmp -s ad/adapter_config.json ad-before/adapter_config.json || good=0
 [ "$(ls ad | wc -l)" -eq 2 ] || good=0
-check "disk full while writing: exit 1 naming the folder; the old adapter survives, no temporary file left" $((1 - good))
+status_ok "disk full while writing: exit 1 naming the folder; the old adapter survives, no temporary file left" $((1 - good))
 (trap '' XFSZ; ulimit -f 1; exec "$rk" extract -r 2 base ft -o fresh) >"$tmp/out" 2>"$tmp/err"; rc=$?
 bad "disk full while writing a new adapter: no partial output directory" "ranklab extract: fresh: " fresh
 
-echo "1..$n"
+done_testing

@@ -121,9 +121,9 @@ expect "rank without FILE: exit 2" 2 "ranklab rank: missing FILE"
 run svd "$tmp/g65.npy" "$tmp/g65.npy"
 expect "svd with two files: exit 2" 2 "ranklab svd: unexpected argument"
 run approx "$tmp/g65.npy"
-expect "approx without -k: exit 2" 2 "ranklab approx: missing -k"
+expect "approx without -r: exit 2" 2 "ranklab approx: missing -r"
 run approx "$tmp/g65.npy" -k -1
-expect "approx -k -1: exit 2" 2 "ranklab approx: -k must be >= 0, not -1"
+expect "approx -k -1 (the earlier spelling of -r): exit 2" 2 "ranklab approx: --rank must be >= 0, not -1"
 run approx "$tmp/g65.npy" -k 2 --balanced
 expect "approx --balanced without --factors: exit 2" 2 "ranklab approx: --balanced only applies to --factors"
 run random --rows 10 --cols 10 --rank 11 -o "$tmp/r.npy"

@@ -61,7 +61,7 @@ for c in train finetune eval; do
     help_in_doc "$src/docs/tools/$c.md" "$rk" "$c" --help
 done
 run train $small
-expect "train without --out: usage error" 2 "ranklab train: missing --out DIR"
+expect "train without -o: usage error" 2 "ranklab train: missing -o DIR"
 run train --out "$tmp/x" --hidden 32,,16
 expect "train --hidden with an empty width: usage error" 2 "ranklab train: --hidden"
 run train --out "$tmp/x" --batch 0

@@ -12,6 +12,7 @@ import fcntl
 import termios
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,10 @@ def controlling_terminal():
     shell's foreground job has (so that Ctrl-C on it sends SIGINT)."""
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # a shell's foreground job gets the default actions, even when this test
+    # itself was started with SIGINT/SIGQUIT ignored (a background job)
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 class Session:
@@ -38,10 +43,11 @@ class Session:
                                      close_fds=True, preexec_fn=controlling_terminal)
         self.out = ""
 
-    def read_until(self, text, timeout=20.0):
-        """Read output until it contains text (True) or the time is up / the lesson ended (False)."""
+    def read_until(self, text, timeout=20.0, count=1):
+        """Read output until it contains text (count times) (True) or the time is up / the
+        lesson ended (False)."""
         end = time.monotonic() + timeout
-        while text not in self.out:
+        while self.out.count(text) < count:
             left = end - time.monotonic()
             if left <= 0:
                 return False
@@ -50,9 +56,9 @@ class Session:
                 try:
                     chunk = os.read(self.master, 65536)
                 except OSError:   # the lesson exited and closed the terminal
-                    return text in self.out
+                    return self.out.count(text) >= count
                 if not chunk:
-                    return text in self.out
+                    return self.out.count(text) >= count
                 self.out += chunk.decode("utf-8", "replace")
         return True
 
@@ -106,12 +112,16 @@ def main():
          "in a terminal: the map of the steps, then a pause naming its keys", s)
     case(s.quiet_for(1.0) and "== Step 1 of 8" not in s.out, "it waits", s)
     s.send(b"\n")
-    case(s.read_until("Next: step 2 of 8") and "== Step 1 of 8" in s.out
+    # the whole prompt, not only the line before it: the prompt has no newline and
+    # may reach the terminal a moment later, which a quiet_for would see
+    case(s.read_until(prompt, count=2) and "Next: step 2 of 8" in s.out
+         and "== Step 1 of 8" in s.out
          and "== Step 2 of 8" not in s.out, "Enter: step 1, then a pause before step 2", s)
     s.send(b"x")
     case(s.quiet_for(1.0) and "== Step 2 of 8" not in s.out, "another key is ignored", s)
     s.send(b" ")
-    case(s.read_until("Next: step 3 of 8") and "rank(W) = #{σ_i > tol} = 2" in s.out,
+    case(s.read_until(prompt, count=3) and "Next: step 3 of 8" in s.out
+         and "rank(W) = #{σ_i > tol} = 2" in s.out,
          "space: step 2 (rank 2), then a pause", s)
     s.send(b"q")   # no Enter
     status = s.finish()

@@ -1,0 +1,131 @@
+#!/bin/sh
+# test_rules.sh — `svd --rules` and `delta --rules`: every rule's rank at its
+# default parameter, checked against the formulas written again in Python from
+# the singular values the same JSON holds (an implementation that shares no
+# code with lib/linalg/rankrule.c); the thresholds drawn on the scree plot
+# (its data file names them); docs/tools/svd.md and delta.md show --help.
+# Speaks TAP.
+#
+# Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT, RK_TEST_DATA.
+set -u
+rk="$RK_BUILD_ROOT/tools/ranklab"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+diag() { sed 's/^/# /' "$@"; }
+run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+
+# The rules written out again: ranks from the singular values s of an m x n matrix.
+cat >"$tmp/rules.py" <<'EOF'
+import math
+
+def rules(s, m, n):
+    k = len(s)
+    assert k == min(m, n)
+    if k == 0 or s[0] == 0:
+        return {"energy:0.9": 0, "sv_fro:0.9": 0, "sv_cumulative:0.9": 0, "sv_ratio:10": 0, "gd": 0}
+    sq = [x * x for x in s]
+    def smallest(vals, want):
+        acc = 0.0
+        for r, v in enumerate(vals, 1):
+            acc += v
+            if acc >= want * (1 - 1e-12):
+                return r
+        return len(vals)
+    out = {
+        "energy:0.9": smallest(sq, 0.9 * sum(sq)),
+        "sv_fro:0.9": smallest(sq, 0.81 * sum(sq)),
+        "sv_cumulative:0.9": smallest(s, 0.9 * sum(s)),
+        "sv_ratio:10": sum(1 for x in s if x >= s[0] / 10),
+    }
+    asc = sorted(s)
+    med = asc[k // 2] if k % 2 else (asc[k // 2 - 1] + asc[k // 2]) / 2
+    b = k / max(m, n)
+    tau = (0.56 * b ** 3 - 0.95 * b ** 2 + 1.82 * b + 1.43) * med
+    out["gd"] = max(1, sum(1 for x in s if x > tau))
+    return out
+EOF
+
+check_rules() { # DESC: stdin is a JSON object with shape, singular_values and rules
+    if python3 -c '
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from rules import rules
+d = json.load(sys.stdin)
+items = d["tensors"] if "tensors" in d else [d]
+for t in items:
+    m, n = t["shape"]
+    want = rules(t["singular_values"], m, n)
+    got = {r["rule"]: r["rank"] for r in t["rules"]}
+    assert got == want, (got, want)
+    for r in t["rules"]:
+        assert (r["threshold"] is None) == (r["rule"] not in ("sv_ratio:10", "gd")), r
+    print("#", {k: got[k] for k in got})
+' "$tmp" <"$tmp/out" >"$tmp/py" 2>&1; then ok "$1"; else not_ok "$1"; fi
+    diag "$tmp/py"
+}
+
+# ---- svd --rules ---------------------------------------------------------------
+for f in lowrank_12x9_r4 gauss_30x20; do
+    run svd "$RK_TEST_DATA/npy/$f.npy" --rules --json
+    [ "$rc" -eq 0 ] && check_rules "svd --rules --json on $f: every rule's rank as its formula says" ||
+        { not_ok "svd --rules --json on $f"; diag "$tmp/err"; }
+done
+run svd "$RK_TEST_DATA/npy/lowrank_12x9_r4.npy" --rules --top 0
+if [ "$rc" -eq 0 ] && grep -Eq '^  energy:0.9 +3 ' "$tmp/out" && grep -Eq '^  gd +4 +sigma = ' "$tmp/out"; then
+    ok "svd --rules: the table (energy:0.9 keeps 3 of the planted rank 4, gd all 4)"
+else
+    not_ok "svd --rules: the table"; diag "$tmp/out" "$tmp/err"
+fi
+run random --rows 60 --cols 40 --rank 3 --seed 4 -o "$tmp/low.npy"
+run svd "$tmp/low.npy" --rules --plot "$tmp/scree.png"
+if [ "$rc" -eq 0 ] && grep -q "reference line: gd: σ = " "$tmp/scree.dat" &&
+        grep -q "reference line: sv_ratio:10: σ = " "$tmp/scree.dat" &&
+        grep -q "series 2: energy:0.9: r = " "$tmp/scree.dat"; then
+    ok "svd --rules --plot: the thresholds are labelled lines (sigma = tau across, the rank upright)"
+else
+    not_ok "svd --rules --plot: the thresholds are labelled lines"; diag "$tmp/err"; head -20 "$tmp/scree.dat" | diag
+fi
+
+# ---- delta --rules ------------------------------------------------------------
+run random --rows 50 --cols 30 --seed 1 -o "$tmp/base.npy"
+run random --rows 50 --cols 30 --rank 2 --seed 2 -o "$tmp/upd.npy"
+python3 - "$tmp" <<'EOF'
+# ft = base + the rank-2 update + a little noise, read and written with the .npy format's own header
+import struct, sys, random
+d = sys.argv[1]
+def load(p):
+    b = open(p, "rb").read()
+    (hl,) = struct.unpack("<H", b[8:10])
+    return b[:10 + hl], list(struct.unpack("<%dd" % ((len(b) - 10 - hl) // 8), b[10 + hl:]))
+h, base = load(d + "/base.npy")
+_, upd = load(d + "/upd.npy")
+rng = random.Random(3)
+ft = [x + u + 0.01 * rng.gauss(0, 1) for x, u in zip(base, upd)]
+open(d + "/ft.npy", "wb").write(h + struct.pack("<%dd" % len(ft), *ft))
+EOF
+run delta "$tmp/base.npy" "$tmp/ft.npy" --rules --json
+[ "$rc" -eq 0 ] && check_rules "delta --rules --json: every rule's rank as its formula says" ||
+    { not_ok "delta --rules --json"; diag "$tmp/err"; }
+run delta "$tmp/base.npy" "$tmp/ft.npy" --rules --top 0
+if [ "$rc" -eq 0 ] && grep -Eq '^  gd +2 ' "$tmp/out"; then
+    ok "delta --rules: gd finds the rank-2 update under the noise"
+else
+    not_ok "delta --rules: gd finds the rank-2 update under the noise"; diag "$tmp/out" "$tmp/err"
+fi
+
+# ---- the docs show --help as it is ----------------------------------------------
+for c in svd delta; do
+    "$rk" "$c" --help >"$tmp/help" 2>&1
+    if python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
+            "$tmp/help" "$RK_SOURCE_ROOT/docs/tools/$c.md" 2>/dev/null; then
+        ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
+    else
+        not_ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
+    fi
+done
+
+echo "1..$n"
