@@ -72,7 +72,7 @@ static int sweep_run(const rk_exp_models *m)
     return best;
 }
 
-/* Accuracy of @p net on @p sub: on the target class and on the others (the records' formula). */
+/* Accuracy of @p net on @p sub: on the target class and on the others (the records' formula, lib/nn/eval.h). */
 static rk_status split_accuracy(rk_mlp *net, const rk_dataset *sub, int target, double *t_acc,
                                 double *o_acc)
 {
@@ -80,12 +80,10 @@ static rk_status split_accuracy(rk_mlp *net, const rk_dataset *sub, int target, 
     rk_status s = rk_evaluate(&ev, net, NULL, sub, NULL);
     if (s != RK_OK)
         return s;
-    rk_lf_point p = { 0, NAN, NAN };
-    s = rk_lf_point_from_confusion(&p, ev.confusion, ev.n_classes, target);
-    *t_acc = p.target_acc;
-    *o_acc = p.other_acc;
+    *t_acc = rk_eval_class_accuracy(&ev, target);
+    *o_acc = rk_eval_others_accuracy(&ev, target);
     rk_eval_free(&ev);
-    return s;
+    return RK_OK;
 }
 
 /* The sweep of one fine-tune: its intruders (kept per layer) times each λ, loaded into @p scratch. */

@@ -11,9 +11,11 @@
  * (selection sampling, Knuth TAOCP vol. 2, 3.4.2 algorithm S: image i is
  * taken with probability (n − k)/(N − i) when k are taken), seeded, kept in
  * test order. With n ≥ N it is the test set itself, in its order: a record
- * then runs the very evaluation (rk_mlp_evaluate, the same batches) that
- * gives the pretrained and final accuracies, so step 0 equals the pretrained
- * figures and the last record the final ones, exactly.
+ * then runs the very evaluation (rk_evaluate_rows: rk_mlp_evaluate, the same
+ * batches, the same formulas rk_eval_class_accuracy and
+ * rk_eval_others_accuracy) that gives the pretrained and final accuracies, so
+ * step 0 equals the pretrained figures and the last record the final ones,
+ * exactly.
  */
 #include <math.h>
 #include <string.h>
@@ -83,8 +85,10 @@ rk_status rk_exp_lf_observe(rk_lf_track *t, const rk_exp_lf *lf, int target,
 rk_lf_point rk_exp_lf_point(const rk_exp_models *m, const rk_eval *ev)
 {
     rk_lf_point p = { 0, NAN, NAN };
-    if (m && ev && ev->confusion)
-        rk_lf_point_from_confusion(&p, ev->confusion, ev->n_classes, m->target_class);
+    if (m && ev) {
+        p.target_acc = rk_eval_class_accuracy(ev, m->target_class);
+        p.other_acc = rk_eval_others_accuracy(ev, m->target_class);
+    }
     return p;
 }
 

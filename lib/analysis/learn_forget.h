@@ -87,18 +87,9 @@ rk_status rk_lf_track_init(rk_lf_track *t, size_t n_layers, size_t cap, size_t p
 void rk_lf_track_free(rk_lf_track *t);
 
 /**
- * The accuracies of a (C, C) confusion table @p conf (rows the true class,
- * columns the prediction, lib/nn/eval.h) for class @p target into @p p (step
- * left as it is): the one formula of every record and of the evaluations they
- * are compared with. A class without examples gives NaN.
- * @return RK_OK; RK_EINVAL (NULL, target not one of the C classes).
- */
-rk_status rk_lf_point_from_confusion(rk_lf_point *p, const size_t *conf, size_t c, int target);
-
-/**
  * The accuracies of @p net (with @p lora, may be NULL) on @p ev into @p p
  * (step left 0). A class absent from the subset gives NaN.
- * @return RK_OK; RK_EINVAL; the errors of rk_mlp_evaluate().
+ * @return RK_OK; RK_EINVAL; the errors of rk_evaluate_rows() (lib/nn/eval.h).
  */
 rk_status rk_lf_accuracy(rk_lf_point *p, rk_mlp *net, rk_lora *lora, const rk_lf_eval *ev);
 

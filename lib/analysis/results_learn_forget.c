@@ -2,7 +2,7 @@
  * results_learn_forget.c — results.json's "learn_forget" object: the
  * records of every fine-tune (experiment_learn_forget.c), with the
  * pretrained and final accuracies on the test set beside them, computed by
- * the same formula (rk_lf_point_from_confusion). Keys in docs/experiment.md.
+ * the same formulas (rk_eval_class_accuracy, rk_eval_others_accuracy). Keys in docs/experiment.md.
  */
 #include <jansson.h>
 #include <math.h>
