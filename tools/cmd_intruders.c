@@ -75,8 +75,6 @@ static const char intruders_usage[] =
 
 enum { OPT_TOP = 1201, OPT_EPS, OPT_TENSOR, OPT_SCALE, OPT_PLOT, OPT_FORMAT, OPT_JSON };
 
-/* The most columns of W0 in the heatmap. */
-#define PLOT_BASE_MAX 500
 
 typedef struct intr_opts {
     const char *base, *ft, *tensor, *plot, *format, *out;
@@ -189,7 +187,7 @@ static int analyse(const intr_opts *o, const intr_src *src, size_t i, intr_item 
     }
     if (rc == RK_EXIT_OK) {
         if (o->plot) {
-            size_t nb = r.k < PLOT_BASE_MAX ? r.k : PLOT_BASE_MAX;
+            size_t nb = r.k < RK_INTRUDERS_HEAT_COLS ? r.k : RK_INTRUDERS_HEAT_COLS;
             if ((s = rk_intruders_cos_table(&it->cos, &r, nb)) != RK_OK)
                 rc = cli_fail(cmd, NULL, s, NULL);
         }

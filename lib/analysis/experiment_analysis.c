@@ -333,5 +333,6 @@ void rk_exp_analysis_free(rk_exp_analysis *a)
     }
     for (size_t i = 0; i < RK_EXP_MAX_RANKS; i++)
         rk_exp_lora_run_free(&a->extracted[i]);
+    rk_mat_free(&a->heat);
     memset(a, 0, sizeof *a);
 }

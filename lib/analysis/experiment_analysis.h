@@ -105,6 +105,15 @@ typedef struct rk_exp_analysis {
     double lambda[RK_EXP_LAMBDAS];         /**< 1, 0.75, 0.5, 0.25, 0 */
     rk_exp_sweep sweep_lora;               /**< W0 + ΔW_lora with its intruders times λ */
     rk_exp_sweep sweep_full;               /**< W0 + ΔW_full (pretrained biases) with its intruders times λ */
+    /**
+     * The report's intruder heatmap (lib/analysis/intruders_plot.h): |U'ᵀU0| of the LoRA run
+     * and layer with the most intruders (with none anywhere: the swept run in the largest layer
+     * where the test means something), the top K against W0's first ≤ RK_INTRUDERS_HEAT_COLS
+     * left vectors; empty without one.
+     */
+    rk_mat heat;
+    int heat_run;                          /**< its run (models' order), −1 none */
+    size_t heat_layer;                     /**< its layer */
 } rk_exp_analysis;
 
 /**

@@ -13,6 +13,7 @@
 
 #include "analysis/experiment_analysis.h"
 #include "analysis/intruders.h"
+#include "analysis/intruders_plot.h"
 #include "nn/eval.h"
 
 /* The evaluation subset of the sweep: the first this many test images. */
@@ -134,6 +135,56 @@ static rk_status sweeps(const rk_exp_models *m, rk_mlp *net, const rk_dataset *t
     return s;
 }
 
+/* How much a test deserves the report's heatmap: the most intruders, then the swept run
+ * (@p fallback), then the largest layer; a test that is blind never. */
+typedef struct heat_score {
+    size_t count, fallback, size;
+} heat_score;
+
+static bool heat_better(heat_score x, heat_score y)
+{
+    if (x.count != y.count)
+        return x.count > y.count;
+    if (x.fallback != y.fallback)
+        return x.fallback > y.fallback;
+    return x.size > y.size;
+}
+
+/* Offer run @p run's test @p r at layer @p l for the heatmap: its |U'ᵀU0| table replaces
+ * the held one when it scores higher (the test's own vectors: no SVD made again). */
+static rk_status heat_offer(rk_exp_analysis *a, const rk_exp_models *m, const rk_intruders *r, int run,
+                            size_t l, int fallback, heat_score *best)
+{
+    if (r->trivial != RK_INTRUDER_MEANINGFUL)
+        return RK_OK;
+    heat_score sc = { r->count, run == fallback, m->w0[l].rows * m->w0[l].cols };
+    if (a->heat_run >= 0 && !heat_better(sc, *best))
+        return RK_OK;
+    rk_mat_free(&a->heat);
+    size_t nb = r->k < RK_INTRUDERS_HEAT_COLS ? r->k : RK_INTRUDERS_HEAT_COLS;
+    rk_status s = rk_intruders_cos_table(&a->heat, r, nb);
+    a->heat_run = s == RK_OK ? run : -1;
+    a->heat_layer = l;
+    *best = sc;
+    return s;
+}
+
+/* The tests of every run at layer @p l against W0's SVD @p s0. */
+static rk_status test_runs(const rk_exp_models *m, const rk_svd *s0, size_t l, rk_exp_analysis *a,
+                           heat_score *best)
+{
+    int fallback = sweep_run(m);
+    rk_status s = test_layer(&a->intr_full, m, s0, -1, l, NULL);
+    for (size_t i = 0; s == RK_OK && i < m->n_runs; i++) {
+        rk_intruders r;
+        if ((s = test_layer(&a->intr_run[i], m, s0, (int)i, l, &r)) != RK_OK)
+            break;
+        s = heat_offer(a, m, &r, (int)i, l, fallback, best);
+        rk_intruders_free(&r);
+    }
+    return s;
+}
+
 rk_status rk_exp_intruders(const rk_exp_models *m, rk_mlp *net, const rk_dataset *test,
                            rk_exp_analysis *a)
 {
@@ -141,14 +192,13 @@ rk_status rk_exp_intruders(const rk_exp_models *m, rk_mlp *net, const rk_dataset
         return RK_EINVAL;
     rk_svd s0[RK_MLP_MAX_LAYERS];
     memset(s0, 0, sizeof s0);
-    a->sweep_run = -1;
+    a->sweep_run = a->heat_run = -1;
     rk_status s = RK_OK;
+    heat_score best = { 0, 0, 0 };
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++) {
         s = rk_svd_decomp(&s0[l], &m->w0[l], RK_SVD_THIN);
         if (s == RK_OK)
-            s = test_layer(&a->intr_full, m, &s0[l], -1, l, NULL);
-        for (size_t i = 0; s == RK_OK && i < m->n_runs; i++)
-            s = test_layer(&a->intr_run[i], m, &s0[l], (int)i, l, NULL);
+            s = test_runs(m, &s0[l], l, a, &best);
     }
     if (s == RK_OK && net && test && m->target_class >= 0)
         s = sweeps(m, net, test, s0, a);

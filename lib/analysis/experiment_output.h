@@ -78,6 +78,34 @@ rk_status rk_exp_plots_write(const char *dir, rk_plot_format format, const rk_ex
                              const rk_exp_models *m, const rk_exp_analysis *a, rk_exp_plots *plots,
                              rk_err *err);
 
+/**
+ * Draw @p spec as @p name.EXT into @p dir and add it to @p plots (as
+ * rk_exp_plots_write() does for each of its plots).
+ * @return as rk_exp_plots_write().
+ */
+rk_status rk_exp_plot_draw(const char *dir, rk_plot_format format, rk_exp_plots *plots,
+                           const char *name, const rk_plot_spec *spec, rk_err *err);
+
+/**
+ * The plots of learning against forgetting and of intruders
+ * (experiment_plots_lf.c), called by rk_exp_plots_write(): learn_forget.EXT
+ * (every fine-tune's records, accuracy on the target class against that on
+ * the others), rank90_full.EXT (the rank holding 90% of ΔW_full's energy per
+ * layer against the step) and intruders_heatmap.EXT (|U'ᵀU0| of the run and
+ * layer of rk_exp_analysis.heat).
+ * @return as rk_exp_plots_write().
+ */
+rk_status rk_exp_plots_learn_forget(const char *dir, rk_plot_format format, const rk_exp_models *m,
+                                    const rk_exp_analysis *a, rk_exp_plots *plots, rk_err *err);
+
+/**
+ * The markdown of one plot of @p plots whose image is @p base.EXT, into @p f:
+ * the image when it was drawn and exists in @p dir, and its data file; nothing
+ * when there is no such plot.
+ */
+void rk_exp_report_figure(FILE *f, const char *dir, const rk_exp_plots *plots, const char *base,
+                          const char *alt);
+
 /** Facts about the run that the report prints but the results do not hold. */
 typedef struct rk_exp_report_info {
     const char *command;       /**< command line that produced the run ("ranklab demo …") */
@@ -92,7 +120,8 @@ typedef struct rk_exp_report_info {
  * @p f (lib/analysis/report_intruders.c): tables, a paragraph from the
  * numbers, and where the paper's claims do or do not hold on this run.
  */
-void rk_exp_report_intruders(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
+void rk_exp_report_intruders(FILE *f, const char *dir, const rk_exp_plots *plots,
+                             const rk_exp_models *m, const rk_exp_analysis *a);
 
 /**
  * The report's section on learning against forgetting along training,
@@ -100,7 +129,8 @@ void rk_exp_report_intruders(FILE *f, const rk_exp_models *m, const rk_exp_analy
  * records as a table, the full fine-tune's update step by step, and where
  * the paper's claims do or do not hold on this run. Nothing without records.
  */
-void rk_exp_report_learn_forget(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
+void rk_exp_report_learn_forget(FILE *f, const char *dir, const rk_exp_plots *plots,
+                                const rk_exp_models *m, const rk_exp_analysis *a);
 
 /**
  * Write @p dir/report.md: the tables (accuracy, cost, rel_err against the

@@ -53,6 +53,13 @@ static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec,
     return RK_OK;
 }
 
+rk_status rk_exp_plot_draw(const char *dir, rk_plot_format format, rk_exp_plots *plots,
+                           const char *name, const rk_plot_spec *spec, rk_err *err)
+{
+    plot_ctx pc = { dir, format, plots };
+    return draw(&pc, name, spec, NULL, 0, NULL, err);
+}
+
 /* An XY plot against the rank or index on a log-scaled x axis, of @p n_series
  * series; the other fields (y range, reference lines) are left zero. */
 static rk_plot_spec logx_spec(const char *title, const char *xlabel, const char *ylabel,
@@ -305,5 +312,5 @@ rk_status rk_exp_plots_write(const char *dir, rk_plot_format format, const rk_ex
         if (s == RK_OK)
             s = plot_layer_phi(&pc, cfg, m, a, &a->layers[l], err);
     }
-    return s;
+    return s == RK_OK ? rk_exp_plots_learn_forget(dir, format, m, a, plots, err) : s;
 }

@@ -20,6 +20,9 @@
 extern "C" {
 #endif
 
+/** Most columns (W0's left singular vectors) a heatmap shows: the paper shows 100 to 1000. */
+#define RK_INTRUDERS_HEAT_COLS 500
+
 /**
  * The heatmap of @p cos (rk_intruders_cos_table(): K rows, W0's vectors as
  * columns) titled @p title; both are kept by reference, not copied.

@@ -23,12 +23,17 @@ typedef struct rep {
     const rk_exp_plots *plots;
 } rep;
 
-static bool exists(const rep *r, const char *name)
+static bool exists_in(const char *dir, const char *name)
 {
     char path[4096];
     struct stat st;
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     return stat(path, &st) == 0;
+}
+
+static bool exists(const rep *r, const char *name)
+{
+    return exists_in(r->dir, name);
 }
 
 static const char *class_name(int c, int k)
@@ -36,20 +41,26 @@ static const char *class_name(int c, int k)
     return k == 10 && c >= 0 && c < 10 ? rk_dataset_class_name((size_t)c) : "";
 }
 
-/* An image (drawn) or its data file, with the paragraph under it. */
-static void figure(const rep *r, const char *base, const char *alt)
+void rk_exp_report_figure(FILE *f, const char *dir, const rk_exp_plots *plots, const char *base,
+                          const char *alt)
 {
-    for (size_t i = 0; i < r->plots->n; i++) {
-        const rk_exp_plot *p = &r->plots->plots[i];
+    for (size_t i = 0; f && dir && plots && i < plots->n; i++) {
+        const rk_exp_plot *p = &plots->plots[i];
         if (strncmp(p->file, base, strlen(base)) != 0 || p->file[strlen(base)] != '.')
             continue;
-        if (p->status == RK_OK && exists(r, p->file))
-            fprintf(r->f, "![%s](%s)\n\n", alt, p->file);
-        if (exists(r, p->data))
-            fprintf(r->f, "Data: [%s](%s)%s\n\n", p->data, p->data,
+        if (p->status == RK_OK && exists_in(dir, p->file))
+            fprintf(f, "![%s](%s)\n\n", alt, p->file);
+        if (exists_in(dir, p->data))
+            fprintf(f, "Data: [%s](%s)%s\n\n", p->data, p->data,
                     p->status == RK_OK ? "" : " (the image was not drawn: gnuplot is missing or failed)");
         return;
     }
+}
+
+/* An image (drawn) or its data file, with the paragraph under it. */
+static void figure(const rep *r, const char *base, const char *alt)
+{
+    rk_exp_report_figure(r->f, r->dir, r->plots, base, alt);
 }
 
 static void fmt_acc(char *buf, size_t n, const rk_exp_models *m, const rk_eval *ev, bool target)
@@ -553,8 +564,8 @@ rk_status rk_exp_report_write(const char *dir, const rk_exp_config *cfg, const r
     for (size_t l = 0; l < a->n_layers; l++)
         layer_section(&r, &a->layers[l]);
     init_section(&r);
-    rk_exp_report_intruders(af.f, m, a);
-    rk_exp_report_learn_forget(af.f, m, a);
+    rk_exp_report_intruders(af.f, dir, plots, m, a);
+    rk_exp_report_learn_forget(af.f, dir, plots, m, a);
     per_class_section(&r);
     files_section(&r);
     if (plots->gnuplot_error[0])

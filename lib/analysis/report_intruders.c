@@ -128,11 +128,30 @@ static void sweep_section(rep_i *r)
             fu->other_acc[0], fu->other_acc[last]);
 }
 
-void rk_exp_report_intruders(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a)
+/* The heatmap of the run and layer with the most intruders, and how to read it. */
+static void heat_figure(rep_i *r, const char *dir, const rk_exp_plots *plots)
+{
+    const rk_exp_analysis *a = r->a;
+    if (a->heat_run < 0 || !a->heat.rows)
+        return;
+    const rk_exp_intr *t = &a->intr_run[a->heat_run];
+    size_t l = a->heat_layer;
+    fprintf(r->f, "|U′ᵀU0| of %s for LoRA %s (%zu intruder%s there, the most of any run and layer%s): "
+                  "row i is the i-th left singular vector of W0 + ΔW, column j the j-th of W0, the "
+                  "colour their |cosine|. A row without a bright cell is an intruder: a new direction "
+                  "that W0 does not have (Figure 1 of the paper; `rk_intruders_cos_table`).\n\n",
+            r->m->names[l], r->m->runs[a->heat_run].label, t->count[l], t->count[l] == 1 ? "" : "s",
+            t->count[l] ? "" : " — no run has one: this is the swept run in the largest layer");
+    rk_exp_report_figure(r->f, dir, plots, "intruders_heatmap", "intruder heatmap");
+}
+
+void rk_exp_report_intruders(FILE *f, const char *dir, const rk_exp_plots *plots,
+                             const rk_exp_models *m, const rk_exp_analysis *a)
 {
     if (!f || !m || !a)
         return;
     rep_i r = { f, m, a };
     intruder_section(&r);
+    heat_figure(&r, dir, plots);
     sweep_section(&r);
 }

@@ -143,7 +143,8 @@ static void verdict_paragraph(rep_lf *r)
             max_rank, g->rank_90 > max_rank ? "holds here" : "does not hold here at 90%");
 }
 
-void rk_exp_report_learn_forget(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a)
+void rk_exp_report_learn_forget(FILE *f, const char *dir, const rk_exp_plots *plots,
+                                const rk_exp_models *m, const rk_exp_analysis *a)
 {
     if (!f || !m || !a || m->lf.every == 0 || m->lf.full.n == 0 || a->n_layers != m->n_layers)
         return;
@@ -154,5 +155,12 @@ void rk_exp_report_learn_forget(FILE *f, const rk_exp_models *m, const rk_exp_an
     rep_lf r = { f, m, a, best };
     runs_table(&r);
     verdict_paragraph(&r);
+    fprintf(f, "Every run's records on one chart: each curve starts at the pretrained point and "
+               "moves up (learning the target class) and to the left (forgetting the others); a "
+               "curve further right at the same height learned as much and forgot less.\n\n");
+    rk_exp_report_figure(f, dir, plots, "learn_forget", "learning against forgetting");
     full_table(&r);
+    fprintf(f, "The rank holding 90%% of the full update's energy, per layer, step by step "
+               "(`rk_spectrum_rank_for_energy`, lib/linalg/spectrum.c).\n\n");
+    rk_exp_report_figure(f, dir, plots, "rank90_full", "rank for 90% energy against the step");
 }

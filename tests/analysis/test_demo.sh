@@ -28,7 +28,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 python3 "$src/tests/tools/make_idx.py" "$tmp/data" --train 200 --test 100 --side 8 --seed 1
 ok $? "make_idx.py writes the synthetic dataset"
-small="--data $tmp/data --hidden 32,16 --threads 1 --pretrain-batch 10 --epochs 2 --steps 20 --ranks 1,2,4,8 --quiet"
+small="--data $tmp/data --hidden 32,16 --threads 1 --pretrain-batch 10 --epochs 2 --steps 20 --ranks 1,2,4,8 --track-every 10 --quiet"
 
 for c in demo compare; do
     help_in_doc "$src/docs/tools/$c.md" "$rk" "$c" --help
@@ -46,7 +46,8 @@ for f in report.md results.json weights/base.safetensors full/delta.safetensors 
          adapters/lora_r8/adapter_config.json adapters/lora_r8_normal/adapter_model.safetensors \
          adapters/lora_r8_seed2/adapter_config.json adapters/extracted_r4/adapter_config.json \
          accuracy.dat error_linear2.dat spectra_linear2.dat phi_linear2_r8_left.dat \
-         phi_linear2_pair.dat phi_linear2_seeds.dat; do
+         phi_linear2_pair.dat phi_linear2_seeds.dat learn_forget.dat rank90_full.dat \
+         intruders_heatmap.dat adapters/lora_r64_rslora/adapter_model.safetensors; do
     if [ -s "$tmp/demo/$f" ]; then pass "demo wrote $f"; else fail "demo wrote $f"; fi
 done
 grep -q "^r=8 " "$tmp/out"; ok $? "demo prints the main table"
@@ -147,6 +148,9 @@ PY
 grep -q "^## Learning against forgetting along training" "$tmp/demo/report.md" &&
     grep -q "^| full fine-tune | " "$tmp/demo/report.md" && grep -q "^| LoRA r=64 rsLoRA | " "$tmp/demo/report.md"
 ok $? "report.md: the learn-forget section with a row per fine-tune"
+for f in learn_forget rank90_full intruders_heatmap; do
+    grep -q "^Data: \[$f.dat\]($f.dat)" "$tmp/demo/report.md"; ok $? "report.md shows $f"
+done
 if [ -s "$tmp/demo/adapters/lora_r64_rslora/adapter_config.json" ] &&
     grep -q '"use_rslora": true' "$tmp/demo/adapters/lora_r64_rslora/adapter_config.json"; then
     pass "demo saves the rsLoRA adapter with use_rslora"

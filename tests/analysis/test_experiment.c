@@ -73,6 +73,7 @@ static int setup(void **state)
     F.cfg.normal_rank = 4;
     F.cfg.seed2_rank = 4;
     F.cfg.rslora_rank = 8;   /* within every layer's width, as the other runs */
+    F.cfg.track_every = 10;  /* records at steps 0, 10, 20 */
     F.cfg.pair_lo = 2;
     F.cfg.pair_hi = 8;
     rk_err err;
