@@ -204,8 +204,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
     static const struct option longopts[] = {
         { "ranks", required_argument, NULL, OPT_RANKS },
         { "top", required_argument, NULL, OPT_TOP },
-        { "tol", required_argument, NULL, CLI_OPT_TOL },
-        { "rtol", required_argument, NULL, CLI_OPT_RTOL },
+        CLI_TOL_LONGOPTS,
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "rules", no_argument, NULL, OPT_RULES },
