@@ -75,7 +75,7 @@ static const char svd_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing), 1 the file cannot be read\n"
     "or decomposed or the plot cannot be written, 2 usage error.\n";
 
-enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT, OPT_EXACT, OPT_RULES };
+enum { OPT_TOP = 1101, OPT_JSON, OPT_EXACT, OPT_RULES };
 
 /* The energy thresholds reported as "rank for energy". */
 static const double energy_levels[] = { 0.9, 0.99, 0.999 };
@@ -236,7 +236,7 @@ static int run_exact(const char *file, const rk_mat *a, size_t top, const rk_ran
 typedef struct svd_opts {
     size_t top;                 /* --top K, SIZE_MAX: all */
     rk_rank_opts tol;           /* --tol / --rtol */
-    const char *plot, *format;  /* --plot FILE, --format */
+    cli_plot_opts p;            /* --plot FILE, --format */
     bool json, exact, rules;
 } svd_opts;
 
@@ -252,12 +252,6 @@ static int svd_option(const char *cmd, int c, const char *arg, void *opts)
     case OPT_JSON:
         o->json = true;
         return RK_EXIT_OK;
-    case OPT_PLOT:
-        o->plot = arg;
-        return RK_EXIT_OK;
-    case OPT_FORMAT:
-        o->format = arg;
-        return RK_EXIT_OK;
     case OPT_EXACT:
         o->exact = true;
         return RK_EXIT_OK;
@@ -265,6 +259,8 @@ static int svd_option(const char *cmd, int c, const char *arg, void *opts)
         o->rules = true;
         return RK_EXIT_OK;
     default:
+        if (cli_plot_option(c, arg, &o->p) == RK_EXIT_OK)
+            return RK_EXIT_OK;
         return cli_tol_option(cmd, &o->tol, c, arg);
     }
 }
@@ -276,8 +272,7 @@ int cmd_svd(int argc, char **argv)
         CLI_TOL_LONGOPTS,
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
-        { "plot", required_argument, NULL, OPT_PLOT },
-        { "format", required_argument, NULL, OPT_FORMAT },
+        CLI_PLOT_LONGOPTS,
         { "exact", no_argument, NULL, OPT_EXACT },
         { "rules", no_argument, NULL, OPT_RULES },
         { NULL, 0, NULL, 0 },
@@ -292,7 +287,7 @@ int cmd_svd(int argc, char **argv)
     const char *file;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
         return rc;
-    if ((rc = cli_plot_options(cmd, o.plot, o.format, o.json, &out)) != RK_EXIT_OK)
+    if ((rc = cli_plot_options(cmd, o.p.plot, o.p.format, o.json, &out)) != RK_EXIT_OK)
         return rc;
 
     rk_mat a = { 0 };
@@ -300,9 +295,9 @@ int cmd_svd(int argc, char **argv)
         return rc;
     /* Only the top K asked for, of a large matrix: the randomized SVD (svd_top.c). */
     if (!o.exact && !o.rules && o.top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, o.top))
-        rc = svd_top_run(file, &a, o.top, &o.tol, o.json, o.plot ? &out : NULL);
+        rc = svd_top_run(file, &a, o.top, &o.tol, o.json, o.p.plot ? &out : NULL);
     else
-        rc = run_exact(file, &a, o.top, &o.tol, o.json, o.rules, o.plot ? &out : NULL);
+        rc = run_exact(file, &a, o.top, &o.tol, o.json, o.rules, o.p.plot ? &out : NULL);
     rk_mat_free(&a);
     return rc;
 }
