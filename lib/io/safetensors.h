@@ -156,6 +156,18 @@ rk_status rk_st_tensor_rsub_f32(const rk_st_file *f, const rk_st_tensor *t, floa
                                 rk_err *err);
 
 /**
+ * @p dst = @p tb − @p ta for two tensors of @p n elements each, in float (ΔW =
+ * W_finetuned − W_base with @p ta the base): each RK_ST_CHUNK span of @p ta
+ * is converted into @p dst and @p tb's span subtracted from it at once, so
+ * @p dst is written in one pass, as rk_st_tensor_to_f32() then
+ * rk_st_tensor_rsub_f32() would fill it, value for value. On failure
+ * *@p at_fault is 1 when @p tb's file or tensor is at fault, else 0.
+ * @return as rk_st_tensor_rsub_f32.
+ */
+rk_status rk_st_tensor_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
+                               const rk_st_tensor *tb, float *dst, size_t n, int *at_fault, rk_err *err);
+
+/**
  * Load tensor @p tensor of the file at @p path as a matrix (as rk_st_tensor_to_mat).
  * @return as rk_st_open and rk_st_tensor_to_mat; RK_ENOTFOUND (no such tensor).
  */
