@@ -46,26 +46,28 @@ static float *rand_floats(rk_rng *rng, size_t n, double scale)
     return v;
 }
 
-/* The paths to test: portable always, AVX2 + FMA when this CPU has it. */
-static size_t paths(bool *simd)
+/* The paths to test: portable always, AVX2 + FMA and AVX-512VL when this CPU has them. */
+static size_t paths(rk_fused_isa *isa)
 {
-    simd[0] = false;
-    simd[1] = true;
-    return rk_linear_fused_simd() ? 2 : 1;
+    isa[0] = RK_FUSED_PORTABLE;
+    isa[1] = RK_FUSED_AVX2;
+    isa[2] = RK_FUSED_AVX512;
+    return (size_t)rk_linear_fused_isa() + 1;
 }
 
-/* Shapes (batch, in, out) with every remainder: batch vs 4, 5 and 8, in vs 8, out vs 4. */
+/* Shapes (batch, in, out) with every remainder: batch vs 4, 5 and 8, in vs 8 and 16,
+ * out vs 2, 4 and 5 (the AVX-512VL forward takes rows of W five at a time). */
 static const size_t SHAPES[][3] = {
     { 1, 1, 1 }, { 3, 7, 5 }, { 8, 16, 4 }, { 10, 13, 9 }, { 16, 40, 12 }, { 10, 784, 6 },
-    { 11, 130, 67 }, { 5, 9, 3 }, { 15, 33, 7 },
+    { 11, 130, 67 }, { 5, 9, 3 }, { 15, 33, 7 }, { 10, 41, 25 }, { 3, 20, 11 }, { 13, 24, 16 },
 };
 
 /* ---- forward: y = x·Wᵀ + b ---- */
 static void test_forward_against_double(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 11);
     double worst = 0.0;
@@ -75,7 +77,7 @@ static void test_forward_against_double(void **state)
         float *b = rand_floats(&rng, out, 1.0), *y = malloc(B * out * sizeof *y);
         for (size_t p = 0; p < np; p++)
             for (int with_bias = 0; with_bias < 2; with_bias++) {
-                rk_linear_forward_fused(y, x, w, with_bias ? b : NULL, B, in, out, simd[p]);
+                rk_linear_forward_fused(y, x, w, with_bias ? b : NULL, B, in, out, isa[p]);
                 for (size_t i = 0; i < B; i++)
                     for (size_t o = 0; o < out; o++) {
                         double ref = with_bias ? b[o] : 0.0, mag = fabs(ref);
@@ -94,12 +96,32 @@ static void test_forward_against_double(void **state)
     assert_true(worst < 1.0);
 }
 
+/* ---- the AVX-512VL forward sums as the AVX2 one: the same y, bit for bit ---- */
+static void test_forward_avx512_same_bits(void **state)
+{
+    (void)state;
+    if (rk_linear_fused_isa() < RK_FUSED_AVX512)
+        skip();
+    rk_rng rng;
+    rk_rng_seed(&rng, 16);
+    for (size_t s = 0; s < sizeof SHAPES / sizeof *SHAPES; s++) {
+        size_t B = SHAPES[s][0], in = SHAPES[s][1], out = SHAPES[s][2];
+        float *x = rand_floats(&rng, B * in, 1.0), *w = rand_floats(&rng, out * in, 0.3);
+        float *b = rand_floats(&rng, out, 1.0), *y2 = malloc(B * out * sizeof *y2);
+        float *y5 = malloc(B * out * sizeof *y5);
+        rk_linear_forward_fused(y2, x, w, b, B, in, out, RK_FUSED_AVX2);
+        rk_linear_forward_fused(y5, x, w, b, B, in, out, RK_FUSED_AVX512);
+        assert_memory_equal(y2, y5, B * out * sizeof *y2);
+        free(x), free(w), free(b), free(y2), free(y5);
+    }
+}
+
 /* ---- dX += dY·W ---- */
 static void test_dx_against_double(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 12);
     double worst = 0.0;
@@ -109,7 +131,7 @@ static void test_dx_against_double(void **state)
         float *dx0 = rand_floats(&rng, B * in, 1.0), *dx = malloc(B * in * sizeof *dx);
         for (size_t p = 0; p < np; p++) {
             memcpy(dx, dx0, B * in * sizeof *dx);
-            rk_linear_backward_dx_fused(dx, dy, w, B, in, out, simd[p]);
+            rk_linear_backward_dx_fused(dx, dy, w, B, in, out, isa[p]);
             for (size_t i = 0; i < B; i++)
                 for (size_t k = 0; k < in; k++) {
                     double ref = dx0[i * in + k], mag = fabs(ref);
@@ -132,8 +154,8 @@ static void test_dx_against_double(void **state)
 static void test_update_linear_against_plain(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 13);
     double worst_g = 0.0, worst_w = 0.0, worst_dx = 0.0;
@@ -186,7 +208,7 @@ static void test_update_linear_against_plain(void **state)
                         dxref[bi * in + k] = acc;
                         dxmag[bi * in + k] = mag;
                     }
-                assert_status(rk_optim_update_linear_kernel(&opt, 5, w, dx, dy, x, B, out, in, simd[p]), RK_OK);
+                assert_status(rk_optim_update_linear_kernel(&opt, 5, w, dx, dy, x, B, out, in, isa[p]), RK_OK);
                 assert_status(rk_optim_update(&ref, 5, wref, g, n), RK_OK);
                 for (size_t i = 0; i < B * in; i++) {
                     double r = fabs(dx[i] - dxref[i]) / ((double)(out + 1) * FLT_EPSILON * dxmag[i] + DBL_MIN);
@@ -216,8 +238,8 @@ static void test_update_linear_against_plain(void **state)
 static void test_threads_bit_identical(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 14);
     // large enough that rk_parallel_for splits it (≥ 2 shares of 64 Ki weights)
@@ -233,12 +255,12 @@ static void test_threads_bit_identical(void **state)
             memcpy(w[t], w0, n * sizeof(float));
             dx[t] = calloc(B * in, sizeof(float));
             y[t] = malloc(B * out * sizeof(float));
-            rk_linear_forward_fused(y[t], x, w[t], bias, B, in, out, simd[p]);
-            rk_linear_backward_dx_fused(dx[t], dy, w[t], B, in, out, simd[p]);
+            rk_linear_forward_fused(y[t], x, w[t], bias, B, in, out, isa[p]);
+            rk_linear_backward_dx_fused(dx[t], dy, w[t], B, in, out, isa[p]);
             rk_optim opt;
             assert_status(rk_optim_create(&opt, &oc, n), RK_OK);
             assert_status(rk_optim_begin_step(&opt), RK_OK);
-            assert_status(rk_optim_update_linear_kernel(&opt, 0, w[t], dx[t], dy, x, B, out, in, simd[p]), RK_OK);
+            assert_status(rk_optim_update_linear_kernel(&opt, 0, w[t], dx[t], dy, x, B, out, in, isa[p]), RK_OK);
             m[t] = opt.m;
             opt.m = NULL;   // keep the moment, free the rest
             rk_optim_free(&opt);
@@ -276,7 +298,8 @@ static void test_train_step_fused_matches_plain(void **state)
     // the choice depends on the arguments only, never on the CPU: the same contract everywhere
     assert_true(rk_train_step_fuses(&a, NULL, &oa, B));
     assert_false(rk_train_step_fuses(&a, NULL, &oa, RK_LINEAR_SMALL_BATCH + 1));
-    print_message("fused kernel here: %s\n", rk_linear_fused_simd() ? "AVX2 + FMA" : "portable C");
+    static const char *const isa_name[] = { "portable C", "AVX2 + FMA", "AVX-512VL" };
+    print_message("fused kernel here: %s\n", isa_name[rk_linear_fused_isa()]);
     assert_status(rk_mlp_grads_alloc(&b), RK_OK);
     for (int t = 0; t < STEPS; t++) {
         float la, lb;
@@ -374,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_update_linear_against_plain),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_train_step_fused_matches_plain),
+        cmocka_unit_test(test_forward_avx512_same_bits),
         cmocka_unit_test(test_parallel_for_cover),
         cmocka_unit_test(test_errors),
     };
