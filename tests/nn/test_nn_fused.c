@@ -16,6 +16,7 @@
 #include "nn_testutil.h"
 
 #include <float.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
@@ -356,6 +357,58 @@ static void test_parallel_for_cover(void **state)
     rk_parallel_for(0, 4, cover_fn, NULL);   // n = 0: fn is never called (ctx NULL would crash)
 }
 
+/* ---- the pool: loops from several threads at once, and loops inside loops ---- */
+enum { POOL_LOOPS = 300, POOL_N = 1000 };
+
+/* A loop body that runs a whole inner loop over its own items (a nested call). */
+static void nested_fn(void *ctx, size_t begin, size_t end)
+{
+    cover *c = ctx;
+    cover inner = { c->hits + begin, 1, end - begin, 0 };
+    rk_parallel_for(end - begin, 1, cover_fn, &inner);
+    if (inner.bad)
+        c->bad = 1;
+}
+
+/* POOL_LOOPS loops, each checked to hit every item once; returns NULL or "bad". */
+static void *pool_user(void *arg)
+{
+    bool nested = arg != NULL;
+    unsigned char *hits = calloc(POOL_N, 1);
+    void *ret = NULL;
+    for (int l = 0; l < POOL_LOOPS && hits && !ret; l++) {
+        memset(hits, 0, POOL_N);
+        cover c = { hits, 10, POOL_N, 0 };
+        rk_parallel_for(POOL_N, 10, nested ? nested_fn : cover_fn, &c);
+        for (size_t i = 0; i < POOL_N; i++)
+            if (hits[i] != 1)
+                ret = "bad";
+        if (c.bad)
+            ret = "bad";
+    }
+    free(hits);
+    return hits ? ret : "no memory";
+}
+
+static void test_parallel_for_pool(void **state)
+{
+    (void)state;
+    for (int t = 2; t <= 3; t++) {
+        set_threads(t);
+        assert_null(pool_user(NULL));
+        assert_null(pool_user(""));   // nested loops: the inner ones run alone
+        pthread_t th[3];
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(pthread_create(&th[k], NULL, pool_user, k == 2 ? "" : NULL), 0);
+        for (int k = 0; k < 3; k++) {
+            void *r;
+            assert_int_equal(pthread_join(th[k], &r), 0);
+            assert_null(r);
+        }
+    }
+    set_threads(1);
+}
+
 /* ---- errors ---- */
 static void test_errors(void **state)
 {
@@ -399,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_train_step_fused_matches_plain),
         cmocka_unit_test(test_forward_avx512_same_bits),
         cmocka_unit_test(test_parallel_for_cover),
+        cmocka_unit_test(test_parallel_for_pool),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
