@@ -22,6 +22,24 @@ int cli_max_rank_option(const char *cmd, const char *arg, size_t *max_rank)
     return RK_EXIT_OK;
 }
 
+int cli_rank_option(const char *cmd, int c, const char *arg, cli_rank_opts *o)
+{
+    char fixed[64];
+    switch (c) {
+    case 'r':
+        snprintf(fixed, sizeof fixed, "fixed:%s", arg);
+        arg = fixed;
+        /* fall through */
+    case CLI_OPT_RANK_RULE:
+        o->have_rule = true;
+        return cli_rule_option(cmd, arg, &o->rule);
+    case CLI_OPT_MAX_RANK:
+        return cli_max_rank_option(cmd, arg, &o->max_rank);
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+}
+
 size_t cli_rule_rows(const double *s, size_t k, size_t m, size_t n, cli_rule_row *rows)
 {
     const rk_rank_rule *rules;

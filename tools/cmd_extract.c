@@ -25,7 +25,6 @@
 #include "cli.h"
 #include "cli_output.h"
 #include "cli_pairs.h"
-#include "cli_progress.h"
 #include "commands.h"
 
 static const char extract_usage[] =
@@ -86,14 +85,14 @@ static const char extract_usage[] =
     "files or --tensor), no tensor can be extracted, or the adapter cannot be\n"
     "written (nothing is then left behind); 2 usage error (also R < 1, A <= 0).\n";
 
-enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON };
+enum { OPT_ALPHA = 1101, OPT_MODULE };
 
 typedef struct extract_opts {
-    const char *base, *ft, *out, *tensor, *module;
+    const char *out, *module;
     size_t r;
     double alpha;
-    bool have_alpha, json;
-    cli_ckpt_opts ck;   /* --modules, --iters, --exact, --quiet */
+    bool have_r, have_alpha;
+    cli_ckpt_opts ck;   /* BASE FINETUNED, --tensor, --modules, --iters, --exact, --quiet, --json */
 } extract_opts;
 
 /* One module's factors and errors. */
@@ -120,63 +119,53 @@ static int parse_rank(const char *cmd, const char *arg, size_t *r)
     return cli_usage_error(cmd, "--rank wants an integer >= 1, not '%s'", arg);
 }
 
+/* One option of extract's own (cli_option_fn). */
+static int extract_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    extract_opts *o = opts;
+    int rc = cli_ckpt_option(cmd, c, arg, &o->ck);
+    if (rc != CLI_OPT_UNKNOWN)
+        return rc;
+    switch (c) {
+    case 'r':
+        o->have_r = true;
+        return parse_rank(cmd, arg, &o->r);
+    case 'o':
+        o->out = arg;
+        return RK_EXIT_OK;
+    case OPT_ALPHA:
+        if (!cli_parse_double(arg, &o->alpha) || !(o->alpha > 0))
+            return cli_usage_error(cmd, "--alpha wants a number > 0, not '%s'", arg);
+        o->have_alpha = true;
+        return RK_EXIT_OK;
+    case OPT_MODULE:
+        o->module = arg;
+        return RK_EXIT_OK;
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+}
+
 /* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, extract_opts *o)
 {
     static const struct option longopts[] = {
         { "rank", required_argument, NULL, 'r' },
         { "output", required_argument, NULL, 'o' },
-        { "tensor", required_argument, NULL, OPT_TENSOR },
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "module", required_argument, NULL, OPT_MODULE },
-        { "json", no_argument, NULL, OPT_JSON },
         CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { extract_usage, NULL };
     const char *cmd = "extract";
-    bool have_r = false;
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hqr:o:", longopts, NULL)) != -1) {
-        if (cli_ckpt_option(cmd, c, optarg, &o->ck, &rc)) {
-            if (rc != RK_EXIT_OK)
-                return rc;
-            continue;
-        }
-        switch (c) {
-        case 'h':
-            fputs(extract_usage, stdout);
-            return -1;
-        case 'r':
-            if ((rc = parse_rank(cmd, optarg, &o->r)) != RK_EXIT_OK)
-                return rc;
-            have_r = true;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case OPT_TENSOR:
-            o->tensor = optarg;
-            break;
-        case OPT_ALPHA:
-            if (!cli_parse_double(optarg, &o->alpha) || !(o->alpha > 0))
-                return cli_usage_error(cmd, "--alpha wants a number > 0, not '%s'", optarg);
-            o->have_alpha = true;
-            break;
-        case OPT_MODULE:
-            o->module = optarg;
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
-    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+    int rc = cli_options(cmd, argc, argv, ":hqr:o:", longopts, usage, extract_option, o);
+    if (rc != RK_EXIT_OK)
         return rc;
-    if (!have_r)
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->ck.base, &o->ck.ft)) != RK_EXIT_OK)
+        return rc;
+    if (!o->have_r)
         return cli_usage_error(cmd, "missing --rank R (the rank of the adapter)");
     if (!o->out || !*o->out)
         return cli_usage_error(cmd, "missing -o ADAPTER_DIR (the folder to write)");
@@ -360,7 +349,7 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     size_t k = m < n ? m : n;
     if (module_rank(o, m, n) == 0) {
         rk_mat_free(&d);
-        if (p->safetensors && !o->tensor) {
+        if (p->safetensors && !o->ck.tensor) {
             skip->name = p->names[i];
             snprintf(skip->reason, sizeof skip->reason, "min(m, n) = %zu of %zu x %zu is less than R = %zu",
                      k, m, n, o->r);
@@ -386,8 +375,8 @@ static void print_text(const extract_opts *o, const cli_pairs *p, const extract_
                        const cli_skip *sk, size_t n_sk)
 {
     char v[64], note[160];
-    printf("base              %s\n", o->base);
-    printf("finetuned         %s\n", o->ft);
+    printf("base              %s\n", o->ck.base);
+    printf("finetuned         %s\n", o->ck.ft);
     snprintf(v, sizeof v, "%zu", o->r);
     cli_print_row("rank R", v, NULL);
     snprintf(v, sizeof v, "%g", o->alpha);
@@ -437,8 +426,8 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
 {
     json_t *obj = json_object(), *mods = json_array(), *skipped = json_array();
     int bad = !obj || !mods || !skipped;
-    bad |= json_object_set_new(obj, "base", json_string(o->base));
-    bad |= json_object_set_new(obj, "finetuned", json_string(o->ft));
+    bad |= json_object_set_new(obj, "base", json_string(o->ck.base));
+    bad |= json_object_set_new(obj, "finetuned", json_string(o->ck.ft));
     bad |= json_object_set_new(obj, "output", json_string(o->out));
     bad |= json_object_set_new(obj, "rank", json_integer((json_int_t)o->r));
     bad |= json_object_set_new(obj, "lora_alpha", json_real(o->alpha));
@@ -495,28 +484,23 @@ static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *
     return cli_output_dir_commit("extract", o->out, od);
 }
 
-/* Every pair in turn, with progress; exit status. *n and *n_sk count items and skips. */
-static int extract_all(const extract_opts *o, const cli_pairs *p, extract_item *items, size_t *n,
-                       cli_skip *sk, size_t *n_sk)
+/* What extract_pair fills, for cli_pairs_each. */
+typedef struct extract_run {
+    const extract_opts *o;
+    extract_item *items;   /* (pairs) */
+    cli_skip *sk;          /* (pairs) */
+    size_t n, n_sk;        /* items made (the one that failed included: freed), skips */
+} extract_run;
+
+static int extract_pair(const cli_pairs *p, size_t i, void *ctx)
 {
-    cli_progress pr;
-    cli_progress_begin(&pr, "extract", p->n, cli_pairs_elements(p), o->ck.quiet);
-    int rc = RK_EXIT_OK;
-    for (size_t i = 0; i < p->n && rc == RK_EXIT_OK; i++) {
-        size_t m, k;
-        bool skipped;
-        cli_pairs_shape(p, i, &m, &k);
-        cli_progress_step(&pr, i, p->names[i] ? p->names[i] : p->ft, m * k);
-        rc = extract_one(o, p, i, &items[*n], &sk[*n_sk], &skipped);
-        if (rc == RK_EXIT_OK)
-            skipped ? (*n_sk)++ : (*n)++;
-        else
-            (*n)++; /* free what it holds */
-    }
-    if (rc == RK_EXIT_OK)
-        cli_progress_end(&pr);
-    else if (pr.tty)
-        fputc('\n', stderr);
+    extract_run *run = ctx;
+    bool skipped;
+    int rc = extract_one(run->o, p, i, &run->items[run->n], &run->sk[run->n_sk], &skipped);
+    if (rc == RK_EXIT_OK && skipped)
+        run->n_sk++;
+    else
+        run->n++;
     return rc;
 }
 
@@ -527,12 +511,12 @@ int cmd_extract(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     rk_out_dir od; /* checked and started before any work (lib/io/output.h) */
-    if ((rc = cli_output_not_inside("extract", o.out, "BASE", o.base)) != RK_EXIT_OK ||
-        (rc = cli_output_not_inside("extract", o.out, "FINETUNED", o.ft)) != RK_EXIT_OK ||
+    if ((rc = cli_output_not_inside("extract", o.out, "BASE", o.ck.base)) != RK_EXIT_OK ||
+        (rc = cli_output_not_inside("extract", o.out, "FINETUNED", o.ck.ft)) != RK_EXIT_OK ||
         (rc = cli_output_dir_open("extract", "-o", o.out, &od)) != RK_EXIT_OK)
         return rc;
     cli_pairs p;
-    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK) {
+    if ((rc = cli_ckpt_open("extract", &o.ck, &p)) != RK_EXIT_OK) {
         rk_out_dir_abort(&od);
         return rc;
     }
@@ -541,32 +525,33 @@ int cmd_extract(int argc, char **argv)
         rk_out_dir_abort(&od);
         return cli_usage_error("extract", "--module applies to two .npy files (checkpoint tensors name their modules)");
     }
-    extract_item *items = rk_calloc(p.n, sizeof *items);
-    cli_skip *sk = rk_calloc(p.n, sizeof *sk);
-    size_t n = 0, n_sk = 0;
-    if (!items || !sk)
+    extract_run run = { .o = &o };
+    run.items = rk_calloc(p.n, sizeof *run.items);
+    run.sk = rk_calloc(p.n, sizeof *run.sk);
+    size_t done;
+    if (!run.items || !run.sk)
         rc = cli_fail("extract", NULL, RK_ENOMEM, NULL);
     if (rc == RK_EXIT_OK)
-        rc = extract_all(&o, &p, items, &n, sk, &n_sk);
-    if (rc == RK_EXIT_OK && n == 0) {
-        fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ft, o.r);
+        rc = cli_pairs_each("extract", &p, o.ck.quiet, extract_pair, &run, &done);
+    if (rc == RK_EXIT_OK && run.n == 0) {
+        fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ck.ft, o.r);
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &p, &od, items, n);
+        rc = write_adapter(&o, &p, &od, run.items, run.n);
     if (rc == RK_EXIT_OK) {
-        if (o.json)
-            rc = cli_json_print("extract", build_json(&o, &p, items, n, sk, n_sk));
+        if (o.ck.json)
+            rc = cli_json_print("extract", build_json(&o, &p, run.items, run.n, run.sk, run.n_sk));
         else
-            print_text(&o, &p, items, n, sk, n_sk);
+            print_text(&o, &p, run.items, run.n, run.sk, run.n_sk);
     }
-    for (size_t i = 0; items && i < n; i++) {
-        rk_free(items[i].module);
-        rk_free(items[i].b);
-        rk_free(items[i].a);
+    for (size_t i = 0; run.items && i < run.n; i++) {
+        rk_free(run.items[i].module);
+        rk_free(run.items[i].b);
+        rk_free(run.items[i].a);
     }
-    rk_free(items);
-    rk_free(sk);
+    rk_free(run.items);
+    rk_free(run.sk);
     cli_pairs_close(&p);
     rk_out_dir_abort(&od);
     return rc;

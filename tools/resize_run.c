@@ -39,12 +39,12 @@ static int choose_budget(const resize_opts *o, resize_job *job, size_t *ranks)
         if (it->mod->out + it->mod->in < job->items[cheapest].mod->out + job->items[cheapest].mod->in)
             cheapest = i;
     }
-    rk_status st = rk_rule_budget(sp, job->n, o->rule.count, o->max_rank, ranks, &job->spent, &job->shortfall);
+    rk_status st = rk_rule_budget(sp, job->n, o->rank.rule.count, o->rank.max_rank, ranks, &job->spent, &job->shortfall);
     rk_free(sp);
     if (st == RK_ERANGE) {
         const rk_peft_module *m = job->items[cheapest].mod;
         fprintf(stderr, "ranklab resize: budget:%zu is less than one rank-1 adapter of the smallest module "
-                "(%s: m + n = %zu parameters)\n", o->rule.count, m->name, m->out + m->in);
+                "(%s: m + n = %zu parameters)\n", o->rank.rule.count, m->name, m->out + m->in);
         return RK_EXIT_RUNTIME;
     }
     return st == RK_OK ? RK_EXIT_OK : cli_fail(cmd, o->adapter, st, NULL);
@@ -57,12 +57,12 @@ static int choose_ranks(const resize_opts *o, resize_job *job)
     if (!ranks)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     int rc = RK_EXIT_OK;
-    if (o->rule.kind == RK_RULE_BUDGET)
+    if (o->rank.rule.kind == RK_RULE_BUDGET)
         rc = choose_budget(o, job, ranks);
-    for (size_t i = 0; rc == RK_EXIT_OK && o->rule.kind != RK_RULE_BUDGET && i < job->n; i++) {
+    for (size_t i = 0; rc == RK_EXIT_OK && o->rank.rule.kind != RK_RULE_BUDGET && i < job->n; i++) {
         const resize_item *it = &job->items[i];
-        rk_status st = rk_rule_rank(&o->rule, it->spectrum, it->kfull, it->mod->out, it->mod->in,
-                                    o->max_rank, &ranks[i]);
+        rk_status st = rk_rule_rank(&o->rank.rule, it->spectrum, it->kfull, it->mod->out, it->mod->in,
+                                    o->rank.max_rank, &ranks[i]);
         if (st != RK_OK)
             rc = cli_fail(cmd, it->mod->name, st, NULL);
     }
@@ -105,7 +105,7 @@ int resize_prepare(const resize_opts *o, resize_job *job)
         kept += job->items[i].rank > 0;
     if (rc == RK_EXIT_OK && kept == 0) {
         char rule[64];
-        rk_rule_format(&o->rule, rule, sizeof rule);
+        rk_rule_format(&o->rank.rule, rule, sizeof rule);
         fprintf(stderr, "ranklab resize: %s: no module keeps a rank >= 1 under %s; nothing written\n",
                 o->adapter, rule);
         rc = RK_EXIT_RUNTIME;
@@ -236,13 +236,13 @@ static json_t *module_json(const resize_item *it)
 json_t *resize_json(const resize_opts *o, const resize_job *job)
 {
     char rule[64];
-    rk_rule_format(&o->rule, rule, sizeof rule);
+    rk_rule_format(&o->rank.rule, rule, sizeof rule);
     json_t *obj = json_object(), *mods = json_array(), *skipped = json_array();
     int bad = !obj || !mods || !skipped;
     bad |= json_object_set_new(obj, "adapter", json_string(o->adapter));
     bad |= json_object_set_new(obj, "output", json_string(o->out));
     bad |= json_object_set_new(obj, "rule", json_string(rule));
-    bad |= json_object_set_new(obj, "max_rank", o->max_rank ? json_integer((json_int_t)o->max_rank) : json_null());
+    bad |= json_object_set_new(obj, "max_rank", o->rank.max_rank ? json_integer((json_int_t)o->rank.max_rank) : json_null());
     for (size_t i = 0; i < job->n; i++) {
         const resize_item *it = &job->items[i];
         if (it->rank) {
@@ -260,7 +260,7 @@ json_t *resize_json(const resize_opts *o, const resize_job *job)
     bad |= json_object_set_new(obj, "skipped", skipped);
     bad |= json_object_set_new(obj, "params_before", json_integer((json_int_t)job->params_before));
     bad |= json_object_set_new(obj, "params_after", json_integer((json_int_t)job->params_after));
-    if (o->rule.kind == RK_RULE_BUDGET) {
+    if (o->rank.rule.kind == RK_RULE_BUDGET) {
         bad |= json_object_set_new(obj, "budget_spent", json_integer((json_int_t)job->spent));
         bad |= json_object_set_new(obj, "budget_shortfall_bound", json_real(job->shortfall));
     }
