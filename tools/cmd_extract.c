@@ -11,7 +11,8 @@
  * LoRA tutorial's split. The error it leaves, ‖ΔW − [ΔW]_R‖_F = √(Σ_{i>R} σ_i²),
  * comes from the spectrum; the factors are stored in float32 (PEFT's dtype), so
  * the error of the written adapter, formed from the float32 factors, is
- * printed too. The adapter is written by lib/io/peft.h (rk_peft_write).
+ * printed too. The adapter is written by lib/io/peft.h a module at a time
+ * (rk_peft_stream_add), so the factors already done are on disk, not in memory.
  */
 #include <errno.h>
 #include <float.h>
@@ -463,22 +464,30 @@ static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extra
     return obj;
 }
 
-/* Write the adapter into the folder being built and put it in place, the
+/* Send module @p it's factors to the adapter being written and release them:
+ * the adapter's tensors go to disk as each module is done, so memory does not
+ * grow with the number of modules (rk_peft_stream_add); exit status. */
+static int stream_module(const extract_opts *o, rk_peft_stream *ps, extract_item *it)
+{
+    rk_peft_lora m = { it->module, o->r, it->n, it->m, it->a, it->b };
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_peft_stream_add(ps, &m, &err);
+    rk_free(it->b);
+    rk_free(it->a);
+    it->b = it->a = NULL;
+    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", o->out, s, &err);
+}
+
+/* Finish the adapter in the folder being built and put it in place, the
  * whole folder at once (lib/io/output.h); exit status. The one place the
  * adapter is written. */
-static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od,
-                         const extract_item *items, size_t n)
+static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od, rk_peft_stream *ps)
 {
-    rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
-    if (!mods)
-        return cli_fail("extract", NULL, RK_ENOMEM, NULL);
-    for (size_t i = 0; i < n; i++)
-        mods[i] = (rk_peft_lora){ items[i].module, o->r, items[i].n, items[i].m, items[i].a, items[i].b };
     rk_peft_write_opts wo = { .lora_alpha = o->alpha, .base_model = p->base_name_or_path };
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_peft_write(od->tmp_path, &wo, mods, n, &err);
-    rk_free(mods);
+    rk_status s = rk_peft_stream_finish(ps, &wo, &err);
     if (s != RK_OK)
         return cli_fail("extract", o->out, s, &err);
     return cli_output_dir_commit("extract", o->out, od);
@@ -489,6 +498,7 @@ typedef struct extract_run {
     const extract_opts *o;
     extract_item *items;   /* (pairs) */
     cli_skip *sk;          /* (pairs) */
+    rk_peft_stream *ps;    /* the adapter, written a module at a time */
     size_t n, n_sk;        /* items made (the one that failed included: freed), skips */
 } extract_run;
 
@@ -497,11 +507,22 @@ static int extract_pair(const cli_pairs *p, size_t i, void *ctx)
     extract_run *run = ctx;
     bool skipped;
     int rc = extract_one(run->o, p, i, &run->items[run->n], &run->sk[run->n_sk], &skipped);
+    if (rc == RK_EXIT_OK && !skipped)
+        rc = stream_module(run->o, run->ps, &run->items[run->n]);
     if (rc == RK_EXIT_OK && skipped)
         run->n_sk++;
     else
         run->n++;
     return rc;
+}
+
+/* The adapter, written a module at a time into the folder being built; exit status. */
+static int open_stream(const char *out, const rk_out_dir *od, rk_peft_stream **ps)
+{
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_peft_stream_open(ps, od->tmp_path, &err);
+    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", out, s, &err);
 }
 
 int cmd_extract(int argc, char **argv)
@@ -532,13 +553,15 @@ int cmd_extract(int argc, char **argv)
     if (!run.items || !run.sk)
         rc = cli_fail("extract", NULL, RK_ENOMEM, NULL);
     if (rc == RK_EXIT_OK)
+        rc = open_stream(o.out, &od, &run.ps);
+    if (rc == RK_EXIT_OK)
         rc = cli_pairs_each("extract", &p, o.ck.quiet, extract_pair, &run, &done);
     if (rc == RK_EXIT_OK && run.n == 0) {
         fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ck.ft, o.r);
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &p, &od, run.items, run.n);
+        rc = write_adapter(&o, &p, &od, run.ps);
     if (rc == RK_EXIT_OK) {
         if (o.ck.json)
             rc = cli_json_print("extract", build_json(&o, &p, run.items, run.n, run.sk, run.n_sk));
@@ -552,6 +575,7 @@ int cmd_extract(int argc, char **argv)
     }
     rk_free(run.items);
     rk_free(run.sk);
+    rk_peft_stream_free(run.ps);
     cli_pairs_close(&p);
     rk_out_dir_abort(&od);
     return rc;
