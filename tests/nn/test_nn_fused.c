@@ -54,10 +54,10 @@ static size_t paths(bool *simd)
     return rk_linear_fused_simd() ? 2 : 1;
 }
 
-/* Shapes (batch, in, out) with every remainder: batch vs 8, in vs 8, out vs 4. */
+/* Shapes (batch, in, out) with every remainder: batch vs 4, 5 and 8, in vs 8, out vs 4. */
 static const size_t SHAPES[][3] = {
     { 1, 1, 1 }, { 3, 7, 5 }, { 8, 16, 4 }, { 10, 13, 9 }, { 16, 40, 12 }, { 10, 784, 6 },
-    { 11, 130, 67 },
+    { 11, 130, 67 }, { 5, 9, 3 }, { 15, 33, 7 },
 };
 
 /* ---- forward: y = x·Wᵀ + b ---- */
