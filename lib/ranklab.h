@@ -63,6 +63,7 @@
 #include "analysis/experiment_output.h"
 #include "analysis/intruders.h"
 #include "analysis/learn_forget.h"
+#include "analysis/rank_choice.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/eval.h"
