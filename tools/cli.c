@@ -133,6 +133,26 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
     return cli_usage_error(cmd, "invalid option '%s'", word ? word : "?");
 }
 
+int cli_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                const struct option *longopts, const char *const *usage, cli_option_fn fn, void *opts)
+{
+    int c, rc;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (c == 'h') {
+            for (const char *const *u = usage; *u; u++)
+                fputs(*u, stdout);
+            return -1;
+        }
+        rc = c == '?' || c == ':' ? CLI_OPT_UNKNOWN : fn(cmd, c, optarg, opts);
+        if (rc == CLI_OPT_UNKNOWN)
+            return cli_getopt_error(cmd, c, argv);
+        if (rc != RK_EXIT_OK)
+            return rc;
+    }
+    return RK_EXIT_OK;
+}
+
 int cli_one_file(const char *cmd, int argc, char **argv, int optind_, const char **file)
 {
     if (optind_ >= argc)

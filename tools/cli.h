@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "ranklab.h"
@@ -54,6 +55,30 @@ bool cli_parse_u64(const char *s, unsigned long long *out);
  * so @p c is '?' (unknown option) or ':' (option without its argument).
  */
 int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/** What a command's option handler returns for an option it does not take. */
+enum { CLI_OPT_UNKNOWN = -2 };
+
+/**
+ * A command's own options: called with getopt_long's @p c (a letter, or the
+ * value in the long option table) and its argument (NULL when it takes
+ * none); returns RK_EXIT_OK, a usage error's status (cli_usage_error), or
+ * CLI_OPT_UNKNOWN for an option it does not know.
+ */
+typedef int (*cli_option_fn)(const char *cmd, int c, const char *arg, void *opts);
+
+/**
+ * The option loop of a command: getopt_long over @p argv with @p shortopts
+ * (':', 'h' and the command's letters) and @p longopts (with
+ * { "help", no_argument, NULL, 'h' }). -h/--help prints the strings of the
+ * NULL-terminated @p usage in turn on stdout and returns -1; getopt's
+ * errors and options @p fn does not know are usage errors (cli_getopt_error);
+ * every other option goes to @p fn with @p opts. Returns RK_EXIT_OK with
+ * optind at the first positional argument, -1 after --help, or the usage
+ * error's status. The first word that is wrong (or --help) decides.
+ */
+int cli_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                const struct option *longopts, const char *const *usage, cli_option_fn fn, void *opts);
 
 /**
  * Check the positional arguments left after option parsing: exactly one

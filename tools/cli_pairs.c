@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 
 int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, const char **ft)
 {
@@ -22,30 +23,56 @@ int cli_pairs_args(const char *cmd, int argc, char **argv, const char **base, co
     return RK_EXIT_OK;
 }
 
-bool cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o, int *rc)
+int cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o)
 {
     size_t q;
-    *rc = RK_EXIT_OK;
     switch (c) {
+    case CLI_OPT_TENSOR:
+        o->tensor = arg;
+        return RK_EXIT_OK;
     case CLI_OPT_MODULES:
-        if (!*arg)
-            *rc = cli_usage_error(cmd, "--modules wants a pattern");
         o->modules = arg;
-        return true;
+        return *arg ? RK_EXIT_OK : cli_usage_error(cmd, "--modules wants a pattern");
     case CLI_OPT_ITERS:
         if (!cli_parse_size(arg, 1000, &q))
-            *rc = cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", arg);
+            return cli_usage_error(cmd, "--iters wants an integer from 0 to 1000, not '%s'", arg);
         o->iters = (int)q;
-        return true;
+        return RK_EXIT_OK;
     case CLI_OPT_EXACT:
         o->exact = true;
-        return true;
+        return RK_EXIT_OK;
     case 'q':
         o->quiet = true;
-        return true;
+        return RK_EXIT_OK;
+    case CLI_OPT_JSON:
+        o->json = true;
+        return RK_EXIT_OK;
     default:
-        return false;
+        return CLI_OPT_UNKNOWN;
     }
+}
+
+int cli_ckpt_open(const char *cmd, const cli_ckpt_opts *o, cli_pairs *p)
+{
+    return cli_pairs_open(cmd, o->base, o->ft, o->tensor, o->modules, p);
+}
+
+int cli_pairs_each(const char *cmd, const cli_pairs *p, bool quiet, cli_pair_fn fn, void *ctx, size_t *done)
+{
+    cli_progress pr;
+    cli_progress_begin(&pr, cmd, p->n, cli_pairs_elements(p), quiet);
+    int rc = RK_EXIT_OK;
+    for (*done = 0; *done < p->n && rc == RK_EXIT_OK; (*done)++) {
+        size_t m, n;
+        cli_pairs_shape(p, *done, &m, &n);
+        cli_progress_step(&pr, *done, p->names[*done] ? p->names[*done] : p->ft, m * n);
+        rc = fn(p, *done, ctx);
+    }
+    if (rc == RK_EXIT_OK)
+        cli_progress_end(&pr);
+    else if (pr.tty)
+        fputc('\n', stderr);
+    return rc;
 }
 
 int cli_skip_append_json(json_t *arr, const cli_skip *s)

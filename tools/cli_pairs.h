@@ -45,28 +45,50 @@ typedef struct cli_pairs {
     void *priv;             /**< the open checkpoints (safetensors) */
 } cli_pairs;
 
-/** The options delta and extract share for checkpoints. */
+/** What delta and extract share: BASE FINETUNED and the options that choose and read the pairs. */
 typedef struct cli_ckpt_opts {
+    const char *base, *ft; /**< BASE FINETUNED, the positional arguments */
+    const char *tensor;    /**< --tensor NAME, or NULL */
     const char *modules;   /**< --modules PATTERN, or NULL */
     int iters;             /**< --iters Q, or -1: stop when the error settles (rk_trunc_f32_rsvd_opts) */
     bool exact;            /**< --exact: the dense SVD in double */
     bool quiet;            /**< -q, --quiet: no progress */
+    bool json;             /**< --json: one JSON object on stdout */
 } cli_ckpt_opts;
 
-enum { CLI_OPT_MODULES = 1201, CLI_OPT_ITERS, CLI_OPT_EXACT };
+enum { CLI_OPT_MODULES = 1201, CLI_OPT_ITERS, CLI_OPT_EXACT, CLI_OPT_TENSOR, CLI_OPT_JSON };
 
 /** Their getopt_long entries, to put in a command's option table. */
 #define CLI_CKPT_LONGOPTS                                                                      \
-    { "modules", required_argument, NULL, CLI_OPT_MODULES },                                   \
+    { "tensor", required_argument, NULL, CLI_OPT_TENSOR },                                     \
+        { "modules", required_argument, NULL, CLI_OPT_MODULES },                               \
         { "iters", required_argument, NULL, CLI_OPT_ITERS },                                   \
-        { "exact", no_argument, NULL, CLI_OPT_EXACT }, { "quiet", no_argument, NULL, 'q' }
+        { "exact", no_argument, NULL, CLI_OPT_EXACT }, { "quiet", no_argument, NULL, 'q' },    \
+        { "json", no_argument, NULL, CLI_OPT_JSON }
 
 /**
- * Handle getopt_long's @p c when it is one of CLI_CKPT_LONGOPTS (or 'q'):
- * returns true and sets *@p rc (RK_EXIT_OK, or the usage error's status);
- * false when @p c is another option.
+ * Handle getopt_long's @p c when it is one of CLI_CKPT_LONGOPTS (or 'q'), as
+ * a cli_option_fn does: RK_EXIT_OK, the usage error's status, or
+ * CLI_OPT_UNKNOWN when @p c is another option.
  */
-bool cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o, int *rc);
+int cli_ckpt_option(const char *cmd, int c, const char *arg, cli_ckpt_opts *o);
+
+/**
+ * The pairs of a command over @p o (BASE, FINETUNED, --tensor, --modules):
+ * cli_pairs_open. Exit status as there.
+ */
+int cli_ckpt_open(const char *cmd, const cli_ckpt_opts *o, cli_pairs *p);
+
+/** What is done with pair @p i (an exit status: a failure stops the run). */
+typedef int (*cli_pair_fn)(const cli_pairs *p, size_t i, void *ctx);
+
+/**
+ * Every pair in turn, with progress on stderr (cli_progress.h: a
+ * bar, or a line a module, for large checkpoints unless @p quiet): @p fn for
+ * pair 0, 1, … until one fails. *@p done counts the calls made (the failed
+ * one included, so that what it holds is released). Returns the exit status.
+ */
+int cli_pairs_each(const char *cmd, const cli_pairs *p, bool quiet, cli_pair_fn fn, void *ctx, size_t *done);
 
 /** A weight difference ΔW = W_ft − W_base in float32, row-major m×n. */
 typedef struct cli_delta32 {

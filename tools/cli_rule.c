@@ -22,6 +22,24 @@ int cli_max_rank_option(const char *cmd, const char *arg, size_t *max_rank)
     return RK_EXIT_OK;
 }
 
+int cli_rank_option(const char *cmd, int c, const char *arg, cli_rank_opts *o)
+{
+    char fixed[64];
+    switch (c) {
+    case 'r':
+        snprintf(fixed, sizeof fixed, "fixed:%s", arg);
+        arg = fixed;
+        /* fall through */
+    case CLI_OPT_RANK_RULE:
+        o->have_rule = true;
+        return cli_rule_option(cmd, arg, &o->rule);
+    case CLI_OPT_MAX_RANK:
+        return cli_max_rank_option(cmd, arg, &o->max_rank);
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+}
+
 int cli_rule_ranks(const char *cmd, const char *file, const rk_rank_rule *rule, size_t max_rank,
                    const rk_rule_spectrum *spectra, const char *const *names, size_t n, size_t *ranks,
                    size_t *spent, double *shortfall)

@@ -6,8 +6,10 @@
 #ifndef RK_TOOLS_CLI_RULE_H
 #define RK_TOOLS_CLI_RULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "ranklab.h"
@@ -17,6 +19,29 @@ int cli_rule_option(const char *cmd, const char *arg, rk_rank_rule *rule);
 
 /** Parse `--max-rank @p arg` (an integer >= 1) into @p max_rank; a usage error otherwise. */
 int cli_max_rank_option(const char *cmd, const char *arg, size_t *max_rank);
+
+/** The rank options of a command that writes an adapter: --rank-rule, -r/--rank, --max-rank. */
+typedef struct cli_rank_opts {
+    rk_rank_rule rule;   /**< --rank-rule RULE, or fixed:R from --rank R */
+    bool have_rule;      /**< one of them was given */
+    size_t max_rank;     /**< --max-rank R, 0: no cap */
+} cli_rank_opts;
+
+enum { CLI_OPT_RANK_RULE = 1301, CLI_OPT_MAX_RANK };
+
+/** Their getopt_long entries (-r is also a short option: "r:"), to put in a command's option table. */
+#define CLI_RANK_LONGOPTS                                                                      \
+    { "rank-rule", required_argument, NULL, CLI_OPT_RANK_RULE },                               \
+        { "rank", required_argument, NULL, 'r' },                                              \
+        { "max-rank", required_argument, NULL, CLI_OPT_MAX_RANK }
+
+/**
+ * Handle getopt_long's @p c when it is one of CLI_RANK_LONGOPTS, as a
+ * cli_option_fn does (tools/cli.h): RK_EXIT_OK, the usage error's status,
+ * or CLI_OPT_UNKNOWN when @p c is another option. `--rank R` is parsed as
+ * `--rank-rule fixed:R`.
+ */
+int cli_rank_option(const char *cmd, int c, const char *arg, cli_rank_opts *o);
 
 /**
  * Every matrix's rank by @p rule (capped by @p max_rank, 0: no cap): each

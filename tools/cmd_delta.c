@@ -31,7 +31,6 @@
 
 #include "cli.h"
 #include "cli_pairs.h"
-#include "cli_progress.h"
 #include "cli_plot.h"
 #include "cli_rule.h"
 #include "cli_tol.h"
@@ -111,18 +110,18 @@ static const char delta_usage_more[] =
     "differ (two .npy files), no tensor can be compared, or the plot cannot be\n"
     "written; 2 usage error.\n";
 
-enum { OPT_TENSOR = 1101, OPT_RANKS, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_JSON, OPT_RULES };
+enum { OPT_RANKS = 1101, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_RULES };
 
 /* The most ranks --ranks takes. */
 #define MAX_RANKS 256
 
 typedef struct delta_opts {
-    const char *base, *ft, *tensor, *plot, *format;
+    const char *plot, *format;
     size_t ranks[MAX_RANKS];
     size_t n_ranks;       /* 0: the default ranks */
     size_t top;
-    bool json, rules;
-    cli_ckpt_opts ck;     /* --modules, --iters, --exact, --quiet */
+    bool rules;
+    cli_ckpt_opts ck;     /* BASE FINETUNED, --tensor, --modules, --iters, --exact, --quiet, --json */
     rk_rank_opts tol;
     rk_plot_out out;      /* where --plot draws */
 } delta_opts;
@@ -168,74 +167,62 @@ static int parse_ranks(const char *cmd, const char *arg, delta_opts *o)
     return RK_EXIT_OK;
 }
 
+/* One option of delta's own (cli_option_fn). */
+static int delta_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    delta_opts *o = opts;
+    int rc = cli_ckpt_option(cmd, c, arg, &o->ck);
+    if (rc != CLI_OPT_UNKNOWN)
+        return rc;
+    switch (c) {
+    case OPT_RANKS:
+        return parse_ranks(cmd, arg, o);
+    case OPT_TOP:
+        if (!cli_parse_size(arg, SIZE_MAX, &o->top))
+            return cli_usage_error(cmd, "--top wants an integer >= 0, not '%s'", arg);
+        return RK_EXIT_OK;
+    case CLI_OPT_TOL:
+    case CLI_OPT_RTOL:
+        return cli_tol_option(cmd, &o->tol, c, arg);
+    case OPT_PLOT:
+        o->plot = arg;
+        return RK_EXIT_OK;
+    case OPT_FORMAT:
+        o->format = arg;
+        return RK_EXIT_OK;
+    case OPT_RULES:
+        o->rules = true;
+        return RK_EXIT_OK;
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+}
+
 /* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, delta_opts *o)
 {
     static const struct option longopts[] = {
-        { "tensor", required_argument, NULL, OPT_TENSOR },
         { "ranks", required_argument, NULL, OPT_RANKS },
         { "top", required_argument, NULL, OPT_TOP },
         { "tol", required_argument, NULL, CLI_OPT_TOL },
         { "rtol", required_argument, NULL, CLI_OPT_RTOL },
         { "plot", required_argument, NULL, OPT_PLOT },
         { "format", required_argument, NULL, OPT_FORMAT },
-        { "json", no_argument, NULL, OPT_JSON },
         { "rules", no_argument, NULL, OPT_RULES },
         CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { delta_usage, delta_usage_more, NULL };
     const char *cmd = "delta";
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-        if (cli_ckpt_option(cmd, c, optarg, &o->ck, &rc)) {
-            if (rc != RK_EXIT_OK)
-                return rc;
-            continue;
-        }
-        switch (c) {
-        case 'h':
-            fputs(delta_usage, stdout);
-            fputs(delta_usage_more, stdout);
-            return -1;
-        case OPT_TENSOR:
-            o->tensor = optarg;
-            break;
-        case OPT_RANKS:
-            if ((rc = parse_ranks(cmd, optarg, o)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case OPT_TOP:
-            if (!cli_parse_size(optarg, SIZE_MAX, &o->top))
-                return cli_usage_error(cmd, "--top wants an integer >= 0, not '%s'", optarg);
-            break;
-        case CLI_OPT_TOL:
-        case CLI_OPT_RTOL:
-            if ((rc = cli_tol_option(cmd, &o->tol, c, optarg)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case OPT_PLOT:
-            o->plot = optarg;
-            break;
-        case OPT_FORMAT:
-            o->format = optarg;
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        case OPT_RULES:
-            o->rules = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
-    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+    int rc = cli_options(cmd, argc, argv, ":hq", longopts, usage, delta_option, o);
+    if (rc != RK_EXIT_OK)
         return rc;
-    if ((rc = cli_plot_options(cmd, o->plot, o->format, o->json, &o->out)) != RK_EXIT_OK)
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->ck.base, &o->ck.ft)) != RK_EXIT_OK)
         return rc;
-    if (o->tensor && !*o->tensor)
+    if ((rc = cli_plot_options(cmd, o->plot, o->format, o->ck.json, &o->out)) != RK_EXIT_OK)
+        return rc;
+    if (o->ck.tensor && !*o->ck.tensor)
         return cli_usage_error(cmd, "--tensor wants a tensor name");
     return RK_EXIT_OK;
 }
@@ -435,8 +422,8 @@ static void print_item(const delta_opts *o, const delta_item *it)
 
 static void print_text(const delta_opts *o, const cli_pairs *p, const delta_item *items, size_t n)
 {
-    printf("base              %s\n", o->base);
-    printf("finetuned         %s\n", o->ft);
+    printf("base              %s\n", o->ck.base);
+    printf("finetuned         %s\n", o->ck.ft);
     printf("delta             dW = finetuned - base\n");
     if (p->n_unselected)
         printf("%-18s%zu tensors not selected by --modules %s\n", "", p->n_unselected, o->ck.modules);
@@ -507,8 +494,8 @@ static json_t *build_json(const delta_opts *o, const cli_pairs *p, const delta_i
 {
     json_t *obj = json_object(), *ts = json_array(), *sk = json_array();
     int bad = !obj || !ts || !sk;
-    bad |= json_object_set_new(obj, "base", json_string(o->base));
-    bad |= json_object_set_new(obj, "finetuned", json_string(o->ft));
+    bad |= json_object_set_new(obj, "base", json_string(o->ck.base));
+    bad |= json_object_set_new(obj, "finetuned", json_string(o->ck.ft));
     for (size_t i = 0; i < n; i++) {
         json_t *t = item_json(o, &items[i]);
         bad |= !t || json_array_append_new(ts, t);
@@ -554,7 +541,19 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
                                         .s = items[i].s, .k = items[i].k };
         s = rk_plot_spectra(sp, n, false, NAN, "Singular values of ΔW = finetuned − base", &o->out, &err);
     }
-    return cli_plot_finish(cmd, &o->out, s, &err, o->json);
+    return cli_plot_finish(cmd, &o->out, s, &err, o->ck.json);
+}
+
+/* The items being filled, for cli_pairs_each. */
+typedef struct delta_run {
+    const delta_opts *o;
+    delta_item *items;
+} delta_run;
+
+static int analyse_pair(const cli_pairs *p, size_t i, void *ctx)
+{
+    delta_run *run = ctx;
+    return analyse(run->o, p, i, &run->items[i]);
 }
 
 int cmd_delta(int argc, char **argv)
@@ -564,28 +563,17 @@ int cmd_delta(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     cli_pairs p;
-    if ((rc = cli_pairs_open("delta", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK)
+    if ((rc = cli_ckpt_open("delta", &o.ck, &p)) != RK_EXIT_OK)
         return rc;
     delta_item *items = rk_calloc(p.n, sizeof *items);
     if (!items) {
         cli_pairs_close(&p);
         return cli_fail("delta", NULL, RK_ENOMEM, NULL);
     }
-    size_t done = 0;
-    cli_progress pr;
-    cli_progress_begin(&pr, "delta", p.n, cli_pairs_elements(&p), o.ck.quiet);
-    for (; done < p.n && rc == RK_EXIT_OK; done++) {
-        size_t m, n;
-        cli_pairs_shape(&p, done, &m, &n);
-        cli_progress_step(&pr, done, p.names[done] ? p.names[done] : p.ft, m * n);
-        rc = analyse(&o, &p, done, &items[done]);
-    }
-    if (rc == RK_EXIT_OK)
-        cli_progress_end(&pr);
-    else if (pr.tty)
-        fputc('\n', stderr);
+    size_t done;
+    rc = cli_pairs_each("delta", &p, o.ck.quiet, analyse_pair, &(delta_run){ &o, items }, &done);
     if (rc == RK_EXIT_OK) {
-        if (o.json) {
+        if (o.ck.json) {
             rc = cli_json_print("delta", build_json(&o, &p, items, p.n));
         } else {
             print_text(&o, &p, items, p.n);

@@ -25,7 +25,6 @@
 #include "cli.h"
 #include "cli_output.h"
 #include "cli_pairs.h"
-#include "cli_progress.h"
 #include "cli_rule.h"
 #include "commands.h"
 #include "extract.h"
@@ -122,7 +121,7 @@ static const char extract_usage_options[] =
     "then left behind); 2 usage error (also R < 1, A <= 0, an unknown rule or a\n"
     "parameter out of its range, --max-rank 0).\n";
 
-enum { OPT_TENSOR = 1101, OPT_ALPHA, OPT_MODULE, OPT_JSON, OPT_RULE, OPT_MAX_RANK };
+enum { OPT_ALPHA = 1101, OPT_MODULE };
 
 static int parse_rank(const char *cmd, const char *arg, size_t *r)
 {
@@ -136,78 +135,58 @@ static int parse_rank(const char *cmd, const char *arg, size_t *r)
     return cli_usage_error(cmd, "--rank wants an integer >= 1, not '%s'", arg);
 }
 
+/* One option of extract's own (cli_option_fn). */
+static int extract_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    extract_opts *o = opts;
+    int rc = cli_ckpt_option(cmd, c, arg, &o->ck);
+    if (rc != CLI_OPT_UNKNOWN || (c != 'r' && (rc = cli_rank_option(cmd, c, arg, &o->rank)) != CLI_OPT_UNKNOWN))
+        return rc;
+    switch (c) {
+    case 'r': { /* fixed:R, with --rank's own messages */
+        size_t r;
+        if ((rc = parse_rank(cmd, arg, &r)) != RK_EXIT_OK)
+            return rc;
+        o->rank.rule = (rk_rank_rule){ .kind = RK_RULE_FIXED, .count = r };
+        o->rank.have_rule = true;
+        return RK_EXIT_OK;
+    }
+    case 'o':
+        o->out = arg;
+        return RK_EXIT_OK;
+    case OPT_ALPHA:
+        if (!cli_parse_double(arg, &o->alpha) || !(o->alpha > 0))
+            return cli_usage_error(cmd, "--alpha wants a number > 0, not '%s'", arg);
+        o->have_alpha = true;
+        return RK_EXIT_OK;
+    case OPT_MODULE:
+        o->module = arg;
+        return RK_EXIT_OK;
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+}
+
 /* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, extract_opts *o)
 {
     static const struct option longopts[] = {
-        { "rank", required_argument, NULL, 'r' },
+        CLI_RANK_LONGOPTS,
         { "output", required_argument, NULL, 'o' },
-        { "tensor", required_argument, NULL, OPT_TENSOR },
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "module", required_argument, NULL, OPT_MODULE },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "rank-rule", required_argument, NULL, OPT_RULE },
-        { "max-rank", required_argument, NULL, OPT_MAX_RANK },
         CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { extract_usage, extract_usage_options, NULL };
     const char *cmd = "extract";
-    bool have_r = false;
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hqr:o:", longopts, NULL)) != -1) {
-        if (cli_ckpt_option(cmd, c, optarg, &o->ck, &rc)) {
-            if (rc != RK_EXIT_OK)
-                return rc;
-            continue;
-        }
-        switch (c) {
-        case 'h':
-            fputs(extract_usage, stdout);
-            fputs(extract_usage_options, stdout);
-            return -1;
-        case 'r': {
-            size_t r;
-            if ((rc = parse_rank(cmd, optarg, &r)) != RK_EXIT_OK)
-                return rc;
-            o->rule = (rk_rank_rule){ .kind = RK_RULE_FIXED, .count = r };
-            have_r = true;
-            break;
-        }
-        case OPT_RULE:
-            if ((rc = cli_rule_option(cmd, optarg, &o->rule)) != RK_EXIT_OK)
-                return rc;
-            have_r = true;
-            break;
-        case OPT_MAX_RANK:
-            if ((rc = cli_max_rank_option(cmd, optarg, &o->max_rank)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case OPT_TENSOR:
-            o->tensor = optarg;
-            break;
-        case OPT_ALPHA:
-            if (!cli_parse_double(optarg, &o->alpha) || !(o->alpha > 0))
-                return cli_usage_error(cmd, "--alpha wants a number > 0, not '%s'", optarg);
-            o->have_alpha = true;
-            break;
-        case OPT_MODULE:
-            o->module = optarg;
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
-    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+    int rc = cli_options(cmd, argc, argv, ":hqr:o:", longopts, usage, extract_option, o);
+    if (rc != RK_EXIT_OK)
         return rc;
-    if (!have_r)
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->ck.base, &o->ck.ft)) != RK_EXIT_OK)
+        return rc;
+    if (!o->rank.have_rule)
         return cli_usage_error(cmd, "missing --rank R (the rank of the adapter) or --rank-rule RULE");
     if (!o->out || !*o->out)
         return cli_usage_error(cmd, "missing -o ADAPTER_DIR (the folder to write)");
@@ -395,7 +374,7 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     it->r = module_rank(o, i, m, n);
     if (it->r == 0) {
         rk_mat_free(&d);
-        if (o->plan || (p->safetensors && !o->tensor)) {
+        if (o->plan || (p->safetensors && !o->ck.tensor)) {
             skip->name = p->names[i] ? p->names[i] : p->ft;
             if (o->plan)
                 snprintf(skip->reason, sizeof skip->reason, "%s", extract_plan_skip_reason(o->plan, i));
@@ -451,28 +430,23 @@ static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *
     return cli_output_dir_commit("extract", o->out, od);
 }
 
-/* Every pair in turn, with progress; exit status. *n and *n_sk count items and skips. */
-static int extract_all(const extract_opts *o, const cli_pairs *p, extract_item *items, size_t *n,
-                       cli_skip *sk, size_t *n_sk)
+/* What extract_pair fills, for cli_pairs_each. */
+typedef struct extract_run {
+    const extract_opts *o;
+    extract_item *items;   /* (pairs) */
+    cli_skip *sk;          /* (pairs) */
+    size_t n, n_sk;        /* items made (the one that failed included: freed), skips */
+} extract_run;
+
+static int extract_pair(const cli_pairs *p, size_t i, void *ctx)
 {
-    cli_progress pr;
-    cli_progress_begin(&pr, "extract", p->n, cli_pairs_elements(p), o->ck.quiet);
-    int rc = RK_EXIT_OK;
-    for (size_t i = 0; i < p->n && rc == RK_EXIT_OK; i++) {
-        size_t m, k;
-        bool skipped;
-        cli_pairs_shape(p, i, &m, &k);
-        cli_progress_step(&pr, i, p->names[i] ? p->names[i] : p->ft, m * k);
-        rc = extract_one(o, p, i, &items[*n], &sk[*n_sk], &skipped);
-        if (rc == RK_EXIT_OK)
-            skipped ? (*n_sk)++ : (*n)++;
-        else
-            (*n)++; /* free what it holds */
-    }
-    if (rc == RK_EXIT_OK)
-        cli_progress_end(&pr);
-    else if (pr.tty)
-        fputc('\n', stderr);
+    extract_run *run = ctx;
+    bool skipped;
+    int rc = extract_one(run->o, p, i, &run->items[run->n], &run->sk[run->n_sk], &skipped);
+    if (rc == RK_EXIT_OK && skipped)
+        run->n_sk++;
+    else
+        run->n++;
     return rc;
 }
 
@@ -483,12 +457,12 @@ int cmd_extract(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     rk_out_dir od; /* checked and started before any work (lib/io/output.h) */
-    if ((rc = cli_output_not_inside("extract", o.out, "BASE", o.base)) != RK_EXIT_OK ||
-        (rc = cli_output_not_inside("extract", o.out, "FINETUNED", o.ft)) != RK_EXIT_OK ||
+    if ((rc = cli_output_not_inside("extract", o.out, "BASE", o.ck.base)) != RK_EXIT_OK ||
+        (rc = cli_output_not_inside("extract", o.out, "FINETUNED", o.ck.ft)) != RK_EXIT_OK ||
         (rc = cli_output_dir_open("extract", "-o", o.out, &od)) != RK_EXIT_OK)
         return rc;
     cli_pairs p;
-    if ((rc = cli_pairs_open("extract", o.base, o.ft, o.tensor, o.ck.modules, &p)) != RK_EXIT_OK) {
+    if ((rc = cli_ckpt_open("extract", &o.ck, &p)) != RK_EXIT_OK) {
         rk_out_dir_abort(&od);
         return rc;
     }
@@ -497,44 +471,47 @@ int cmd_extract(int argc, char **argv)
         rk_out_dir_abort(&od);
         return cli_usage_error("extract", "--module applies to two .npy files (checkpoint tensors name their modules)");
     }
-    extract_item *items = rk_calloc(p.n, sizeof *items);
-    cli_skip *sk = rk_calloc(p.n, sizeof *sk);
-    size_t n = 0, n_sk = 0;
-    if (!items || !sk)
+    extract_run run = { .o = &o };
+    run.items = rk_calloc(p.n, sizeof *run.items);
+    run.sk = rk_calloc(p.n, sizeof *run.sk);
+    size_t done;
+    if (!run.items || !run.sk)
         rc = cli_fail("extract", NULL, RK_ENOMEM, NULL);
     extract_plan plan = { 0 };
-    if (rc == RK_EXIT_OK && o.rule.kind != RK_RULE_FIXED) {
+    if (rc == RK_EXIT_OK && o.rank.rule.kind != RK_RULE_FIXED) {
         o.plan = &plan;
         rc = extract_plan_make(&o, &p, &plan);
     }
     if (rc == RK_EXIT_OK)
-        rc = extract_all(&o, &p, items, &n, sk, &n_sk);
-    if (rc == RK_EXIT_OK && n == 0) {
+        rc = cli_pairs_each("extract", &p, o.ck.quiet, extract_pair, &run, &done);
+    if (rc == RK_EXIT_OK && run.n == 0) {
         char rule[64];
-        rk_rule_format(&o.rule, rule, sizeof rule);
+        rk_rule_format(&o.rank.rule, rule, sizeof rule);
         if (o.plan)
-            fprintf(stderr, "ranklab extract: %s: no module keeps a rank >= 1 under %s; nothing written\n", o.ft, rule);
+            fprintf(stderr, "ranklab extract: %s: no module keeps a rank >= 1 under %s; nothing written\n",
+                    o.ck.ft, rule);
         else
-            fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ft, extract_fixed_rank(&o));
+            fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ck.ft,
+                    extract_fixed_rank(&o));
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &p, &od, items, n);
+        rc = write_adapter(&o, &p, &od, run.items, run.n);
     if (rc == RK_EXIT_OK) {
-        if (o.json)
-            rc = cli_json_print("extract", extract_json(&o, &p, items, n, sk, n_sk));
+        if (o.ck.json)
+            rc = cli_json_print("extract", extract_json(&o, &p, run.items, run.n, run.sk, run.n_sk));
         else
-            extract_print(&o, &p, items, n, sk, n_sk);
+            extract_print(&o, &p, run.items, run.n, run.sk, run.n_sk);
     }
-    for (size_t i = 0; items && i < n; i++) {
-        rk_free(items[i].module);
-        rk_free(items[i].b);
-        rk_free(items[i].a);
-        rk_free(items[i].sv);
+    for (size_t i = 0; run.items && i < run.n; i++) {
+        rk_free(run.items[i].module);
+        rk_free(run.items[i].b);
+        rk_free(run.items[i].a);
+        rk_free(run.items[i].sv);
     }
     extract_plan_free(&plan);
-    rk_free(items);
-    rk_free(sk);
+    rk_free(run.items);
+    rk_free(run.sk);
     cli_pairs_close(&p);
     rk_out_dir_abort(&od);
     return rc;

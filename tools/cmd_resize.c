@@ -77,56 +77,45 @@ static const char resize_usage[] =
     "smallest module, or OUT cannot be written (nothing is written then); 2 usage\n"
     "error (an unknown rule or a parameter out of range, --max-rank 0).\n";
 
-enum { OPT_RULE = 1101, OPT_MAX_RANK, OPT_JSON };
+enum { OPT_JSON = 1101 };
+
+/* One option of resize's own (cli_option_fn). */
+static int resize_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    resize_opts *o = opts;
+    int rc = cli_rank_option(cmd, c, arg, &o->rank);
+    if (rc != CLI_OPT_UNKNOWN)
+        return rc;
+    switch (c) {
+    case 'o':
+        o->out = arg;
+        return RK_EXIT_OK;
+    case OPT_JSON:
+        o->json = true;
+        return RK_EXIT_OK;
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+}
 
 /* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, resize_opts *o)
 {
     static const struct option longopts[] = {
-        { "rank-rule", required_argument, NULL, OPT_RULE },
-        { "rank", required_argument, NULL, 'r' },
+        CLI_RANK_LONGOPTS,
         { "output", required_argument, NULL, 'o' },
-        { "max-rank", required_argument, NULL, OPT_MAX_RANK },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { resize_usage, NULL };
     const char *cmd = "resize";
-    bool have_rule = false;
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:r:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(resize_usage, stdout);
-            return -1;
-        case 'r':
-        case OPT_RULE: {
-            char fixed[64];
-            if (c == 'r')
-                snprintf(fixed, sizeof fixed, "fixed:%s", optarg);
-            if ((rc = cli_rule_option(cmd, c == 'r' ? fixed : optarg, &o->rule)) != RK_EXIT_OK)
-                return rc;
-            have_rule = true;
-            break;
-        }
-        case 'o':
-            o->out = optarg;
-            break;
-        case OPT_MAX_RANK:
-            if ((rc = cli_max_rank_option(cmd, optarg, &o->max_rank)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    int rc = cli_options(cmd, argc, argv, ":ho:r:", longopts, usage, resize_option, o);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &o->adapter)) != RK_EXIT_OK)
         return rc;
-    if (!have_rule)
+    if (!o->rank.have_rule)
         return cli_usage_error(cmd, "missing --rank-rule RULE (accepted: %s)", rk_rule_forms());
     if (!o->out || !*o->out)
         return cli_usage_error(cmd, "missing -o OUT (the adapter folder to write)");
@@ -136,11 +125,11 @@ static int parse_args(int argc, char **argv, resize_opts *o)
 static void print_text(const resize_opts *o, const resize_job *job)
 {
     char rule[64], v[64];
-    rk_rule_format(&o->rule, rule, sizeof rule);
+    rk_rule_format(&o->rank.rule, rule, sizeof rule);
     printf("adapter           %s\n", o->adapter);
-    cli_print_row("rule", rule, rk_rule_formula(o->rule.kind));
-    if (o->max_rank) {
-        snprintf(v, sizeof v, "%zu", o->max_rank);
+    cli_print_row("rule", rule, rk_rule_formula(o->rank.rule.kind));
+    if (o->rank.max_rank) {
+        snprintf(v, sizeof v, "%zu", o->rank.max_rank);
         cli_print_row("max rank", v, NULL);
     }
     printf("\n%-30s %-12s %9s %12s %12s %8s\n", "module", "shape of dW", "r -> r'", "energy kept",
@@ -160,8 +149,8 @@ static void print_text(const resize_opts *o, const resize_job *job)
     printf("\n");
     snprintf(v, sizeof v, "%zu -> %zu", job->params_before, job->params_after);
     cli_print_row("parameters", v, "(sum of r (m + n) over the modules)");
-    if (o->rule.kind == RK_RULE_BUDGET) {
-        snprintf(v, sizeof v, "%zu of %zu", job->spent, o->rule.count);
+    if (o->rank.rule.kind == RK_RULE_BUDGET) {
+        snprintf(v, sizeof v, "%zu of %zu", job->spent, o->rank.rule.count);
         cli_print_row("budget spent", v, NULL);
         snprintf(v, sizeof v, "%.6g", job->shortfall);
         cli_print_row("greedy shortfall", v, "(at most this much energy below the best choice)");

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cli_pairs.h"
+#include "cli_rule.h"
 #include "ranklab.h"
 
 /** The ranks a rule other than fixed chose, from every pair's whole spectrum. */
@@ -25,12 +26,11 @@ typedef struct extract_plan {
 
 /** The command line. */
 typedef struct extract_opts {
-    const char *base, *ft, *out, *tensor, *module;
-    rk_rank_rule rule;          /* --rank-rule, or fixed:R from --rank R */
-    size_t max_rank;            /* --max-rank, 0: none */
+    const char *out, *module;
     double alpha;               /* --alpha (have_alpha), else each module's rank */
-    bool have_alpha, json;
-    cli_ckpt_opts ck;           /* --modules, --iters, --exact, --quiet */
+    bool have_alpha;
+    cli_rank_opts rank;         /* --rank-rule, or fixed:R from --rank R; --max-rank */
+    cli_ckpt_opts ck;           /* BASE FINETUNED, --tensor, --modules, --iters, --exact, --quiet, --json */
     const extract_plan *plan;   /* NULL for fixed:R */
 } extract_opts;
 

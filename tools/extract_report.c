@@ -36,10 +36,10 @@ static int extract_item_json(json_t *m, const extract_item *it)
 static int extract_rule_json(json_t *obj, const extract_opts *o)
 {
     char rule[64];
-    rk_rule_format(&o->rule, rule, sizeof rule);
+    rk_rule_format(&o->rank.rule, rule, sizeof rule);
     int bad = json_object_set_new(obj, "rule", json_string(rule));
-    bad |= json_object_set_new(obj, "max_rank", o->max_rank ? json_integer((json_int_t)o->max_rank) : json_null());
-    if (o->rule.kind == RK_RULE_BUDGET) {
+    bad |= json_object_set_new(obj, "max_rank", o->rank.max_rank ? json_integer((json_int_t)o->rank.max_rank) : json_null());
+    if (o->rank.rule.kind == RK_RULE_BUDGET) {
         bad |= json_object_set_new(obj, "budget_spent", json_integer((json_int_t)o->plan->spent));
         bad |= json_object_set_new(obj, "budget_shortfall_bound", json_real(o->plan->shortfall));
     }
@@ -49,10 +49,10 @@ static int extract_rule_json(json_t *obj, const extract_opts *o)
 static void extract_rule_print_head(const extract_opts *o, const extract_item *items, size_t n)
 {
     char v[64], note[160];
-    rk_rule_format(&o->rule, v, sizeof v);
-    cli_print_row("rule", v, rk_rule_formula(o->rule.kind));
-    if (o->max_rank) {
-        snprintf(v, sizeof v, "%zu", o->max_rank);
+    rk_rule_format(&o->rank.rule, v, sizeof v);
+    cli_print_row("rule", v, rk_rule_formula(o->rank.rule.kind));
+    if (o->rank.max_rank) {
+        snprintf(v, sizeof v, "%zu", o->rank.max_rank);
         cli_print_row("max rank", v, NULL);
     }
     size_t r = extract_common_rank(items, n);
@@ -64,8 +64,8 @@ static void extract_rule_print_head(const extract_opts *o, const extract_item *i
     } else {
         cli_print_row("lora_alpha", "r", "(each module's rank: scale s = 1, s * B * A = [dW]_r)");
     }
-    if (o->rule.kind == RK_RULE_BUDGET) {
-        snprintf(v, sizeof v, "%zu of %zu", o->plan->spent, o->rule.count);
+    if (o->rank.rule.kind == RK_RULE_BUDGET) {
+        snprintf(v, sizeof v, "%zu of %zu", o->plan->spent, o->rank.rule.count);
         cli_print_row("budget spent", v, "(sum of r (m + n) over the modules)");
         snprintf(v, sizeof v, "%.6g", o->plan->shortfall);
         snprintf(note, sizeof note, "(greedy keeps at most this much energy less than the best choice)");
@@ -87,8 +87,8 @@ void extract_print(const extract_opts *o, const cli_pairs *p, const extract_item
                    const cli_skip *sk, size_t n_sk)
 {
     char v[64], note[160];
-    printf("base              %s\n", o->base);
-    printf("finetuned         %s\n", o->ft);
+    printf("base              %s\n", o->ck.base);
+    printf("finetuned         %s\n", o->ck.ft);
     if (o->plan) {
         extract_rule_print_head(o, items, n);
     } else {
@@ -145,8 +145,8 @@ json_t *extract_json(const extract_opts *o, const cli_pairs *p, const extract_it
 {
     json_t *obj = json_object(), *mods = json_array(), *skipped = json_array();
     int bad = !obj || !mods || !skipped;
-    bad |= json_object_set_new(obj, "base", json_string(o->base));
-    bad |= json_object_set_new(obj, "finetuned", json_string(o->ft));
+    bad |= json_object_set_new(obj, "base", json_string(o->ck.base));
+    bad |= json_object_set_new(obj, "finetuned", json_string(o->ck.ft));
     bad |= json_object_set_new(obj, "output", json_string(o->out));
     size_t r = extract_common_rank(items, n); /* the adapter's r */
     double alpha = o->have_alpha ? o->alpha : (double)r;

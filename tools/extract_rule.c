@@ -51,7 +51,7 @@ static int choose(const extract_opts *o, const cli_pairs *p, extract_plan *plan)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     for (size_t i = 0; i < plan->n; i++)
         names[i] = p->names[i] ? p->names[i] : p->ft;
-    int rc = cli_rule_ranks(cmd, p->ft, &o->rule, o->max_rank, plan->sp, names, plan->n, plan->ranks,
+    int rc = cli_rule_ranks(cmd, p->ft, &o->rank.rule, o->rank.max_rank, plan->sp, names, plan->n, plan->ranks,
                             &plan->spent, &plan->shortfall);
     rk_free(names);
     return rc;
@@ -99,7 +99,7 @@ const char *extract_plan_skip_reason(const extract_plan *plan, size_t i)
 
 size_t extract_fixed_rank(const extract_opts *o)
 {
-    return o->max_rank && o->max_rank < o->rule.count ? o->max_rank : o->rule.count;
+    return o->rank.max_rank && o->rank.max_rank < o->rank.rule.count ? o->rank.max_rank : o->rank.rule.count;
 }
 
 int extract_item_values(const extract_opts *o, size_t i, double next, extract_item *it)

@@ -191,14 +191,16 @@ static int put_factors(const char *cmd, const intr_src *src, size_t j, const rk_
     float *fb = rk_alloc(m->out * m->r * sizeof *fb), *fa = rk_alloc(m->r * m->in * sizeof *fa);
     o->bufs[2 * j] = fa;
     o->bufs[2 * j + 1] = fb;
-    if (!fa || !fb)
-        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-    for (size_t p = 0; p < m->out; p++)
-        for (size_t t = 0; t < m->r; t++)
-            fb[p * m->r + t] = (float)(fold * RK_AT(b, p, t));
-    for (size_t t = 0; t < m->r; t++)
-        for (size_t q = 0; q < m->in; q++)
-            fa[t * m->in + q] = (float)RK_AT(a, t, q);
+    rk_mat bf = { 0 };   /* fold·B in double, rounded once into fb */
+    rk_status s = !fa || !fb ? RK_ENOMEM : rk_mat_dup(&bf, b);
+    if (s == RK_OK) {
+        rk_mat_scale(&bf, fold);
+        if ((s = rk_mat_to_f32(fb, &bf)) == RK_OK)
+            s = rk_mat_to_f32(fa, a);
+    }
+    rk_mat_free(&bf);
+    if (s != RK_OK)
+        return cli_fail(cmd, NULL, s, NULL);
     o->mods[j] = (rk_peft_lora){ m->name, m->r, m->in, m->out, fa, fb };
     o->n_mods++;
     return RK_EXIT_OK;

@@ -42,7 +42,7 @@ static int choose_ranks(const resize_opts *o, resize_job *job)
         names[i] = it->mod->name;
     }
     if (rc == RK_EXIT_OK)
-        rc = cli_rule_ranks(cmd, o->adapter, &o->rule, o->max_rank, sp, names, job->n, ranks, &job->spent,
+        rc = cli_rule_ranks(cmd, o->adapter, &o->rank.rule, o->rank.max_rank, sp, names, job->n, ranks, &job->spent,
                             &job->shortfall);
     rk_free(sp);
     rk_free(names);
@@ -85,7 +85,7 @@ int resize_prepare(const resize_opts *o, resize_job *job)
         kept += job->items[i].rank > 0;
     if (rc == RK_EXIT_OK && kept == 0) {
         char rule[64];
-        rk_rule_format(&o->rule, rule, sizeof rule);
+        rk_rule_format(&o->rank.rule, rule, sizeof rule);
         fprintf(stderr, "ranklab resize: %s: no module keeps a rank >= 1 under %s; nothing written\n",
                 o->adapter, rule);
         rc = RK_EXIT_RUNTIME;
@@ -216,13 +216,13 @@ static json_t *module_json(const resize_item *it)
 json_t *resize_json(const resize_opts *o, const resize_job *job)
 {
     char rule[64];
-    rk_rule_format(&o->rule, rule, sizeof rule);
+    rk_rule_format(&o->rank.rule, rule, sizeof rule);
     json_t *obj = json_object(), *mods = json_array(), *skipped = json_array();
     int bad = !obj || !mods || !skipped;
     bad |= json_object_set_new(obj, "adapter", json_string(o->adapter));
     bad |= json_object_set_new(obj, "output", json_string(o->out));
     bad |= json_object_set_new(obj, "rule", json_string(rule));
-    bad |= json_object_set_new(obj, "max_rank", o->max_rank ? json_integer((json_int_t)o->max_rank) : json_null());
+    bad |= json_object_set_new(obj, "max_rank", o->rank.max_rank ? json_integer((json_int_t)o->rank.max_rank) : json_null());
     for (size_t i = 0; i < job->n; i++) {
         const resize_item *it = &job->items[i];
         if (it->rank) {
@@ -240,7 +240,7 @@ json_t *resize_json(const resize_opts *o, const resize_job *job)
     bad |= json_object_set_new(obj, "skipped", skipped);
     bad |= json_object_set_new(obj, "params_before", json_integer((json_int_t)job->params_before));
     bad |= json_object_set_new(obj, "params_after", json_integer((json_int_t)job->params_after));
-    if (o->rule.kind == RK_RULE_BUDGET) {
+    if (o->rank.rule.kind == RK_RULE_BUDGET) {
         bad |= json_object_set_new(obj, "budget_spent", json_integer((json_int_t)job->spent));
         bad |= json_object_set_new(obj, "budget_shortfall_bound", json_real(job->shortfall));
     }

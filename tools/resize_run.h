@@ -11,13 +11,13 @@
 
 #include <jansson.h>
 
+#include "cli_rule.h"
 #include "ranklab.h"
 
 /** The command line. */
 typedef struct resize_opts {
     const char *adapter, *out;
-    rk_rank_rule rule;
-    size_t max_rank;   /* 0: no cap */
+    cli_rank_opts rank;   /* --rank-rule / -r, --max-rank */
     bool json;
 } resize_opts;
 

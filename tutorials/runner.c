@@ -102,6 +102,19 @@ void tut_plot(tut_runner *r, tut_plot_fn draw, void *arg)
         printf("(no terminal plot: %s)\n", rk_strerror(s));
 }
 
+/* An option's help: the first line beside "  --NAME VALUE", each further
+ * line (after a '\n') under the first, so a long help keeps 80 columns. */
+static void print_help_lines(FILE *f, const char *left, const char *help)
+{
+    const char *nl;
+    fprintf(f, "  %-17s ", left);
+    while ((nl = strchr(help, '\n')) != NULL) {
+        fprintf(f, "%.*s\n%20s", (int)(nl - help), help, "");
+        help = nl + 1;
+    }
+    fprintf(f, "%s\n", help);
+}
+
 static void usage(const tut_lesson *l, FILE *f)
 {
     fprintf(f, "usage: %s [options]\n\n%s, step by step.\n\n"
@@ -118,7 +131,7 @@ static void usage(const tut_lesson *l, FILE *f)
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", l->options[i].name,
                  l->options[i].metavar ? " " : "", l->options[i].metavar ? l->options[i].metavar : "");
-        fprintf(f, "  %-17s %s\n", left, l->options[i].help);
+        print_help_lines(f, left, l->options[i].help);
     }
     fprintf(f, "  -V, --version     ranklab's version and the BLAS kernel core in use\n"
                "  -h, --help        this help\n\n"

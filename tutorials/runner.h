@@ -17,7 +17,8 @@
  *                 "run the prefix quietly" is used instead of per-step
  *                 dependency lists)
  *   --from N      run steps N..last (1..N-1 quietly first, as for --step)
- *   --seed S      seed of every random draw (default: the lesson's)
+ *   --seed S      seed of every random draw (default: the lesson's, 0 in
+ *                 every lesson, as in every ranklab command)
  *   -o, --output DIR  where steps write files (plots); created when missing
  *                 (--out DIR is the same)
  *   --check       also print machine-readable `check: KEY=VALUE` lines,
@@ -68,7 +69,7 @@ typedef struct tut_step {
 typedef struct tut_option {
     const char *name;     /**< without the dashes */
     const char *metavar;  /**< shown in --help, e.g. "E"; NULL: a flag without a value */
-    const char *help;     /**< one line */
+    const char *help;     /**< one line, or lines separated by '\n' (each ≤ 60 columns) */
     bool (*parse)(void *ctx, const char *value);
 } tut_option;
 

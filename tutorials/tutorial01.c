@@ -509,7 +509,7 @@ int main(int argc, char **argv)
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,
         .n_options = sizeof options / sizeof options[0],
-        .default_seed = 1,
+        .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,
     };

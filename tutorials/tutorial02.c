@@ -342,7 +342,7 @@ static const tut_step steps[] = {
 };
 
 static const tut_option options[] = {
-    { "data", "DIR", "Fashion-MNIST directory (default $RANKLAB_DATA or the Debian one)", opt_data },
+    { "data", "DIR", "Fashion-MNIST folder (default $RANKLAB_DATA, else Debian's)", opt_data },
     { "first", "I", "first test item of the grid (default 0)", opt_first },
 };
 
@@ -358,7 +358,7 @@ int main(int argc, char **argv)
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,
         .n_options = sizeof options / sizeof options[0],
-        .default_seed = 1,
+        .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,
     };

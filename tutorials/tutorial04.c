@@ -455,7 +455,7 @@ static const tut_step steps[] = {
 };
 
 static const tut_option options[] = {
-    { "data", "DIR", "Fashion-MNIST directory (default $RANKLAB_DATA or the Debian one)", opt_data },
+    { "data", "DIR", "Fashion-MNIST folder (default $RANKLAB_DATA, else Debian's)", opt_data },
     { "quick", NULL, "a smaller net and data (the test suite's run)", opt_quick },
     { "rank", "R", "LoRA rank of the fine-tune, 1..64 (default 1)", opt_rank },
 };
@@ -472,7 +472,7 @@ int main(int argc, char **argv)
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,
         .n_options = sizeof options / sizeof options[0],
-        .default_seed = 1,
+        .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,
     };

@@ -541,10 +541,11 @@ static const tut_step steps[] = {
 };
 
 static const tut_option options[] = {
-    { "data", "DIR", "Fashion-MNIST directory (default $RANKLAB_DATA or the Debian one)", opt_data },
+    { "data", "DIR", "Fashion-MNIST folder (default $RANKLAB_DATA, else Debian's)", opt_data },
     { "quick", NULL, "a smaller net and data (the test suite's run)", opt_quick },
-    { "rank", "R", "LoRA rank of the fine-tune, 1..64 (default 1, the notebook's)", opt_rank },
-    { "init", "I", "A's initialisation: normal (N(0, 1), the notebook's; default) or kaiming (PEFT's)", opt_init },
+    { "rank", "R", "the fine-tune's LoRA rank, 1..64 (default 1, the notebook's)", opt_rank },
+    { "init", "I", "A's initialisation: normal (N(0, 1), the notebook's;\n"
+                   "default) or kaiming (PEFT's)", opt_init },
 };
 
 int main(int argc, char **argv)
@@ -560,7 +561,7 @@ int main(int argc, char **argv)
         .n_steps = sizeof steps / sizeof steps[0],
         .options = options,
         .n_options = sizeof options / sizeof options[0],
-        .default_seed = 1,
+        .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,
     };

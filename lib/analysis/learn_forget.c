@@ -10,6 +10,7 @@
 #include "linalg/spectrum.h"
 #include "linalg/subspace.h"
 #include "linalg/svd.h"
+#include "nn/eval.h"
 
 rk_status rk_lf_track_init(rk_lf_track *t, size_t n_layers, size_t cap, size_t phi_rank)
 {
@@ -48,30 +49,16 @@ rk_status rk_lf_accuracy(rk_lf_point *p, rk_mlp *net, rk_lora *lora, const rk_lf
 {
     if (!p || !net || !ev || !ev->x || !ev->y)
         return RK_EINVAL;
-    size_t c = net->cfg.sizes[net->cfg.n_layers], correct;
+    size_t c = net->cfg.sizes[net->cfg.n_layers];
     if (ev->target < 0 || (size_t)ev->target >= c)
         return RK_EINVAL;
-    size_t *conf = rk_calloc(c * c, sizeof *conf);   /* (C, C): rows true class, columns prediction */
-    if (!conf)
-        return RK_ENOMEM;
-    rk_status s = rk_mlp_evaluate(net, lora, ev->x, ev->y, ev->n, &correct, conf);
+    rk_eval e;
+    rk_status s = rk_evaluate_rows(&e, net, lora, ev->x, ev->y, ev->n, NULL);
     if (s == RK_OK) {
-        size_t tgt = (size_t)ev->target, t_ok = conf[tgt * c + tgt], t_all = 0, o_ok = 0, o_all = 0;
-        for (size_t i = 0; i < c; i++) {
-            size_t row = 0;
-            for (size_t j = 0; j < c; j++)
-                row += conf[i * c + j];
-            if (i == tgt) {
-                t_all = row;
-            } else {
-                o_all += row;
-                o_ok += conf[i * c + i];
-            }
-        }
-        p->target_acc = t_all ? (double)t_ok / (double)t_all : NAN;
-        p->other_acc = o_all ? (double)o_ok / (double)o_all : NAN;
+        p->target_acc = rk_eval_class_accuracy(&e, ev->target);
+        p->other_acc = rk_eval_others_accuracy(&e, ev->target);
     }
-    rk_free(conf);
+    rk_eval_free(&e);
     return s;
 }
 

@@ -89,7 +89,7 @@ void rk_lf_track_free(rk_lf_track *t);
 /**
  * The accuracies of @p net (with @p lora, may be NULL) on @p ev into @p p
  * (step left 0). A class absent from the subset gives NaN.
- * @return RK_OK; RK_EINVAL; the errors of rk_mlp_evaluate().
+ * @return RK_OK; RK_EINVAL; the errors of rk_evaluate_rows() (lib/nn/eval.h).
  */
 rk_status rk_lf_accuracy(rk_lf_point *p, rk_mlp *net, rk_lora *lora, const rk_lf_eval *ev);
 

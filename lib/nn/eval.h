@@ -9,6 +9,7 @@
  *   accuracy           = Σ_c confusion[c, c] / n
  *   per_class[c]       = confusion[c, c] / Σ_p confusion[c, p]
  *   worst              = argmin_c per_class[c] (smallest index on a tie)
+ *   others(c)          = Σ_{t≠c} confusion[t, t] / Σ_{t≠c} Σ_p confusion[t, p]
  */
 #ifndef RK_NN_EVAL_H
 #define RK_NN_EVAL_H
@@ -45,11 +46,27 @@ typedef struct rk_eval {
  */
 rk_status rk_evaluate(rk_eval *ev, rk_mlp *net, rk_lora *lora, const rk_dataset *d, rk_err *err);
 
+/**
+ * As rk_evaluate, on @p n rows of @p x (n, the network's inputs) with labels
+ * @p y (n): a subset held as arrays (the caller answers for x's width; y is
+ * checked against the network's K classes).
+ * @return RK_OK; RK_EINVAL (NULL); RK_ELABEL (a label ≥ K); RK_ENOMEM.
+ */
+rk_status rk_evaluate_rows(rk_eval *ev, rk_mlp *net, rk_lora *lora, const float *x, const unsigned char *y,
+                           size_t n, rk_err *err);
+
 /** Release what @p ev owns and zero it. NULL is accepted. */
 void rk_eval_free(rk_eval *ev);
 
 /** per_class[c], or NaN when @p ev is not evaluated or @p c is not one of its classes. */
 double rk_eval_class_accuracy(const rk_eval *ev, long c);
+
+/**
+ * The accuracy on the examples of every class but @p c (what a fine-tune on
+ * class c may forget), others(c) above; NaN when @p ev is not evaluated, @p c
+ * is not one of its classes or no other class has examples.
+ */
+double rk_eval_others_accuracy(const rk_eval *ev, long c);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /*
  * plot_internal.h — the pieces of rk_plot_draw() (internal to lib/plot):
- * writing the data and the gnuplot script for a validated spec.
+ * writing the data and the gnuplot script for a validated spec. One
+ * direction only: plot.c → plot_script.c → plot_xy.c → plot_write.c.
  */
 #ifndef RK_PLOT_INTERNAL_H
 #define RK_PLOT_INTERNAL_H
@@ -46,7 +47,7 @@ void rk_plot_put_source(FILE *f, const rk_plot_script_ctx *ctx);
 /** Write the settings and the plot command of an RK_PLOT_XY spec (plot_xy.c). */
 void rk_plot_script_xy(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ctx *ctx);
 
-/** Write the gnuplot script for @p spec (already validated) to @p f. */
+/** Write the gnuplot script for @p spec (already validated) to @p f (plot_script.c). */
 void rk_plot_write_script(FILE *f, const rk_plot_spec *spec, const rk_plot_script_ctx *ctx);
 
 #endif

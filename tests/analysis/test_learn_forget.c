@@ -3,7 +3,7 @@
  * synthetic data: step 0 equals the pretrained accuracies and a zero update,
  * the last record equals the final evaluation, the update statistics equal
  * those of the SVD of W_t − W0 (full) or of the dense s·B·A (LoRA, computed
- * from the factors), φ of the last record against itself is 1, and the
+ * from the factors), the accuracies those counted from the predictions, φ of the last record against itself is 1, and the
  * argument checks.
  */
 #include "testutil.h"
@@ -106,6 +106,16 @@ static void test_full_records(void **state)
     assert_status(rk_lf_accuracy(&fin, &f->net, NULL, &ev), RK_OK);
     assert_true(fin.target_acc == t.points[t.n - 1].target_acc && fin.other_acc == t.points[t.n - 1].other_acc);
     assert_true(fin.target_acc > pre.target_acc); /* training on class 0 learns it */
+    unsigned char pred[NX]; /* the same accuracies counted here from the predictions */
+    assert_status(rk_mlp_predict(&f->net, NULL, f->x, NX, pred), RK_OK);
+    size_t ok[2] = { 0, 0 }, all[2] = { 0, 0 }; /* [0] target class 0, [1] the others */
+    for (size_t i = 0; i < NX; i++) {
+        all[f->y[i] != 0]++;
+        ok[f->y[i] != 0] += pred[i] == f->y[i];
+    }
+    assert_true(all[0] > 0 && all[1] > 0);
+    assert_true(fin.target_acc == (double)ok[0] / (double)all[0]);
+    assert_true(fin.other_acc == (double)ok[1] / (double)all[1]);
     for (size_t l = 0; l < 2; l++) { /* the last record's statistics are those of W_T − W0 */
         rk_mat d = { 0 };
         rk_svd svd;

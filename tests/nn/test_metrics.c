@@ -1,6 +1,7 @@
 /*
  * test_metrics.c — confusion counts, accuracy, per-class accuracy, wrong
- * counts and the worst class on predictions made by hand.
+ * counts, the worst class and the accuracy on the other classes on
+ * predictions made by hand.
  */
 #include "testutil.h"
 
@@ -71,6 +72,29 @@ static void test_empty_classes_and_ties(void **state)
     assert_true(rk_metrics_accuracy(counts, 4) == 3.0 / 5.0);
 }
 
+/* rk_eval_others_accuracy on the counts above: every class but c. */
+static void test_others_accuracy(void **state)
+{
+    (void)state;
+    size_t counts[9] = { 0 };
+    double acc[3];
+    assert_status(rk_metrics_confusion_add(counts, 3, truth, pred, 12), RK_OK);
+    rk_metrics_per_class(counts, 3, acc);
+    rk_eval ev = { .n_classes = 3, .n = 12, .correct = 8, .per_class = acc, .confusion = counts };
+    assert_true(rk_eval_others_accuracy(&ev, 0) == 5.0 / 8.0);  /* (2 + 3) / (5 + 3) */
+    assert_true(rk_eval_others_accuracy(&ev, 1) == 6.0 / 7.0);  /* (3 + 3) / (4 + 3) */
+    assert_true(rk_eval_others_accuracy(&ev, 2) == 5.0 / 9.0);  /* (3 + 2) / (4 + 5) */
+    assert_true(rk_eval_class_accuracy(&ev, 1) == 0.4);
+    assert_true(isnan(rk_eval_others_accuracy(&ev, 3)) && isnan(rk_eval_others_accuracy(&ev, -1)));
+    assert_true(isnan(rk_eval_others_accuracy(NULL, 0)));
+    size_t one[4] = { 2, 1, 0, 0 };         /* 2 classes, class 1 without examples */
+    rk_eval ev1 = { .n_classes = 2, .n = 3, .correct = 2, .confusion = one };
+    assert_true(isnan(rk_eval_others_accuracy(&ev1, 0)));
+    assert_true(rk_eval_others_accuracy(&ev1, 1) == 2.0 / 3.0);
+    rk_eval none = { 0 };                   /* not evaluated */
+    assert_true(isnan(rk_eval_others_accuracy(&none, 0)));
+}
+
 static void test_argmax(void **state)
 {
     (void)state;
@@ -92,6 +116,7 @@ int main(void)
         cmocka_unit_test(test_confusion_by_hand),
         cmocka_unit_test(test_confusion_accumulates_in_batches),
         cmocka_unit_test(test_empty_classes_and_ties),
+        cmocka_unit_test(test_others_accuracy),
         cmocka_unit_test(test_argmax),
     };
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

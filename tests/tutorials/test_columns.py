@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""test_columns.py — what every lesson prints fits an 80-column terminal, and
---out DIR leaves no empty folder behind.
+"""test_columns.py — what every lesson prints fits an 80-column terminal (its
+--help too), and --out DIR leaves no empty folder behind.
 
 Every lesson built (tutorials/ranklab-tutorial-NN) runs as a reader runs it without a terminal (--no-pause, the
 terminal plots on, --out into a folder that does not exist yet). Every line of
@@ -32,6 +32,23 @@ def columns(line):
                2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
+def wide_lines(text):
+    return ["line %d: %d columns: %s" % (i, columns(l), l)
+            for i, l in enumerate(text.splitlines(), 1) if columns(l) > WIDTH]
+
+
+def check_help(lesson):
+    """--help fits too (it needs no dataset)."""
+    exe = os.path.join(BUILD, "tutorials", "ranklab-tutorial-" + lesson)
+    p = subprocess.run([exe, "--help"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    text = p.stdout.decode("utf-8")
+    wide = wide_lines(text)
+    t.ok(p.returncode == 0 and text and not wide,
+       "lesson %s: --help exits 0 and every line is ≤ %d columns" % (lesson, WIDTH),
+       "exit %d\n%s" % (p.returncode, "\n".join(wide)))
+
+
 def main():
     tmp = tempfile.mkdtemp()
     try:
@@ -39,6 +56,7 @@ def main():
                          if re.fullmatch(r"ranklab-tutorial-\d\d", f))
         t.ok(len(lessons) >= 5, "every lesson is run: %s" % ", ".join(lessons))
         for lesson in lessons:
+            check_help(lesson)
             if lesson != "01" and fashion_mnist() is None:
                 t.skip("lesson " + lesson, NO_FASHION_MNIST)
                 continue
@@ -48,8 +66,7 @@ def main():
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
             text = p.stdout.decode("utf-8")
             t.ok(p.returncode == 0, "lesson %s runs (exit 0)" % lesson, p.stderr.decode())
-            wide = ["line %d: %d columns: %s" % (i, columns(l), l)
-                    for i, l in enumerate(text.splitlines(), 1) if columns(l) > WIDTH]
+            wide = wide_lines(text)
             t.ok(not wide, "lesson %s: every line ≤ %d columns (%d lines)"
                % (lesson, WIDTH, len(text.splitlines())), "\n".join(wide))
             if os.path.isdir(out):
