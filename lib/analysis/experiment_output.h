@@ -87,6 +87,12 @@ typedef struct rk_exp_report_info {
  */
 void rk_exp_report_intruders(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
 
+/** report.md's section on the rank rules (experiment_rules.c); nothing when they were not compared. */
+void rk_exp_report_rules(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
+
+/** results.json's "rank_rules": one object per rule (rule, ranks, energy_kept, rel_err, params, accuracies); null when not compared. */
+struct json_t *rk_exp_rules_json(const rk_exp_models *m, const rk_exp_analysis *a);
+
 /**
  * Write @p dir/report.md: the tables (accuracy, cost, rel_err against the
  * Eckart–Young bound, amplification, per class), every plot of @p plots

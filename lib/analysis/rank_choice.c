@@ -27,6 +27,26 @@ rk_status rk_rank_choice_init(rk_rank_choice *c, const rk_mat *delta, size_t n_l
     return s;
 }
 
+rk_status rk_rank_choice_init_svd(rk_rank_choice *c, rk_svd *svd, size_t n_layers)
+{
+    if (!c)
+        return RK_EINVAL;
+    memset(c, 0, sizeof *c);
+    if (!svd || n_layers == 0 || n_layers > RK_MLP_MAX_LAYERS)
+        return RK_EINVAL;
+    for (size_t l = 0; l < n_layers; l++)
+        if (svd[l].k == 0 || !svd[l].s || svd[l].u.cols != svd[l].k || svd[l].vt.rows != svd[l].k)
+            return RK_EINVAL;
+    c->n_layers = n_layers;
+    for (size_t l = 0; l < n_layers; l++) {
+        c->out[l] = svd[l].m;
+        c->in[l] = svd[l].n;
+        c->svd[l] = svd[l];
+        memset(&svd[l], 0, sizeof svd[l]);
+    }
+    return RK_OK;
+}
+
 /* Each layer's rank under @p rule into row->rank. */
 static rk_status choose(const rk_rank_choice *c, const rk_rank_rule *rule, rk_rank_choice_row *row)
 {

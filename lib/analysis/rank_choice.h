@@ -69,6 +69,14 @@ typedef struct rk_rank_choice {
 rk_status rk_rank_choice_init(rk_rank_choice *c, const rk_mat *delta, size_t n_layers);
 
 /**
+ * As rk_rank_choice_init(), from thin SVDs already computed (U, S and Vᵀ of
+ * each ΔW_l): @p c takes them over and @p svd[0..n_layers) are left empty.
+ * @return RK_OK; RK_EINVAL (NULL, n_layers 0 or above RK_MLP_MAX_LAYERS, an
+ *         SVD without its vectors; nothing is taken then).
+ */
+rk_status rk_rank_choice_init_svd(rk_rank_choice *c, rk_svd *svd, size_t n_layers);
+
+/**
  * Add the row of @p rule: each layer's rank (rk_rule_rank on its whole
  * spectrum, or rk_rule_budget over all layers for budget:P), the energy it
  * keeps, the error it leaves and its parameters. Not evaluated yet.

@@ -187,6 +187,40 @@ static void test_accuracy_of_the_truncation(void **state)
     rk_free(before);
 }
 
+/* rk_rank_choice_init_svd takes SVDs computed elsewhere over: the same rows as rk_rank_choice_init. */
+static void test_init_from_svds(void **state)
+{
+    (void)state;
+    rk_svd svd[LAYERS];
+    for (size_t l = 0; l < LAYERS; l++)
+        assert_status(rk_svd_decomp(&svd[l], &F.delta[l], RK_SVD_THIN), RK_OK);
+    rk_rank_choice a, b;
+    assert_status(rk_rank_choice_init_svd(&a, svd, LAYERS), RK_OK);
+    for (size_t l = 0; l < LAYERS; l++)
+        assert_null(svd[l].s); /* taken over */
+    assert_status(rk_rank_choice_init(&b, F.delta, LAYERS), RK_OK);
+    rk_rank_rule gd = { .kind = RK_RULE_GD }, bud = { .kind = RK_RULE_BUDGET, .count = 300 };
+    assert_status(rk_rank_choice_add(&a, &gd), RK_OK);
+    assert_status(rk_rank_choice_add(&a, &bud), RK_OK);
+    assert_status(rk_rank_choice_add(&b, &gd), RK_OK);
+    assert_status(rk_rank_choice_add(&b, &bud), RK_OK);
+    for (size_t i = 0; i < 2; i++) {
+        assert_memory_equal(a.rows[i].rank, b.rows[i].rank, sizeof a.rows[i].rank);
+        assert_int_equal(a.rows[i].params, b.rows[i].params);
+    }
+    assert_int_equal(a.out[0], sizes[1]);
+    assert_int_equal(a.in[0], sizes[0]);
+    rk_rank_choice_free(&a);
+    rk_rank_choice_free(&b);
+    rk_svd values;  /* no vectors: refused, nothing taken */
+    assert_status(rk_svd_decomp(&values, &F.delta[0], RK_SVD_VALUES), RK_OK);
+    assert_status(rk_rank_choice_init_svd(&a, &values, 1), RK_EINVAL);
+    assert_non_null(values.s);
+    assert_status(rk_rank_choice_init_svd(&a, &values, 0), RK_EINVAL);
+    assert_status(rk_rank_choice_init_svd(NULL, &values, 1), RK_EINVAL);
+    rk_svd_free(&values);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -237,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_ranks_and_what_they_keep),
         cmocka_unit_test(test_standard_and_budget),
         cmocka_unit_test(test_accuracy_of_the_truncation),
+        cmocka_unit_test(test_init_from_svds),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
