@@ -441,7 +441,7 @@ static const tut_step steps[] = {
 };
 
 static const tut_option options[] = {
-    { "data", "DIR", "Fashion-MNIST directory (default $RANKLAB_DATA or the Debian one)", lnn_opt_data },
+    { "data", "DIR", "Fashion-MNIST folder (default $RANKLAB_DATA, else Debian's)", lnn_opt_data },
     { "quick", NULL, "a smaller net and data (the test suite's run)", lnn_opt_quick },
 };
 
