@@ -62,6 +62,7 @@
 #include "analysis/experiment_analysis.h"
 #include "analysis/experiment_output.h"
 #include "analysis/intruders.h"
+#include "analysis/intruders_plot.h"
 #include "analysis/learn_forget.h"
 #include "analysis/rank_choice.h"
 #include "nn/data.h"

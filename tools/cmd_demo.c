@@ -18,6 +18,7 @@ static const char demo_usage[] =
     "usage: ranklab demo [-o DIR] [--data DIR] [--seed S] [--ranks 1,2,4,8,16,64]\n"
     "                    [--steps N] [--epochs E] [--pretrain-batch B] [--limit N]\n"
     "                    [--hidden 1000,2000] [--quick] [--threads N]\n"
+    "                    [--rslora R] [--track-every N] [--track-n N]\n"
     "                    [--format png|svg] [--json] [-q]\n"
     "\n"
     "The main experiment: how close is the update LoRA learns to the best\n"
@@ -30,6 +31,9 @@ static const char demo_usage[] =
     "     B = 0, alpha = r so the scale is 1), plus LoRA with A ~ N(0,1) (the\n"
     "     classic tutorial's init) and with another adapter seed, both at r = 8\n"
     "     (or the middle rank of --ranks when 8 is not among them)\n"
+    "     and rsLoRA at r = 64 (scale alpha/sqrt(r) = 8); every fine-tune is\n"
+    "     evaluated every 10 steps on 500 test images (learning against\n"
+    "     forgetting) with the rank of its update\n"
     "  4. per layer, in double: spectra of W0, dW_full and every dW_lora;\n"
     "     rel_err = |dW_lora - dW_full|_F / |dW_full|_F against the Eckart-Young\n"
     "     bound; subspace similarity phi (LoRA paper eq. 4); amplification\n"
@@ -61,6 +65,11 @@ static const char demo_usage[] =
     "  --hidden LIST       hidden layer widths (default 1000,2000); the input and\n"
     "                      output sizes follow the data\n"
     "  --quick             a fast run: --limit 10000, ranks 1,4,8,16\n"
+    "  --rslora R          rank of the rsLoRA run (default 64; 0: none)\n"
+    "  --track-every N     learn-forget record every N fine-tuning steps (default\n"
+    "                      10; 0: none)\n"
+    "  --track-n N         test images the records evaluate (default 500, drawn\n"
+    "                      with the seed; all of them when the test set is smaller)\n"
     "  --threads N         OpenBLAS threads (default: OpenBLAS's choice)\n"
     "  --format F          png (default) or svg\n"
     "  --json              print one JSON object instead of the table: output,\n"
@@ -77,7 +86,8 @@ static const char demo_usage[] =
     "written), 1 data missing or a file cannot be written, 2 usage error.\n";
 
 enum { OPT_DATA = 1601, OPT_SEED, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT,
-       OPT_QUICK, OPT_THREADS, OPT_FORMAT, OPT_HIDDEN, OPT_JSON };
+       OPT_QUICK, OPT_THREADS, OPT_FORMAT, OPT_HIDDEN, OPT_JSON, OPT_TRACK_EVERY, OPT_TRACK_N,
+       OPT_RSLORA };
 
 typedef struct demo_args {
     const char *out, *data;
@@ -103,6 +113,18 @@ static int parse_one(demo_args *a, int c, const char *arg)
         a->cfg.ft_seed = u + 1;
         a->cfg.lora_seed = u + 2;
         a->cfg.lora_seed2 = u + 3;
+        a->cfg.track_seed = u + 4;
+        break;
+    case OPT_TRACK_EVERY:
+    case OPT_TRACK_N:
+    case OPT_RSLORA:
+        if (!cli_parse_size(arg, c == OPT_RSLORA ? 4096 : 100000000, &v) || (v == 0 && c == OPT_TRACK_N))
+            return cli_usage_error(cmd, "--%s needs %s integer, not '%s'",
+                                   c == OPT_TRACK_EVERY ? "track-every" : c == OPT_TRACK_N ? "track-n" : "rslora",
+                                   c == OPT_TRACK_N ? "a positive" : "a non-negative", arg);
+        if (c == OPT_TRACK_EVERY) a->cfg.track_every = v;
+        if (c == OPT_TRACK_N) a->cfg.track_n = v;
+        if (c == OPT_RSLORA) a->cfg.rslora_rank = v;
         break;
     case OPT_RANKS:
         if (!nn_cli_parse_list(arg, 4096, a->cfg.ranks, RK_EXP_MAX_RANKS, &a->cfg.n_ranks))
@@ -157,6 +179,9 @@ static int parse(demo_args *a, int argc, char **argv)
         { "threads", required_argument, NULL, OPT_THREADS },
         { "format", required_argument, NULL, OPT_FORMAT }, { "quiet", no_argument, NULL, 'q' },
         { "hidden", required_argument, NULL, OPT_HIDDEN },
+        { "track-every", required_argument, NULL, OPT_TRACK_EVERY },
+        { "track-n", required_argument, NULL, OPT_TRACK_N },
+        { "rslora", required_argument, NULL, OPT_RSLORA },
         { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
     a->out = "out/demo";

@@ -358,17 +358,9 @@ static int draw(const intr_opts *o, const intr_item *items, size_t n)
             plot_path(path, sizeof path, out.path, it->name ? it->name : "matrix");
             out.path = path;
         }
-        if (it->trivial == RK_INTRUDER_MEANINGFUL)
-            snprintf(title, sizeof title, "|U_{ft}^T U_0|%s%s: %zu intruder%s in the top %zu (ε %g)",
-                     it->name ? " of " : "", it->name ? name : "", it->count, it->count == 1 ? "" : "s",
-                     it->top, o->eps);
-        else
-            snprintf(title, sizeof title, "|U_{ft}^T U_0|%s%s (top %zu: the count is not meaningful here)",
-                     it->name ? " of " : "", it->name ? name : "", it->top);
-        rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title,
-                              .xlabel = "singular vector j of W_0", .ylabel = "singular vector i of W_{ft}",
-                              .zlabel = "|u'_i . u_j|", .z = &it->cos, .zmin = 0.0, .zmax = 1.0,
-                              .index_base = 1 };
+        rk_intruders_heatmap_title(title, sizeof title, it->name ? name : NULL, it->count, it->top,
+                                   it->trivial == RK_INTRUDER_MEANINGFUL, o->eps);
+        rk_plot_spec spec = rk_intruders_heatmap(&it->cos, title);
         if (out.format == RK_PLOT_TERM)
             printf("\n");
         fflush(stdout);

@@ -286,13 +286,12 @@ static void heatmap(tut_runner *t, const rk_intruders *r, size_t l, const char *
     size_t nb = r->k < 60 ? r->k : 60;
     if (rk_intruders_cos_table(&cos, r, nb) != RK_OK)
         return;
-    char title[160], name[64];
-    snprintf(title, sizeof title, "|U_{ft}^T U_0|, linear%zu, %s: %zu intruder%s in the top %zu", l + 1, who,
-             r->count, r->count == 1 ? "" : "s", r->top);
+    char title[160], what[64], name[64];
+    snprintf(what, sizeof what, "linear%zu, %s", l + 1, who);
+    rk_intruders_heatmap_title(title, sizeof title, what, r->count, r->top,
+                               r->trivial == RK_INTRUDER_MEANINGFUL, r->eps);
     snprintf(name, sizeof name, "07-intruders-linear%zu", l + 1);
-    rk_plot_spec spec = { .kind = RK_PLOT_HEATMAP, .title = title, .xlabel = "singular vector j of W_0",
-                          .ylabel = "singular vector i of W_{ft}", .zlabel = "|u'_i . u_j|", .z = &cos,
-                          .zmin = 0, .zmax = 1, .index_base = 1 };
+    rk_plot_spec spec = rk_intruders_heatmap(&cos, title);
     tut_show_plot(t, &spec, name);
     rk_mat_free(&cos);
 }

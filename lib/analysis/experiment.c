@@ -46,12 +46,16 @@ rk_exp_config rk_exp_config_default(void)
     c.lora_init = RK_LORA_INIT_KAIMING;
     c.normal_rank = 8;
     c.seed2_rank = 8;
+    c.rslora_rank = 64;
     c.pair_lo = 8;
     c.pair_hi = 64;
     c.seed = 0;
     c.ft_seed = 1;
     c.lora_seed = 2;
     c.lora_seed2 = 3;
+    c.track_every = 10;
+    c.track_n = 500;
+    c.track_seed = 4;
     return c;
 }
 
@@ -77,11 +81,19 @@ rk_status rk_exp_config_check(const rk_exp_config *cfg, rk_err *err)
     return RK_OK;
 }
 
-/* The training loop's callback, forwarded with the phase name. */
+/* What a fine-tune's observer records into (experiment_learn_forget.c); NULL for pretraining. */
+typedef struct phase_track {
+    rk_lf_track *track;
+    const rk_exp_models *m;
+    const rk_mlp *base;
+} phase_track;
+
+/* The training loop's callback, forwarded with the phase name; it takes the records too. */
 typedef struct phase_ctx {
     const rk_exp_config *cfg;
     const char *phase;
     bool stopped;
+    const phase_track *tr;
 } phase_ctx;
 
 static rk_status phase_cb(const rk_train_progress *tp, void *ctx)
@@ -91,19 +103,21 @@ static rk_status phase_cb(const rk_train_progress *tp, void *ctx)
         p->stopped = true;
         return RK_ESTATE;
     }
-    return RK_OK;
+    const phase_track *t = p->tr;
+    return t ? rk_exp_lf_observe(t->track, &t->m->lf, t->m->target_class, tp, t->base) : RK_OK;
 }
 
 /* Train @p net (with @p lora if not NULL) with a fresh Adam (rk_train_run), recording the cost. */
 static rk_status train_phase(const rk_exp_config *cfg, const char *phase, rk_mlp *net,
                              rk_lora *lora, const rk_train_data *data,
-                             const rk_train_opts *base_opts, double lr, rk_train_result *cost)
+                             const rk_train_opts *base_opts, double lr, rk_train_result *cost,
+                             const phase_track *tr)
 {
-    phase_ctx pc = { cfg, phase, false };
+    phase_ctx pc = { cfg, phase, false, tr };
     rk_train_opts o = *base_opts;
     o.optim = rk_optim_adam_default();
     o.optim.lr = lr;
-    o.report_every = 10;
+    o.report_every = tr && cfg->track_every ? cfg->track_every : 10;
     o.callback = phase_cb;
     o.callback_ctx = &pc;
     return rk_train_run(net, lora, data, &o, cost, NULL);
@@ -125,8 +139,14 @@ static rk_status full_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_d
         return s;
     s = rk_mlp_copy_params(&ft, net);
     rk_train_data data = { train->x, train->y, train->n, train->dim, order, n_order };
+    phase_track tr = { &m->lf.full, m, net };
     if (s == RK_OK)
-        s = train_phase(cfg, "full", &ft, NULL, &data, opts, cfg->ft_lr, &m->full_cost);
+        s = rk_exp_lf_start(tr.track, &m->lf, m->target_class, opts->steps, &ft, NULL, net,
+                            RK_EXP_LF_PHI_RANK);
+    if (s == RK_OK)
+        s = train_phase(cfg, "full", &ft, NULL, &data, opts, cfg->ft_lr, &m->full_cost, &tr);
+    if (s == RK_OK)
+        s = rk_lf_finish(tr.track);
     if (s == RK_OK)
         s = rk_evaluate(&m->full_eval, &ft, NULL, test, NULL);
     for (size_t l = 0; s == RK_OK && l < m->n_layers; l++)
@@ -137,12 +157,14 @@ static rk_status full_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_d
 
 static rk_status lora_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_dataset *train,
                                const rk_dataset *test, const size_t *order, size_t n_order,
-                               const rk_train_opts *opts, rk_exp_lora_run *run, uint64_t seed)
+                               const rk_train_opts *opts, rk_exp_models *m, size_t i, uint64_t seed)
 {
+    rk_exp_lora_run *run = &m->runs[i];
     rk_lora_config lc = rk_lora_config_default();
     lc.rank = run->rank;
     lc.alpha = cfg->lora_alpha > 0 ? cfg->lora_alpha : (double)run->rank;
     lc.init = run->init;
+    lc.rslora = run->rslora;
     rk_rng rng;
     rk_rng_seed(&rng, seed);
     rk_lora lo;
@@ -153,7 +175,10 @@ static rk_status lora_finetune(const rk_exp_config *cfg, rk_mlp *net, const rk_d
     char phase[64];
     snprintf(phase, sizeof phase, "lora %s", run->label);
     rk_train_data data = { train->x, train->y, train->n, train->dim, order, n_order };
-    s = train_phase(cfg, phase, net, &lo, &data, opts, cfg->ft_lr, &run->cost);
+    phase_track tr = { &m->lf.runs[i], m, net };
+    s = rk_exp_lf_start(tr.track, &m->lf, m->target_class, opts->steps, net, &lo, net, 0);
+    if (s == RK_OK)
+        s = train_phase(cfg, phase, net, &lo, &data, opts, cfg->ft_lr, &run->cost, &tr);
     if (s == RK_OK)
         s = rk_evaluate(&run->eval, net, &lo, test, NULL);
     size_t L = net->cfg.n_layers;
@@ -191,6 +216,14 @@ static void plan_runs(const rk_exp_config *cfg, rk_exp_models *m)
         r->rank = cfg->seed2_rank;
         r->init = cfg->lora_init;
         snprintf(r->label, sizeof r->label, "r=%zu seed 2", r->rank);
+    }
+    if (cfg->rslora_rank > 0) {
+        rk_exp_lora_run *r = &m->runs[m->n_runs++];
+        r->role = RK_EXP_ROLE_RSLORA;
+        r->rank = cfg->rslora_rank;
+        r->init = cfg->lora_init;
+        r->rslora = true;
+        snprintf(r->label, sizeof r->label, "r=%zu rsLoRA", r->rank);
     }
 }
 
@@ -248,7 +281,7 @@ static rk_status pretrain(const rk_exp_config *cfg, const rk_dataset *train,
                                                                         : train->n;
     /* rk_train_run frees the gradient buffer it allocated: W0's network keeps none */
     rk_train_data data = { train->x, train->y, m->n_train, train->dim, NULL, 0 };
-    s = train_phase(cfg, "pretrain", net, NULL, &data, &o, cfg->pretrain_lr, &m->pretrain_cost);
+    s = train_phase(cfg, "pretrain", net, NULL, &data, &o, cfg->pretrain_lr, &m->pretrain_cost, NULL);
     if (s != RK_OK)
         return s;
     notify(cfg, "evaluate pretrained");
@@ -287,6 +320,10 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     if (s != RK_OK)
         return rk_err_set(err, s, "target class %d: %s", m->target_class, rk_strerror(s));
     m->n_target_train = n_order;
+    if (s == RK_OK && (s = rk_exp_lf_subset(&m->lf, cfg, test)) != RK_OK) {
+        rk_free(order);
+        return rk_err_set(err, s, "evaluation subset: %s", rk_strerror(s));
+    }
 
     /* The same batches in the same order for every fine-tune: one seed. */
     rk_train_opts o = rk_train_opts_default();
@@ -302,7 +339,7 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     for (size_t i = 0; s == RK_OK && i < m->n_runs; i++) {
         rk_exp_lora_run *r = &m->runs[i];
         uint64_t seed = r->role == RK_EXP_ROLE_SEED2 ? cfg->lora_seed2 : cfg->lora_seed;
-        s = lora_finetune(cfg, net, train, test, order, n_order, &o, r, seed);
+        s = lora_finetune(cfg, net, train, test, order, n_order, &o, m, i, seed);
         if (s != RK_OK)
             rk_err_set(err, s, "LoRA %s: %s", r->label, rk_strerror(s));
     }
@@ -379,6 +416,7 @@ void rk_exp_models_free(rk_exp_models *m)
         rk_exp_lora_run_free(&m->runs[i]);
     rk_eval_free(&m->pretrain_eval);
     rk_eval_free(&m->full_eval);
+    rk_exp_lf_free(&m->lf);
     memset(m, 0, sizeof *m);
     m->target_class = -1;
 }

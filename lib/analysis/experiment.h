@@ -41,6 +41,7 @@
 
 #include "../core/mat.h"
 #include "../core/status.h"
+#include "learn_forget.h"
 #include "../nn/data.h"
 #include "../nn/eval.h"
 #include "../nn/lora.h"
@@ -53,8 +54,8 @@ extern "C" {
 
 /** Most LoRA ranks one experiment compares. */
 #define RK_EXP_MAX_RANKS 12
-/** Most LoRA runs: one per rank, plus the N(0,1)-init run and the second-seed run. */
-#define RK_EXP_MAX_RUNS (RK_EXP_MAX_RANKS + 2)
+/** Most LoRA runs: one per rank, plus the N(0,1)-init, second-seed and rsLoRA runs. */
+#define RK_EXP_MAX_RUNS (RK_EXP_MAX_RANKS + 3)
 /** Most classes the per-class tables hold. */
 #define RK_EXP_MAX_CLASSES 16
 /** Largest side of a φ heatmap (φ(i, j) for i, j ≤ this). */
@@ -84,12 +85,20 @@ typedef struct rk_exp_config {
     rk_lora_init lora_init;    /**< init of the main LoRA runs (KAIMING, the PEFT default) */
     size_t normal_rank;        /**< rank of the extra run with A ~ N(0,1) (tutorial); 0 = none */
     size_t seed2_rank;         /**< rank of the extra run with another adapter seed; 0 = none */
+    size_t rslora_rank;        /**< rank of the extra rsLoRA run, s = α/√r with α as the others
+                                    (α = r: s = √r); 0 = none (default 64) */
     size_t pair_lo;            /**< φ(ΔW_lora(pair_lo), ΔW_lora(pair_hi)) (paper Fig. 3: 8 … */
     size_t pair_hi;            /**< … and 64) */
     uint64_t seed;             /**< network init and pretraining order */
     uint64_t ft_seed;          /**< fine-tuning batch order, the same for every method */
     uint64_t lora_seed;        /**< adapter initialisation of the main runs */
     uint64_t lora_seed2;       /**< adapter initialisation of the second-seed run */
+    size_t track_every;        /**< learn–forget record every this many fine-tuning steps (and at
+                                    step 0 and the last); 0 = no records (default 10) */
+    size_t track_n;            /**< images of the records' evaluation subset, drawn from the test
+                                    set without replacement; ≥ the test set: all of it, in its
+                                    order (default 500) */
+    uint64_t track_seed;       /**< which test images form that subset */
     rk_exp_progress_fn progress; /**< may be NULL */
     void *progress_ctx;        /**< passed to progress */
 } rk_exp_config;
@@ -98,7 +107,8 @@ typedef struct rk_exp_config {
 typedef enum rk_exp_role {
     RK_EXP_ROLE_RANK = 0,  /**< one of the ranks compared */
     RK_EXP_ROLE_NORMAL,    /**< A ~ N(0,1) (the tutorial's init) */
-    RK_EXP_ROLE_SEED2      /**< the main init with another seed */
+    RK_EXP_ROLE_SEED2,     /**< the main init with another seed */
+    RK_EXP_ROLE_RSLORA     /**< rank-stabilised scaling s = α/√r (Kalajdzievski), the main init */
 } rk_exp_role;
 
 /**
@@ -111,6 +121,7 @@ typedef struct rk_exp_lora_run {
     rk_exp_role role;                  /**< which kind */
     size_t rank;                       /**< R, the same in every layer */
     rk_lora_init init;                 /**< initialisation of A */
+    bool rslora;                       /**< s = α/√R instead of α/R */
     double scale;                      /**< s = α/R */
     size_t n_layers;                   /**< layers with factors (rk_exp_lora_run_alloc) */
     size_t out[RK_MLP_MAX_LAYERS];     /**< Out_l */
@@ -120,6 +131,25 @@ typedef struct rk_exp_lora_run {
     rk_train_result cost;              /**< what training took and held (zero when read from files) */
     rk_eval eval;                      /**< accuracy with the adapter (empty: not evaluated) */
 } rk_exp_lora_run;
+
+/** r of φ(r, r) between the full fine-tune's ΔW_t and its final ΔW in the records. */
+#define RK_EXP_LF_PHI_RANK 8
+
+/**
+ * Learning against forgetting along every fine-tune (lib/analysis/learn_forget.h,
+ * experiment_learn_forget.c): a record at step 0, every `every` steps and at
+ * the last step, on one fixed evaluation subset of the test set.
+ */
+typedef struct rk_exp_lf {
+    size_t every;                      /**< steps between records; 0: nothing recorded */
+    size_t n_eval;                     /**< images of the evaluation subset */
+    bool whole_test;                   /**< the subset is the whole test set in its order */
+    uint64_t seed;                     /**< the seed that drew it */
+    float *x;                          /**< (n_eval, dim) the subset's images */
+    unsigned char *y;                  /**< (n_eval) their labels */
+    rk_lf_track full;                  /**< the full fine-tune (φ(r, r) against its final ΔW) */
+    rk_lf_track runs[RK_EXP_MAX_RUNS]; /**< every LoRA run, the models' order */
+} rk_exp_lf;
 
 /** Everything the analysis needs: the base weights and every update. */
 typedef struct rk_exp_models {
@@ -137,7 +167,39 @@ typedef struct rk_exp_models {
     size_t n_train;                    /**< training examples used for pretraining */
     size_t n_target_train;             /**< training examples of the target class */
     size_t n_test;                     /**< test examples */
+    rk_exp_lf lf;                      /**< learn–forget records (empty when read from files) */
 } rk_exp_models;
+
+/**
+ * The evaluation subset of the records (@p cfg's track_n images of @p test,
+ * drawn with track_seed, kept in test order) into @p lf, which must be zero.
+ * Nothing when track_every is 0.
+ * @return RK_OK; RK_EINVAL; RK_ENOMEM.
+ */
+rk_status rk_exp_lf_subset(rk_exp_lf *lf, const rk_exp_config *cfg, const rk_dataset *test);
+
+/**
+ * Start the records of one fine-tune on class @p target in @p t: room for
+ * every record of @p steps steps, and the record of step 0 (@p net with
+ * @p lora, W0 from @p base). @p phi_rank as rk_lf_track_init. Nothing when lf->every is 0.
+ * @return RK_OK; the errors of rk_lf_track_init and rk_lf_record.
+ */
+rk_status rk_exp_lf_start(rk_lf_track *t, const rk_exp_lf *lf, int target, size_t steps,
+                          rk_mlp *net, rk_lora *lora, const rk_mlp *base, size_t phi_rank);
+
+/**
+ * The observer of a fine-tune: a record of @p tp's model on lf's subset when
+ * @p tp->step is a multiple of lf->every or the last step.
+ * @return RK_OK; the errors of rk_lf_record.
+ */
+rk_status rk_exp_lf_observe(rk_lf_track *t, const rk_exp_lf *lf, int target,
+                            const rk_train_progress *tp, const rk_mlp *base);
+
+/** The accuracies of @p ev (on the test set) as a record's (target vs other classes). */
+rk_lf_point rk_exp_lf_point(const rk_exp_models *m, const rk_eval *ev);
+
+/** Release what @p lf owns and zero it. NULL accepted. */
+void rk_exp_lf_free(rk_exp_lf *lf);
 
 /** `ranklab demo`'s defaults (see the fields of rk_exp_config). */
 rk_exp_config rk_exp_config_default(void);

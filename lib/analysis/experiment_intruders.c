@@ -72,7 +72,7 @@ static int sweep_run(const rk_exp_models *m)
     return best;
 }
 
-/* Accuracy of @p net on @p sub: on the target class and on the others. */
+/* Accuracy of @p net on @p sub: on the target class and on the others (the records' formula, lib/nn/eval.h). */
 static rk_status split_accuracy(rk_mlp *net, const rk_dataset *sub, int target, double *t_acc,
                                 double *o_acc)
 {
@@ -80,20 +80,8 @@ static rk_status split_accuracy(rk_mlp *net, const rk_dataset *sub, int target, 
     rk_status s = rk_evaluate(&ev, net, NULL, sub, NULL);
     if (s != RK_OK)
         return s;
-    size_t k = ev.n_classes, t = (size_t)target, t_ok = 0, t_all = 0, o_ok = 0, o_all = 0;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < k; j++) {
-            size_t c = ev.confusion[i * k + j];
-            if (i == t) {
-                t_all += c;
-                t_ok += j == t ? c : 0;
-            } else {
-                o_all += c;
-                o_ok += j == i ? c : 0;
-            }
-        }
-    *t_acc = t_all ? (double)t_ok / (double)t_all : NAN;
-    *o_acc = o_all ? (double)o_ok / (double)o_all : NAN;
+    *t_acc = rk_eval_class_accuracy(&ev, target);
+    *o_acc = rk_eval_others_accuracy(&ev, target);
     rk_eval_free(&ev);
     return RK_OK;
 }

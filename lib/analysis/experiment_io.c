@@ -29,13 +29,14 @@
 
 void rk_exp_run_dirname(const rk_exp_lora_run *run, char *buf, size_t n)
 {
-    static const char *suffix[] = { "", "_normal", "_seed2" };
+    static const char *suffix[] = { "", "_normal", "_seed2", "_rslora" };
     snprintf(buf, n, "lora_r%zu%s", run->rank, suffix[run->role]);
 }
 
-/* Write the float factors of @p run (every layer of @p m) as a PEFT adapter with lora_alpha @p alpha. */
+/* Write the float factors of @p run (every layer of @p m) as a PEFT adapter whose
+ * lora_alpha and use_rslora give the run's scale: α = s·r, or s·√r with rsLoRA. */
 static rk_status write_adapter(const char *path, const rk_exp_models *m, const rk_exp_lora_run *run,
-                               double alpha, rk_err *err)
+                               rk_err *err)
 {
     if (run->n_layers != m->n_layers)
         return rk_err_set(err, RK_ESHAPE, "%s: the adapter has %zu layers, the model %zu", path,
@@ -46,7 +47,8 @@ static rk_status write_adapter(const char *path, const rk_exp_models *m, const r
                                   run->b[l] };
     rk_peft_write_opts o;
     memset(&o, 0, sizeof o);
-    o.lora_alpha = alpha;
+    o.use_rslora = run->rslora;
+    o.lora_alpha = run->scale * (run->rslora ? sqrt((double)run->rank) : (double)run->rank);
     return rk_peft_write(path, &o, mods, m->n_layers, err);
 }
 
@@ -71,12 +73,11 @@ rk_status rk_exp_save(const char *dir, const rk_mlp *net, const rk_exp_models *m
         char name[64];
         rk_exp_run_dirname(&m->runs[i], name, sizeof name);
         snprintf(path, sizeof path, "%s/adapters/%s", dir, name);
-        s = write_adapter(path, m, &m->runs[i], m->runs[i].scale * (double)m->runs[i].rank, err);
+        s = write_adapter(path, m, &m->runs[i], err);
     }
     for (size_t i = 0; s == RK_OK && a && i < a->n_extracted; i++) {
         snprintf(path, sizeof path, "%s/adapters/extracted_r%zu", dir, a->extracted_rank[i]);
-        s = write_adapter(path, m, &a->extracted[i], a->extracted[i].scale * (double)a->extracted[i].rank,
-                          err);
+        s = write_adapter(path, m, &a->extracted[i], err);
     }
     return s;
 }
@@ -165,12 +166,13 @@ static rk_status load_lora(rk_exp_models *m, const char *path, rk_err *err)
         if (s == RK_OK)
             s = rk_mat_to_f32(run->b[l], &ad.modules[i].b);
     }
+    run->rslora = ad.config.use_rslora;
     rk_peft_free(&ad);
     if (s != RK_OK)
         return s;
     run->init = RK_LORA_INIT_KAIMING;
-    run->role = RK_EXP_ROLE_RANK;
-    for (size_t i = 0; i < m->n_runs; i++)
+    run->role = run->rslora ? RK_EXP_ROLE_RSLORA : RK_EXP_ROLE_RANK;
+    for (size_t i = 0; !run->rslora && i < m->n_runs; i++)
         if (m->runs[i].rank == run->rank && m->runs[i].role == RK_EXP_ROLE_RANK)
             run->role = RK_EXP_ROLE_SEED2;
     const char *base = strrchr(path, '/');

@@ -34,6 +34,13 @@ struct json_t;
 struct json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
                                    const rk_exp_analysis *a);
 
+/**
+ * results.json's "learn_forget" object (results_learn_forget.c): the
+ * records of every fine-tune of @p m with its final accuracies on the test
+ * set; JSON null when nothing was recorded. A new reference, NULL on ENOMEM.
+ */
+struct json_t *rk_exp_lf_json(const rk_exp_models *m);
+
 /** Write rk_exp_results_json() to @p path (indented), atomically. */
 rk_status rk_exp_results_write(const char *path, const rk_exp_config *cfg, const rk_exp_models *m,
                                const rk_exp_analysis *a, rk_err *err);
@@ -92,6 +99,14 @@ void rk_exp_report_rules(FILE *f, const rk_exp_models *m, const rk_exp_analysis 
 
 /** results.json's "rank_rules": one object per rule (rule, ranks, energy_kept, rel_err, params, accuracies); null when not compared. */
 struct json_t *rk_exp_rules_json(const rk_exp_models *m, const rk_exp_analysis *a);
+
+/**
+ * The report's section on learning against forgetting along training,
+ * written to @p f (lib/analysis/report_learn_forget.c): every fine-tune's
+ * records as a table, the full fine-tune's update step by step, and where
+ * the paper's claims do or do not hold on this run. Nothing without records.
+ */
+void rk_exp_report_learn_forget(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
 
 /**
  * Write @p dir/report.md: the tables (accuracy, cost, rel_err against the

@@ -2,6 +2,7 @@
 #include "analysis/learn_forget.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -62,9 +63,20 @@ rk_status rk_lf_accuracy(rk_lf_point *p, rk_mlp *net, rk_lora *lora, const rk_lf
     return s;
 }
 
-/* The SVD of layer @p l's update: s·B·A from the factors, or W_t − W0 dense. */
+/* true when every entry of @p d is 0 (then its spectrum is all zeros: no SVD needed). */
+static bool all_zero(const rk_mat *d)
+{
+    for (size_t i = 0; i < d->rows; i++)
+        for (size_t j = 0; j < d->cols; j++)
+            if (d->data[i * d->stride + j] != 0.0)
+                return false;
+    return true;
+}
+
+/* The SVD of layer @p l's update: s·B·A from the factors, or W_t − W0 dense; *zero (left
+ * false otherwise) says W_t = W0 exactly, and no SVD was made. */
 static rk_status layer_svd(rk_svd *svd, rk_mlp *net, const rk_lora *lora, const rk_mlp *base,
-                           size_t l, rk_svd_mode mode)
+                           size_t l, rk_svd_mode mode, bool *zero)
 {
     size_t in = net->cfg.sizes[l], out = net->cfg.sizes[l + 1];
     rk_mat a = { 0 }, b = { 0 }, d = { 0 };
@@ -75,7 +87,9 @@ static rk_status layer_svd(rk_svd *svd, rk_mlp *net, const rk_lora *lora, const 
             (s = rk_mat_from_f32(&b, lora->p.b[l], out, r)) == RK_OK)
             s = rk_factored_svd(svd, &b, &a, (double)lora->scale, mode);
     } else if ((s = rk_mlp_weight_delta(&d, net, base, l)) == RK_OK) {
-        s = rk_svd_decomp(svd, &d, mode);
+        *zero = all_zero(&d);   /* before the first step: skip an SVD of zeros */
+        if (!*zero)
+            s = rk_svd_decomp(svd, &d, mode);
     }
     rk_mat_free(&a);
     rk_mat_free(&b);
@@ -92,9 +106,10 @@ static rk_status record_layer(rk_lf_track *t, size_t i, size_t l, rk_mlp *net, r
     if (lora && !rk_lora_has_layer(lora, l))
         return RK_OK; /* no adapter: ΔW = 0 */
     rk_svd svd;
-    rk_status s = layer_svd(&svd, net, lora, base, l, t->phi_rank ? RK_SVD_THIN : RK_SVD_VALUES);
-    if (s != RK_OK)
-        return s;
+    bool zero = false;
+    rk_status s = layer_svd(&svd, net, lora, base, l, t->phi_rank ? RK_SVD_THIN : RK_SVD_VALUES, &zero);
+    if (s != RK_OK || zero)
+        return s;   /* ΔW = 0: every statistic 0, φ NaN */
     out->fro = rk_spectrum_fro(svd.s, svd.k);
     out->rank_90 = rk_spectrum_rank_for_energy(svd.s, svd.k, 0.90);
     out->rank_99 = rk_spectrum_rank_for_energy(svd.s, svd.k, 0.99);

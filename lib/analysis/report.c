@@ -555,6 +555,7 @@ rk_status rk_exp_report_write(const char *dir, const rk_exp_config *cfg, const r
     init_section(&r);
     rk_exp_report_intruders(af.f, m, a);
     rk_exp_report_rules(af.f, m, a);
+    rk_exp_report_learn_forget(af.f, m, a);
     per_class_section(&r);
     files_section(&r);
     if (plots->gnuplot_error[0])

@@ -113,7 +113,7 @@ static json_t *sweep_json(const rk_exp_models *m, const rk_exp_analysis *a)
 static json_t *run_json(const rk_exp_models *m, const rk_exp_analysis *a, size_t i)
 {
     const rk_exp_lora_run *r = &m->runs[i];
-    static const char *roles[] = { "rank", "normal_init", "seed2" };
+    static const char *roles[] = { "rank", "normal_init", "seed2", "rslora" };
     static const char *inits[] = { "kaiming", "gaussian", "normal", "pissa" };
     json_t *o = json_object();
     json_object_set_new(o, "rank", json_integer((json_int_t)r->rank));
@@ -162,7 +162,7 @@ static json_t *config_json(const rk_exp_config *c)
     for (size_t i = 0; i < c->n_ranks; i++)
         json_array_append_new(ranks, json_integer((json_int_t)c->ranks[i]));
     return json_pack("{s:o, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:o, s:f, s:I, s:I, s:I, s:I, s:I, "
-                     "s:I}",
+                     "s:I, s:I, s:I, s:I, s:I}",
                      "sizes", sizes, "pretrain_epochs", (json_int_t)c->pretrain_epochs,
                      "pretrain_batch", (json_int_t)c->pretrain_batch, "pretrain_limit",
                      (json_int_t)c->pretrain_limit, "pretrain_lr", c->pretrain_lr, "ft_steps",
@@ -170,7 +170,10 @@ static json_t *config_json(const rk_exp_config *c)
                      c->ft_lr, "ranks", ranks, "lora_alpha", c->lora_alpha, "normal_rank",
                      (json_int_t)c->normal_rank, "seed2_rank", (json_int_t)c->seed2_rank,
                      "seed", (json_int_t)c->seed, "ft_seed", (json_int_t)c->ft_seed, "lora_seed",
-                     (json_int_t)c->lora_seed, "lora_seed2", (json_int_t)c->lora_seed2);
+                     (json_int_t)c->lora_seed, "lora_seed2", (json_int_t)c->lora_seed2,
+                     "rslora_rank", (json_int_t)c->rslora_rank, "track_every",
+                     (json_int_t)c->track_every, "track_n", (json_int_t)c->track_n, "track_seed",
+                     (json_int_t)c->track_seed);
 }
 
 json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
@@ -210,6 +213,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     json_object_set_new(root, "layers", layers_json(a));
     json_object_set_new(root, "intruder_sweep", sweep_json(m, a));
     json_object_set_new(root, "rank_rules", rk_exp_rules_json(m, a));
+    json_object_set_new(root, "learn_forget", rk_exp_lf_json(m));
     json_object_set_new(root, "analysis_seconds", num(a->seconds));
     return root;
 }

@@ -67,7 +67,52 @@ for x in r['lora']:
         assert L['rel_err'] >= L['eckart_young_rel_err'] - 1e-12, L
         assert 0 <= L['phi'] <= 1
         assert L['numerical_rank'] <= x['rank']
-assert [x['role'] for x in r['lora_extra']] == ['normal_init', 'seed2']
+assert [x['role'] for x in r['lora_extra']] == ['normal_init', 'seed2', 'rslora']
+rs = r['lora_extra'][2]
+assert rs['rank'] == 64 and rs['label'] == 'r=64 rsLoRA' and abs(rs['scale'] - 8) <= 1e-12, rs
+PY
+
+# Learning against forgetting: the records of every fine-tune. The test set
+# has 100 images, fewer than the subset's default size, so the subset is the
+# whole test set and a record runs the very evaluation of the pretrained and
+# final figures: step 0 and the last record equal them exactly.
+pyhere "results.json: learn-forget records, step 0 = pretrained, last = final evaluation (exactly)" "$tmp/demo/results.json" <<'PY'
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+lf = r['learn_forget']
+assert lf['every'] == 10 and lf['eval_examples'] == 100 and lf['whole_test_set'] is True, lf
+assert lf['layers'] == ['linear1', 'linear2', 'linear3'] and lf['phi_rank'] == 8
+labels = [x['label'] for x in lf['runs']]
+assert labels == ['full'] + [x['label'] for x in r['lora'] + r['lora_extra']], labels
+pre = lf['pretrained']
+pc = r['pretrain']['per_class_accuracy']
+assert pre['target_accuracy'] == pc[r['target_class']], (pre, pc)
+for run in lf['runs']:
+    recs = run['records']
+    assert [p['step'] for p in recs] == [0, 10, 20], (run['label'], [p['step'] for p in recs])
+    assert recs[0]['target_accuracy'] == pre['target_accuracy'], run['label']
+    assert recs[0]['other_accuracy'] == pre['other_accuracy'], run['label']
+    assert recs[-1]['target_accuracy'] == run['final']['target_accuracy'], run['label']
+    assert recs[-1]['other_accuracy'] == run['final']['other_accuracy'], run['label']
+    for p in recs:
+        assert 0 <= p['target_accuracy'] <= 1 and 0 <= p['other_accuracy'] <= 1
+        assert len(p['layers']) == 3
+        for L, (m, n) in zip(p['layers'], [(32, 64), (16, 32), (10, 16)]):
+            assert set(L) == {'fro', 'rank_90', 'rank_99', 'effective_rank', 'phi'}, L
+            if p['step'] == 0:              # nothing learned yet: a zero update
+                assert L['fro'] == 0 and L['rank_90'] == 0 and L['rank_99'] == 0, L
+                continue
+            assert L['fro'] > 0 and 1 <= L['rank_90'] <= L['rank_99'] <= min(m, n), L
+            assert 1 <= L['effective_rank'] <= min(m, n) + 1e-9, L
+            if run['role'] == 'full':       # phi(8, 8) against the final update: 1 at the end
+                assert 0 <= L['phi'] <= 1 + 1e-12, L
+            else:
+                assert L['phi'] is None, L
+    if run['role'] == 'full':
+        assert all(abs(L['phi'] - 1) <= 1e-12 for L in recs[-1]['layers']), recs[-1]
+# the full fine-tune's final figures are those of results.json's full entry
+full = lf['runs'][0]
+assert full['final']['target_accuracy'] == r['full']['target_accuracy']
 PY
 
 # The rank rules on ΔW_full: every rule's ranks as the formulas (tests/tools/rank_rules.py,
@@ -130,6 +175,16 @@ for part, run in (('lora', runs['r=8']), ('full', r['full'])):
     if not any(run['intruders']['count'][:2]):           # nothing to scale: every lambda the same
         assert len(set(t)) == 1 and len(set(o)) == 1, (part, t, o)
 PY
+
+grep -q "^## Learning against forgetting along training" "$tmp/demo/report.md" &&
+    grep -q "^| full fine-tune | " "$tmp/demo/report.md" && grep -q "^| LoRA r=64 rsLoRA | " "$tmp/demo/report.md"
+ok $? "report.md: the learn-forget section with a row per fine-tune"
+if [ -s "$tmp/demo/adapters/lora_r64_rslora/adapter_config.json" ] &&
+    grep -q '"use_rslora": true' "$tmp/demo/adapters/lora_r64_rslora/adapter_config.json"; then
+    pass "demo saves the rsLoRA adapter with use_rslora"
+else
+    fail "demo saves the rsLoRA adapter with use_rslora"
+fi
 
 pyhere "report.md links only files that exist" "$tmp/demo" <<'PY'
 import os, re, sys

@@ -72,6 +72,7 @@ static int setup(void **state)
     memcpy(F.cfg.ranks, ranks, sizeof ranks);
     F.cfg.normal_rank = 4;
     F.cfg.seed2_rank = 4;
+    F.cfg.rslora_rank = 8;   /* within every layer's width, as the other runs */
     F.cfg.pair_lo = 2;
     F.cfg.pair_hi = 8;
     rk_err err;
@@ -100,7 +101,10 @@ static int teardown(void **state)
 static void test_runs_and_target(void **state)
 {
     (void)state;
-    assert_int_equal(F.m.n_runs, 6);   /* 4 ranks + N(0,1) + seed 2 */
+    assert_int_equal(F.m.n_runs, 7);   /* 4 ranks + N(0,1) + seed 2 + rsLoRA */
+    const rk_exp_lora_run *rs = &F.m.runs[6];
+    assert_true(rs->role == RK_EXP_ROLE_RSLORA && rs->rslora && rs->rank == 8);
+    assert_true(rs->scale == (float)rk_lora_scale(8.0, 8, true));   /* α = r: s = √r, as held */
     int t = F.m.target_class;
     assert_true(t >= 0 && t < CLASSES);
     for (int c = 0; c < CLASSES; c++)
@@ -473,7 +477,7 @@ static void test_results_json(void **state)
             assert_true(phi >= 0 && phi <= 1);
         }
     }
-    assert_int_equal(json_array_size(get(root, "lora_extra")), 2);
+    assert_int_equal(json_array_size(get(root, "lora_extra")), 3);
     assert_int_equal(json_array_size(get(root, "svd_extracted")), 4);
     json_decref(root);
 }
@@ -599,10 +603,78 @@ static void test_analyze_alloc_failures(void **state)
     rk_exp_analysis_free(&a);
 }
 
+/* The records of one fine-tune: steps 0, 10, 20; step 0 = the pretrained evaluation and the
+ * last = the final one, exactly (the subset is the whole test set: the same evaluation). */
+static void check_track(const rk_lf_track *t, const rk_eval *final, size_t phi_rank)
+{
+    rk_lf_point pre = rk_exp_lf_point(&F.m, &F.m.pretrain_eval), fin = rk_exp_lf_point(&F.m, final);
+    assert_int_equal(t->n, 3);
+    assert_int_equal(t->n_layers, 3);
+    assert_int_equal(t->phi_rank, phi_rank);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(t->points[i].step, 10 * i);
+    assert_true(t->points[0].target_acc == pre.target_acc && t->points[0].other_acc == pre.other_acc);
+    assert_true(t->points[2].target_acc == fin.target_acc && t->points[2].other_acc == fin.other_acc);
+    for (size_t l = 0; l < 3; l++) {
+        assert_true(t->layers[l].fro == 0.0 && t->layers[l].rank_90 == 0);   /* step 0: ΔW = 0 */
+        const rk_lf_layer *g = &t->layers[2 * 3 + l];
+        assert_true(g->fro > 0 && g->rank_90 >= 1 && g->rank_90 <= g->rank_99);
+        assert_true(phi_rank ? fabs(g->phi - 1.0) <= 1e-12 : isnan(g->phi));
+    }
+}
+
+static void test_learn_forget_records(void **state)
+{
+    (void)state;
+    const rk_exp_lf *lf = &F.m.lf;
+    assert_true(lf->every == 10 && lf->whole_test && lf->n_eval == NTEST);
+    rk_lf_point pre = rk_exp_lf_point(&F.m, &F.m.pretrain_eval);
+    assert_true(pre.target_acc == F.m.pretrain_eval.per_class[F.m.target_class]);
+    check_track(&lf->full, &F.m.full_eval, RK_EXP_LF_PHI_RANK);
+    for (size_t i = 0; i < F.m.n_runs; i++)
+        check_track(&lf->runs[i], &F.m.runs[i].eval, 0);
+    /* the final ΔW_full's statistics are its spectrum's (the analysis's SVD of the same ΔW) */
+    const rk_exp_layer *L = &F.a.layers[1];
+    const rk_lf_layer *g = &lf->full.layers[2 * 3 + 1];
+    assert_rel_near(g->fro, L->full_fro, 1e-12);
+    assert_int_equal(g->rank_90, rk_spectrum_rank_for_energy(L->s_full, L->k, 0.90));
+}
+
+/* A subset smaller than the test set: distinct test rows in test order, the same for a seed. */
+static void test_learn_forget_subset(void **state)
+{
+    (void)state;
+    rk_exp_config c = F.cfg;
+    c.track_n = 50;
+    rk_exp_lf a = { 0 }, b = { 0 }, d = { 0 };
+    assert_status(rk_exp_lf_subset(&a, &c, &F.test), RK_OK);
+    assert_status(rk_exp_lf_subset(&b, &c, &F.test), RK_OK);
+    c.track_seed += 1;
+    assert_status(rk_exp_lf_subset(&d, &c, &F.test), RK_OK);
+    assert_true(a.n_eval == 50 && !a.whole_test);
+    assert_memory_equal(a.x, b.x, 50 * DIM * sizeof(float));
+    assert_true(memcmp(a.x, d.x, 50 * DIM * sizeof(float)) != 0);
+    size_t row = 0;
+    for (size_t k = 0; k < 50; k++) {   /* each subset row is a later test row than the one before */
+        while (row < NTEST && memcmp(a.x + k * DIM, F.test.x + row * DIM, DIM * sizeof(float)))
+            row++;
+        assert_true(row < NTEST && a.y[k] == F.test.y[row]);
+        row++;
+    }
+    rk_exp_lf_free(&a);
+    rk_exp_lf_free(&b);
+    rk_exp_lf_free(&d);
+    c.track_every = 0;   /* no records: no subset */
+    assert_status(rk_exp_lf_subset(&a, &c, &F.test), RK_OK);
+    assert_null(a.x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_and_target),
+        cmocka_unit_test(test_learn_forget_records),
+        cmocka_unit_test(test_learn_forget_subset),
         cmocka_unit_test(test_rank_and_bound),
         cmocka_unit_test(test_phi),
         cmocka_unit_test(test_amplification_own_directions),
