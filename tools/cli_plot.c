@@ -8,6 +8,17 @@
 #include "cli.h"
 #include "cli_output.h"
 
+int cli_plot_option(int c, const char *arg, cli_plot_opts *o)
+{
+    if (c == CLI_OPT_PLOT)
+        o->plot = arg;
+    else if (c == CLI_OPT_FORMAT)
+        o->format = arg;
+    else
+        return CLI_OPT_UNKNOWN;
+    return RK_EXIT_OK;
+}
+
 int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_plot_out *out)
 {
     *out = (rk_plot_out){ 0 };

@@ -11,7 +11,28 @@
 
 #include <stdbool.h>
 
+#include <getopt.h>
+
 #include "ranklab.h"
+
+/** --plot FILE and --format FMT as given (NULL when not). */
+typedef struct cli_plot_opts {
+    const char *plot;
+    const char *format;
+} cli_plot_opts;
+
+enum { CLI_OPT_PLOT = 1401, CLI_OPT_FORMAT };
+
+/** Their getopt_long entries, to put in a command's option table. */
+#define CLI_PLOT_LONGOPTS                                                                      \
+    { "plot", required_argument, NULL, CLI_OPT_PLOT }, { "format", required_argument, NULL, CLI_OPT_FORMAT }
+
+/**
+ * Record getopt_long's @p c when it is one of CLI_PLOT_LONGOPTS, as a
+ * cli_option_fn does (tools/cli.h): RK_EXIT_OK, or CLI_OPT_UNKNOWN when @p c
+ * is another option. The values are checked by cli_plot_options().
+ */
+int cli_plot_option(int c, const char *arg, cli_plot_opts *o);
 
 /**
  * Fill @p out for `--plot @p arg` with an optional `--format @p format`

@@ -5,6 +5,8 @@
 
 int cli_tol_option(const char *cmd, rk_rank_opts *opts, int opt, const char *arg)
 {
+    if (opt != CLI_OPT_TOL && opt != CLI_OPT_RTOL)
+        return CLI_OPT_UNKNOWN;
     const char *name = opt == CLI_OPT_TOL ? "--tol" : "--rtol";
     rk_tol_kind kind = opt == CLI_OPT_TOL ? RK_TOL_ABS : RK_TOL_REL;
     if (opts->kind != RK_TOL_DEFAULT && opts->kind != kind)

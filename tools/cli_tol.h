@@ -1,6 +1,6 @@
 /*
  * cli_tol.h — the --tol T / --rtol R options shared by the commands that
- * compute a numerical rank (svd, rank), and how they describe the rule used.
+ * compute a numerical rank (svd, rank, delta), and how they describe the rule used.
  *
  *   default   rank = #{σ_i > σ₁·max(m,n)·ε}    (numpy.linalg.matrix_rank, MATLAB)
  *   --tol T   rank = #{σ_i > T}
@@ -20,11 +20,16 @@
 /** Long-option values of --tol and --rtol (outside the range of short options). */
 enum { CLI_OPT_TOL = 1001, CLI_OPT_RTOL = 1002 };
 
+/** Their getopt_long entries, to put in a command's option table. */
+#define CLI_TOL_LONGOPTS                                                                       \
+    { "tol", required_argument, NULL, CLI_OPT_TOL }, { "rtol", required_argument, NULL, CLI_OPT_RTOL }
+
 /**
  * Record one --tol (@p opt = CLI_OPT_TOL) or --rtol (CLI_OPT_RTOL) with
  * argument @p arg into @p opts (initialised to {RK_TOL_DEFAULT, 0}).
  * The value must be a finite number ≥ 0, and --tol and --rtol exclude each
- * other. Returns RK_EXIT_OK, or prints a usage error and returns RK_EXIT_USAGE.
+ * other. Returns RK_EXIT_OK, or prints a usage error and returns
+ * RK_EXIT_USAGE; CLI_OPT_UNKNOWN (tools/cli.h) when @p opt is another option.
  */
 int cli_tol_option(const char *cmd, rk_rank_opts *opts, int opt, const char *arg);
 

@@ -110,13 +110,13 @@ static const char delta_usage_more[] =
     "differ (two .npy files), no tensor can be compared, or the plot cannot be\n"
     "written; 2 usage error.\n";
 
-enum { OPT_RANKS = 1101, OPT_TOP, OPT_PLOT, OPT_FORMAT, OPT_RULES };
+enum { OPT_RANKS = 1101, OPT_TOP, OPT_RULES };
 
 /* The most ranks --ranks takes. */
 #define MAX_RANKS 256
 
 typedef struct delta_opts {
-    const char *plot, *format;
+    cli_plot_opts p;      /* --plot, --format */
     size_t ranks[MAX_RANKS];
     size_t n_ranks;       /* 0: the default ranks */
     size_t top;
@@ -172,6 +172,8 @@ static int delta_option(const char *cmd, int c, const char *arg, void *opts)
 {
     delta_opts *o = opts;
     int rc = cli_ckpt_option(cmd, c, arg, &o->ck);
+    if (rc == CLI_OPT_UNKNOWN)
+        rc = cli_plot_option(c, arg, &o->p);
     if (rc != CLI_OPT_UNKNOWN)
         return rc;
     switch (c) {
@@ -184,12 +186,6 @@ static int delta_option(const char *cmd, int c, const char *arg, void *opts)
     case CLI_OPT_TOL:
     case CLI_OPT_RTOL:
         return cli_tol_option(cmd, &o->tol, c, arg);
-    case OPT_PLOT:
-        o->plot = arg;
-        return RK_EXIT_OK;
-    case OPT_FORMAT:
-        o->format = arg;
-        return RK_EXIT_OK;
     case OPT_RULES:
         o->rules = true;
         return RK_EXIT_OK;
@@ -204,10 +200,8 @@ static int parse_args(int argc, char **argv, delta_opts *o)
     static const struct option longopts[] = {
         { "ranks", required_argument, NULL, OPT_RANKS },
         { "top", required_argument, NULL, OPT_TOP },
-        { "tol", required_argument, NULL, CLI_OPT_TOL },
-        { "rtol", required_argument, NULL, CLI_OPT_RTOL },
-        { "plot", required_argument, NULL, OPT_PLOT },
-        { "format", required_argument, NULL, OPT_FORMAT },
+        CLI_TOL_LONGOPTS,
+        CLI_PLOT_LONGOPTS,
         { "rules", no_argument, NULL, OPT_RULES },
         CLI_CKPT_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
@@ -220,7 +214,7 @@ static int parse_args(int argc, char **argv, delta_opts *o)
         return rc;
     if ((rc = cli_pairs_args(cmd, argc, argv, &o->ck.base, &o->ck.ft)) != RK_EXIT_OK)
         return rc;
-    if ((rc = cli_plot_options(cmd, o->plot, o->format, o->ck.json, &o->out)) != RK_EXIT_OK)
+    if ((rc = cli_plot_options(cmd, o->p.plot, o->p.format, o->ck.json, &o->out)) != RK_EXIT_OK)
         return rc;
     if (o->ck.tensor && !*o->ck.tensor)
         return cli_usage_error(cmd, "--tensor wants a tensor name");
@@ -504,7 +498,7 @@ static json_t *build_json(const delta_opts *o, const cli_pairs *p, const delta_i
         bad |= cli_skip_append_json(sk, &p->skipped[i]);
     bad |= json_object_set_new(obj, "tensors", ts);
     bad |= json_object_set_new(obj, "skipped", sk);
-    bad |= json_object_set_new(obj, "plot", o->plot ? json_string(o->plot) : json_null());
+    bad |= json_object_set_new(obj, "plot", o->p.plot ? json_string(o->p.plot) : json_null());
     if (bad) {
         json_decref(obj);
         return NULL;
@@ -518,7 +512,7 @@ static int draw(const delta_opts *o, const delta_item *items, size_t n)
     const char *cmd = "delta";
     if (n > 16) {
         fprintf(stderr, "ranklab delta: %s: %zu tensors are too many for one plot (at most 16); "
-                        "choose one with --tensor\n", o->plot, n);
+                        "choose one with --tensor\n", o->p.plot, n);
         return RK_EXIT_RUNTIME;
     }
     rk_err err;
@@ -577,12 +571,12 @@ int cmd_delta(int argc, char **argv)
             rc = cli_json_print("delta", build_json(&o, &p, items, p.n));
         } else {
             print_text(&o, &p, items, p.n);
-            if (o.plot)
+            if (o.p.plot)
                 printf("\n");
         }
         fflush(stdout);
     }
-    if (rc == RK_EXIT_OK && o.plot)
+    if (rc == RK_EXIT_OK && o.p.plot)
         rc = draw(&o, items, p.n);
     for (size_t i = 0; i < done; i++) {
         rk_free(items[i].s);

@@ -50,37 +50,35 @@ static json_t *build_json(const char *file, const rk_mat *a, size_t rank, const 
     return o;
 }
 
+typedef struct rank_opts {
+    rk_rank_opts tol;   /* --tol / --rtol */
+    bool json;
+} rank_opts;
+
+/* One option of rank's own (cli_option_fn). */
+static int rank_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    rank_opts *o = opts;
+    if (c != OPT_JSON)
+        return cli_tol_option(cmd, &o->tol, c, arg);
+    o->json = true;
+    return RK_EXIT_OK;
+}
+
 int cmd_rank(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "tol", required_argument, NULL, CLI_OPT_TOL },
-        { "rtol", required_argument, NULL, CLI_OPT_RTOL },
+        CLI_TOL_LONGOPTS,
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { rank_usage, NULL };
     const char *cmd = "rank";
-    bool json = false;
-    rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(rank_usage, stdout);
-            return RK_EXIT_OK;
-        case CLI_OPT_TOL:
-        case CLI_OPT_RTOL:
-            if ((rc = cli_tol_option(cmd, &opts, c, optarg)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    rank_opts o = { .tol = { RK_TOL_DEFAULT, 0.0 } };
+    int rc = cli_options(cmd, argc, argv, ":h", longopts, usage, rank_option, &o);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
     const char *file;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
         return rc;
@@ -90,17 +88,17 @@ int cmd_rank(int argc, char **argv)
         return rc;
     size_t rank;
     double tol;
-    rk_status s = rk_rank(&a, &opts, &rank, &tol);
+    rk_status s = rk_rank(&a, &o.tol, &rank, &tol);
     if (s != RK_OK) {
         rk_mat_free(&a);
         return cli_fail(cmd, file, s, NULL);
     }
-    if (json) {
-        rc = cli_json_print(cmd, build_json(file, &a, rank, &opts, tol));
+    if (o.json) {
+        rc = cli_json_print(cmd, build_json(file, &a, rank, &o.tol, tol));
     } else {
         printf("rank %zu\n", rank);
         printf("tol  %.17g   (", tol);
-        cli_tol_print_rule(stdout, &opts);
+        cli_tol_print_rule(stdout, &o.tol);
         printf("; %zu x %zu matrix)\n", a.rows, a.cols);
         rc = RK_EXIT_OK;
     }

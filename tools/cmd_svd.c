@@ -75,7 +75,7 @@ static const char svd_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing), 1 the file cannot be read\n"
     "or decomposed or the plot cannot be written, 2 usage error.\n";
 
-enum { OPT_TOP = 1101, OPT_JSON, OPT_PLOT, OPT_FORMAT, OPT_EXACT, OPT_RULES };
+enum { OPT_TOP = 1101, OPT_JSON, OPT_EXACT, OPT_RULES };
 
 /* The energy thresholds reported as "rank for energy". */
 static const double energy_levels[] = { 0.9, 0.99, 0.999 };
@@ -233,76 +233,71 @@ static int run_exact(const char *file, const rk_mat *a, size_t top, const rk_ran
     return rc;
 }
 
+typedef struct svd_opts {
+    size_t top;                 /* --top K, SIZE_MAX: all */
+    rk_rank_opts tol;           /* --tol / --rtol */
+    cli_plot_opts p;            /* --plot FILE, --format */
+    bool json, exact, rules;
+} svd_opts;
+
+/* One option of svd's own (cli_option_fn). */
+static int svd_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    svd_opts *o = opts;
+    switch (c) {
+    case OPT_TOP:
+        if (!cli_parse_size(arg, SIZE_MAX, &o->top))
+            return cli_usage_error(cmd, "--top wants an integer >= 0, not '%s'", arg);
+        return RK_EXIT_OK;
+    case OPT_JSON:
+        o->json = true;
+        return RK_EXIT_OK;
+    case OPT_EXACT:
+        o->exact = true;
+        return RK_EXIT_OK;
+    case OPT_RULES:
+        o->rules = true;
+        return RK_EXIT_OK;
+    default:
+        if (cli_plot_option(c, arg, &o->p) == RK_EXIT_OK)
+            return RK_EXIT_OK;
+        return cli_tol_option(cmd, &o->tol, c, arg);
+    }
+}
+
 int cmd_svd(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "top", required_argument, NULL, OPT_TOP },
-        { "tol", required_argument, NULL, CLI_OPT_TOL },
-        { "rtol", required_argument, NULL, CLI_OPT_RTOL },
+        CLI_TOL_LONGOPTS,
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
-        { "plot", required_argument, NULL, OPT_PLOT },
-        { "format", required_argument, NULL, OPT_FORMAT },
+        CLI_PLOT_LONGOPTS,
         { "exact", no_argument, NULL, OPT_EXACT },
         { "rules", no_argument, NULL, OPT_RULES },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { svd_usage, NULL };
     const char *cmd = "svd";
-    size_t top = SIZE_MAX;
-    bool json = false;
-    const char *plot = NULL, *format = NULL;
-    bool exact = false, rules = false;
+    svd_opts o = { .top = SIZE_MAX, .tol = { RK_TOL_DEFAULT, 0.0 } };
     rk_plot_out out;
-    rk_rank_opts opts = { RK_TOL_DEFAULT, 0.0 };
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(svd_usage, stdout);
-            return RK_EXIT_OK;
-        case OPT_TOP:
-            if (!cli_parse_size(optarg, SIZE_MAX, &top))
-                return cli_usage_error(cmd, "--top wants an integer >= 0, not '%s'", optarg);
-            break;
-        case CLI_OPT_TOL:
-        case CLI_OPT_RTOL:
-            if ((rc = cli_tol_option(cmd, &opts, c, optarg)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_PLOT:
-            plot = optarg;
-            break;
-        case OPT_FORMAT:
-            format = optarg;
-            break;
-        case OPT_EXACT:
-            exact = true;
-            break;
-        case OPT_RULES:
-            rules = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    int rc = cli_options(cmd, argc, argv, ":h", longopts, usage, svd_option, &o);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
     const char *file;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &file)) != RK_EXIT_OK)
         return rc;
-    if ((rc = cli_plot_options(cmd, plot, format, json, &out)) != RK_EXIT_OK)
+    if ((rc = cli_plot_options(cmd, o.p.plot, o.p.format, o.json, &out)) != RK_EXIT_OK)
         return rc;
 
     rk_mat a = { 0 };
     if ((rc = cli_load_matrix(cmd, file, &a)) != RK_EXIT_OK)
         return rc;
     /* Only the top K asked for, of a large matrix: the randomized SVD (svd_top.c). */
-    if (!exact && !rules && top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, top))
-        rc = svd_top_run(file, &a, top, &opts, json, plot ? &out : NULL);
+    if (!o.exact && !o.rules && o.top != SIZE_MAX && rk_rsvd_worthwhile(a.rows, a.cols, o.top))
+        rc = svd_top_run(file, &a, o.top, &o.tol, o.json, o.p.plot ? &out : NULL);
     else
-        rc = run_exact(file, &a, top, &opts, json, rules, plot ? &out : NULL);
+        rc = run_exact(file, &a, o.top, &o.tol, o.json, o.rules, o.p.plot ? &out : NULL);
     rk_mat_free(&a);
     return rc;
 }

@@ -87,6 +87,15 @@ typedef struct tut_lesson {
     void (*cleanup)(void *ctx);  /**< releases what the steps left in ctx; may be NULL */
 } tut_lesson;
 
+/**
+ * A lesson's two static tables with their counts, inside a tut_lesson
+ * initializer: `TUT_LESSON_TABLES(steps, options),` for `.steps`, `.n_steps`,
+ * `.options` and `.n_options`.
+ */
+#define TUT_LESSON_TABLES(steps_, options_)                                                        \
+    .steps = (steps_), .n_steps = sizeof(steps_) / sizeof((steps_)[0]), .options = (options_),     \
+    .n_options = sizeof(options_) / sizeof((options_)[0])
+
 /** Parse @p argv, run the lesson, call its cleanup; returns the exit status (0, 1, 2). */
 int tut_main(const tut_lesson *lesson, int argc, char **argv);
 

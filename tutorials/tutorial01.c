@@ -505,10 +505,7 @@ int main(int argc, char **argv)
         .title = "Lesson 1: Rank and the SVD",
         .intro = "The 'SVD and rank' notebook in C: a rank-2 matrix, its SVD, and the two\n"
                  "thin factors B·A that LoRA is made of. Text: " DOC "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,

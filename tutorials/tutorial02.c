@@ -354,10 +354,7 @@ int main(int argc, char **argv)
         .title = "Lesson 2: Low-rank approximation",
         .intro = "Eckart–Young on a real image: a grid of Fashion-MNIST items, its SVD,\n"
                  "reconstructions at rank 1, 5, 20, 50 and their errors.\nText: " DOC "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,

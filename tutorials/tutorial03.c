@@ -348,10 +348,7 @@ int main(int argc, char **argv)
         .title = "Lesson 3: Weight deltas",
         .intro = "Fine-tune a whole network on one class and look at ΔW = W_ft − W0: its\n"
                  "spectrum, and what truncating it to rank r keeps.\nText: " DOC "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,

@@ -468,10 +468,7 @@ int main(int argc, char **argv)
         .title = "Lesson 4: LoRA",
         .intro = "The LoRA notebook in C: parameter counts, a frozen base, adapters trained\n"
                  "on the worst class, switched off, and merged.\nText: " DOC "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,

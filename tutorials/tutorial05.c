@@ -278,10 +278,7 @@ int main(int argc, char **argv)
                  "and the LoRA paper's findings next to this run's. A small run (a smaller\n"
                  "net, a training subset); `ranklab demo` is the full-size experiment.\n"
                  "Text: " DOC5 "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,

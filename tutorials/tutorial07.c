@@ -556,10 +556,7 @@ int main(int argc, char **argv)
         .intro = "Intruder dimensions on a 3×2 weight, then on a trained network fine-tuned\n"
                  "fully and with LoRA; scaling them down; learning against forgetting along\n"
                  "training. Text: " DOC "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,
