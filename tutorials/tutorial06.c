@@ -455,10 +455,7 @@ int main(int argc, char **argv)
                  "on a noisy matrix whose rank is known, and on a real fine-tune's update,\n"
                  "with the accuracy each rule's choice keeps.\n"
                  "Text: " DOC "\n",
-        .steps = steps,
-        .n_steps = sizeof steps / sizeof steps[0],
-        .options = options,
-        .n_options = sizeof options / sizeof options[0],
+        TUT_LESSON_TABLES(steps, options),
         .default_seed = 0,
         .ctx = &L,
         .cleanup = cleanup,
