@@ -97,6 +97,8 @@ typedef struct st_files {
     rk_tensor_pair *pairs;    /* every name of either checkpoint */
     size_t n_pairs;
     size_t *index;            /* (cli_pairs.n) the usable pairs */
+    float *delta;             /* the ΔW buffer every pair reuses (cli_pairs_delta_f32) */
+    size_t delta_cap;         /* its floats */
 } st_files;
 
 static void shape_text(char *buf, size_t size, const rk_st_tensor *t)
@@ -400,6 +402,22 @@ static int delta_f32_npy(const char *cmd, const cli_pairs *p, cli_delta32 *d)
     return RK_EXIT_OK;
 }
 
+/* The pairs' shared ΔW buffer, grown to @p count floats when smaller (its old
+ * contents dropped): one buffer for the whole walk, so each pair costs no
+ * fresh pages of the size of a tensor (allocated, faulted in and zeroed by
+ * the kernel, then returned). NULL when out of memory. */
+static float *delta_buffer(st_files *f, size_t count)
+{
+    if (f->delta_cap < count) {
+        rk_free(f->delta);
+        f->delta_cap = 0;
+        if (!(f->delta = rk_alloc(count * sizeof(float) + 1)))
+            return NULL;
+        f->delta_cap = count;
+    }
+    return f->delta;
+}
+
 int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta32 *d)
 {
     *d = (cli_delta32){ 0 };
@@ -411,21 +429,19 @@ int cli_pairs_delta_f32(const char *cmd, const cli_pairs *p, size_t i, cli_delta
     int rc = cli_check_memory(cmd, q->other_at->path, "dW in float32", ok, bytes);
     if (rc != RK_EXIT_OK)
         return rc;
-    if (!(d->data = rk_alloc(bytes + 1)))
+    if (!(d->data = delta_buffer(p->priv, mn)))
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    d->borrowed = true;
     d->m = m;
     d->n = n;
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_st_tensor_to_f32(q->base_at->file, q->base, d->data, mn, &err);
-    const char *at = q->base_at->path;
-    if (s == RK_OK) {
-        at = q->other_at->path;
-        s = rk_st_tensor_rsub_f32(q->other_at->file, q->other, d->data, mn, &err); /* ΔW = W_ft − W_base */
-    }
+    int at = 0; /* ΔW = W_ft − W_base, one pass over the buffer */
+    rk_status s = rk_st_tensor_diff_f32(q->base_at->file, q->base, q->other_at->file, q->other, d->data,
+                                        mn, &at, &err);
     if (s != RK_OK) {
         cli_delta32_free(d);
-        return cli_fail(cmd, at, s, &err);
+        return cli_fail(cmd, at ? q->other_at->path : q->base_at->path, s, &err);
     }
     return RK_EXIT_OK;
 }
@@ -468,7 +484,8 @@ int cli_pairs_nonfinite(const char *cmd, const cli_pairs *p, size_t i)
 
 void cli_delta32_free(cli_delta32 *d)
 {
-    rk_free(d->data);
+    if (!d->borrowed)
+        rk_free(d->data);
     *d = (cli_delta32){ 0 };
 }
 
@@ -491,6 +508,7 @@ void cli_pairs_close(cli_pairs *p)
         rk_shards_close(&f->ft);
         rk_free(f->pairs);
         rk_free(f->index);
+        rk_free(f->delta);
         rk_free(f);
     }
     rk_free(p->names);

@@ -92,8 +92,9 @@ int cli_pairs_each(const char *cmd, const cli_pairs *p, bool quiet, cli_pair_fn 
 
 /** A weight difference ΔW = W_ft − W_base in float32, row-major m×n. */
 typedef struct cli_delta32 {
-    float *data;   /**< (m×n), owned */
+    float *data;   /**< (m×n), owned unless borrowed */
     size_t m, n;
+    bool borrowed; /**< data is the pairs' shared buffer (two checkpoints): valid until the next pair */
 } cli_delta32;
 
 /**
@@ -131,10 +132,11 @@ void cli_pairs_shape(const cli_pairs *p, size_t i, size_t *m, size_t *n);
 size_t cli_pairs_elements(const cli_pairs *p);
 
 /**
- * Load pair @p i as ΔW = FINETUNED − BASE in float32 into @p d: the base
- * tensor is read into a new m×n buffer, then the
- * fine-tuned one is subtracted from it chunk by chunk as it is read
- * (rk_st_tensor_rsub_f32), so memory is one m×n float buffer. NaN/Inf is
+ * Load pair @p i as ΔW = FINETUNED − BASE in float32 into @p d: both
+ * tensors are read a chunk at a time and subtracted as they are read
+ * (rk_st_tensor_diff_f32) into one m×n float buffer that the pairs share (it
+ * grows to the largest pair and is reused: d->borrowed), so memory is one
+ * m×n float buffer for the whole walk. NaN/Inf is
  * left to the decomposition's own check (then cli_pairs_nonfinite). On
  * failure prints "ranklab CMD: FILE: ..." naming the shard at fault and
  * returns RK_EXIT_RUNTIME.

@@ -11,7 +11,8 @@
  * LoRA tutorial's split. The error it leaves, ‖ΔW − [ΔW]_R‖_F = √(Σ_{i>R} σ_i²),
  * comes from the spectrum; the factors are stored in float32 (PEFT's dtype), so
  * the error of the written adapter, formed from the float32 factors, is
- * printed too. The adapter is written by lib/io/peft.h (rk_peft_write).
+ * printed too. The adapter is written by lib/io/peft.h a module at a time
+ * (rk_peft_stream_add), so the factors already done are on disk, not in memory.
  */
 #include <errno.h>
 #include <float.h>
@@ -400,30 +401,38 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     return rc;
 }
 
-/* Write the adapter into the folder being built and put it in place, the
+/* Send module @p it's factors to the adapter being written and release them:
+ * the adapter's tensors go to disk as each module is done, so memory does not
+ * grow with the number of modules (rk_peft_stream_add); exit status. */
+static int stream_module(const extract_opts *o, rk_peft_stream *ps, extract_item *it)
+{
+    rk_peft_lora m = { it->module, it->r, it->n, it->m, it->a, it->b };
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_peft_stream_add(ps, &m, &err);
+    rk_free(it->b);
+    rk_free(it->a);
+    it->b = it->a = NULL;
+    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", o->out, s, &err);
+}
+
+/* Finish the adapter in the folder being built and put it in place, the
  * whole folder at once (lib/io/output.h); exit status. The one place the
- * adapter is written. */
-static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od,
+ * adapter is written: r the most common rank, rank_pattern / alpha_pattern
+ * for the others. */
+static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od, rk_peft_stream *ps,
                          const extract_item *items, size_t n)
 {
-    rk_peft_lora *mods = rk_calloc(n, sizeof *mods);
-    double *alphas = rk_calloc(n, sizeof *alphas);
-    if (!mods || !alphas) {
-        rk_free(mods);
-        rk_free(alphas);
+    double *alphas = rk_calloc(n ? n : 1, sizeof *alphas);
+    if (!alphas)
         return cli_fail("extract", NULL, RK_ENOMEM, NULL);
-    }
-    for (size_t i = 0; i < n; i++) {
-        mods[i] = (rk_peft_lora){ items[i].module, items[i].r, items[i].n, items[i].m, items[i].a, items[i].b };
+    for (size_t i = 0; i < n; i++)
         alphas[i] = items[i].alpha;
-    }
-    /* r the most common rank, rank_pattern / alpha_pattern for the others */
     rk_peft_write_opts wo = { .lora_alpha = alphas[0], .base_model = p->base_name_or_path };
     rk_peft_write_extra extra = { .alphas = alphas };
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_peft_write_with(od->tmp_path, &wo, mods, n, &extra, &err);
-    rk_free(mods);
+    rk_status s = rk_peft_stream_finish_with(ps, &wo, &extra, &err);
     rk_free(alphas);
     if (s != RK_OK)
         return cli_fail("extract", o->out, s, &err);
@@ -435,6 +444,7 @@ typedef struct extract_run {
     const extract_opts *o;
     extract_item *items;   /* (pairs) */
     cli_skip *sk;          /* (pairs) */
+    rk_peft_stream *ps;    /* the adapter, written a module at a time */
     size_t n, n_sk;        /* items made (the one that failed included: freed), skips */
 } extract_run;
 
@@ -443,11 +453,22 @@ static int extract_pair(const cli_pairs *p, size_t i, void *ctx)
     extract_run *run = ctx;
     bool skipped;
     int rc = extract_one(run->o, p, i, &run->items[run->n], &run->sk[run->n_sk], &skipped);
+    if (rc == RK_EXIT_OK && !skipped)
+        rc = stream_module(run->o, run->ps, &run->items[run->n]);
     if (rc == RK_EXIT_OK && skipped)
         run->n_sk++;
     else
         run->n++;
     return rc;
+}
+
+/* The adapter, written a module at a time into the folder being built; exit status. */
+static int open_stream(const char *out, const rk_out_dir *od, rk_peft_stream **ps)
+{
+    rk_err err;
+    rk_err_clear(&err);
+    rk_status s = rk_peft_stream_open(ps, od->tmp_path, &err);
+    return s == RK_OK ? RK_EXIT_OK : cli_fail("extract", out, s, &err);
 }
 
 int cmd_extract(int argc, char **argv)
@@ -483,6 +504,8 @@ int cmd_extract(int argc, char **argv)
         rc = extract_plan_make(&o, &p, &plan);
     }
     if (rc == RK_EXIT_OK)
+        rc = open_stream(o.out, &od, &run.ps);
+    if (rc == RK_EXIT_OK)
         rc = cli_pairs_each("extract", &p, o.ck.quiet, extract_pair, &run, &done);
     if (rc == RK_EXIT_OK && run.n == 0) {
         char rule[64];
@@ -496,7 +519,7 @@ int cmd_extract(int argc, char **argv)
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &p, &od, run.items, run.n);
+        rc = write_adapter(&o, &p, &od, run.ps, run.items, run.n);
     if (rc == RK_EXIT_OK) {
         if (o.ck.json)
             rc = cli_json_print("extract", extract_json(&o, &p, run.items, run.n, run.sk, run.n_sk));
@@ -512,6 +535,7 @@ int cmd_extract(int argc, char **argv)
     extract_plan_free(&plan);
     rk_free(run.items);
     rk_free(run.sk);
+    rk_peft_stream_free(run.ps);
     cli_pairs_close(&p);
     rk_out_dir_abort(&od);
     return rc;

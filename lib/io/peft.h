@@ -211,6 +211,52 @@ rk_status rk_peft_write(const char *dir, const rk_peft_write_opts *opts, const r
 rk_status rk_peft_write_with(const char *dir, const rk_peft_write_opts *opts, const rk_peft_lora *mods,
                              size_t n, const rk_peft_write_extra *extra, rk_err *err);
 
+/**
+ * An adapter folder written a module at a time, for adapters too large to
+ * hold: each module's factors go to a spool file in the folder as they are
+ * added (rk_st_writer_spool), so memory is the names and shapes only;
+ * rk_peft_stream_finish() then writes both files as rk_peft_write() would —
+ * the same bytes for the same modules in the same order — and removes the
+ * spool. Open, add, finish, free.
+ */
+typedef struct rk_peft_stream rk_peft_stream;
+
+/**
+ * Start writing an adapter folder @p dir (created if missing), with its spool
+ * dir/adapter_model.safetensors.part.
+ * @return RK_OK; RK_EINVAL; RK_ENOMEM; RK_EIO (the folder or spool cannot be created).
+ */
+rk_status rk_peft_stream_open(rk_peft_stream **ps, const char *dir, rk_err *err);
+
+/**
+ * Append module @p m (its factors are written out now; the caller may free them).
+ * @return RK_OK; RK_EINVAL (empty name, r = 0, missing factors, a name given
+ *         twice); RK_ENOMEM; RK_EIO (the spool cannot be written: the
+ *         message names it and why, e.g. no space left).
+ */
+rk_status rk_peft_stream_add(rk_peft_stream *ps, const rk_peft_lora *m, rk_err *err);
+
+/**
+ * Write adapter_config.json (r, lora_alpha, target_modules … from @p opts and
+ * the modules added, as rk_peft_write) and adapter_model.safetensors, and
+ * remove the spool. Call once; then rk_peft_stream_free().
+ * @return RK_OK; RK_EINVAL (no module added, alpha not finite); RK_ENOMEM; RK_EIO.
+ */
+rk_status rk_peft_stream_finish(rk_peft_stream *ps, const rk_peft_write_opts *opts, rk_err *err);
+
+/**
+ * rk_peft_stream_finish() with per-module alphas and modules_to_save from
+ * @p extra (NULL: none), as rk_peft_write_with(): extra->alphas[i] is the
+ * alpha of the i-th module added (alpha_pattern for those that differ from
+ * the most common). No full tensors (they are not in the spool).
+ * @return as rk_peft_stream_finish; also RK_EINVAL (full tensors given).
+ */
+rk_status rk_peft_stream_finish_with(rk_peft_stream *ps, const rk_peft_write_opts *opts,
+                                     const rk_peft_write_extra *extra, rk_err *err);
+
+/** Release @p ps, removing the spool if it is still there. NULL is accepted. */
+void rk_peft_stream_free(rk_peft_stream *ps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,5 @@
 /* peft_write.c — write a LoRA adapter folder in PEFT's layout (config + F32 safetensors). */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -129,6 +130,17 @@ static json_t *config_json(const wctx *c, const rk_peft_lora *mods, size_t n)
     return root;
 }
 
+/* Module @p m, to go after mods[0..i): a name, r > 0, its factors, a name not seen before. */
+static rk_status check_module(const rk_peft_lora *mods, size_t i, const rk_peft_lora *m, rk_err *err)
+{
+    if (!m->module || !m->module[0] || !m->r || (!m->a && m->in) || (!m->b && m->out))
+        return rk_err_set(err, RK_EINVAL, "module %zu: empty name, r = 0 or missing factors", i);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(mods[j].module, m->module))
+            return rk_err_set(err, RK_EINVAL, "module '%s' given twice", m->module);
+    return RK_OK;
+}
+
 static rk_status check_args(const wctx *c, const rk_peft_lora *mods, size_t n, rk_err *err)
 {
     const rk_peft_write_opts *o = c->o;
@@ -137,13 +149,11 @@ static rk_status check_args(const wctx *c, const rk_peft_lora *mods, size_t n, r
         return rk_err_set(err, RK_EINVAL, "invalid argument");
     for (size_t i = 0; i < n; i++) {
         const rk_peft_lora *m = &mods[i];
-        if (!m->module || !m->module[0] || !m->r || (!m->a && m->in) || (!m->b && m->out))
-            return rk_err_set(err, RK_EINVAL, "module %zu: empty name, r = 0 or missing factors", i);
+        rk_status st = check_module(mods, i, m, err);
+        if (st)
+            return st;
         if (x->alphas && !isfinite(x->alphas[i]))
             return rk_err_set(err, RK_EINVAL, "module '%s': alpha is not finite", m->module);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(mods[j].module, m->module))
-                return rk_err_set(err, RK_EINVAL, "module '%s' given twice", m->module);
     }
     if ((x->n_full && !x->full) || (x->n_modules_to_save && !x->modules_to_save))
         return rk_err_set(err, RK_EINVAL, "invalid argument");
@@ -153,36 +163,57 @@ static rk_status check_args(const wctx *c, const rk_peft_lora *mods, size_t n, r
     return RK_OK;
 }
 
-static rk_status write_weights(const char *path, const rk_peft_write_extra *x, const rk_peft_lora *mods,
-                               size_t n, rk_err *err)
+/* A module's base_model.model.MODULE.lora_A.weight (r×In) and lora_B.weight (Out×r). */
+static rk_status add_factors(rk_st_writer *w, const rk_peft_lora *m)
 {
-    rk_st_writer *w;
-    if (rk_st_writer_new(&w))
-        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    size_t len = strlen("base_model.model.") + strlen(m->module) + strlen(".lora_A.weight") + 1;
+    char *key = rk_alloc(len);
+    if (!key)
+        return RK_ENOMEM;
+    size_t shape_a[2] = { m->r, m->in }, shape_b[2] = { m->out, m->r };
+    snprintf(key, len, "base_model.model.%s.lora_A.weight", m->module);
+    rk_status st = rk_st_writer_add_f32(w, key, m->a, 2, shape_a);
+    snprintf(key, len, "base_model.model.%s.lora_B.weight", m->module);
+    if (!st)
+        st = rk_st_writer_add_f32(w, key, m->b, 2, shape_b);
+    rk_free(key);
+    return st;
+}
+
+/* Every tensor of the adapter into @p w: the factors of mods, then the full tensors of x. */
+static rk_status fill_writer(rk_st_writer *w, const rk_peft_write_extra *x, const rk_peft_lora *mods,
+                             size_t n, rk_err *err)
+{
     rk_status st = rk_st_writer_add_meta(w, "format", "pt");
-    for (size_t i = 0; !st && i < n; i++) {
-        const rk_peft_lora *m = &mods[i];
-        size_t len = strlen("base_model.model.") + strlen(m->module) + strlen(".lora_A.weight") + 1;
-        char *key = rk_alloc(len);
-        if (!key) {
-            st = RK_ENOMEM;
-            break;
-        }
-        size_t shape_a[2] = { m->r, m->in }, shape_b[2] = { m->out, m->r };
-        snprintf(key, len, "base_model.model.%s.lora_A.weight", m->module);
-        st = rk_st_writer_add_f32(w, key, m->a, 2, shape_a);
-        snprintf(key, len, "base_model.model.%s.lora_B.weight", m->module);
-        if (!st)
-            st = rk_st_writer_add_f32(w, key, m->b, 2, shape_b);
-        rk_free(key);
-    }
+    for (size_t i = 0; !st && i < n; i++)
+        st = add_factors(w, &mods[i]);
     for (size_t i = 0; !st && i < x->n_full; i++)
         st = rk_st_writer_add_f32(w, x->full[i].key, x->full[i].data, x->full[i].ndim, x->full[i].shape);
-    if (st)
-        st = rk_err_set(err, st, "cannot add module tensors: %s", rk_strerror(st));
-    else
-        st = rk_st_writer_save(w, path, err);
-    rk_st_writer_free(w);
+    return st ? rk_err_set(err, st, "cannot add module tensors: %s", rk_strerror(st)) : RK_OK;
+}
+
+/* DIR/adapter_model.safetensors from @p w (every tensor in it), then
+ * DIR/adapter_config.json for mods (their names and ranks), each atomically. */
+static rk_status save_folder(const char *dir, const wctx *c, const rk_peft_lora *mods, size_t n,
+                             rk_st_writer *w, rk_err *err)
+{
+    rk_status st = RK_OK;
+    char *st_path = rk_path_join(dir, "adapter_model.safetensors"), *cfg_path = rk_path_join(dir, "adapter_config.json");
+    json_t *cfg = config_json(c, mods, n);
+    char *text = cfg ? json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(cfg);
+    if (!st_path || !cfg_path || !text)
+        st = rk_err_set(err, RK_ENOMEM, "out of memory");
+    if (!st)
+        st = rk_st_writer_save(w, st_path, err);
+    if (!st)
+        st = rk_file_write_all(cfg_path, text, strlen(text), err);
+    json_malloc_t jmalloc;
+    json_free_t jfree;
+    json_get_alloc_funcs(&jmalloc, &jfree);
+    jfree(text); /* json_dumps allocated it with jansson's allocator */
+    rk_free(st_path);
+    rk_free(cfg_path);
     return st;
 }
 
@@ -202,21 +233,109 @@ rk_status rk_peft_write_with(const char *dir, const rk_peft_write_opts *opts, co
     rk_status st = check_args(&c, mods, n, err);
     if (st || (st = rk_mkdir_p(dir, err)))
         return st;
-    char *st_path = rk_path_join(dir, "adapter_model.safetensors"), *cfg_path = rk_path_join(dir, "adapter_config.json");
-    json_t *cfg = config_json(&c, mods, n);
-    char *text = cfg ? json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(cfg);
-    if (!st_path || !cfg_path || !text)
+    rk_st_writer *w;
+    if (rk_st_writer_new(&w))
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    if (!(st = fill_writer(w, c.x, mods, n, err)))
+        st = save_folder(dir, &c, mods, n, w, err);
+    rk_st_writer_free(w);
+    return st;
+}
+
+/* An adapter folder written a module at a time: the factors go to the
+ * writer's spool as each module is added; names and shapes stay. */
+struct rk_peft_stream {
+    char *dir;
+    rk_st_writer *w;
+    char *spool;            /* its path, for messages */
+    rk_peft_lora *mods;     /* (n) names owned, factors NULL (already spooled) */
+    size_t n, cap;
+};
+
+rk_status rk_peft_stream_open(rk_peft_stream **out, const char *dir, rk_err *err)
+{
+    if (!out || !dir)
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    rk_peft_stream *ps = rk_calloc(1, sizeof *ps);
+    *out = NULL;
+    if (!ps)
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    rk_status st = rk_mkdir_p(dir, err);
+    if (!st && (!(ps->dir = rk_strdup(dir)) || !(ps->spool = rk_path_join(dir, "adapter_model.safetensors.part")) ||
+                rk_st_writer_new(&ps->w)))
         st = rk_err_set(err, RK_ENOMEM, "out of memory");
     if (!st)
-        st = write_weights(st_path, c.x, mods, n, err);
-    if (!st)
-        st = rk_file_write_all(cfg_path, text, strlen(text), err);
-    json_malloc_t jmalloc;
-    json_free_t jfree;
-    json_get_alloc_funcs(&jmalloc, &jfree);
-    jfree(text); /* json_dumps allocated it with jansson's allocator */
-    rk_free(st_path);
-    rk_free(cfg_path);
+        st = rk_st_writer_spool(ps->w, ps->spool, err);
+    if (!st && (st = rk_st_writer_add_meta(ps->w, "format", "pt")))
+        st = rk_err_set(err, st, "out of memory");
+    if (st) {
+        rk_peft_stream_free(ps);
+        return st;
+    }
+    *out = ps;
+    return RK_OK;
+}
+
+rk_status rk_peft_stream_add(rk_peft_stream *ps, const rk_peft_lora *m, rk_err *err)
+{
+    if (!ps || !m || !ps->w)
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    rk_status st = check_module(ps->mods, ps->n, m, err);
+    if (st)
+        return st;
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? 2 * ps->cap : 16;
+        rk_peft_lora *grown = rk_calloc(cap, sizeof *grown);
+        if (!grown)
+            return rk_err_set(err, RK_ENOMEM, "out of memory");
+        if (ps->n)
+            memcpy(grown, ps->mods, ps->n * sizeof *grown);
+        rk_free(ps->mods);
+        ps->mods = grown;
+        ps->cap = cap;
+    }
+    char *name = rk_strdup(m->module);
+    if (!name)
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    if ((st = add_factors(ps->w, m))) {
+        int e = errno;
+        rk_free(name);
+        return st == RK_EIO ? rk_err_set(err, st, "cannot write %s: %s", ps->spool, strerror(e))
+                            : rk_err_set(err, st, "cannot add module '%s': %s", m->module, rk_strerror(st));
+    }
+    ps->mods[ps->n++] = (rk_peft_lora){ name, m->r, m->in, m->out, NULL, NULL };
+    return RK_OK;
+}
+
+rk_status rk_peft_stream_finish(rk_peft_stream *ps, const rk_peft_write_opts *opts, rk_err *err)
+{
+    return rk_peft_stream_finish_with(ps, opts, NULL, err);
+}
+
+rk_status rk_peft_stream_finish_with(rk_peft_stream *ps, const rk_peft_write_opts *opts,
+                                     const rk_peft_write_extra *extra, rk_err *err)
+{
+    static const rk_peft_write_extra none = { 0 };
+    if (!ps || !opts || !ps->w || !ps->n || !isfinite(opts->lora_alpha))
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    if (extra && (extra->full || extra->n_full))
+        return rk_err_set(err, RK_EINVAL, "a streamed adapter takes no full tensors");
+    wctx c = { opts, extra ? extra : &none };
+    rk_status st = save_folder(ps->dir, &c, ps->mods, ps->n, ps->w, err);
+    rk_st_writer_free(ps->w); /* removes the spool: the folder holds the two files only */
+    ps->w = NULL;
     return st;
+}
+
+void rk_peft_stream_free(rk_peft_stream *ps)
+{
+    if (!ps)
+        return;
+    rk_st_writer_free(ps->w);
+    for (size_t i = 0; i < ps->n; i++)
+        rk_free((char *)ps->mods[i].module);
+    rk_free(ps->mods);
+    rk_free(ps->spool);
+    rk_free(ps->dir);
+    rk_free(ps);
 }

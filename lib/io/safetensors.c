@@ -411,6 +411,28 @@ rk_status rk_st_tensor_rsub_f32(const rk_st_file *f, const rk_st_tensor *t, floa
     return to_f32(f, t, dst, n, ST_RSUB_F32, err);
 }
 
+rk_status rk_st_tensor_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
+                               const rk_st_tensor *tb, float *dst, size_t n, int *at_fault, rk_err *err)
+{
+    int at = 0;
+    rk_status st = RK_OK;
+    if (!fa || !ta || !fb || !tb || !at_fault || (!dst && n))
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    for (int side = 0; side < 2 && !st; side++) {
+        const rk_st_tensor *t = side ? tb : ta;
+        at = side;
+        if (!rk_st_dtype_loadable(t))
+            st = rk_err_set(err, RK_EDTYPE, "unsupported dtype %s", t->dtype_name);
+        else if (rk_st_tensor_numel(t) != n)
+            st = rk_err_set(err, RK_ESHAPE, "tensor '%s' has %zu elements, %zu expected", t->name,
+                            rk_st_tensor_numel(t), n);
+    }
+    if (!st && n)
+        st = st_diff_f32(fa, ta, fb, tb, dst, n, &at, err);
+    *at_fault = at;
+    return st;
+}
+
 rk_status rk_st_load_matrix(const char *path, const char *tensor, rk_mat *out, rk_err *err)
 {
     if (!path || !tensor || !out)

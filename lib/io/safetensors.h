@@ -156,6 +156,18 @@ rk_status rk_st_tensor_rsub_f32(const rk_st_file *f, const rk_st_tensor *t, floa
                                 rk_err *err);
 
 /**
+ * @p dst = @p tb − @p ta for two tensors of @p n elements each, in float (ΔW =
+ * W_finetuned − W_base with @p ta the base): each RK_ST_CHUNK span of @p ta
+ * is converted into @p dst and @p tb's span subtracted from it at once, so
+ * @p dst is written in one pass, as rk_st_tensor_to_f32() then
+ * rk_st_tensor_rsub_f32() would fill it, value for value. On failure
+ * *@p at_fault is 1 when @p tb's file or tensor is at fault, else 0.
+ * @return as rk_st_tensor_rsub_f32.
+ */
+rk_status rk_st_tensor_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
+                               const rk_st_tensor *tb, float *dst, size_t n, int *at_fault, rk_err *err);
+
+/**
  * Load tensor @p tensor of the file at @p path as a matrix (as rk_st_tensor_to_mat).
  * @return as rk_st_open and rk_st_tensor_to_mat; RK_ENOTFOUND (no such tensor).
  */
@@ -177,6 +189,19 @@ rk_status rk_st_writer_new(rk_st_writer **w);
 rk_status rk_st_writer_add_f32(rk_st_writer *w, const char *name, const float *data, int ndim,
                                const size_t *shape);
 
+/**
+ * From now on keep the tensors' bytes in a new file at @p path (the spool)
+ * instead of memory: each rk_st_writer_add_f32() / _f64() appends them there
+ * as it is called, so the writer holds names and shapes only, and
+ * rk_st_writer_save() copies them into place a block at a time. Call it
+ * before adding a tensor. rk_st_writer_free() closes and removes the spool.
+ * With a spool, an add may also fail with RK_EIO (errno says why: a full
+ * disk is ENOSPC or EFBIG).
+ * @return RK_OK; RK_EINVAL (NULL, a spool already, or tensors added); RK_ENOMEM;
+ *         RK_EIO (it cannot be created).
+ */
+rk_status rk_st_writer_spool(rk_st_writer *w, const char *path, rk_err *err);
+
 /** Add an F64 tensor; as rk_st_writer_add_f32. */
 rk_status rk_st_writer_add_f64(rk_st_writer *w, const char *name, const double *data, int ndim,
                                const size_t *shape);
@@ -192,7 +217,7 @@ rk_status rk_st_writer_add_meta(rk_st_writer *w, const char *key, const char *va
  */
 rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err);
 
-/** Release the writer and its copies of the data. NULL is accepted. */
+/** Release the writer and its copies of the data (closing and removing a spool). NULL is accepted. */
 void rk_st_writer_free(rk_st_writer *w);
 
 #ifdef __cplusplus

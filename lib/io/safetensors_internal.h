@@ -25,4 +25,9 @@ typedef enum st_conv {
 /** Convert all of @p t (loadable, checked by the caller) into @p dst, from memory or by pread. */
 rk_status st_convert(const rk_st_file *f, const rk_st_tensor *t, void *dst, st_conv mode, rk_err *err);
 
+/** dst = b − a over @p numel elements of two loadable tensors of that size (rk_st_tensor_diff_f32);
+ *  *at = 1 when reading b failed, else 0. */
+rk_status st_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
+                      const rk_st_tensor *tb, float *dst, size_t numel, int *at, rk_err *err);
+
 #endif

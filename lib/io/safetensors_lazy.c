@@ -79,27 +79,65 @@ static void convert_span(rk_dtype t, const unsigned char *src, size_t first, siz
     }
 }
 
+/* Elements per span of a conversion: one RK_ST_CHUNK read of a lazy file, the whole tensor in memory. */
+static size_t span_elems(const rk_st_file *f, size_t es, size_t numel)
+{
+    size_t per = f->fp ? RK_ST_CHUNK / es : numel;
+    return per ? per : 1;
+}
+
+/* Elements [first, first + count) of @p t into dst by @p mode (buf: a span's bytes for a lazy file). */
+static rk_status convert_at(const rk_st_file *f, const rk_st_tensor *t, size_t first, size_t count,
+                            void *dst, st_conv mode, unsigned char *buf, float *tmp, rk_err *err)
+{
+    size_t es = rk_dtype_size(t->dtype), off = f->data_start + t->begin + first * es;
+    rk_status st = f->fp ? read_at(fileno(f->fp), buf, count * es, off, err) : RK_OK;
+    if (!st)
+        convert_span(t->dtype, f->data ? f->data + off : buf, first, count, dst, tmp, mode);
+    return st;
+}
+
 rk_status st_convert(const rk_st_file *f, const rk_st_tensor *t, void *dst, st_conv mode, rk_err *err)
 {
     size_t es = rk_dtype_size(t->dtype), n = t->end - t->begin;
-    size_t per = f->fp ? RK_ST_CHUNK / es : n / (es ? es : 1); /* elements per span */
     if (n == 0 || es == 0)
         return RK_OK;
-    if (per == 0)
-        per = 1;
+    size_t numel = n / es, per = span_elems(f, es, numel);
     unsigned char *buf = f->fp ? rk_alloc(per * es) : NULL;
     float *tmp = mode == ST_RSUB_F32 ? rk_alloc(per * sizeof(float)) : NULL;
     rk_status st = RK_OK;
     if ((f->fp && !buf) || (mode == ST_RSUB_F32 && !tmp))
         st = rk_err_set(err, RK_ENOMEM, "out of memory");
-    size_t numel = n / es;
+    for (size_t first = 0; !st && first < numel; first += per)
+        st = convert_at(f, t, first, numel - first < per ? numel - first : per, dst, mode, buf, tmp, err);
+    rk_free(buf);
+    rk_free(tmp);
+    return st;
+}
+
+/*
+ * dst = W_b − W_a, span by span: each span of W_a is converted into dst and
+ * W_b's is subtracted from it at once, while the span is still in cache, so
+ * the n floats are written once instead of written, read and written again.
+ * Same spans (RK_ST_CHUNK of the wider dtype) on both sides; the same
+ * float operations as rk_st_tensor_to_f32 then rk_st_tensor_rsub_f32.
+ */
+rk_status st_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
+                      const rk_st_tensor *tb, float *dst, size_t numel, int *at, rk_err *err)
+{
+    size_t ea = rk_dtype_size(ta->dtype), eb = rk_dtype_size(tb->dtype), es = ea > eb ? ea : eb;
+    size_t pa = span_elems(fa, es, numel), pb = span_elems(fb, es, numel), per = pa < pb ? pa : pb;
+    unsigned char *buf = (fa->fp || fb->fp) ? rk_alloc(per * es) : NULL;
+    float *tmp = rk_alloc(per * sizeof(float));
+    rk_status st = RK_OK;
+    *at = 0;
+    if (((fa->fp || fb->fp) && !buf) || !tmp)
+        st = rk_err_set(err, RK_ENOMEM, "out of memory");
     for (size_t first = 0; !st && first < numel; first += per) {
         size_t count = numel - first < per ? numel - first : per;
-        size_t off = f->data_start + t->begin + first * es;
-        const unsigned char *src = f->data ? f->data + off : buf;
-        if (f->fp && (st = read_at(fileno(f->fp), buf, count * es, off, err)))
-            break;
-        convert_span(t->dtype, src, first, count, dst, tmp, mode);
+        st = convert_at(fa, ta, first, count, dst, ST_SET_F32, buf, tmp, err);
+        if (!st && (st = convert_at(fb, tb, first, count, dst, ST_RSUB_F32, buf, tmp, err)))
+            *at = 1;
     }
     rk_free(buf);
     rk_free(tmp);

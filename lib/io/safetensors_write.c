@@ -1,9 +1,11 @@
-/* safetensors_write.c — the safetensors writer: F32/F64 tensors sorted by name, padded header, atomic. */
+/* safetensors_write.c — the safetensors writer: F32/F64 tensors sorted by name, padded header,
+ * atomic; the tensors' bytes held in memory, or in a spool file as they are added. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "io/file.h"
@@ -14,13 +16,17 @@ typedef struct st_item {
     rk_dtype dtype;        /* RK_DT_F32 or RK_DT_F64 */
     int ndim;
     size_t *shape;         /* (ndim) */
-    unsigned char *bytes;  /* the elements, little-endian, row-major */
+    unsigned char *bytes;  /* the elements, little-endian, row-major; NULL when spooled */
     size_t nbytes;
+    size_t spool_at;       /* spooled: where its bytes start in the spool file */
 } st_item;
 
 struct rk_st_writer {
     st_item *items;
     size_t n, cap;
+    FILE *spool;           /* rk_st_writer_spool: the tensors' bytes, in the order added */
+    char *spool_path;      /* removed by rk_st_writer_free */
+    size_t spool_size;     /* bytes in it */
     char **meta_keys, **meta_values;
     size_t n_meta, cap_meta;
 };
@@ -78,7 +84,27 @@ void rk_st_writer_free(rk_st_writer *w)
     }
     rk_free(w->meta_keys);
     rk_free(w->meta_values);
+    if (w->spool) {
+        (void)fclose(w->spool);
+        (void)unlink(w->spool_path);
+    }
+    rk_free(w->spool_path);
     rk_free(w);
+}
+
+rk_status rk_st_writer_spool(rk_st_writer *w, const char *path, rk_err *err)
+{
+    if (!w || !path || w->spool || w->n)
+        return rk_err_set(err, RK_EINVAL, "invalid argument");
+    if (!(w->spool_path = rk_strdup(path)))
+        return rk_err_set(err, RK_ENOMEM, "out of memory");
+    if (!(w->spool = fopen(path, "w+b"))) {
+        int e = errno;
+        rk_free(w->spool_path);
+        w->spool_path = NULL;
+        return rk_err_set(err, RK_EIO, "cannot create %s: %s", path, strerror(e));
+    }
+    return RK_OK;
 }
 
 /* Store n elements of width size (4 or 8) from data as little-endian bytes. */
@@ -92,6 +118,30 @@ static void put_le(unsigned char *dst, const void *data, size_t n, size_t size)
     for (size_t i = 0; i < n; i++)
         for (size_t b = 0; b < size; b++)
             dst[i * size + b] = src[i * size + size - 1 - b];
+}
+
+/* Append n elements of width size to the spool, little-endian, a block at a
+ * time. RK_EIO (errno says why) or RK_ENOMEM; the spool's size moves only on success. */
+static rk_status spool_put(rk_st_writer *w, const void *data, size_t n, size_t size)
+{
+    enum { BLOCK = 1 << 16 };
+    unsigned char *blk = rk_alloc(BLOCK);
+    if (!blk)
+        return RK_ENOMEM;
+    const unsigned char *src = data;
+    size_t per = BLOCK / size;
+    bool ok = fseek(w->spool, (long)w->spool_size, SEEK_SET) == 0;
+    for (size_t i = 0; ok && i < n; i += per) {
+        size_t k = n - i < per ? n - i : per;
+        put_le(blk, src + i * size, k, size);
+        ok = fwrite(blk, size, k, w->spool) == k;
+    }
+    ok = ok && fflush(w->spool) == 0;
+    rk_free(blk);
+    if (!ok)
+        return RK_EIO;
+    w->spool_size += n * size;
+    return RK_OK;
 }
 
 static rk_status add(rk_st_writer *w, const char *name, rk_dtype dtype, const void *data, int ndim,
@@ -115,17 +165,18 @@ static rk_status add(rk_st_writer *w, const char *name, rk_dtype dtype, const vo
     if (!grow((void **)&w->items, &w->cap, w->n + 1, sizeof *w->items))
         return RK_ENOMEM;
     st_item it = { rk_strdup(name), dtype, ndim, ndim ? rk_calloc((size_t)ndim, sizeof(size_t)) : NULL,
-                   rk_alloc(nbytes), nbytes };
-    if (!it.name || (ndim && !it.shape) || !it.bytes) {
+                   w->spool ? NULL : rk_alloc(nbytes), nbytes, w->spool_size };
+    rk_status st = !it.name || (ndim && !it.shape) || (!w->spool && !it.bytes) ? RK_ENOMEM : RK_OK;
+    if (!st && ndim)
+        memcpy(it.shape, shape, (size_t)ndim * sizeof(size_t));
+    if (!st && numel)
+        st = w->spool ? spool_put(w, data, numel, esize) : (put_le(it.bytes, data, numel, esize), RK_OK);
+    if (st) {
         rk_free(it.name);
         rk_free(it.shape);
         rk_free(it.bytes);
-        return RK_ENOMEM;
+        return st;
     }
-    if (ndim)
-        memcpy(it.shape, shape, (size_t)ndim * sizeof(size_t));
-    if (numel)
-        put_le(it.bytes, data, numel, esize);
     w->items[w->n++] = it;
     return RK_OK;
 }
@@ -216,13 +267,40 @@ static json_t *build_header(const rk_st_writer *w, st_item *const *order)
     return root;
 }
 
+/* Bytes copied from the spool at a time. */
+#define SPOOL_BLOCK ((size_t)1 << 20)
+
+/* Write an item's bytes to @p f: from memory, or copied from the spool through
+ * @p blk (SPOOL_BLOCK bytes) a block at a time. */
+static bool write_item(const rk_st_writer *w, const st_item *it, FILE *f, unsigned char *blk)
+{
+    if (it->bytes || !it->nbytes)
+        return !it->nbytes || fwrite(it->bytes, 1, it->nbytes, f) == it->nbytes;
+    bool ok = true;
+    for (size_t done = 0; ok && done < it->nbytes;) {
+        size_t k = it->nbytes - done < SPOOL_BLOCK ? it->nbytes - done : SPOOL_BLOCK;
+        ssize_t got = pread(fileno(w->spool), blk, k, (off_t)(it->spool_at + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        ok = got > 0 && fwrite(blk, 1, (size_t)got, f) == (size_t)got;
+        if (got == 0)
+            errno = EIO; /* the spool shrank: something else touched it */
+        done += got > 0 ? (size_t)got : 0;
+    }
+    return ok;
+}
+
 rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
 {
     if (!w || !path)
         return rk_err_set(err, RK_EINVAL, "invalid argument");
     st_item **order = rk_calloc(w->n ? w->n : 1, sizeof *order);
-    if (!order)
+    unsigned char *blk = w->spool ? rk_alloc(SPOOL_BLOCK) : NULL;
+    if (!order || (w->spool && !blk)) {
+        rk_free(order);
+        rk_free(blk);
         return rk_err_set(err, RK_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < w->n; i++)
         order[i] = &w->items[i];
     if (w->n)
@@ -232,6 +310,7 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
     json_decref(root);
     if (!text) {
         rk_free(order);
+        rk_free(blk);
         return rk_err_set(err, RK_ENOMEM, "cannot build the header");
     }
     size_t len = strlen(text), padded = (len + 7) / 8 * 8;
@@ -245,7 +324,7 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
         for (size_t i = len; ok && i < padded; i++)
             ok = fputc(' ', af.f) != EOF;
         for (size_t i = 0; ok && i < w->n; i++)
-            ok = !order[i]->nbytes || fwrite(order[i]->bytes, 1, order[i]->nbytes, af.f) == order[i]->nbytes;
+            ok = write_item(w, order[i], af.f, blk);
         if (ok)
             st = rk_atomic_commit(&af, err);
         else {
@@ -259,5 +338,6 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
     json_get_alloc_funcs(&jmalloc, &jfree);
     jfree(text); /* json_dumps allocated it with jansson's allocator */
     rk_free(order);
+    rk_free(blk);
     return st;
 }

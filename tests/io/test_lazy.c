@@ -2,7 +2,7 @@
  * test_lazy.c — lib/io/safetensors_lazy.c and lib/io/shards.c: a file opened
  * by its header reads every tensor exactly as the whole-file reader does
  * (F64, F32, F16, BF16, across chunk boundaries), ΔW = ft − base by
- * rk_st_tensor_rsub_f32, the header checked against the file's real size,
+ * rk_st_tensor_rsub_f32 and rk_st_tensor_diff_f32, the header checked against the file's real size,
  * every allocation failure reported as RK_ENOMEM without a leak, and a
  * sharded directory's index held to its rules.
  */
@@ -92,6 +92,65 @@ static void test_lazy_equals_whole(void **state)
     rk_st_close(&whole);
     rk_st_close(&lazy);
     rk_st_close(NULL);
+}
+
+/* rk_st_tensor_diff_f32 fills ΔW = ft − base exactly as rk_st_tensor_to_f32
+ * then rk_st_tensor_rsub_f32 do (the same float operations), lazily across
+ * chunks, from memory, and across the two (F64 and F32 sides); names the side
+ * at fault. */
+static void test_lazy_diff(void **state)
+{
+    (void)state;
+    rk_st_file base, ft, whole;
+    rk_err err;
+    assert_status(rk_st_open_lazy(&base, write_file("diff_b.safetensors", 0.0), &err), RK_OK);
+    const char *ft_path = write_file("diff_f.safetensors", 0.37);
+    assert_status(rk_st_open_lazy(&ft, ft_path, &err), RK_OK);
+    assert_status(rk_st_open(&whole, ft_path, &err), RK_OK);
+    const char *names[] = { "long", "b", "a" };
+    for (int k = 0; k < 3; k++) {
+        const rk_st_tensor *t = rk_st_find(&base, names[k]), *u = rk_st_find(&ft, names[k]);
+        size_t n = rk_st_tensor_numel(t);
+        float *d = rk_alloc(n * sizeof *d), *e = rk_alloc(n * sizeof *e);
+        assert_non_null(d);
+        assert_non_null(e);
+        assert_status(rk_st_tensor_to_f32(&base, t, e, n, &err), RK_OK);
+        assert_status(rk_st_tensor_rsub_f32(&ft, u, e, n, &err), RK_OK);
+        int at = -1;
+        assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, &err), RK_OK);
+        assert_memory_equal(d, e, n * sizeof *d);
+        memset(d, 0, n * sizeof *d);
+        assert_status(rk_st_tensor_diff_f32(&base, t, &whole, rk_st_find(&whole, names[k]), d, n, &at, &err),
+                      RK_OK);
+        assert_memory_equal(d, e, n * sizeof *d);
+        assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n + 1, &at, &err), RK_ESHAPE);
+        rk_free(d);
+        rk_free(e);
+    }
+    int at = -1;
+    const rk_st_tensor *t = rk_st_find(&base, "long"), *u = rk_st_find(&ft, "long");
+    size_t n = rk_st_tensor_numel(t);
+    assert_status(rk_st_tensor_diff_f32(&base, t, NULL, u, NULL, n, &at, &err), RK_EINVAL);
+    float *d = rk_alloc(n * sizeof *d);
+    assert_non_null(d);
+    for (long k = 1; k < 4; k++) { /* its two buffers */
+        rk_test_fail_alloc_after(k);
+        rk_status s = rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, NULL);
+        rk_test_fail_alloc_after(0);
+        assert_true(s == RK_OK || s == RK_ENOMEM);
+    }
+    /* the fine-tune shrinks after it was opened: its side is at fault */
+    struct stat sb;
+    assert_int_equal(stat(ft_path, &sb), 0);
+    assert_int_equal(truncate(ft_path, sb.st_size - 4096), 0);
+    assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, &err), RK_ETRUNC);
+    assert_int_equal(at, 1);
+    assert_status(rk_st_tensor_diff_f32(&ft, u, &base, t, d, n, &at, &err), RK_ETRUNC);
+    assert_int_equal(at, 0);
+    rk_free(d);
+    rk_st_close(&base);
+    rk_st_close(&ft);
+    rk_st_close(&whole);
 }
 
 static void test_lazy_checks_size(void **state)
@@ -231,6 +290,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lazy_equals_whole),
+        cmocka_unit_test(test_lazy_diff),
         cmocka_unit_test(test_lazy_checks_size),
         cmocka_unit_test(test_lazy_nomem),
         cmocka_unit_test(test_shards),
