@@ -56,30 +56,41 @@ rk_optim_rule rk_optim_rule_get(const rk_optim *opt);
 void rk_optim_rule_apply(const rk_optim_rule *r, float *restrict p, const float *restrict g,
                          float *restrict m, float *restrict v, size_t n);
 
+/**
+ * The instruction sets of the kernels in linear_fused.c, each a superset of
+ * the one before: portable C; AVX2 + FMA; AVX-512VL (the AVX2 kernels' 256-bit
+ * vectors in 32 registers: linear_fused512.c, the forward only).
+ */
+typedef enum rk_fused_isa { RK_FUSED_PORTABLE = 0, RK_FUSED_AVX2, RK_FUSED_AVX512 } rk_fused_isa;
+
+/** The widest kernels this CPU runs (checked at run time). */
+rk_fused_isa rk_linear_fused_isa(void);
+
 /** Whether the CPU runs the AVX2 + FMA versions of the kernels in linear_fused.c. */
 bool rk_linear_fused_simd(void);
 
 /**
  * y = x·Wᵀ + b (b may be NULL), each row of W read once from memory and
- * reused from cache for every 4 batch rows
- * (rk_linear_forward() calls it for batch ≤ RK_LINEAR_SMALL_BATCH);
- * @p simd false forces the portable C loop.
+ * reused from cache for every 4 or 5 batch rows
+ * (rk_linear_forward() calls it for batch ≤ RK_LINEAR_SMALL_BATCH); @p isa is
+ * the widest kernel allowed (RK_FUSED_PORTABLE forces the portable C loop).
+ * The AVX2 and AVX-512VL kernels give the same y bit for bit.
  */
 void rk_linear_forward_fused(float *y, const float *x, const float *w, const float *b,
-                             size_t batch, size_t in, size_t out, bool simd);
+                             size_t batch, size_t in, size_t out, rk_fused_isa isa);
 
 /**
  * dx += dy·W (dx batch × in, dy batch × out, W out × in) by one pass over W
  * (rk_linear_backward*() call it for batch ≤ RK_LINEAR_SMALL_BATCH when no
- * weight gradient is wanted); @p simd false forces the portable C loop.
+ * weight gradient is wanted); @p isa as for rk_linear_forward_fused().
  */
 void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, size_t batch,
-                                 size_t in, size_t out, bool simd);
+                                 size_t in, size_t out, rk_fused_isa isa);
 
-/** rk_optim_update_linear() with @p simd false forcing the portable C loop. */
+/** rk_optim_update_linear() with @p isa RK_FUSED_PORTABLE forcing the portable C loop. */
 rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, float *dx,
                                         const float *dy, const float *x, size_t batch,
-                                        size_t rows, size_t cols, bool simd);
+                                        size_t rows, size_t cols, rk_fused_isa isa);
 
 
 /* ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ void rk_linear_forward(float *y, const float *x, const float *w, const float *b,
                        size_t batch, size_t in, size_t out)
 {
     if (rk_linear_small_batch(batch)) {
-        rk_linear_forward_fused(y, x, w, b, batch, in, out, true);
+        rk_linear_forward_fused(y, x, w, b, batch, in, out, RK_FUSED_AVX512);
         return;
     }
     // y = x·Wᵀ + b: start y as b broadcast over rows, then sgemm with beta = 1
@@ -39,7 +39,7 @@ RK_VECTORISE void rk_linear_backward_beta(float *dx, float *dw, float *db, const
 {
     // forward: y = x·Wᵀ + b
     if (dx && rk_linear_small_batch(batch)) // one pass over W
-        rk_linear_backward_dx_fused(dx, dy, w, batch, in, out, true);
+        rk_linear_backward_dx_fused(dx, dy, w, batch, in, out, RK_FUSED_AVX512);
     else if (dx) // dx += dy·W : (B, Out)·(Out, In)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out,
                     1.0f, dy, (int)out, w, (int)in, 1.0f, dx, (int)in);

@@ -25,7 +25,6 @@
  * has them (checked at run time) and portable C otherwise; the two round
  * the sums differently (fused multiply-adds), within a few ulp.
  */
-#include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -33,19 +32,31 @@
 #include "nn/layers.h"
 #include "nn/kernels.h"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define RK_FUSED_AVX2 1
-#include <immintrin.h>
-#define RK_AVX2 __attribute__((target("avx2,fma")))
+#include "nn/linear_fused.h"
+
+rk_fused_isa rk_linear_fused_isa(void)
+{
+#ifdef RK_FUSED_X86
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        return RK_FUSED_PORTABLE;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+        return RK_FUSED_AVX512;
+    return RK_FUSED_AVX2;
+#else
+    return RK_FUSED_PORTABLE;
 #endif
+}
 
 bool rk_linear_fused_simd(void)
 {
-#ifdef RK_FUSED_AVX2
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
+    return rk_linear_fused_isa() >= RK_FUSED_AVX2;
+}
+
+/* The kernels to run: the widest the caller allows that this CPU has. */
+static rk_fused_isa isa_use(rk_fused_isa allowed)
+{
+    rk_fused_isa cpu = rk_linear_fused_isa();
+    return allowed < cpu ? allowed : cpu;
 }
 
 bool rk_linear_small_batch(size_t batch)
@@ -57,12 +68,6 @@ bool rk_linear_small_batch(size_t batch)
 enum { MIN_SHARE = 65536 };
 
 /* ------------------------------------------------------------------ forward */
-
-typedef struct fwd_job {
-    float *y;
-    const float *x, *w, *b;
-    size_t batch, in, out;
-} fwd_job;
 
 /* Portable: Y[b, o] = bias[o] + Σ_i X[b, i]·W[o, i], one dot product each. */
 static void fwd_rows_portable(void *ctx, size_t o0, size_t o1)
@@ -80,26 +85,7 @@ static void fwd_rows_portable(void *ctx, size_t o0, size_t o1)
     }
 }
 
-#ifdef RK_FUSED_AVX2
-/* The sum of the 8 lanes of v. */
-static inline RK_AVX2 float hsum8(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/* The sum of the columns past the last multiple of 8, added to the lanes' sum. */
-static inline RK_AVX2 float fwd_finish(__m256 acc, const float *x, const float *w, size_t i,
-                                       size_t in)
-{
-    float s = hsum8(acc);
-    for (; i < in; i++)
-        s = fmaf(x[i], w[i], s);
-    return s;
-}
-
+#ifdef RK_FUSED_X86
 /* Row o of W against batch rows b … b+nb−1 (nb ≤ 4): four accumulators, one load
  * of W for four FMAs. With nb < 4 the spare lanes repeat row b and are not
  * stored — four independent chains keep the FMA unit busy, where a single
@@ -119,14 +105,13 @@ static inline RK_AVX2 void fwd_1x4_avx2(const fwd_job *j, size_t o, size_t b, si
         a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x2 + i), wv, a2);
         a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x3 + i), wv, a3);
     }
-    float bias = j->b ? j->b[o] : 0.0f, *y = j->y + b * j->out + o;
-    y[0] = bias + fwd_finish(a0, x0, wo, i, in);
+    rk_fused_store(j, o, b, a0, i);
     if (nb > 1)
-        y[j->out] = bias + fwd_finish(a1, x1, wo, i, in);
+        rk_fused_store(j, o, b + 1, a1, i);
     if (nb > 2)
-        y[2 * j->out] = bias + fwd_finish(a2, x2, wo, i, in);
+        rk_fused_store(j, o, b + 2, a2, i);
     if (nb > 3)
-        y[3 * j->out] = bias + fwd_finish(a3, x3, wo, i, in);
+        rk_fused_store(j, o, b + 3, a3, i);
 }
 
 /* Rows o and o+1 of W against batch rows b … b+3: eight independent chains, two
@@ -152,24 +137,17 @@ static inline RK_AVX2 void fwd_2x4_avx2(const fwd_job *j, size_t o, size_t b)
         c2 = _mm256_fmadd_ps(y2, v, c2);
         c3 = _mm256_fmadd_ps(y3, v, c3);
     }
-    float bu = j->b ? j->b[o] : 0.0f, bv = j->b ? j->b[o + 1] : 0.0f;
-    float *y = j->y + b * j->out + o;
-    const size_t out = j->out;
-    y[0] = bu + fwd_finish(a0, x0, w0, i, in);
-    y[1] = bv + fwd_finish(c0, x0, w1, i, in);
-    y[out] = bu + fwd_finish(a1, x1, w0, i, in);
-    y[out + 1] = bv + fwd_finish(c1, x1, w1, i, in);
-    y[2 * out] = bu + fwd_finish(a2, x2, w0, i, in);
-    y[2 * out + 1] = bv + fwd_finish(c2, x2, w1, i, in);
-    y[3 * out] = bu + fwd_finish(a3, x3, w0, i, in);
-    y[3 * out + 1] = bv + fwd_finish(c3, x3, w1, i, in);
+    rk_fused_store(j, o, b, a0, i), rk_fused_store(j, o + 1, b, c0, i);
+    rk_fused_store(j, o, b + 1, a1, i), rk_fused_store(j, o + 1, b + 1, c1, i);
+    rk_fused_store(j, o, b + 2, a2, i), rk_fused_store(j, o + 1, b + 2, c2, i);
+    rk_fused_store(j, o, b + 3, a3, i), rk_fused_store(j, o + 1, b + 3, c3, i);
 }
 
 /* Rows o and o+1 of W against batch rows b … b+4: ten independent chains, two
  * loads of W and five of X for ten FMAs (batch 10 in two blocks, none wasted). */
 static inline RK_AVX2 void fwd_2x5_avx2(const fwd_job *j, size_t o, size_t b)
 {
-    const size_t in = j->in, out = j->out;
+    const size_t in = j->in;
     const float *w0 = j->w + o * in, *w1 = w0 + in, *x0 = j->x + b * in;
     const float *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in, *x4 = x3 + in;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
@@ -183,22 +161,16 @@ static inline RK_AVX2 void fwd_2x5_avx2(const fwd_job *j, size_t o, size_t b)
         t = _mm256_loadu_ps(x3 + i), a3 = _mm256_fmadd_ps(t, u, a3), c3 = _mm256_fmadd_ps(t, v, c3);
         t = _mm256_loadu_ps(x4 + i), a4 = _mm256_fmadd_ps(t, u, a4), c4 = _mm256_fmadd_ps(t, v, c4);
     }
-    float bu = j->b ? j->b[o] : 0.0f, bv = j->b ? j->b[o + 1] : 0.0f;
-    float *y = j->y + b * out + o;
-    y[0] = bu + fwd_finish(a0, x0, w0, i, in), y[1] = bv + fwd_finish(c0, x0, w1, i, in);
-    y[out] = bu + fwd_finish(a1, x1, w0, i, in), y[out + 1] = bv + fwd_finish(c1, x1, w1, i, in);
-    y[2 * out] = bu + fwd_finish(a2, x2, w0, i, in);
-    y[2 * out + 1] = bv + fwd_finish(c2, x2, w1, i, in);
-    y[3 * out] = bu + fwd_finish(a3, x3, w0, i, in);
-    y[3 * out + 1] = bv + fwd_finish(c3, x3, w1, i, in);
-    y[4 * out] = bu + fwd_finish(a4, x4, w0, i, in);
-    y[4 * out + 1] = bv + fwd_finish(c4, x4, w1, i, in);
+    rk_fused_store(j, o, b, a0, i), rk_fused_store(j, o + 1, b, c0, i);
+    rk_fused_store(j, o, b + 1, a1, i), rk_fused_store(j, o + 1, b + 1, c1, i);
+    rk_fused_store(j, o, b + 2, a2, i), rk_fused_store(j, o + 1, b + 2, c2, i);
+    rk_fused_store(j, o, b + 3, a3, i), rk_fused_store(j, o + 1, b + 3, c3, i);
+    rk_fused_store(j, o, b + 4, a4, i), rk_fused_store(j, o + 1, b + 4, c4, i);
 }
 
-static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
+/* Rows [o, o1) of W, two at a time (then one): full blocks of batch rows, then the rest. */
+static RK_AVX2 void fwd_rows_from(const fwd_job *j, size_t o, size_t o1)
 {
-    const fwd_job *j = ctx;
-    size_t o = o0;
     bool fives = j->batch % 4 != 0 && j->batch % 5 == 0;   // 5, 10, 15: blocks of 5
     for (; o + 2 <= o1; o += 2) {   // pairs of rows of W, full quads of batch rows
         size_t b = 0;
@@ -214,20 +186,43 @@ static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
         for (size_t b = 0; b < j->batch; b += 4)
             fwd_1x4_avx2(j, o, b, j->batch - b < 4 ? j->batch - b : 4);
 }
+
+static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
+{
+    fwd_rows_from(ctx, o0, o1);
+}
+
+/* AVX-512VL: five rows of W at a time against blocks of 5 (batch 5, 10, 15) or 4
+ * batch rows (linear_fused512.c); the batch rows past the last block, and the rows
+ * of W past the last five, by the AVX2 kernels. Same sums, bit for bit. */
+static RK_AVX2 void fwd_rows_avx512(void *ctx, size_t o0, size_t o1)
+{
+    const fwd_job *j = ctx;
+    size_t nb = j->batch % 4 != 0 && j->batch % 5 == 0 ? 5 : 4, o = o0;
+    for (; o + 5 <= o1; o += 5) {
+        size_t b = 0;
+        for (; b + nb <= j->batch; b += nb)
+            rk_fused_fwd_5rows_avx512(j, o, b, nb);
+        for (size_t r = 0; b < j->batch && r < 5; r++)
+            fwd_1x4_avx2(j, o + r, b, j->batch - b);   // fewer than 4 batch rows left
+    }
+    fwd_rows_from(j, o, o1);
+}
 #endif
 
 void rk_linear_forward_fused(float *y, const float *x, const float *w, const float *b,
-                             size_t batch, size_t in, size_t out, bool simd)
+                             size_t batch, size_t in, size_t out, rk_fused_isa isa)
 {
     fwd_job j = { y, x, w, b, batch, in, out };
     rk_parallel_fn fn = fwd_rows_portable;
-#ifdef RK_FUSED_AVX2
-    if (simd && rk_linear_fused_simd())
-        fn = fwd_rows_avx2;
+#ifdef RK_FUSED_X86
+    isa = isa_use(isa);
+    fn = isa == RK_FUSED_AVX512 ? fwd_rows_avx512 : isa == RK_FUSED_AVX2 ? fwd_rows_avx2 : fn;
 #else
-    (void)simd;
+    (void)isa;
 #endif
-    rk_parallel_for(out, MIN_SHARE / (in ? in : 1) + 1, fn, &j);
+    // a thread's share: at least MIN_SHARE weights, in blocks of 10 rows
+    rk_parallel_for(out, (MIN_SHARE / (in ? in : 1) / 10 + 1) * 10, fn, &j);
 }
 
 /* --------------------------------------------------------- backward + update */
@@ -286,7 +281,7 @@ static void dx_cols_portable(void *ctx, size_t c0, size_t c1)
     }
 }
 
-#ifdef RK_FUSED_AVX2
+#ifdef RK_FUSED_X86
 /* Adam's scalars broadcast to 8 lanes, once per call of the kernel. */
 typedef struct adam_consts {
     __m256 b1, c1, b2, c2, inv_sqrt_bc2, eps, step_size;
@@ -396,6 +391,30 @@ static inline RK_AVX2 void dx_tile4_avx2(const bwd_job *j, size_t o, size_t i)
     }
 }
 
+/* dX only, rows o … o+3, columns i … i+15: two strips share the four broadcasts of
+ * dY[b, o+r], and each strip's sum runs over the rows in order as in dx_tile4_avx2. */
+static inline RK_AVX2 void dx_tile4x2_avx2(const bwd_job *j, size_t o, size_t i)
+{
+    const size_t cols = j->cols, at = o * cols + i;
+    const float *w = j->w + at;
+    __m256 u0 = _mm256_loadu_ps(w), u1 = _mm256_loadu_ps(w + cols);
+    __m256 u2 = _mm256_loadu_ps(w + 2 * cols), u3 = _mm256_loadu_ps(w + 3 * cols);
+    __m256 v0 = _mm256_loadu_ps(w + 8), v1 = _mm256_loadu_ps(w + cols + 8);
+    __m256 v2 = _mm256_loadu_ps(w + 2 * cols + 8), v3 = _mm256_loadu_ps(w + 3 * cols + 8);
+    for (size_t b = 0; b < j->batch; b++) {
+        const float *d = j->dy + o + b * j->rows;
+        float *dxb = j->dx + b * cols + i;
+        __m256 d0 = _mm256_broadcast_ss(d), d1 = _mm256_broadcast_ss(d + 1);
+        __m256 d2 = _mm256_broadcast_ss(d + 2), d3 = _mm256_broadcast_ss(d + 3);
+        __m256 s = _mm256_fmadd_ps(d0, u0, _mm256_loadu_ps(dxb));
+        __m256 t = _mm256_fmadd_ps(d0, v0, _mm256_loadu_ps(dxb + 8));
+        s = _mm256_fmadd_ps(d1, u1, s), t = _mm256_fmadd_ps(d1, v1, t);
+        s = _mm256_fmadd_ps(d2, u2, s), t = _mm256_fmadd_ps(d2, v2, t);
+        _mm256_storeu_ps(dxb, _mm256_fmadd_ps(d3, u3, s));
+        _mm256_storeu_ps(dxb + 8, _mm256_fmadd_ps(d3, v3, t));
+    }
+}
+
 static inline RK_AVX2 void dx_tile1_avx2(const bwd_job *j, size_t o, size_t i)
 {
     __m256 w0 = _mm256_loadu_ps(j->w + o * j->cols + i);
@@ -418,7 +437,10 @@ static RK_AVX2 void dx_cols_avx2(void *ctx, size_t c0, size_t c1)
     const bwd_job *j = ctx;
     size_t c8 = c0 + (c1 - c0) / 8 * 8, o = 0;
     for (; o + 4 <= j->rows; o += 4) {
-        for (size_t i = c0; i < c8; i += 8)
+        size_t i = c0;
+        for (; i + 16 <= c8; i += 16)
+            dx_tile4x2_avx2(j, o, i);
+        for (; i < c8; i += 8)
             dx_tile4_avx2(j, o, i);
         for (size_t r = 0; r < 4; r++)
             for (size_t i = c8; i < c1; i++)
@@ -456,7 +478,7 @@ static RK_AVX2 void bwd_cols_avx2(void *ctx, size_t c0, size_t c1)
 
 rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, float *dx,
                                         const float *dy, const float *x, size_t batch,
-                                        size_t rows, size_t cols, bool simd)
+                                        size_t rows, size_t cols, rk_fused_isa isa)
 {
     if (!opt || !opt->m || !w || !dy || !x || batch == 0)
         return RK_EINVAL;
@@ -473,11 +495,11 @@ rk_status rk_optim_update_linear_kernel(rk_optim *opt, size_t offset, float *w, 
     // a thread's share: whole 8-column strips, at least MIN_SHARE weights
     size_t grain = (MIN_SHARE / rows + 7) / 8 * 8;
     rk_parallel_fn fn = bwd_cols_portable;
-#ifdef RK_FUSED_AVX2
-    if (simd && opt->cfg.kind == RK_OPTIM_ADAM && rk_linear_fused_simd())
+#ifdef RK_FUSED_X86
+    if (isa_use(isa) >= RK_FUSED_AVX2 && opt->cfg.kind == RK_OPTIM_ADAM)
         fn = bwd_cols_avx2;
 #else
-    (void)simd;
+    (void)isa;
 #endif
     rk_parallel_for(cols, grain ? grain : 8, fn, &j);
     return RK_OK;
@@ -487,22 +509,23 @@ rk_status rk_optim_update_linear(rk_optim *opt, size_t offset, float *w, float *
                                  const float *dy, const float *x, size_t batch, size_t rows,
                                  size_t cols)
 {
-    return rk_optim_update_linear_kernel(opt, offset, w, dx, dy, x, batch, rows, cols, true);
+    return rk_optim_update_linear_kernel(opt, offset, w, dx, dy, x, batch, rows, cols,
+                                         RK_FUSED_AVX512);
 }
 
 void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, size_t batch,
-                                 size_t in, size_t out, bool simd)
+                                 size_t in, size_t out, rk_fused_isa isa)
 {
     if (!in || !out)
         return;
     bwd_job j = { .w = (float *)w, .dx = dx, .dy = dy, .batch = batch, .rows = out, .cols = in };
     size_t grain = (MIN_SHARE / out + 7) / 8 * 8;
     rk_parallel_fn fn = dx_cols_portable;
-#ifdef RK_FUSED_AVX2
-    if (simd && rk_linear_fused_simd())
+#ifdef RK_FUSED_X86
+    if (isa_use(isa) >= RK_FUSED_AVX2)
         fn = dx_cols_avx2;
 #else
-    (void)simd;
+    (void)isa;
 #endif
     rk_parallel_for(in, grain ? grain : 8, fn, &j);
 }

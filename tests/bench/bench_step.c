@@ -436,6 +436,13 @@ int main(int argc, char **argv)
             fflush(stdout);
             n++;
         }
+    sb_limits lim;
+    rk_mlp_config dc = rk_mlp_config_default();
+    size_t w_floats = 0;
+    for (size_t l = 0; l < dc.n_layers; l++)
+        w_floats += dc.sizes[l] * dc.sizes[l + 1];
+    if (!sb_limits_measure(w_floats, &lim))
+        lim = (sb_limits){ 0 };
     double after = sgemm_peak("after");
     if (after > peak)
         peak = after;
@@ -443,6 +450,7 @@ int main(int argc, char **argv)
            o.threads > 1 ? "s" : "");
     printf("  flops per step: full 6*P*B, LoRA 4*P*B + 6*P_A*B (P = 2,807,010; P_A = the adapters' params)\n");
     print_table(pts, n, peak);
+    sb_print_bounds(pts, n, &lim);
     print_lora_ratios(&o, pts, n);
     print_goals(pts, n, peak);
     if (o.epoch)

@@ -66,4 +66,20 @@ void sb_peers_stop(sb_peer peers[SB_PEERS]);
  */
 void sb_epoch(const sb_options *o, sb_peer peers[SB_PEERS]);
 
+/** The machine's limits for the LoRA step, measured in the run (step_bound.c). */
+typedef struct sb_limits {
+    double copy_gbs;     /* stream-like copy over 2 × 64 MiB, read + written bytes */
+    double read_gbs;     /* summing a buffer the size of W, pass after pass */
+    double fma_gflops;   /* FMA peak on rk_parallel_threads() threads */
+} sb_limits;
+
+/** Measure the limits with a buffer of @p w_floats for the read; false when out of memory. */
+bool sb_limits_measure(size_t w_floats, sb_limits *lim);
+
+/**
+ * The LoRA points at batch 10 against the bounds: bytes of W per step over
+ * each bandwidth and flops over the FMA peak, and bound/ranklab in percent.
+ */
+void sb_print_bounds(const sb_point *pts, int n, const sb_limits *lim);
+
 #endif

@@ -16,6 +16,7 @@
 #include "nn_testutil.h"
 
 #include <float.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
@@ -46,26 +47,28 @@ static float *rand_floats(rk_rng *rng, size_t n, double scale)
     return v;
 }
 
-/* The paths to test: portable always, AVX2 + FMA when this CPU has it. */
-static size_t paths(bool *simd)
+/* The paths to test: portable always, AVX2 + FMA and AVX-512VL when this CPU has them. */
+static size_t paths(rk_fused_isa *isa)
 {
-    simd[0] = false;
-    simd[1] = true;
-    return rk_linear_fused_simd() ? 2 : 1;
+    isa[0] = RK_FUSED_PORTABLE;
+    isa[1] = RK_FUSED_AVX2;
+    isa[2] = RK_FUSED_AVX512;
+    return (size_t)rk_linear_fused_isa() + 1;
 }
 
-/* Shapes (batch, in, out) with every remainder: batch vs 4, 5 and 8, in vs 8, out vs 4. */
+/* Shapes (batch, in, out) with every remainder: batch vs 4, 5 and 8, in vs 8 and 16,
+ * out vs 2, 4 and 5 (the AVX-512VL forward takes rows of W five at a time). */
 static const size_t SHAPES[][3] = {
     { 1, 1, 1 }, { 3, 7, 5 }, { 8, 16, 4 }, { 10, 13, 9 }, { 16, 40, 12 }, { 10, 784, 6 },
-    { 11, 130, 67 }, { 5, 9, 3 }, { 15, 33, 7 },
+    { 11, 130, 67 }, { 5, 9, 3 }, { 15, 33, 7 }, { 10, 41, 25 }, { 3, 20, 11 }, { 13, 24, 16 },
 };
 
 /* ---- forward: y = x·Wᵀ + b ---- */
 static void test_forward_against_double(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 11);
     double worst = 0.0;
@@ -75,7 +78,7 @@ static void test_forward_against_double(void **state)
         float *b = rand_floats(&rng, out, 1.0), *y = malloc(B * out * sizeof *y);
         for (size_t p = 0; p < np; p++)
             for (int with_bias = 0; with_bias < 2; with_bias++) {
-                rk_linear_forward_fused(y, x, w, with_bias ? b : NULL, B, in, out, simd[p]);
+                rk_linear_forward_fused(y, x, w, with_bias ? b : NULL, B, in, out, isa[p]);
                 for (size_t i = 0; i < B; i++)
                     for (size_t o = 0; o < out; o++) {
                         double ref = with_bias ? b[o] : 0.0, mag = fabs(ref);
@@ -94,12 +97,32 @@ static void test_forward_against_double(void **state)
     assert_true(worst < 1.0);
 }
 
+/* ---- the AVX-512VL forward sums as the AVX2 one: the same y, bit for bit ---- */
+static void test_forward_avx512_same_bits(void **state)
+{
+    (void)state;
+    if (rk_linear_fused_isa() < RK_FUSED_AVX512)
+        skip();
+    rk_rng rng;
+    rk_rng_seed(&rng, 16);
+    for (size_t s = 0; s < sizeof SHAPES / sizeof *SHAPES; s++) {
+        size_t B = SHAPES[s][0], in = SHAPES[s][1], out = SHAPES[s][2];
+        float *x = rand_floats(&rng, B * in, 1.0), *w = rand_floats(&rng, out * in, 0.3);
+        float *b = rand_floats(&rng, out, 1.0), *y2 = malloc(B * out * sizeof *y2);
+        float *y5 = malloc(B * out * sizeof *y5);
+        rk_linear_forward_fused(y2, x, w, b, B, in, out, RK_FUSED_AVX2);
+        rk_linear_forward_fused(y5, x, w, b, B, in, out, RK_FUSED_AVX512);
+        assert_memory_equal(y2, y5, B * out * sizeof *y2);
+        free(x), free(w), free(b), free(y2), free(y5);
+    }
+}
+
 /* ---- dX += dY·W ---- */
 static void test_dx_against_double(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 12);
     double worst = 0.0;
@@ -109,7 +132,7 @@ static void test_dx_against_double(void **state)
         float *dx0 = rand_floats(&rng, B * in, 1.0), *dx = malloc(B * in * sizeof *dx);
         for (size_t p = 0; p < np; p++) {
             memcpy(dx, dx0, B * in * sizeof *dx);
-            rk_linear_backward_dx_fused(dx, dy, w, B, in, out, simd[p]);
+            rk_linear_backward_dx_fused(dx, dy, w, B, in, out, isa[p]);
             for (size_t i = 0; i < B; i++)
                 for (size_t k = 0; k < in; k++) {
                     double ref = dx0[i * in + k], mag = fabs(ref);
@@ -132,8 +155,8 @@ static void test_dx_against_double(void **state)
 static void test_update_linear_against_plain(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 13);
     double worst_g = 0.0, worst_w = 0.0, worst_dx = 0.0;
@@ -186,7 +209,7 @@ static void test_update_linear_against_plain(void **state)
                         dxref[bi * in + k] = acc;
                         dxmag[bi * in + k] = mag;
                     }
-                assert_status(rk_optim_update_linear_kernel(&opt, 5, w, dx, dy, x, B, out, in, simd[p]), RK_OK);
+                assert_status(rk_optim_update_linear_kernel(&opt, 5, w, dx, dy, x, B, out, in, isa[p]), RK_OK);
                 assert_status(rk_optim_update(&ref, 5, wref, g, n), RK_OK);
                 for (size_t i = 0; i < B * in; i++) {
                     double r = fabs(dx[i] - dxref[i]) / ((double)(out + 1) * FLT_EPSILON * dxmag[i] + DBL_MIN);
@@ -216,8 +239,8 @@ static void test_update_linear_against_plain(void **state)
 static void test_threads_bit_identical(void **state)
 {
     (void)state;
-    bool simd[2];
-    size_t np = paths(simd);
+    rk_fused_isa isa[3];
+    size_t np = paths(isa);
     rk_rng rng;
     rk_rng_seed(&rng, 14);
     // large enough that rk_parallel_for splits it (≥ 2 shares of 64 Ki weights)
@@ -233,12 +256,12 @@ static void test_threads_bit_identical(void **state)
             memcpy(w[t], w0, n * sizeof(float));
             dx[t] = calloc(B * in, sizeof(float));
             y[t] = malloc(B * out * sizeof(float));
-            rk_linear_forward_fused(y[t], x, w[t], bias, B, in, out, simd[p]);
-            rk_linear_backward_dx_fused(dx[t], dy, w[t], B, in, out, simd[p]);
+            rk_linear_forward_fused(y[t], x, w[t], bias, B, in, out, isa[p]);
+            rk_linear_backward_dx_fused(dx[t], dy, w[t], B, in, out, isa[p]);
             rk_optim opt;
             assert_status(rk_optim_create(&opt, &oc, n), RK_OK);
             assert_status(rk_optim_begin_step(&opt), RK_OK);
-            assert_status(rk_optim_update_linear_kernel(&opt, 0, w[t], dx[t], dy, x, B, out, in, simd[p]), RK_OK);
+            assert_status(rk_optim_update_linear_kernel(&opt, 0, w[t], dx[t], dy, x, B, out, in, isa[p]), RK_OK);
             m[t] = opt.m;
             opt.m = NULL;   // keep the moment, free the rest
             rk_optim_free(&opt);
@@ -276,7 +299,8 @@ static void test_train_step_fused_matches_plain(void **state)
     // the choice depends on the arguments only, never on the CPU: the same contract everywhere
     assert_true(rk_train_step_fuses(&a, NULL, &oa, B));
     assert_false(rk_train_step_fuses(&a, NULL, &oa, RK_LINEAR_SMALL_BATCH + 1));
-    print_message("fused kernel here: %s\n", rk_linear_fused_simd() ? "AVX2 + FMA" : "portable C");
+    static const char *const isa_name[] = { "portable C", "AVX2 + FMA", "AVX-512VL" };
+    print_message("fused kernel here: %s\n", isa_name[rk_linear_fused_isa()]);
     assert_status(rk_mlp_grads_alloc(&b), RK_OK);
     for (int t = 0; t < STEPS; t++) {
         float la, lb;
@@ -333,6 +357,58 @@ static void test_parallel_for_cover(void **state)
     rk_parallel_for(0, 4, cover_fn, NULL);   // n = 0: fn is never called (ctx NULL would crash)
 }
 
+/* ---- the pool: loops from several threads at once, and loops inside loops ---- */
+enum { POOL_LOOPS = 300, POOL_N = 1000 };
+
+/* A loop body that runs a whole inner loop over its own items (a nested call). */
+static void nested_fn(void *ctx, size_t begin, size_t end)
+{
+    cover *c = ctx;
+    cover inner = { c->hits + begin, 1, end - begin, 0 };
+    rk_parallel_for(end - begin, 1, cover_fn, &inner);
+    if (inner.bad)
+        c->bad = 1;
+}
+
+/* POOL_LOOPS loops, each checked to hit every item once; returns NULL or "bad". */
+static void *pool_user(void *arg)
+{
+    bool nested = arg != NULL;
+    unsigned char *hits = calloc(POOL_N, 1);
+    void *ret = NULL;
+    for (int l = 0; l < POOL_LOOPS && hits && !ret; l++) {
+        memset(hits, 0, POOL_N);
+        cover c = { hits, 10, POOL_N, 0 };
+        rk_parallel_for(POOL_N, 10, nested ? nested_fn : cover_fn, &c);
+        for (size_t i = 0; i < POOL_N; i++)
+            if (hits[i] != 1)
+                ret = "bad";
+        if (c.bad)
+            ret = "bad";
+    }
+    free(hits);
+    return hits ? ret : "no memory";
+}
+
+static void test_parallel_for_pool(void **state)
+{
+    (void)state;
+    for (int t = 2; t <= 3; t++) {
+        set_threads(t);
+        assert_null(pool_user(NULL));
+        assert_null(pool_user(""));   // nested loops: the inner ones run alone
+        pthread_t th[3];
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(pthread_create(&th[k], NULL, pool_user, k == 2 ? "" : NULL), 0);
+        for (int k = 0; k < 3; k++) {
+            void *r;
+            assert_int_equal(pthread_join(th[k], &r), 0);
+            assert_null(r);
+        }
+    }
+    set_threads(1);
+}
+
 /* ---- errors ---- */
 static void test_errors(void **state)
 {
@@ -374,7 +450,9 @@ int main(void)
         cmocka_unit_test(test_update_linear_against_plain),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_train_step_fused_matches_plain),
+        cmocka_unit_test(test_forward_avx512_same_bits),
         cmocka_unit_test(test_parallel_for_cover),
+        cmocka_unit_test(test_parallel_for_pool),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
