@@ -3,6 +3,7 @@
 #include "cli_output.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,25 +22,50 @@ const char *const cli_output_owned[] = {
     NULL,
 };
 
+/* The thread that writes every output (the one that called cli_output_signals). */
+static pthread_t writer;
+
+/*
+ * A process-directed signal goes to any thread that does not block it. The
+ * writer holds the three signals back while it creates or commits a
+ * temporary, and a BLAS worker thread does not, so the signal often lands
+ * there, in the middle of the writer's step: a removal run on that thread
+ * would race the writer (a temporary made but not yet registered, a file
+ * added to a folder being emptied). So a worker hands the signal to the
+ * writer (pthread_kill and pthread_self are async-signal-safe), which takes
+ * it when its step is done: then the registry is exact and nothing else
+ * creates files.
+ */
 static void remove_and_die(int sig)
 {
+    if (!pthread_equal(pthread_self(), writer)) {
+        (void)pthread_kill(writer, sig);
+        return;
+    }
     rk_output_remove_temporaries();
-    /* SA_RESETHAND restored the default action: the signal ends the process
-     * once the handler returns, with the status a parent expects. */
+    /* The default action ends the process with the status a parent expects. */
+    struct sigaction dfl = { 0 };
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    (void)sigaction(sig, &dfl, NULL);
     (void)raise(sig);
 }
 
 void cli_output_signals(void)
 {
     const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    writer = pthread_self();
+    sigset_t all;
+    sigemptyset(&all);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&all, sigs[i]);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old, sa = { 0 };
         /* A signal ignored by the parent (nohup, a background job) stays ignored. */
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
             continue;
         sa.sa_handler = remove_and_die;
-        sa.sa_flags = SA_RESETHAND;
-        sigemptyset(&sa.sa_mask);
+        sa.sa_mask = all; /* one removal at a time: the others wait */
         (void)sigaction(sigs[i], &sa, NULL);
     }
 }

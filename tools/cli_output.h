@@ -19,7 +19,12 @@
  */
 extern const char *const cli_output_owned[];
 
-/** Install the handlers of SIGINT, SIGTERM and SIGHUP that remove live temporaries, then end the process by that signal. */
+/**
+ * Install the handlers of SIGINT, SIGTERM and SIGHUP that remove live
+ * temporaries, then end the process by that signal. Call it from the thread
+ * that writes the outputs: a signal that lands on another thread is handed
+ * to this one.
+ */
 void cli_output_signals(void);
 
 /**

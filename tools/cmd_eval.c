@@ -34,7 +34,8 @@ static const char eval_usage[] =
     "                   worst_class, trainable_params, seconds\n"
     "  -h, --help       show this help\n"
     "\n"
-    "Exit status: 0 ok, 1 data missing or a model/adapter file unusable, 2 usage error.\n";
+    "Exit status: 0 ok, 1 data missing or a model/adapter file unusable,\n"
+    "2 usage error.\n";
 
 enum { OPT_ADAPTER = 1301, OPT_DATA, OPT_THREADS, OPT_JSON };
 

@@ -17,8 +17,8 @@
 
 static const char finetune_usage[] =
     "usage: ranklab finetune --base MODEL.safetensors\n"
-    "                        (--full | -r R [--alpha A] [--rslora]\n"
-    "                         [--init kaiming|gaussian|normal|pissa] [--layers 1,2,3])\n"
+    "                        (--full | -r R [--alpha A] [--rslora] [--layers 1,2,3]\n"
+    "                         [--init kaiming|gaussian|normal|pissa])\n"
     "                        [--class K|auto] [--steps N] [--batch B] [--lr LR]\n"
     "                        [--seed S] [--data DIR] [--threads N] [--json] [-q]\n"
     "                        -o DIR\n"

@@ -21,8 +21,8 @@
 #include "commands.h"
 
 static const char random_usage[] =
-    "usage: ranklab random --rows M --cols N [-r R] [--seed S] [--dtype f8|f4] [--json]\n"
-    "                      -o FILE.npy\n"
+    "usage: ranklab random --rows M --cols N [-r R] [--seed S] [--dtype f8|f4]\n"
+    "                      [--json] -o FILE.npy\n"
     "\n"
     "Write an M x N random matrix to FILE.npy: independent N(0, 1) entries, or,\n"
     "with --rank R, the product randn(M, R) * randn(R, N), whose rank is exactly R.\n"
@@ -46,7 +46,8 @@ static const char random_usage[] =
     "The matrix must fit in half of this machine's memory; larger sizes are\n"
     "refused before anything is allocated.\n"
     "\n"
-    "Exit status: 0 ok, 1 the file cannot be written (or out of memory), 2 usage error.\n";
+    "Exit status: 0 ok, 1 the file cannot be written (or out of memory),\n"
+    "2 usage error.\n";
 
 enum { OPT_ROWS = 1101, OPT_COLS, OPT_SEED, OPT_DTYPE, OPT_JSON };
 

@@ -19,7 +19,7 @@ static const char rank_usage[] =
     "\n"
     "Options:\n"
     "  --tol T     absolute tolerance: rank = number of sigma_i > T (T >= 0)\n"
-    "  --rtol R    relative tolerance: rank = number of sigma_i > R * sigma_1 (R >= 0)\n"
+    "  --rtol R    relative tolerance: rank = #{sigma_i > R * sigma_1} (R >= 0)\n"
     "              default: tol = sigma_1 * max(m, n) * eps, eps = 2^-52\n"
     "              (numpy.linalg.matrix_rank's rule); --tol and --rtol exclude\n"
     "              each other\n"

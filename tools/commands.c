@@ -17,10 +17,10 @@ const rk_command rk_commands[] = {
     { "intruders", cmd_intruders, "intruder dimensions of a fine-tune, and scaling them down" },
     { "info", cmd_info, "version, BLAS and kernel core, threads, CPU features, sgemm speed" },
     { "train", cmd_train, "pretrain an MLP on Fashion-MNIST, write model.safetensors" },
-    { "finetune", cmd_finetune, "fine-tune a model on one class: full or LoRA, with the weight deltas" },
+    { "finetune", cmd_finetune, "fine-tune a model on one class (full or LoRA), write the deltas" },
     { "eval", cmd_eval, "per-class test accuracy of a model, optionally with a LoRA adapter" },
-    { "demo", cmd_demo, "the main experiment: LoRA against the truncated SVD of full fine-tuning" },
-    { "compare", cmd_compare, "the experiment's analysis of saved runs (base, full delta, adapters)" },
+    { "demo", cmd_demo, "the main experiment: LoRA against the SVD of a full fine-tune" },
+    { "compare", cmd_compare, "the experiment's analysis of saved runs (base, deltas, adapters)" },
     { NULL, NULL, NULL },
 };
 const int rk_command_count = (int)(sizeof rk_commands / sizeof rk_commands[0]) - 1;

@@ -24,7 +24,12 @@
  *
  * Every temporary is listed in a process-wide registry while it exists, so a
  * program's signal handler can remove them with rk_output_remove_temporaries()
- * (async-signal-safe). The library installs no handler itself.
+ * (async-signal-safe). The library installs no handler itself. Creating and
+ * committing a temporary hold SIGINT, SIGTERM and SIGHUP back in the calling
+ * thread only; a signal sent to the process may still land on another thread
+ * (a BLAS worker), so the handler must run the removal on the writing thread:
+ * a handler entered on another thread forwards the signal there with
+ * pthread_kill (tools/cli_output.c does).
  */
 #ifndef RK_IO_OUTPUT_H
 #define RK_IO_OUTPUT_H

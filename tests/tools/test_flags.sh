@@ -63,6 +63,17 @@ for c in $commands; do
     ok $? "$c refuses, exit 2, the common flags it has no use for${bad_refuse:+ (accepted:$bad_refuse)}"
 done
 
+# Every help fits a terminal of 80 columns (characters, not bytes: σ is one).
+wide=""
+for c in "" $commands; do
+    [ "$c" = tutorial ] && continue   # the lessons' helps: tests/tutorials/test_columns.py
+    # shellcheck disable=SC2086
+    w=$("$rk" $c --help 2>&1 | LC_ALL=C.UTF-8 wc -L)
+    [ "$w" -le 80 ] || wide="$wide ${c:-ranklab}($w)"
+done
+[ -z "$wide" ]
+ok $? "every command's --help fits 80 columns${wide:+ (wider:$wide)}"
+
 out=$("$rk" -V) && [[ $out =~ ^ranklab\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 ok $? "ranklab -V prints the version"
 "$rk" help --help >"$tmp/h" && grep -q '^Commands:' "$tmp/h"

@@ -313,6 +313,46 @@ done
 verdict "random killed by SIGTERM mid-write: the old file whole" $?
 no_temp "no temporary file left after SIGTERM mid-write"
 
+# A signal that lands on a BLAS worker thread (kill(1) lets the kernel pick any
+# thread that does not block it) is handed to the writing thread, which
+# removes its temporaries and ends by that signal: sent here straight to a
+# worker with tgkill(2), mid-write. The writer takes it after the step it is
+# in, so the file is the old one or the whole new one, never a part.
+other_thread() { # PID: the id of a thread of PID other than its first, if any
+    for t in /proc/"$1"/task/*; do
+        t=${t##*/}
+        [ "$t" != "$1" ] && { echo "$t"; return 0; }
+    done
+    return 1
+}
+tgkill() { # PID TID SIG
+    python3 -c 'import ctypes, sys
+sys.exit(ctypes.CDLL(None).tgkill(*map(int, sys.argv[1:4])) != 0)' "$@"
+}
+new_size=$((128 + 3000 * 3000 * 8)) # the .npy header, then float64 entries
+tries=0 sent=1 threads=0
+while [ $tries -lt 5 ] && [ $sent -ne 0 ]; do
+    tries=$((tries + 1))
+    cp kbig_before.npy kbig.npy
+    OPENBLAS_NUM_THREADS=2 "$rk" random --rows 3000 --cols 3000 -o kbig.npy >/dev/null 2>&1 &
+    pid=$!
+    wait_for "kbig.npy.tmp-*"
+    tid=$(other_thread $pid) && threads=1 && tgkill $pid "$tid" 15
+    sent=$?
+    wait $pid
+    st=$?
+done
+if [ $threads -eq 1 ]; then
+    size=$(stat -c %s kbig.npy)
+    [ $sent -eq 0 ] && [ $st -eq 143 ] &&
+        { cmp -s kbig.npy kbig_before.npy || [ "$size" -eq $new_size ]; }
+    verdict "SIGTERM to a worker thread mid-write: the process ends by it, the file whole" $?
+    no_temp "no temporary left after SIGTERM to a worker thread"
+else
+    skip "SIGTERM to a worker thread mid-write" "the process runs one thread"
+    skip "no temporary left after SIGTERM to a worker thread" "the process runs one thread"
+fi
+
 # ---- two writers of one adapter folder, started together -----------------------
 "$rk" extract -r 1 base.npy ft.npy -o shared >/dev/null
 bad=0 failed=0 round=0
