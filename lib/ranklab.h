@@ -64,6 +64,7 @@
 #include "analysis/intruders.h"
 #include "analysis/intruders_plot.h"
 #include "analysis/learn_forget.h"
+#include "analysis/rank_choice.h"
 #include "nn/data.h"
 #include "nn/metrics.h"
 #include "nn/eval.h"

@@ -40,6 +40,35 @@ int cli_rank_option(const char *cmd, int c, const char *arg, cli_rank_opts *o)
     }
 }
 
+int cli_rule_ranks(const char *cmd, const char *file, const rk_rank_rule *rule, size_t max_rank,
+                   const rk_rule_spectrum *spectra, const char *const *names, size_t n, size_t *ranks,
+                   size_t *spent, double *shortfall)
+{
+    *spent = 0;
+    *shortfall = 0.0;
+    if (rule->kind != RK_RULE_BUDGET) {
+        for (size_t i = 0; i < n; i++) {
+            const rk_rule_spectrum *sp = &spectra[i];
+            rk_status st = rk_rule_rank(rule, sp->s, sp->k, sp->m, sp->n, max_rank, &ranks[i]);
+            if (st != RK_OK)
+                return cli_fail(cmd, names[i], st, NULL);
+        }
+        return RK_EXIT_OK;
+    }
+    rk_status st = rk_rule_budget(spectra, n, rule->count, max_rank, ranks, spent, shortfall);
+    if (st == RK_ERANGE) {
+        size_t cheapest = 0;
+        for (size_t i = 1; i < n; i++)
+            if (spectra[i].m + spectra[i].n < spectra[cheapest].m + spectra[cheapest].n)
+                cheapest = i;
+        fprintf(stderr, "ranklab %s: budget:%zu is less than one rank-1 adapter of the smallest module "
+                "(%s: m + n = %zu parameters)\n", cmd, rule->count, names[cheapest],
+                spectra[cheapest].m + spectra[cheapest].n);
+        return RK_EXIT_RUNTIME;
+    }
+    return st == RK_OK ? RK_EXIT_OK : cli_fail(cmd, file, st, NULL);
+}
+
 size_t cli_rule_rows(const double *s, size_t k, size_t m, size_t n, cli_rule_row *rows)
 {
     const rk_rank_rule *rules;

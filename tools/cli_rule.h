@@ -43,6 +43,18 @@ enum { CLI_OPT_RANK_RULE = 1301, CLI_OPT_MAX_RANK };
  */
 int cli_rank_option(const char *cmd, int c, const char *arg, cli_rank_opts *o);
 
+/**
+ * Every matrix's rank by @p rule (capped by @p max_rank, 0: no cap): each
+ * on its own, or all together for budget:P (*@p spent and *@p shortfall then
+ * receive rk_rule_budget's spend and bound; 0 otherwise). @p spectra (n) hold
+ * whole spectra; @p names (n) name them in messages. P below one rank-1
+ * adapter of the smallest matrix is a runtime error saying so. Exit status
+ * (messages printed, naming @p file).
+ */
+int cli_rule_ranks(const char *cmd, const char *file, const rk_rank_rule *rule, size_t max_rank,
+                   const rk_rule_spectrum *spectra, const char *const *names, size_t n, size_t *ranks,
+                   size_t *spent, double *shortfall);
+
 /** Every default rule's rank (and its threshold on σ where it has one) for one m×n spectrum. */
 typedef struct cli_rule_row {
     char rule[48];        /**< "energy:0.9" */

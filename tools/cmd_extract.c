@@ -26,12 +26,15 @@
 #include "cli.h"
 #include "cli_output.h"
 #include "cli_pairs.h"
+#include "cli_rule.h"
 #include "commands.h"
+#include "extract.h"
 
 static const char extract_usage[] =
-    "usage: ranklab extract --rank R BASE FINETUNED -o ADAPTER_DIR [--tensor NAME]\n"
-    "                       [--modules PATTERN] [--alpha A] [--module NAME] [--exact]\n"
-    "                       [--iters Q] [--quiet] [--json]\n"
+    "usage: ranklab extract (-r R | --rank-rule RULE) BASE FINETUNED -o ADAPTER_DIR\n"
+    "                       [--max-rank R] [--tensor NAME] [--modules PATTERN]\n"
+    "                       [--alpha A] [--module NAME] [--exact] [--iters Q]\n"
+    "                       [--quiet] [--json]\n"
     "\n"
     "The rank-R LoRA adapter that best approximates the weight difference\n"
     "dW = FINETUNED - BASE, written in Hugging Face PEFT's layout\n"
@@ -53,15 +56,41 @@ static const char extract_usage[] =
     "checkpoints. base_model_name_or_path comes from BASE/config.json's\n"
     "_name_or_path when there is one.\n"
     "\n"
+    "RULE chooses each module's rank from its singular values sigma_1 >= ... >=\n"
+    "sigma_k, k = min(m, n) (formulas: docs/concepts/rank-rules.md):\n"
+    "  fixed:R            R for every module (the same as --rank R)\n"
+    "  energy:F           smallest r with sum_{i<=r} sigma_i^2 >= F sum sigma_i^2\n"
+    "  sv_fro:F           smallest r with sqrt(sum_{i<=r} sigma_i^2) >= F ||dW||_F\n"
+    "  sv_cumulative:F    smallest r with sum_{i<=r} sigma_i >= F sum sigma_i\n"
+    "  sv_ratio:X         the number of sigma_i >= sigma_1 / X\n"
+    "  eps:E              the number of sigma_i > E\n"
+    "  gd                 the number of sigma_i > omega(beta) median(sigma)\n"
+    "                     (Gavish-Donoho: the directions above the noise)\n"
+    "  budget:P           ranks for all modules together with\n"
+    "                     sum_j r_j (m_j + n_j) <= P, greedy by sigma^2 / (m + n)\n"
+    "F in [0, 1], X >= 1, E >= 0, R and P integers >= 1. Every rule but fixed\n"
+    "needs the whole spectrum: each module is read twice, its singular values\n"
+    "first (dense SVD in double), then its factors (dense SVD, as --exact). A\n"
+    "rule keeps at least one direction of a non-zero dW; a zero dW (and a module\n"
+    "the budget leaves at 0) is listed as skipped. The adapter's r is the most\n"
+    "common rank, rank_pattern and alpha_pattern name the other modules' (as\n"
+    "PEFT writes them); lora_alpha is each module's rank (scale 1) unless --alpha.\n"
+    "\n";
+
+/* (two strings: C11 compilers need only take 4095 characters in one) */
+static const char extract_usage_options[] =
     "Options:\n"
-    "  -r, --rank R        the adapter's rank, 1 <= R <= min(m, n) (required)\n"
+    "  -r, --rank R        the adapter's rank, 1 <= R <= min(m, n)\n"
+    "  --rank-rule RULE    each module's rank by RULE (this or --rank is required)\n"
+    "  --max-rank R        cap every module's rank at R >= 1\n"
     "  -o, --output DIR    the adapter folder (created if missing; required)\n"
     "  --tensor NAME       only tensor NAME of two checkpoints\n"
     "  --modules PATTERN   only the modules matching PATTERN: comma-separated\n"
     "                      shell globs on the module name, e.g. '*.q_proj,*.v_proj'\n"
     "                      or 'model.layers.1[0-9].*' (to split a model across\n"
     "                      processes)\n"
-    "  --alpha A           lora_alpha, A > 0 (default R, so the scale A/R is 1)\n"
+    "  --alpha A           lora_alpha of every module, A > 0 (default: the\n"
+    "                      module's rank, so the scale A/R is 1)\n"
     "  --module NAME       the module name for two .npy files (default: the\n"
     "                      FINETUNED file's name without directory and extension)\n"
     "  --exact             always use the dense SVD in double. By default a large\n"
@@ -75,38 +104,25 @@ static const char extract_usage[] =
     "                      error moves by < 1% between iterations (at most 6)\n"
     "  -q, --quiet         no progress on stderr (shown for large checkpoints: a\n"
     "                      bar on a terminal, one line per module otherwise)\n"
-    "  --json              print one JSON object: base, finetuned, output, rank,\n"
-    "                      lora_alpha, scale, modules (name, tensor, shape, method,\n"
-    "                      frobenius_norm, frobenius_error, relative_error,\n"
-    "                      energy_kept, written_error, params), skipped\n"
+    "  --json              print one JSON object: base, finetuned, output, rule,\n"
+    "                      max_rank, rank (the adapter's r), lora_alpha, scale,\n"
+    "                      modules (name, tensor, shape, rank, lora_alpha, scale,\n"
+    "                      method, frobenius_norm, frobenius_error, rel_err,\n"
+    "                      relative_error (the same), energy_kept, written_error,\n"
+    "                      params, singular_values: every value under a rule,\n"
+    "                      else sigma_1..R from the factors and sigma_{R+1} when\n"
+    "                      the dense SVD ran), skipped (and budget_spent,\n"
+    "                      budget_shortfall_bound for budget:P)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 ok; 1 a file cannot be read (a missing or truncated shard, a\n"
     "bad index, NaN or Inf in a tensor), shapes differ, R > min(m, n) (two .npy\n"
-    "files or --tensor), no tensor can be extracted, or the adapter cannot be\n"
-    "written (nothing is then left behind); 2 usage error (also R < 1, A <= 0).\n";
+    "files or --tensor), no tensor can be extracted, P is less than one rank-1\n"
+    "adapter of the smallest module, or the adapter cannot be written (nothing is\n"
+    "then left behind); 2 usage error (also R < 1, A <= 0, an unknown rule or a\n"
+    "parameter out of its range, --max-rank 0).\n";
 
 enum { OPT_ALPHA = 1101, OPT_MODULE };
-
-typedef struct extract_opts {
-    const char *out, *module;
-    size_t r;
-    double alpha;
-    bool have_r, have_alpha;
-    cli_ckpt_opts ck;   /* BASE FINETUNED, --tensor, --modules, --iters, --exact, --quiet, --json */
-} extract_opts;
-
-/* One module's factors and errors. */
-typedef struct extract_item {
-    const char *tensor;      /* NULL for .npy */
-    char *module;            /* owned */
-    size_t m, n;
-    float *b, *a;            /* (m×r), (r×n), owned */
-    rk_trunc_row row;        /* errors from the spectrum */
-    double norm;             /* ‖ΔW‖_F */
-    double written_err;      /* ‖ΔW − s·B32·A32‖_F */
-    bool randomized;         /* top R by rk_rsvd */
-} extract_item;
 
 static int parse_rank(const char *cmd, const char *arg, size_t *r)
 {
@@ -125,12 +141,17 @@ static int extract_option(const char *cmd, int c, const char *arg, void *opts)
 {
     extract_opts *o = opts;
     int rc = cli_ckpt_option(cmd, c, arg, &o->ck);
-    if (rc != CLI_OPT_UNKNOWN)
+    if (rc != CLI_OPT_UNKNOWN || (c != 'r' && (rc = cli_rank_option(cmd, c, arg, &o->rank)) != CLI_OPT_UNKNOWN))
         return rc;
     switch (c) {
-    case 'r':
-        o->have_r = true;
-        return parse_rank(cmd, arg, &o->r);
+    case 'r': { /* fixed:R, with --rank's own messages */
+        size_t r;
+        if ((rc = parse_rank(cmd, arg, &r)) != RK_EXIT_OK)
+            return rc;
+        o->rank.rule = (rk_rank_rule){ .kind = RK_RULE_FIXED, .count = r };
+        o->rank.have_rule = true;
+        return RK_EXIT_OK;
+    }
     case 'o':
         o->out = arg;
         return RK_EXIT_OK;
@@ -151,7 +172,7 @@ static int extract_option(const char *cmd, int c, const char *arg, void *opts)
 static int parse_args(int argc, char **argv, extract_opts *o)
 {
     static const struct option longopts[] = {
-        { "rank", required_argument, NULL, 'r' },
+        CLI_RANK_LONGOPTS,
         { "output", required_argument, NULL, 'o' },
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "module", required_argument, NULL, OPT_MODULE },
@@ -159,21 +180,19 @@ static int parse_args(int argc, char **argv, extract_opts *o)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    static const char *const usage[] = { extract_usage, NULL };
+    static const char *const usage[] = { extract_usage, extract_usage_options, NULL };
     const char *cmd = "extract";
     int rc = cli_options(cmd, argc, argv, ":hqr:o:", longopts, usage, extract_option, o);
     if (rc != RK_EXIT_OK)
         return rc;
     if ((rc = cli_pairs_args(cmd, argc, argv, &o->ck.base, &o->ck.ft)) != RK_EXIT_OK)
         return rc;
-    if (!o->have_r)
-        return cli_usage_error(cmd, "missing --rank R (the rank of the adapter)");
+    if (!o->rank.have_rule)
+        return cli_usage_error(cmd, "missing --rank R (the rank of the adapter) or --rank-rule RULE");
     if (!o->out || !*o->out)
         return cli_usage_error(cmd, "missing -o ADAPTER_DIR (the folder to write)");
     if (o->module && !*o->module)
         return cli_usage_error(cmd, "--module wants a name");
-    if (!o->have_alpha)
-        o->alpha = (double)o->r;
     return RK_EXIT_OK;
 }
 
@@ -204,14 +223,16 @@ static rk_status written_error(const rk_mat *delta, const extract_item *it, size
 }
 
 /*
- * The rank of the adapter for an m×n module: every per-module choice of R
- * is made here (today the --rank given; a rule over the spectrum plugs in
- * here). 0 means "skip this module" (min(m, n) < R).
+ * The rank of the adapter for pair i, an m×n module: every per-module choice
+ * is made here — the rule's from the plan (tools/extract_rule.c), or fixed
+ * R. 0 means "skip this module" (min(m, n) < R; the rule leaves it out).
  */
-static size_t module_rank(const extract_opts *o, size_t m, size_t n)
+static size_t module_rank(const extract_opts *o, size_t i, size_t m, size_t n)
 {
+    if (o->plan)
+        return o->plan->ranks[i];
     size_t k = m < n ? m : n;
-    return o->r <= k ? o->r : 0;
+    return extract_fixed_rank(o) <= k ? extract_fixed_rank(o) : 0;
 }
 
 /* The module's name and item fields other than the factors; RK_ENOMEM. */
@@ -254,15 +275,15 @@ static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, r
     rk_mat b = { 0 }, a = { 0 };
     it->norm = rk_mat_norm_fro(d);
     /* Only the top R are needed: the randomized SVD when it pays (lib/linalg/rsvd.h). */
-    it->randomized = !o->ck.exact && rk_rsvd_worthwhile(d->rows, d->cols, o->r);
+    it->randomized = !o->ck.exact && !o->plan && rk_rsvd_worthwhile(d->rows, d->cols, it->r);
     rk_trunc_lora_opts lo = { .randomized = it->randomized, .seed = 0 };
-    rk_status s = rk_trunc_lora(&b, &a, d, o->r, &lo, &it->row);
-    double scale = o->alpha / (double)o->r; /* PEFT: s = lora_alpha / r */
+    rk_status s = rk_trunc_lora(&b, &a, d, it->r, &lo, &it->row);
+    double scale = it->alpha / (double)it->r; /* PEFT: s = lora_alpha / r */
     if (s == RK_OK)
         s = name_item(o, p, i, it);
     if (s == RK_OK) {
-        it->b = rk_alloc(it->m * o->r * sizeof(float) + 1);
-        it->a = rk_alloc(o->r * it->n * sizeof(float) + 1);
+        it->b = rk_alloc(it->m * it->r * sizeof(float) + 1);
+        it->a = rk_alloc(it->r * it->n * sizeof(float) + 1);
         if (!it->b || !it->a)
             s = RK_ENOMEM;
     }
@@ -272,15 +293,17 @@ static int extract_double(const extract_opts *o, const cli_pairs *p, size_t i, r
         s = check_float32(&b, scale, &err);
     if (s == RK_OK) {
         /* B carries 1/s so that s·B·A = U_R·S_R·V_Rᵀ whatever α is. */
-        for (size_t j = 0; j < it->m * o->r; j++)
+        for (size_t j = 0; j < it->m * it->r; j++)
             b.data[j] /= scale;
         rk_mat_to_f32(it->b, &b);
         rk_mat_to_f32(it->a, &a);
-        s = written_error(d, it, o->r, scale, &it->written_err);
+        s = written_error(d, it, it->r, scale, &it->written_err);
     }
     rk_mat_free(&b);
     rk_mat_free(&a);
-    return s == RK_OK ? RK_EXIT_OK : cli_pairs_fail("extract", p, i, s, &err);
+    if (s != RK_OK)
+        return cli_pairs_fail("extract", p, i, s, &err);
+    return extract_item_values(o, i, it->randomized ? NAN : it->row.spectral_err, it);
 }
 
 /* The float32 B of the streamed path: finite, and not all zero when ΔW is not. */
@@ -309,13 +332,14 @@ static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, ex
         return rc;
     rk_trunc_lora32 f;
     it->randomized = true;
-    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, o->r, o->alpha / (double)o->r, o->ck.iters, 0, &f);
+    double scale = it->alpha / (double)it->r;
+    rk_status s = rk_trunc_lora_f32(d.data, d.m, d.n, it->r, scale, o->ck.iters, 0, &f);
     cli_delta32_free(&d);
     if (s == RK_ENONFINITE)
         return cli_pairs_nonfinite("extract", p, i);
     rk_err err;
     rk_err_clear(&err);
-    if (s == RK_OK && (s = check_b32(f.b, it->m * o->r, f.norm, o->alpha / (double)o->r, &err)) != RK_OK) {
+    if (s == RK_OK && (s = check_b32(f.b, it->m * it->r, f.norm, scale, &err)) != RK_OK) {
         rk_trunc_lora32_free(&f);
         return cli_pairs_fail("extract", p, i, s, &err);
     }
@@ -328,7 +352,7 @@ static int extract_float(const extract_opts *o, const cli_pairs *p, size_t i, ex
     it->norm = f.norm;
     it->row = f.row;
     it->written_err = f.written_err;
-    return RK_EXIT_OK;
+    return extract_item_values(o, i, NAN, it);
 }
 
 /* Factor pair @p i into @p it; exit status. *skip is set (with a reason) when min(m, n) < R. */
@@ -348,22 +372,27 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
         n = d.cols;
     }
     size_t k = m < n ? m : n;
-    if (module_rank(o, m, n) == 0) {
+    it->r = module_rank(o, i, m, n);
+    if (it->r == 0) {
         rk_mat_free(&d);
-        if (p->safetensors && !o->ck.tensor) {
-            skip->name = p->names[i];
-            snprintf(skip->reason, sizeof skip->reason, "min(m, n) = %zu of %zu x %zu is less than R = %zu",
-                     k, m, n, o->r);
+        if (o->plan || (p->safetensors && !o->ck.tensor)) {
+            skip->name = p->names[i] ? p->names[i] : p->ft;
+            if (o->plan)
+                snprintf(skip->reason, sizeof skip->reason, "%s", extract_plan_skip_reason(o->plan, i));
+            else
+                snprintf(skip->reason, sizeof skip->reason, "min(m, n) = %zu of %zu x %zu is less than R = %zu",
+                         k, m, n, extract_fixed_rank(o));
             *skipped = true;
             return RK_EXIT_OK;
         }
         fprintf(stderr, "ranklab extract: %s: R = %zu is more than min(m, n) = %zu of this %zu x %zu difference\n",
-                p->names[i] ? p->names[i] : p->ft, o->r, k, m, n);
+                p->names[i] ? p->names[i] : p->ft, extract_fixed_rank(o), k, m, n);
         return RK_EXIT_RUNTIME;
     }
     it->m = m;
     it->n = n;
-    if (p->safetensors && !o->ck.exact && rk_rsvd_worthwhile(m, n, o->r))
+    it->alpha = o->have_alpha ? o->alpha : (double)it->r; /* default: scale 1 */
+    if (p->safetensors && !o->ck.exact && !o->plan && rk_rsvd_worthwhile(m, n, it->r))
         return extract_float(o, p, i, it);
     if (p->safetensors && (rc = cli_pairs_delta(cmd, p, i, &d)) != RK_EXIT_OK)
         return rc;
@@ -372,104 +401,12 @@ static int extract_one(const extract_opts *o, const cli_pairs *p, size_t i, extr
     return rc;
 }
 
-static void print_text(const extract_opts *o, const cli_pairs *p, const extract_item *items, size_t n,
-                       const cli_skip *sk, size_t n_sk)
-{
-    char v[64], note[160];
-    printf("base              %s\n", o->ck.base);
-    printf("finetuned         %s\n", o->ck.ft);
-    snprintf(v, sizeof v, "%zu", o->r);
-    cli_print_row("rank R", v, NULL);
-    snprintf(v, sizeof v, "%g", o->alpha);
-    snprintf(note, sizeof note, "(scale s = alpha / R = %g; s * B * A = [dW]_R)", o->alpha / (double)o->r);
-    cli_print_row("lora_alpha", v, note);
-    if (p->safetensors)
-        printf("%-18s%zu extracted, %zu skipped\n", "tensors", n, p->n_skipped + n_sk);
-    if (p->n_unselected)
-        printf("%-18s%zu not selected by --modules %s\n", "", p->n_unselected, o->ck.modules);
-    for (size_t i = 0; i < p->n_skipped; i++)
-        printf("  skipped         %s: %s\n", cli_name(p->skipped[i].name), p->skipped[i].reason);
-    for (size_t i = 0; i < n_sk; i++)
-        printf("  skipped         %s: %s\n", cli_name(sk[i].name), sk[i].reason);
-    for (size_t i = 0; i < n; i++) {
-        const extract_item *it = &items[i];
-        printf("\n");
-        printf("module            %s\n", cli_name(it->module));
-        if (it->tensor)
-            printf("tensor            %s\n", cli_name(it->tensor));
-        snprintf(v, sizeof v, "%zu x %zu", it->m, it->n);
-        snprintf(note, sizeof note, "(B: %zu x %zu, A: %zu x %zu)", it->m, o->r, o->r, it->n);
-        cli_print_row("shape of dW", v, note);
-        if (it->randomized)
-            printf("%-18srandomized SVD (Halko–Martinsson–Tropp), top %zu of min(m,n) = %zu; "
-                   "--exact to force the full SVD\n", "method", o->r, it->m < it->n ? it->m : it->n);
-        snprintf(v, sizeof v, "%.10g", it->norm);
-        cli_print_row("||dW||_F", v, NULL);
-        snprintf(v, sizeof v, "%.10g", it->row.fro_err);
-        cli_print_row("error left", v, it->randomized ? "(||dW - B*A||_F = sqrt(||dW||_F^2 - sum_{i<=R} sigma_i^2))"
-                                                      : "(||dW - [dW]_R||_F = sqrt(sum_{i>R} sigma_i^2))");
-        snprintf(v, sizeof v, "%.6g", it->row.rel_err);
-        cli_print_row("relative error", v, "(error left / ||dW||_F)");
-        snprintf(v, sizeof v, "%.10f", it->row.energy);
-        cli_print_row("energy kept", v, it->randomized ? "(sum_{i<=R} sigma_i^2 / ||dW||_F^2)"
-                                                       : "(sum_{i<=R} sigma_i^2 / sum sigma_i^2)");
-        snprintf(v, sizeof v, "%.6g", it->written_err);
-        cli_print_row("written error", v, "(||dW - s*B*A||_F with the float32 factors)");
-        snprintf(v, sizeof v, "%zu", it->row.params);
-        snprintf(note, sizeof note, "(R*(m+n), against m*n = %zu)", it->m * it->n);
-        cli_print_row("parameters", v, note);
-    }
-    printf("\n%-18s%s/adapter_config.json, %s/adapter_model.safetensors\n", "wrote", o->out, o->out);
-}
-
-static json_t *build_json(const extract_opts *o, const cli_pairs *p, const extract_item *items,
-                          size_t n, const cli_skip *sk, size_t n_sk)
-{
-    json_t *obj = json_object(), *mods = json_array(), *skipped = json_array();
-    int bad = !obj || !mods || !skipped;
-    bad |= json_object_set_new(obj, "base", json_string(o->ck.base));
-    bad |= json_object_set_new(obj, "finetuned", json_string(o->ck.ft));
-    bad |= json_object_set_new(obj, "output", json_string(o->out));
-    bad |= json_object_set_new(obj, "rank", json_integer((json_int_t)o->r));
-    bad |= json_object_set_new(obj, "lora_alpha", json_real(o->alpha));
-    bad |= json_object_set_new(obj, "scale", json_real(o->alpha / (double)o->r));
-    for (size_t i = 0; i < n; i++) {
-        const extract_item *it = &items[i];
-        json_t *m = json_object(), *shape = json_array();
-        bad |= !m || !shape;
-        bad |= json_object_set_new(m, "name", json_string(it->module));
-        bad |= json_object_set_new(m, "tensor", it->tensor ? json_string(it->tensor) : json_null());
-        bad |= json_array_append_new(shape, json_integer((json_int_t)it->m));
-        bad |= json_array_append_new(shape, json_integer((json_int_t)it->n));
-        bad |= json_object_set_new(m, "shape", shape);
-        bad |= json_object_set_new(m, "method", json_string(it->randomized ? "randomized" : "exact"));
-        bad |= json_object_set_new(m, "frobenius_norm", json_real(it->norm));
-        bad |= json_object_set_new(m, "frobenius_error", json_real(it->row.fro_err));
-        bad |= json_object_set_new(m, "relative_error", json_real(it->row.rel_err));
-        bad |= json_object_set_new(m, "energy_kept", json_real(it->row.energy));
-        bad |= json_object_set_new(m, "written_error", json_real(it->written_err));
-        bad |= json_object_set_new(m, "params", json_integer((json_int_t)it->row.params));
-        bad |= json_array_append_new(mods, m);
-    }
-    for (size_t i = 0; i < p->n_skipped + n_sk; i++) {
-        const cli_skip *s = i < p->n_skipped ? &p->skipped[i] : &sk[i - p->n_skipped];
-        bad |= cli_skip_append_json(skipped, s);
-    }
-    bad |= json_object_set_new(obj, "modules", mods);
-    bad |= json_object_set_new(obj, "skipped", skipped);
-    if (bad) {
-        json_decref(obj);
-        return NULL;
-    }
-    return obj;
-}
-
 /* Send module @p it's factors to the adapter being written and release them:
  * the adapter's tensors go to disk as each module is done, so memory does not
  * grow with the number of modules (rk_peft_stream_add); exit status. */
 static int stream_module(const extract_opts *o, rk_peft_stream *ps, extract_item *it)
 {
-    rk_peft_lora m = { it->module, o->r, it->n, it->m, it->a, it->b };
+    rk_peft_lora m = { it->module, it->r, it->n, it->m, it->a, it->b };
     rk_err err;
     rk_err_clear(&err);
     rk_status s = rk_peft_stream_add(ps, &m, &err);
@@ -481,13 +418,22 @@ static int stream_module(const extract_opts *o, rk_peft_stream *ps, extract_item
 
 /* Finish the adapter in the folder being built and put it in place, the
  * whole folder at once (lib/io/output.h); exit status. The one place the
- * adapter is written. */
-static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od, rk_peft_stream *ps)
+ * adapter is written: r the most common rank, rank_pattern / alpha_pattern
+ * for the others. */
+static int write_adapter(const extract_opts *o, const cli_pairs *p, rk_out_dir *od, rk_peft_stream *ps,
+                         const extract_item *items, size_t n)
 {
-    rk_peft_write_opts wo = { .lora_alpha = o->alpha, .base_model = p->base_name_or_path };
+    double *alphas = rk_calloc(n ? n : 1, sizeof *alphas);
+    if (!alphas)
+        return cli_fail("extract", NULL, RK_ENOMEM, NULL);
+    for (size_t i = 0; i < n; i++)
+        alphas[i] = items[i].alpha;
+    rk_peft_write_opts wo = { .lora_alpha = alphas[0], .base_model = p->base_name_or_path };
+    rk_peft_write_extra extra = { .alphas = alphas };
     rk_err err;
     rk_err_clear(&err);
-    rk_status s = rk_peft_stream_finish(ps, &wo, &err);
+    rk_status s = rk_peft_stream_finish_with(ps, &wo, &extra, &err);
+    rk_free(alphas);
     if (s != RK_OK)
         return cli_fail("extract", o->out, s, &err);
     return cli_output_dir_commit("extract", o->out, od);
@@ -552,27 +498,41 @@ int cmd_extract(int argc, char **argv)
     size_t done;
     if (!run.items || !run.sk)
         rc = cli_fail("extract", NULL, RK_ENOMEM, NULL);
+    extract_plan plan = { 0 };
+    if (rc == RK_EXIT_OK && o.rank.rule.kind != RK_RULE_FIXED) {
+        o.plan = &plan;
+        rc = extract_plan_make(&o, &p, &plan);
+    }
     if (rc == RK_EXIT_OK)
         rc = open_stream(o.out, &od, &run.ps);
     if (rc == RK_EXIT_OK)
         rc = cli_pairs_each("extract", &p, o.ck.quiet, extract_pair, &run, &done);
     if (rc == RK_EXIT_OK && run.n == 0) {
-        fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ck.ft, o.r);
+        char rule[64];
+        rk_rule_format(&o.rank.rule, rule, sizeof rule);
+        if (o.plan)
+            fprintf(stderr, "ranklab extract: %s: no module keeps a rank >= 1 under %s; nothing written\n",
+                    o.ck.ft, rule);
+        else
+            fprintf(stderr, "ranklab extract: %s: no tensor has min(m, n) >= R = %zu\n", o.ck.ft,
+                    extract_fixed_rank(&o));
         rc = RK_EXIT_RUNTIME;
     }
     if (rc == RK_EXIT_OK)
-        rc = write_adapter(&o, &p, &od, run.ps);
+        rc = write_adapter(&o, &p, &od, run.ps, run.items, run.n);
     if (rc == RK_EXIT_OK) {
         if (o.ck.json)
-            rc = cli_json_print("extract", build_json(&o, &p, run.items, run.n, run.sk, run.n_sk));
+            rc = cli_json_print("extract", extract_json(&o, &p, run.items, run.n, run.sk, run.n_sk));
         else
-            print_text(&o, &p, run.items, run.n, run.sk, run.n_sk);
+            extract_print(&o, &p, run.items, run.n, run.sk, run.n_sk);
     }
     for (size_t i = 0; run.items && i < run.n; i++) {
         rk_free(run.items[i].module);
         rk_free(run.items[i].b);
         rk_free(run.items[i].a);
+        rk_free(run.items[i].sv);
     }
+    extract_plan_free(&plan);
     rk_free(run.items);
     rk_free(run.sk);
     rk_peft_stream_free(run.ps);

@@ -112,6 +112,28 @@ void exp_print_summary(const rk_exp_models *m, const rk_exp_analysis *a)
     }
 }
 
+/* The rank rules on ΔW_full (lib/analysis/experiment_rules.c): each rule's r per layer, params, accuracies. */
+static void exp_print_rules(const rk_exp_models *m, const rk_exp_analysis *a)
+{
+    if (!a->have_rules)
+        return;
+    const rk_rank_choice *c = &a->rules;
+    printf("\nrank rules on dW_full (W0 + [dW_full]_r)\n%-22s", "rule");
+    for (size_t l = 0; l < c->n_layers; l++)
+        printf(" %8.8s", m->names[l]);
+    printf(" %9s %8s %8s\n", "params", "acc", "target");
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const rk_rank_choice_row *row = &c->rows[i];
+        printf("%-22s", row->name);
+        for (size_t l = 0; l < c->n_layers; l++)
+            printf(" %8zu", row->rank[l]);
+        if (row->eval.n_classes)
+            printf(" %9zu %8.4f %8.4f\n", row->params, row->eval.accuracy, rk_exp_target_accuracy(m, &row->eval));
+        else
+            printf(" %9zu %8s %8s\n", row->params, "-", "-");
+    }
+}
+
 const char *exp_command_line(int argc, char **argv)
 {
     static char buf[1024];
@@ -136,8 +158,10 @@ int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_for
         fputc('\n', stderr);
     info->total_seconds = nn_cli_now() - prog->t0;
     int rc = exp_write_outputs(cmd, out, format, cfg, m, a, info);
-    if (rc == RK_EXIT_OK && table)
+    if (rc == RK_EXIT_OK && table) {
         exp_print_summary(m, a);
+        exp_print_rules(m, a);
+    }
     return rc;
 }
 

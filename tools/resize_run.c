@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_rule.h"
 
 static const char *const cmd = "resize";
 
@@ -26,46 +27,25 @@ static int decompose(const rk_peft_module *mod, resize_item *it)
     return RK_EXIT_OK;
 }
 
-/* budget:P over every module at once; exit status. */
-static int choose_budget(const resize_opts *o, resize_job *job, size_t *ranks)
-{
-    rk_rule_spectrum *sp = rk_calloc(job->n, sizeof *sp);
-    if (!sp)
-        return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-    size_t cheapest = 0;
-    for (size_t i = 0; i < job->n; i++) {
-        const resize_item *it = &job->items[i];
-        sp[i] = (rk_rule_spectrum){ it->spectrum, it->kfull, it->mod->out, it->mod->in };
-        if (it->mod->out + it->mod->in < job->items[cheapest].mod->out + job->items[cheapest].mod->in)
-            cheapest = i;
-    }
-    rk_status st = rk_rule_budget(sp, job->n, o->rank.rule.count, o->rank.max_rank, ranks, &job->spent, &job->shortfall);
-    rk_free(sp);
-    if (st == RK_ERANGE) {
-        const rk_peft_module *m = job->items[cheapest].mod;
-        fprintf(stderr, "ranklab resize: budget:%zu is less than one rank-1 adapter of the smallest module "
-                "(%s: m + n = %zu parameters)\n", o->rank.rule.count, m->name, m->out + m->in);
-        return RK_EXIT_RUNTIME;
-    }
-    return st == RK_OK ? RK_EXIT_OK : cli_fail(cmd, o->adapter, st, NULL);
-}
-
 /* Every module's r' by the rule, capped by --max-rank and by the rank of its update; exit status. */
 static int choose_ranks(const resize_opts *o, resize_job *job)
 {
     size_t *ranks = rk_calloc(job->n, sizeof *ranks);
     if (!ranks)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-    int rc = RK_EXIT_OK;
-    if (o->rank.rule.kind == RK_RULE_BUDGET)
-        rc = choose_budget(o, job, ranks);
-    for (size_t i = 0; rc == RK_EXIT_OK && o->rank.rule.kind != RK_RULE_BUDGET && i < job->n; i++) {
+    rk_rule_spectrum *sp = rk_calloc(job->n, sizeof *sp);
+    const char **names = rk_calloc(job->n, sizeof *names);
+    int rc = sp && names ? RK_EXIT_OK : cli_fail(cmd, NULL, RK_ENOMEM, NULL);
+    for (size_t i = 0; rc == RK_EXIT_OK && i < job->n; i++) {
         const resize_item *it = &job->items[i];
-        rk_status st = rk_rule_rank(&o->rank.rule, it->spectrum, it->kfull, it->mod->out, it->mod->in,
-                                    o->rank.max_rank, &ranks[i]);
-        if (st != RK_OK)
-            rc = cli_fail(cmd, it->mod->name, st, NULL);
+        sp[i] = (rk_rule_spectrum){ it->spectrum, it->kfull, it->mod->out, it->mod->in };
+        names[i] = it->mod->name;
     }
+    if (rc == RK_EXIT_OK)
+        rc = cli_rule_ranks(cmd, o->adapter, &o->rank.rule, o->rank.max_rank, sp, names, job->n, ranks, &job->spent,
+                            &job->shortfall);
+    rk_free(sp);
+    rk_free(names);
     for (size_t i = 0; rc == RK_EXIT_OK && i < job->n; i++) {
         resize_item *it = &job->items[i];
         bool zero = it->svd.k == 0 || !(it->svd.s[0] > 0);

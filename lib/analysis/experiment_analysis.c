@@ -306,6 +306,12 @@ rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_ml
     }
     if (s == RK_OK) {
         if (cfg->progress)
+            cfg->progress("rank rules", NULL, cfg->progress_ctx);
+        if ((s = rk_exp_rules(m, sfull, net, test, a)) != RK_OK)
+            rk_err_set(err, s, "rank rules: %s", rk_strerror(s));
+    }
+    if (s == RK_OK) {
+        if (cfg->progress)
             cfg->progress("intruder dimensions", NULL, cfg->progress_ctx);
         if ((s = rk_exp_intruders(m, net, test, a)) != RK_OK)
             rk_err_set(err, s, "intruder dimensions: %s", rk_strerror(s));
@@ -334,5 +340,6 @@ void rk_exp_analysis_free(rk_exp_analysis *a)
     for (size_t i = 0; i < RK_EXP_MAX_RANKS; i++)
         rk_exp_lora_run_free(&a->extracted[i]);
     rk_mat_free(&a->heat);
+    rk_rank_choice_free(&a->rules);
     memset(a, 0, sizeof *a);
 }

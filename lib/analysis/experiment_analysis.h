@@ -16,6 +16,7 @@
 
 #include "amplify.h"
 #include "experiment.h"
+#include "rank_choice.h"
 #include "../core/mat.h"
 #include "../core/status.h"
 
@@ -114,7 +115,14 @@ typedef struct rk_exp_analysis {
     rk_mat heat;
     int heat_run;                          /**< its run (models' order), −1 none */
     size_t heat_layer;                     /**< its layer */
+    bool have_rules;                       /**< the rank rules were compared (rk_exp_rules) */
+    rk_rank_choice rules;                  /**< every rule's ranks on ΔW_full, W0 + [ΔW_full]_r evaluated (values kept, vectors freed) */
+    size_t rules_uniform;                  /**< row of fixed:RK_EXP_RULES_UNIFORM in rules */
+    size_t rules_budget;                   /**< row of budget:P, P = the parameters of that uniform rank */
 } rk_exp_analysis;
+
+/** The uniform LoRA rank the budget of the rank-rule comparison is measured against. */
+#define RK_EXP_RULES_UNIFORM 4
 
 /**
  * Intruder dimensions of every fine-tune in @p m (experiment_intruders.c):
@@ -141,6 +149,20 @@ rk_status rk_exp_intruders(const rk_exp_models *m, rk_mlp *net, const rk_dataset
  */
 rk_status rk_exp_analyze(const rk_exp_config *cfg, const rk_exp_models *m, rk_mlp *net,
                          const rk_dataset *test, rk_exp_analysis *out, rk_err *err);
+
+/**
+ * The rank rules on ΔW_full (experiment_rules.c): the standard rules of
+ * rk_rank_choice_standard() with r = RK_EXP_RULES_UNIFORM into a->rules,
+ * from the thin SVDs @p sfull (n_layers of @p m; taken over, left empty),
+ * evaluated on @p test when @p net and @p test are given. Called by
+ * rk_exp_analyze().
+ * @return RK_OK; the errors of rk_rank_choice_add / rk_rank_choice_evaluate.
+ */
+rk_status rk_exp_rules(const rk_exp_models *m, rk_svd *sfull, rk_mlp *net, const rk_dataset *test,
+                       rk_exp_analysis *a);
+
+/** The share of ΔW_full's energy, all layers together, that row @p row of a->rules keeps. */
+double rk_exp_rules_energy(const rk_exp_analysis *a, size_t row);
 
 /** Release what @p a owns and zero it. NULL accepted. */
 void rk_exp_analysis_free(rk_exp_analysis *a);

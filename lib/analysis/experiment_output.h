@@ -123,6 +123,12 @@ typedef struct rk_exp_report_info {
 void rk_exp_report_intruders(FILE *f, const char *dir, const rk_exp_plots *plots,
                              const rk_exp_models *m, const rk_exp_analysis *a);
 
+/** report.md's section on the rank rules (experiment_rules.c); nothing when they were not compared. */
+void rk_exp_report_rules(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
+
+/** results.json's "rank_rules": one object per rule (rule, ranks, energy_kept, rel_err, params, accuracies); null when not compared. */
+struct json_t *rk_exp_rules_json(const rk_exp_models *m, const rk_exp_analysis *a);
+
 /**
  * The report's section on learning against forgetting along training,
  * written to @p f (lib/analysis/report_learn_forget.c): every fine-tune's

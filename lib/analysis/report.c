@@ -565,6 +565,7 @@ rk_status rk_exp_report_write(const char *dir, const rk_exp_config *cfg, const r
         layer_section(&r, &a->layers[l]);
     init_section(&r);
     rk_exp_report_intruders(af.f, dir, plots, m, a);
+    rk_exp_report_rules(af.f, m, a);
     rk_exp_report_learn_forget(af.f, dir, plots, m, a);
     per_class_section(&r);
     files_section(&r);

@@ -212,6 +212,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     json_object_set_new(root, "svd_extracted", ex);
     json_object_set_new(root, "layers", layers_json(a));
     json_object_set_new(root, "intruder_sweep", sweep_json(m, a));
+    json_object_set_new(root, "rank_rules", rk_exp_rules_json(m, a));
     json_object_set_new(root, "learn_forget", rk_exp_lf_json(m));
     json_object_set_new(root, "analysis_seconds", num(a->seconds));
     return root;

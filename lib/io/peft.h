@@ -244,6 +244,16 @@ rk_status rk_peft_stream_add(rk_peft_stream *ps, const rk_peft_lora *m, rk_err *
  */
 rk_status rk_peft_stream_finish(rk_peft_stream *ps, const rk_peft_write_opts *opts, rk_err *err);
 
+/**
+ * rk_peft_stream_finish() with per-module alphas and modules_to_save from
+ * @p extra (NULL: none), as rk_peft_write_with(): extra->alphas[i] is the
+ * alpha of the i-th module added (alpha_pattern for those that differ from
+ * the most common). No full tensors (they are not in the spool).
+ * @return as rk_peft_stream_finish; also RK_EINVAL (full tensors given).
+ */
+rk_status rk_peft_stream_finish_with(rk_peft_stream *ps, const rk_peft_write_opts *opts,
+                                     const rk_peft_write_extra *extra, rk_err *err);
+
 /** Release @p ps, removing the spool if it is still there. NULL is accepted. */
 void rk_peft_stream_free(rk_peft_stream *ps);
 

@@ -309,10 +309,18 @@ rk_status rk_peft_stream_add(rk_peft_stream *ps, const rk_peft_lora *m, rk_err *
 
 rk_status rk_peft_stream_finish(rk_peft_stream *ps, const rk_peft_write_opts *opts, rk_err *err)
 {
+    return rk_peft_stream_finish_with(ps, opts, NULL, err);
+}
+
+rk_status rk_peft_stream_finish_with(rk_peft_stream *ps, const rk_peft_write_opts *opts,
+                                     const rk_peft_write_extra *extra, rk_err *err)
+{
     static const rk_peft_write_extra none = { 0 };
     if (!ps || !opts || !ps->w || !ps->n || !isfinite(opts->lora_alpha))
         return rk_err_set(err, RK_EINVAL, "invalid argument");
-    wctx c = { opts, &none };
+    if (extra && (extra->full || extra->n_full))
+        return rk_err_set(err, RK_EINVAL, "a streamed adapter takes no full tensors");
+    wctx c = { opts, extra ? extra : &none };
     rk_status st = save_folder(ps->dir, &c, ps->mods, ps->n, ps->w, err);
     rk_st_writer_free(ps->w); /* removes the spool: the folder holds the two files only */
     ps->w = NULL;

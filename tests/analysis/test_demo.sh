@@ -116,6 +116,38 @@ full = lf['runs'][0]
 assert full['final']['target_accuracy'] == r['full']['target_accuracy']
 PY
 
+# The rank rules on ΔW_full: every rule's ranks as the formulas (tests/tools/rank_rules.py,
+# no code shared with lib/linalg/rankrule.c) give them on the saved spectra, budget:P
+# with P = LoRA r = 4's parameters within P, the accuracies in [0, 1].
+pyhere "results.json: rank_rules, each rule's ranks from the spectra of dW_full" "$tmp/demo/results.json" \
+    "$src/tests/tools" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from rank_rules import budget_ranks, rule_rank
+r = json.load(open(sys.argv[1]))
+layers = [(L['singular_values_full'], L['shape']) for L in r['layers']]
+rows = r['rank_rules']
+cost = sum(m + n for _, (m, n) in layers)
+names = ['energy:0.9', 'sv_fro:0.9', 'sv_cumulative:0.9', 'sv_ratio:10', 'gd', 'fixed:4', 'budget:%d' % (4 * cost)]
+assert [x['rule'] for x in rows] == names, [x['rule'] for x in rows]
+for x in rows:
+    if x['rule'].startswith('budget:'):
+        want, spent = budget_ranks([s for s, _ in layers], [sh for _, sh in layers], 4 * cost, 0)
+        assert x['params'] <= 4 * cost and x['params'] == spent, (x['params'], spent)
+    else:
+        want = [rule_rank(x['rule'], s, m, n) for s, (m, n) in layers]
+    assert x['ranks'] == want, (x['rule'], x['ranks'], want)
+    assert x['params'] == sum(k * (m + n) for k, (_, (m, n)) in zip(x['ranks'], layers)), x
+    assert all(0 <= e <= 1 + 1e-12 for e in x['energy_kept']) and 0 <= x['energy_kept_total'] <= 1 + 1e-12
+    assert all(abs(e + q * q - 1) <= 1e-9 for e, q in zip(x['energy_kept'], x['rel_err'])), x
+    assert 0 <= x['accuracy'] <= 1 and 0 <= x['target_accuracy'] <= 1, x
+ex4 = [e for e in r['svd_extracted'] if e['rank'] == 4][0]
+assert abs(rows[5]['accuracy'] - ex4['accuracy']) <= 2 / r['test_examples'], (rows[5], ex4)  # fixed:4 = extracted r = 4
+PY
+grep -q '^## How low can the rank go? The rank rules on ΔW_full' "$tmp/demo/report.md" &&
+    grep -q '^| `budget:' "$tmp/demo/report.md" && grep -q "^rank rules on dW_full" "$tmp/out"
+ok $? "report.md has the rank-rule section, the demo prints its table"
+
 # The demo's intruder counts against `ranklab intruders` on the adapters it saved.
 for d in "$tmp"/demo/adapters/lora_r*; do
     "$rk" intruders "$tmp/demo/weights/base.safetensors" "$d" --json >"$d.intruders.json" 2>"$tmp/err"

@@ -122,8 +122,10 @@ comp=$dest$prefix/share/bash-completion/completions/ranklab
 out=$(PATH="$build/tools:$PATH" bash -c '
     source "$1"
     COMP_WORDS=(ranklab sv); COMP_CWORD=1; _ranklab; echo "${COMPREPLY[*]}"
-    COMP_WORDS=(ranklab svd --pl); COMP_CWORD=2; _ranklab; echo "${COMPREPLY[*]}"' _ "$comp" 2>&1)
-[ "$out" = "$(printf 'svd\n--plot')" ]
+    COMP_WORDS=(ranklab svd --pl); COMP_CWORD=2; _ranklab; echo "${COMPREPLY[*]}"
+    COMP_WORDS=(ranklab extract --rank-r); COMP_CWORD=2; _ranklab; echo "${COMPREPLY[*]}"
+    COMP_WORDS=(ranklab extract --rank-rule sv_); COMP_CWORD=3; _ranklab; echo "${COMPREPLY[*]}"' _ "$comp" 2>&1)
+[ "$out" = "$(printf 'svd\n--plot\n--rank-rule\nsv_fro: sv_cumulative: sv_ratio:')" ]
 st=$?; [ $st = 0 ] || echo "# completion gave: $out"
-ok $st "bash completion offers subcommands and each command's flags"
+ok $st "bash completion offers subcommands, each command's flags and the rank rules"
 exit 0

@@ -117,6 +117,40 @@ static void test_stream_same_bytes(void **state)
     free_bufs(bufs);
 }
 
+/* Per-module alphas: the same bytes as rk_peft_write_with (alpha_pattern); full tensors refused. */
+static void test_stream_alphas(void **state)
+{
+    (void)state;
+    rk_peft_lora mods[N_MODS];
+    float *bufs[2 * N_MODS];
+    make_mods(mods, bufs);
+    rk_peft_write_opts o = { .lora_alpha = 8.0 };
+    double alphas[N_MODS] = { 4.0, 2.0, 2.0 };
+    rk_peft_write_extra extra = { .alphas = alphas };
+    char d1[512], d2[512];
+    snprintf(d1, sizeof d1, "%s", rk_test_tmpfile("whole_alphas"));
+    snprintf(d2, sizeof d2, "%s", rk_test_tmpfile("streamed_alphas"));
+    rk_err err;
+    assert_status(rk_peft_write_with(d1, &o, mods, N_MODS, &extra, &err), RK_OK);
+    rk_peft_stream *ps = NULL;
+    assert_status(rk_peft_stream_open(&ps, d2, &err), RK_OK);
+    for (int i = 0; i < N_MODS; i++)
+        assert_status(rk_peft_stream_add(ps, &mods[i], &err), RK_OK);
+    rk_peft_full full = { "base_model.model.score.weight", 0, NULL, NULL };
+    rk_peft_write_extra with_full = { .alphas = alphas, .full = &full, .n_full = 1 };
+    assert_status(rk_peft_stream_finish_with(ps, &o, &with_full, &err), RK_EINVAL);
+    assert_status(rk_peft_stream_finish_with(ps, &o, &extra, &err), RK_OK);
+    rk_peft_stream_free(ps);
+    assert_same_file(d1, d2, "adapter_model.safetensors");
+    assert_same_file(d1, d2, "adapter_config.json");
+    size_t len;
+    unsigned char *cfg = slurp(d2, "adapter_config.json", &len);
+    cfg[len] = 0;
+    assert_non_null(strstr((const char *)cfg, "\"lora_alpha\": 2,")); /* the most common alpha */
+    rk_free(cfg);
+    free_bufs(bufs);
+}
+
 static void test_stream_misuse(void **state)
 {
     (void)state;
@@ -210,6 +244,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_same_bytes),
+        cmocka_unit_test(test_stream_alphas),
         cmocka_unit_test(test_stream_misuse),
         cmocka_unit_test(test_stream_nomem),
         cmocka_unit_test(test_stream_write_fails),

@@ -16,6 +16,7 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 declare -A value=(
   [-o]=x [--output]=x [-r]=1 [--rank]=1 [--adapter]=x [--base]=x [-q]= [--quiet]=
   [--json]= [--format]=png [--seed]=0 [--out]=x [--lora-rank]=1 [--lora]=x [-k]=1
+  [--rank-rule]=gd [--max-rank]=1
 )
 # Which command takes which (the rest must be refused). Old spellings last.
 declare -A takes=(
@@ -26,7 +27,7 @@ declare -A takes=(
   [ls]="--json"
   [inspect]="--adapter --json --format"
   [delta]="-q --quiet --json --format --rank"   # --rank: getopt's prefix of --ranks
-  [extract]="-o --output -r --rank -q --quiet --json"
+  [extract]="-o --output -r --rank -q --quiet --json --rank-rule --max-rank"
   [info]="--json"
   [train]="-o --output -q --quiet --json --seed --out"
   [finetune]="-o --output -r --rank --base -q --quiet --json --seed --out --lora-rank"
@@ -34,9 +35,9 @@ declare -A takes=(
   [demo]="-o --output -q --quiet --json --format --seed --out --rank"   # --rank: prefix of --ranks
   [compare]="-o --output --adapter --base -q --quiet --json --format --out --lora"
   [intruders]="-o --output --json --format"
-  [resize]="-o --output -r --rank --json"
+  [resize]="-o --output -r --rank --json --rank-rule --max-rank"
 )
-all="-o --output -r --rank --adapter --base -q --quiet --json --format --seed"
+all="-o --output -r --rank --adapter --base -q --quiet --json --format --seed --rank-rule --max-rank"
 commands=$("$rk" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 
 for c in $commands; do

@@ -1,8 +1,8 @@
 #!/bin/sh
 # test_rules.sh — `svd --rules` and `delta --rules`: every rule's rank at its
-# default parameter, checked against the formulas written again in Python from
-# the singular values the same JSON holds (an implementation that shares no
-# code with lib/linalg/rankrule.c); the thresholds drawn on the scree plot
+# default parameter, checked against the formulas written again in Python
+# (tests/tools/rank_rules.py, sharing no code with lib/linalg/rankrule.c) from
+# the singular values the same JSON holds; the thresholds drawn on the scree plot
 # (its data file names them); docs/tools/svd.md and delta.md show --help.
 # Speaks TAP.
 #
@@ -18,42 +18,11 @@ not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
 diag() { sed 's/^/# /' "$@"; }
 run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
 
-# The rules written out again: ranks from the singular values s of an m x n matrix.
-cat >"$tmp/rules.py" <<'EOF'
-import math
-
-def rules(s, m, n):
-    k = len(s)
-    assert k == min(m, n)
-    if k == 0 or s[0] == 0:
-        return {"energy:0.9": 0, "sv_fro:0.9": 0, "sv_cumulative:0.9": 0, "sv_ratio:10": 0, "gd": 0}
-    sq = [x * x for x in s]
-    def smallest(vals, want):
-        acc = 0.0
-        for r, v in enumerate(vals, 1):
-            acc += v
-            if acc >= want * (1 - 1e-12):
-                return r
-        return len(vals)
-    out = {
-        "energy:0.9": smallest(sq, 0.9 * sum(sq)),
-        "sv_fro:0.9": smallest(sq, 0.81 * sum(sq)),
-        "sv_cumulative:0.9": smallest(s, 0.9 * sum(s)),
-        "sv_ratio:10": sum(1 for x in s if x >= s[0] / 10),
-    }
-    asc = sorted(s)
-    med = asc[k // 2] if k % 2 else (asc[k // 2 - 1] + asc[k // 2]) / 2
-    b = k / max(m, n)
-    tau = (0.56 * b ** 3 - 0.95 * b ** 2 + 1.82 * b + 1.43) * med
-    out["gd"] = max(1, sum(1 for x in s if x > tau))
-    return out
-EOF
-
 check_rules() { # DESC: stdin is a JSON object with shape, singular_values and rules
     if python3 -c '
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from rules import rules
+from rank_rules import default_rules as rules
 d = json.load(sys.stdin)
 items = d["tensors"] if "tensors" in d else [d]
 for t in items:
@@ -64,7 +33,7 @@ for t in items:
     for r in t["rules"]:
         assert (r["threshold"] is None) == (r["rule"] not in ("sv_ratio:10", "gd")), r
     print("#", {k: got[k] for k in got})
-' "$tmp" <"$tmp/out" >"$tmp/py" 2>&1; then ok "$1"; else not_ok "$1"; fi
+' "$RK_SOURCE_ROOT/tests/tools" <"$tmp/out" >"$tmp/py" 2>&1; then ok "$1"; else not_ok "$1"; fi
     diag "$tmp/py"
 }
 

@@ -17,6 +17,11 @@ _ranklab()
         COMPREPLY=($(compgen -W "$words" -- "$cur"))
         return
     fi
+    if [ "${COMP_WORDS[COMP_CWORD - 1]}" = --rank-rule ]; then   # the rules (docs/concepts/rank-rules.md)
+        COMPREPLY=($(compgen -W "fixed: energy: sv_fro: sv_cumulative: sv_ratio: eps: gd budget:" -- "$cur"))
+        compopt -o nospace 2>/dev/null
+        return
+    fi
     case $cur in
     -*)
         words=$(ranklab "$cmd" --help 2>/dev/null |
