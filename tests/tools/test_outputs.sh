@@ -279,8 +279,15 @@ cp kad/adapter_config.json kad_before.json
 cp kad/adapter_model.safetensors kad_before.st
 # (SIGINT is left out: a background job of a script ignores it, so it would
 # not be delivered; the handler is the same for SIGINT, SIGTERM and SIGHUP.)
+# A signal ignored when this script starts (nohup ignores SIGHUP) stays
+# ignored in its children, and the tools rightly keep it so: `dflt` gives the
+# killed command the default actions, as a terminal's foreground job has
+# (env execs the command, so $! is the command itself).
+dflt="env --default-signal=TERM,HUP"
 for sig in TERM HUP KILL; do
-    "$rk" extract -r 5 --exact kb.npy kf.npy -o kad >/dev/null 2>&1 &
+    cp kad_before.json kad/adapter_config.json   # each round starts from the old adapter
+    cp kad_before.st kad/adapter_model.safetensors
+    $dflt "$rk" extract -r 5 --exact kb.npy kf.npy -o kad >/dev/null 2>&1 &
     pid=$!
     wait_for "kad.tmp-*"
     seen=$?
@@ -302,7 +309,7 @@ cp kbig.npy kbig_before.npy
 tries=0 done_=1
 while [ $tries -lt 5 ] && [ $done_ -ne 0 ]; do
     tries=$((tries + 1))
-    "$rk" random --rows 3000 --cols 3000 -o kbig.npy >/dev/null 2>&1 &
+    $dflt "$rk" random --rows 3000 --cols 3000 -o kbig.npy >/dev/null 2>&1 &
     pid=$!
     wait_for "kbig.npy.tmp-*"
     kill -TERM $pid
@@ -334,7 +341,7 @@ tries=0 sent=1 threads=0
 while [ $tries -lt 5 ] && [ $sent -ne 0 ]; do
     tries=$((tries + 1))
     cp kbig_before.npy kbig.npy
-    OPENBLAS_NUM_THREADS=2 "$rk" random --rows 3000 --cols 3000 -o kbig.npy >/dev/null 2>&1 &
+    OPENBLAS_NUM_THREADS=2 $dflt "$rk" random --rows 3000 --cols 3000 -o kbig.npy >/dev/null 2>&1 &
     pid=$!
     wait_for "kbig.npy.tmp-*"
     tid=$(other_thread $pid) && threads=1 && tgkill $pid "$tid" 15
