@@ -325,31 +325,42 @@ no_temp "no temporary file left after SIGTERM mid-write"
 # removes its temporaries and ends by that signal: sent here straight to a
 # worker with tgkill(2), mid-write. The writer takes it after the step it is
 # in, so the file is the old one or the whole new one, never a part.
-other_thread() { # PID: the id of a thread of PID other than its first, if any
-    for t in /proc/"$1"/task/*; do
-        t=${t##*/}
-        [ "$t" != "$1" ] && { echo "$t"; return 0; }
-    done
-    return 1
-}
-tgkill() { # PID TID SIG
-    python3 -c 'import ctypes, sys
-sys.exit(ctypes.CDLL(None).tgkill(*map(int, sys.argv[1:4])) != 0)' "$@"
+# tgkill_mid PID GLOB SIG: once a path matches GLOB, send SIG to a thread of PID
+# other than its first, at once (a process started after the temporary
+# appears would come too late: the write takes a few tens of milliseconds).
+# Exit 0 sent, 1 too late (the process or its thread ended), 2 one thread only.
+tgkill_mid() {
+    python3 - "$@" <<'PY'
+import ctypes, glob, os, sys, time
+pid, pattern, sig = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+end = time.monotonic() + 20
+while not glob.glob(pattern):
+    if time.monotonic() > end:
+        sys.exit(1)
+    time.sleep(0.0005)
+try:
+    tids = [int(t) for t in os.listdir("/proc/%d/task" % pid) if int(t) != pid]
+except FileNotFoundError:
+    sys.exit(1)
+if not tids:
+    sys.exit(2)
+sys.exit(0 if libc.tgkill(pid, tids[0], sig) == 0 else 1)
+PY
 }
 new_size=$((128 + 3000 * 3000 * 8)) # the .npy header, then float64 entries
-tries=0 sent=1 threads=0
-while [ $tries -lt 5 ] && [ $sent -ne 0 ]; do
+tries=0 sent=1
+while [ $tries -lt 5 ] && [ $sent -eq 1 ]; do
     tries=$((tries + 1))
     cp kbig_before.npy kbig.npy
     OPENBLAS_NUM_THREADS=2 $dflt "$rk" random --rows 3000 --cols 3000 -o kbig.npy >/dev/null 2>&1 &
     pid=$!
-    wait_for "kbig.npy.tmp-*"
-    tid=$(other_thread $pid) && threads=1 && tgkill $pid "$tid" 15
+    tgkill_mid $pid "kbig.npy.tmp-*" 15
     sent=$?
     wait $pid
     st=$?
 done
-if [ $threads -eq 1 ]; then
+if [ $sent -ne 2 ]; then
     size=$(stat -c %s kbig.npy)
     [ $sent -eq 0 ] && [ $st -eq 143 ] &&
         { cmp -s kbig.npy kbig_before.npy || [ "$size" -eq $new_size ]; }
