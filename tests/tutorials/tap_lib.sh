@@ -30,3 +30,17 @@ exits() {
     [ $st -eq 0 ] || echo "# exit $got, want $want; stderr: $(head -c 200 "$tmp/err")"
     ok $st "$desc: exit $want"
 }
+
+# list_ok N: --list exits 0 and lists N numbered steps (its output kept in $tmp/list)
+list_ok() {
+    "$T" --list </dev/null >"$tmp/list"; st=$?
+    lines=$(grep -cE '^ +[1-9]  ' "$tmp/list")
+    [ $st -eq 0 ] && [ "$lines" -eq "$1" ]; ok $? "--list: exit 0 and $1 steps listed"
+}
+
+# help_ok NN: --help exits 0 and shows the lesson's usage line and its --quick
+help_ok() {
+    "$T" --help </dev/null >"$tmp/help"; st=$?
+    [ $st -eq 0 ] && grep -q "^usage: ranklab-tutorial-$1" "$tmp/help" && grep -q -- '--quick' "$tmp/help"
+    ok $? "--help: usage with the lesson's options, exit 0"
+}

@@ -13,9 +13,7 @@ tool "$RANKLAB"   # every run of ranklab goes through the crash-noting wrapper
 RANKLAB=$rk
 
 missing_data_fails "$T"
-"$T" --list </dev/null >"$tmp/list"; st=$?
-lines=$(grep -cE '^ +[1-6]  ' "$tmp/list")
-[ $st -eq 0 ] && [ "$lines" -eq 6 ]; ok $? "--list: exit 0 and 6 steps listed"
+list_ok 6
 "$T" --first x </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--first x: usage error, exit 2"
 
 if [ -z "$(fashion_mnist_dir)" ]; then

@@ -12,8 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
 
 missing_data_fails "$T"
-"$T" --list </dev/null >"$tmp/list"; st=$?
-[ $st -eq 0 ] && [ "$(grep -cE '^ +[1-5]  ' "$tmp/list")" -eq 5 ]; ok $? "--list: exit 0 and 5 steps listed"
+list_ok 5
 "$T" --quick=1 </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--quick takes no value: exit 2"
 
 if [ -z "$(fashion_mnist_dir)" ]; then

@@ -27,12 +27,8 @@ ok $? "no dataset (RANKLAB_DATA): exit 1, stderr names the package dataset-fashi
 ok $? "no dataset (--data DIR): exit 1, stderr names the package"
 
 # --- usage, --list, --help (no data needed) ----------------------------------
-"$T" --list </dev/null >"$tmp/list"; st=$?
-lines=$(grep -cE '^ +[1-9]  ' "$tmp/list")
-[ $st -eq 0 ] && [ "$lines" -eq 9 ]; ok $? "--list: exit 0 and 9 steps listed"
-"$T" --help </dev/null >"$tmp/help"; st=$?
-[ $st -eq 0 ] && grep -q '^usage: ranklab-tutorial-05' "$tmp/help" && grep -q -- '--quick' "$tmp/help"
-ok $? "--help: usage with the lesson's options, exit 0"
+list_ok 9
+help_ok 05
 exits 2 "--step 10 (9 steps)" --step 10
 exits 2 "--data without a value" --data
 exits 2 "--quick takes no value" --quick=1

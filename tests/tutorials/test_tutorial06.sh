@@ -16,12 +16,8 @@ tool "$RANKLAB"
 RANKLAB=$rk
 
 # --- usage, --list, --help (no data needed) ----------------------------------
-"$T" --list </dev/null >"$tmp/list"; st=$?
-lines=$(grep -cE '^ +[1-9]  ' "$tmp/list")
-[ $st -eq 0 ] && [ "$lines" -eq 7 ]; ok $? "--list: exit 0 and 7 steps listed"
-"$T" --help </dev/null >"$tmp/help"; st=$?
-[ $st -eq 0 ] && grep -q '^usage: ranklab-tutorial-06' "$tmp/help" && grep -q -- '--quick' "$tmp/help"
-ok $? "--help: usage with the lesson's options, exit 0"
+list_ok 7
+help_ok 06
 exits 2 "--step 8 (7 steps)" --step 8
 exits 2 "--quick takes no value" --quick=1
 "$RANKLAB" tutorial 6 --list </dev/null >"$tmp/viacmd"; st=$?
