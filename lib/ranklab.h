@@ -51,6 +51,7 @@
 #include "io/safetensors.h"
 #include "io/shards.h"
 #include "linalg/factored.h"
+#include "linalg/gram.h"
 #include "linalg/lowrank.h"
 #include "linalg/rank.h"
 #include "linalg/rankrule.h"

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "linalg/factored.h"
+#include "linalg/gram.h"
 #include "linalg/spectrum.h"
 #include "linalg/subspace.h"
 #include "linalg/svd.h"
@@ -63,33 +64,75 @@ rk_status rk_lf_accuracy(rk_lf_point *p, rk_mlp *net, rk_lora *lora, const rk_lf
     return s;
 }
 
-/* true when every entry of @p d is 0 (then its spectrum is all zeros: no SVD needed). */
-static bool all_zero(const rk_mat *d)
+/* The indices of @p d's rows (cols false) or columns with a non-zero entry into @p idx; returns how many. */
+static size_t nonzero_lines(const rk_mat *d, bool cols, size_t *idx)
 {
-    for (size_t i = 0; i < d->rows; i++)
-        for (size_t j = 0; j < d->cols; j++)
-            if (d->data[i * d->stride + j] != 0.0)
-                return false;
-    return true;
+    size_t outer = cols ? d->cols : d->rows, inner = cols ? d->rows : d->cols, n = 0;
+    for (size_t i = 0; i < outer; i++)
+        for (size_t j = 0; j < inner; j++)
+            if ((cols ? RK_AT(d, j, i) : RK_AT(d, i, j)) != 0.0) {
+                idx[n++] = i;
+                break;
+            }
+    return n;
 }
 
-/* The SVD of layer @p l's update: s·B·A from the factors, or W_t − W0 dense; *zero (left
- * false otherwise) says W_t = W0 exactly, and no SVD was made. */
+/*
+ * The SVD of a dense update ΔW (m×n) through its block of non-zero lines. Adam
+ * leaves a weight exactly unchanged while its gradient is 0, so the rows of
+ * hidden units the target images never activate and the columns of inputs that
+ * are 0 in all of them stay 0: ΔW = P·[D 0; 0 0]·Qᵀ for permutations P, Q and
+ * D (m'×n') its non-zero rows and columns. So ΔW's singular values are D's and
+ * min(m, n) − min(m', n') zeros, and its left singular vectors of σ > 0 are
+ * D's with 0 on the dropped rows. svd gets D's values (gesdd without vectors,
+ * rk_svd_decomp) and, with @p r > 0, u (m×min(r, k')) the top left vectors by
+ * rk_gram_top_left (lib/linalg/gram.h: eigenvectors of D's smaller Gram
+ * matrix). *zero says ΔW = 0 (no SVD made).
+ */
+static rk_status dense_svd(rk_svd *svd, const rk_mat *d, size_t r, bool *zero)
+{
+    memset(svd, 0, sizeof *svd);
+    size_t *rows = rk_alloc((d->rows + 1) * sizeof *rows), *cols = rk_alloc((d->cols + 1) * sizeof *cols);
+    rk_mat c = { 0 }, uc = { 0 };
+    rk_status s = rows && cols ? RK_OK : RK_ENOMEM;
+    size_t m = s == RK_OK ? nonzero_lines(d, false, rows) : 0;
+    size_t n = m ? nonzero_lines(d, true, cols) : 0;
+    *zero = s == RK_OK && m == 0;
+    if (s == RK_OK && m && (s = rk_mat_create(&c, m, n)) == RK_OK) {
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++)
+                RK_AT(&c, i, j) = RK_AT(d, rows[i], cols[j]);
+        s = rk_svd_decomp(svd, &c, RK_SVD_VALUES);
+    }
+    size_t k = m < n ? m : n, rr = r < k ? r : k;
+    if (s == RK_OK && rr && (s = rk_gram_top_left(&uc, &c, rr)) == RK_OK &&
+        (s = rk_mat_create(&svd->u, d->rows, rr)) == RK_OK)
+        for (size_t i = 0; i < m; i++)
+            memcpy(&RK_AT(&svd->u, rows[i], 0), &RK_AT(&uc, i, 0), rr * sizeof(double));
+    if (s != RK_OK)
+        rk_svd_free(svd);
+    rk_mat_free(&uc);
+    rk_mat_free(&c);
+    rk_free(cols);
+    rk_free(rows);
+    return s;
+}
+
+/* The SVD of layer @p l's update: s·B·A from the factors, or W_t − W0 dense (top @p r left
+ * vectors in u); *zero (left false otherwise) says W_t = W0 exactly, and no SVD was made. */
 static rk_status layer_svd(rk_svd *svd, rk_mlp *net, const rk_lora *lora, const rk_mlp *base,
-                           size_t l, rk_svd_mode mode, bool *zero)
+                           size_t l, size_t r, bool *zero)
 {
     size_t in = net->cfg.sizes[l], out = net->cfg.sizes[l + 1];
     rk_mat a = { 0 }, b = { 0 }, d = { 0 };
     rk_status s;
     if (lora) {
-        size_t r = lora->cfg.rank;
-        if ((s = rk_mat_from_f32(&a, lora->p.a[l], r, in)) == RK_OK &&
-            (s = rk_mat_from_f32(&b, lora->p.b[l], out, r)) == RK_OK)
-            s = rk_factored_svd(svd, &b, &a, (double)lora->scale, mode);
+        size_t rank = lora->cfg.rank;
+        if ((s = rk_mat_from_f32(&a, lora->p.a[l], rank, in)) == RK_OK &&
+            (s = rk_mat_from_f32(&b, lora->p.b[l], out, rank)) == RK_OK)
+            s = rk_factored_svd(svd, &b, &a, (double)lora->scale, r ? RK_SVD_THIN : RK_SVD_VALUES);
     } else if ((s = rk_mlp_weight_delta(&d, net, base, l)) == RK_OK) {
-        *zero = all_zero(&d);   /* before the first step: skip an SVD of zeros */
-        if (!*zero)
-            s = rk_svd_decomp(svd, &d, mode);
+        s = dense_svd(svd, &d, r, zero);
     }
     rk_mat_free(&a);
     rk_mat_free(&b);
@@ -107,7 +150,7 @@ static rk_status record_layer(rk_lf_track *t, size_t i, size_t l, rk_mlp *net, r
         return RK_OK; /* no adapter: ΔW = 0 */
     rk_svd svd;
     bool zero = false;
-    rk_status s = layer_svd(&svd, net, lora, base, l, t->phi_rank ? RK_SVD_THIN : RK_SVD_VALUES, &zero);
+    rk_status s = layer_svd(&svd, net, lora, base, l, t->phi_rank, &zero);
     if (s != RK_OK || zero)
         return s;   /* ΔW = 0: every statistic 0, φ NaN */
     out->fro = rk_spectrum_fro(svd.s, svd.k);
