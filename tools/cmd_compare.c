@@ -235,9 +235,11 @@ int cmd_compare(int argc, char **argv)
         s = evaluate_all(&a, &m, &net, &test, &err);
     }
     double ta = nn_cli_now();
+    rk_exp_clock t = rk_exp_clock_now();
     if (s == RK_OK)
         s = rk_exp_analyze(&cfg, &m, a.data ? &net : NULL, a.data ? &test : NULL, &an, &err);
     an.seconds = nn_cli_now() - ta;
+    rk_exp_timing_add(&m.timing, "analysis", t);
     if (s != RK_OK) {
         rc = cli_fail(cmd, a.full, s, &err);
         goto done;

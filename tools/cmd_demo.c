@@ -246,7 +246,10 @@ int cmd_demo(int argc, char **argv)
     a.cfg.progress_ctx = &prog;
     exp_progress_cb("load data", NULL, &prog);
     rk_dataset train = { 0 }, test = { 0 };
+    rk_exp_timing load = { 0 }; /* moved to the models' time table once they exist */
+    rk_exp_clock t = rk_exp_clock_now();
     rc = nn_cli_load_data(cmd, a.data, &train, &test);
+    rk_exp_timing_add(&load, "load data", t);
     if (rc != RK_EXIT_OK) {
         rk_out_dir_abort(&od);
         return rc;
@@ -261,14 +264,19 @@ int cmd_demo(int argc, char **argv)
     rk_err_clear(&err);
     memset(&an, 0, sizeof an);
     rk_status s = rk_exp_run(&a.cfg, &train, &test, &m, &net, &err);
+    rk_exp_timing_insert(&m.timing, 0, &load.phase[0]);
     if (s == RK_OK) {
         double ta = nn_cli_now();
+        t = rk_exp_clock_now();
         s = rk_exp_analyze(&a.cfg, &m, &net, &test, &an, &err);
         an.seconds = nn_cli_now() - ta;
+        rk_exp_timing_add(&m.timing, "analysis", t);
     }
     if (s == RK_OK) {
         exp_progress_cb("save weights and adapters", NULL, &prog);
+        t = rk_exp_clock_now();
         s = rk_exp_save(od.tmp_path, &net, &m, &an, &err);
+        rk_exp_timing_add(&m.timing, "save weights and adapters", t);
     }
     if (s != RK_OK) {
         if (!a.quiet && prog.tty)

@@ -53,26 +53,28 @@ int exp_parse_format(const char *cmd, const char *arg, rk_plot_format *format)
 }
 
 int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, const rk_exp_config *cfg,
-                      const rk_exp_models *m, const rk_exp_analysis *a,
-                      const rk_exp_report_info *info)
+                      rk_exp_models *m, const rk_exp_analysis *a, const rk_exp_report_info *info)
 {
     rk_err err;
     rk_err_clear(&err);
     rk_status s = rk_mkdir_p(out, &err);
     if (s != RK_OK)
         return cli_fail(cmd, out, s, &err);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/results.json", out);
-    s = rk_exp_results_write(path, cfg, m, a, &err);
-    if (s != RK_OK)
-        return cli_fail(cmd, path, s, &err);
+    /* the plots first: their time goes into results.json and the report */
     rk_exp_plots plots;
+    rk_exp_clock t = rk_exp_clock_now();
     s = rk_exp_plots_write(out, format, cfg, m, a, &plots, &err);
+    rk_exp_timing_add(&m->timing, "plots", t);
     if (s != RK_OK)
         return cli_fail(cmd, out, s, &err);
     if (plots.gnuplot_error[0])
         fprintf(stderr, "ranklab %s: warning: plots not drawn (data files written): %s\n", cmd,
                 plots.gnuplot_error);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.json", out);
+    s = rk_exp_results_write(path, cfg, m, a, &err);
+    if (s != RK_OK)
+        return cli_fail(cmd, path, s, &err);
     s = rk_exp_report_write(out, cfg, m, a, &plots, info, &err);
     if (s != RK_OK)
         return cli_fail(cmd, out, s, &err);
@@ -150,7 +152,7 @@ const char *exp_command_line(int argc, char **argv)
 }
 
 int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
-               const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
+               const rk_exp_config *cfg, rk_exp_models *m, const rk_exp_analysis *a,
                rk_exp_report_info *info, bool table)
 {
     exp_progress_cb("plots and report", NULL, prog);

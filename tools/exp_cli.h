@@ -31,14 +31,14 @@ void exp_progress_start(exp_progress *p, bool quiet, double t0);
 int exp_progress_cb(const char *phase, const rk_train_progress *tp, void *ctx);
 
 /**
- * Write results.json, the plots (PNG or SVG) and report.md into @p out for
- * @p cfg, @p m and @p a; the report records @p command and @p data_dir.
+ * Write the plots (PNG or SVG), results.json and report.md into @p out for
+ * @p cfg, @p m and @p a (the plots' time is added to m->timing first, so
+ * both show it); the report records @p command and @p data_dir.
  * Prints "ranklab CMD: FILE: problem" and returns RK_EXIT_RUNTIME on a
  * failure; a missing gnuplot is only a warning.
  */
 int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, const rk_exp_config *cfg,
-                      const rk_exp_models *m, const rk_exp_analysis *a,
-                      const rk_exp_report_info *info);
+                      rk_exp_models *m, const rk_exp_analysis *a, const rk_exp_report_info *info);
 
 /**
  * The last phase of demo and compare: "plots and report" on the progress
@@ -48,7 +48,7 @@ int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, c
  * Returns the exit status of exp_write_outputs().
  */
 int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
-               const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
+               const rk_exp_config *cfg, rk_exp_models *m, const rk_exp_analysis *a,
                rk_exp_report_info *info, bool table);
 
 /**

@@ -306,7 +306,9 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     for (size_t l = 0; l < m->n_layers; l++)
         snprintf(m->names[l], sizeof m->names[l], "linear%u", (unsigned)(l + 1) % 100u);
 
+    rk_exp_clock t = rk_exp_clock_now();
     s = pretrain(cfg, train, test, m, net);
+    rk_exp_timing_add(&m->timing, "pretrain", t);
     if (s != RK_OK)
         return rk_err_set(err, s, "pretraining: %s", rk_strerror(s));
     if (m->pretrain_eval.worst >= m->pretrain_eval.n_classes)
@@ -330,7 +332,9 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     o.batch = cfg->ft_batch;
     o.steps = cfg->ft_steps;
     o.seed = cfg->ft_seed;
+    t = rk_exp_clock_now();
     s = full_finetune(cfg, net, train, test, order, n_order, &o, m);
+    rk_exp_timing_add(&m->timing, "full fine-tune", t);
     if (s != RK_OK) {
         rk_free(order);
         return rk_err_set(err, s, "full fine-tune: %s", rk_strerror(s));
@@ -339,7 +343,11 @@ rk_status rk_exp_run(const rk_exp_config *cfg, const rk_dataset *train, const rk
     for (size_t i = 0; s == RK_OK && i < m->n_runs; i++) {
         rk_exp_lora_run *r = &m->runs[i];
         uint64_t seed = r->role == RK_EXP_ROLE_SEED2 ? cfg->lora_seed2 : cfg->lora_seed;
+        char phase[64];
+        snprintf(phase, sizeof phase, "LoRA %s", r->label);
+        t = rk_exp_clock_now();
         s = lora_finetune(cfg, net, train, test, order, n_order, &o, m, i, seed);
+        rk_exp_timing_add(&m->timing, phase, t);
         if (s != RK_OK)
             rk_err_set(err, s, "LoRA %s: %s", r->label, rk_strerror(s));
     }

@@ -151,6 +151,39 @@ typedef struct rk_exp_lf {
     rk_lf_track runs[RK_EXP_MAX_RUNS]; /**< every LoRA run, the models' order */
 } rk_exp_lf;
 
+/** Phases the time table can hold: load, pretrain, full, every LoRA run, analysis, save, plots. */
+#define RK_EXP_MAX_PHASES (RK_EXP_MAX_RUNS + 8)
+
+/** A moment of the run: wall (CLOCK_MONOTONIC) and CPU seconds of the whole process
+ *  (CLOCK_PROCESS_CPUTIME_ID: every thread, BLAS workers included) and of the child
+ *  processes it waited for (RUSAGE_CHILDREN: gnuplot). */
+typedef struct rk_exp_clock {
+    double wall;
+    double cpu;
+} rk_exp_clock;
+
+/** What one phase took. */
+typedef struct rk_exp_phase {
+    char name[56];                     /**< "pretrain", "full fine-tune", "LoRA r=8", "analysis", … */
+    double wall;                       /**< wall seconds */
+    double cpu;                        /**< CPU seconds of the process (all threads) */
+} rk_exp_phase;
+
+/** The time table, in the order the phases ran. */
+typedef struct rk_exp_timing {
+    size_t n;                          /**< phases recorded */
+    rk_exp_phase phase[RK_EXP_MAX_PHASES];
+} rk_exp_timing;
+
+/** Now, as rk_exp_clock. */
+rk_exp_clock rk_exp_clock_now(void);
+
+/** Append phase @p name timed from @p since to now to @p t (nothing when full or NULL). */
+void rk_exp_timing_add(rk_exp_timing *t, const char *name, rk_exp_clock since);
+
+/** Insert @p p at position @p at of @p t (nothing when full, NULL or at > t->n). */
+void rk_exp_timing_insert(rk_exp_timing *t, size_t at, const rk_exp_phase *p);
+
 /** Everything the analysis needs: the base weights and every update. */
 typedef struct rk_exp_models {
     size_t n_layers;                   /**< adapted layers (all linear layers) */
@@ -168,6 +201,7 @@ typedef struct rk_exp_models {
     size_t n_target_train;             /**< training examples of the target class */
     size_t n_test;                     /**< test examples */
     rk_exp_lf lf;                      /**< learn–forget records (empty when read from files) */
+    rk_exp_timing timing;              /**< wall and CPU seconds per phase (rk_exp_run's, and the tools') */
 } rk_exp_models;
 
 /**

@@ -123,6 +123,12 @@ typedef struct rk_exp_report_info {
 void rk_exp_report_intruders(FILE *f, const char *dir, const rk_exp_plots *plots,
                              const rk_exp_models *m, const rk_exp_analysis *a);
 
+/** report.md's time table: wall and CPU seconds of each phase in m->timing (experiment_timing.c); nothing when empty. */
+void rk_exp_report_timing(FILE *f, const rk_exp_models *m);
+
+/** results.json's "timing": [{"phase", "wall_seconds", "cpu_seconds"}] in the order the phases ran. */
+struct json_t *rk_exp_timing_json(const rk_exp_models *m);
+
 /** report.md's section on the rank rules (experiment_rules.c); nothing when they were not compared. */
 void rk_exp_report_rules(FILE *f, const rk_exp_models *m, const rk_exp_analysis *a);
 

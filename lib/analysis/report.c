@@ -568,6 +568,7 @@ rk_status rk_exp_report_write(const char *dir, const rk_exp_config *cfg, const r
     rk_exp_report_rules(af.f, m, a);
     rk_exp_report_learn_forget(af.f, dir, plots, m, a);
     per_class_section(&r);
+    rk_exp_report_timing(af.f, m);
     files_section(&r);
     if (plots->gnuplot_error[0])
         fprintf(af.f, "Some plots were not drawn: %s\n", plots->gnuplot_error);

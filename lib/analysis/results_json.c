@@ -215,6 +215,7 @@ json_t *rk_exp_results_json(const rk_exp_config *cfg, const rk_exp_models *m,
     json_object_set_new(root, "rank_rules", rk_exp_rules_json(m, a));
     json_object_set_new(root, "learn_forget", rk_exp_lf_json(m));
     json_object_set_new(root, "analysis_seconds", num(a->seconds));
+    json_object_set_new(root, "timing", rk_exp_timing_json(m));
     return root;
 }
 
