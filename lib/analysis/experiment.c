@@ -53,7 +53,7 @@ rk_exp_config rk_exp_config_default(void)
     c.ft_seed = 1;
     c.lora_seed = 2;
     c.lora_seed2 = 3;
-    c.track_every = 20;
+    c.track_every = 10;
     c.track_n = 500;
     c.track_seed = 4;
     return c;

@@ -94,7 +94,7 @@ typedef struct rk_exp_config {
     uint64_t lora_seed;        /**< adapter initialisation of the main runs */
     uint64_t lora_seed2;       /**< adapter initialisation of the second-seed run */
     size_t track_every;        /**< learn–forget record every this many fine-tuning steps (and at
-                                    step 0 and the last); 0 = no records (default 20) */
+                                    step 0 and the last); 0 = no records (default 10) */
     size_t track_n;            /**< images of the records' evaluation subset, drawn from the test
                                     set without replacement; ≥ the test set: all of it, in its
                                     order (default 500) */

@@ -180,6 +180,47 @@ PY
 grep -q "^## Learning against forgetting along training" "$tmp/demo/report.md" &&
     grep -q "^| full fine-tune | " "$tmp/demo/report.md" && grep -q "^| LoRA r=64 rsLoRA | " "$tmp/demo/report.md"
 ok $? "report.md: the learn-forget section with a row per fine-tune"
+pyhere "report.md: the rank verdict at 90% and at 99% from results.json's final ranks" "$tmp/demo" <<'PY'
+import json, os, re, sys
+d = sys.argv[1]
+r = json.load(open(os.path.join(d, 'results.json')))
+text = open(os.path.join(d, 'report.md')).read()
+full = r['learn_forget']['runs'][0]['records'][-1]['layers']
+sizes = [L['shape'][0] * L['shape'][1] for L in r['layers']]
+g = full[sizes.index(max(sizes))]                       # the layer with the most weights
+top = max(x['rank'] for x in r['lora'])                 # the largest rank compared
+m = re.search(r'needs rank (\d+) of \d+ for 90% of its energy \((above|within) the largest LoRA '
+              r'rank compared, (\d+)\) and (\d+) for 99% \((above|within) it\): the paper\'s second '
+              r'claim \([^)]*\) (.*?)\.', text)
+assert m, 'no rank verdict'
+assert int(m.group(1)) == g['rank_90'] and int(m.group(4)) == g['rank_99'] and int(m.group(3)) == top, m.groups()
+assert m.group(2) == ('above' if g['rank_90'] > top else 'within'), m.groups()
+assert m.group(5) == ('above' if g['rank_99'] > top else 'within'), m.groups()
+want = ('holds here at 90% and at 99%' if g['rank_90'] > top else
+        'does not hold here at 90% but holds at 99%' if g['rank_99'] > top else
+        'does not hold here, at 90% or at 99%')
+assert m.group(6) == want, (m.group(6), want)
+PY
+pyhere "results.json timing and report.md's time table: every phase in order, seconds finite and >= 0" "$tmp/demo" <<'PY'
+import json, math, os, re, sys
+d = sys.argv[1]
+r = json.load(open(os.path.join(d, 'results.json')))
+names = (['load data', 'pretrain', 'full fine-tune'] + ['LoRA ' + x['label'] for x in r['lora'] + r['lora_extra']]
+         + ['analysis', 'save weights and adapters', 'plots'])
+t = r['timing']
+assert [p['phase'] for p in t] == names, [p['phase'] for p in t]
+for p in t:
+    assert set(p) == {'phase', 'wall_seconds', 'cpu_seconds'}, p
+    assert math.isfinite(p['wall_seconds']) and p['wall_seconds'] >= 0, p
+    assert math.isfinite(p['cpu_seconds']) and p['cpu_seconds'] >= 0, p
+text = open(os.path.join(d, 'report.md')).read()
+sec = text.split('## Where the time went', 1)[1].split('\n## ', 1)[0]
+rows = re.findall(r'^\| ([^|]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9]+)% \|$', sec, re.M)
+assert [x[0] for x in rows] == names + ['all phases'], rows
+for (name, w, c, share), p in zip(rows, t):
+    assert abs(float(w) - p['wall_seconds']) <= 0.005 + 1e-9 and abs(float(c) - p['cpu_seconds']) <= 0.005 + 1e-9, (name, p)
+assert abs(float(rows[-1][1]) - sum(p['wall_seconds'] for p in t)) <= 0.005 + 1e-9
+PY
 for f in learn_forget rank90_full intruders_heatmap; do
     grep -q "^Data: \[$f.dat\]($f.dat)" "$tmp/demo/report.md"; ok $? "report.md shows $f"
 done

@@ -3,8 +3,8 @@
  * synthetic data: step 0 equals the pretrained accuracies and a zero update,
  * the last record equals the final evaluation, the update statistics equal
  * those of the SVD of W_t − W0 (full) or of the dense s·B·A (LoRA, computed
- * from the factors), the accuracies those counted from the predictions, φ of the last record against itself is 1, and the
- * argument checks.
+ * from the factors), the accuracies those counted from the predictions, φ of the last record against itself is 1,
+ * the dense path through the update's non-zero rows and columns, and the argument checks.
  */
 #include "testutil.h"
 
@@ -191,6 +191,66 @@ static void test_lora_records(void **state)
     rk_free(f);
 }
 
+/* The dense path through ΔW's non-zero block: with zero rows and columns planted in W_t − W0,
+ * every statistic equals that of the SVD of the whole ΔW, the kept top vectors span the thin
+ * SVD's top left subspace (φ = 1 to rounding) and are 0 on the zero rows; allocation failures
+ * inside that path leave the track as it was. */
+static void test_dense_zero_lines(void **state)
+{
+    (void)state;
+    fixture *f = rk_calloc(1, sizeof *f);
+    assert_non_null(f);
+    make(f);
+    rk_rng rng;
+    rk_rng_seed(&rng, 33);
+    const size_t zero_row[2] = { 1, 2 }, zero_col[2] = { 3, 5 };
+    for (size_t l = 0; l < 2; l++) {
+        size_t out = f->net.cfg.sizes[l + 1], in = f->net.cfg.sizes[l];
+        for (size_t i = 0; i < out; i++)
+            for (size_t j = 0; j < in; j++)
+                if (i != zero_row[l] && j != zero_col[l])
+                    f->net.p.w[l][i * in + j] += (float)(0.1 * rk_rng_normal(&rng));
+    }
+    rk_lf_eval ev = { f->x, f->y, NX, 0 };
+    rk_lf_track t;
+    assert_status(rk_lf_track_init(&t, 2, 2, 3), RK_OK);
+    for (long n = 1;; n++) {
+        rk_test_fail_alloc_after(n);
+        rk_status st = rk_lf_record(&t, 5, &f->net, NULL, &f->base, &ev);
+        rk_test_fail_alloc_after(0);
+        if (st == RK_OK)
+            break;
+        assert_status(st, RK_ENOMEM);
+        assert_int_equal(t.n, 0);
+    }
+    for (size_t l = 0; l < 2; l++) {
+        rk_mat d = { 0 };
+        rk_svd svd;
+        assert_status(rk_mlp_weight_delta(&d, &f->net, &f->base, l), RK_OK);
+        assert_status(rk_svd_decomp(&svd, &d, RK_SVD_THIN), RK_OK);
+        const rk_lf_layer *r = &t.layers[l];
+        assert_true(fabs(r->fro - rk_spectrum_fro(svd.s, svd.k)) <= 64 * RK_EPS * r->fro);
+        assert_true(r->rank_90 == rk_spectrum_rank_for_energy(svd.s, svd.k, 0.9));
+        assert_true(r->rank_99 == rk_spectrum_rank_for_energy(svd.s, svd.k, 0.99));
+        double eff = rk_spectrum_effective_rank(svd.s, svd.k);
+        assert_true(fabs(r->eff_rank - eff) <= 1e-12 * eff);
+        const rk_mat *u = &t.u_top[l];
+        assert_int_equal(u->rows, d.rows);
+        assert_int_equal(u->cols, 3);
+        for (size_t j = 0; j < 3; j++)
+            assert_true(RK_AT(u, zero_row[l], j) == 0.0);
+        double phi = NAN, gap = svd.s[2] * svd.s[2] - svd.s[3] * svd.s[3];
+        assert_status(rk_subspace_phi(&phi, u, &svd.u, 3, 3), RK_OK);
+        assert_true(fabs(1.0 - phi) <= 100.0 * (double)d.rows * RK_EPS * svd.s[0] * svd.s[0] / gap);
+        rk_svd_free(&svd);
+        rk_mat_free(&d);
+    }
+    rk_lf_track_free(&t);
+    rk_mlp_free(&f->base);
+    rk_mlp_free(&f->net);
+    rk_free(f);
+}
+
 static void test_arguments(void **state)
 {
     (void)state;
@@ -233,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_records),
         cmocka_unit_test(test_lora_records),
+        cmocka_unit_test(test_dense_zero_lines),
         cmocka_unit_test(test_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
