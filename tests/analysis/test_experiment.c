@@ -321,6 +321,42 @@ static void check_track(const rk_lf_track *t, const rk_eval *final, size_t phi_r
     }
 }
 
+/* rk_exp_run's time table: pretrain, the full fine-tune, each LoRA run in order, seconds ≥ 0;
+ * the table's insert and add at its edges. */
+static void test_timing(void **state)
+{
+    (void)state;
+    const rk_exp_timing *t = &F.m.timing;
+    assert_int_equal(t->n, 2 + F.m.n_runs);
+    assert_string_equal(t->phase[0].name, "pretrain");
+    assert_string_equal(t->phase[1].name, "full fine-tune");
+    for (size_t i = 0; i < F.m.n_runs; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "LoRA %s", F.m.runs[i].label);
+        assert_string_equal(t->phase[2 + i].name, want);
+    }
+    for (size_t i = 0; i < t->n; i++)
+        assert_true(t->phase[i].wall >= 0.0 && t->phase[i].cpu >= 0.0 && isfinite(t->phase[i].wall) &&
+                    isfinite(t->phase[i].cpu));
+    rk_exp_timing u = { 0 };
+    rk_exp_phase p = { "first", 1.0, 2.0 };
+    rk_exp_timing_add(&u, "second", rk_exp_clock_now());
+    rk_exp_timing_insert(&u, 0, &p);
+    rk_exp_timing_insert(&u, 3, &p); /* past the end: ignored */
+    assert_int_equal(u.n, 2);
+    assert_string_equal(u.phase[0].name, "first");
+    assert_string_equal(u.phase[1].name, "second");
+    assert_true(u.phase[0].wall == 1.0 && u.phase[0].cpu == 2.0 && u.phase[1].wall >= 0.0);
+    while (u.n < RK_EXP_MAX_PHASES)
+        rk_exp_timing_add(&u, "more", rk_exp_clock_now());
+    rk_exp_timing_add(&u, "one too many", rk_exp_clock_now()); /* full: ignored */
+    rk_exp_timing_insert(&u, 0, &p);
+    assert_int_equal(u.n, RK_EXP_MAX_PHASES);
+    assert_string_equal(u.phase[0].name, "first");
+    rk_exp_timing_add(NULL, "x", rk_exp_clock_now());
+    rk_exp_timing_insert(NULL, 0, &p);
+}
+
 static void test_learn_forget_records(void **state)
 {
     (void)state;
@@ -371,6 +407,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_and_target),
+        cmocka_unit_test(test_timing),
         cmocka_unit_test(test_learn_forget_records),
         cmocka_unit_test(test_learn_forget_subset),
         cmocka_unit_test(test_rank_and_bound),
