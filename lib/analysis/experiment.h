@@ -158,8 +158,8 @@ typedef struct rk_exp_lf {
  *  (CLOCK_PROCESS_CPUTIME_ID: every thread, BLAS workers included) and of the child
  *  processes it waited for (RUSAGE_CHILDREN: gnuplot). */
 typedef struct rk_exp_clock {
-    double wall;
-    double cpu;
+    double wall;                       /**< seconds since some fixed point (monotonic) */
+    double cpu;                        /**< CPU seconds used so far, children waited for included */
 } rk_exp_clock;
 
 /** What one phase took. */
@@ -172,7 +172,7 @@ typedef struct rk_exp_phase {
 /** The time table, in the order the phases ran. */
 typedef struct rk_exp_timing {
     size_t n;                          /**< phases recorded */
-    rk_exp_phase phase[RK_EXP_MAX_PHASES];
+    rk_exp_phase phase[RK_EXP_MAX_PHASES]; /**< the phases, first to last */
 } rk_exp_timing;
 
 /** Now, as rk_exp_clock. */
