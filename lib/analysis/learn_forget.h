@@ -22,9 +22,12 @@
  *                ΔW, ‖U_t[:, :r]ᵀ · U_T[:, :r]‖_F² / r, filled by rk_lf_finish();
  *                how early the final update's top directions appear
  *
- * Cost per record: one pass of the network over the subset, and per layer an
- * SVD of ΔW_t: dense (O(m·n·k)) for a full fine-tune, from the factors
- * (O((m + n)·R²), lib/linalg/factored.h) for LoRA. Memory: the records, and
+ * Cost per record: one pass of the network over the subset, and per layer the
+ * spectrum of ΔW_t: for a full fine-tune that of its block of non-zero rows and
+ * columns (exactly ΔW_t's, plus zeros; gesdd without vectors, O(m'·n'·k')) and,
+ * with phi_rank, the top r left vectors from the block's smaller Gram matrix
+ * (lib/linalg/gram.h); for LoRA from the factors (O((m + n)·R²),
+ * lib/linalg/factored.h). Memory: the records, and
  * with phi_rank the top r left vectors of each ΔW_t until rk_lf_finish().
  */
 #ifndef RK_ANALYSIS_LEARN_FORGET_H
