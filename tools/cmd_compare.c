@@ -83,16 +83,11 @@ static int compare_option(const char *cmd, int c, const char *arg, void *opts)
 static int parse(cmp_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "base", required_argument, NULL, OPT_BASE },
-        { "full", required_argument, NULL, OPT_FULL },
-        { "adapter", required_argument, NULL, OPT_LORA },
-        { "lora", required_argument, NULL, OPT_LORA },
-        NN_CLI_OUTPUT_LONGOPTS,
-        NN_CLI_LONGOPTS,
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "threads", required_argument, NULL, OPT_THREADS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "base", required_argument, NULL, OPT_BASE },       { "full", required_argument, NULL, OPT_FULL },
+        { "adapter", required_argument, NULL, OPT_LORA },    { "lora", required_argument, NULL, OPT_LORA },
+        NN_CLI_OUTPUT_LONGOPTS,                              NN_CLI_LONGOPTS,
+        { "format", required_argument, NULL, OPT_FORMAT },   { "threads", required_argument, NULL, OPT_THREADS },
+        { "help", no_argument, NULL, 'h' },                  { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { compare_usage, NULL };
     const char *cmd = "compare";

@@ -165,8 +165,7 @@ static int demo_option(const char *cmd, int c, const char *arg, void *opts)
 static int parse(demo_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        NN_CLI_OUTPUT_LONGOPTS,
-        NN_CLI_LONGOPTS,
+        NN_CLI_OUTPUT_LONGOPTS,                            NN_CLI_LONGOPTS,
         { "seed", required_argument, NULL, OPT_SEED },     { "ranks", required_argument, NULL, OPT_RANKS },
         { "steps", required_argument, NULL, OPT_STEPS },   { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "pretrain-batch", required_argument, NULL, OPT_PBATCH },

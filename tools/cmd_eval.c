@@ -81,11 +81,8 @@ static int eval_option(const char *cmd, int c, const char *arg, void *opts)
 int cmd_eval(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "adapter", required_argument, NULL, OPT_ADAPTER },
-        NN_CLI_LONGOPTS,
-        NN_CLI_THREADS_LONGOPTS,
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "adapter", required_argument, NULL, OPT_ADAPTER }, NN_CLI_LONGOPTS, NN_CLI_THREADS_LONGOPTS,
+        { "help", no_argument, NULL, 'h' },                  { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { eval_usage, NULL };
     const char *cmd = "eval", *model;

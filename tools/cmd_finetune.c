@@ -152,22 +152,13 @@ static int finetune_option(const char *cmd, int c, const char *arg, void *opts)
 static int parse_args(ft_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        NN_CLI_OUTPUT_LONGOPTS,
-        NN_CLI_LONGOPTS,
-        NN_CLI_THREADS_LONGOPTS,
         NN_CLI_TRAIN_LONGOPTS,
-        { "base", required_argument, NULL, OPT_BASE },
-        { "full", no_argument, NULL, OPT_FULL },
-        { "rank", required_argument, NULL, 'r' },
-        { "lora-rank", required_argument, NULL, 'r' },
-        { "alpha", required_argument, NULL, OPT_ALPHA },
-        { "rslora", no_argument, NULL, OPT_RSLORA },
-        { "init", required_argument, NULL, OPT_INIT },
-        { "layers", required_argument, NULL, OPT_LAYERS },
-        { "class", required_argument, NULL, OPT_CLASS },
-        { "steps", required_argument, NULL, OPT_STEPS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "base", required_argument, NULL, OPT_BASE },     { "full", no_argument, NULL, OPT_FULL },
+        { "rank", required_argument, NULL, 'r' },          { "lora-rank", required_argument, NULL, 'r' },
+        { "alpha", required_argument, NULL, OPT_ALPHA },   { "rslora", no_argument, NULL, OPT_RSLORA },
+        { "init", required_argument, NULL, OPT_INIT },     { "layers", required_argument, NULL, OPT_LAYERS },
+        { "class", required_argument, NULL, OPT_CLASS },   { "steps", required_argument, NULL, OPT_STEPS },
+        { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { finetune_usage, NULL };
     const char *cmd = "finetune";

@@ -88,14 +88,9 @@ static int random_option(const char *cmd, int c, const char *arg, void *opts)
         else
             return cli_usage_error(cmd, "--dtype is f8 or f4, not '%s'", arg);
         return RK_EXIT_OK;
-    case 'o':
-        a->out = arg;
-        return RK_EXIT_OK;
-    case OPT_JSON:
-        a->json = true;
-        return RK_EXIT_OK;
-    default:
-        return CLI_OPT_UNKNOWN;
+    case 'o': a->out = arg; return RK_EXIT_OK;
+    case OPT_JSON: a->json = true; return RK_EXIT_OK;
+    default: return CLI_OPT_UNKNOWN;
     }
 }
 

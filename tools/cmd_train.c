@@ -88,14 +88,9 @@ static int train_option(const char *cmd, int c, const char *arg, void *opts)
 static int parse_args(train_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        NN_CLI_OUTPUT_LONGOPTS,
-        NN_CLI_LONGOPTS,
-        NN_CLI_THREADS_LONGOPTS,
         NN_CLI_TRAIN_LONGOPTS,
-        { "epochs", required_argument, NULL, OPT_EPOCHS },
-        { "hidden", required_argument, NULL, OPT_HIDDEN },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "epochs", required_argument, NULL, OPT_EPOCHS }, { "hidden", required_argument, NULL, OPT_HIDDEN },
+        { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { train_usage, NULL };
     const char *cmd = "train";

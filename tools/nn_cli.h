@@ -78,8 +78,8 @@ void nn_progress_end(nn_progress *p);
  * their getopt_long entries: NN_CLI_LONGOPTS (--data, --json: train,
  * finetune, eval, demo, compare), NN_CLI_OUTPUT_LONGOPTS (-o/--output/--out,
  * -q/--quiet: all but eval; short options "o:q"), NN_CLI_THREADS_LONGOPTS
- * (train, finetune, eval) and NN_CLI_TRAIN_LONGOPTS (--batch, --lr, --seed:
- * train, finetune). nn_cli_option() takes them all.
+ * (eval), and NN_CLI_TRAIN_LONGOPTS: all of these with --batch, --lr and
+ * --seed (train, finetune). nn_cli_option() takes them all.
  */
 typedef struct nn_cli_opts {
     const char *out;          /**< -o DIR */
@@ -101,7 +101,8 @@ enum { NN_OPT_DATA = 1901, NN_OPT_JSON, NN_OPT_THREADS, NN_OPT_BATCH, NN_OPT_LR,
         { "quiet", no_argument, NULL, 'q' }
 #define NN_CLI_THREADS_LONGOPTS { "threads", required_argument, NULL, NN_OPT_THREADS }
 #define NN_CLI_TRAIN_LONGOPTS                                                                  \
-    { "batch", required_argument, NULL, NN_OPT_BATCH }, { "lr", required_argument, NULL, NN_OPT_LR }, \
+    NN_CLI_OUTPUT_LONGOPTS, NN_CLI_LONGOPTS, NN_CLI_THREADS_LONGOPTS,                          \
+        { "batch", required_argument, NULL, NN_OPT_BATCH }, { "lr", required_argument, NULL, NN_OPT_LR }, \
         { "seed", required_argument, NULL, NN_OPT_SEED }
 
 /**
