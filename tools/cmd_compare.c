@@ -235,12 +235,8 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     rk_exp_report_info info = { exp_command_line(argc, argv), a.nn.data, 0, run.threads, false };
-    rc = exp_finish(cmd, &prog, run.od.tmp_path, a.format, &cfg, &m, &an, &info, !a.nn.json);
-    if (rc == RK_EXIT_OK)
-        rc = cli_output_dir_commit(cmd, a.nn.out, &run.od);
-    if (rc == RK_EXIT_OK && a.nn.json)
-        rc = exp_print_json(cmd, a.nn.out, &m, &an, nn_cli_now() - prog.t0);
-    else if (rc == RK_EXIT_OK)
+    rc = exp_finish(cmd, &prog, &run.od, a.nn.out, a.format, &cfg, &m, &an, &info, a.nn.json);
+    if (rc == RK_EXIT_OK && !a.nn.json)
         printf("report: %s/report.md\n", a.nn.out);
 done:
     rk_out_dir_abort(&run.od);

@@ -261,12 +261,8 @@ int cmd_demo(int argc, char **argv)
     } else {
         rk_exp_report_info info = { exp_command_line(argc, argv),
                                     a.nn.data ? a.nn.data : rk_dataset_default_dir(), 0, run.threads, run.ftz };
-        rc = exp_finish(cmd, &prog, run.od.tmp_path, a.format, &a.cfg, &m, &an, &info, !a.nn.json);
-        if (rc == RK_EXIT_OK)
-            rc = cli_output_dir_commit(cmd, a.nn.out, &run.od);
-        if (rc == RK_EXIT_OK && a.nn.json)
-            rc = exp_print_json(cmd, a.nn.out, &m, &an, nn_cli_now() - t0);
-        else if (rc == RK_EXIT_OK)
+        rc = exp_finish(cmd, &prog, &run.od, a.nn.out, a.format, &a.cfg, &m, &an, &info, a.nn.json);
+        if (rc == RK_EXIT_OK && !a.nn.json)
             printf("report: %s/report.md (%.1f s)\n", a.nn.out, nn_cli_now() - t0);
     }
     rk_out_dir_abort(&run.od);
