@@ -198,15 +198,19 @@ static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
 static RK_AVX2 void fwd_rows_avx512(void *ctx, size_t o0, size_t o1)
 {
     const fwd_job *j = ctx;
-    size_t nb = j->batch % 4 != 0 && j->batch % 5 == 0 ? 5 : 4, o = o0;
-    for (; o + 5 <= o1; o += 5) {
+    size_t nb = j->batch % 4 != 0 && j->batch % 5 == 0 ? 5 : 4;
+    size_t end = o0 + (o1 - o0) / 5 * 5;
+    fwd_rows_from(j, end, o1);
+    // blocks from the last to the first: the rows read last are the first ones the dX
+    // pass reads (top to bottom), and some of them are still in this core's cache then
+    for (size_t o = end; o > o0;) {
+        o -= 5;
         size_t b = 0;
         for (; b + nb <= j->batch; b += nb)
             rk_fused_fwd_5rows_avx512(j, o, b, nb);
         for (size_t r = 0; b < j->batch && r < 5; r++)
             fwd_1x4_avx2(j, o + r, b, j->batch - b);   // fewer than 4 batch rows left
     }
-    fwd_rows_from(j, o, o1);
 }
 #endif
 
