@@ -122,6 +122,52 @@ static rk_status written_error(const float *d, size_t m, size_t n, const float *
     return RK_OK;
 }
 
+/*
+ * ‖D − c·B·A‖_F² without a pass over D, for B = fl(U_r·S_r/c), A = fl(V_rᵀ)
+ * from the randomized SVD (U_r = Q·Ũ_r with Ũ_r·S·Vᵀ the SVD of QᵀD, so
+ * U_rᵀD = S_r·V_rᵀ): with M = U_r·S_r·V_rᵀ and e² = ‖D − M‖² = ‖D‖² − Σσ_i²,
+ *   ‖D − cBA‖² = e² + (Σσ_i² − 2c·⟨M, BA⟩ + c²‖BA‖²) − 2c⟨D − M, (I − U_rU_rᵀ)B·A⟩,
+ *   ⟨M, BA⟩ = Σ_i σ_i (X·Y)_ii,  X = U_rᵀB,  Y = A·V_r,   ‖BA‖² = Σ_ij (BᵀB)_ij (AAᵀ)_ij,
+ * all r×r. The bracket is what rounding the factors to float adds (0 for
+ * exact factors), formed in double; the last term is dropped: it is at most
+ * 2·e·‖(I − U_rU_rᵀ)B‖·c ≤ 2·e·u·‖D‖_F (u = 2⁻²⁴, B's rounding), i.e. a
+ * relative change of u·‖D‖_F/e in the written error, below 1e-6 when e ≥
+ * RK_TRUNC_F32_WRITTEN_IDENTITY·‖D‖_F. Cost O((m + n)·r²).
+ */
+static double written_error_identity(const rk_svd *svd, const float *b, const float *a, size_t m,
+                                     size_t n, size_t r, double c, double err2)
+{
+    enum { R = 64 };
+    double x[R][R] = { { 0 } }, g[R][R] = { { 0 } }, y[R][R] = { { 0 } }, h[R][R] = { { 0 } };
+    for (size_t t = 0; t < m; t++)
+        for (size_t i = 0; i < r; i++) {
+            double ui = RK_AT(&svd->u, t, i), bi = b[t * r + i];
+            for (size_t j = 0; j < r; j++) {
+                x[i][j] += ui * b[t * r + j];
+                g[i][j] += bi * b[t * r + j];
+            }
+        }
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < r; j++) {
+            const float *ai = a + i * n, *aj = a + j * n;
+            const double *vj = &RK_AT(&svd->vt, j, 0);
+            for (size_t t = 0; t < n; t++) {
+                y[i][j] += ai[t] * vj[t];
+                h[i][j] += (double)ai[t] * aj[t];
+            }
+        }
+    double kept = 0.0, cross = 0.0, ba2 = 0.0;
+    for (size_t i = 0; i < r; i++) {
+        kept += svd->s[i] * svd->s[i];
+        for (size_t j = 0; j < r; j++) {
+            cross += svd->s[i] * x[i][j] * y[j][i];
+            ba2 += g[i][j] * h[i][j];
+        }
+    }
+    double w2 = err2 + (kept - 2.0 * c * cross + c * c * ba2);
+    return w2 > 0 ? sqrt(w2) : 0.0;
+}
+
 rk_rsvd_opts rk_trunc_f32_rsvd_opts(size_t k, int power_iters)
 {
     rk_rsvd_opts o = rk_rsvd_opts_default(k);
@@ -158,7 +204,11 @@ rk_status rk_trunc_lora_f32(const float *delta, size_t m, size_t n, size_t r, do
             out->a[i * n + j] = (float)RK_AT(&svd.vt, i, j);
     if (!st)
         st = rk_trunc_table_top(svd.s, r, out->norm, m, n, &r, 1, &out->row);
-    if (!st)
+    /* the written error by the r×r identity when the error is large enough for it, else a pass over ΔW */
+    if (!st && r <= 64 && out->row.rel_err >= RK_TRUNC_F32_WRITTEN_IDENTITY)
+        out->written_err = written_error_identity(&svd, out->b, out->a, m, n, r, scale,
+                                                  out->row.fro_err * out->row.fro_err);
+    else if (!st)
         st = written_error(delta, m, n, out->b, out->a, r, scale, &out->written_err);
     rk_svd_free(&svd);
     if (st)

@@ -133,7 +133,7 @@ static void test_lazy_diff(void **state)
     assert_status(rk_st_tensor_diff_f32(&base, t, NULL, u, NULL, n, &at, &err), RK_EINVAL);
     float *d = rk_alloc(n * sizeof *d);
     assert_non_null(d);
-    for (long k = 1; k < 4; k++) { /* its two buffers */
+    for (long k = 1; k < 16; k++) { /* its records and each thread's buffers */
         rk_test_fail_alloc_after(k);
         rk_status s = rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, NULL);
         rk_test_fail_alloc_after(0);
