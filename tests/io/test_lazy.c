@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -153,6 +154,70 @@ static void test_lazy_diff(void **state)
     rk_st_close(&whole);
 }
 
+/* A file holding one BF16 tensor "w" (1×n) of the top halves of v_i = (i mod 1001)/1001 − 0.5 + shift. */
+static const char *write_bf16(const char *name, size_t n, double shift)
+{
+    char hdr[128];
+    int len = snprintf(hdr, sizeof hdr, "{\"w\":{\"dtype\":\"BF16\",\"shape\":[1,%zu],\"data_offsets\":[0,%zu]}}",
+                       n, 2 * n);
+    unsigned char *bytes = rk_alloc(8 + (size_t)len + 2 * n);
+    assert_non_null(bytes);
+    for (int i = 0; i < 8; i++)
+        bytes[i] = (unsigned char)((uint64_t)len >> (8 * i));
+    memcpy(bytes + 8, hdr, (size_t)len);
+    for (size_t i = 0; i < n; i++) {
+        float v = (float)((double)(i % 1001) / 1001.0 - 0.5 + shift);
+        uint32_t bits;
+        memcpy(&bits, &v, 4);
+        bytes[8 + (size_t)len + 2 * i] = (unsigned char)(bits >> 16);
+        bytes[8 + (size_t)len + 2 * i + 1] = (unsigned char)(bits >> 24);
+    }
+    const char *path = rk_test_tmpfile(name);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, 8 + (size_t)len + 2 * n, fp), 8 + (size_t)len + 2 * n);
+    assert_int_equal(fclose(fp), 0);
+    rk_free(bytes);
+    return path;
+}
+
+/* Two BF16 tensors over several spans (the one-loop path, shared over
+ * threads): ΔW bit for bit as to_f32 then rsub_f32, and as the floats formed here. */
+static void test_lazy_diff_bf16(void **state)
+{
+    (void)state;
+    size_t n = RK_ST_CHUNK + 777; /* three spans of RK_ST_CHUNK / 2 elements */
+    rk_st_file base, ft;
+    rk_err err;
+    assert_status(rk_st_open_lazy(&base, write_bf16("bf_b.safetensors", n, 0.0), &err), RK_OK);
+    assert_status(rk_st_open_lazy(&ft, write_bf16("bf_f.safetensors", n, 0.013), &err), RK_OK);
+    const rk_st_tensor *t = rk_st_find(&base, "w"), *u = rk_st_find(&ft, "w");
+    float *d = rk_alloc(n * sizeof *d), *e = rk_alloc(n * sizeof *e);
+    assert_non_null(d);
+    assert_non_null(e);
+    assert_status(rk_st_tensor_to_f32(&base, t, e, n, &err), RK_OK);
+    assert_status(rk_st_tensor_rsub_f32(&ft, u, e, n, &err), RK_OK);
+    int at = -1;
+    assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, &err), RK_OK);
+    assert_memory_equal(d, e, n * sizeof *d);
+    for (size_t i = 0; i < n; i += 997) {
+        float vb = (float)((double)(i % 1001) / 1001.0 - 0.5), vf = (float)((double)(i % 1001) / 1001.0 - 0.5 + 0.013);
+        uint32_t bb, bf;
+        memcpy(&bb, &vb, 4);
+        memcpy(&bf, &vf, 4);
+        bb &= 0xffff0000u;
+        bf &= 0xffff0000u;
+        memcpy(&vb, &bb, 4);
+        memcpy(&vf, &bf, 4);
+        if (!(d[i] == vf - vb))
+            fail_msg("element %zu: %.9g, want %.9g", i, (double)d[i], (double)(vf - vb));
+    }
+    rk_free(d);
+    rk_free(e);
+    rk_st_close(&base);
+    rk_st_close(&ft);
+}
+
 static void test_lazy_checks_size(void **state)
 {
     (void)state;
@@ -291,6 +356,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lazy_equals_whole),
         cmocka_unit_test(test_lazy_diff),
+        cmocka_unit_test(test_lazy_diff_bf16),
         cmocka_unit_test(test_lazy_checks_size),
         cmocka_unit_test(test_lazy_nomem),
         cmocka_unit_test(test_shards),
