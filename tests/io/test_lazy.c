@@ -99,6 +99,24 @@ static void test_lazy_equals_whole(void **state)
  * then rk_st_tensor_rsub_f32 do (the same float operations), lazily across
  * chunks, from memory, and across the two (F64 and F32 sides); names the side
  * at fault. */
+/* *d = u − t by rk_st_tensor_diff_f32 and *e by to_f32 then rsub_f32 (n
+ * elements each, allocated), checked equal bit for bit; the at_fault it gave. */
+static int diff_pair(const rk_st_file *base, const rk_st_tensor *t, const rk_st_file *ft,
+                     const rk_st_tensor *u, size_t n, float **d, float **e)
+{
+    rk_err err;
+    *d = rk_alloc(n * sizeof **d);
+    *e = rk_alloc(n * sizeof **e);
+    assert_non_null(*d);
+    assert_non_null(*e);
+    assert_status(rk_st_tensor_to_f32(base, t, *e, n, &err), RK_OK);
+    assert_status(rk_st_tensor_rsub_f32(ft, u, *e, n, &err), RK_OK);
+    int at = -1;
+    assert_status(rk_st_tensor_diff_f32(base, t, ft, u, *d, n, &at, &err), RK_OK);
+    assert_memory_equal(*d, *e, n * sizeof **d);
+    return at;
+}
+
 static void test_lazy_diff(void **state)
 {
     (void)state;
@@ -112,14 +130,8 @@ static void test_lazy_diff(void **state)
     for (int k = 0; k < 3; k++) {
         const rk_st_tensor *t = rk_st_find(&base, names[k]), *u = rk_st_find(&ft, names[k]);
         size_t n = rk_st_tensor_numel(t);
-        float *d = rk_alloc(n * sizeof *d), *e = rk_alloc(n * sizeof *e);
-        assert_non_null(d);
-        assert_non_null(e);
-        assert_status(rk_st_tensor_to_f32(&base, t, e, n, &err), RK_OK);
-        assert_status(rk_st_tensor_rsub_f32(&ft, u, e, n, &err), RK_OK);
-        int at = -1;
-        assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, &err), RK_OK);
-        assert_memory_equal(d, e, n * sizeof *d);
+        float *d, *e;
+        int at = diff_pair(&base, t, &ft, u, n, &d, &e);
         memset(d, 0, n * sizeof *d);
         assert_status(rk_st_tensor_diff_f32(&base, t, &whole, rk_st_find(&whole, names[k]), d, n, &at, &err),
                       RK_OK);
@@ -192,14 +204,8 @@ static void test_lazy_diff_bf16(void **state)
     assert_status(rk_st_open_lazy(&base, write_bf16("bf_b.safetensors", n, 0.0), &err), RK_OK);
     assert_status(rk_st_open_lazy(&ft, write_bf16("bf_f.safetensors", n, 0.013), &err), RK_OK);
     const rk_st_tensor *t = rk_st_find(&base, "w"), *u = rk_st_find(&ft, "w");
-    float *d = rk_alloc(n * sizeof *d), *e = rk_alloc(n * sizeof *e);
-    assert_non_null(d);
-    assert_non_null(e);
-    assert_status(rk_st_tensor_to_f32(&base, t, e, n, &err), RK_OK);
-    assert_status(rk_st_tensor_rsub_f32(&ft, u, e, n, &err), RK_OK);
-    int at = -1;
-    assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, &err), RK_OK);
-    assert_memory_equal(d, e, n * sizeof *d);
+    float *d, *e;
+    (void)diff_pair(&base, t, &ft, u, n, &d, &e);
     for (size_t i = 0; i < n; i += 997) {
         float vb = (float)((double)(i % 1001) / 1001.0 - 0.5), vf = (float)((double)(i % 1001) / 1001.0 - 0.5 + 0.013);
         uint32_t bb, bf;
