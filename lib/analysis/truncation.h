@@ -158,7 +158,7 @@ rk_rsvd_opts rk_trunc_f32_rsvd_opts(size_t k, int power_iters);
  * rk_trunc_lora_f32 takes the error of the written float factors,
  * ‖ΔW − scale·B·A‖_F, from r×r products of the factors and the SVD
  * (written_error_identity in lib/analysis/truncation_top.c) when the rank-r
- * error is at least this fraction of ‖ΔW‖_F, and r ≤ 64; else by a pass over
+ * error is at least this fraction of ‖ΔW‖_F; else by a pass over
  * ΔW. What the identity leaves out moves the result by about
  * 2⁻²⁴·‖ΔW‖_F/error of itself, the order of the float sketch's own rounding
  * in the error: ≲ 1e-6 from this level on (on the Llama-shaped benchmark

@@ -134,38 +134,44 @@ static rk_status written_error(const float *d, size_t m, size_t n, const float *
  * relative change of u·‖D‖_F/e in the written error, below 1e-6 when e ≥
  * RK_TRUNC_F32_WRITTEN_IDENTITY·‖D‖_F. Cost O((m + n)·r²).
  */
-static double written_error_identity(const rk_svd *svd, const float *b, const float *a, size_t m,
-                                     size_t n, size_t r, double c, double err2)
+static rk_status written_error_identity(const rk_svd *svd, const float *b, const float *a, size_t m,
+                                        size_t n, size_t r, double c, double err2, double *out)
 {
-    enum { R = 64 };
-    double x[R][R] = { { 0 } }, g[R][R] = { { 0 } }, y[R][R] = { { 0 } }, h[R][R] = { { 0 } };
-    for (size_t t = 0; t < m; t++)
+    double *x = rk_calloc(4 * r * r + 1, sizeof *x), *g = x + r * r, *y = g + r * r, *h = y + r * r;
+    if (!x)
+        return RK_ENOMEM;
+    for (size_t t = 0; t < m; t++) /* X = U_rᵀB, G = BᵀB */
         for (size_t i = 0; i < r; i++) {
             double ui = RK_AT(&svd->u, t, i), bi = b[t * r + i];
             for (size_t j = 0; j < r; j++) {
-                x[i][j] += ui * b[t * r + j];
-                g[i][j] += bi * b[t * r + j];
+                x[i * r + j] += ui * b[t * r + j];
+                g[i * r + j] += bi * b[t * r + j];
             }
         }
-    for (size_t i = 0; i < r; i++)
+    for (size_t i = 0; i < r; i++) /* Y = A·V_r, H = A·Aᵀ */
         for (size_t j = 0; j < r; j++) {
             const float *ai = a + i * n, *aj = a + j * n;
             const double *vj = &RK_AT(&svd->vt, j, 0);
+            double yij = 0.0, hij = 0.0;
             for (size_t t = 0; t < n; t++) {
-                y[i][j] += ai[t] * vj[t];
-                h[i][j] += (double)ai[t] * aj[t];
+                yij += ai[t] * vj[t];
+                hij += (double)ai[t] * aj[t];
             }
+            y[i * r + j] = yij;
+            h[i * r + j] = hij;
         }
     double kept = 0.0, cross = 0.0, ba2 = 0.0;
     for (size_t i = 0; i < r; i++) {
         kept += svd->s[i] * svd->s[i];
         for (size_t j = 0; j < r; j++) {
-            cross += svd->s[i] * x[i][j] * y[j][i];
-            ba2 += g[i][j] * h[i][j];
+            cross += svd->s[i] * x[i * r + j] * y[j * r + i];
+            ba2 += g[i * r + j] * h[i * r + j];
         }
     }
+    rk_free(x);
     double w2 = err2 + (kept - 2.0 * c * cross + c * c * ba2);
-    return w2 > 0 ? sqrt(w2) : 0.0;
+    *out = w2 > 0 ? sqrt(w2) : 0.0;
+    return RK_OK;
 }
 
 rk_rsvd_opts rk_trunc_f32_rsvd_opts(size_t k, int power_iters)
@@ -205,9 +211,9 @@ rk_status rk_trunc_lora_f32(const float *delta, size_t m, size_t n, size_t r, do
     if (!st)
         st = rk_trunc_table_top(svd.s, r, out->norm, m, n, &r, 1, &out->row);
     /* the written error by the r×r identity when the error is large enough for it, else a pass over ΔW */
-    if (!st && r <= 64 && out->row.rel_err >= RK_TRUNC_F32_WRITTEN_IDENTITY)
-        out->written_err = written_error_identity(&svd, out->b, out->a, m, n, r, scale,
-                                                  out->row.fro_err * out->row.fro_err);
+    if (!st && out->row.rel_err >= RK_TRUNC_F32_WRITTEN_IDENTITY)
+        st = written_error_identity(&svd, out->b, out->a, m, n, r, scale, out->row.fro_err * out->row.fro_err,
+                                    &out->written_err);
     else if (!st)
         st = written_error(delta, m, n, out->b, out->a, r, scale, &out->written_err);
     rk_svd_free(&svd);

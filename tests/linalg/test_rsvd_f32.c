@@ -194,6 +194,17 @@ static void test_trunc_lora_f32(void **state)
         rk_trunc_lora32_free(&f);
     }
     rk_trunc_lora32 f;
+    for (long k = 1; k < 40; k++) { /* every allocation failing in turn, on both written-error paths */
+        for (int p = 0; p < 2; p++) {
+            rk_test_fail_alloc_after(k);
+            rk_status s = rk_trunc_lora_f32(a, M, N, ranks[p], 1.0, -1, 0, &f);
+            rk_test_fail_alloc_after(0);
+            assert_true(s == RK_OK || s == RK_ENOMEM);
+            if (s != RK_OK)
+                assert_null(f.b);
+            rk_trunc_lora32_free(&f);
+        }
+    }
     assert_status(rk_trunc_lora_f32(a, M, N, N + 1, 1.0, -1, 0, &f), RK_ERANGE);
     assert_status(rk_trunc_lora_f32(a, M, N, 4, 0.0, -1, 0, &f), RK_EINVAL);
     rk_mat_free(&ad);
