@@ -18,13 +18,17 @@ median reported. ranklab also evaluates the base model before training (one
 extra pass over the test set); the peer does not.
 
 The two sides' random streams differ, so their trained figures are compared by
-a tolerance, not digits: the test accuracy overall and on class K must agree
-within --tolerance (default 0.05) and be finite, or the benchmark fails (exit 1).
+a tolerance, not digits, in every pair: the test accuracy on class K (≈ 1 after
+3000 steps on it) within --tolerance (default 0.05), the overall accuracy
+within --overall-tolerance (default 0.15: after 3000 steps on one class the
+net has forgotten most others, ≈ 0.1–0.25 overall, and how much it keeps
+depends on the random stream; seen 0.158 against 0.222 in one pair). Both
+must be finite, or the benchmark fails (exit 1).
 Without the data it is skipped (exit 77); without torch ranklab is timed alone.
 
 usage: bench_finetune.py RANKLAB PEER.py [--rounds 3] [--out DIR] [--data DIR]
        [--seed 0] [--class 6] [--rank 4] [--steps 3000] [--batch 10]
-       [--threads 2] [--tolerance 0.05]
+       [--threads 2] [--tolerance 0.05] [--overall-tolerance 0.15]
 """
 import argparse
 import json
@@ -54,6 +58,7 @@ def args_parse():
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tolerance", type=float, default=0.05)
+    ap.add_argument("--overall-tolerance", type=float, default=0.15)
     return ap.parse_args()
 
 
@@ -84,7 +89,7 @@ def run_side(side, a, model, env):
     if side == "ranklab":
         cmd = [a.ranklab, "finetune", "--base", model, "-r", str(a.rank), "--class", str(a.cls),
                "--steps", str(a.steps), "--batch", str(a.batch), "--seed", str(a.seed), "--data", a.data,
-               "--threads", str(a.threads), "--json", "-q", "-o", os.path.join(a.out, "adapter")]
+               "--threads", str(a.threads), "--json", "-q", "-o", os.path.join(a.work, "adapter")]
     else:
         cmd = [sys.executable, a.peer, model, a.data] + [str(x) for x in (a.rank, a.cls, a.steps, a.batch, a.seed, a.threads)]
     r = run_capture(cmd, env)
@@ -131,10 +136,14 @@ def report(a, res):
     print(f"{'ratio':10s} {wall:8.2f} {ratio(lambda r: r.cpu):8.2f} {ratio(lambda r: r.rss):9.2f}   "
           f"(ranklab / PyTorch, median of the per-pair ratios)")
     print(f"goal: wall <= {GOAL}x the PyTorch script: {wall:.2f}x ({'met' if wall <= GOAL else 'NOT met'})")
-    worst = max(max(abs(r[1] - p[1]), abs(r[2] - p[2])) for r, p in pairs)
-    sane = all(math.isfinite(x[i]) for xs in res.values() for x in xs for i in (1, 2)) and worst <= a.tolerance
-    print(f"accuracies agree (overall and class {a.cls}, each pair within {a.tolerance}): "
-          f"largest difference {worst:.4f} ({'yes' if sane else 'NO: the two sides did not do the same work'})")
+    overall = max(abs(r[1] - p[1]) for r, p in pairs)
+    cls = max(abs(r[2] - p[2]) for r, p in pairs)
+    # written so that NaN fails: a comparison with NaN is false
+    sane = overall <= a.overall_tolerance and cls <= a.tolerance and \
+        all(math.isfinite(x[i]) for xs in res.values() for x in xs for i in (1, 2))
+    print(f"accuracies agree (each pair: class {a.cls} within {a.tolerance}, overall within "
+          f"{a.overall_tolerance}): largest differences {cls:.4f}, {overall:.4f} "
+          f"({'yes' if sane else 'NO: the two sides did not do the same work'})")
     return 0 if sane else 1
 
 
@@ -154,7 +163,9 @@ def main():
           f"peer {'torch ' + torch_v if torch_v else 'missing (python3-torch): ranklab alone'}; "
           f"{a.threads} threads; load {os.getloadavg()[0]:.1f}; out {a.out}", flush=True)
     sides = ["ranklab", "PyTorch"] if torch_v else ["ranklab"]
-    res = rounds(a, base_model(a, env), env, sides)
+    model = base_model(a, env)
+    with tempfile.TemporaryDirectory() as a.work:  # ranklab's adapter, deleted afterwards
+        res = rounds(a, model, env, sides)
     sys.exit(report(a, res))
 
 
