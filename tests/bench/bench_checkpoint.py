@@ -31,6 +31,7 @@ import json, os, shutil, statistics, struct, subprocess, sys, tempfile, time
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from benchproc import run_capture  # the children's own wall time and peak RSS
 
 HERE = os.path.dirname(os.path.abspath(__file__))

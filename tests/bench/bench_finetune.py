@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from benchproc import run_capture  # the children's own wall time, CPU time and peak RSS
 
 GOAL = 0.45  # ranklab's whole-process wall time over PyTorch's
