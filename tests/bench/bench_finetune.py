@@ -98,7 +98,7 @@ def run_side(side, a, model, env):
         return None
     if side == "ranklab":
         j = json.loads(r.out)
-        return r, j["accuracy"], j["target_accuracy"], "on" if j.get("ftz") else "off"
+        return r, j["accuracy"], j["target_accuracy"], ("on" if j.get("ftz") else "off") + f", {a.core}"
     f = r.out.split()
     kv = dict(zip(f[::2], f[1::2]))
     return r, float(kv["accuracy"]), float(kv["class_accuracy"]), ("on" if kv["ftz"] == "1" else "off") + f", {kv['blas_core']}"
@@ -124,7 +124,7 @@ def rounds(a, model, env, sides):
 def report(a, res):
     print(f"\nLoRA r = {a.rank}, {a.steps} steps at batch {a.batch}, class {a.cls}, whole process "
           f"(medians of {a.rounds} rounds)")
-    print(f"{'':10s} {'wall s':>8s} {'CPU s':>8s} {'peak MiB':>9s} {'accuracy':>9s} {'class ' + str(a.cls):>8s}  FTZ")
+    print(f"{'':10s} {'wall s':>8s} {'CPU s':>8s} {'peak MiB':>9s} {'accuracy':>9s} {'class ' + str(a.cls):>8s}  FTZ, OpenBLAS core")
     for s, xs in res.items():
         m = lambda f: statistics.median(f(x) for x in xs)
         print(f"{s:10s} {m(lambda x: x[0].wall):8.2f} {m(lambda x: x[0].cpu):8.2f} {m(lambda x: x[0].rss):9.0f} "
@@ -160,7 +160,8 @@ def main():
     torch_v = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                              capture_output=True, text=True).stdout.strip()
     info = json.loads(subprocess.run([a.ranklab, "info", "--json"], capture_output=True, text=True, env=env).stdout)
-    print(f"CPU {cpu_model()}; ranklab's OpenBLAS core {info['blas']['core']}; "
+    a.core = info["blas"]["core"]
+    print(f"CPU {cpu_model()}; ranklab's OpenBLAS core {a.core}; "
           f"peer {'torch ' + torch_v if torch_v else 'missing (python3-torch): ranklab alone'}; "
           f"{a.threads} threads; load {os.getloadavg()[0]:.1f}; out {a.out}", flush=True)
     sides = ["ranklab", "PyTorch"] if torch_v else ["ranklab"]
