@@ -10,14 +10,11 @@
 #
 # Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT.
 set -u
-rk="$RK_BUILD_ROOT/tools/ranklab"
 src="$RK_SOURCE_ROOT"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-. "$RK_SOURCE_ROOT/tests/tap.sh"
-tool "$rk"
-# train and finetune report their progress on stderr; nothing else may be there
-stderr_may='^(pretrain|finetune): step [0-9]+/[0-9]+ loss [0-9.]+ \(mean since last line\) [0-9]+ samples/s ETA [0-9]+s$'
+. "$src/tests/tap.sh"
+scratch
+tool "$RK_BUILD_ROOT/tools/ranklab"
+stderr_may=$TRAIN_PROGRESS   # train and finetune report their progress; nothing else may be there
 
 if ! command -v python3 >/dev/null 2>&1; then
     skip_all "python3 is needed to make the dataset and read the JSON"
