@@ -77,6 +77,14 @@ void rk_test_write_file(const char *path, const void *data, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
+float *rk_test_params_copy(const rk_mlp *net)
+{
+    float *copy = malloc(net->n_params * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, net->params, net->n_params * sizeof *copy);
+    return copy;
+}
+
 static long fail_after, alloc_count, alloc_attempts;
 
 static void *failing_alloc(size_t size, void *ctx)
