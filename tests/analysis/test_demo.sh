@@ -241,14 +241,11 @@ if run train $d --hidden 32,16 --out "$tmp/tr" --json && ran_clean &&
         --lora "$tmp/fl2" --lora "$tmp/fl4" --data "$tmp/data" --out "$tmp/cmp3" --quiet --threads 1
     expect "compare reads ranklab train/finetune outputs" 0
     pyhere "compare on finetune outputs: rel_err from the delta files, bound holds" "$tmp/cmp3/results.json" "$tmp/fl2/delta.safetensors" "$tmp/ff/delta.safetensors" <<'PY'
-import json, math, struct, sys
+import json, math, os, sys
+sys.path.insert(0, os.environ['RK_SOURCE_ROOT'] + '/tests/tools')
+from st_files import read
 def ST(p):
-    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n]); out = {}
-    for k, v in h.items():
-        if k == '__metadata__': continue
-        s, e = v['data_offsets']; raw = b[8 + n + s:8 + n + e]
-        out[k] = struct.unpack('<%dd' % (len(raw) // 8), raw)
-    return out
+    return {k: v for k, (_, _, v) in read(p).items()}
 r = json.load(open(sys.argv[1])); lo = ST(sys.argv[2]); fu = ST(sys.argv[3])
 assert [x['rank'] for x in r['lora']] == [2, 4]
 for L in r['lora'][0]['layers']:

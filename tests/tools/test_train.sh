@@ -25,29 +25,19 @@ data="$tmp/data"
 small="--data $data --hidden 32,16 --threads 1"
 ft="--data $data --threads 1"
 
-# pyfiles DESC CODE [ARGS...]: python3 CODE ARGS (helpers J(path) and ST(path)
+# pyfiles DESC CODE [ARGS...]: python3 CODE ARGS (helpers J(path) and ST(path),
+# st_files.read of tests/tools/st_files.py,
 # preloaded); ok when it exits 0; its output becomes diagnostics. (It reads
 # files, not the last run: a run no check judged must still run clean.)
 pyfiles() {
     desc=$1 code=$2
     shift 2
     if python3 -c "
-import json, struct, sys
+import json, sys
+sys.path.insert(0, '$src/tests/tools')
+from st_files import read as ST
 def J(p):
     return json.load(open(p))
-def ST(p):
-    b = open(p, 'rb').read()
-    n = struct.unpack('<Q', b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    out = {}
-    for k, v in h.items():
-        if k == '__metadata__':
-            continue
-        s, e = v['data_offsets']
-        raw = b[8 + n + s:8 + n + e]
-        f = {'F32': 'f', 'F64': 'd'}[v['dtype']]
-        out[k] = (v['dtype'], v['shape'], struct.unpack('<%d%s' % (len(raw) // struct.calcsize(f), f), raw))
-    return out
 $code" "$@" >"$tmp/py" 2>&1; then pass "$desc"; else fail "$desc"; fi
     [ -s "$tmp/py" ] && diag "$tmp/py"
     return 0
