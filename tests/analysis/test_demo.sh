@@ -242,6 +242,7 @@ if run train $d --hidden 32,16 --out "$tmp/tr" --json && ran_clean &&
     expect "compare reads ranklab train/finetune outputs" 0
     pyhere "compare on finetune outputs: rel_err from the delta files, bound holds" "$tmp/cmp3/results.json" "$tmp/fl2/delta.safetensors" "$tmp/ff/delta.safetensors" <<'PY'
 import json, math, os, sys
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.environ['RK_SOURCE_ROOT'] + '/tests/tools')
 from st_files import read
 def ST(p):

@@ -26,6 +26,7 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from peer_lib import blas_info, limit_threads, load_matrix, serve, timed
 
 try:

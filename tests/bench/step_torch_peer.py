@@ -40,6 +40,7 @@ import gzip
 import math
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -47,6 +48,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from peer_lib import serve
 
 

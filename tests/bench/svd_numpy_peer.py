@@ -20,9 +20,11 @@ by bench_svd in this process's environment before numpy loads) and threadpoolctl
 import argparse
 import ctypes
 import os
+import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from peer_lib import blas_info, limit_threads, load_matrix, serve, timed
 
 

@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from rank_rules import budget_ranks, rule_rank
 from st_files import read_np
 

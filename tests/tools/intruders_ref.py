@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from st_files import read_np
 
 EPS = np.finfo(np.float64).eps

@@ -34,6 +34,7 @@ pyfiles() {
     shift 2
     if python3 -c "
 import json, sys
+sys.dont_write_bytecode = True
 sys.path.insert(0, '$src/tests/tools')
 from st_files import read as ST
 def J(p):
