@@ -170,12 +170,10 @@ static int parse(demo_args *a, int argc, char **argv)
         { "steps", required_argument, NULL, OPT_STEPS },   { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "pretrain-batch", required_argument, NULL, OPT_PBATCH },
         { "limit", required_argument, NULL, OPT_LIMIT },   { "quick", no_argument, NULL, OPT_QUICK },
-        { "threads", required_argument, NULL, OPT_THREADS },
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "hidden", required_argument, NULL, OPT_HIDDEN },
+        { "threads", required_argument, NULL, OPT_THREADS }, { "format", required_argument, NULL, OPT_FORMAT },
+        { "hidden", required_argument, NULL, OPT_HIDDEN },   { "rslora", required_argument, NULL, OPT_RSLORA },
         { "track-every", required_argument, NULL, OPT_TRACK_EVERY },
         { "track-n", required_argument, NULL, OPT_TRACK_N },
-        { "rslora", required_argument, NULL, OPT_RSLORA },
         { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { demo_usage, NULL };
