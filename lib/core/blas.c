@@ -1,6 +1,7 @@
 /*
  * blas.c — the linked BLAS's identity, the OpenBLAS core remedy (the decision
- * and the re-exec that applies it), an sgemm probe.
+ * and the re-exec that applies it, with blas_memory.c's thread decision), the
+ * address-space report (rk_blas_memory_report), an sgemm probe.
  */
 #include "core/blas.h"
 
@@ -204,6 +205,35 @@ void rk_blas_core_print(FILE *f)
         fprintf(f, " (set by OPENBLAS_CORETYPE)\n");
     else
         fprintf(f, " (chosen by OpenBLAS)\n");
+}
+
+/* Bytes as MiB, rounded up, for messages. */
+static unsigned long mib(size_t bytes)
+{
+    return (unsigned long)(bytes / ((size_t)1 << 20) + (bytes % ((size_t)1 << 20) != 0));
+}
+
+rk_blas_mem_action rk_blas_memory_report(FILE *f, const char *prog)
+{
+    rk_blas_info blas;
+    rk_blas_query(&blas);
+    if (!blas.core)
+        return RK_BLAS_MEM_OK;
+    rk_blas_mem_plan plan = rk_blas_memory_check(blas.threads);
+    const char *one = getenv("RANKLAB_BLAS_ONE_THREAD");
+    if (plan.action == RK_BLAS_MEM_OK && one && *one) {
+        fprintf(f, "%s: the address-space limit (ulimit -v) of %lu MiB is too small for a BLAS "
+                "thread per core (OpenBLAS's buffers: %lu MiB each): using one BLAS thread\n",
+                prog, mib(plan.limit), mib(RK_OPENBLAS_BUFFER));
+        unsetenv("RANKLAB_BLAS_ONE_THREAD"); /* said once, not again by a child process */
+    } else if (plan.action != RK_BLAS_MEM_OK) {
+        fprintf(f, "%s: the address-space limit (ulimit -v) of %lu MiB is too small for OpenBLAS: "
+                "its buffers need about %lu MiB with %d thread%s, and OpenBLAS 0.3.21 waits for "
+                "memory forever when they do not fit; raise the limit to at least %lu MiB "
+                "(ulimit -v %lu)\n", prog, mib(plan.limit), mib(plan.need), plan.threads,
+                plan.threads == 1 ? "" : "s", mib(plan.need_one), mib(plan.need_one) * 1024);
+    }
+    return plan.action;
 }
 
 static double now_seconds(void)

@@ -1,13 +1,14 @@
 /*
  * blas_memory.c — does OpenBLAS's per-thread buffer fit the address-space
- * limit (getrlimit)? The decision (rk_blas_memory_plan, pure), and what the
- * programs do with it: re-execute with one BLAS thread (called from
- * rk_blas_remedy_exec) or refuse to start, saying why (rk_blas_memory_report).
+ * limit (getrlimit)? The decision only: rk_blas_memory_plan (pure), the same
+ * for this process (rk_blas_memory_check), and whether to re-execute with one
+ * BLAS thread (rk_blas_memory_wants_one_thread). What the programs do with it
+ * is blas.c's: rk_blas_remedy_exec re-executes, rk_blas_memory_report refuses
+ * to start, saying why. This file calls nothing of blas.c.
  */
 #include "core/blas.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -67,33 +68,4 @@ bool rk_blas_memory_wants_one_thread(int threads)
     if (threads <= 1 || (done && *done))
         return false;
     return rk_blas_memory_check(threads).action != RK_BLAS_MEM_OK;
-}
-
-/* Bytes as MiB, rounded up, for messages. */
-static unsigned long mib(size_t bytes)
-{
-    return (unsigned long)(bytes / ((size_t)1 << 20) + (bytes % ((size_t)1 << 20) != 0));
-}
-
-rk_blas_mem_action rk_blas_memory_report(FILE *f, const char *prog)
-{
-    rk_blas_info blas;
-    rk_blas_query(&blas);
-    if (!blas.core)
-        return RK_BLAS_MEM_OK;
-    rk_blas_mem_plan plan = rk_blas_memory_check(blas.threads);
-    const char *one = getenv("RANKLAB_BLAS_ONE_THREAD");
-    if (plan.action == RK_BLAS_MEM_OK && one && *one) {
-        fprintf(f, "%s: the address-space limit (ulimit -v) of %lu MiB is too small for a BLAS "
-                "thread per core (OpenBLAS's buffers: %lu MiB each): using one BLAS thread\n",
-                prog, mib(plan.limit), mib(RK_OPENBLAS_BUFFER));
-        unsetenv("RANKLAB_BLAS_ONE_THREAD"); /* said once, not again by a child process */
-    } else if (plan.action != RK_BLAS_MEM_OK) {
-        fprintf(f, "%s: the address-space limit (ulimit -v) of %lu MiB is too small for OpenBLAS: "
-                "its buffers need about %lu MiB with %d thread%s, and OpenBLAS 0.3.21 waits for "
-                "memory forever when they do not fit; raise the limit to at least %lu MiB "
-                "(ulimit -v %lu)\n", prog, mib(plan.limit), mib(plan.need), plan.threads,
-                plan.threads == 1 ? "" : "s", mib(plan.need_one), mib(plan.need_one) * 1024);
-    }
-    return plan.action;
 }

@@ -1,4 +1,9 @@
-/* safetensors.c — the safetensors reader: every rule of the reference, checked before use. */
+/*
+ * safetensors.c — the safetensors reader's header: every rule of the
+ * reference, checked before use; open, parse, find. The tensors' data
+ * (conversion to double or float, ΔW) is safetensors_lazy.c's, which calls
+ * this file and not the other way.
+ */
 #include "io/safetensors.h"
 
 #include <jansson.h>
@@ -361,90 +366,4 @@ bool rk_st_dtype_loadable(const rk_st_tensor *t)
     default:
         return false;
     }
-}
-
-rk_status rk_st_tensor_to_mat(const rk_st_file *f, const rk_st_tensor *t, rk_mat *out, rk_err *err)
-{
-    if (!f || !t || !out)
-        return rk_err_set(err, RK_EINVAL, "invalid argument");
-    *out = (rk_mat){ 0 };
-    if (!rk_st_dtype_loadable(t))
-        return rk_err_set(err, RK_EDTYPE, "unsupported dtype %s", t->dtype_name);
-    if (t->ndim > 2)
-        return rk_err_set(err, RK_ESHAPE,
-                          "tensor '%s' has %d dimensions; only 0-, 1- and 2-d tensors load as a matrix",
-                          t->name, t->ndim);
-    size_t rows = t->ndim == 2 ? t->shape[0] : 1;
-    size_t cols = t->ndim == 2 ? t->shape[1] : t->ndim == 1 ? t->shape[0] : 1;
-    rk_status st = rk_mat_create(out, rows, cols);
-    if (st)
-        return rk_err_set(err, st, "cannot allocate a %zux%zu matrix", rows, cols);
-    if (rows && cols && (st = st_convert(f, t, out->data, ST_SET_F64, err)) != RK_OK)
-        rk_mat_free(out);
-    return st;
-}
-
-/* Convert all n elements of t into dst by @p mode, after the checks every entry point shares. */
-static rk_status to_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n, st_conv mode,
-                        rk_err *err)
-{
-    if (!f || !t || (!dst && n))
-        return rk_err_set(err, RK_EINVAL, "invalid argument");
-    if (!rk_st_dtype_loadable(t))
-        return rk_err_set(err, RK_EDTYPE, "unsupported dtype %s", t->dtype_name);
-    size_t numel = rk_st_tensor_numel(t);
-    if (n != numel)
-        return rk_err_set(err, RK_ESHAPE, "tensor '%s' has %zu elements, %zu expected", t->name,
-                          numel, n);
-    return n ? st_convert(f, t, dst, mode, err) : RK_OK;
-}
-
-rk_status rk_st_tensor_to_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
-                              rk_err *err)
-{
-    return to_f32(f, t, dst, n, ST_SET_F32, err);
-}
-
-rk_status rk_st_tensor_rsub_f32(const rk_st_file *f, const rk_st_tensor *t, float *dst, size_t n,
-                                rk_err *err)
-{
-    return to_f32(f, t, dst, n, ST_RSUB_F32, err);
-}
-
-rk_status rk_st_tensor_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
-                               const rk_st_tensor *tb, float *dst, size_t n, int *at_fault, rk_err *err)
-{
-    int at = 0;
-    rk_status st = RK_OK;
-    if (!fa || !ta || !fb || !tb || !at_fault || (!dst && n))
-        return rk_err_set(err, RK_EINVAL, "invalid argument");
-    for (int side = 0; side < 2 && !st; side++) {
-        const rk_st_tensor *t = side ? tb : ta;
-        at = side;
-        if (!rk_st_dtype_loadable(t))
-            st = rk_err_set(err, RK_EDTYPE, "unsupported dtype %s", t->dtype_name);
-        else if (rk_st_tensor_numel(t) != n)
-            st = rk_err_set(err, RK_ESHAPE, "tensor '%s' has %zu elements, %zu expected", t->name,
-                            rk_st_tensor_numel(t), n);
-    }
-    if (!st && n)
-        st = st_diff_f32(fa, ta, fb, tb, dst, n, &at, err);
-    *at_fault = at;
-    return st;
-}
-
-rk_status rk_st_load_matrix(const char *path, const char *tensor, rk_mat *out, rk_err *err)
-{
-    if (!path || !tensor || !out)
-        return rk_err_set(err, RK_EINVAL, "invalid argument");
-    *out = (rk_mat){ 0 };
-    rk_st_file f;
-    rk_status st = rk_st_open(&f, path, err);
-    if (st)
-        return st;
-    const rk_st_tensor *t = rk_st_find(&f, tensor);
-    st = t ? rk_st_tensor_to_mat(&f, t, out, err)
-           : rk_err_set(err, RK_ENOTFOUND, "no tensor named '%s'", tensor);
-    rk_st_close(&f);
-    return st;
 }

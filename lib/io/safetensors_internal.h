@@ -1,7 +1,8 @@
 /*
- * safetensors_internal.h — the pieces of the safetensors reader shared by the
- * whole-file path (safetensors.c) and the lazy one (safetensors_lazy.c).
- * Not installed.
+ * safetensors_internal.h — the pieces of the safetensors reader between its
+ * header (safetensors.c: st_header_length, st_parse_header) and its data
+ * (safetensors_lazy.c: st_convert, st_diff_f32, which call the header's and
+ * not the other way). Not installed.
  */
 #ifndef RK_IO_SAFETENSORS_INTERNAL_H
 #define RK_IO_SAFETENSORS_INTERNAL_H
