@@ -144,7 +144,8 @@ int cli_options(const char *cmd, int argc, char **argv, const char *shortopts,
                 fputs(*u, stdout);
             return -1;
         }
-        rc = c == '?' || c == ':' ? CLI_OPT_UNKNOWN : fn(cmd, c, optarg, opts);
+        /* getopt's errors ('?', ':') go to fn too: a command may word them itself. */
+        rc = fn(cmd, c, c == '?' || c == ':' ? NULL : optarg, opts);
         if (rc == CLI_OPT_UNKNOWN)
             return cli_getopt_error(cmd, c, argv);
         if (rc != RK_EXIT_OK)

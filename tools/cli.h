@@ -63,7 +63,10 @@ enum { CLI_OPT_UNKNOWN = -2 };
  * A command's own options: called with getopt_long's @p c (a letter, or the
  * value in the long option table) and its argument (NULL when it takes
  * none); returns RK_EXIT_OK, a usage error's status (cli_usage_error), or
- * CLI_OPT_UNKNOWN for an option it does not know.
+ * CLI_OPT_UNKNOWN for an option it does not know. getopt's errors come too,
+ * as @p c '?' (unknown option) or ':' (an option without its argument), with
+ * @p arg NULL and optind past the word at fault: CLI_OPT_UNKNOWN gives them
+ * the common wording (cli_getopt_error).
  */
 typedef int (*cli_option_fn)(const char *cmd, int c, const char *arg, void *opts);
 
@@ -71,9 +74,9 @@ typedef int (*cli_option_fn)(const char *cmd, int c, const char *arg, void *opts
  * The option loop of a command: getopt_long over @p argv with @p shortopts
  * (':', 'h' and the command's letters) and @p longopts (with
  * { "help", no_argument, NULL, 'h' }). -h/--help prints the strings of the
- * NULL-terminated @p usage in turn on stdout and returns -1; getopt's
- * errors and options @p fn does not know are usage errors (cli_getopt_error);
- * every other option goes to @p fn with @p opts. Returns RK_EXIT_OK with
+ * NULL-terminated @p usage in turn on stdout and returns -1; every other
+ * option, and getopt's errors, go to @p fn with @p opts; what @p fn does not
+ * know is a usage error (cli_getopt_error). Returns RK_EXIT_OK with
  * optind at the first positional argument, -1 after --help, or the usage
  * error's status. The first word that is wrong (or --help) decides.
  */

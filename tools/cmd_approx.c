@@ -259,6 +259,34 @@ static rk_status randomized_errors(approx_report *r, const rk_mat *a, rk_svd *sv
     return RK_OK;
 }
 
+/* What approx's options fill. */
+typedef struct approx_opts {
+    approx_report *r;
+    bool *json;
+    bool have_k;   /* -r K was given */
+} approx_opts;
+
+/* One option of approx (cli_option_fn). */
+static int approx_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    approx_opts *o = opts;
+    int rc;
+    switch (c) {
+    case 'k': /* the earlier spelling of -r */
+    case 'r':
+        if ((rc = parse_k(cmd, arg, &o->r->k)) != RK_EXIT_OK)
+            return rc;
+        o->have_k = true;
+        return RK_EXIT_OK;
+    case 'o': o->r->out = arg; return RK_EXIT_OK;
+    case OPT_FACTORS: o->r->prefix = arg; return RK_EXIT_OK;
+    case OPT_BALANCED: o->r->balanced = true; return RK_EXIT_OK;
+    case OPT_JSON: *o->json = true; return RK_EXIT_OK;
+    case OPT_EXACT: o->r->exact = true; return RK_EXIT_OK;
+    default: return CLI_OPT_UNKNOWN;
+    }
+}
+
 /* Parse the options into @p r; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, approx_report *r, bool *json)
 {
@@ -272,43 +300,15 @@ static int parse_args(int argc, char **argv, approx_report *r, bool *json)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { approx_usage, NULL };
     const char *cmd = "approx";
-    bool have_k = false;
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hk:r:o:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(approx_usage, stdout);
-            return -1;
-        case 'k': /* the earlier spelling of -r */
-        case 'r':
-            if ((rc = parse_k(cmd, optarg, &r->k)) != RK_EXIT_OK)
-                return rc;
-            have_k = true;
-            break;
-        case 'o':
-            r->out = optarg;
-            break;
-        case OPT_FACTORS:
-            r->prefix = optarg;
-            break;
-        case OPT_BALANCED:
-            r->balanced = true;
-            break;
-        case OPT_JSON:
-            *json = true;
-            break;
-        case OPT_EXACT:
-            r->exact = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    approx_opts o = { r, json, false };
+    int rc = cli_options(cmd, argc, argv, ":hk:r:o:", longopts, usage, approx_option, &o);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &r->file)) != RK_EXIT_OK)
         return rc;
-    if (!have_k)
+    if (!o.have_k)
         return cli_usage_error(cmd, "missing -r K (the rank of the approximation)");
     if (r->balanced && !r->prefix)
         return cli_usage_error(cmd, "--balanced only applies to --factors");

@@ -47,59 +47,54 @@ static const char compare_usage[] =
     "Exit status: 0 ok (also without gnuplot: the data files are written),\n"
     "1 an input is missing or does not fit the base, 2 usage error.\n";
 
-enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_DATA, OPT_FORMAT, OPT_THREADS, OPT_JSON };
+enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_FORMAT, OPT_THREADS };
 
 typedef struct cmp_args {
-    const char *base, *full, *out, *data;
+    nn_cli_opts nn;   /* -o, -q, --data, --json; --threads (compare's own wording) */
+    const char *base, *full;
     const char *lora[RK_EXP_MAX_RUNS];
     size_t n_lora;
     rk_plot_format format;
-    int threads;
-    bool quiet, json;
 } cmp_args;
+
+/* One option of compare (cli_option_fn). */
+static int compare_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    cmp_args *a = opts;
+    switch (c) {
+    case OPT_BASE: a->base = arg; return RK_EXIT_OK;
+    case OPT_FULL: a->full = arg; return RK_EXIT_OK;
+    case OPT_LORA:
+        if (a->n_lora >= RK_EXP_MAX_RUNS)
+            return cli_usage_error(cmd, "at most %d adapters", RK_EXP_MAX_RUNS);
+        a->lora[a->n_lora++] = arg;
+        return RK_EXIT_OK;
+    case OPT_FORMAT:
+        return exp_parse_format(cmd, arg, &a->format) != RK_EXIT_OK ? RK_EXIT_USAGE : RK_EXIT_OK;
+    case OPT_THREADS:
+        if (!cli_parse_size(arg, 1024, &a->nn.threads) || a->nn.threads == 0)
+            return cli_usage_error(cmd, "--threads needs a positive integer, not '%s'", arg);
+        return RK_EXIT_OK;
+    default:
+        return nn_cli_option(cmd, c, arg, &a->nn);
+    }
+}
 
 static int parse(cmp_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "base", required_argument, NULL, OPT_BASE }, { "full", required_argument, NULL, OPT_FULL },
-        { "adapter", required_argument, NULL, OPT_LORA }, { "lora", required_argument, NULL, OPT_LORA },
-        { "output", required_argument, NULL, 'o' },    { "out", required_argument, NULL, 'o' },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "data", required_argument, NULL, OPT_DATA }, { "format", required_argument, NULL, OPT_FORMAT },
-        { "threads", required_argument, NULL, OPT_THREADS }, { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+        { "base", required_argument, NULL, OPT_BASE },       { "full", required_argument, NULL, OPT_FULL },
+        { "adapter", required_argument, NULL, OPT_LORA },    { "lora", required_argument, NULL, OPT_LORA },
+        NN_CLI_OUTPUT_LONGOPTS,                              NN_CLI_LONGOPTS,
+        { "format", required_argument, NULL, OPT_FORMAT },   { "threads", required_argument, NULL, OPT_THREADS },
+        { "help", no_argument, NULL, 'h' },                  { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { compare_usage, NULL };
     const char *cmd = "compare";
-    a->out = "out/compare";
-    int c;
-    size_t v;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(compare_usage, stdout); return -1;
-        case OPT_BASE: a->base = optarg; break;
-        case OPT_FULL: a->full = optarg; break;
-        case OPT_LORA:
-            if (a->n_lora >= RK_EXP_MAX_RUNS)
-                return cli_usage_error(cmd, "at most %d adapters", RK_EXP_MAX_RUNS);
-            a->lora[a->n_lora++] = optarg;
-            break;
-        case 'o': a->out = optarg; break;
-        case OPT_JSON: a->json = true; break;
-        case OPT_DATA: a->data = optarg; break;
-        case OPT_FORMAT:
-            if (exp_parse_format(cmd, optarg, &a->format) != RK_EXIT_OK)
-                return RK_EXIT_USAGE;
-            break;
-        case OPT_THREADS:
-            if (!cli_parse_size(optarg, 1024, &v) || v == 0)
-                return cli_usage_error(cmd, "--threads needs a positive integer, not '%s'", optarg);
-            a->threads = (int)v;
-            break;
-        case 'q': a->quiet = true; break;
-        default: return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    a->nn.out = "out/compare";
+    int rc = cli_options(cmd, argc, argv, ":ho:q", longopts, usage, compare_option, a);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->base || !a->full || a->n_lora == 0)
@@ -198,17 +193,14 @@ int cmd_compare(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     const char *cmd = "compare";
-    rc = cli_output_not_inside(cmd, a.out, "--base", a.base);
-    rc = rc ? rc : cli_output_not_inside(cmd, a.out, "--full", a.full);
-    rc = rc ? rc : cli_output_not_inside(cmd, a.out, "--data", a.data);
-    for (size_t i = 0; i < a.n_lora && !rc; i++)
-        rc = cli_output_not_inside(cmd, a.out, "--lora", a.lora[i]);
-    rk_out_dir od; /* the report folder: checked and started before any work */
-    if (rc || (rc = cli_output_dir_open(cmd, "--output", a.out, &od)) != RK_EXIT_OK)
+    nn_cli_input inputs[3 + RK_EXP_MAX_RUNS] = { { "--base", a.base }, { "--full", a.full }, { "--data", a.nn.data } };
+    for (size_t i = 0; i < a.n_lora; i++)
+        inputs[3 + i] = (nn_cli_input){ "--lora", a.lora[i] };
+    nn_cli_run run; /* the report folder: checked and started before any work */
+    if ((rc = nn_cli_begin(cmd, &a.nn, inputs, 3 + a.n_lora, false, &run)) != RK_EXIT_OK)
         return rc;
-    int threads = rk_blas_set_threads(a.threads);
     exp_progress prog;
-    exp_progress_start(&prog, a.quiet, t0);
+    exp_progress_start(&prog, a.nn.quiet, t0);
     rk_exp_models m;
     rk_exp_analysis an;
     rk_mlp net;
@@ -227,8 +219,8 @@ int cmd_compare(int argc, char **argv)
     derive_config(&cfg, &m);
     cfg.progress = exp_progress_cb;
     cfg.progress_ctx = &prog;
-    if (a.data) {
-        if ((rc = nn_cli_load_data(cmd, a.data, &train, &test)) != RK_EXIT_OK)
+    if (a.nn.data) {
+        if ((rc = nn_cli_load_data(cmd, a.nn.data, &train, &test)) != RK_EXIT_OK)
             goto done;
         exp_progress_cb("evaluate", NULL, &prog);
         m.n_test = test.n;
@@ -236,22 +228,18 @@ int cmd_compare(int argc, char **argv)
     }
     double ta = nn_cli_now();
     if (s == RK_OK)
-        s = rk_exp_analyze(&cfg, &m, a.data ? &net : NULL, a.data ? &test : NULL, &an, &err);
+        s = rk_exp_analyze(&cfg, &m, a.nn.data ? &net : NULL, a.nn.data ? &test : NULL, &an, &err);
     an.seconds = nn_cli_now() - ta;
     if (s != RK_OK) {
         rc = cli_fail(cmd, a.full, s, &err);
         goto done;
     }
-    rk_exp_report_info info = { exp_command_line(argc, argv), a.data, 0, threads, false };
-    rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &cfg, &m, &an, &info, !a.json);
-    if (rc == RK_EXIT_OK)
-        rc = cli_output_dir_commit(cmd, a.out, &od);
-    if (rc == RK_EXIT_OK && a.json)
-        rc = exp_print_json(cmd, a.out, &m, &an, nn_cli_now() - prog.t0);
-    else if (rc == RK_EXIT_OK)
-        printf("report: %s/report.md\n", a.out);
+    rk_exp_report_info info = { exp_command_line(argc, argv), a.nn.data, 0, run.threads, false };
+    rc = exp_finish(cmd, &prog, &run.od, a.nn.out, a.format, &cfg, &m, &an, &info, a.nn.json);
+    if (rc == RK_EXIT_OK && !a.nn.json)
+        printf("report: %s/report.md\n", a.nn.out);
 done:
-    rk_out_dir_abort(&od);
+    rk_out_dir_abort(&run.od);
     rk_exp_analysis_free(&an);
     rk_exp_models_free(&m);
     rk_mlp_free(&net);

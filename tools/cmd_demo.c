@@ -85,27 +85,23 @@ static const char demo_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing: the data files are\n"
     "written), 1 data missing or a file cannot be written, 2 usage error.\n";
 
-enum { OPT_DATA = 1601, OPT_SEED, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT,
-       OPT_QUICK, OPT_THREADS, OPT_FORMAT, OPT_HIDDEN, OPT_JSON, OPT_TRACK_EVERY, OPT_TRACK_N,
-       OPT_RSLORA };
+enum { OPT_SEED = 1601, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT, OPT_QUICK, OPT_THREADS,
+       OPT_FORMAT, OPT_HIDDEN, OPT_TRACK_EVERY, OPT_TRACK_N, OPT_RSLORA };
 
 typedef struct demo_args {
-    const char *out, *data;
+    nn_cli_opts nn;   /* -o, -q, --data, --json; --threads (demo's own wording) */
     rk_exp_config cfg;
-    int threads;
     rk_plot_format format;
-    bool quiet, quick, ranks_given, limit_given, json;
+    bool quick, ranks_given, limit_given;
 } demo_args;
 
-static int parse_one(demo_args *a, int c, const char *arg)
+/* One option of demo (cli_option_fn). */
+static int demo_option(const char *cmd, int c, const char *arg, void *opts)
 {
-    const char *cmd = "demo";
+    demo_args *a = opts;
     size_t v;
     unsigned long long u;
     switch (c) {
-    case 'o': a->out = arg; break;
-    case OPT_JSON: a->json = true; break;
-    case OPT_DATA: a->data = arg; break;
     case OPT_SEED:
         if (!cli_parse_u64(arg, &u))
             return cli_usage_error(cmd, "--seed needs an unsigned integer, not '%s'", arg);
@@ -146,12 +142,11 @@ static int parse_one(demo_args *a, int c, const char *arg)
         if (c == OPT_EPOCHS) a->cfg.pretrain_epochs = v;
         if (c == OPT_PBATCH) a->cfg.pretrain_batch = v;
         if (c == OPT_LIMIT) { a->cfg.pretrain_limit = v; a->limit_given = true; }
-        if (c == OPT_THREADS) a->threads = v > 1024 ? 1024 : (int)v;
+        if (c == OPT_THREADS) a->nn.threads = v > 1024 ? 1024 : v;
         break;
     case OPT_QUICK: a->quick = true; break;
     case OPT_FORMAT:
         return exp_parse_format(cmd, arg, &a->format);
-    case 'q': a->quiet = true; break;
     case OPT_HIDDEN: {
         size_t h[RK_MLP_MAX_LAYERS - 1], n = 0;
         if (!nn_cli_parse_list(arg, 100000, h, RK_MLP_MAX_LAYERS - 1, &n))
@@ -162,7 +157,7 @@ static int parse_one(demo_args *a, int c, const char *arg)
         a->cfg.net.sizes[n + 1] = RK_DATASET_CLASSES;
         break;
     }
-    default: return cli_usage_error(cmd, "unknown option");
+    default: return nn_cli_option(cmd, c, arg, &a->nn);
     }
     return RK_EXIT_OK;
 }
@@ -170,35 +165,26 @@ static int parse_one(demo_args *a, int c, const char *arg)
 static int parse(demo_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "output", required_argument, NULL, 'o' },        { "out", required_argument, NULL, 'o' },
-        { "json", no_argument, NULL, OPT_JSON },           { "data", required_argument, NULL, OPT_DATA },
+        NN_CLI_OUTPUT_LONGOPTS,                            NN_CLI_LONGOPTS,
         { "seed", required_argument, NULL, OPT_SEED },     { "ranks", required_argument, NULL, OPT_RANKS },
         { "steps", required_argument, NULL, OPT_STEPS },   { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "pretrain-batch", required_argument, NULL, OPT_PBATCH },
         { "limit", required_argument, NULL, OPT_LIMIT },   { "quick", no_argument, NULL, OPT_QUICK },
         { "threads", required_argument, NULL, OPT_THREADS },
-        { "format", required_argument, NULL, OPT_FORMAT }, { "quiet", no_argument, NULL, 'q' },
+        { "format", required_argument, NULL, OPT_FORMAT },
         { "hidden", required_argument, NULL, OPT_HIDDEN },
         { "track-every", required_argument, NULL, OPT_TRACK_EVERY },
         { "track-n", required_argument, NULL, OPT_TRACK_N },
         { "rslora", required_argument, NULL, OPT_RSLORA },
         { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
-    a->out = "out/demo";
+    static const char *const usage[] = { demo_usage, NULL };
+    a->nn.out = "out/demo";
     a->cfg = rk_exp_config_default();
     a->format = RK_PLOT_PNG;
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(demo_usage, stdout);
-            return -1;
-        }
-        if (c == '?' || c == ':')
-            return cli_getopt_error("demo", c, argv);
-        if ((rc = parse_one(a, c, optarg)) != RK_EXIT_OK)
-            return rc;
-    }
+    int rc = cli_options("demo", argc, argv, ":ho:q", longopts, usage, demo_option, a);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
     if (a->quick) {
@@ -234,21 +220,19 @@ int cmd_demo(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     const char *cmd = "demo";
-    rk_out_dir od; /* the report folder: checked and started before any work */
-    if ((rc = cli_output_not_inside(cmd, a.out, "--data", a.data)) != RK_EXIT_OK ||
-        (rc = cli_output_dir_open(cmd, "--output", a.out, &od)) != RK_EXIT_OK)
+    const nn_cli_input inputs[] = { { "--data", a.nn.data } };
+    nn_cli_run run; /* the report folder: checked and started before any work */
+    if ((rc = nn_cli_begin(cmd, &a.nn, inputs, 1, true, &run)) != RK_EXIT_OK)
         return rc;
-    int threads = rk_blas_set_threads(a.threads);
-    bool ftz = nn_cli_enable_ftz();
     exp_progress prog;
-    exp_progress_start(&prog, a.quiet, t0);
+    exp_progress_start(&prog, a.nn.quiet, t0);
     a.cfg.progress = exp_progress_cb;
     a.cfg.progress_ctx = &prog;
     exp_progress_cb("load data", NULL, &prog);
     rk_dataset train = { 0 }, test = { 0 };
-    rc = nn_cli_load_data(cmd, a.data, &train, &test);
+    rc = nn_cli_load_data(cmd, a.nn.data, &train, &test);
     if (rc != RK_EXIT_OK) {
-        rk_out_dir_abort(&od);
+        rk_out_dir_abort(&run.od);
         return rc;
     }
     /* the network's input and output follow the data */
@@ -268,24 +252,20 @@ int cmd_demo(int argc, char **argv)
     }
     if (s == RK_OK) {
         exp_progress_cb("save weights and adapters", NULL, &prog);
-        s = rk_exp_save(od.tmp_path, &net, &m, &an, &err);
+        s = rk_exp_save(run.od.tmp_path, &net, &m, &an, &err);
     }
     if (s != RK_OK) {
-        if (!a.quiet && prog.tty)
+        if (!a.nn.quiet && prog.tty)
             fputc('\n', stderr);
-        rc = cli_fail(cmd, a.out, s, &err);
+        rc = cli_fail(cmd, a.nn.out, s, &err);
     } else {
         rk_exp_report_info info = { exp_command_line(argc, argv),
-                                    a.data ? a.data : rk_dataset_default_dir(), 0, threads, ftz };
-        rc = exp_finish(cmd, &prog, od.tmp_path, a.format, &a.cfg, &m, &an, &info, !a.json);
-        if (rc == RK_EXIT_OK)
-            rc = cli_output_dir_commit(cmd, a.out, &od);
-        if (rc == RK_EXIT_OK && a.json)
-            rc = exp_print_json(cmd, a.out, &m, &an, nn_cli_now() - t0);
-        else if (rc == RK_EXIT_OK)
-            printf("report: %s/report.md (%.1f s)\n", a.out, nn_cli_now() - t0);
+                                    a.nn.data ? a.nn.data : rk_dataset_default_dir(), 0, run.threads, run.ftz };
+        rc = exp_finish(cmd, &prog, &run.od, a.nn.out, a.format, &a.cfg, &m, &an, &info, a.nn.json);
+        if (rc == RK_EXIT_OK && !a.nn.json)
+            printf("report: %s/report.md (%.1f s)\n", a.nn.out, nn_cli_now() - t0);
     }
-    rk_out_dir_abort(&od);
+    rk_out_dir_abort(&run.od);
     rk_exp_analysis_free(&an);
     rk_exp_models_free(&m);
     rk_mlp_free(&net);

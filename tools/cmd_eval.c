@@ -37,7 +37,7 @@ static const char eval_usage[] =
     "Exit status: 0 ok, 1 data missing or a model/adapter file unusable,\n"
     "2 usage error.\n";
 
-enum { OPT_ADAPTER = 1301, OPT_DATA, OPT_THREADS, OPT_JSON };
+enum { OPT_ADAPTER = 1301 };
 
 static json_t *build_json(const char *model, const char *adapter, const rk_mlp *net, const rk_lora *lo,
                           const rk_eval *ev, int threads, double seconds)
@@ -63,38 +63,39 @@ static json_t *build_json(const char *model, const char *adapter, const rk_mlp *
     return o;
 }
 
+typedef struct eval_args {
+    nn_cli_opts nn;        /* --data, --json, --threads */
+    const char *adapter;   /* --adapter DIR */
+} eval_args;
+
+/* One option of eval (cli_option_fn). */
+static int eval_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    eval_args *a = opts;
+    if (c != OPT_ADAPTER)
+        return nn_cli_option(cmd, c, arg, &a->nn);
+    a->adapter = arg;
+    return RK_EXIT_OK;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "adapter", required_argument, NULL, OPT_ADAPTER }, { "data", required_argument, NULL, OPT_DATA },
-        { "threads", required_argument, NULL, OPT_THREADS }, { "json", no_argument, NULL, OPT_JSON },
+        { "adapter", required_argument, NULL, OPT_ADAPTER }, NN_CLI_LONGOPTS, NN_CLI_THREADS_LONGOPTS,
         { "help", no_argument, NULL, 'h' },                  { NULL, 0, NULL, 0 },
     };
-    const char *cmd = "eval", *adapter = NULL, *data = NULL, *model;
-    size_t threads = 0;
-    bool json = false;
-    int c, rc;
+    static const char *const usage[] = { eval_usage, NULL };
+    const char *cmd = "eval", *model;
+    eval_args a = { .adapter = NULL };
     double t0 = nn_cli_now();
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(eval_usage, stdout);
-            return RK_EXIT_OK;
-        case OPT_ADAPTER: adapter = optarg; break;
-        case OPT_DATA: data = optarg; break;
-        case OPT_JSON: json = true; break;
-        case OPT_THREADS:
-            if (!cli_parse_size(optarg, 1024, &threads) || threads == 0)
-                return cli_usage_error(cmd, "--threads wants a positive integer, not '%s'", optarg);
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    int rc = cli_options(cmd, argc, argv, ":h", longopts, usage, eval_option, &a);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
     if ((rc = cli_one_file(cmd, argc, argv, optind, &model)) != RK_EXIT_OK)
         return rc;
-    int nthreads = rk_blas_set_threads((int)threads);
+    const char *adapter = a.adapter, *data = a.nn.data;
+    bool json = a.nn.json;
+    int nthreads = rk_blas_set_threads((int)a.nn.threads);
 
     rk_err err;
     rk_err_clear(&err);

@@ -85,49 +85,22 @@ static const char finetune_usage[] =
     "model unusable, training diverged, or a file cannot be written; 2 usage\n"
     "error.\n";
 
-enum {
-    OPT_BASE = 1401, OPT_FULL, OPT_RANK, OPT_ALPHA, OPT_RSLORA, OPT_INIT, OPT_LAYERS, OPT_CLASS,
-    OPT_STEPS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_THREADS, OPT_JSON
-};
+enum { OPT_BASE = 1401, OPT_FULL, OPT_ALPHA, OPT_RSLORA, OPT_INIT, OPT_LAYERS, OPT_CLASS, OPT_STEPS };
 
 static const char *const init_names[] = { "kaiming", "gaussian", "normal", "pissa" };
 
-/* One option of the fine-tune; returns RK_EXIT_OK or a usage error. */
-static int parse_one(ft_args *a, int c, const char *arg)
+/* --layers, --class, --steps; returns RK_EXIT_OK or a usage error. */
+static int parse_number(const char *cmd, ft_args *a, int c, const char *arg)
 {
-    const char *cmd = "finetune";
     size_t v, list[RK_MLP_MAX_LAYERS], n;
     switch (c) {
-    case OPT_BASE: a->base = arg; return 0;
-    case 'o': a->out = arg; return 0;
-    case 'q': a->quiet = true; return 0;
-    case OPT_DATA: a->data = arg; return 0;
-    case OPT_FULL: a->full = true; return 0;
-    case OPT_RSLORA: a->lora.rslora = true; return 0;
-    case OPT_JSON: a->json = true; return 0;
-    case 'r':
-        if (!cli_parse_size(arg, 1u << 20, &a->lora.rank) || a->lora.rank == 0)
-            return cli_usage_error(cmd, "--rank wants a positive integer, not '%s'", arg);
-        return 0;
-    case OPT_ALPHA:
-        if (!cli_parse_double(arg, &a->lora.alpha) || !(a->lora.alpha > 0))
-            return cli_usage_error(cmd, "--alpha wants a positive number, not '%s'", arg);
-        a->alpha_given = true;
-        return 0;
-    case OPT_INIT:
-        for (size_t i = 0; i < 4; i++)
-            if (!strcmp(arg, init_names[i])) {
-                a->lora.init = (rk_lora_init)i;
-                return 0;
-            }
-        return cli_usage_error(cmd, "--init wants kaiming, gaussian, normal or pissa, not '%s'", arg);
     case OPT_LAYERS:
         if (!nn_cli_parse_list(arg, RK_MLP_MAX_LAYERS, list, RK_MLP_MAX_LAYERS, &n))
             return cli_usage_error(cmd, "--layers wants 1-based layer numbers like 1,2,3, not '%s'", arg);
         a->lora.layers = 0;
         for (size_t i = 0; i < n; i++)
             a->lora.layers |= 1u << (list[i] - 1);
-        return 0;
+        return RK_EXIT_OK;
     case OPT_CLASS:
         if (!strcmp(arg, "auto"))
             a->cls = -1;
@@ -135,68 +108,71 @@ static int parse_one(ft_args *a, int c, const char *arg)
             a->cls = (long)v;
         else
             return cli_usage_error(cmd, "--class wants a class number or auto, not '%s'", arg);
-        return 0;
-    case OPT_STEPS:
+        return RK_EXIT_OK;
+    default: /* OPT_STEPS */
         if (!cli_parse_size(arg, 100000000, &a->steps) || a->steps == 0)
             return cli_usage_error(cmd, "--steps wants a positive integer, not '%s'", arg);
-        return 0;
-    case OPT_BATCH:
-        if (!cli_parse_size(arg, 1u << 20, &a->batch) || a->batch == 0)
-            return cli_usage_error(cmd, "--batch wants a positive integer, not '%s'", arg);
-        return 0;
-    case OPT_THREADS:
-        if (!cli_parse_size(arg, 1024, &a->threads) || a->threads == 0)
-            return cli_usage_error(cmd, "--threads wants a positive integer, not '%s'", arg);
-        return 0;
-    case OPT_LR:
-        if (!cli_parse_double(arg, &a->lr) || !(a->lr > 0))
-            return cli_usage_error(cmd, "--lr wants a positive number, not '%s'", arg);
-        return 0;
-    case OPT_SEED:
-        if (!cli_parse_u64(arg, &a->seed))
-            return cli_usage_error(cmd, "--seed wants a non-negative integer, not '%s'", arg);
-        return 0;
+        return RK_EXIT_OK;
+    }
+}
+
+/* One option of the fine-tune (cli_option_fn). */
+static int finetune_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    ft_args *a = opts;
+    switch (c) {
+    case OPT_BASE: a->base = arg; return RK_EXIT_OK;
+    case OPT_FULL: a->full = true; return RK_EXIT_OK;
+    case OPT_RSLORA: a->lora.rslora = true; return RK_EXIT_OK;
+    case 'r':
+        if (!cli_parse_size(arg, 1u << 20, &a->lora.rank) || a->lora.rank == 0)
+            return cli_usage_error(cmd, "--rank wants a positive integer, not '%s'", arg);
+        return RK_EXIT_OK;
+    case OPT_ALPHA:
+        if (!cli_parse_double(arg, &a->lora.alpha) || !(a->lora.alpha > 0))
+            return cli_usage_error(cmd, "--alpha wants a positive number, not '%s'", arg);
+        a->alpha_given = true;
+        return RK_EXIT_OK;
+    case OPT_INIT:
+        for (size_t i = 0; i < 4; i++)
+            if (!strcmp(arg, init_names[i])) {
+                a->lora.init = (rk_lora_init)i;
+                return RK_EXIT_OK;
+            }
+        return cli_usage_error(cmd, "--init wants kaiming, gaussian, normal or pissa, not '%s'", arg);
+    case OPT_LAYERS:
+    case OPT_CLASS:
+    case OPT_STEPS:
+        return parse_number(cmd, a, c, arg);
     default:
-        return RK_EXIT_USAGE;
+        return nn_cli_option(cmd, c, arg, &a->nn);
     }
 }
 
 static int parse_args(ft_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "base", required_argument, NULL, OPT_BASE },     { "output", required_argument, NULL, 'o' },
-        { "out", required_argument, NULL, 'o' },           { "quiet", no_argument, NULL, 'q' },
-        { "full", no_argument, NULL, OPT_FULL },           { "rank", required_argument, NULL, 'r' },
-        { "lora-rank", required_argument, NULL, 'r' },
+        NN_CLI_TRAIN_LONGOPTS,
+        { "base", required_argument, NULL, OPT_BASE },     { "full", no_argument, NULL, OPT_FULL },
+        { "rank", required_argument, NULL, 'r' },          { "lora-rank", required_argument, NULL, 'r' },
         { "alpha", required_argument, NULL, OPT_ALPHA },   { "rslora", no_argument, NULL, OPT_RSLORA },
         { "init", required_argument, NULL, OPT_INIT },     { "layers", required_argument, NULL, OPT_LAYERS },
         { "class", required_argument, NULL, OPT_CLASS },   { "steps", required_argument, NULL, OPT_STEPS },
-        { "batch", required_argument, NULL, OPT_BATCH },   { "lr", required_argument, NULL, OPT_LR },
-        { "seed", required_argument, NULL, OPT_SEED },     { "data", required_argument, NULL, OPT_DATA },
-        { "threads", required_argument, NULL, OPT_THREADS }, { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { finetune_usage, NULL };
     const char *cmd = "finetune";
-    *a = (ft_args){ .cls = -1, .steps = 100, .batch = 10, .lr = 1e-3 };
+    *a = (ft_args){ .nn = { .batch = 10, .lr = 1e-3 }, .cls = -1, .steps = 100 };
     a->lora = rk_lora_config_default();
     a->lora.rank = 0;
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:qr:", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(finetune_usage, stdout);
-            return -1;
-        }
-        if (c == '?' || c == ':')
-            return cli_getopt_error(cmd, c, argv);
-        if ((rc = parse_one(a, c, optarg)) != RK_EXIT_OK)
-            return rc;
-    }
+    int rc = cli_options(cmd, argc, argv, ":ho:qr:", longopts, usage, finetune_option, a);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->base)
         return cli_usage_error(cmd, "missing --base MODEL.safetensors");
-    if (!a->out)
+    if (!a->nn.out)
         return cli_usage_error(cmd, "missing -o DIR");
     if (a->full == (a->lora.rank > 0))
         return cli_usage_error(cmd, "give exactly one of --full and --rank R");
@@ -217,19 +193,18 @@ int cmd_finetune(int argc, char **argv)
     ft_run r;
     memset(&r, 0, sizeof r);
     /* The output folder first: a bad --out fails before the training, not after. */
-    if ((rc = cli_output_not_inside("finetune", a.out, "--base", a.base)) != RK_EXIT_OK ||
-        (rc = cli_output_not_inside("finetune", a.out, "--data", a.data)) != RK_EXIT_OK ||
-        (rc = cli_output_dir_open("finetune", "--output", a.out, &r.od)) != RK_EXIT_OK)
+    const nn_cli_input inputs[] = { { "--base", a.base }, { "--data", a.nn.data } };
+    nn_cli_run run;
+    if ((rc = nn_cli_begin("finetune", &a.nn, inputs, 2, true, &run)) != RK_EXIT_OK)
         return rc;
-    int threads = rk_blas_set_threads((int)a.threads);
-    bool ftz = nn_cli_enable_ftz();
+    r.od = run.od; /* the folder is r's now: ft_free aborts it unless committed */
     rc = ft_setup(&a, &r);
     if (!rc)
         rc = ft_train(&a, &r);
     if (!rc)
         rc = ft_save(&a, &r);
     if (!rc)
-        rc = ft_report(&a, &r, threads, ftz, nn_cli_now() - t0);
+        rc = ft_report(&a, &r, run.threads, run.ftz, nn_cli_now() - t0);
     ft_free(&r);
     return rc;
 }

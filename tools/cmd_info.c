@@ -16,19 +16,17 @@
 
 static const char *const CMD = "info";
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: ranklab info [--json] [--no-probe] [--size N]\n\n"
-               "Show the ranklab version, the BLAS/LAPACK in use, the OpenBLAS kernel core\n"
-               "and threads, the CPU's features, and a quick sgemm speed probe against the\n"
-               "machine's fp32 FMA peak. Warns when a generic (SSE-only) kernel is in use.\n\n"
-               "  --json        print the same as one JSON object\n"
-               "  --no-probe    skip the timings (clock estimate and sgemm probe)\n"
-               "  --size N      sgemm probe size, N×N float32 (default 1024)\n"
-               "  -h, --help    show this help\n\n"
-               "Environment: OPENBLAS_CORETYPE (your kernel choice, always kept),\n"
-               "OPENBLAS_NUM_THREADS, RANKLAB_NO_REEXEC=1 (never switch the kernel core).\n");
-}
+static const char info_usage[] =
+    "usage: ranklab info [--json] [--no-probe] [--size N]\n\n"
+    "Show the ranklab version, the BLAS/LAPACK in use, the OpenBLAS kernel core\n"
+    "and threads, the CPU's features, and a quick sgemm speed probe against the\n"
+    "machine's fp32 FMA peak. Warns when a generic (SSE-only) kernel is in use.\n\n"
+    "  --json        print the same as one JSON object\n"
+    "  --no-probe    skip the timings (clock estimate and sgemm probe)\n"
+    "  --size N      sgemm probe size, N×N float32 (default 1024)\n"
+    "  -h, --help    show this help\n\n"
+    "Environment: OPENBLAS_CORETYPE (your kernel choice, always kept),\n"
+    "OPENBLAS_NUM_THREADS, RANKLAB_NO_REEXEC=1 (never switch the kernel core).\n";
 
 /* Everything info reports, gathered once for the text and the JSON output. */
 typedef struct info_report {
@@ -199,6 +197,29 @@ static json_t *json_report(const info_report *r)
     return o;
 }
 
+/* What info's options fill. */
+typedef struct info_opts {
+    char **argv;   /* for the words of getopt's errors */
+    size_t n;      /* --size N */
+    bool json, probe;
+} info_opts;
+
+/* One option of info (cli_option_fn); getopt's errors in info's own words. */
+static int info_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    info_opts *o = opts;
+    switch (c) {
+    case 'j': o->json = true; return RK_EXIT_OK;
+    case 'P': o->probe = false; return RK_EXIT_OK;
+    case 's':
+        if (!cli_parse_size(arg, 8192, &o->n) || o->n < 16)
+            return cli_usage_error(cmd, "--size wants a whole number from 16 to 8192, not '%s'", arg);
+        return RK_EXIT_OK;
+    case ':': return cli_usage_error(cmd, "option '%s' needs a value", o->argv[optind - 1]);
+    default: return cli_usage_error(cmd, "unknown option '%s'", o->argv[optind - 1]);
+    }
+}
+
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -208,27 +229,16 @@ int cmd_info(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    bool json = false, probe = true;
-    size_t n = 1024;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'P': probe = false; break;
-        case 's':
-            if (!cli_parse_size(optarg, 8192, &n) || n < 16)
-                return cli_usage_error(CMD, "--size wants a whole number from 16 to 8192, not '%s'", optarg);
-            break;
-        case 'h': usage(stdout); return RK_EXIT_OK;
-        case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    static const char *const usage[] = { info_usage, NULL };
+    info_opts o = { argv, 1024, false, true };
+    int rc = cli_options(CMD, argc, argv, ":h", opts, usage, info_option, &o);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
     if (optind < argc)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    bool json = o.json;
     info_report r;
-    gather(&r, probe, n);
+    gather(&r, o.probe, o.n);
     if (!json) {
         print_text(&r);
         return RK_EXIT_OK;

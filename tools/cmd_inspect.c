@@ -15,29 +15,28 @@
 
 #include "cli.h"
 #include "cli_output.h"
+#include "cli_plot.h"
 #include "commands.h"
 #include "inspect_plot.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: ranklab inspect [--json] [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
-               "                       ADAPTER | --adapter ADAPTER\n\n"
-               "ADAPTER is a PEFT LoRA adapter folder (adapter_config.json +\n"
-               "adapter_model.safetensors) or its .safetensors file. For each adapted\n"
-               "module: the shape of ΔW in the base weight's layout, r, the scale s,\n"
-               "‖ΔW‖_F, the singular values of ΔW = s·B·A (from QR of B and Aᵀ and the\n"
-               "r×r core, never forming ΔW), the effective rank exp(−Σ p log p) with\n"
-               "p = σ/Σσ, and the smallest ranks keeping 90%% and 99%% of the energy Σσ²;\n"
-               "then a summary across modules.\n\n"
-               "  --json           print one JSON object (one line) instead of text\n"
-               "  --plot FILE      draw the singular values of every module's ΔW on a\n"
-               "                   log scale into FILE.png or FILE.svg, with FILE.dat\n"
-               "                   (the numbers) and FILE.gp (the gnuplot script) beside\n"
-               "                   it; - draws in the terminal, after the report\n"
-               "  --format F       png or svg, whatever FILE's extension\n"
-               "  --adapter DIR    the adapter as an option (the same as the argument)\n"
-               "  -h, --help       show this help\n");
-}
+static const char inspect_usage[] =
+    "usage: ranklab inspect [--json] [--plot FILE.png|FILE.svg|-] [--format png|svg]\n"
+    "                       ADAPTER | --adapter ADAPTER\n\n"
+    "ADAPTER is a PEFT LoRA adapter folder (adapter_config.json +\n"
+    "adapter_model.safetensors) or its .safetensors file. For each adapted\n"
+    "module: the shape of ΔW in the base weight's layout, r, the scale s,\n"
+    "‖ΔW‖_F, the singular values of ΔW = s·B·A (from QR of B and Aᵀ and the\n"
+    "r×r core, never forming ΔW), the effective rank exp(−Σ p log p) with\n"
+    "p = σ/Σσ, and the smallest ranks keeping 90% and 99% of the energy Σσ²;\n"
+    "then a summary across modules.\n\n"
+    "  --json           print one JSON object (one line) instead of text\n"
+    "  --plot FILE      draw the singular values of every module's ΔW on a\n"
+    "                   log scale into FILE.png or FILE.svg, with FILE.dat\n"
+    "                   (the numbers) and FILE.gp (the gnuplot script) beside\n"
+    "                   it; - draws in the terminal, after the report\n"
+    "  --format F       png or svg, whatever FILE's extension\n"
+    "  --adapter DIR    the adapter as an option (the same as the argument)\n"
+    "  -h, --help       show this help\n";
 
 /* A model directory (model.safetensors or a sharded index) rather than an adapter. */
 static bool is_model_dir(const char *path)
@@ -256,34 +255,41 @@ static int inspect(const char *path, bool as_json, const char *plot_arg, const c
     return rc;
 }
 
+/* What inspect's options fill. */
+typedef struct inspect_opts {
+    cli_plot_opts p;       /* --plot FILE, --format F */
+    const char *adapter;   /* --adapter DIR */
+    bool json;
+} inspect_opts;
+
+/* One option of inspect (cli_option_fn). */
+static int inspect_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    inspect_opts *o = opts;
+    (void)cmd;
+    if (c == 'j')
+        o->json = true;
+    else if (c == 'a')
+        o->adapter = arg;
+    else
+        return cli_plot_option(c, arg, &o->p);
+    return RK_EXIT_OK;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-                                          { "plot", required_argument, NULL, 'p' },
-                                          { "format", required_argument, NULL, 'f' },
+                                          CLI_PLOT_LONGOPTS,
                                           { "adapter", required_argument, NULL, 'a' },
                                           { "help", no_argument, NULL, 'h' },
                                           { NULL, 0, NULL, 0 } };
-    bool as_json = false;
-    const char *plot_arg = NULL, *format = NULL, *adapter = NULL;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return RK_EXIT_OK;
-        }
-        if (c == 'j') {
-            as_json = true;
-            continue;
-        }
-        if (c == 'p' || c == 'f' || c == 'a') {
-            *(c == 'p' ? &plot_arg : c == 'f' ? &format : &adapter) = optarg;
-            continue;
-        }
-        return cli_getopt_error("inspect", c, argv);
-    }
-    int rc;
+    static const char *const usage[] = { inspect_usage, NULL };
+    inspect_opts o = { .adapter = NULL };
+    int rc = cli_options("inspect", argc, argv, ":h", opts, usage, inspect_option, &o);
+    if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
+    bool as_json = o.json;
+    const char *plot_arg = o.p.plot, *format = o.p.format, *adapter = o.adapter;
     if (adapter && optind < argc)
         return cli_usage_error("inspect", "give the adapter once: '%s' and --adapter %s",
                                argv[optind], adapter);

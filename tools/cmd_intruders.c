@@ -73,11 +73,13 @@ static const char intruders_usage[] =
     "no tensor can be compared, or OUT cannot be written (then nothing is\n"
     "written); 2 usage error.\n";
 
-enum { OPT_TOP = 1201, OPT_EPS, OPT_TENSOR, OPT_SCALE, OPT_PLOT, OPT_FORMAT, OPT_JSON };
+enum { OPT_TOP = 1101, OPT_EPS, OPT_SCALE };
 
 
 typedef struct intr_opts {
-    const char *base, *ft, *tensor, *plot, *format, *out;
+    cli_ckpt_opts ck;        /* BASE FINETUNED, --tensor, --json (the rest of the group is not taken) */
+    cli_plot_opts p;         /* --plot, --format */
+    const char *out;
     size_t top;
     double eps, lambda;
     bool scale, json;
@@ -96,61 +98,58 @@ typedef struct intr_item {
     rk_mat cos;              /* (top, min(k, 500)) with --plot */
 } intr_item;
 
-static int parse_number(const char *cmd, int c, const char *arg, intr_opts *o)
+/* One option of intruders (cli_option_fn). */
+static int intruders_option(const char *cmd, int c, const char *arg, void *opts)
 {
+    intr_opts *o = opts;
     switch (c) {
     case OPT_TOP:
         if (!cli_parse_size(arg, (size_t)1 << 30, &o->top) || o->top == 0)
             return cli_usage_error(cmd, "--top wants an integer >= 1, not '%s'", arg);
-        break;
+        return RK_EXIT_OK;
     case OPT_EPS:
         if (!cli_parse_double(arg, &o->eps) || !(o->eps > 0.0 && o->eps <= 1.0))
             return cli_usage_error(cmd, "--eps wants a number in (0, 1], not '%s'", arg);
-        break;
-    default: /* OPT_SCALE */
+        return RK_EXIT_OK;
+    case OPT_SCALE:
         if (!cli_parse_double(arg, &o->lambda) || !(o->lambda >= 0.0))
             return cli_usage_error(cmd, "--scale wants a number >= 0, not '%s'", arg);
         o->scale = true;
-        break;
+        return RK_EXIT_OK;
+    case 'o':
+        o->out = arg;
+        return RK_EXIT_OK;
+    default:
+        if (cli_plot_option(c, arg, &o->p) == RK_EXIT_OK)
+            return RK_EXIT_OK;
+        return cli_ckpt_option(cmd, c, arg, &o->ck);
     }
-    return RK_EXIT_OK;
 }
 
 /* Parse the options; exit status (RK_EXIT_OK to go on, -1 after --help). */
 static int parse_args(int argc, char **argv, intr_opts *o)
 {
     static const struct option longopts[] = {
-        { "top", required_argument, NULL, OPT_TOP },       { "eps", required_argument, NULL, OPT_EPS },
-        { "tensor", required_argument, NULL, OPT_TENSOR }, { "scale", required_argument, NULL, OPT_SCALE },
-        { "output", required_argument, NULL, 'o' },       { "plot", required_argument, NULL, OPT_PLOT },
-        { "format", required_argument, NULL, OPT_FORMAT }, { "json", no_argument, NULL, OPT_JSON },
-        { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
+        { "top", required_argument, NULL, OPT_TOP },
+        { "eps", required_argument, NULL, OPT_EPS },
+        { "tensor", required_argument, NULL, CLI_OPT_TENSOR },
+        { "scale", required_argument, NULL, OPT_SCALE },
+        { "output", required_argument, NULL, 'o' },
+        CLI_PLOT_LONGOPTS,
+        { "json", no_argument, NULL, CLI_OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { intruders_usage, NULL };
     const char *cmd = "intruders";
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(intruders_usage, stdout); return -1;
-        case OPT_TOP:
-        case OPT_EPS:
-        case OPT_SCALE:
-            if ((rc = parse_number(cmd, c, optarg, o)) != RK_EXIT_OK)
-                return rc;
-            break;
-        case OPT_TENSOR: o->tensor = optarg; break;
-        case 'o': o->out = optarg; break;
-        case OPT_PLOT: o->plot = optarg; break;
-        case OPT_FORMAT: o->format = optarg; break;
-        case OPT_JSON: o->json = true; break;
-        default: return cli_getopt_error(cmd, c, argv);
-        }
-    }
-    if ((rc = cli_pairs_args(cmd, argc, argv, &o->base, &o->ft)) != RK_EXIT_OK)
+    int rc = cli_options(cmd, argc, argv, ":ho:", longopts, usage, intruders_option, o);
+    if (rc != RK_EXIT_OK)
         return rc;
-    if ((rc = cli_plot_options(cmd, o->plot, o->format, o->json, &o->plot_out)) != RK_EXIT_OK)
+    if ((rc = cli_pairs_args(cmd, argc, argv, &o->ck.base, &o->ck.ft)) != RK_EXIT_OK)
         return rc;
-    if (o->tensor && !*o->tensor)
+    if ((rc = cli_plot_options(cmd, o->p.plot, o->p.format, o->ck.json, &o->plot_out)) != RK_EXIT_OK)
+        return rc;
+    if (o->ck.tensor && !*o->ck.tensor)
         return cli_usage_error(cmd, "--tensor wants a tensor name");
     if (o->scale && !o->out)
         return cli_usage_error(cmd, "--scale needs -o OUT (where the scaled weights go)");
@@ -158,9 +157,9 @@ static int parse_args(int argc, char **argv, intr_opts *o)
         return cli_usage_error(cmd, "-o needs --scale LAMBDA (how much of each intruder to keep)");
     if (o->out && !*o->out)
         return cli_usage_error(cmd, "-o wants a file or folder name");
-    if (o->out && !strcmp(o->out, "-") && (o->json || (o->plot && !strcmp(o->plot, "-"))))
-        return cli_usage_error(cmd, "-o - and %s both write to standard output", o->json ? "--json" : "--plot -");
-    const char *paths[2] = { o->out, o->plot && strcmp(o->plot, "-") ? o->plot : NULL };
+    if (o->out && !strcmp(o->out, "-") && (o->ck.json || (o->p.plot && !strcmp(o->p.plot, "-"))))
+        return cli_usage_error(cmd, "-o - and %s both write to standard output", o->ck.json ? "--json" : "--plot -");
+    const char *paths[2] = { o->out, o->p.plot && strcmp(o->p.plot, "-") ? o->p.plot : NULL };
     const char *names[2] = { "-o", "--plot" };
     return cli_output_distinct(cmd, paths, names, 2);
 }
@@ -186,7 +185,7 @@ static int analyse(const intr_opts *o, const intr_src *src, size_t i, intr_item 
         rc = cli_fail(cmd, file, s, NULL);
     }
     if (rc == RK_EXIT_OK) {
-        if (o->plot) {
+        if (o->p.plot) {
             size_t nb = r.k < RK_INTRUDERS_HEAT_COLS ? r.k : RK_INTRUDERS_HEAT_COLS;
             if ((s = rk_intruders_cos_table(&it->cos, &r, nb)) != RK_OK)
                 rc = cli_fail(cmd, NULL, s, NULL);
@@ -247,11 +246,11 @@ static void print_item(const intr_item *it, bool scaled, double lambda)
 
 static void print_text(const intr_opts *o, const intr_src *src, const intr_item *items, size_t n)
 {
-    printf("%-18s%s\n", "base", o->base);
+    printf("%-18s%s\n", "base", o->ck.base);
     if (src->adapter)
-        printf("%-18s%s (LoRA adapter: W_ft = W0 + s B A)\n", "finetuned", o->ft);
+        printf("%-18s%s (LoRA adapter: W_ft = W0 + s B A)\n", "finetuned", o->ck.ft);
     else
-        printf("%-18s%s\n", "finetuned", o->ft);
+        printf("%-18s%s\n", "finetuned", o->ck.ft);
     printf("%-18stop %zu left singular vectors of W_ft; intruder when max_j |u'_i.u_j| < %g\n", "test",
            o->top, o->eps);
     if (!src->adapter && src->pairs.safetensors) {
@@ -306,8 +305,8 @@ static json_t *build_json(const intr_opts *o, const intr_src *src, const intr_it
 {
     json_t *obj = json_object(), *ms = json_array(), *sk = json_array();
     int bad = !obj || !ms || !sk;
-    bad |= json_object_set_new(obj, "base", json_string(o->base));
-    bad |= json_object_set_new(obj, "finetuned", json_string(o->ft));
+    bad |= json_object_set_new(obj, "base", json_string(o->ck.base));
+    bad |= json_object_set_new(obj, "finetuned", json_string(o->ck.ft));
     bad |= json_object_set_new(obj, "kind", json_string(src->adapter ? "adapter" : "model"));
     bad |= json_object_set_new(obj, "top", json_integer((json_int_t)o->top));
     bad |= json_object_set_new(obj, "eps", json_real(o->eps));
@@ -321,7 +320,7 @@ static json_t *build_json(const intr_opts *o, const intr_src *src, const intr_it
     bad |= json_object_set_new(obj, "skipped", sk);
     bad |= json_object_set_new(obj, "scale", o->scale ? json_real(o->lambda) : json_null());
     bad |= json_object_set_new(obj, "output", o->out ? json_string(o->out) : json_null());
-    bad |= json_object_set_new(obj, "plot", o->plot ? json_string(o->plot) : json_null());
+    bad |= json_object_set_new(obj, "plot", o->p.plot ? json_string(o->p.plot) : json_null());
     if (bad) {
         json_decref(obj);
         return NULL;
@@ -365,7 +364,7 @@ static int draw(const intr_opts *o, const intr_item *items, size_t n)
         rk_err err;
         rk_err_clear(&err);
         rk_status s = rk_plot_draw(&spec, &out, &err);
-        rc = cli_plot_finish("intruders", &out, s, &err, o->json);
+        rc = cli_plot_finish("intruders", &out, s, &err, o->ck.json);
     }
     return rc;
 }
@@ -377,7 +376,7 @@ int cmd_intruders(int argc, char **argv)
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;
     intr_src src;
-    if ((rc = intr_open("intruders", o.base, o.ft, o.tensor, &src)) != RK_EXIT_OK)
+    if ((rc = intr_open("intruders", o.ck.base, o.ck.ft, o.ck.tensor, &src)) != RK_EXIT_OK)
         return rc;
     intr_out out = { 0 };
     intr_item *items = rk_calloc(src.n, sizeof *items);
@@ -390,13 +389,13 @@ int cmd_intruders(int argc, char **argv)
     if (rc == RK_EXIT_OK && o.out)
         rc = intr_out_commit("intruders", &src, &out);
     if (rc == RK_EXIT_OK) {
-        if (o.json)
+        if (o.ck.json)
             rc = cli_json_print("intruders", build_json(&o, &src, items, src.n));
         else if (!o.out || strcmp(o.out, "-")) /* -o -: stdout holds the written file alone */
             print_text(&o, &src, items, src.n);
         fflush(stdout);
     }
-    if (rc == RK_EXIT_OK && o.plot)
+    if (rc == RK_EXIT_OK && o.p.plot)
         rc = draw(&o, items, src.n);
     for (size_t i = 0; items && i < src.n; i++)
         item_free(&items[i]);

@@ -11,23 +11,21 @@
 #include "cli.h"
 #include "commands.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: ranklab ls FILE.safetensors|MODEL_DIR|FILE.npy [--json]\n\n"
-               "List the tensors of a safetensors file: name, dtype, shape and size in\n"
-               "bytes, then the file's __metadata__. MODEL_DIR is a model directory\n"
-               "(model.safetensors or adapter_model.safetensors) or a sharded one\n"
-               "(model.safetensors.index.json and its shards: each tensor's shard is\n"
-               "listed too); only the headers are read. For a .npy file: its version,\n"
-               "dtype, shape and memory order. The headers (and the index) are checked\n"
-               "completely first: a malformed file is refused with the reason.\n\n"
-               "  --json       print one JSON object instead: file, format (safetensors\n"
-               "               or npy); for safetensors sharded, shards, header_bytes,\n"
-               "               data_bytes, name_or_path, tensors (name, dtype, shape,\n"
-               "               bytes, shard), metadata; for .npy version, dtype, shape,\n"
-               "               fortran_order, data_offset, data_bytes\n"
-               "  -h, --help   show this help\n");
-}
+static const char ls_usage[] =
+    "usage: ranklab ls FILE.safetensors|MODEL_DIR|FILE.npy [--json]\n\n"
+    "List the tensors of a safetensors file: name, dtype, shape and size in\n"
+    "bytes, then the file's __metadata__. MODEL_DIR is a model directory\n"
+    "(model.safetensors or adapter_model.safetensors) or a sharded one\n"
+    "(model.safetensors.index.json and its shards: each tensor's shard is\n"
+    "listed too); only the headers are read. For a .npy file: its version,\n"
+    "dtype, shape and memory order. The headers (and the index) are checked\n"
+    "completely first: a malformed file is refused with the reason.\n\n"
+    "  --json       print one JSON object instead: file, format (safetensors\n"
+    "               or npy); for safetensors sharded, shards, header_bytes,\n"
+    "               data_bytes, name_or_path, tensors (name, dtype, shape,\n"
+    "               bytes, shard), metadata; for .npy version, dtype, shape,\n"
+    "               fortran_order, data_offset, data_bytes\n"
+    "  -h, --help   show this help\n";
 
 static void print_shape(const rk_st_tensor *t)
 {
@@ -195,26 +193,29 @@ static int list_npy(const char *path, bool json)
     return RK_EXIT_OK;
 }
 
+/* ls's one option, --json (cli_option_fn). */
+static int ls_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    (void)cmd;
+    (void)arg;
+    if (c != 'j')
+        return CLI_OPT_UNKNOWN;
+    *(bool *)opts = true;
+    return RK_EXIT_OK;
+}
+
 int cmd_ls(int argc, char **argv)
 {
     static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                           { "help", no_argument, NULL, 'h' },
                                           { NULL, 0, NULL, 0 } };
-    int c;
+    static const char *const usage[] = { ls_usage, NULL };
     bool json = false;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return RK_EXIT_OK;
-        }
-        if (c != 'j')
-            return cli_getopt_error("ls", c, argv);
-        json = true;
-    }
-    const char *file;
-    int rc = cli_one_file("ls", argc, argv, optind, &file);
+    int rc = cli_options("ls", argc, argv, ":h", opts, usage, ls_option, &json);
     if (rc != RK_EXIT_OK)
+        return rc < 0 ? RK_EXIT_OK : rc;
+    const char *file;
+    if ((rc = cli_one_file("ls", argc, argv, optind, &file)) != RK_EXIT_OK)
         return rc;
     return is_npy(file) ? list_npy(file, json) : list_safetensors(file, json);
 }

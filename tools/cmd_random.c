@@ -59,6 +59,41 @@ typedef struct random_args {
     const char *out;
 } random_args;
 
+/* One option of random (cli_option_fn). */
+static int random_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    random_args *a = opts;
+    switch (c) {
+    case OPT_ROWS:
+        if (!(a->have_m = cli_parse_size(arg, SIZE_MAX, &a->m)))
+            return cli_usage_error(cmd, "--rows wants an integer >= 0, not '%s'", arg);
+        return RK_EXIT_OK;
+    case OPT_COLS:
+        if (!(a->have_n = cli_parse_size(arg, SIZE_MAX, &a->n)))
+            return cli_usage_error(cmd, "--cols wants an integer >= 0, not '%s'", arg);
+        return RK_EXIT_OK;
+    case 'r':
+        if (!(a->have_r = cli_parse_size(arg, SIZE_MAX, &a->r)))
+            return cli_usage_error(cmd, "--rank wants an integer >= 0, not '%s'", arg);
+        return RK_EXIT_OK;
+    case OPT_SEED:
+        if (!cli_parse_u64(arg, &a->seed))
+            return cli_usage_error(cmd, "--seed wants an unsigned 64-bit integer, not '%s'", arg);
+        return RK_EXIT_OK;
+    case OPT_DTYPE:
+        if (!strcmp(arg, "f8") || !strcmp(arg, "float64"))
+            a->dtype = RK_DT_F64;
+        else if (!strcmp(arg, "f4") || !strcmp(arg, "float32"))
+            a->dtype = RK_DT_F32;
+        else
+            return cli_usage_error(cmd, "--dtype is f8 or f4, not '%s'", arg);
+        return RK_EXIT_OK;
+    case 'o': a->out = arg; return RK_EXIT_OK;
+    case OPT_JSON: a->json = true; return RK_EXIT_OK;
+    default: return CLI_OPT_UNKNOWN;
+    }
+}
+
 /* Parse the options into @p a; exit status (-1 after --help). */
 static int parse_args(int argc, char **argv, random_args *a)
 {
@@ -73,48 +108,11 @@ static int parse_args(int argc, char **argv, random_args *a)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { random_usage, NULL };
     const char *cmd = "random";
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:r:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(random_usage, stdout);
-            return -1;
-        case OPT_ROWS:
-            if (!(a->have_m = cli_parse_size(optarg, SIZE_MAX, &a->m)))
-                return cli_usage_error(cmd, "--rows wants an integer >= 0, not '%s'", optarg);
-            break;
-        case OPT_COLS:
-            if (!(a->have_n = cli_parse_size(optarg, SIZE_MAX, &a->n)))
-                return cli_usage_error(cmd, "--cols wants an integer >= 0, not '%s'", optarg);
-            break;
-        case 'r':
-            if (!(a->have_r = cli_parse_size(optarg, SIZE_MAX, &a->r)))
-                return cli_usage_error(cmd, "--rank wants an integer >= 0, not '%s'", optarg);
-            break;
-        case OPT_SEED:
-            if (!cli_parse_u64(optarg, &a->seed))
-                return cli_usage_error(cmd, "--seed wants an unsigned 64-bit integer, not '%s'", optarg);
-            break;
-        case OPT_DTYPE:
-            if (!strcmp(optarg, "f8") || !strcmp(optarg, "float64"))
-                a->dtype = RK_DT_F64;
-            else if (!strcmp(optarg, "f4") || !strcmp(optarg, "float32"))
-                a->dtype = RK_DT_F32;
-            else
-                return cli_usage_error(cmd, "--dtype is f8 or f4, not '%s'", optarg);
-            break;
-        case 'o':
-            a->out = optarg;
-            break;
-        case OPT_JSON:
-            a->json = true;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    int rc = cli_options(cmd, argc, argv, ":ho:r:", longopts, usage, random_option, a);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->have_m || !a->have_n)

@@ -57,75 +57,51 @@ static const char train_usage[] =
     "Exit status: 0 ok, 1 data missing (or no training or test examples),\n"
     "training diverged, or a file cannot be written; 2 usage error.\n";
 
-enum { OPT_EPOCHS = 1201, OPT_BATCH, OPT_LR, OPT_SEED, OPT_DATA, OPT_HIDDEN, OPT_THREADS, OPT_JSON };
+enum { OPT_EPOCHS = 1201, OPT_HIDDEN };
 
 typedef struct train_args {
-    const char *out, *data;
-    size_t epochs, batch, threads;
-    double lr;
-    unsigned long long seed;
+    nn_cli_opts nn;        /* -o, -q, --data, --json, --threads, --batch, --lr, --seed */
+    size_t epochs;
     rk_mlp_config shape;   /* hidden widths only; inputs and classes come from the data */
-    bool json, quiet;
 } train_args;
+
+/* One option of train (cli_option_fn). */
+static int train_option(const char *cmd, int c, const char *arg, void *opts)
+{
+    train_args *a = opts;
+    size_t n;
+    switch (c) {
+    case OPT_EPOCHS:
+        if (!cli_parse_size(arg, 100000, &a->epochs) || a->epochs == 0)
+            return cli_usage_error(cmd, "--epochs wants a positive integer, not '%s'", arg);
+        return RK_EXIT_OK;
+    case OPT_HIDDEN:
+        if (!nn_cli_parse_list(arg, 1u << 20, a->shape.sizes + 1, RK_MLP_MAX_LAYERS - 1, &n))
+            return cli_usage_error(cmd, "--hidden wants positive widths like 1000,2000, not '%s'", arg);
+        a->shape.n_layers = n + 1;
+        return RK_EXIT_OK;
+    default:
+        return nn_cli_option(cmd, c, arg, &a->nn);
+    }
+}
 
 static int parse_args(train_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "output", required_argument, NULL, 'o' },        { "out", required_argument, NULL, 'o' },
-        { "quiet", no_argument, NULL, 'q' },               { "epochs", required_argument, NULL, OPT_EPOCHS },
-        { "batch", required_argument, NULL, OPT_BATCH },   { "lr", required_argument, NULL, OPT_LR },
-        { "seed", required_argument, NULL, OPT_SEED },     { "data", required_argument, NULL, OPT_DATA },
-        { "hidden", required_argument, NULL, OPT_HIDDEN }, { "threads", required_argument, NULL, OPT_THREADS },
-        { "json", no_argument, NULL, OPT_JSON },           { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        NN_CLI_TRAIN_LONGOPTS,
+        { "epochs", required_argument, NULL, OPT_EPOCHS }, { "hidden", required_argument, NULL, OPT_HIDDEN },
+        { "help", no_argument, NULL, 'h' },                { NULL, 0, NULL, 0 },
     };
+    static const char *const usage[] = { train_usage, NULL };
     const char *cmd = "train";
-    *a = (train_args){ .epochs = 1, .batch = 10, .lr = 1e-3 };
+    *a = (train_args){ .nn = { .batch = 10, .lr = 1e-3 }, .epochs = 1 };
     a->shape = rk_mlp_config_default();
-    int c;
-    size_t n;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(train_usage, stdout);
-            return -1;
-        case 'o': a->out = optarg; break;
-        case 'q': a->quiet = true; break;
-        case OPT_DATA: a->data = optarg; break;
-        case OPT_JSON: a->json = true; break;
-        case OPT_EPOCHS:
-            if (!cli_parse_size(optarg, 100000, &a->epochs) || a->epochs == 0)
-                return cli_usage_error(cmd, "--epochs wants a positive integer, not '%s'", optarg);
-            break;
-        case OPT_BATCH:
-            if (!cli_parse_size(optarg, 1u << 20, &a->batch) || a->batch == 0)
-                return cli_usage_error(cmd, "--batch wants a positive integer, not '%s'", optarg);
-            break;
-        case OPT_THREADS:
-            if (!cli_parse_size(optarg, 1024, &a->threads) || a->threads == 0)
-                return cli_usage_error(cmd, "--threads wants a positive integer, not '%s'", optarg);
-            break;
-        case OPT_LR:
-            if (!cli_parse_double(optarg, &a->lr) || !(a->lr > 0))
-                return cli_usage_error(cmd, "--lr wants a positive number, not '%s'", optarg);
-            break;
-        case OPT_SEED:
-            if (!cli_parse_u64(optarg, &a->seed))
-                return cli_usage_error(cmd, "--seed wants a non-negative integer, not '%s'", optarg);
-            break;
-        case OPT_HIDDEN:
-            if (!nn_cli_parse_list(optarg, 1u << 20, a->shape.sizes + 1, RK_MLP_MAX_LAYERS - 1, &n))
-                return cli_usage_error(cmd, "--hidden wants positive widths like 1000,2000, not '%s'", optarg);
-            a->shape.n_layers = n + 1;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
-    }
+    int rc = cli_options(cmd, argc, argv, ":ho:q", longopts, usage, train_option, a);
+    if (rc != RK_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!a->out)
+    if (!a->nn.out)
         return cli_usage_error(cmd, "missing -o DIR");
     return RK_EXIT_OK;
 }
@@ -148,10 +124,10 @@ static json_t *build_json(const train_args *a, const rk_mlp *net, const rk_datas
     bad |= json_object_set_new(o, "steps", json_integer((json_int_t)res->steps));
     bad |= json_object_set_new(o, "loss", nn_cli_json_losses(losses, res->steps));
     bad |= json_object_set_new(o, "epochs", json_integer((json_int_t)a->epochs));
-    bad |= json_object_set_new(o, "batch", json_integer((json_int_t)a->batch));
-    bad |= json_object_set_new(o, "lr", json_real(a->lr));
+    bad |= json_object_set_new(o, "batch", json_integer((json_int_t)a->nn.batch));
+    bad |= json_object_set_new(o, "lr", json_real(a->nn.lr));
     bad |= json_object_set_new(o, "optimizer", json_string("adam"));
-    bad |= json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
+    bad |= json_object_set_new(o, "seed", json_integer((json_int_t)a->nn.seed));
     bad |= json_object_set_new(o, "hidden", hidden);
     bad |= json_object_set_new(o, "n_train", json_integer((json_int_t)train->n));
     bad |= json_object_set_new(o, "n_test", json_integer((json_int_t)ev->n));
@@ -176,23 +152,23 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     rk_mlp net = { 0 };
     rk_err err;
     rk_err_clear(&err);
-    size_t max_batch = a->batch > NN_EVAL_BATCH ? a->batch : NN_EVAL_BATCH;
+    size_t max_batch = a->nn.batch > NN_EVAL_BATCH ? a->nn.batch : NN_EVAL_BATCH;
     rk_status st = rk_mlp_create(&net, &shape, max_batch);
     if (st)
         return cli_fail(cmd, NULL, st, NULL);
     rk_rng rng;
-    rk_rng_seed(&rng, a->seed);
+    rk_rng_seed(&rng, a->nn.seed);
     rk_mlp_init(&net, &rng);
 
     rk_train_opts to = rk_train_opts_default();
-    to.optim.lr = a->lr;
-    to.batch = a->batch;
+    to.optim.lr = a->nn.lr;
+    to.batch = a->nn.batch;
     to.epochs = a->epochs;
-    to.seed = a->seed + 1;
+    to.seed = a->nn.seed + 1;
     size_t total = rk_train_total_steps(train->n, &to);
     float *losses = calloc(total ? total : 1, sizeof *losses);
     to.losses = losses;
-    nn_progress prog = { .quiet = a->quiet };
+    nn_progress prog = { .quiet = a->nn.quiet };
     nn_progress_start(&prog, "pretrain", &to, total);
     rk_train_result res = { 0 };
     if (!losses)
@@ -205,12 +181,12 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
     if (st)
         rc = cli_fail(cmd, NULL, st, &err);   /* a diverged run names its step; nothing is written */
 
-    /* Written into the folder being built (od->tmp_path); named by where it will be (a->out). */
+    /* Written into the folder being built (od->tmp_path); named by where it will be (a->nn.out). */
     char *model = NULL, *jpath = NULL, *shown = NULL;
     if (!rc) {
         model = cli_output_join(od->tmp_path, "model.safetensors");
         jpath = cli_output_join(od->tmp_path, "train.json");
-        shown = cli_output_join(a->out, "model.safetensors");
+        shown = cli_output_join(a->nn.out, "model.safetensors");
         if (!model || !jpath || !shown)
             rc = cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     }
@@ -221,16 +197,16 @@ static int run(const train_args *a, rk_out_dir *od, rk_dataset *train, rk_datase
         rc = cli_fail(cmd, NULL, st, &err);
     if (!rc) {
         json_t *o = build_json(a, &net, train, &res, losses, &ev, shown, threads, ftz, nn_cli_now() - t0);
-        rc = o ? nn_cli_json_write(cmd, jpath, a->out, o) : cli_json_fail(cmd);
+        rc = o ? nn_cli_json_write(cmd, jpath, a->nn.out, o) : cli_json_fail(cmd);
         if (!rc) /* the whole folder in place before it is reported */
-            rc = cli_output_dir_commit(cmd, a->out, od);
-        if (!rc && a->json) {
+            rc = cli_output_dir_commit(cmd, a->nn.out, od);
+        if (!rc && a->nn.json) {
             rc = cli_json_print(cmd, o);
         } else {
             json_decref(o);
             if (!rc) {
                 printf("pretrained %zu parameters: %zu steps of %zu, loss %.4f -> %.4f, %.1f s\n",
-                       net.n_params, res.steps, a->batch, res.loss_first, res.loss_last, res.seconds);
+                       net.n_params, res.steps, a->nn.batch, res.loss_first, res.loss_last, res.seconds);
                 nn_cli_print_table("test accuracy:", &ev);
                 printf("wrote %s\n", shown);
             }
@@ -253,23 +229,21 @@ int cmd_train(int argc, char **argv)
     if (rc)
         return rc < 0 ? RK_EXIT_OK : rc;
     /* The output folder first: `--out FILE` fails before the training, not after. */
-    rk_out_dir od;
-    if ((rc = cli_output_not_inside("train", a.out, "--data", a.data)) != RK_EXIT_OK ||
-        (rc = cli_output_dir_open("train", "--output", a.out, &od)) != RK_EXIT_OK)
+    const nn_cli_input inputs[] = { { "--data", a.nn.data } };
+    nn_cli_run r;
+    if ((rc = nn_cli_begin("train", &a.nn, inputs, 1, true, &r)) != RK_EXIT_OK)
         return rc;
-    int threads = rk_blas_set_threads((int)a.threads);
-    bool ftz = nn_cli_enable_ftz();
     rk_dataset train = { 0 }, test = { 0 };
-    if ((rc = nn_cli_load_data("train", a.data, &train, &test)) == RK_EXIT_OK) {
+    if ((rc = nn_cli_load_data("train", a.nn.data, &train, &test)) == RK_EXIT_OK) {
         /* A batch beyond the data would only size activations for rows that never come. */
-        if (a.batch > train.n) {
+        if (a.nn.batch > train.n) {
             fprintf(stderr, "ranklab train: --batch %zu is more than the %zu training examples: using batch %zu\n",
-                    a.batch, train.n, train.n);
-            a.batch = train.n;
+                    a.nn.batch, train.n, train.n);
+            a.nn.batch = train.n;
         }
-        rc = run(&a, &od, &train, &test, threads, ftz, t0);
+        rc = run(&a, &r.od, &train, &test, r.threads, r.ftz, t0);
     }
-    rk_out_dir_abort(&od);
+    rk_out_dir_abort(&r.od);
     rk_dataset_free(&train);
     rk_dataset_free(&test);
     return rc;

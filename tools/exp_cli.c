@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nn_cli.h"
 
 void exp_progress_start(exp_progress *p, bool quiet, double t0)
@@ -149,19 +150,23 @@ const char *exp_command_line(int argc, char **argv)
     return buf;
 }
 
-int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
+int exp_finish(const char *cmd, exp_progress *prog, rk_out_dir *od, const char *out, rk_plot_format format,
                const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
-               rk_exp_report_info *info, bool table)
+               rk_exp_report_info *info, bool json)
 {
     exp_progress_cb("plots and report", NULL, prog);
     if (!prog->quiet)
         fputc('\n', stderr);
     info->total_seconds = nn_cli_now() - prog->t0;
-    int rc = exp_write_outputs(cmd, out, format, cfg, m, a, info);
-    if (rc == RK_EXIT_OK && table) {
+    int rc = exp_write_outputs(cmd, od->tmp_path, format, cfg, m, a, info);
+    if (rc == RK_EXIT_OK && !json) {
         exp_print_summary(m, a);
         exp_print_rules(m, a);
     }
+    if (rc == RK_EXIT_OK) /* the whole folder in place before it is reported */
+        rc = cli_output_dir_commit(cmd, out, od);
+    if (rc == RK_EXIT_OK && json)
+        rc = exp_print_json(cmd, out, m, a, nn_cli_now() - prog->t0);
     return rc;
 }
 

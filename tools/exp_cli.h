@@ -43,13 +43,15 @@ int exp_write_outputs(const char *cmd, const char *out, rk_plot_format format, c
 /**
  * The last phase of demo and compare: "plots and report" on the progress
  * line @p prog (ended with a newline unless quiet), info->total_seconds set
- * from prog->t0, the outputs written by exp_write_outputs() and, when that
- * worked and @p table, the summary table on stdout (exp_print_summary).
- * Returns the exit status of exp_write_outputs().
+ * from prog->t0, the outputs written by exp_write_outputs() into the folder
+ * being built @p od, the summary table on stdout unless @p json
+ * (exp_print_summary), the folder put in place at @p out, then with @p json
+ * the JSON line (exp_print_json). Returns an exit status; the caller prints
+ * its closing line when it is RK_EXIT_OK and not @p json.
  */
-int exp_finish(const char *cmd, exp_progress *prog, const char *out, rk_plot_format format,
+int exp_finish(const char *cmd, exp_progress *prog, rk_out_dir *od, const char *out, rk_plot_format format,
                const rk_exp_config *cfg, const rk_exp_models *m, const rk_exp_analysis *a,
-               rk_exp_report_info *info, bool table);
+               rk_exp_report_info *info, bool json);
 
 /**
  * `--json` of demo and compare: one line with where the results are (output,

@@ -13,14 +13,13 @@
 
 /** The parsed options. */
 typedef struct ft_args {
-    const char *base, *out, *data;
-    bool full, json, quiet;
+    nn_cli_opts nn;        /* -o, -q, --data, --json, --threads, --batch, --lr, --seed */
+    const char *base;
+    bool full;
     rk_lora_config lora;   /* rank 0 = not given */
     bool alpha_given;
     long cls;              /* -1 = auto */
-    size_t steps, batch, threads;
-    double lr;
-    unsigned long long seed;
+    size_t steps;
 } ft_args;
 
 /** Everything a fine-tune run holds; zero it first, release it with ft_free. */

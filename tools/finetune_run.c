@@ -15,7 +15,7 @@ static const char *const init_names[] = { "kaiming", "gaussian", "normal", "piss
 
 static size_t max_batch(const ft_args *a)
 {
-    return a->batch > NN_EVAL_BATCH ? a->batch : NN_EVAL_BATCH;
+    return a->nn.batch > NN_EVAL_BATCH ? a->nn.batch : NN_EVAL_BATCH;
 }
 
 /* A batch larger than the examples it is drawn from would only repeat
@@ -23,8 +23,8 @@ static size_t max_batch(const ft_args *a)
  * come): use all of them, and say so. */
 static void cap_batch(ft_args *a, size_t requested, size_t n, int cls)
 {
-    if (a->batch > n)
-        a->batch = n;
+    if (a->nn.batch > n)
+        a->nn.batch = n;
     if (cls >= 0 && requested > n)
         fprintf(stderr, "ranklab finetune: --batch %zu is more than the %zu training examples of class %d: "
                 "using batch %zu\n", requested, n, cls, n);
@@ -35,10 +35,10 @@ int ft_setup(ft_args *a, ft_run *r)
     const char *cmd = "finetune";
     rk_err err;
     rk_err_clear(&err);
-    int rc = nn_cli_load_data(cmd, a->data, &r->train, &r->test);
+    int rc = nn_cli_load_data(cmd, a->nn.data, &r->train, &r->test);
     if (rc)
         return rc;
-    size_t requested = a->batch;
+    size_t requested = a->nn.batch;
     cap_batch(a, requested, r->train.n, -1); /* before the activations are sized */
     rk_status st = rk_checkpoint_open(&r->base, a->base, max_batch(a), &err);
     if (st)
@@ -48,7 +48,7 @@ int ft_setup(ft_args *a, ft_run *r)
     if (a->cls >= r->test.n_classes)
         return cli_usage_error(cmd, "--class %ld: the data has classes 0 to %d", a->cls, r->test.n_classes - 1);
     if (a->cls < 0 && r->before.worst >= r->before.n_classes)
-        return cli_fail(cmd, a->data ? a->data : rk_dataset_default_dir(), RK_ENOTFOUND, NULL);
+        return cli_fail(cmd, a->nn.data ? a->nn.data : rk_dataset_default_dir(), RK_ENOTFOUND, NULL);
     r->cls = a->cls < 0 ? (int)r->before.worst : (int)a->cls;
     size_t n_layers = r->base.cfg.n_layers;
     if (a->lora.layers >> n_layers)
@@ -61,7 +61,7 @@ int ft_setup(ft_args *a, ft_run *r)
             r->order[r->n_order++] = i;
     if (r->n_order == 0) {
         rk_err_set(&err, RK_ENOTFOUND, "no training examples of class %d", r->cls);
-        return cli_fail(cmd, a->data ? a->data : rk_dataset_default_dir(), RK_ENOTFOUND, &err);
+        return cli_fail(cmd, a->nn.data ? a->nn.data : rk_dataset_default_dir(), RK_ENOTFOUND, &err);
     }
     cap_batch(a, requested, r->n_order, r->cls);
     return RK_EXIT_OK;
@@ -109,7 +109,7 @@ int ft_train(const ft_args *a, ft_run *r)
     }
     if (!a->full) {
         rk_rng rng;
-        rk_rng_seed(&rng, a->seed);
+        rk_rng_seed(&rng, a->nn.seed);
         st = rk_lora_create(&r->lo, r->net, &a->lora, &rng);
         if (st == RK_ERANGE)
             return cli_usage_error(cmd, "--lora-rank %zu: PiSSA needs a rank at most min(In, Out) of every adapted layer",
@@ -126,15 +126,15 @@ int ft_train(const ft_args *a, ft_run *r)
         return cli_fail(cmd, NULL, st, NULL);
 
     rk_train_opts to = rk_train_opts_default();
-    to.optim.lr = a->lr;
-    to.batch = a->batch;
+    to.optim.lr = a->nn.lr;
+    to.batch = a->nn.batch;
     to.steps = a->steps;
-    to.seed = a->seed + 1;
+    to.seed = a->nn.seed + 1;
     r->losses = calloc(a->steps, sizeof *r->losses);
     if (!r->losses)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
     to.losses = r->losses;
-    nn_progress prog = { .quiet = a->quiet };
+    nn_progress prog = { .quiet = a->nn.quiet };
     nn_progress_start(&prog, "finetune", &to, a->steps);
     rk_train_data data = { r->train.x, r->train.y, r->train.n, r->train.dim, r->order, r->n_order };
     rk_err err;
@@ -195,13 +195,13 @@ int ft_save(const ft_args *a, ft_run *r)
     }
     if (st)
         return cli_fail(cmd, NULL, st, NULL);
-    int rc = r->od.tmp_path ? RK_EXIT_OK : cli_output_dir_open(cmd, "--output", a->out, &r->od);
+    int rc = r->od.tmp_path ? RK_EXIT_OK : cli_output_dir_open(cmd, "--output", a->nn.out, &r->od);
     if (rc)
         return rc;
-    /* Reported by where they will be (a->out); written into the folder being built. */
+    /* Reported by where they will be (a->nn.out); written into the folder being built. */
     const char *w = r->od.tmp_path;
-    r->paths[0] = a->full ? join(a->out, "model.safetensors") : join(a->out, "");
-    r->paths[1] = join(a->out, "delta.safetensors");
+    r->paths[0] = a->full ? join(a->nn.out, "model.safetensors") : join(a->nn.out, "");
+    r->paths[1] = join(a->nn.out, "delta.safetensors");
     r->paths[2] = join(w, "finetune.json");
     char *wmodel = join(w, "model.safetensors"), *wdelta = join(w, "delta.safetensors");
     if (!r->paths[0] || !r->paths[1] || !r->paths[2] || !wmodel || !wdelta)
@@ -253,7 +253,7 @@ static json_t *build_json(const ft_args *a, const ft_run *r, int threads, bool f
     bad |= json_object_set_new(o, "command", json_string("finetune"));
     bad |= json_object_set_new(o, "mode", json_string(a->full ? "full" : "lora"));
     bad |= json_object_set_new(o, "base", json_string(a->base));
-    bad |= json_object_set_new(o, a->full ? "model" : "adapter", json_string(a->full ? r->paths[0] : a->out));
+    bad |= json_object_set_new(o, a->full ? "model" : "adapter", json_string(a->full ? r->paths[0] : a->nn.out));
     bad |= json_object_set_new(o, "delta", json_string(r->paths[1]));
     bad |= json_object_set_new(o, "target_class", json_integer(r->cls));
     bad |= json_object_set_new(o, "target_class_name", json_string(nn_cli_class_name(r->cls, r->test.n_classes, buf, sizeof buf)));
@@ -271,10 +271,10 @@ static json_t *build_json(const ft_args *a, const ft_run *r, int threads, bool f
     bad |= json_object_set_new(o, "seconds", json_real(seconds));
     bad |= json_object_set_new(o, "train_seconds", json_real(r->res.seconds));
     bad |= json_object_set_new(o, "steps", json_integer((json_int_t)r->res.steps));
-    bad |= json_object_set_new(o, "batch", json_integer((json_int_t)a->batch));
-    bad |= json_object_set_new(o, "lr", json_real(a->lr));
+    bad |= json_object_set_new(o, "batch", json_integer((json_int_t)a->nn.batch));
+    bad |= json_object_set_new(o, "lr", json_real(a->nn.lr));
     bad |= json_object_set_new(o, "optimizer", json_string("adam"));
-    bad |= json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
+    bad |= json_object_set_new(o, "seed", json_integer((json_int_t)a->nn.seed));
     bad |= json_object_set_new(o, "n_finetune_examples", json_integer((json_int_t)r->n_order));
     bad |= json_object_set_new(o, "loss", nn_cli_json_losses(r->losses, r->res.steps));
     bad |= nn_cli_json_env(o, threads, ftz);
@@ -291,14 +291,14 @@ int ft_report(const ft_args *a, ft_run *r, int threads, bool ftz, double seconds
     json_t *o = build_json(a, r, threads, ftz, seconds);
     if (!o)
         return cli_fail(cmd, NULL, RK_ENOMEM, NULL);
-    int rc = nn_cli_json_write(cmd, r->paths[2], a->out, o);
+    int rc = nn_cli_json_write(cmd, r->paths[2], a->nn.out, o);
     if (!rc) /* the whole folder in place before it is reported */
-        rc = cli_output_dir_commit(cmd, a->out, &r->od);
+        rc = cli_output_dir_commit(cmd, a->nn.out, &r->od);
     if (rc) {
         json_decref(o);
         return rc;
     }
-    if (a->json)
+    if (a->nn.json)
         return cli_json_print(cmd, o);
     json_decref(o);
     char buf[32];
@@ -310,14 +310,14 @@ int ft_report(const ft_args *a, ft_run *r, int threads, bool ftz, double seconds
                a->base, a->lora.rank, a->lora.alpha, (double)r->lo.scale, init_names[a->lora.init],
                r->lo.n_params);
     printf("class %d (%s)%s: %zu training examples, %zu steps of %zu, loss %.4f -> %.4f, %.2f s\n", r->cls,
-           name, a->cls < 0 ? ", the base's worst" : "", r->n_order, r->res.steps, a->batch, r->res.loss_first,
+           name, a->cls < 0 ? ", the base's worst" : "", r->n_order, r->res.steps, a->nn.batch, r->res.loss_first,
            r->res.loss_last, r->res.seconds);
     nn_cli_print_table("test accuracy after fine-tuning:", &r->after);
     printf("class %d (%s): %.4f -> %.4f (%+.1f points)\n", r->cls, name, r->before.per_class[r->cls],
            r->after.per_class[r->cls], 100.0 * (r->after.per_class[r->cls] - r->before.per_class[r->cls]));
     printf("overall: %.4f -> %.4f (%+.1f points)\n", r->before.accuracy, r->after.accuracy,
            100.0 * (r->after.accuracy - r->before.accuracy));
-    printf("wrote %s, %s\n", a->full ? r->paths[0] : a->out, r->paths[1]);
+    printf("wrote %s, %s\n", a->full ? r->paths[0] : a->nn.out, r->paths[1]);
     return RK_EXIT_OK;
 }
 void ft_free(ft_run *r)

@@ -208,6 +208,48 @@ void nn_progress_end(nn_progress *p)
     p->drawn = false;
 }
 
+int nn_cli_option(const char *cmd, int c, const char *arg, nn_cli_opts *o)
+{
+    switch (c) {
+    case 'o': o->out = arg; break;
+    case 'q': o->quiet = true; break;
+    case NN_OPT_DATA: o->data = arg; break;
+    case NN_OPT_JSON: o->json = true; break;
+    case NN_OPT_THREADS:
+        if (!cli_parse_size(arg, 1024, &o->threads) || o->threads == 0)
+            return cli_usage_error(cmd, "--threads wants a positive integer, not '%s'", arg);
+        break;
+    case NN_OPT_BATCH:
+        if (!cli_parse_size(arg, 1u << 20, &o->batch) || o->batch == 0)
+            return cli_usage_error(cmd, "--batch wants a positive integer, not '%s'", arg);
+        break;
+    case NN_OPT_LR:
+        if (!cli_parse_double(arg, &o->lr) || !(o->lr > 0))
+            return cli_usage_error(cmd, "--lr wants a positive number, not '%s'", arg);
+        break;
+    case NN_OPT_SEED:
+        if (!cli_parse_u64(arg, &o->seed))
+            return cli_usage_error(cmd, "--seed wants a non-negative integer, not '%s'", arg);
+        break;
+    default:
+        return CLI_OPT_UNKNOWN;
+    }
+    return RK_EXIT_OK;
+}
+
+int nn_cli_begin(const char *cmd, const nn_cli_opts *o, const nn_cli_input *inputs, size_t n, bool ftz,
+                 nn_cli_run *run)
+{
+    int rc = RK_EXIT_OK;
+    for (size_t i = 0; i < n && rc == RK_EXIT_OK; i++)
+        rc = cli_output_not_inside(cmd, o->out, inputs[i].opt, inputs[i].path);
+    if (rc != RK_EXIT_OK || (rc = cli_output_dir_open(cmd, "--output", o->out, &run->od)) != RK_EXIT_OK)
+        return rc;
+    run->threads = rk_blas_set_threads((int)o->threads);
+    run->ftz = ftz && nn_cli_enable_ftz();
+    return RK_EXIT_OK;
+}
+
 bool nn_cli_parse_list(const char *s, size_t max, size_t *out, size_t cap, size_t *n)
 {
     *n = 0;

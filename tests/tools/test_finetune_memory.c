@@ -140,17 +140,17 @@ static void test_lora_saves_gradient_and_adam_state(void **state)
     size_t p = make_fixtures(data, sizeof data, base, sizeof base);
     assert_int_equal(p, 2807010);   // the default net of mlp.h
 
-    ft_args a = { .base = base, .data = data, .cls = -1, .steps = 2, .batch = 10, .lr = 1e-3, .seed = 1 };
+    ft_args a = { .nn = { .data = data, .batch = 10, .lr = 1e-3, .seed = 1 }, .base = base, .cls = -1, .steps = 2 };
     a.lora = rk_lora_config_default();
     a.full = true;
     a.lora.rank = 0;
-    a.out = rk_test_tmpfile("full");
+    a.nn.out = rk_test_tmpfile("full");
     size_t unused, full = peak_of(&a, &unused);
 
     a.full = false;
     a.lora.rank = 4;
     a.lora.alpha = 4.0;
-    a.out = rk_test_tmpfile("lora");
+    a.nn.out = rk_test_tmpfile("lora");
     size_t lora_params, lora = peak_of(&a, &lora_params);
 
     size_t goal = 3 * sizeof(float) * p;
