@@ -59,7 +59,7 @@ void rk_optim_rule_apply(const rk_optim_rule *r, float *restrict p, const float 
 /**
  * The instruction sets of the kernels in linear_fused.c, each a superset of
  * the one before: portable C; AVX2 + FMA; AVX-512VL (the AVX2 kernels' 256-bit
- * vectors in 32 registers: linear_fused512.c, the forward only).
+ * vectors in 32 registers: linear_fused512.c, the forward and the dX pass).
  */
 typedef enum rk_fused_isa { RK_FUSED_PORTABLE = 0, RK_FUSED_AVX2, RK_FUSED_AVX512 } rk_fused_isa;
 

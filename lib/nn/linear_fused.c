@@ -198,15 +198,19 @@ static RK_AVX2 void fwd_rows_avx2(void *ctx, size_t o0, size_t o1)
 static RK_AVX2 void fwd_rows_avx512(void *ctx, size_t o0, size_t o1)
 {
     const fwd_job *j = ctx;
-    size_t nb = j->batch % 4 != 0 && j->batch % 5 == 0 ? 5 : 4, o = o0;
-    for (; o + 5 <= o1; o += 5) {
+    size_t nb = j->batch % 4 != 0 && j->batch % 5 == 0 ? 5 : 4;
+    size_t end = o0 + (o1 - o0) / 5 * 5;
+    fwd_rows_from(j, end, o1);
+    // blocks from the last to the first: the rows read last are the first ones the dX
+    // pass reads (top to bottom), and some of them are still in this core's cache then
+    for (size_t o = end; o > o0;) {
+        o -= 5;
         size_t b = 0;
         for (; b + nb <= j->batch; b += nb)
             rk_fused_fwd_5rows_avx512(j, o, b, nb);
         for (size_t r = 0; b < j->batch && r < 5; r++)
             fwd_1x4_avx2(j, o + r, b, j->batch - b);   // fewer than 4 batch rows left
     }
-    fwd_rows_from(j, o, o1);
 }
 #endif
 
@@ -270,7 +274,7 @@ static void bwd_cols_portable(void *ctx, size_t c0, size_t c1)
 /* Portable dX only: dX[b, :] += dY[b, o]·W[o, :] over the rows o in order. */
 static void dx_cols_portable(void *ctx, size_t c0, size_t c1)
 {
-    const bwd_job *j = ctx;
+    const dx_job *j = ctx;
     for (size_t o = 0; o < j->rows; o++) {
         const float *wo = j->w + o * j->cols;
         for (size_t b = 0; b < j->batch; b++) {
@@ -375,7 +379,7 @@ static RK_AVX2 void elem_avx2(const bwd_job *j, size_t o, size_t i)
 }
 
 /* dX only (a frozen W, as under LoRA): rows o … o+3, columns i … i+7. */
-static inline RK_AVX2 void dx_tile4_avx2(const bwd_job *j, size_t o, size_t i)
+static inline RK_AVX2 void dx_tile4_avx2(const dx_job *j, size_t o, size_t i)
 {
     const size_t cols = j->cols, at = o * cols + i;
     const float *dy = j->dy + o;
@@ -393,7 +397,7 @@ static inline RK_AVX2 void dx_tile4_avx2(const bwd_job *j, size_t o, size_t i)
 
 /* dX only, rows o … o+3, columns i … i+15: two strips share the four broadcasts of
  * dY[b, o+r], and each strip's sum runs over the rows in order as in dx_tile4_avx2. */
-static inline RK_AVX2 void dx_tile4x2_avx2(const bwd_job *j, size_t o, size_t i)
+static inline RK_AVX2 void dx_tile4x2_avx2(const dx_job *j, size_t o, size_t i)
 {
     const size_t cols = j->cols, at = o * cols + i;
     const float *w = j->w + at;
@@ -415,7 +419,7 @@ static inline RK_AVX2 void dx_tile4x2_avx2(const bwd_job *j, size_t o, size_t i)
     }
 }
 
-static inline RK_AVX2 void dx_tile1_avx2(const bwd_job *j, size_t o, size_t i)
+static inline RK_AVX2 void dx_tile1_avx2(const dx_job *j, size_t o, size_t i)
 {
     __m256 w0 = _mm256_loadu_ps(j->w + o * j->cols + i);
     for (size_t b = 0; b < j->batch; b++) {
@@ -425,17 +429,17 @@ static inline RK_AVX2 void dx_tile1_avx2(const bwd_job *j, size_t o, size_t i)
     }
 }
 
-static RK_AVX2 void dx_elem(const bwd_job *j, size_t o, size_t i)
+static RK_AVX2 void dx_elem(const dx_job *j, size_t o, size_t i)
 {
     float w = j->w[o * j->cols + i];
     for (size_t b = 0; b < j->batch; b++)
         j->dx[b * j->cols + i] = fmaf(j->dy[b * j->rows + o], w, j->dx[b * j->cols + i]);
 }
 
-static RK_AVX2 void dx_cols_avx2(void *ctx, size_t c0, size_t c1)
+/* Rows [o, rows) of W, columns [c0, c1): four rows at a time, then one. */
+static RK_AVX2 void dx_rows_from(const dx_job *j, size_t o, size_t c0, size_t c1)
 {
-    const bwd_job *j = ctx;
-    size_t c8 = c0 + (c1 - c0) / 8 * 8, o = 0;
+    size_t c8 = c0 + (c1 - c0) / 8 * 8;
     for (; o + 4 <= j->rows; o += 4) {
         size_t i = c0;
         for (; i + 16 <= c8; i += 16)
@@ -452,6 +456,26 @@ static RK_AVX2 void dx_cols_avx2(void *ctx, size_t c0, size_t c1)
         for (size_t i = c8; i < c1; i++)
             dx_elem(j, o, i);
     }
+}
+
+static RK_AVX2 void dx_cols_avx2(void *ctx, size_t c0, size_t c1)
+{
+    dx_rows_from(ctx, 0, c0, c1);
+}
+
+/* AVX-512VL: eight rows of W at a time (linear_fused512.c), the columns past the
+ * last multiple of 8 and the rows past the last eight as in dx_cols_avx2. */
+static RK_AVX2 void dx_cols_avx512(void *ctx, size_t c0, size_t c1)
+{
+    const dx_job *j = ctx;
+    size_t c8 = c0 + (c1 - c0) / 8 * 8, o = 0;
+    for (; o + 8 <= j->rows; o += 8) {
+        rk_fused_dx_8rows_avx512(j, o, c0, c8);
+        for (size_t r = 0; r < 8; r++)
+            for (size_t i = c8; i < c1; i++)
+                dx_elem(j, o + r, i);
+    }
+    dx_rows_from(j, o, c0, c1);
 }
 
 static RK_AVX2 void bwd_cols_avx2(void *ctx, size_t c0, size_t c1)
@@ -518,12 +542,12 @@ void rk_linear_backward_dx_fused(float *dx, const float *dy, const float *w, siz
 {
     if (!in || !out)
         return;
-    bwd_job j = { .w = (float *)w, .dx = dx, .dy = dy, .batch = batch, .rows = out, .cols = in };
+    dx_job j = { dx, dy, w, batch, out, in };
     size_t grain = (MIN_SHARE / out + 7) / 8 * 8;
     rk_parallel_fn fn = dx_cols_portable;
 #ifdef RK_FUSED_X86
-    if (isa_use(isa) >= RK_FUSED_AVX2)
-        fn = dx_cols_avx2;
+    isa = isa_use(isa);
+    fn = isa == RK_FUSED_AVX512 ? dx_cols_avx512 : isa == RK_FUSED_AVX2 ? dx_cols_avx2 : fn;
 #else
     (void)isa;
 #endif

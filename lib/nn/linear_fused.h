@@ -50,6 +50,18 @@ static inline RK_AVX2 void rk_fused_store(const fwd_job *j, size_t o, size_t b, 
 
 /** Rows o … o+4 of W against batch rows b … b+nb−1, nb 4 or 5 (linear_fused512.c). */
 void rk_fused_fwd_5rows_avx512(const fwd_job *j, size_t o, size_t b, size_t nb);
+
+/** One dX pass: dX (batch × cols) += dY (batch × rows)·W (rows × cols). */
+typedef struct dx_job {
+    float *dx;                 /**< dX, batch × cols */
+    const float *dy;           /**< dY, batch × rows */
+    const float *w;            /**< W, rows × cols */
+    size_t batch, rows, cols;  /**< the shapes */
+} dx_job;
+
+/** dX[:, i0:i1] += dY[:, o:o+8]·W[o:o+8, i0:i1], i1 − i0 a multiple of 8, each element's
+ * sum over the rows in order o, o+1, …, o+7 (linear_fused512.c). */
+void rk_fused_dx_8rows_avx512(const dx_job *j, size_t o, size_t i0, size_t i1);
 #endif
 
 #endif

@@ -117,6 +117,29 @@ static void test_forward_avx512_same_bits(void **state)
     }
 }
 
+/* ---- the AVX-512VL dX pass takes the rows in the AVX2 one's order: the same dX, bit for bit ---- */
+static void test_dx_avx512_same_bits(void **state)
+{
+    (void)state;
+    if (rk_linear_fused_isa() < RK_FUSED_AVX512)
+        skip();
+    rk_rng rng;
+    rk_rng_seed(&rng, 17);
+    static const size_t more[][3] = { { 10, 1000, 40 }, { 10, 200, 19 }, { 7, 48, 8 } };
+    size_t n = sizeof SHAPES / sizeof *SHAPES;
+    for (size_t s = 0; s < n + 3; s++) {
+        const size_t *sh = s < n ? SHAPES[s] : more[s - n];
+        size_t B = sh[0], in = sh[1], out = sh[2];
+        float *dy = rand_floats(&rng, B * out, 1.0), *w = rand_floats(&rng, out * in, 0.3);
+        float *d2 = rand_floats(&rng, B * in, 1.0), *d5 = malloc(B * in * sizeof *d5);
+        memcpy(d5, d2, B * in * sizeof *d5);
+        rk_linear_backward_dx_fused(d2, dy, w, B, in, out, RK_FUSED_AVX2);
+        rk_linear_backward_dx_fused(d5, dy, w, B, in, out, RK_FUSED_AVX512);
+        assert_memory_equal(d2, d5, B * in * sizeof *d2);
+        free(dy), free(w), free(d2), free(d5);
+    }
+}
+
 /* ---- dX += dY·W ---- */
 static void test_dx_against_double(void **state)
 {
@@ -451,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_train_step_fused_matches_plain),
         cmocka_unit_test(test_forward_avx512_same_bits),
+        cmocka_unit_test(test_dx_avx512_same_bits),
         cmocka_unit_test(test_parallel_for_cover),
         cmocka_unit_test(test_parallel_for_pool),
         cmocka_unit_test(test_errors),
