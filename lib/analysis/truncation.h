@@ -154,13 +154,26 @@ size_t rk_trunc_rank_for_energy_top(const double *s, size_t k_top, double fro, d
  */
 rk_rsvd_opts rk_trunc_f32_rsvd_opts(size_t k, int power_iters);
 
+/**
+ * rk_trunc_lora_f32 takes the error of the written float factors,
+ * ‖ΔW − scale·B·A‖_F, from r×r products of the factors and the SVD
+ * (written_error_identity in lib/analysis/truncation_top.c) when the rank-r
+ * error is at least this fraction of ‖ΔW‖_F; else by a pass over
+ * ΔW. What the identity leaves out moves the result by about
+ * 2⁻²⁴·‖ΔW‖_F/error of itself, the order of the float sketch's own rounding
+ * in the error: ≲ 1e-6 from this level on (on the Llama-shaped benchmark
+ * pair, error 0.38·‖ΔW‖_F: within 8e-7 of the pass, which itself rounds
+ * c·B·A to float). Saves the pass: an r-column product with ΔW.
+ */
+#define RK_TRUNC_F32_WRITTEN_IDENTITY 0.1
+
 /** The result of rk_trunc_lora_f32(). */
 typedef struct rk_trunc_lora32 {
     float *b;              /**< (m×r) U_r·S_r / scale, owned */
     float *a;              /**< (r×n) V_rᵀ, owned */
     double norm;           /**< ‖ΔW‖_F, from the entries */
     rk_trunc_row row;      /**< errors of [ΔW]_r from ‖ΔW‖_F and the top r (rk_trunc_table_top) */
-    double written_err;    /**< ‖ΔW − scale·B·A‖_F with the float factors (residual in float, summed in double) */
+    double written_err;    /**< ‖ΔW − scale·B·A‖_F with the float factors (RK_TRUNC_F32_WRITTEN_IDENTITY says how) */
     rk_rsvd_stats stats;   /**< what the randomized SVD did */
 } rk_trunc_lora32;
 

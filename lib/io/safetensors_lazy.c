@@ -5,10 +5,14 @@
  * it (rk_st_tensor_to_mat, _to_f32, _rsub_f32, _diff_f32, rk_st_load_matrix).
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/parallel.h"
 #include "io/file.h"
 #include "io/safetensors_internal.h"
 
@@ -116,32 +120,159 @@ rk_status st_convert(const rk_st_file *f, const rk_st_tensor *t, void *dst, st_c
     return st;
 }
 
+/* The work of st_diff_f32, shared by the threads: spans of `per` elements,
+ * each span's status in st[k] (and its message in errs[k]); buffers for as
+ * many spans at once as there are threads, a slot taken while in use. */
+typedef struct diff_job {
+    const rk_st_file *fa, *fb;
+    const rk_st_tensor *ta, *tb;
+    float *dst;
+    size_t numel, per, slots;
+    unsigned char **buf;   /* (slots) a span's bytes of both tensors (a's, then b's) */
+    float **tmp;           /* (slots) DIFF_PIECE elements of b converted */
+    atomic_bool *busy;     /* (slots) */
+    rk_status *st;         /* (spans) */
+    rk_err *errs;          /* (spans) */
+    int *at;               /* (spans) 1 when b's read failed */
+} diff_job;
+
+/* Elements converted at a time within a span: both sides' pieces stay in the
+ * first-level cache while b − a is formed. */
+enum { DIFF_PIECE = 4096 };
+
+/* The bytes of elements [first, first + count) of @p t: read into @p buf
+ * from a lazy file, else where they lie in memory. */
+static rk_status span_bytes(const rk_st_file *f, const rk_st_tensor *t, size_t first, size_t count,
+                            unsigned char *buf, const unsigned char **src, rk_err *err)
+{
+    size_t es = rk_dtype_size(t->dtype), off = f->data_start + t->begin + first * es;
+    *src = f->fp ? buf : f->data + off;
+    return f->fp ? read_at(fileno(f->fp), buf, count * es, off, err) : RK_OK;
+}
+
+/* d_i = x_b − x_a for @p n BF16 pairs in one loop: a bfloat16 is the top half
+ * of a float, so each side is a shift (as rk_dtype_to_float converts it) and
+ * the difference is the same float subtraction. */
+static void diff_bf16(float *d, const unsigned char *a, const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint16_t ha, hb;
+        memcpy(&ha, a + 2 * i, 2);
+        memcpy(&hb, b + 2 * i, 2);
+        uint32_t ba = (uint32_t)ha << 16, bb = (uint32_t)hb << 16;
+        float fa, fb;
+        memcpy(&fa, &ba, 4);
+        memcpy(&fb, &bb, 4);
+        d[i] = fb - fa;
+    }
+}
+
+/* One span: both tensors' bytes read, then a piece at a time W_a's converted
+ * into dst and W_b's subtracted, x_b − x_a (the float operations of
+ * rk_st_tensor_to_f32 then rk_st_tensor_rsub_f32). */
+static void diff_span(diff_job *j, size_t k, unsigned char *buf, float *tmp)
+{
+    size_t first = k * j->per, count = j->numel - first < j->per ? j->numel - first : j->per;
+    size_t ea = rk_dtype_size(j->ta->dtype), eb = rk_dtype_size(j->tb->dtype);
+    const unsigned char *sa, *sb;
+    j->st[k] = span_bytes(j->fa, j->ta, first, count, buf, &sa, &j->errs[k]);
+    if (!j->st[k] && (j->st[k] = span_bytes(j->fb, j->tb, first, count, buf ? buf + j->per * ea : NULL,
+                                            &sb, &j->errs[k]))) {
+        j->at[k] = 1;
+        return;
+    }
+    if (!j->st[k] && j->ta->dtype == RK_DT_BF16 && j->tb->dtype == RK_DT_BF16 && rk_host_little_endian()) {
+        diff_bf16(j->dst + first, sa, sb, count);
+        return;
+    }
+    for (size_t i = 0; !j->st[k] && i < count; i += DIFF_PIECE) {
+        size_t c = count - i < DIFF_PIECE ? count - i : DIFF_PIECE;
+        float *d = j->dst + first + i;
+        rk_dtype_to_float(j->ta->dtype, false, sa + i * ea, c, d);
+        rk_dtype_to_float(j->tb->dtype, false, sb + i * eb, c, tmp);
+        for (size_t e = 0; e < c; e++)
+            d[e] = tmp[e] - d[e];
+    }
+}
+
+/* Spans [begin, end) of a diff_job (rk_parallel_fn), with a free slot's buffers. */
+static void diff_spans(void *ctx, size_t begin, size_t end)
+{
+    diff_job *j = ctx;
+    size_t s = 0;
+    while (atomic_exchange(&j->busy[s], true)) /* at most `slots` threads run at once */
+        s = (s + 1) % j->slots;
+    for (size_t k = begin; k < end; k++)
+        diff_span(j, k, j->buf ? j->buf[s] : NULL, j->tmp[s]);
+    atomic_store(&j->busy[s], false);
+}
+
+/* The job's buffers and per-span records (all allocated by the caller's thread). */
+static rk_status diff_alloc(diff_job *j, size_t spans, size_t bytes, bool lazy)
+{
+    j->slots = (size_t)rk_parallel_threads();
+    j->st = rk_calloc(spans, sizeof *j->st);
+    j->errs = rk_calloc(spans, sizeof *j->errs);
+    j->at = rk_calloc(spans, sizeof *j->at);
+    j->busy = rk_calloc(j->slots, sizeof *j->busy);
+    j->tmp = rk_calloc(j->slots, sizeof *j->tmp);
+    j->buf = lazy ? rk_calloc(j->slots, sizeof *j->buf) : NULL;
+    if (!j->st || !j->errs || !j->at || !j->busy || !j->tmp || (lazy && !j->buf))
+        return RK_ENOMEM;
+    for (size_t s = 0; s < j->slots; s++) {
+        atomic_init(&j->busy[s], false);
+        if (!(j->tmp[s] = rk_alloc(DIFF_PIECE * sizeof(float))) || (lazy && !(j->buf[s] = rk_alloc(bytes))))
+            return RK_ENOMEM;
+    }
+    return RK_OK;
+}
+
+static void diff_free(diff_job *j)
+{
+    for (size_t s = 0; s < j->slots; s++) {
+        if (j->tmp)
+            rk_free(j->tmp[s]);
+        if (j->buf)
+            rk_free(j->buf[s]);
+    }
+    rk_free(j->st);
+    rk_free(j->errs);
+    rk_free(j->at);
+    rk_free(j->busy);
+    rk_free(j->tmp);
+    rk_free(j->buf);
+}
+
 /*
  * dst = W_b − W_a, span by span: each span of W_a is converted into dst and
  * W_b's is subtracted from it at once, while the span is still in cache, so
  * the n floats are written once instead of written, read and written again.
  * Same spans (RK_ST_CHUNK of the wider dtype) on both sides; the same
- * float operations as rk_st_tensor_to_f32 then rk_st_tensor_rsub_f32.
+ * float operations as rk_st_tensor_to_f32 then rk_st_tensor_rsub_f32. The
+ * spans are independent (pread at their own offsets), so they are shared
+ * over the library's threads (rk_parallel_for); every element is computed by
+ * the same operations whichever thread takes its span. On failure the error
+ * is that of the first failing span, as a serial pass would report it.
  */
 rk_status st_diff_f32(const rk_st_file *fa, const rk_st_tensor *ta, const rk_st_file *fb,
                       const rk_st_tensor *tb, float *dst, size_t numel, int *at, rk_err *err)
 {
     size_t ea = rk_dtype_size(ta->dtype), eb = rk_dtype_size(tb->dtype), es = ea > eb ? ea : eb;
     size_t pa = span_elems(fa, es, numel), pb = span_elems(fb, es, numel), per = pa < pb ? pa : pb;
-    unsigned char *buf = (fa->fp || fb->fp) ? rk_alloc(per * es) : NULL;
-    float *tmp = rk_alloc(per * sizeof(float));
-    rk_status st = RK_OK;
+    size_t spans = numel / per + (numel % per != 0);
+    diff_job j = { .fa = fa, .fb = fb, .ta = ta, .tb = tb, .dst = dst, .numel = numel, .per = per };
+    rk_status st = diff_alloc(&j, spans, per * (ea + eb), fa->fp || fb->fp);
     *at = 0;
-    if (((fa->fp || fb->fp) && !buf) || !tmp)
+    if (st)
         st = rk_err_set(err, RK_ENOMEM, "out of memory");
-    for (size_t first = 0; !st && first < numel; first += per) {
-        size_t count = numel - first < per ? numel - first : per;
-        st = convert_at(fa, ta, first, count, dst, ST_SET_F32, buf, tmp, err);
-        if (!st && (st = convert_at(fb, tb, first, count, dst, ST_RSUB_F32, buf, tmp, err)))
-            *at = 1;
-    }
-    rk_free(buf);
-    rk_free(tmp);
+    else
+        rk_parallel_for(spans, 1, diff_spans, &j);
+    for (size_t k = 0; !st && k < spans; k++)
+        if (j.st[k]) {
+            st = rk_err_set(err, j.st[k], "%s", j.errs[k].msg);
+            *at = j.at[k];
+        }
+    diff_free(&j);
     return st;
 }
 

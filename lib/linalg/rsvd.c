@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/parallel.h"
 #include "linalg/rsvd_internal.h"
 
 rk_rsvd_opts rk_rsvd_opts_default(size_t k)
@@ -180,25 +181,56 @@ rk_status rk_rsvd_with_stats(rk_svd *out, const rk_mat *a, const rk_rsvd_opts *o
     return run_sketch(out, &run, stats);
 }
 
-/* Σ a_i² in double over n floats; false when one is NaN or Inf. Four partial
- * sums, so the compiler can vectorise without reordering a single sum. */
-static bool float_fro2(const float *a, size_t n, double *fro2)
+/* Σ a_i² in double over n floats. Four partial sums, so the compiler can
+ * vectorise without reordering a single sum. */
+static double fro2_span(const float *a, size_t n)
 {
     double s[4] = { 0 };
-    float mx = 0.0f;
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
         for (int j = 0; j < 4; j++) {
             double v = a[i + j];
             s[j] += v * v;
-            mx = fabsf(a[i + j]) > mx ? fabsf(a[i + j]) : mx;
         }
-    for (; i < n; i++) {
+    for (; i < n; i++)
         s[0] += (double)a[i] * a[i];
-        mx = fabsf(a[i]) > mx ? fabsf(a[i]) : mx;
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* The blocks float_fro2 cuts A into: FRO2_BLOCKS (fewer for a small A). */
+enum { FRO2_BLOCKS = 64, FRO2_MIN_BLOCK = 1 << 16 };
+
+typedef struct fro2_job {
+    const float *a;
+    size_t n, block;
+    double part[FRO2_BLOCKS];
+} fro2_job;
+
+static void fro2_blocks(void *ctx, size_t begin, size_t end)
+{
+    fro2_job *j = ctx;
+    for (size_t k = begin; k < end; k++) {
+        size_t first = k * j->block, count = j->n - first < j->block ? j->n - first : j->block;
+        j->part[k] = fro2_span(j->a + first, count);
     }
-    *fro2 = (s[0] + s[1]) + (s[2] + s[3]);
-    return mx <= FLT_MAX && *fro2 == *fro2; /* Inf makes mx Inf; NaN makes the sum NaN */
+}
+
+/* Σ a_i² in double over n floats; false when one is NaN or Inf (a float's
+ * square cannot overflow a double, so the sum is finite exactly when every
+ * entry is). The blocks are fixed by n alone and run on the library's
+ * threads (rk_parallel_for), their sums added in order: the same result
+ * whatever the thread count. */
+static bool float_fro2(const float *a, size_t n, double *fro2)
+{
+    fro2_job j = { .a = a, .n = n };
+    j.block = n / FRO2_BLOCKS + (n % FRO2_BLOCKS != 0);
+    j.block = j.block < FRO2_MIN_BLOCK ? FRO2_MIN_BLOCK : j.block;
+    size_t blocks = n / j.block + (n % j.block != 0);
+    rk_parallel_for(blocks, 1, fro2_blocks, &j);
+    *fro2 = 0.0;
+    for (size_t k = 0; k < blocks; k++)
+        *fro2 += j.part[k];
+    return isfinite(*fro2);
 }
 
 rk_status rk_rsvd_f32(rk_svd *out, const float *a, size_t m, size_t n, const rk_rsvd_opts *opts,

@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,6 +99,24 @@ static void test_lazy_equals_whole(void **state)
  * then rk_st_tensor_rsub_f32 do (the same float operations), lazily across
  * chunks, from memory, and across the two (F64 and F32 sides); names the side
  * at fault. */
+/* *d = u − t by rk_st_tensor_diff_f32 and *e by to_f32 then rsub_f32 (n
+ * elements each, allocated), checked equal bit for bit; the at_fault it gave. */
+static int diff_pair(const rk_st_file *base, const rk_st_tensor *t, const rk_st_file *ft,
+                     const rk_st_tensor *u, size_t n, float **d, float **e)
+{
+    rk_err err;
+    *d = rk_alloc(n * sizeof **d);
+    *e = rk_alloc(n * sizeof **e);
+    assert_non_null(*d);
+    assert_non_null(*e);
+    assert_status(rk_st_tensor_to_f32(base, t, *e, n, &err), RK_OK);
+    assert_status(rk_st_tensor_rsub_f32(ft, u, *e, n, &err), RK_OK);
+    int at = -1;
+    assert_status(rk_st_tensor_diff_f32(base, t, ft, u, *d, n, &at, &err), RK_OK);
+    assert_memory_equal(*d, *e, n * sizeof **d);
+    return at;
+}
+
 static void test_lazy_diff(void **state)
 {
     (void)state;
@@ -111,14 +130,8 @@ static void test_lazy_diff(void **state)
     for (int k = 0; k < 3; k++) {
         const rk_st_tensor *t = rk_st_find(&base, names[k]), *u = rk_st_find(&ft, names[k]);
         size_t n = rk_st_tensor_numel(t);
-        float *d = rk_alloc(n * sizeof *d), *e = rk_alloc(n * sizeof *e);
-        assert_non_null(d);
-        assert_non_null(e);
-        assert_status(rk_st_tensor_to_f32(&base, t, e, n, &err), RK_OK);
-        assert_status(rk_st_tensor_rsub_f32(&ft, u, e, n, &err), RK_OK);
-        int at = -1;
-        assert_status(rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, &err), RK_OK);
-        assert_memory_equal(d, e, n * sizeof *d);
+        float *d, *e;
+        int at = diff_pair(&base, t, &ft, u, n, &d, &e);
         memset(d, 0, n * sizeof *d);
         assert_status(rk_st_tensor_diff_f32(&base, t, &whole, rk_st_find(&whole, names[k]), d, n, &at, &err),
                       RK_OK);
@@ -133,7 +146,7 @@ static void test_lazy_diff(void **state)
     assert_status(rk_st_tensor_diff_f32(&base, t, NULL, u, NULL, n, &at, &err), RK_EINVAL);
     float *d = rk_alloc(n * sizeof *d);
     assert_non_null(d);
-    for (long k = 1; k < 4; k++) { /* its two buffers */
+    for (long k = 1; k < 16; k++) { /* its records and each thread's buffers */
         rk_test_fail_alloc_after(k);
         rk_status s = rk_st_tensor_diff_f32(&base, t, &ft, u, d, n, &at, NULL);
         rk_test_fail_alloc_after(0);
@@ -151,6 +164,64 @@ static void test_lazy_diff(void **state)
     rk_st_close(&base);
     rk_st_close(&ft);
     rk_st_close(&whole);
+}
+
+/* A file holding one BF16 tensor "w" (1×n) of the top halves of v_i = (i mod 1001)/1001 − 0.5 + shift. */
+static const char *write_bf16(const char *name, size_t n, double shift)
+{
+    char hdr[128];
+    int len = snprintf(hdr, sizeof hdr, "{\"w\":{\"dtype\":\"BF16\",\"shape\":[1,%zu],\"data_offsets\":[0,%zu]}}",
+                       n, 2 * n);
+    unsigned char *bytes = rk_alloc(8 + (size_t)len + 2 * n);
+    assert_non_null(bytes);
+    for (int i = 0; i < 8; i++)
+        bytes[i] = (unsigned char)((uint64_t)len >> (8 * i));
+    memcpy(bytes + 8, hdr, (size_t)len);
+    for (size_t i = 0; i < n; i++) {
+        float v = (float)((double)(i % 1001) / 1001.0 - 0.5 + shift);
+        uint32_t bits;
+        memcpy(&bits, &v, 4);
+        bytes[8 + (size_t)len + 2 * i] = (unsigned char)(bits >> 16);
+        bytes[8 + (size_t)len + 2 * i + 1] = (unsigned char)(bits >> 24);
+    }
+    const char *path = rk_test_tmpfile(name);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, 8 + (size_t)len + 2 * n, fp), 8 + (size_t)len + 2 * n);
+    assert_int_equal(fclose(fp), 0);
+    rk_free(bytes);
+    return path;
+}
+
+/* Two BF16 tensors over several spans (the one-loop path, shared over
+ * threads): ΔW bit for bit as to_f32 then rsub_f32, and as the floats formed here. */
+static void test_lazy_diff_bf16(void **state)
+{
+    (void)state;
+    size_t n = RK_ST_CHUNK + 777; /* three spans of RK_ST_CHUNK / 2 elements */
+    rk_st_file base, ft;
+    rk_err err;
+    assert_status(rk_st_open_lazy(&base, write_bf16("bf_b.safetensors", n, 0.0), &err), RK_OK);
+    assert_status(rk_st_open_lazy(&ft, write_bf16("bf_f.safetensors", n, 0.013), &err), RK_OK);
+    const rk_st_tensor *t = rk_st_find(&base, "w"), *u = rk_st_find(&ft, "w");
+    float *d, *e;
+    (void)diff_pair(&base, t, &ft, u, n, &d, &e);
+    for (size_t i = 0; i < n; i += 997) {
+        float vb = (float)((double)(i % 1001) / 1001.0 - 0.5), vf = (float)((double)(i % 1001) / 1001.0 - 0.5 + 0.013);
+        uint32_t bb, bf;
+        memcpy(&bb, &vb, 4);
+        memcpy(&bf, &vf, 4);
+        bb &= 0xffff0000u;
+        bf &= 0xffff0000u;
+        memcpy(&vb, &bb, 4);
+        memcpy(&vf, &bf, 4);
+        if (!(d[i] == vf - vb))
+            fail_msg("element %zu: %.9g, want %.9g", i, (double)d[i], (double)(vf - vb));
+    }
+    rk_free(d);
+    rk_free(e);
+    rk_st_close(&base);
+    rk_st_close(&ft);
 }
 
 static void test_lazy_checks_size(void **state)
@@ -291,6 +362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lazy_equals_whole),
         cmocka_unit_test(test_lazy_diff),
+        cmocka_unit_test(test_lazy_diff_bf16),
         cmocka_unit_test(test_lazy_checks_size),
         cmocka_unit_test(test_lazy_nomem),
         cmocka_unit_test(test_shards),

@@ -150,12 +150,74 @@ static void test_table_top(void **state)
     assert_int_equal(rk_trunc_rank_for_energy_top(s, 8, sqrt(fro2), 0.999), SIZE_MAX);
 }
 
+/* ‖A − c·B·A_f‖_F in double from the float factors: what rk_trunc_lora_f32's written_err must be. */
+static double residual(const rk_mat *ad, const rk_trunc_lora32 *f, size_t r, double c)
+{
+    double ss = 0;
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            double p = 0;
+            for (size_t t = 0; t < r; t++)
+                p += (double)f->b[i * r + t] * f->a[t * N + j];
+            double e = RK_AT(ad, i, j) - c * p;
+            ss += e * e;
+        }
+    return sqrt(ss);
+}
+
+/* rk_trunc_lora_f32: the error table from the top r, and the written error —
+ * by the r×r identity at r = 6 (error 0.7^6 = 0.12 of ‖A‖_F, above
+ * RK_TRUNC_F32_WRITTEN_IDENTITY), by a pass over A at r = 12 (0.014) — against
+ * the residual formed in double from the float factors. Bound: the float
+ * factors' and the float sketch's rounding, u·‖A‖_F/e and u·√m·(‖A‖_F/e)²
+ * relative (u = 2⁻²⁴): below 1e-4 for these matrices. The error itself is
+ * at least the optimum 0.7^r·‖A‖_F and, with the early stop, within 1% of it. */
+static void test_trunc_lora_f32(void **state)
+{
+    (void)state;
+    rk_mat ad;
+    float *a = make(&ad);
+    const size_t ranks[] = { 6, 12 };
+    const double scales[] = { 1.0, 0.5 };
+    for (int k = 0; k < 2; k++) {
+        size_t r = ranks[k];
+        rk_trunc_lora32 f;
+        assert_status(rk_trunc_lora_f32(a, M, N, r, scales[k], -1, 7, &f), RK_OK);
+        double want = 10.0 * pow(0.7, (double)r) / 10.0; /* relative error Σ_{i≥r} 0.49^i / Σ 0.49^i, square-rooted */
+        /* at least the optimum (to the float rounding of A), within the early stop's 1% of it */
+        if (!(f.row.rel_err >= (1 - 1e-4) * want && f.row.rel_err <= (1 + RK_TRUNC_F32_ERR_TOL) * want))
+            fail_msg("r = %zu: relative error %.9g, want %.9g", r, f.row.rel_err, want);
+        double direct = residual(&ad, &f, r, scales[k]);
+        if (!(fabs(f.written_err - direct) <= 1e-4 * direct))
+            fail_msg("r = %zu: written error %.12g, residual %.12g", r, f.written_err, direct);
+        assert_true((f.row.rel_err >= RK_TRUNC_F32_WRITTEN_IDENTITY) == (r == 6));
+        rk_trunc_lora32_free(&f);
+    }
+    rk_trunc_lora32 f;
+    for (long k = 1; k < 40; k++) { /* every allocation failing in turn, on both written-error paths */
+        for (int p = 0; p < 2; p++) {
+            rk_test_fail_alloc_after(k);
+            rk_status s = rk_trunc_lora_f32(a, M, N, ranks[p], 1.0, -1, 0, &f);
+            rk_test_fail_alloc_after(0);
+            assert_true(s == RK_OK || s == RK_ENOMEM);
+            if (s != RK_OK)
+                assert_null(f.b);
+            rk_trunc_lora32_free(&f);
+        }
+    }
+    assert_status(rk_trunc_lora_f32(a, M, N, N + 1, 1.0, -1, 0, &f), RK_ERANGE);
+    assert_status(rk_trunc_lora_f32(a, M, N, 4, 0.0, -1, 0, &f), RK_EINVAL);
+    rk_mat_free(&ad);
+    rk_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_f32_precisions),
         cmocka_unit_test(test_f32_errors),
         cmocka_unit_test(test_table_top),
+        cmocka_unit_test(test_trunc_lora_f32),
     };
     return cmocka_run_group_tests_name("rsvd_f32", tests, NULL, NULL);
 }
