@@ -39,7 +39,7 @@ test: build
 # Benchmarks (tests/bench, meson benchmark()): every table, streamed as it is
 # measured; never part of `make test`. Heavy: minutes on 2 cores. The peers
 # (numpy, PyTorch, scikit-learn) are Debian packages.
-# `make bench BENCH_SUITE=svd` runs one suite (blas, svd, ...).
+# `make bench BENCH_SUITE=svd` runs one suite (blas, svd, step, finetune, ...).
 BENCH_SUITE ?=
 bench: build
 	@scripts/install-deps.sh peers

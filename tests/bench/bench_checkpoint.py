@@ -15,7 +15,7 @@ every round), for extract and for delta:
   seconds      wall time of the child (ranklab: the whole command; the peer:
                also its own loop time without Python's start-up and imports)
   peak RSS     ru_maxrss of that child, from os.wait4 in a small process
-               that starts it (run_capture says why)
+               that starts it (benchproc.py says why)
   rel. error   ‖ΔW − B·A‖_F/‖ΔW‖_F as each side reports it, and against the
                planted update: ‖B·A − P‖_F/‖P‖_F from the factors each wrote
 
@@ -31,6 +31,9 @@ import json, os, shutil, statistics, struct, subprocess, sys, tempfile, time
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from benchproc import run_capture  # the children's own wall time and peak RSS
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GB = 1 << 30
 PAIR_BYTES_PER_LAYER = 2 * 404 * (1 << 20)   # BF16, both sides
@@ -39,38 +42,6 @@ R = 16
 
 def opt(name, default):
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
-
-
-# A child's ru_maxrss counts the memory of the process it was started from:
-# posix_spawn/vfork share the parent's address space until exec, and the
-# kernel carries that space's high-water mark over into the child's figure
-# (after a fork, the pages it copied). This script holds hundreds of MB while
-# it checks the factors, so the children are started through a small fresh
-# Python process (python3 -S, ~8 MiB: the floor of the figure) that times
-# them and reports their own peak.
-SPAWN = """import os, sys, time
-t0 = time.perf_counter()
-pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
-_, status, ru = os.wait4(pid, 0)
-wall = time.perf_counter() - t0
-with open(sys.argv[1], "w") as f:
-    f.write(f"{wall} {ru.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
-"""
-
-
-def run_capture(cmd, env):
-    """Run cmd; (wall seconds, peak RSS MiB, exit code, stdout). Wall time and
-    ru_maxrss of the child alone, measured by the small process that starts it."""
-    with tempfile.TemporaryFile(mode="w+") as f, tempfile.NamedTemporaryFile(mode="r") as m:
-        subprocess.run([sys.executable, "-S", "-c", SPAWN, m.name] + cmd, env=env, stdout=f,
-                       stderr=subprocess.DEVNULL)
-        wall, rss_kib, code = m.read().split()
-        wall, rss, code = float(wall), int(rss_kib) / 1024, int(code)
-        f.seek(0)
-        out = f.read()
-    if code != 0:
-        sys.stderr.write(f"FAILED ({code}): {' '.join(cmd)}\n")
-    return wall, rss, code, out
 
 
 def read_safetensors(path):
@@ -145,7 +116,7 @@ def bench_pair(rk, peer, d, n, rounds, env, have_peer, work):
             key, cmd = jobs[j]
             if cmd is None:
                 continue
-            wall, rss, code, out = run_capture(cmd, env)
+            wall, rss, code, out, _ = run_capture(cmd, env)
             if code != 0:
                 continue
             res[key].append(wall)
@@ -249,7 +220,7 @@ def main():
             results.append((n, bench_pair(rk, peer, d, n, rounds, env, have_peer, work)))
             if n == min(layers):
                 t = [run_capture([rk, "delta", "--top", str(R), "--tensor", "model.layers.0.mlp.up_proj.weight",
-                                  f"{d}/base", f"{d}/ft", "-q"], env)[0] for _ in range(rounds)]
+                                  f"{d}/base", f"{d}/ft", "-q"], env).wall for _ in range(rounds)]
                 single = med(t)
     if results:
         report(results, single)
