@@ -1,8 +1,11 @@
-# tap.sh — the TAP helpers of every shell test (sourced, not run, after the
-# test has set $tmp to its scratch directory). A test prints "ok N - what"
-# or "not ok N - what" per check, then done_testing prints the plan "1..N"
-# and exits 1 if any failed.
+# tap.sh — the TAP helpers of every shell test (sourced, not run; the test
+# then calls scratch, or sets $tmp to its scratch directory itself). A test
+# prints "ok N - what" or "not ok N - what" per check, then done_testing
+# prints the plan "1..N" and exits 1 if any failed.
 #
+#   scratch                 $tmp: a new scratch directory, removed at exit
+#   TRAIN_PROGRESS          the ERE of train's and finetune's progress lines
+#                           on stderr (for $stderr_may, below)
 # Results
 #   ok STATUS WHAT          passes when STATUS is 0
 #   pass WHAT / fail WHAT   a check decided by the caller
@@ -40,6 +43,13 @@
 # the caller then checks; done_testing adds one check that there were none.
 n=0
 fails=0
+
+scratch() {
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+}
+
+TRAIN_PROGRESS='^(pretrain|finetune): step [0-9]+/[0-9]+ loss [0-9.]+ \(mean since last line\) [0-9]+ samples/s ETA [0-9]+s$'
 
 ok() {
     n=$((n + 1))

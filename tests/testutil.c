@@ -69,6 +69,22 @@ const char *rk_test_tmpfile(const char *name)
     return buf;
 }
 
+void rk_test_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+float *rk_test_params_copy(const rk_mlp *net)
+{
+    float *copy = malloc(net->n_params * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, net->params, net->n_params * sizeof *copy);
+    return copy;
+}
+
 static long fail_after, alloc_count, alloc_attempts;
 
 static void *failing_alloc(size_t size, void *ctx)

@@ -27,6 +27,12 @@ const char *rk_test_tmpdir(void);
 /** Path of @p name inside rk_test_tmpdir() (static buffer, valid until the next call). */
 const char *rk_test_tmpfile(const char *name);
 
+/** Write the @p n bytes at @p data to @p path (created or truncated); fails the test on any error. */
+void rk_test_write_file(const char *path, const void *data, size_t n);
+
+/** A copy of @p net's n_params parameters (malloc: free it with free()), to check later that they did not change. */
+float *rk_test_params_copy(const rk_mlp *net);
+
 /**
  * Make the library's allocator fail on the @p n-th allocation from now
  * (1 = the next one), and every one after it. n = 0 restores malloc.

@@ -26,7 +26,8 @@ int cli_plot_prepare(const char *cmd, const char *arg, const char *format, rk_pl
         return cli_usage_error(cmd, "--plot wants a file name (FILE.png, FILE.svg) or '-'");
     if (format && !strcmp(arg, "-"))
         return cli_usage_error(cmd, "--format applies to a plot file, not to '--plot -'");
-    if (format && strcmp(format, "png") != 0 && strcmp(format, "svg") != 0)
+    rk_plot_format forced;
+    if (format && (rk_plot_format_parse(format, &forced) != RK_OK || forced == RK_PLOT_TERM))
         return cli_usage_error(cmd, "--format wants png or svg, not '%s'", format);
     if (rk_plot_format_for(arg, format, &out->format) != RK_OK)
         return cli_usage_error(cmd, "cannot tell the plot format of '%s'", arg);

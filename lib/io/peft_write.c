@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "io/file.h"
+#include "io/json_text.h"
 #include "io/peft.h"
 
 static json_t *number(double v)
@@ -208,10 +209,7 @@ static rk_status save_folder(const char *dir, const wctx *c, const rk_peft_lora 
         st = rk_st_writer_save(w, st_path, err);
     if (!st)
         st = rk_file_write_all(cfg_path, text, strlen(text), err);
-    json_malloc_t jmalloc;
-    json_free_t jfree;
-    json_get_alloc_funcs(&jmalloc, &jfree);
-    jfree(text); /* json_dumps allocated it with jansson's allocator */
+    rk_json_text_free(text);
     rk_free(st_path);
     rk_free(cfg_path);
     return st;

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "io/file.h"
+#include "io/json_text.h"
 #include "io/safetensors.h"
 
 typedef struct st_item {
@@ -333,10 +334,7 @@ rk_status rk_st_writer_save(rk_st_writer *w, const char *path, rk_err *err)
             st = rk_err_set(err, RK_EIO, "write failed: %s", strerror(e));
         }
     }
-    json_malloc_t jmalloc;
-    json_free_t jfree;
-    json_get_alloc_funcs(&jmalloc, &jfree);
-    jfree(text); /* json_dumps allocated it with jansson's allocator */
+    rk_json_text_free(text);
     rk_free(order);
     rk_free(blk);
     return st;

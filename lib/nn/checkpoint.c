@@ -38,6 +38,18 @@ static rk_status pt_writer(rk_st_writer **w, rk_err *err)
     return rk_st_writer_add_meta(*w, "format", "pt");
 }
 
+/* After collecting @p what into @p w with status @p st: save to @p path when all went in, else say
+ * what could not be collected; @p w is freed either way. */
+static rk_status pt_finish(rk_st_writer *w, rk_status st, const char *what, const char *path, rk_err *err)
+{
+    if (st)
+        st = rk_err_set(err, st, "cannot collect the %s: %s", what, rk_strerror(st));
+    else
+        st = rk_st_writer_save(w, path, err);
+    rk_st_writer_free(w);
+    return st;
+}
+
 rk_status rk_checkpoint_save(const rk_mlp *net, const char *path, rk_err *err)
 {
     if (!net || !net->params || !path)
@@ -55,12 +67,7 @@ rk_status rk_checkpoint_save(const rk_mlp *net, const char *path, rk_err *err)
         if (!st)
             st = rk_st_writer_add_f32(w, name, net->p.b[l], 1, shape);
     }
-    if (st)
-        st = rk_err_set(err, st, "cannot collect the tensors: %s", rk_strerror(st));
-    else
-        st = rk_st_writer_save(w, path, err);
-    rk_st_writer_free(w);
-    return st;
+    return pt_finish(w, st, "tensors", path, err);
 }
 
 /* Layer sizes from the tensors of an open file (see rk_checkpoint_read_config). */
@@ -243,10 +250,5 @@ rk_status rk_checkpoint_save_deltas(const char *path, const rk_mat *deltas, size
         tensor_name(name, sizeof name, l, "weight");
         st = rk_st_writer_add_f64(w, name, d->data, 2, shape);
     }
-    if (st)
-        st = rk_err_set(err, st, "cannot collect the deltas: %s", rk_strerror(st));
-    else
-        st = rk_st_writer_save(w, path, err);
-    rk_st_writer_free(w);
-    return st;
+    return pt_finish(w, st, "deltas", path, err);
 }

@@ -8,14 +8,11 @@
 # files, and the --help texts against docs/tools/.
 # Speaks TAP. Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT.
 set -u
-rk="$RK_BUILD_ROOT/tools/ranklab"
 src="$RK_SOURCE_ROOT"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-. "$RK_SOURCE_ROOT/tests/tap.sh"
-tool "$rk"
-# train and finetune report their progress on stderr; nothing else may be there
-stderr_may='^(pretrain|finetune): step [0-9]+/[0-9]+ loss [0-9.]+ \(mean since last line\) [0-9]+ samples/s ETA [0-9]+s$'
+. "$src/tests/tap.sh"
+scratch
+tool "$RK_BUILD_ROOT/tools/ranklab"
+stderr_may=$TRAIN_PROGRESS   # train and finetune report their progress; nothing else may be there
 # pyhere WHAT ARGS... <<'PY': the python3 program on stdin, with ARGS; ok when it exits 0
 pyhere() {
     _what=$1
@@ -244,14 +241,12 @@ if run train $d --hidden 32,16 --out "$tmp/tr" --json && ran_clean &&
         --lora "$tmp/fl2" --lora "$tmp/fl4" --data "$tmp/data" --out "$tmp/cmp3" --quiet --threads 1
     expect "compare reads ranklab train/finetune outputs" 0
     pyhere "compare on finetune outputs: rel_err from the delta files, bound holds" "$tmp/cmp3/results.json" "$tmp/fl2/delta.safetensors" "$tmp/ff/delta.safetensors" <<'PY'
-import json, math, struct, sys
+import json, math, os, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.environ['RK_SOURCE_ROOT'] + '/tests/tools')
+from st_files import read
 def ST(p):
-    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n]); out = {}
-    for k, v in h.items():
-        if k == '__metadata__': continue
-        s, e = v['data_offsets']; raw = b[8 + n + s:8 + n + e]
-        out[k] = struct.unpack('<%dd' % (len(raw) // 8), raw)
-    return out
+    return {k: v for k, (_, _, v) in read(p).items()}
 r = json.load(open(sys.argv[1])); lo = ST(sys.argv[2]); fu = ST(sys.argv[3])
 assert [x['rank'] for x in r['lora']] == [2, 4]
 for L in r['lora'][0]['layers']:

@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_runs_and_target(void **state)
@@ -213,9 +214,7 @@ static void test_analysis_leaves_the_model(void **state)
 {
     (void)state;
     size_t bytes = F.net.n_params * sizeof(float);
-    float *before = rk_alloc(bytes);
-    assert_non_null(before);
-    memcpy(before, F.net.params, bytes);
+    float *before = rk_test_params_copy(&F.net);
     rk_exp_config cfg = F.cfg;
     cfg.progress = NULL;
     rk_exp_analysis a;
@@ -246,7 +245,7 @@ static void test_analysis_leaves_the_model(void **state)
     }
     rk_mlp_free(&merged);
     rk_exp_analysis_free(&a);
-    rk_free(before);
+    free(before);
 }
 
 static void test_config_errors(void **state)

@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../linalg/testmat.h"
@@ -144,9 +145,7 @@ static void test_accuracy_of_the_truncation(void **state)
 {
     (void)state;
     size_t bytes = F.net.n_params * sizeof(float);
-    float *before = rk_alloc(bytes);
-    assert_non_null(before);
-    memcpy(before, F.net.params, bytes);
+    float *before = rk_test_params_copy(&F.net);
     rk_rank_choice c;
     assert_status(rk_rank_choice_init(&c, F.delta, LAYERS), RK_OK);
     rk_rank_rule all = { .kind = RK_RULE_ENERGY, .param = 1.0 }, two = { .kind = RK_RULE_FIXED, .count = 2 };
@@ -184,7 +183,7 @@ static void test_accuracy_of_the_truncation(void **state)
     rk_eval_free(&ev);
     rk_mlp_free(&merged);
     rk_rank_choice_free(&c);
-    rk_free(before);
+    free(before);
 }
 
 /* rk_rank_choice_init_svd takes SVDs computed elsewhere over: the same rows as rk_rank_choice_init. */

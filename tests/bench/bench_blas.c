@@ -54,19 +54,10 @@ static void usage(FILE *f)
                "[--quick]\n");
 }
 
-/* Parse "a,b,c" of positive integers into out (at most MAX_LIST). */
-static int parse_list(const char *s, long *out)
+/* "a,b,c" of whole numbers 1..32768 (which keeps n·n and the thread count far from overflow) */
+static int list(const char *s, long *out)
 {
-    int n = 0;
-    char *end;
-    while (*s && n < MAX_LIST) {
-        long v = strtol(s, &end, 10);
-        if (end == s || v <= 0 || v > 32768 || (*end && *end != ','))
-            return -1; /* also keeps n·n and the thread count far from overflow */
-        out[n++] = v;
-        s = *end ? end + 1 : end;
-    }
-    return *s ? -1 : n;
+    return bench_parse_list(s, 1, 32768, out, MAX_LIST);
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -78,12 +69,12 @@ static int parse_args(int argc, char **argv, options *o)
         int n;
         if (!strcmp(argv[i], "--quick")) {
             *o = (options){ { 256, 512 }, 2, { 1, 2 }, 2, 0.1 };
-        } else if (!strcmp(argv[i], "--sizes") && arg && (n = parse_list(arg, v)) > 0) {
+        } else if (!strcmp(argv[i], "--sizes") && arg && (n = list(arg, v)) > 0) {
             for (int k = 0; k < n; k++)
                 o->sizes[k] = (size_t)v[k];
             o->nsizes = n;
             i++;
-        } else if (!strcmp(argv[i], "--threads") && arg && (n = parse_list(arg, v)) > 0) {
+        } else if (!strcmp(argv[i], "--threads") && arg && (n = list(arg, v)) > 0) {
             for (int k = 0; k < n; k++)
                 o->threads[k] = (int)v[k];
             o->nthreads = n;

@@ -81,24 +81,18 @@ static void usage(FILE *f)
 
 static int parse_sizes(const char *s, options *o)
 {
-    char *end;
-    o->nsizes = 0;
-    while (*s && o->nsizes < MAX_SIZES) {
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 64 || v > 16384 || (*end && *end != ','))
-            return -1;
-        o->sizes[o->nsizes++] = (size_t)v;
-        s = *end ? end + 1 : end;
-    }
-    return *s || o->nsizes == 0 ? -1 : 0;
+    long v[MAX_SIZES];
+    if ((o->nsizes = bench_parse_list(s, 64, 16384, v, MAX_SIZES)) < 0)
+        return -1;
+    for (int k = 0; k < o->nsizes; k++)
+        o->sizes[k] = (size_t)v[k];
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    const char *env = getenv("OPENBLAS_NUM_THREADS");
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){ { 2048, 4096 }, 2, 1, 3, true, NULL, "/usr/bin/python3", NULL };
-    o->threads = env && atoi(env) > 0 ? atoi(env) : (ncpu > 0 ? (int)ncpu : 1);
+    o->threads = bench_default_threads();
     for (int i = 1; i < argc; i++) {
         const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--peer") && arg)

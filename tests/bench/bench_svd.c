@@ -65,10 +65,8 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    const char *env = getenv("OPENBLAS_NUM_THREADS");
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){ { 256, 512, 1024, 2048 }, 4, 0, 2.0, false, NULL, "/usr/bin/python3" };
-    o->threads = env && atoi(env) > 0 ? atoi(env) : (ncpu > 0 ? (int)ncpu : 1);
+    o->threads = bench_default_threads();
     for (int i = 1; i < argc; i++) {
         const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--quick")) {
@@ -84,18 +82,11 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(argv[i], "--budget") && arg && atof(arg) > 0) {
             o->budget = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--sizes") && arg) {
-            char *end;
-            const char *s = argv[++i];
-            o->nsizes = 0;
-            while (*s && o->nsizes < MAX_SIZES) {
-                long v = strtol(s, &end, 10);
-                if (end == s || v <= 0 || v > 32768 || (*end && *end != ','))
-                    return -1; /* 32768² doubles = 8 GiB: far beyond a benchmark */
-                o->sizes[o->nsizes++] = (size_t)v;
-                s = *end ? end + 1 : end;
-            }
-            if (*s || o->nsizes == 0)
+            long v[MAX_SIZES]; /* up to 32768: 32768² doubles = 8 GiB, far beyond a benchmark */
+            if ((o->nsizes = bench_parse_list(argv[++i], 1, 32768, v, MAX_SIZES)) < 0)
                 return -1;
+            for (int k = 0; k < o->nsizes; k++)
+                o->sizes[k] = (size_t)v[k];
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             exit(0);

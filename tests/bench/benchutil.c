@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef RK_HAVE_OPENBLAS
 #include <cblas.h>
@@ -130,4 +131,25 @@ void bench_print_load(const char *prefix)
         printf("%sload average: unknown\n", prefix);
     else
         printf("%sload average: %.2f, %.2f, %.2f (1, 5, 15 min)\n", prefix, l[0], l[1], l[2]);
+}
+
+int bench_default_threads(void)
+{
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return env && atoi(env) > 0 ? atoi(env) : (ncpu > 0 ? (int)ncpu : 1);
+}
+
+int bench_parse_list(const char *s, long lo, long hi, long *out, int max)
+{
+    int n = 0;
+    char *end;
+    while (*s && n < max) {
+        long v = strtol(s, &end, 10);
+        if (end == s || v < lo || v > hi || (*end && *end != ','))
+            return -1;
+        out[n++] = v;
+        s = *end ? end + 1 : end;
+    }
+    return *s || n == 0 ? -1 : n;
 }

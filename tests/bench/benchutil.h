@@ -52,4 +52,14 @@ void bench_settle(void);
 /** Print the 1-, 5- and 15-minute load averages on one line starting with @p prefix. */
 void bench_print_load(const char *prefix);
 
+/** BLAS threads by default: OPENBLAS_NUM_THREADS when it is a positive number, else the online CPUs. */
+int bench_default_threads(void);
+
+/**
+ * Parse "a,b,c" (an option's list) into @p out[0..max): each a whole number
+ * in [@p lo, @p hi]. Returns how many, or -1 when the list is empty, longer
+ * than @p max, or has anything else in it.
+ */
+int bench_parse_list(const char *s, long lo, long hi, long *out, int max);
+
 #endif

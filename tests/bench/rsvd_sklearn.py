@@ -22,32 +22,18 @@ bench_rsvd in this process's environment before numpy loads) and threadpoolctl.
 Run with Debian's /usr/bin/python3 (python3-sklearn).
 """
 import argparse
-import os
 import sys
-import time
 
 import numpy as np
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from peer_lib import blas_info, limit_threads, load_matrix, serve, timed
 
 try:
     import sklearn
     from sklearn.utils.extmath import randomized_svd
 except ImportError:
     randomized_svd = None
-
-try:
-    from threadpoolctl import threadpool_info, threadpool_limits
-except ImportError:  # the environment variable alone then sets the threads
-    threadpool_info = threadpool_limits = None
-
-
-def blas_info():
-    """(kernel core, thread count) of numpy's OpenBLAS as threadpoolctl reports them."""
-    if threadpool_info is None:
-        return "unknown", int(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0)
-    for d in threadpool_info():
-        if d.get("user_api") == "blas":
-            return d.get("architecture") or d.get("internal_api"), d.get("num_threads")
-    return "unknown", 0
 
 
 def main():
@@ -57,37 +43,28 @@ def main():
     if randomized_svd is None:
         print("error scikit-learn is not installed (Debian: python3-sklearn)", flush=True)
         return 1
-    if threadpool_limits is not None:
-        threadpool_limits(limits=args.threads, user_api="blas")
+    limit_threads(args.threads)
     core, threads = blas_info()
     print(f"ready sklearn={sklearn.__version__} numpy={np.__version__} threads={threads} "
           f"core={core}", flush=True)
-    a = None
-    norm_a = 0.0
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        if words[0] == "quit":
-            break
+    held = {"a": None, "norm": 0.0}
+
+    def handle(words):
         if words[0] == "load" and len(words) == 2:
-            a = np.load(words[1])
-            if a.dtype != np.float64 or a.ndim != 2 or not a.flags.c_contiguous:
-                print(f"error {words[1]}: need a C-ordered 2-d float64 array", flush=True)
-                a = None
-                continue
-            norm_a = np.linalg.norm(a)
-            print(f"ok {a.shape[0]} {a.shape[1]}", flush=True)
-        elif words[0] == "rsvd" and a is not None and len(words) == 4:
+            held["a"], reply = load_matrix(words[1])
+            if held["a"] is not None:
+                held["norm"] = np.linalg.norm(held["a"])
+            return reply
+        a = held["a"]
+        if words[0] == "rsvd" and a is not None and len(words) == 4:
             k, seed, norm = int(words[1]), int(words[2]), words[3]
-            c0, t0 = time.process_time(), time.perf_counter()
-            u, s, vt = randomized_svd(a, k, random_state=seed, power_iteration_normalizer=norm)
-            t1, c1 = time.perf_counter(), time.process_time()
-            err = np.linalg.norm(a - (u * s) @ vt) / norm_a
-            print(f"time {t1 - t0:.9f} {c1 - c0:.9f} {err:.17g}", flush=True)
-            del u, s, vt
-        else:
-            print(f"error unknown request: {line.strip()}", flush=True)
+            (u, s, vt), wall, cpu = timed(randomized_svd, a, k, random_state=seed,
+                                          power_iteration_normalizer=norm)
+            err = np.linalg.norm(a - (u * s) @ vt) / held["norm"]
+            return f"time {wall:.9f} {cpu:.9f} {err:.17g}"
+        return None
+
+    serve(handle)
     return 0
 
 

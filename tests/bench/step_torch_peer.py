@@ -48,6 +48,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from peer_lib import serve
+
 
 class Net(nn.Module):
     def __init__(self, sizes):
@@ -195,17 +198,14 @@ def main():
                    for k in ("OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS"))
     print(f"ready torch={torch.__version__} threads={torch.get_num_threads()} flush_denormal={int(fd)} "
           f"blas_core={blas_core()} {env}", flush=True)
-    run = None
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        if words[0] == "quit":
-            break
+    held = {"run": None}
+
+    def handle(words):
+        run = held["run"]
         if words[0] == "setup":
-            run = Run(words[1], int(words[2]), int(words[3]))
-            print(f"ok {run.n_params}", flush=True)
-        elif words[0] == "steps" and run is not None:
+            held["run"] = run = Run(words[1], int(words[2]), int(words[3]))
+            return f"ok {run.n_params}"
+        if words[0] == "steps" and run is not None:
             for _ in range(int(words[2]) if len(words) > 2 else 0):   # untimed, after the pause
                 run.step()
             ts = []
@@ -213,16 +213,16 @@ def main():
                 t = time.perf_counter()
                 run.step()
                 ts.append(time.perf_counter() - t)
-            print(f"time {statistics.median(ts) * 1e3:.6f} {min(ts) * 1e3:.6f}", flush=True)
-        elif words[0] == "epoch" and len(words) == 5:
+            return f"time {statistics.median(ts) * 1e3:.6f} {min(ts) * 1e3:.6f}"
+        if words[0] == "epoch" and len(words) == 5:
             try:
                 secs, acc, steps = epoch(words[1], int(words[2]), int(words[3]), float(words[4]))
-                print(f"epoch {secs:.6f} {acc:.6f} {steps}", flush=True)
+                return f"epoch {secs:.6f} {acc:.6f} {steps}"
             except OSError as e:
-                print(f"error {e}", flush=True)
-        else:
-            print("error unknown request", flush=True)
+                return f"error {e}"
+        return None
 
+    serve(handle)
 
 if __name__ == "__main__":
     main()

@@ -21,24 +21,11 @@ import argparse
 import ctypes
 import os
 import sys
-import time
 
 import numpy as np
 
-try:
-    from threadpoolctl import threadpool_info, threadpool_limits
-except ImportError:  # the environment variable alone then sets the threads
-    threadpool_info = threadpool_limits = None
-
-
-def blas_info():
-    """(kernel core, thread count) of numpy's OpenBLAS as threadpoolctl reports them."""
-    if threadpool_info is None:
-        return "unknown", int(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0)
-    for d in threadpool_info():
-        if d.get("user_api") == "blas":
-            return d.get("architecture") or d.get("internal_api"), d.get("num_threads")
-    return "unknown", 0
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from peer_lib import blas_info, limit_threads, load_matrix, serve, timed
 
 
 def lapack_file():
@@ -61,34 +48,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, required=True)
     args = ap.parse_args()
-    if threadpool_limits is not None:
-        threadpool_limits(limits=args.threads, user_api="blas")
+    limit_threads(args.threads)
     core, threads = blas_info()
     print(f"ready numpy={np.__version__} threads={threads} core={core} lapack={lapack_file()}",
           flush=True)
-    a = None
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        if words[0] == "quit":
-            break
-        if words[0] == "load":
-            a = np.load(words[1])
-            if a.dtype != np.float64 or a.ndim != 2 or not a.flags.c_contiguous:
-                print(f"error {words[1]}: need a C-ordered 2-d float64 array", flush=True)
-                continue
-            print(f"ok {a.shape[0]} {a.shape[1]}", flush=True)
-        elif words[0] == "svd" and a is not None and len(words) == 2:
-            uv = words[1] == "vecs"
-            c0, t0 = time.process_time(), time.perf_counter()
-            r = np.linalg.svd(a, full_matrices=False, compute_uv=uv)
-            t1, c1 = time.perf_counter(), time.process_time()
-            s = r[1] if uv else r
-            print(f"time {t1 - t0:.9f} {c1 - c0:.9f} {float(np.sum(s)):.17g}", flush=True)
-            del r, s
-        else:
-            print(f"error unknown request: {line.strip()}", flush=True)
+    held = {"a": None}
+
+    def handle(words):
+        if words[0] == "load" and len(words) == 2:
+            held["a"], reply = load_matrix(words[1])
+            return reply
+        if words[0] == "svd" and held["a"] is not None and len(words) == 2:
+            r, wall, cpu = timed(np.linalg.svd, held["a"], full_matrices=False,
+                                 compute_uv=words[1] == "vecs")
+            s = r[1] if words[1] == "vecs" else r
+            return f"time {wall:.9f} {cpu:.9f} {float(np.sum(s)):.17g}"
+        return None
+
+    serve(handle)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,16 @@ static void test_features_parse(void **state)
     }
 }
 
+/* Case @p i of a table: the core @p got is the core @p want, or both are NULL. */
+static void check_core(size_t i, const char *got, const char *want)
+{
+    print_message("# case %zu: want %s, got %s\n", i, want ? want : "NULL", got ? got : "NULL");
+    if (want)
+        assert_string_equal(got, want);
+    else
+        assert_null(got);
+}
+
 static void test_core_for_cpu(void **state)
 {
     (void)state;
@@ -80,12 +90,7 @@ static void test_core_for_cpu(void **state)
         if (i == 6)
             f.fma = true; /* the AVX-512F-only row: an odd CPU, but AVX2+FMA decides */
         const char *core = rk_blas_core_for_cpu(&f);
-        print_message("# case %zu: want %s, got %s\n", i, cases[i].core ? cases[i].core : "NULL",
-                      core ? core : "NULL");
-        if (cases[i].core)
-            assert_string_equal(core, cases[i].core);
-        else
-            assert_null(core);
+        check_core(i, core, cases[i].core);
         assert_int_equal(rk_cpu_flops_per_cycle(&f), cases[i].flops_per_cycle);
     }
 }
@@ -145,12 +150,7 @@ static void test_remedy_decision(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *got = rk_blas_remedy_core(cases[i].core, cases[i].cpu, cases[i].env);
-        print_message("# case %zu: want %s, got %s\n", i, cases[i].want ? cases[i].want : "NULL",
-                      got ? got : "NULL");
-        if (cases[i].want)
-            assert_string_equal(got, cases[i].want);
-        else
-            assert_null(got);
+        check_core(i, got, cases[i].want);
     }
 }
 

@@ -6,21 +6,16 @@
 # exports, which headers are installed, the man pages and the completion.
 set -uo pipefail
 src=$RK_SOURCE_ROOT build=$RK_BUILD_ROOT here=$(dirname "$0")
-n=0 failed=0
-ok() { # ok STATUS DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+. "$src/tests/tap.sh"
 command -v pkg-config >/dev/null || skip_all "pkg-config is not installed"
 command -v c++ >/dev/null || skip_all "no C++ compiler (g++) is installed"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch
 dest=$tmp/dest
 if ! meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >"$tmp/install.log" 2>&1; then
-    sed 's/^/# /' "$tmp/install.log"
-    echo "1..1"; echo "not ok 1 - meson install into a temporary destdir"; exit 0
+    diag "$tmp/install.log"
+    fail "meson install into a temporary destdir"
+    done_testing
 fi
 # The installed ranklab.pc with its prefix moved under the destdir, as a
 # user who installed with --prefix=$dest$prefix would have it.
@@ -40,25 +35,24 @@ v = [o["value"] for o in opts if o["name"] == "b_sanitize"]
 print("" if not v or v[0] == "none" else "-fsanitize=" + v[0])' "$build")
 cflags="$cflags $san"
 
-echo "1..12"
 ok $? "ranklab.pc is installed and pkg-config reads it (cflags '$cflags')"
 case "$cflags $libs" in *"$src"*|*"$build"*) st=1 ;; *) st=0 ;; esac
 ok $st "the flags name no path into the source or build tree"
 
 cc $cflags -o "$tmp/consumer" "$here/consumer.c" $libs -lm >"$tmp/cc.log" 2>&1 &&
     LD_LIBRARY_PATH=$libdir "$tmp/consumer" >"$tmp/run.log" 2>&1
-st=$?; sed 's/^/# /' "$tmp/cc.log" "$tmp/run.log"
+st=$?; diag "$tmp/cc.log" "$tmp/run.log"
 ok $st "a C program computes an SVD and a rank through <ranklab/ranklab.h>"
 
 c++ $cflags -o "$tmp/consumer_cpp" "$here/consumer.cpp" $libs >"$tmp/cxx.log" 2>&1 &&
     LD_LIBRARY_PATH=$libdir "$tmp/consumer_cpp" >"$tmp/runxx.log" 2>&1
-st=$?; sed 's/^/# /' "$tmp/cxx.log" "$tmp/runxx.log"
+st=$?; diag "$tmp/cxx.log" "$tmp/runxx.log"
 ok $st "a C++ program links the C library (extern \"C\" guards)"
 
 cc $cflags -o "$tmp/consumer_static" "$here/consumer.c" \
     $(pkg-config --libs --static ranklab | sed "s|-lranklab|$libdir/libranklab.a|") $san >"$tmp/st.log" 2>&1 &&
     "$tmp/consumer_static" >/dev/null 2>&1
-st=$?; sed 's/^/# /' "$tmp/st.log"
+st=$?; diag "$tmp/st.log"
 ok $st "the static library links with pkg-config --static"
 
 # Every installed header compiles on its own, as C11 and as C++.
@@ -80,7 +74,7 @@ internal=$(sed -n "/^internal_headers/,/]/p" "$src/lib/meson.build" | grep -o "'
 printf '%s\n' $internal >"$tmp/internal"
 sort -u "$tmp/installed" "$tmp/internal" >"$tmp/both"
 diff "$tmp/all" "$tmp/both" >"$tmp/d" && ! comm -12 "$tmp/installed" "$tmp/internal" | grep -q .
-st=$?; sed 's/^/# /' "$tmp/d"
+st=$?; diag "$tmp/d"
 ok $st "each header of lib/ is either installed or internal (lib/meson.build), never both"
 
 # The shared library exports rk_ symbols only, and rk_version among them.
@@ -128,4 +122,4 @@ out=$(PATH="$build/tools:$PATH" bash -c '
 [ "$out" = "$(printf 'svd\n--plot\n--rank-rule\nsv_fro: sv_cumulative: sv_ratio:')" ]
 st=$?; [ $st = 0 ] || echo "# completion gave: $out"
 ok $st "bash completion offers subcommands, each command's flags and the rank rules"
-exit 0
+done_testing

@@ -68,14 +68,6 @@ static bytes gzip_bytes(bytes b)
     return out;
 }
 
-static void write_file(const char *path, bytes b)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b.p, 1, b.n, f), b.n);
-    assert_int_equal(fclose(f), 0);
-}
-
 static bytes u8_images(void) /* the u8 (5, 4, 3) fixture, built here */
 {
     unsigned dims[3] = { 5, 4, 3 };
@@ -329,7 +321,7 @@ static void test_hostile_files(void **state)
         rk_err_clear(&e);
         expect_refusal(c, rk_idx_read_mem(b.p, b.n, &x, &e), &x, &e, "memory");
         const char *path = rk_test_tmpfile("hostile.idx");
-        write_file(path, b);
+        rk_test_write_file(path, b.p, b.n);
         rk_err_clear(&e);
         expect_refusal(c, rk_idx_read(path, &x, &e), &x, &e, "file");
         free(b.p);

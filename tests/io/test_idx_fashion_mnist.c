@@ -41,14 +41,6 @@ static bytes gunzip_file(const char *path)
     return b;
 }
 
-static void write_file(const char *path, bytes b)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b.p, 1, b.n, f), b.n);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* rk_idx_read of the .gz and of its decompressed copy both equal gzread's bytes. */
 static void check_against_gzread(const char *path, size_t header_len, rk_idx *x)
 {
@@ -57,7 +49,7 @@ static void check_against_gzread(const char *path, size_t header_len, rk_idx *x)
     assert_int_equal(raw.n, header_len + x->nbytes);
     assert_memory_equal(x->data, raw.p + header_len, x->nbytes);
     const char *copy = rk_test_tmpfile("real-raw.idx");
-    write_file(copy, raw);
+    rk_test_write_file(copy, raw.p, raw.n);
     rk_idx y;
     assert_status(rk_idx_read(copy, &y, NULL), RK_OK);
     assert_int_equal(y.nbytes, x->nbytes);

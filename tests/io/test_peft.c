@@ -216,6 +216,18 @@ static void check_against_dense(const rk_peft_module *m, double tol)
     rk_mat_free(&dw);
 }
 
+/* The JSON document in the file at @p path (a fixture numpy wrote); fails the test when it cannot. */
+static json_t *read_json(const char *path)
+{
+    unsigned char *text;
+    size_t len;
+    assert_status(rk_file_read_all(path, 1 << 20, &text, &len, NULL), RK_OK);
+    json_t *doc = json_loadb((const char *)text, len, 0, NULL);
+    rk_free(text);
+    assert_non_null(doc);
+    return doc;
+}
+
 static void test_small_fixture(void **state)
 {
     (void)state;
@@ -229,13 +241,7 @@ static void test_small_fixture(void **state)
     assert_int_equal(ad.config.n_modules_to_save, 1);
 
     /* the singular values numpy computed when it wrote the fixture */
-    unsigned char *text;
-    size_t len;
-    assert_status(rk_file_read_all(rk_test_data("peft-small/expected.json"), 1 << 20, &text, &len, &err),
-                  RK_OK);
-    json_t *want = json_loadb((const char *)text, len, 0, NULL);
-    rk_free(text);
-    assert_non_null(want);
+    json_t *want = read_json(rk_test_data("peft-small/expected.json"));
     for (size_t i = 0; i < ad.n_modules; i++) {
         const rk_peft_module *m = &ad.modules[i];
         json_t *e = json_object_get(want, m->name);
@@ -291,13 +297,7 @@ static void test_gpt2_fixture(void **state)
     assert_int_equal(ad.full[0]->shape[0], 6);
     assert_int_equal(ad.full[0]->shape[1], 768);
     /* singular values numpy computed from dense ΔW (tests/io/gpt2_expected.py) */
-    unsigned char *text;
-    size_t len;
-    assert_status(rk_file_read_all(rk_test_data("peft-gpt2-expected.json"), 1 << 20, &text, &len, &err),
-                  RK_OK);
-    json_t *want = json_loadb((const char *)text, len, 0, NULL);
-    rk_free(text);
-    assert_non_null(want);
+    json_t *want = read_json(rk_test_data("peft-gpt2-expected.json"));
     json_t *values = json_object_get(want, "singular_values");
     assert_int_equal(json_object_size(values), 12);
     double worst = 0;

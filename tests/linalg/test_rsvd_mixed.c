@@ -17,24 +17,6 @@ static double optimal_error(const rk_svd *exact, size_t k)
     return sqrt(e);
 }
 
-/* A 300×200 rank-10 signal (σ = 10..1) plus 0.01·N(0, 1) noise, scaled by c. */
-static void low_rank_plus_noise(rk_mat *a, double c)
-{
-    enum { M = 300, N = 200, R = 10 };
-    double s[N];
-    for (size_t i = 0; i < N; i++)
-        s[i] = i < R ? 10.0 - (double)i : 0.0;
-    rk_mat noise = { 0 };
-    testmat_with_spectrum(a, M, N, s, 5);
-    rk_rng rng;
-    rk_rng_seed(&rng, 6);
-    assert_status(rk_mat_create(&noise, M, N), RK_OK);
-    rk_mat_fill_normal(&noise, &rng);
-    assert_status(rk_mat_axpy(a, 0.01, &noise), RK_OK);
-    rk_mat_scale(a, c);
-    rk_mat_free(&noise);
-}
-
 /* Run rk_rsvd with @p o on @p a and check it against the exact SVD:
  *  - error within 1% of the optimum (and never below it),
  *  - U and V orthonormal to double precision: ‖I − UᵀU‖₁/(k·ε) < 50,
@@ -77,7 +59,7 @@ static void test_mixed_near_optimal(void **state)
 {
     (void)state;
     rk_mat a = { 0 };
-    low_rank_plus_noise(&a, 1.0);
+    testmat_signal_plus_noise(&a, 1.0);
     for (int lu = 0; lu <= 1; lu++) {
         rk_rsvd_opts o = rk_rsvd_opts_default(10);
         o.precision = RK_RSVD_PREC_MIXED;
@@ -93,8 +75,7 @@ static void test_mixed_near_optimal(void **state)
     /* the heavy tail: no gap at k, the subspace itself is approximate */
     double t[100];
     rk_mat_free(&a);
-    testmat_low_rank_profile(t, 100, 5.0, 0.5);
-    testmat_with_spectrum(&a, 100, 500, t, 8);
+    testmat_profile(&a, t, 100, 500, 5.0, 0.5, 8);
     rk_rsvd_opts o = rk_rsvd_opts_default(10);
     o.precision = RK_RSVD_PREC_MIXED;
     rk_rsvd_stats st;
@@ -113,14 +94,14 @@ static void test_mixed_scaling(void **state)
     (void)state;
     const double scales[] = { 1e-150, 1e150, 0x1p-400 }; /* far outside float's range */
     rk_mat a1 = { 0 };
-    low_rank_plus_noise(&a1, 1.0);
+    testmat_signal_plus_noise(&a1, 1.0);
     rk_rsvd_opts o = rk_rsvd_opts_default(10);
     o.precision = RK_RSVD_PREC_MIXED;
     rk_svd f1 = { 0 };
     assert_status(rk_rsvd(&f1, &a1, &o), RK_OK);
     for (size_t t = 0; t < 3; t++) {
         rk_mat a = { 0 };
-        low_rank_plus_noise(&a, scales[t]);
+        testmat_signal_plus_noise(&a, scales[t]);
         rk_rsvd_stats st;
         check_against_exact(&a, &o, &st);
         assert_true(st.mixed && !st.refined);
@@ -145,9 +126,8 @@ static void test_paths_match_exact_low_rank(void **state)
     (void)state;
     enum { M = 100, N = 500, K = 10 };
     double s[M];
-    testmat_low_rank_profile(s, M, 5.0, 0.0);
     rk_mat a = { 0 };
-    testmat_with_spectrum(&a, M, N, s, 2011);
+    testmat_profile(&a, s, M, N, 5.0, 0.0, 2011);
     rk_svd exact = { 0 };
     assert_status(rk_svd_decomp(&exact, &a, RK_SVD_THIN), RK_OK);
     const rk_rsvd_precision precs[] = { RK_RSVD_PREC_MIXED, RK_RSVD_PREC_DOUBLE };
@@ -224,12 +204,7 @@ static void test_mixed_guard_refines_low_rank(void **state)
     rk_mat_fill(&d, 0.0);
     rk_rsvd_opts o = rk_rsvd_opts_default(K);
     o.precision = RK_RSVD_PREC_MIXED;
-    rk_svd f = { 0 };
-    assert_status(rk_rsvd(&f, &d, &o), RK_OK);
-    for (size_t i = 0; i < K; i++)
-        assert_true(f.s[i] == 0.0);
-    assert_true(rk_mat_is_finite(&f.u) && rk_mat_is_finite(&f.vt));
-    rk_svd_free(&f);
+    testmat_check_rsvd_of_zero(&d, &o);
     rk_svd_free(&exact);
     rk_mat_free(&d);
 }
@@ -242,7 +217,7 @@ static void test_mixed_early_stop(void **state)
 {
     (void)state;
     rk_mat a = { 0 };
-    low_rank_plus_noise(&a, 1.0);
+    testmat_signal_plus_noise(&a, 1.0);
     rk_rsvd_opts o = rk_rsvd_opts_default(10);
     o.precision = RK_RSVD_PREC_MIXED;
     o.tol = 1e-6;
@@ -268,10 +243,9 @@ static void test_early_stop_heavy_tail(void **state)
 {
     (void)state;
     double t[100];
-    testmat_low_rank_profile(t, 100, 5.0, 0.5);
     rk_mat a = { 0 }, b = { 0 };
-    testmat_with_spectrum(&a, 100, 500, t, 8);
-    low_rank_plus_noise(&b, 1.0);
+    testmat_profile(&a, t, 100, 500, 5.0, 0.5, 8);
+    testmat_signal_plus_noise(&b, 1.0);
     for (int p = 0; p < 2; p++) {
         rk_rsvd_opts o = rk_rsvd_opts_default(10);
         o.tol = 1e-6;
@@ -357,7 +331,7 @@ static void test_mixed_argument_checks(void **state)
 {
     (void)state;
     rk_mat a = { 0 };
-    low_rank_plus_noise(&a, 1.0);
+    testmat_signal_plus_noise(&a, 1.0);
     rk_svd f = { 0 };
     rk_rsvd_stats st = { 1, 1, 1, 1, true, true };
     const rk_rsvd_precision precs[] = { RK_RSVD_PREC_AUTO, RK_RSVD_PREC_DOUBLE, RK_RSVD_PREC_MIXED };
@@ -404,7 +378,7 @@ static void test_mixed_allocation_failures(void **state)
 {
     (void)state;
     rk_mat a = { 0 }, d = { 0 };
-    low_rank_plus_noise(&a, 1.0);
+    testmat_signal_plus_noise(&a, 1.0);
     rk_rng rng;
     rk_rng_seed(&rng, 3);
     testmat_rank_product(&d, 40, 2, 30, &rng); /* rank 2: the guard refines */

@@ -80,3 +80,37 @@ void testmat_rank_product(rk_mat *d, size_t m, size_t r, size_t n, rk_rng *rng)
     rk_mat_free(&b);
     rk_mat_free(&c);
 }
+
+void testmat_profile(rk_mat *a, double *s, size_t m, size_t n, double effective_rank, double tail,
+                     uint64_t seed)
+{
+    testmat_low_rank_profile(s, m < n ? m : n, effective_rank, tail);
+    testmat_with_spectrum(a, m, n, s, seed);
+}
+
+void testmat_signal_plus_noise(rk_mat *a, double c)
+{
+    enum { M = 300, N = 200, R = 10 };
+    double s[N];
+    for (size_t i = 0; i < N; i++)
+        s[i] = i < R ? 10.0 - (double)i : 0.0;
+    rk_mat noise = { 0 };
+    testmat_with_spectrum(a, M, N, s, 5);
+    rk_rng rng;
+    rk_rng_seed(&rng, 6);
+    assert_status(rk_mat_create(&noise, M, N), RK_OK);
+    rk_mat_fill_normal(&noise, &rng);
+    assert_status(rk_mat_axpy(a, 0.01, &noise), RK_OK);
+    rk_mat_scale(a, c);
+    rk_mat_free(&noise);
+}
+
+void testmat_check_rsvd_of_zero(const rk_mat *zero, const rk_rsvd_opts *o)
+{
+    rk_svd f = { 0 };
+    assert_status(rk_rsvd(&f, zero, o), RK_OK);
+    for (size_t i = 0; i < o->k; i++)
+        assert_true(f.s[i] == 0.0);
+    assert_true(rk_mat_is_finite(&f.u) && rk_mat_is_finite(&f.vt));
+    rk_svd_free(&f);
+}

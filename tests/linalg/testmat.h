@@ -30,6 +30,23 @@ void testmat_low_rank_profile(double *s, size_t count, double effective_rank, do
  */
 void testmat_rank_product(rk_mat *d, size_t m, size_t r, size_t n, rk_rng *rng);
 
+/**
+ * Allocate @p a (m×n) with the make_low_rank_matrix profile: @p s (min(m, n)
+ * values, the caller's) gets testmat_low_rank_profile(effective_rank, tail),
+ * then a = testmat_with_spectrum(s, seed).
+ */
+void testmat_profile(rk_mat *a, double *s, size_t m, size_t n, double effective_rank, double tail,
+                     uint64_t seed);
+
+/**
+ * Allocate @p a: a 300×200 rank-10 signal (σ = 10, 9, …, 1; seed 5) plus
+ * 0.01·N(0, 1) noise (seed 6), the whole scaled by @p c.
+ */
+void testmat_signal_plus_noise(rk_mat *a, double c);
+
+/** rk_rsvd of @p zero (a zero matrix) with @p o: every value is 0 and the factors are finite. */
+void testmat_check_rsvd_of_zero(const rk_mat *zero, const rk_rsvd_opts *o);
+
 /** ‖I − XᵀX‖₁ for X with (ideally) orthonormal columns. */
 double testmat_orth_residual(const rk_mat *x);
 

@@ -144,3 +144,11 @@ double nn_ref_loss(nn_ref *ref)
     free(u);
     return total / (double)ref->batch;
 }
+
+void nn_assert_standardised(const rk_dataset *d, double tol)
+{
+    double m, s;
+    rk_dataset_stats(d, &m, &s);
+    assert_true(fabs(m) < tol);
+    assert_true(fabs(s - 1) < tol);
+}

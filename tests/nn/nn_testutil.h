@@ -21,6 +21,9 @@ void nn_random_data(float *x, unsigned char *y, size_t n, size_t dim, size_t cla
  */
 void nn_blobs(float *x, unsigned char *y, size_t n, size_t dim, size_t classes, uint64_t seed);
 
+/** A standardised dataset: its pixels have mean 0 and standard deviation 1 within @p tol (rk_dataset_stats). */
+void nn_assert_standardised(const rk_dataset *d, double tol);
+
 /**
  * The reference network in double. Parameters are double copies: w[l]
  * (Out, In), b[l] (Out), and optionally LoRA a[l] (R, In), bb[l] (Out, R),

@@ -76,9 +76,7 @@ static void test_shape_mismatch(void **state)
     rk_rng rng;
     rk_rng_seed(&rng, 9);
     rk_mlp_init(&other, &rng);
-    float *before = malloc(other.n_params * sizeof *before);
-    assert_non_null(before);
-    memcpy(before, other.params, other.n_params * sizeof *before);
+    float *before = rk_test_params_copy(&other);
     assert_status(rk_checkpoint_load(&other, path, &err), RK_ESHAPE);
     assert_string_equal(err.msg, "linear1.weight has shape (5, 6), the net expects (7, 6)");
     // nothing was written into the net

@@ -88,9 +88,7 @@ static void test_base_frozen_bit_for_bit_after_training(void **state)
     float x[N * 6];
     unsigned char y[N];
     nn_blobs(x, y, N, 6, 3, 6);
-    float *before = malloc(net.n_params * sizeof(float));
-    assert_non_null(before);
-    memcpy(before, net.params, net.n_params * sizeof(float));
+    float *before = rk_test_params_copy(&net);
     rk_lora lo;
     rk_lora_config cfg = rk_lora_config_default();
     cfg.rank = 2;
@@ -118,9 +116,7 @@ static void test_merge_unmerge_and_disable(void **state)
     float base_logits[Q * 3], lora_logits[Q * 3], merged[Q * 3], off[Q * 3];
     assert_status(rk_mlp_forward(&net, NULL, x, Q), RK_OK);
     memcpy(base_logits, net.pre[2], sizeof base_logits);
-    float *w0 = malloc(net.n_params * sizeof(float));
-    assert_non_null(w0);
-    memcpy(w0, net.params, net.n_params * sizeof(float));
+    float *w0 = rk_test_params_copy(&net);
 
     rk_lora lo;
     rk_lora_config cfg = rk_lora_config_default();

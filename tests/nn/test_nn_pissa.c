@@ -27,9 +27,7 @@ static void pissa_case(size_t rank, double alpha, bool rslora)
     rk_rng rng;
     rk_rng_seed(&rng, 31);
     rk_mlp_init(&net, &rng);
-    float *w0 = malloc(net.n_params * sizeof(float));
-    assert_non_null(w0);
-    memcpy(w0, net.params, net.n_params * sizeof(float));
+    float *w0 = rk_test_params_copy(&net);
     float x[8 * 12];
     unsigned char y[8];
     nn_random_data(x, y, 8, 12, 5, 32);
@@ -114,9 +112,7 @@ static void test_pissa_leaves_net_unchanged_on_error(void **state)
     (void)state;
     rk_mlp net;
     nn_tiny_net(&net, 2, 3);
-    float *w0 = malloc(net.n_params * sizeof(float));
-    assert_non_null(w0);
-    memcpy(w0, net.params, net.n_params * sizeof(float));
+    float *w0 = rk_test_params_copy(&net);
     net.p.w[2][0] = NAN;   // the last layer's SVD refuses NaN after the first two succeeded
     w0[net.p.w[2] - net.params] = NAN;
     rk_lora lo;
@@ -136,9 +132,7 @@ static void test_pissa_allocation_failures(void **state)
     (void)state;
     rk_mlp net;
     nn_tiny_net(&net, 2, 4);
-    float *w0 = malloc(net.n_params * sizeof(float));
-    assert_non_null(w0);
-    memcpy(w0, net.params, net.n_params * sizeof(float));
+    float *w0 = rk_test_params_copy(&net);
     rk_lora lo;
     rk_lora_config cfg = rk_lora_config_default();
     cfg.init = RK_LORA_INIT_PISSA;

@@ -20,7 +20,9 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from rank_rules import budget_ranks, rule_rank
+from st_files import read_np
 
 PLANTED = {  # name: (m, n, the planted singular values)
     "model.layers.0.self_attn.q_proj": (48, 32, [9.0, 5.0, 2.0]),
@@ -46,21 +48,6 @@ def write_st(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-def read_st(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    hl = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + hl])
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = t["data_offsets"]
-        assert t["dtype"] == "F32", t
-        out[name] = np.frombuffer(data[8 + hl + a:8 + hl + b], dtype="<f4").reshape(t["shape"])
-    return out
-
-
 def make(d):
     rng = np.random.default_rng(15)
     base, ft = {}, {}
@@ -79,7 +66,7 @@ def make(d):
 
 def check(d, adapter, rule, max_rank, alpha):
     out = json.load(sys.stdin)
-    base, ft = read_st(d + "/base.safetensors"), read_st(d + "/ft.safetensors")
+    base, ft = read_np(d + "/base.safetensors", "F32"), read_np(d + "/ft.safetensors", "F32")
     names = sorted(k[:-len(".weight")] for k in ft)
     deltas = {k: ft[k + ".weight"].astype(np.float64) - base[k + ".weight"].astype(np.float64) for k in names}
     spectra = {k: np.linalg.svd(deltas[k], compute_uv=False) for k in names}
@@ -98,7 +85,7 @@ def check(d, adapter, rule, max_rank, alpha):
     assert out["rule"] == rule, out["rule"]
     assert sorted(s["name"] for s in out["skipped"]) == sorted(k + ".weight" for k in want if not want[k]), out["skipped"]
     cfg = json.load(open(adapter + "/adapter_config.json"))
-    tensors = read_st(adapter + "/adapter_model.safetensors")
+    tensors = read_np(adapter + "/adapter_model.safetensors", "F32")
     worst = 0.0
     for mod in out["modules"]:
         k, r = mod["name"], mod["rank"]

@@ -18,27 +18,19 @@ sigma_1 / gap_j) and a count only where c_i is farther than that from E.
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from st_files import read_np
 
 EPS = np.finfo(np.float64).eps
 F32 = 2.0 ** -24
 
 
 def st_read(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    h.pop("__metadata__", None)
-    out = {}
-    types = {"F32": "<f4", "F64": "<f8"}
-    for name, e in h.items():
-        s, t = e["data_offsets"]
-        a = np.frombuffer(b[8 + n + s:8 + n + t], dtype=types[e["dtype"]])
-        out[name] = a.reshape(e["shape"]).astype(np.float64)
-    return out
+    return {name: a.astype(np.float64) for name, a in read_np(path).items()}
 
 
 def adapter(path):

@@ -7,10 +7,8 @@
 # convention's other promises: -V, help --help, --json-pretty, '-' as stdin.
 set -uo pipefail
 rk=$RK_BUILD_ROOT/tools/ranklab
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+scratch
 
 # The common flags, with a value where they take one.
 declare -A value=(
@@ -95,4 +93,4 @@ echo junk | "$rk" rank - >/dev/null 2>"$tmp/err"
 st=$?
 [ $st = 1 ] && grep -q '^ranklab rank: standard input: ' "$tmp/err"
 ok $? "junk on standard input: exit 1 naming standard input"
-echo "1..$n"
+done_testing

@@ -17,16 +17,13 @@ py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-diag() { sed 's/^/# /' "$@"; }
 
 if ! [ -x "$py" ] || ! "$py" -c 'import numpy' 2>/dev/null; then
     skip_all "/usr/bin/python3 with numpy is needed for the reference implementation"
 fi
 
-# run ARGS...: ranklab with stdout/stderr in $tmp/out, $tmp/err, status in $rc.
-run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# expect DESC STATUS [ERE]: exit status, and stderr's first line matching ERE.
+# (run is tap.sh's: ranklab with stdout/stderr in $tmp/out, $tmp/err, status in $rc)
+# expect DESC STATUS [ERE]: exit status, and a line of stderr matching ERE (looser than tap.sh's).
 expect() {
     desc=$1 want=$2 re=${3:-}
     good=1
@@ -183,11 +180,5 @@ run intruders "$tmp/full/model.safetensors" "$tmp/lora" --tensor linear7
 expect "--tensor naming no module: exit 1" 1 "no module 'linear7'"
 
 # ---- the help text is the documented one ---------------------------------
-"$rk" intruders --help >"$tmp/help" 2>&1
-if "$py" -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
-        "$tmp/help" "$src/docs/tools/intruders.md" 2>/dev/null; then
-    ok 0 "docs/tools/intruders.md shows 'ranklab intruders --help' as it is"
-else
-    ok 1 "docs/tools/intruders.md shows 'ranklab intruders --help' as it is"
-fi
+help_in_doc "$src/docs/tools/intruders.md" "$rk" intruders --help
 done_testing

@@ -14,25 +14,18 @@
 set -u
 rk="$RK_BUILD_ROOT/tools/ranklab"
 rcheck=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+scratch
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
-
-run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# expect DESC STATUS ERE: exit status STATUS, stderr's first line matches ERE, nothing written to $tmp/none.
-expect() {
+# refused DESC STATUS ERE: the last run (tap.sh's run) exited STATUS, a line of its stderr
+# matches ERE, and nothing was written to $tmp/none.
+refused() {
     good=1
     [ "$rc" -eq "$2" ] || good=0
     grep -Eq -e "$3" "$tmp/err" || good=0
     [ -e "$tmp/none" ] && good=0
-    if [ $good -eq 1 ]; then ok "$1"; else
-        not_ok "$1"
+    if [ $good -eq 1 ]; then pass "$1"; else
+        fail "$1"
         echo "# exit status $rc, wanted $2; stderr:"
         diag "$tmp/err"
     fi
@@ -44,11 +37,11 @@ resized() {
     rm -rf "$tmp/o"
     if [ -n "$max" ]; then run resize "$in" --rank-rule "$rule" --max-rank "$max" -o "$tmp/o"
     else run resize "$in" --rank-rule "$rule" -o "$tmp/o"; fi
-    if [ "$rc" -ne 0 ]; then not_ok "$desc: resize exits 0"; diag "$tmp/err"; return; fi
+    if [ "$rc" -ne 0 ]; then fail "$desc: resize exits 0"; diag "$tmp/err"; return; fi
     if "$rcheck" check "$in" "$tmp/o" "$rule" $max >"$tmp/check" 2>&1; then
-        ok "$desc: $rule${max:+ --max-rank $max} equals [s*B*A]_r' to float32 rounding"
+        pass "$desc: $rule${max:+ --max-rank $max} equals [s*B*A]_r' to float32 rounding"
     else
-        not_ok "$desc: $rule${max:+ --max-rank $max} equals [s*B*A]_r' to float32 rounding"
+        fail "$desc: $rule${max:+ --max-rank $max} equals [s*B*A]_r' to float32 rounding"
     fi
     diag "$tmp/check"
 }
@@ -56,16 +49,11 @@ resized() {
 # ---- help ------------------------------------------------------------------
 run resize --help
 if [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q "^usage: ranklab resize " && [ ! -s "$tmp/err" ]; then
-    ok "resize --help prints its usage on stdout, exit 0"
+    pass "resize --help prints its usage on stdout, exit 0"
 else
-    not_ok "resize --help prints its usage on stdout, exit 0"
+    fail "resize --help prints its usage on stdout, exit 0"
 fi
-if python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
-        "$tmp/out" "$RK_SOURCE_ROOT/docs/tools/resize.md" 2>/dev/null; then
-    ok "docs/tools/resize.md shows 'ranklab resize --help' as it is"
-else
-    not_ok "docs/tools/resize.md shows 'ranklab resize --help' as it is"
-fi
+help_in_doc "$RK_SOURCE_ROOT/docs/tools/resize.md" "$rk" resize --help
 
 # ---- the real GPT-2 adapter (two modules, in tests/data) ----------------------
 gpt2="$RK_TEST_DATA/peft-gpt2-h0h11"
@@ -87,8 +75,8 @@ assert c["rank_pattern"] == {"transformer.h.0.attn.c_attn": 4}, c
 assert c["alpha_pattern"] == {"transformer.h.0.attn.c_attn": 4}, c
 assert c["fan_in_fan_out"] is True and c["base_model_name_or_path"] == "gpt2"
 EOF
-then ok "energy:0.9 on GPT-2: ranks 4 and 2, rank_pattern and alpha_pattern as PEFT writes them"
-else not_ok "energy:0.9 on GPT-2: ranks 4 and 2, rank_pattern and alpha_pattern as PEFT writes them"; diag "$tmp/out" "$tmp/err"; fi
+then pass "energy:0.9 on GPT-2: ranks 4 and 2, rank_pattern and alpha_pattern as PEFT writes them"
+else fail "energy:0.9 on GPT-2: ranks 4 and 2, rank_pattern and alpha_pattern as PEFT writes them"; diag "$tmp/out" "$tmp/err"; fi
 run inspect "$tmp/g" --json
 if [ "$rc" -eq 0 ] && python3 -c '
 import json, sys
@@ -96,8 +84,8 @@ d = json.load(sys.stdin)
 r = {m["name"]: (m["r"], m["scale"]) for m in d["modules"]}
 assert r == {"transformer.h.0.attn.c_attn": (4, 1.0), "transformer.h.11.attn.c_attn": (2, 1.0)}, r
 assert [t["name"] for t in d["full_tensors"]] == ["base_model.model.score.weight"], d["full_tensors"]
-' <"$tmp/out"; then ok "inspect reads the per-module ranks back (scale kept at 1, score.weight copied)"
-else not_ok "inspect reads the per-module ranks back (scale kept at 1, score.weight copied)"; diag "$tmp/out" "$tmp/err"; fi
+' <"$tmp/out"; then pass "inspect reads the per-module ranks back (scale kept at 1, score.weight copied)"
+else fail "inspect reads the per-module ranks back (scale kept at 1, score.weight copied)"; diag "$tmp/out" "$tmp/err"; fi
 
 run resize "$gpt2" --rank-rule gd -o "$tmp/j" --json
 if [ "$rc" -eq 0 ] && python3 -c '
@@ -110,8 +98,8 @@ for m in d["modules"]:
     assert m["shape"] == [2304, 768] and m["rank_before"] == 8 and len(m["singular_values"]) == 8
     assert m["rank"] == 8  # rank 8 of min(m, n) = 768: median 0, every non-zero value stands above it
 assert d["params_before"] == d["params_after"] == 2 * 8 * (2304 + 768)
-' <"$tmp/out"; then ok "--json: the fields, and gd keeps every direction of an exactly rank-8 update"
-else not_ok "--json: the fields, and gd keeps every direction of an exactly rank-8 update"; diag "$tmp/out" "$tmp/err"; fi
+' <"$tmp/out"; then pass "--json: the fields, and gd keeps every direction of an exactly rank-8 update"
+else fail "--json: the fields, and gd keeps every direction of an exactly rank-8 update"; diag "$tmp/out" "$tmp/err"; fi
 
 # ---- all twelve modules, when ../shared is there ----------------------------
 full="${RK_SHARED_DIR:-/nonexistent}/fixtures/peft-gpt2"
@@ -140,28 +128,28 @@ assert "zero" in d["skipped"][0]["reason"]
 import json, sys
 c = json.load(open(sys.argv[1]))
 assert c["use_rslora"] is False and sorted(c["target_modules"]) == ["q", "v"], c
-' "$tmp/o2/adapter_config.json"; then ok "a zero update is left out and listed as skipped; the scale is written without rsLoRA"
-else not_ok "a zero update is left out and listed as skipped; the scale is written without rsLoRA"; diag "$tmp/out" "$tmp/err"; fi
+' "$tmp/o2/adapter_config.json"; then pass "a zero update is left out and listed as skipped; the scale is written without rsLoRA"
+else fail "a zero update is left out and listed as skipped; the scale is written without rsLoRA"; diag "$tmp/out" "$tmp/err"; fi
 
 # ---- bad input: a clear error, nothing written --------------------------------
 run resize "$gpt2" --rank-rule bogus:1 -o "$tmp/none"
-expect "unknown rule: usage error naming it and the accepted forms" 2 "unknown rank rule 'bogus'.*fixed:R, energy:F"
+refused "unknown rule: usage error naming it and the accepted forms" 2 "unknown rank rule 'bogus'.*fixed:R, energy:F"
 run resize "$gpt2" --rank-rule energy -o "$tmp/none"
-expect "missing parameter" 2 "energy needs a parameter"
+refused "missing parameter" 2 "energy needs a parameter"
 run resize "$gpt2" --rank-rule sv_fro:lots -o "$tmp/none"
-expect "non-numeric parameter" 2 "'lots' is not a number"
+refused "non-numeric parameter" 2 "'lots' is not a number"
 run resize "$gpt2" --rank-rule energy:1.1 -o "$tmp/none"
-expect "F outside [0, 1]" 2 "energy wants F, a number in \[0, 1\]"
+refused "F outside [0, 1]" 2 "energy wants F, a number in \[0, 1\]"
 run resize "$gpt2" --rank-rule sv_ratio:0.9 -o "$tmp/none"
-expect "X < 1" 2 "X, a number >= 1"
+refused "X < 1" 2 "X, a number >= 1"
 run resize "$gpt2" --rank-rule eps:-0.5 -o "$tmp/none"
-expect "E < 0" 2 "E, a number >= 0"
+refused "E < 0" 2 "E, a number >= 0"
 run resize "$gpt2" --rank-rule energy:0.9 --max-rank 0 -o "$tmp/none"
-expect "--max-rank 0" 2 "--max-rank wants an integer >= 1"
+refused "--max-rank 0" 2 "--max-rank wants an integer >= 1"
 run resize "$gpt2" -o "$tmp/none"
-expect "no --rank-rule" 2 "missing --rank-rule"
+refused "no --rank-rule" 2 "missing --rank-rule"
 run resize "$gpt2" --rank-rule budget:3071 -o "$tmp/none"
-expect "P below one rank-1 adapter of the smallest module" 1 "budget:3071 is less than one rank-1 adapter of the smallest module .*m \+ n = 3072"
+refused "P below one rank-1 adapter of the smallest module" 1 "budget:3071 is less than one rank-1 adapter of the smallest module .*m \+ n = 3072"
 mkdir -p "$tmp/skew"
 cp "$small/adapter_model.safetensors" "$tmp/skew/"
 python3 - "$small/adapter_model.safetensors" "$tmp/skew/adapter_model.safetensors" <<'EOF'
@@ -180,8 +168,8 @@ open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + blob[8 + n:]
 EOF
 cp "$small/adapter_config.json" "$tmp/skew/"
 run resize "$tmp/skew" --rank-rule energy:0.9 -o "$tmp/none"
-expect "A and B disagree on r" 1 "skew.*(lora_A|lora_B|rank)"
+refused "A and B disagree on r" 1 "skew.*(lora_A|lora_B|rank)"
 run resize "$tmp/own" --rank-rule budget:100000 --max-rank 0 -o "$tmp/none"
-expect "--max-rank 0 with a budget" 2 "--max-rank"
+refused "--max-rank 0 with a budget" 2 "--max-rank"
 
-echo "1..$n"
+done_testing

@@ -8,15 +8,9 @@
 #
 # Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT, RK_TEST_DATA.
 set -u
-rk="$RK_BUILD_ROOT/tools/ranklab"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-run() { "$rk" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+. "$RK_SOURCE_ROOT/tests/tap.sh"
+scratch
+tool "$RK_BUILD_ROOT/tools/ranklab"
 
 check_rules() { # DESC: stdin is a JSON object with shape, singular_values and rules
     if python3 -c '
@@ -33,7 +27,7 @@ for t in items:
     for r in t["rules"]:
         assert (r["threshold"] is None) == (r["rule"] not in ("sv_ratio:10", "gd")), r
     print("#", {k: got[k] for k in got})
-' "$RK_SOURCE_ROOT/tests/tools" <"$tmp/out" >"$tmp/py" 2>&1; then ok "$1"; else not_ok "$1"; fi
+' "$RK_SOURCE_ROOT/tests/tools" <"$tmp/out" >"$tmp/py" 2>&1; then pass "$1"; else fail "$1"; fi
     diag "$tmp/py"
 }
 
@@ -41,22 +35,22 @@ for t in items:
 for f in lowrank_12x9_r4 gauss_30x20; do
     run svd "$RK_TEST_DATA/npy/$f.npy" --rules --json
     [ "$rc" -eq 0 ] && check_rules "svd --rules --json on $f: every rule's rank as its formula says" ||
-        { not_ok "svd --rules --json on $f"; diag "$tmp/err"; }
+        { fail "svd --rules --json on $f"; diag "$tmp/err"; }
 done
 run svd "$RK_TEST_DATA/npy/lowrank_12x9_r4.npy" --rules --top 0
 if [ "$rc" -eq 0 ] && grep -Eq '^  energy:0.9 +3 ' "$tmp/out" && grep -Eq '^  gd +4 +sigma = ' "$tmp/out"; then
-    ok "svd --rules: the table (energy:0.9 keeps 3 of the planted rank 4, gd all 4)"
+    pass "svd --rules: the table (energy:0.9 keeps 3 of the planted rank 4, gd all 4)"
 else
-    not_ok "svd --rules: the table"; diag "$tmp/out" "$tmp/err"
+    fail "svd --rules: the table"; diag "$tmp/out" "$tmp/err"
 fi
 run random --rows 60 --cols 40 --rank 3 --seed 4 -o "$tmp/low.npy"
 run svd "$tmp/low.npy" --rules --plot "$tmp/scree.png"
 if [ "$rc" -eq 0 ] && grep -q "reference line: gd: σ = " "$tmp/scree.dat" &&
         grep -q "reference line: sv_ratio:10: σ = " "$tmp/scree.dat" &&
         grep -q "series 2: energy:0.9: r = " "$tmp/scree.dat"; then
-    ok "svd --rules --plot: the thresholds are labelled lines (sigma = tau across, the rank upright)"
+    pass "svd --rules --plot: the thresholds are labelled lines (sigma = tau across, the rank upright)"
 else
-    not_ok "svd --rules --plot: the thresholds are labelled lines"; diag "$tmp/err"; head -20 "$tmp/scree.dat" | diag
+    fail "svd --rules --plot: the thresholds are labelled lines"; diag "$tmp/err"; head -20 "$tmp/scree.dat" | diag
 fi
 
 # ---- delta --rules ------------------------------------------------------------
@@ -78,23 +72,17 @@ open(d + "/ft.npy", "wb").write(h + struct.pack("<%dd" % len(ft), *ft))
 EOF
 run delta "$tmp/base.npy" "$tmp/ft.npy" --rules --json
 [ "$rc" -eq 0 ] && check_rules "delta --rules --json: every rule's rank as its formula says" ||
-    { not_ok "delta --rules --json"; diag "$tmp/err"; }
+    { fail "delta --rules --json"; diag "$tmp/err"; }
 run delta "$tmp/base.npy" "$tmp/ft.npy" --rules --top 0
 if [ "$rc" -eq 0 ] && grep -Eq '^  gd +2 ' "$tmp/out"; then
-    ok "delta --rules: gd finds the rank-2 update under the noise"
+    pass "delta --rules: gd finds the rank-2 update under the noise"
 else
-    not_ok "delta --rules: gd finds the rank-2 update under the noise"; diag "$tmp/out" "$tmp/err"
+    fail "delta --rules: gd finds the rank-2 update under the noise"; diag "$tmp/out" "$tmp/err"
 fi
 
 # ---- the docs show --help as it is ----------------------------------------------
 for c in svd delta; do
-    "$rk" "$c" --help >"$tmp/help" 2>&1
-    if python3 -c 'import sys; assert open(sys.argv[1]).read() in open(sys.argv[2]).read()' \
-            "$tmp/help" "$RK_SOURCE_ROOT/docs/tools/$c.md" 2>/dev/null; then
-        ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
-    else
-        not_ok "docs/tools/$c.md shows 'ranklab $c --help' as it is"
-    fi
+    help_in_doc "$RK_SOURCE_ROOT/docs/tools/$c.md" "$rk" "$c" --help
 done
 
-echo "1..$n"
+done_testing

@@ -10,14 +10,11 @@
 #
 # Environment (set by meson): RK_BUILD_ROOT, RK_SOURCE_ROOT.
 set -u
-rk="$RK_BUILD_ROOT/tools/ranklab"
 src="$RK_SOURCE_ROOT"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-. "$RK_SOURCE_ROOT/tests/tap.sh"
-tool "$rk"
-# train and finetune report their progress on stderr; nothing else may be there
-stderr_may='^(pretrain|finetune): step [0-9]+/[0-9]+ loss [0-9.]+ \(mean since last line\) [0-9]+ samples/s ETA [0-9]+s$'
+. "$src/tests/tap.sh"
+scratch
+tool "$RK_BUILD_ROOT/tools/ranklab"
+stderr_may=$TRAIN_PROGRESS   # train and finetune report their progress; nothing else may be there
 
 if ! command -v python3 >/dev/null 2>&1; then
     skip_all "python3 is needed to make the dataset and read the JSON"
@@ -28,29 +25,20 @@ data="$tmp/data"
 small="--data $data --hidden 32,16 --threads 1"
 ft="--data $data --threads 1"
 
-# pyfiles DESC CODE [ARGS...]: python3 CODE ARGS (helpers J(path) and ST(path)
+# pyfiles DESC CODE [ARGS...]: python3 CODE ARGS (helpers J(path) and ST(path),
+# st_files.read of tests/tools/st_files.py,
 # preloaded); ok when it exits 0; its output becomes diagnostics. (It reads
 # files, not the last run: a run no check judged must still run clean.)
 pyfiles() {
     desc=$1 code=$2
     shift 2
     if python3 -c "
-import json, struct, sys
+import json, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, '$src/tests/tools')
+from st_files import read as ST
 def J(p):
     return json.load(open(p))
-def ST(p):
-    b = open(p, 'rb').read()
-    n = struct.unpack('<Q', b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    out = {}
-    for k, v in h.items():
-        if k == '__metadata__':
-            continue
-        s, e = v['data_offsets']
-        raw = b[8 + n + s:8 + n + e]
-        f = {'F32': 'f', 'F64': 'd'}[v['dtype']]
-        out[k] = (v['dtype'], v['shape'], struct.unpack('<%d%s' % (len(raw) // struct.calcsize(f), f), raw))
-    return out
 $code" "$@" >"$tmp/py" 2>&1; then pass "$desc"; else fail "$desc"; fi
     [ -s "$tmp/py" ] && diag "$tmp/py"
     return 0

@@ -1,6 +1,19 @@
 # tap_lib.sh — what the lesson tests share beyond tests/tap.sh (sourced, not
-# run): a lesson without its dataset, and the shape of a lesson's output.
+# run): the lesson under test, a lesson without its dataset, and the shape of
+# a lesson's output.
 . "$RK_SOURCE_ROOT/tests/tap.sh"
+
+# lesson NN [ranklab]: $T the lesson's program, $tmp a scratch directory removed
+# at exit; with "ranklab", $RANKLAB runs the ranklab command through tap.sh's
+# crash-noting wrapper (tool)
+lesson() {
+    T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-$1"
+    scratch
+    if [ "${2:-}" = ranklab ]; then
+        tool "$RK_BUILD_ROOT/tools/ranklab"
+        RANKLAB=$rk
+    fi
+}
 
 # missing_data_fails EXE: without the dataset the lesson says how to get it and exits 1
 missing_data_fails() {
@@ -12,13 +25,14 @@ missing_data_fails() {
     ok $st2 "without Fashion-MNIST: exit 1, and stderr names the Debian package dataset-fashion-mnist"
 }
 
-# steps_ok FILE N: N numbered steps, each with Read alongside and Docs lines
+# steps_ok FILE N [PAGE]: N numbered steps, each with Read alongside and Docs
+# lines (each Docs line names PAGE first; by default a page of docs/tutorials/)
 steps_ok() {
     steps=$(grep -c "^== Step [0-9]* of $2: " "$1")
     [ "$steps" -eq "$2" ]; ok $? "$2 numbered steps (found $steps)"
     reads=$(grep -c '^Read alongside: lib/' "$1")
     [ "$reads" -eq "$2" ]; ok $? "every step ends with Read alongside: lib/... (found $reads)"
-    docs=$(grep -c '^Docs: docs/tutorials/' "$1")
+    docs=$(grep -c "^Docs: ${3:-docs/tutorials/}" "$1")
     [ "$docs" -eq "$2" ]; ok $? "every step names its docs page (found $docs)"
 }
 

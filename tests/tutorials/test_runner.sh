@@ -4,9 +4,8 @@
 # a failing step (exit 1), --out, --seed, lesson options. Argument: the
 # test lesson executable. TAP output.
 L="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tap.sh"
+scratch
 # lrun ARGS...: run the test lesson, stdout in $tmp/out, stderr in $tmp/err, status in $tmp/rc
 lrun() { "$L" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
 rc() { cat "$tmp/rc"; }

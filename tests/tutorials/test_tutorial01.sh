@@ -5,13 +5,8 @@
 # The numbers are read from the `check: KEY=VALUE` lines that --check prints,
 # not from the prose. Also the runner's options (--list, --step, --from,
 # usage errors) and `ranklab tutorial`. TAP output.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-01"
-RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
-tool "$RANKLAB"   # every run of ranklab goes through the crash-noting wrapper
-RANKLAB=$rk
+lesson 01 ranklab
 
 # --- the whole lesson, stdin not a terminal, with and without --no-pause ----
 timeout 60 "$T" --no-pause --check </dev/null >"$tmp/full" 2>"$tmp/full.err"
@@ -23,12 +18,7 @@ cmp -s "$tmp/full" "$tmp/nopause"; ok $? "same output either way"
 cmp -s "$tmp/full" "$tmp/again"; ok $? "same seed, same output"
 no_stderr "$tmp/full.err" "the whole lesson"
 
-steps=$(grep -c '^== Step [1-8] of 8: ' "$tmp/full")
-[ "$steps" -eq 8 ]; ok $? "8 numbered steps (found $steps)"
-reads=$(grep -c '^Read alongside: lib/' "$tmp/full")
-[ "$reads" -eq 8 ]; ok $? "every step ends with Read alongside: lib/... (found $reads)"
-docs=$(grep -c '^Docs: docs/' "$tmp/full")
-[ "$docs" -eq 8 ]; ok $? "every step names its docs page (found $docs)"
+steps_ok "$tmp/full" 8 docs/tutorials/01-rank-and-svd.md
 
 F="$tmp/full"
 is "$F" m 10

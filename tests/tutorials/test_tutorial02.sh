@@ -4,13 +4,8 @@
 # relative at k = 1, 5, 20, 50, storage k·(m+n) against m·n, the files written
 # with --out (each A_k.npy has numerical rank k, by `ranklab rank`), and the
 # page's excerpts are real output. Skips when Fashion-MNIST is absent. TAP.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-02"
-RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
-tool "$RANKLAB"   # every run of ranklab goes through the crash-noting wrapper
-RANKLAB=$rk
+lesson 02 ranklab
 
 missing_data_fails "$T"
 list_ok 6

@@ -6,10 +6,8 @@
 # energy in fewer directions than the pretrained weights, and W0 + [ΔW]_r at
 # full rank is the full fine-tune (weights to float rounding, same accuracy).
 # Skips when Fashion-MNIST is absent. TAP output.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-03"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
+lesson 03
 
 missing_data_fails "$T"
 list_ok 5

@@ -6,10 +6,8 @@
 # disabled gives the pretrained network exactly, the base's bytes are
 # unchanged, and merged outputs agree with unmerged ones to 1e-5 relative.
 # Skips when Fashion-MNIST is absent. TAP output.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-04"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
+lesson 04
 
 # step 1 needs no data: the counts come from a real default-size network
 "$T" --no-pause --check --step 1 </dev/null >"$tmp/step1" 2>&1

@@ -8,14 +8,9 @@
 # The math is asserted on the --quick run (the net and data of lessons 3-4's
 # tests) and, in the plain build, on the default run (~5 s of CPU), whose
 # output the docs page excerpts. TAP output.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-05"
-RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
 QUICK="--quick"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
-tool "$RANKLAB"   # every run of ranklab goes through the crash-noting wrapper
-RANKLAB=$rk
+lesson 05 ranklab
 
 # --- without the dataset: exit 1 naming the Debian package ------------------
 mkdir "$tmp/empty"
@@ -103,12 +98,7 @@ Q="$tmp/quick"
 timeout 300 "$T" --no-pause --check --no-plot $QUICK </dev/null >"$Q" 2>"$tmp/quick.err"
 ok $? "runs straight through with --no-pause $QUICK"
 no_stderr "$tmp/quick.err" "the --quick run"
-steps=$(grep -cE '^== Step [1-9] of 9: ' "$Q")
-[ "$steps" -eq 9 ]; ok $? "9 numbered steps (found $steps)"
-reads=$(grep -c '^Read alongside: lib/' "$Q")
-[ "$reads" -eq 9 ]; ok $? "every step ends with Read alongside: lib/... (found $reads)"
-docs=$(grep -c '^Docs: docs/tutorials/05-lora-vs-svd.md' "$Q")
-[ "$docs" -eq 9 ]; ok $? "every step names its docs page (found $docs)"
+steps_ok "$Q" 9 docs/tutorials/05-lora-vs-svd.md
 math_checks "$Q" "--quick"
 
 # --- the default run, as a reader runs it: its math and the docs excerpts -----

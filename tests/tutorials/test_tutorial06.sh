@@ -7,13 +7,8 @@
 # fine-tune, fixed:4's ranks and parameters, budget:P within P, accuracies in
 # [0, 1]. Also --list, --step, usage errors, `ranklab tutorial 6`, and a skip
 # when Fashion-MNIST is absent (steps 1-3 need no data). TAP output.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-06"
-RANKLAB="$RK_BUILD_ROOT/tools/ranklab"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
-tool "$RANKLAB"
-RANKLAB=$rk
+lesson 06 ranklab
 
 # --- usage, --list, --help (no data needed) ----------------------------------
 list_ok 7

@@ -8,10 +8,8 @@
 # the full one forgets more, the 10-output layer is not counted, λ = 1 is
 # the fine-tune itself, the full update needs more directions than LoRA's.
 # Skips the trained part when Fashion-MNIST is absent. TAP output.
-T="$RK_BUILD_ROOT/tutorials/ranklab-tutorial-07"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$RK_SOURCE_ROOT/tests/tutorials/tap_lib.sh"
+lesson 07
 
 "$T" --no-pause --check --step 1 </dev/null >"$tmp/toy" 2>&1
 ok $? "--step 1 runs without the dataset"
