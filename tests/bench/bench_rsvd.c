@@ -257,15 +257,15 @@ static void print_point(size_t n, size_t k, const side *sides, bool have_peer, d
     const side *d = &sides[1];
     double w = med(d->wall, d->reps), r_skl = have_peer ? skl / w : 0.0;
     double r_exact = (t_usv > 0 ? t_usv : t_vals) / w, e = d->err / opt - 1.0;
-    printf("%5zu %3zu  -> default: ", n, k);
+    printf("%5zu %3zu  -> default on %s (%s): ", n, k, bench_cpu_model(), bench_blas_core());
     if (have_peer)
         printf("%.2fx scikit-learn's speed, ", r_skl);
     printf("%.0fx the exact SVD's%s, err/opt-1 %.1e", r_exact, t_usv > 0 ? " with vectors" : " (values)",
            e);
+    printf(" -- goals >= 2.5x scikit-learn: %s, err within 1%%: %s",
+           !have_peer ? "not measured" : r_skl >= 2.5 ? "met" : "NOT met", e < 0.01 ? "met" : "NOT met");
     if (n == 4096 && k == 32)
-        printf(" -- goals >= 2x scikit-learn: %s, >= 10x exact: %s, err within 1%%: %s",
-               !have_peer ? "not measured" : r_skl >= 2.0 ? "met" : "NOT met",
-               r_exact >= 10.0 ? "met" : "NOT met", e < 0.01 ? "met" : "NOT met");
+        printf(", >= 10x exact: %s", r_exact >= 10.0 ? "met" : "NOT met");
     printf("\n");
 }
 
@@ -350,6 +350,7 @@ int main(int argc, char **argv)
     int seen = rk_blas_set_threads(o.threads);
     printf("bench_rsvd: rk_rsvd vs scikit-learn's randomized_svd vs the exact SVD, same matrices, "
            "interleaved in one run\n");
+    printf("  CPU: %s, %ld online\n", bench_cpu_model(), sysconf(_SC_NPROCESSORS_ONLN));
     printf("  ranklab: threads=%d%s core=%s\n", o.threads, seen > 0 ? "" : " (asked; not settable)",
            bench_blas_core());
     char dir[] = "/tmp/ranklab-bench-rsvd-XXXXXX";
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
            "q           power iterations run (scikit-learn: n_iter='auto', 7 for k < 0.1·n, else 4)\n"
            "f32/all     products with A in float32 / all products with A\n"
            "ms          median wall-clock time of one call\n"
-           "×sklearn    scikit-learn's median time / this one (goal for the default: >= 2)\n"
+           "×sklearn    scikit-learn's median time / this one (goal for the default: >= 2.5)\n"
            "cpu×skl     the same with process CPU time\n"
            "×vals ×usv  the exact SVD's time (values only / thin vectors, one call) / this one "
            "(goal at n=4096, k=32: >= 10)\n"

@@ -409,12 +409,14 @@ static void print_goals(const sb_point *pts, int n, double peak)
 int main(int argc, char **argv)
 {
     rk_blas_remedy_exec(argv);   // as the ranklab command: the right OpenBLAS core first
-    sb_options o;
-    if (parse_args(argc, argv, &o))
-        return 2;
 #if defined(__SSE__) || defined(__x86_64__)
     _mm_setcsr(_mm_getcsr() | 0x8040u);   // FTZ | DAZ, as the training commands
 #endif
+    if (argc == 3 && !strcmp(argv[1], "--epoch-child"))   // sb_epoch()'s process for one epoch
+        return sb_epoch_child(argv[2]);
+    sb_options o;
+    if (parse_args(argc, argv, &o))
+        return 2;
     int threads = rk_blas_set_threads(o.threads);
     printf("bench_step: training step (forward, loss, backward, Adam) of 784-1000-2000-10, ranklab against PyTorch\n"
            "  %d rounds x %d steps per side, interleaved R I T | T I R; BLAS threads %d; FTZ on both sides\n  ",

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,41 @@ const char *bench_blas_core(void)
 #else
     return "unknown (not OpenBLAS)";
 #endif
+}
+
+/* The value of the first "KEY<spaces>: value" line of /proc/cpuinfo whose key is @p key, into @p out. */
+static void cpuinfo_value(const char *key, char *out, size_t size)
+{
+    char line[512];
+    size_t klen = strlen(key);
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    out[0] = '\0';
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon || strncmp(line, key, klen) != 0 || strspn(line + klen, " \t") != (size_t)(colon - line) - klen)
+            continue;
+        snprintf(out, size, "%s", colon + 1 + strspn(colon + 1, " \t"));
+        out[strcspn(out, "\n")] = '\0';
+        break;
+    }
+    if (f)
+        fclose(f);
+}
+
+const char *bench_cpu_model(void)
+{
+    static char text[320];
+    char name[160], family[32], model[32];
+    cpuinfo_value("model name", name, sizeof name);
+    cpuinfo_value("cpu family", family, sizeof family);
+    cpuinfo_value("model", model, sizeof model);
+    if (!*name)
+        return "unknown CPU";
+    if (*family && *model)
+        snprintf(text, sizeof text, "%s, family %s model %s", name, family, model);
+    else
+        snprintf(text, sizeof text, "%s", name);
+    return text;
 }
 
 const char *bench_blas_config(void)

@@ -31,6 +31,14 @@ bool bench_blas_threads_settable(void);
 /** The BLAS's kernel core ("Zen", "Haswell", ...) or a note that it is unknown. */
 const char *bench_blas_core(void);
 
+/**
+ * The processor as /proc/cpuinfo names it, with its family and model numbers
+ * ("AMD EPYC, family 25 model 17"), which tell apart machines whose model
+ * name a hypervisor shortens; "unknown CPU" when it cannot be read. The
+ * figure a benchmark prints is of this processor.
+ */
+const char *bench_cpu_model(void);
+
 /** The BLAS's build configuration string, or "" when unknown. */
 const char *bench_blas_config(void);
 

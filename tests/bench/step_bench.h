@@ -66,6 +66,13 @@ void sb_peers_stop(sb_peer peers[SB_PEERS]);
  */
 void sb_epoch(const sb_options *o, sb_peer peers[SB_PEERS]);
 
+/**
+ * The epoch of sb_epoch() as a process of its own (bench_step --epoch-child
+ * DIR): loads DIR, trains, evaluates, prints "epoch SECONDS ACCURACY STEPS"
+ * (or "error …") and returns the exit status.
+ */
+int sb_epoch_child(const char *data);
+
 /** The machine's limits for the LoRA step, measured in the run (step_bound.c). */
 typedef struct sb_limits {
     double copy_gbs;     /* stream-like copy over 2 × 64 MiB, read + written bytes */

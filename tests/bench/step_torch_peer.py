@@ -135,17 +135,30 @@ _data = {}
 
 def load(d):
     """Fashion-MNIST of folder d, standardised with the training pixels' mean and std
-    (as rk_dataset_load; pretrain_only_torch.py uses the rounded 0.2860, 0.3530)."""
+    (as rk_dataset_load; pretrain_only_torch.py uses the rounded 0.2860, 0.3530).
+    The mean and std come from the pixels' histogram and the images are scaled in
+    place in float32, so loading holds no float64 copy of the images: the epoch's
+    peak RSS is PyTorch's, not that of temporaries of numpy."""
     if d not in _data:
         def idx(name, off):
             with gzip.open(os.path.join(d, name)) as f:
                 return np.frombuffer(f.read(), dtype=np.uint8, offset=off)
-        xtr = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
-        mean, std = xtr.mean(), xtr.std()
-        xte = idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
-        _data[d] = (torch.from_numpy(((xtr - mean) / std).astype(np.float32)),
+
+        def standardised(raw, mean, std):
+            x = raw.astype(np.float32)
+            x *= np.float32(1.0 / 255.0)
+            x -= np.float32(mean)
+            x /= np.float32(std)
+            return torch.from_numpy(x)
+
+        raw = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
+        v = np.arange(256) / 255.0
+        h = np.bincount(raw.ravel(), minlength=256) / raw.size
+        mean = float(h @ v)
+        std = float(np.sqrt(h @ (v - mean) ** 2))
+        _data[d] = (standardised(raw, mean, std),
                     torch.from_numpy(idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64)),
-                    torch.from_numpy(((xte - mean) / std).astype(np.float32)),
+                    standardised(idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784), mean, std),
                     idx("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
     return _data[d]
 
