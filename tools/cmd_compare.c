@@ -47,10 +47,10 @@ static const char compare_usage[] =
     "Exit status: 0 ok (also without gnuplot: the data files are written),\n"
     "1 an input is missing or does not fit the base, 2 usage error.\n";
 
-enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_FORMAT, OPT_THREADS };
+enum { OPT_BASE = 1701, OPT_FULL, OPT_LORA, OPT_FORMAT };
 
 typedef struct cmp_args {
-    nn_cli_opts nn;   /* -o, -q, --data, --json; --threads (compare's own wording) */
+    nn_cli_opts nn;   /* -o, -q, --data, --json, --threads (the nn group) */
     const char *base, *full;
     const char *lora[RK_EXP_MAX_RUNS];
     size_t n_lora;
@@ -71,10 +71,6 @@ static int compare_option(const char *cmd, int c, const char *arg, void *opts)
         return RK_EXIT_OK;
     case OPT_FORMAT:
         return exp_parse_format(cmd, arg, &a->format) != RK_EXIT_OK ? RK_EXIT_USAGE : RK_EXIT_OK;
-    case OPT_THREADS:
-        if (!cli_parse_size(arg, 1024, &a->nn.threads) || a->nn.threads == 0)
-            return cli_usage_error(cmd, "--threads needs a positive integer, not '%s'", arg);
-        return RK_EXIT_OK;
     default:
         return nn_cli_option(cmd, c, arg, &a->nn);
     }
@@ -86,7 +82,7 @@ static int parse(cmp_args *a, int argc, char **argv)
         { "base", required_argument, NULL, OPT_BASE },       { "full", required_argument, NULL, OPT_FULL },
         { "adapter", required_argument, NULL, OPT_LORA },    { "lora", required_argument, NULL, OPT_LORA },
         NN_CLI_OUTPUT_LONGOPTS,                              NN_CLI_LONGOPTS,
-        { "format", required_argument, NULL, OPT_FORMAT },   { "threads", required_argument, NULL, OPT_THREADS },
+        { "format", required_argument, NULL, OPT_FORMAT },   NN_CLI_THREADS_LONGOPTS,
         { "help", no_argument, NULL, 'h' },                  { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { compare_usage, NULL };

@@ -85,11 +85,11 @@ static const char demo_usage[] =
     "Exit status: 0 ok (also when gnuplot is missing: the data files are\n"
     "written), 1 data missing or a file cannot be written, 2 usage error.\n";
 
-enum { OPT_SEED = 1601, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT, OPT_QUICK, OPT_THREADS,
+enum { OPT_SEED = 1601, OPT_RANKS, OPT_STEPS, OPT_EPOCHS, OPT_PBATCH, OPT_LIMIT, OPT_QUICK,
        OPT_FORMAT, OPT_HIDDEN, OPT_TRACK_EVERY, OPT_TRACK_N, OPT_RSLORA };
 
 typedef struct demo_args {
-    nn_cli_opts nn;   /* -o, -q, --data, --json; --threads (demo's own wording) */
+    nn_cli_opts nn;   /* -o, -q, --data, --json, --threads (the nn group) */
     rk_exp_config cfg;
     rk_plot_format format;
     bool quick, ranks_given, limit_given;
@@ -132,17 +132,15 @@ static int demo_option(const char *cmd, int c, const char *arg, void *opts)
     case OPT_EPOCHS:
     case OPT_PBATCH:
     case OPT_LIMIT:
-    case OPT_THREADS:
         if (!cli_parse_size(arg, 100000000, &v) || (v == 0 && c != OPT_LIMIT))
             return cli_usage_error(cmd, "--%s needs %s integer up to 100000000, not '%s'",
                                    c == OPT_STEPS ? "steps" : c == OPT_EPOCHS ? "epochs" :
-                                   c == OPT_PBATCH ? "pretrain-batch" : c == OPT_LIMIT ? "limit" : "threads",
+                                   c == OPT_PBATCH ? "pretrain-batch" : "limit",
                                    c == OPT_LIMIT ? "a non-negative" : "a positive", arg);
         if (c == OPT_STEPS) a->cfg.ft_steps = v;
         if (c == OPT_EPOCHS) a->cfg.pretrain_epochs = v;
         if (c == OPT_PBATCH) a->cfg.pretrain_batch = v;
         if (c == OPT_LIMIT) { a->cfg.pretrain_limit = v; a->limit_given = true; }
-        if (c == OPT_THREADS) a->nn.threads = v > 1024 ? 1024 : v;
         break;
     case OPT_QUICK: a->quick = true; break;
     case OPT_FORMAT:
@@ -170,7 +168,7 @@ static int parse(demo_args *a, int argc, char **argv)
         { "steps", required_argument, NULL, OPT_STEPS },   { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "pretrain-batch", required_argument, NULL, OPT_PBATCH },
         { "limit", required_argument, NULL, OPT_LIMIT },   { "quick", no_argument, NULL, OPT_QUICK },
-        { "threads", required_argument, NULL, OPT_THREADS }, { "format", required_argument, NULL, OPT_FORMAT },
+        NN_CLI_THREADS_LONGOPTS, { "format", required_argument, NULL, OPT_FORMAT },
         { "hidden", required_argument, NULL, OPT_HIDDEN },   { "rslora", required_argument, NULL, OPT_RSLORA },
         { "track-every", required_argument, NULL, OPT_TRACK_EVERY },
         { "track-n", required_argument, NULL, OPT_TRACK_N },

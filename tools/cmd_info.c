@@ -199,12 +199,11 @@ static json_t *json_report(const info_report *r)
 
 /* What info's options fill. */
 typedef struct info_opts {
-    char **argv;   /* for the words of getopt's errors */
     size_t n;      /* --size N */
     bool json, probe;
 } info_opts;
 
-/* One option of info (cli_option_fn); getopt's errors in info's own words. */
+/* One option of info (cli_option_fn). */
 static int info_option(const char *cmd, int c, const char *arg, void *opts)
 {
     info_opts *o = opts;
@@ -215,8 +214,7 @@ static int info_option(const char *cmd, int c, const char *arg, void *opts)
         if (!cli_parse_size(arg, 8192, &o->n) || o->n < 16)
             return cli_usage_error(cmd, "--size wants a whole number from 16 to 8192, not '%s'", arg);
         return RK_EXIT_OK;
-    case ':': return cli_usage_error(cmd, "option '%s' needs a value", o->argv[optind - 1]);
-    default: return cli_usage_error(cmd, "unknown option '%s'", o->argv[optind - 1]);
+    default: return CLI_OPT_UNKNOWN;  /* getopt's errors in the common words */
     }
 }
 
@@ -230,7 +228,7 @@ int cmd_info(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const char *const usage[] = { info_usage, NULL };
-    info_opts o = { argv, 1024, false, true };
+    info_opts o = { 1024, false, true };
     int rc = cli_options(CMD, argc, argv, ":h", opts, usage, info_option, &o);
     if (rc != RK_EXIT_OK)
         return rc < 0 ? RK_EXIT_OK : rc;

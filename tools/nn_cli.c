@@ -217,7 +217,7 @@ int nn_cli_option(const char *cmd, int c, const char *arg, nn_cli_opts *o)
     case NN_OPT_JSON: o->json = true; break;
     case NN_OPT_THREADS:
         if (!cli_parse_size(arg, 1024, &o->threads) || o->threads == 0)
-            return cli_usage_error(cmd, "--threads wants a positive integer, not '%s'", arg);
+            return cli_usage_error(cmd, "--threads wants a whole number from 1 to 1024, not '%s'", arg);
         break;
     case NN_OPT_BATCH:
         if (!cli_parse_size(arg, 1u << 20, &o->batch) || o->batch == 0)

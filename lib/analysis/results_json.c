@@ -10,6 +10,7 @@
 #include "analysis/experiment_output.h"
 #include "core/alloc.h"
 #include "io/file.h"
+#include "io/json_text.h"
 
 /* A real, or null for NaN/Inf (JSON has neither). */
 static json_t *num(double x)
@@ -232,6 +233,6 @@ rk_status rk_exp_results_write(const char *path, const rk_exp_config *cfg, const
     size_t n = strlen(text);
     text[n] = '\n';
     rk_status s = rk_file_write_all(path, text, n + 1, err);
-    free(text);
+    rk_json_text_free(text);
     return s;
 }

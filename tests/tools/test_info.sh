@@ -49,10 +49,12 @@ ran_clean && grep -q '^usage: ranklab info' "$tmp/out"; ok $? "--help exits 0 wi
 help_in_doc "$RK_SOURCE_ROOT/docs/tools/info.md" "$rk" info --help
 run info --bogus
 expect "an unknown option is a usage error (exit 2)" 2 "ranklab info: "
+run info -xh
+expect "an unknown short option before -h is named by its letter" 2 "ranklab info: unknown option '-x'"
 run info --size x
 expect "a bad --size is a usage error (exit 2)" 2 "ranklab info: "
 run info --size
-expect "--size without a value is a usage error naming it" 2 "ranklab info: option '--size' needs a value"
+expect "--size without a value is a usage error naming it" 2 "ranklab info: option '--size' needs an argument"
 
 info
 expect "info --json exits 0" 0
