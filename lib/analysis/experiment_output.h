@@ -86,6 +86,11 @@ rk_status rk_exp_plots_write(const char *dir, rk_plot_format format, const rk_ex
 rk_status rk_exp_plot_draw(const char *dir, rk_plot_format format, rk_exp_plots *plots,
                            const char *name, const rk_plot_spec *spec, rk_err *err);
 
+/** As rk_exp_plot_draw(), for a scree plot of @p n spectra (rk_plot_spectra_with()). */
+rk_status rk_exp_plot_draw_spectra(const char *dir, rk_plot_format format, rk_exp_plots *plots,
+                                   const char *name, const rk_plot_spectrum *spectra, size_t n,
+                                   const rk_plot_scree_opts *so, rk_err *err);
+
 /**
  * The plots of learning against forgetting and of intruders
  * (experiment_plots_lf.c), called by rk_exp_plots_write(): learn_forget.EXT
@@ -105,6 +110,9 @@ rk_status rk_exp_plots_learn_forget(const char *dir, rk_plot_format format, cons
  */
 void rk_exp_report_figure(FILE *f, const char *dir, const rk_exp_plots *plots, const char *base,
                           const char *alt);
+
+/** Whether @p dir/@p name exists (the report links only files that do). */
+bool rk_exp_file_exists(const char *dir, const char *name);
 
 /** Facts about the run that the report prints but the results do not hold. */
 typedef struct rk_exp_report_info {

@@ -19,45 +19,10 @@ typedef struct plot_ctx {
     rk_exp_plots *plots;
 } plot_ctx;
 
-/* Draw @p spec as NAME.EXT in the output folder; record the outcome. */
-static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec,
-                      const rk_plot_spectrum *spectra, size_t n_spectra,
-                      const rk_plot_scree_opts *so, rk_err *err)
+/* Draw @p spec as NAME.EXT into the output folder (rk_exp_plot_draw). */
+static rk_status draw(plot_ctx *pc, const char *name, const rk_plot_spec *spec, rk_err *err)
 {
-    if (pc->plots->n >= RK_EXP_MAX_PLOTS)
-        return RK_OK;
-    rk_exp_plot *p = &pc->plots->plots[pc->plots->n];
-    const char *ext = pc->format == RK_PLOT_SVG ? "svg" : "png";
-    snprintf(p->file, sizeof p->file, "%s.%s", name, ext);
-    snprintf(p->data, sizeof p->data, "%s.dat", name);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", pc->dir, p->file);
-    rk_plot_out out;
-    memset(&out, 0, sizeof out);
-    out.format = pc->format;
-    out.path = path;
-    rk_err e;
-    rk_err_clear(&e);
-    out.height = spectra ? 700 : 0;
-    rk_status s = spectra ? rk_plot_spectra_with(spectra, n_spectra, so, &out, &e)
-                          : rk_plot_draw(spec, &out, &e);
-    p->status = s;
-    pc->plots->n++;
-    if (s == RK_EPLOT) {
-        if (!pc->plots->gnuplot_error[0])
-            snprintf(pc->plots->gnuplot_error, sizeof pc->plots->gnuplot_error, "%s", e.msg);
-        return RK_OK;
-    }
-    if (s != RK_OK)
-        return rk_err_set(err, s, "%s: %s", p->file, rk_err_message(&e, s));
-    return RK_OK;
-}
-
-rk_status rk_exp_plot_draw(const char *dir, rk_plot_format format, rk_exp_plots *plots,
-                           const char *name, const rk_plot_spec *spec, rk_err *err)
-{
-    plot_ctx pc = { dir, format, plots };
-    return draw(&pc, name, spec, NULL, 0, NULL, err);
+    return rk_exp_plot_draw(pc->dir, pc->format, pc->plots, name, spec, err);
 }
 
 /* An XY plot against the rank or index on a log-scaled x axis, of @p n_series
@@ -125,7 +90,7 @@ static rk_status plot_accuracy(plot_ctx *pc, const rk_exp_models *m, const rk_ex
     sp.ymax = 1.08;
     sp.hlines = hl;
     sp.n_hlines = 3;
-    return draw(pc, "accuracy", &sp, NULL, 0, NULL, err);
+    return draw(pc, "accuracy", &sp, err);
 }
 
 static rk_status plot_error(plot_ctx *pc, const rk_exp_models *m, const rk_exp_layer *L,
@@ -149,7 +114,7 @@ static rk_status plot_error(plot_ctx *pc, const rk_exp_models *m, const rk_exp_l
     snprintf(title, sizeof title, "%s: LoRA's error against the best rank-r update", L->name);
     snprintf(name, sizeof name, "error_%s", L->name);
     rk_plot_spec sp = logx_spec(title, "rank r (log scale)", "relative Frobenius error", ser, 2);
-    return draw(pc, name, &sp, NULL, 0, NULL, err);
+    return draw(pc, name, &sp, err);
 }
 
 static rk_status plot_spectra(plot_ctx *pc, const rk_exp_models *m, const rk_exp_layer *L,
@@ -176,7 +141,7 @@ static rk_status plot_spectra(plot_ctx *pc, const rk_exp_models *m, const rk_exp
     snprintf(tol_name, sizeof tol_name, "rank tolerance of ΔW_{full}, %.2g: %zu of its σ above it",
              tol, rank);
     rk_plot_scree_opts so = { .tol = tol, .tol_name = tol_name, .logx = true, .title = title };
-    return draw(pc, name, NULL, sp, n, &so, err);
+    return rk_exp_plot_draw_spectra(pc->dir, pc->format, pc->plots, name, sp, n, &so, err);
 }
 
 /* Cumulative energy Σ_{i≤k} σ_i² / Σ σ_i² of W0 and ΔW_full against k. */
@@ -212,7 +177,7 @@ static rk_status plot_energy(plot_ctx *pc, const rk_exp_layer *L, rk_err *err)
     sp.ymax = 1.08;
     sp.hlines = hl;
     sp.n_hlines = 2;
-    rk_status s = draw(pc, name, &sp, NULL, 0, NULL, err);
+    rk_status s = draw(pc, name, &sp, err);
     rk_free(x);
     return s;
 }
@@ -233,7 +198,7 @@ static rk_status plot_heatmap(plot_ctx *pc, const char *name, const char *title,
     sp.zmin = 0;
     sp.zmax = 1;
     sp.index_base = 1;
-    return draw(pc, name, &sp, NULL, 0, NULL, err);
+    return draw(pc, name, &sp, err);
 }
 
 /* The run whose φ tables against ΔW_full are drawn: rank 8 (the paper's

@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analysis/experiment_output.h"
 #include "io/file.h"
@@ -23,38 +22,14 @@ typedef struct rep {
     const rk_exp_plots *plots;
 } rep;
 
-static bool exists_in(const char *dir, const char *name)
-{
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
-}
-
 static bool exists(const rep *r, const char *name)
 {
-    return exists_in(r->dir, name);
+    return rk_exp_file_exists(r->dir, name);
 }
 
 static const char *class_name(int c, int k)
 {
     return k == 10 && c >= 0 && c < 10 ? rk_dataset_class_name((size_t)c) : "";
-}
-
-void rk_exp_report_figure(FILE *f, const char *dir, const rk_exp_plots *plots, const char *base,
-                          const char *alt)
-{
-    for (size_t i = 0; f && dir && plots && i < plots->n; i++) {
-        const rk_exp_plot *p = &plots->plots[i];
-        if (strncmp(p->file, base, strlen(base)) != 0 || p->file[strlen(base)] != '.')
-            continue;
-        if (p->status == RK_OK && exists_in(dir, p->file))
-            fprintf(f, "![%s](%s)\n\n", alt, p->file);
-        if (exists_in(dir, p->data))
-            fprintf(f, "Data: [%s](%s)%s\n\n", p->data, p->data,
-                    p->status == RK_OK ? "" : " (the image was not drawn: gnuplot is missing or failed)");
-        return;
-    }
 }
 
 /* An image (drawn) or its data file, with the paragraph under it. */
