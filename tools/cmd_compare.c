@@ -222,12 +222,10 @@ int cmd_compare(int argc, char **argv)
         m.n_test = test.n;
         s = evaluate_all(&a, &m, &net, &test, &err);
     }
-    double ta = nn_cli_now();
     rk_exp_clock t = rk_exp_clock_now();
     if (s == RK_OK)
         s = rk_exp_analyze(&cfg, &m, a.nn.data ? &net : NULL, a.nn.data ? &test : NULL, &an, &err);
-    an.seconds = nn_cli_now() - ta;
-    rk_exp_timing_add(&m.timing, "analysis", t);
+    an.seconds = rk_exp_timing_add(&m.timing, "analysis", t);
     if (s != RK_OK) {
         rc = cli_fail(cmd, a.full, s, &err);
         goto done;

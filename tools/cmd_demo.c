@@ -246,11 +246,9 @@ int cmd_demo(int argc, char **argv)
     rk_status s = rk_exp_run(&a.cfg, &train, &test, &m, &net, &err);
     rk_exp_timing_insert(&m.timing, 0, &load.phase[0]);
     if (s == RK_OK) {
-        double ta = nn_cli_now();
         t = rk_exp_clock_now();
         s = rk_exp_analyze(&a.cfg, &m, &net, &test, &an, &err);
-        an.seconds = nn_cli_now() - ta;
-        rk_exp_timing_add(&m.timing, "analysis", t);
+        an.seconds = rk_exp_timing_add(&m.timing, "analysis", t);
     }
     if (s == RK_OK) {
         exp_progress_cb("save weights and adapters", NULL, &prog);

@@ -178,8 +178,12 @@ typedef struct rk_exp_timing {
 /** Now, as rk_exp_clock. */
 rk_exp_clock rk_exp_clock_now(void);
 
-/** Append phase @p name timed from @p since to now to @p t (nothing when full or NULL). */
-void rk_exp_timing_add(rk_exp_timing *t, const char *name, rk_exp_clock since);
+/**
+ * Append phase @p name timed from @p since to now to @p t (nothing when full
+ * or NULL).
+ * @return the phase's wall seconds (for a caller that also reports them).
+ */
+double rk_exp_timing_add(rk_exp_timing *t, const char *name, rk_exp_clock since);
 
 /** Insert @p p at position @p at of @p t (nothing when full, NULL or at > t->n). */
 void rk_exp_timing_insert(rk_exp_timing *t, size_t at, const rk_exp_phase *p);

@@ -50,14 +50,15 @@ void rk_exp_timing_insert(rk_exp_timing *t, size_t at, const rk_exp_phase *p)
     t->n++;
 }
 
-void rk_exp_timing_add(rk_exp_timing *t, const char *name, rk_exp_clock since)
+double rk_exp_timing_add(rk_exp_timing *t, const char *name, rk_exp_clock since)
 {
-    if (!t || !name)
-        return;
     rk_exp_clock now = rk_exp_clock_now();
     rk_exp_phase p = { .wall = now.wall - since.wall, .cpu = now.cpu - since.cpu };
-    snprintf(p.name, sizeof p.name, "%s", name);
-    rk_exp_timing_insert(t, t->n, &p);
+    if (t && name) {
+        snprintf(p.name, sizeof p.name, "%s", name);
+        rk_exp_timing_insert(t, t->n, &p);
+    }
+    return p.wall;
 }
 
 void rk_exp_report_timing(FILE *f, const rk_exp_models *m)
